@@ -1,0 +1,28 @@
+# Quick start: `make run` (the bot; console chat without BOT_TOKEN) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test]"
+
+run: install
+	$(BIN)/refund-bot
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+lint: install-test
+	$(BIN)/ruff check bot tests bench
+
+bench: install
+	$(BIN)/python bench/run_all.py

@@ -1,0 +1,1 @@
+"""Pure domain logic: no aiogram, no I/O."""
