@@ -1,0 +1,146 @@
+"""Typed settings, read once from the environment (and an optional `.env` file).
+
+A bad setting stops the bot with one line naming it: see `load_settings`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_POLICY_FILE = REPO_ROOT / "knowledge" / "policy.yaml"
+DEFAULT_KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
+
+Language = Literal["zh", "en"]
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    telegram_api_url: AnyHttpUrl | None = None
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_path: str = "/webhook"
+
+    # storage
+    database_url: str = "sqlite+aiosqlite:///data/refund-bot.sqlite3"
+    redis_url: str | None = None
+
+    # conversation
+    default_language: Language = "zh"
+    timezone: str = "Asia/Shanghai"
+    order_number_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_-]{5,39}$"
+    order_number_example: str = "KM20261121000123"
+    max_amount: Decimal = Field(default=Decimal("50000"), gt=0)
+    max_evidence_files: int = Field(default=10, ge=1, le=50)
+    max_evidence_mb: int = Field(default=10, ge=1, le=20)
+
+    # policy and knowledge
+    policy_file: Path = DEFAULT_POLICY_FILE
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+
+    # support team
+    support_chat_id: int | None = None
+
+    # anti-fraud
+    fraud_allow_domains: Annotated[list[str], NoDecode] = []
+    platform_domains: Annotated[list[str], NoDecode] = []
+    group_delete_scams: bool = False
+    fraud_dry_run: bool = False
+
+    @field_validator("fraud_allow_domains", "platform_domains", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("order_number_pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_async(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
+            value = "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path_absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+    @model_validator(mode="after")
+    def _order_example_matches(self) -> Settings:
+        if not re.fullmatch(self.order_number_pattern, self.order_number_example):
+            raise ValueError(
+                "ORDER_NUMBER_EXAMPLE: does not match ORDER_NUMBER_PATTERN"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def max_evidence_bytes(self) -> int:
+        return self.max_evidence_mb * 1024 * 1024
+
+    @property
+    def use_webhook(self) -> bool:
+        return self.webhook_url is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise ConfigError with one line naming the bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        name = location.upper() if location else ""
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if ":" in message and not name:
+            name, message = (part.strip() for part in message.split(":", 1))
+        raise ConfigError(f"invalid setting {name}: {message}" if name else f"invalid settings: {message}") from None

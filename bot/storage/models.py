@@ -1,0 +1,108 @@
+"""SQLModel tables: users, cases, evidence, case events, plus the bot's own bookkeeping
+(persistent FSM state and processed update ids).
+
+Timestamps are timezone-aware UTC. Money is stored as NUMERIC(12, 2).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Column, Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(sa.DateTime(timezone=True), **kwargs))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    language: str | None = Field(default=None, max_length=8)
+    first_name: str | None = Field(default=None, max_length=128)
+    username: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True, index=True)
+    # one wizard run makes at most one case: the draft key makes confirmation idempotent
+    draft_key: str = Field(max_length=64, unique=True)
+    user_id: int = Field(sa_column=Column(sa.BigInteger, sa.ForeignKey("users.id"), nullable=False, index=True))
+    language: str = Field(default="zh", max_length=8)
+    order_number: str = Field(max_length=64, index=True)
+    platform_type: str = Field(max_length=32)
+    order_status: str = Field(max_length=32)
+    cause: str = Field(max_length=32)
+    cause_text: str | None = Field(default=None, max_length=1000)
+    payment_channel: str = Field(max_length=32)
+    amount: Decimal = Field(sa_column=Column(sa.Numeric(12, 2), nullable=False))
+    paid_at: datetime | None = Field(default=None, sa_column=Column(sa.DateTime(timezone=True)))
+    status: str = Field(max_length=32, index=True)
+    outcome: str = Field(max_length=32)
+    rule_id: str = Field(max_length=64)
+    policy_version: str = Field(max_length=64)
+    decision: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(sa.DateTime(timezone=True)))
+
+
+class Evidence(SQLModel, table=True):
+    __tablename__ = "evidence"
+    __table_args__ = (sa.UniqueConstraint("case_id", "file_unique_id", name="uq_evidence_case_file"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    file_id: str = Field(max_length=256)
+    file_unique_id: str = Field(max_length=128)
+    kind: str = Field(max_length=32)
+    mime_type: str | None = Field(default=None, max_length=64)
+    size: int | None = None
+    created_at: datetime = _ts(nullable=False)
+
+
+class CaseEvent(SQLModel, table=True):
+    """The audit trail: who did what to a case, and when."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    actor: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    created_at: datetime = _ts(nullable=False, index=True)
+
+
+class FsmRecord(SQLModel, table=True):
+    """Conversation state, so an unfinished wizard survives a restart."""
+
+    __tablename__ = "fsm_state"
+
+    key: str = Field(primary_key=True, max_length=255)
+    state: str | None = Field(default=None, max_length=255)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    updated_at: datetime = _ts(nullable=False)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Update ids already handled: a repeated delivery is dropped."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    update_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    created_at: datetime = _ts(nullable=False, index=True)

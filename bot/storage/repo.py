@@ -1,0 +1,227 @@
+"""Repository functions: keyword-only, each taking the session it works in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.models import Case, CaseEvent, Evidence, ProcessedUpdate, User, utcnow
+
+
+async def upsert_user(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    first_name: str | None = None,
+    username: str | None = None,
+) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        user = User(id=user_id, first_name=first_name, username=username)
+        session.add(user)
+        try:
+            await session.commit()
+        except IntegrityError:  # created meanwhile by a concurrent update of the same user
+            await session.rollback()
+            user = await session.get(User, user_id)
+            assert user is not None
+    elif (user.first_name, user.username) != (first_name, username):
+        user.first_name, user.username, user.updated_at = first_name, username, utcnow()
+        session.add(user)
+        await session.commit()
+    return user
+
+
+async def set_user_language(session: AsyncSession, *, user_id: int, language: str) -> None:
+    await session.execute(
+        sa.update(User).where(col(User.id) == user_id).values(language=language, updated_at=utcnow())
+    )
+    await session.commit()
+
+
+async def get_case_by_draft(session: AsyncSession, *, draft_key: str) -> Case | None:
+    result = await session.exec(select(Case).where(Case.draft_key == draft_key))
+    return result.first()
+
+
+async def create_case(
+    session: AsyncSession,
+    *,
+    number: str,
+    draft_key: str,
+    user_id: int,
+    language: str,
+    order_number: str,
+    platform_type: str,
+    order_status: str,
+    cause: str,
+    cause_text: str | None,
+    payment_channel: str,
+    amount: Decimal,
+    paid_at: datetime | None,
+    status: str,
+    decision: dict[str, Any],
+    evidence: Sequence[dict[str, Any]],
+    decided: bool,
+) -> tuple[Case, bool]:
+    """Store a new case with its evidence and first events.
+
+    Idempotent on `draft_key`: a second call for the same wizard run returns the case the
+    first one made, with `created=False`. Raises IntegrityError only for a clash of the
+    case number (the caller draws a new one).
+    """
+    existing = await get_case_by_draft(session, draft_key=draft_key)
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    case = Case(
+        number=number,
+        draft_key=draft_key,
+        user_id=user_id,
+        language=language,
+        order_number=order_number,
+        platform_type=platform_type,
+        order_status=order_status,
+        cause=cause,
+        cause_text=cause_text,
+        payment_channel=payment_channel,
+        amount=amount,
+        paid_at=paid_at,
+        status=status,
+        outcome=str(decision["outcome"]),
+        rule_id=str(decision["rule_id"]),
+        policy_version=str(decision.get("policy_version", "")),
+        decision=decision,
+        created_at=now,
+        updated_at=now,
+        decided_at=now if decided else None,
+    )
+    session.add(case)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        existing = await get_case_by_draft(session, draft_key=draft_key)
+        if existing is not None:
+            return existing, False
+        raise
+    assert case.id is not None
+    actor = f"buyer:{user_id}"
+    session.add(CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload={"rule_id": case.rule_id, "outcome": case.outcome}, created_at=now))
+    session.add(CaseEvent(case_id=case.id, actor="rules", kind="status", payload={"status": status}, created_at=now))
+    seen: set[str] = set()
+    for item in evidence:
+        if item["file_unique_id"] in seen:
+            continue
+        seen.add(item["file_unique_id"])
+        session.add(Evidence(case_id=case.id, **item, created_at=now))
+    if seen:
+        session.add(CaseEvent(case_id=case.id, actor=actor, kind="evidence_added", payload={"count": len(seen)}, created_at=now))
+    await session.commit()
+    return case, True
+
+
+async def list_cases(session: AsyncSession, *, user_id: int, limit: int = 20) -> Sequence[Case]:
+    result = await session.exec(
+        select(Case).where(Case.user_id == user_id).order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit)
+    )
+    return result.all()
+
+
+async def get_user_case(session: AsyncSession, *, user_id: int, case_id: int) -> Case | None:
+    case = await session.get(Case, case_id)
+    return case if case is not None and case.user_id == user_id else None
+
+
+async def get_case_by_number(session: AsyncSession, *, number: str) -> Case | None:
+    result = await session.exec(select(Case).where(Case.number == number))
+    return result.first()
+
+
+async def list_evidence(session: AsyncSession, *, case_id: int) -> Sequence[Evidence]:
+    result = await session.exec(select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.id)))
+    return result.all()
+
+
+async def count_evidence(session: AsyncSession, *, case_id: int) -> int:
+    result = await session.exec(select(sa.func.count()).select_from(Evidence).where(Evidence.case_id == case_id))
+    return int(result.one())
+
+
+async def add_evidence(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: str,
+    file_id: str,
+    file_unique_id: str,
+    kind: str,
+    mime_type: str | None,
+    size: int | None,
+) -> bool:
+    """Attach one file to a case; the same file twice is stored once (returns False)."""
+    result = await session.exec(
+        select(Evidence.id).where(Evidence.case_id == case_id, Evidence.file_unique_id == file_unique_id)
+    )
+    if result.first() is not None:
+        return False
+    session.add(Evidence(case_id=case_id, file_id=file_id, file_unique_id=file_unique_id, kind=kind, mime_type=mime_type, size=size))
+    session.add(CaseEvent(case_id=case_id, actor=actor, kind="evidence_added", payload={"count": 1, "kind": kind}))
+    await session.execute(sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow()))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def add_event(session: AsyncSession, *, case_id: int, actor: str, kind: str, payload: dict[str, Any] | None = None) -> None:
+    session.add(CaseEvent(case_id=case_id, actor=actor, kind=kind, payload=payload or {}))
+    await session.commit()
+
+
+async def list_events(session: AsyncSession, *, case_id: int) -> Sequence[CaseEvent]:
+    result = await session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.created_at), col(CaseEvent.id))
+    )
+    return result.all()
+
+
+async def set_status(
+    session: AsyncSession, *, case: Case, status: str, actor: str, payload: dict[str, Any] | None = None, decided: bool = False
+) -> Case:
+    now = utcnow()
+    case.status, case.updated_at = status, now
+    if decided:
+        case.decided_at = now
+    session.add(case)
+    session.add(CaseEvent(case_id=case.id or 0, actor=actor, kind="status", payload={"status": status, **(payload or {})}, created_at=now))
+    await session.commit()
+    return case
+
+
+async def mark_update_processed(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
+    """Remember an update id; False when it was seen before (a repeated delivery)."""
+    session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def prune_processed_updates(session: AsyncSession, *, older_than: timedelta) -> int:
+    result = await session.execute(
+        sa.delete(ProcessedUpdate).where(col(ProcessedUpdate.created_at) < utcnow() - older_than)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
