@@ -112,7 +112,9 @@ def sample_facts(
     for status, cause_, platform, channel, amount, disclosed in product(
         statuses, causes, platforms, channels, amounts, (True, False)
     ):
-        pays: list[float | None] = [*pay_points] if status is not OrderStatus.UNPAID else [None, *pay_points]
+        pays: list[float | None] = (
+            [*pay_points] if status is not OrderStatus.UNPAID else [None, *pay_points]
+        )
         for pay in pays:
             for done in done_points:
                 if done is not None and (pay is None or done > pay):

@@ -62,7 +62,9 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-Number = Annotated[Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")]
+Number = Annotated[
+    Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")
+]
 Hours = Annotated[float, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False)]
 
 
@@ -109,7 +111,9 @@ class Facts(BaseModel):
 
     @model_validator(mode="after")
     def _times_consistent(self) -> Facts:
-        errors = _cross_field_errors(self.order_status, self.hours_since_payment, self.hours_since_completion)
+        errors = _cross_field_errors(
+            self.order_status, self.hours_since_payment, self.hours_since_completion
+        )
         if errors:
             field, reason = next(iter(errors.items()))
             raise ValueError(f"{field}: {reason}")

@@ -180,12 +180,16 @@ class _Head(_Strict):
     @classmethod
     def _version_text(cls, value: Any) -> Any:
         # `version: 2026.1` would arrive as a float; keep what was written
-        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
 
 
 # --------------------------------------------------------------------------- compiled form
 
-_Bound = tuple[float | None, bool, float | None, bool, bool | None]  # lo, lo_incl, hi, hi_incl, known
+_Bound = tuple[
+    float | None, bool, float | None, bool, bool | None
+]  # lo, lo_incl, hi, hi_incl, known
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +233,9 @@ class Policy(BaseModel):
     source: str = "<data>"
 
     _compiled: list[CompiledRule] = PrivateAttr(default_factory=list)
-    _index: dict[tuple[OrderStatus, Cause, PlatformType, PaymentChannel], tuple[CompiledRule, ...]] = (
-        PrivateAttr(default_factory=dict)
-    )
+    _index: dict[
+        tuple[OrderStatus, Cause, PlatformType, PaymentChannel], tuple[CompiledRule, ...]
+    ] = PrivateAttr(default_factory=dict)
 
     _text_values: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -253,7 +257,9 @@ class Policy(BaseModel):
         cls, data: Any, *, source: str = "<data>", known_refs: Iterable[str] | None = None
     ) -> Policy:
         """Validate parsed policy data; raise PolicyError naming source, rule and field."""
-        return _build(data, source=source, known_refs=None if known_refs is None else set(known_refs))
+        return _build(
+            data, source=source, known_refs=None if known_refs is None else set(known_refs)
+        )
 
     # -- compiling
 
@@ -287,7 +293,9 @@ class Policy(BaseModel):
         self._compiled = compiled
         # one candidate list per combination of the enumerated facts: at decision time
         # only the numeric conditions are left to check
-        index_: dict[tuple[OrderStatus, Cause, PlatformType, PaymentChannel], tuple[CompiledRule, ...]] = {}
+        index_: dict[
+            tuple[OrderStatus, Cause, PlatformType, PaymentChannel], tuple[CompiledRule, ...]
+        ] = {}
         for key in product(OrderStatus, Cause, PlatformType, PaymentChannel):
             status, cause, platform, channel = key
             index_[key] = tuple(
@@ -295,7 +303,10 @@ class Policy(BaseModel):
                 for c in compiled
                 if (c.rule.when.order_status is None or status in c.rule.when.order_status)
                 and (c.rule.when.cause is None or cause in c.rule.when.cause)
-                and (c.rule.when.cause_group is None or CAUSE_GROUPS[cause] in c.rule.when.cause_group)
+                and (
+                    c.rule.when.cause_group is None
+                    or CAUSE_GROUPS[cause] in c.rule.when.cause_group
+                )
                 and (c.rule.when.platform_type is None or platform in c.rule.when.platform_type)
                 and (c.rule.when.payment_channel is None or channel in c.rule.when.payment_channel)
             )
@@ -358,7 +369,9 @@ class Policy(BaseModel):
     def match_compiled(self, facts: Any) -> CompiledRule:
         hp = facts.hours_since_payment
         hc = facts.hours_since_completion
-        for c in self._index[(facts.order_status, facts.cause, facts.platform_type, facts.payment_channel)]:
+        for c in self._index[
+            (facts.order_status, facts.cause, facts.platform_type, facts.payment_channel)
+        ]:
             if c.hours_payment is not None and not _bound_ok(hp, c.hours_payment):
                 continue
             if c.hours_completion is not None and not _bound_ok(hc, c.hours_completion):
@@ -465,16 +478,22 @@ def _check_rule(
     if rule.fee_percent > cap:
         errors.append(f"fee_percent: must be <= fee cap {cap:g}")
     if rule.outcome == Outcome.PARTIAL_REFUND and rule.fee_percent == 0:
-        errors.append("fee_percent: a partial_refund needs a fee above 0 (else it is a full_refund)")
+        errors.append(
+            "fee_percent: a partial_refund needs a fee above 0 (else it is a full_refund)"
+        )
     if rule.outcome != Outcome.PARTIAL_REFUND and rule.fee_percent != 0:
-        errors.append(f"fee_percent: only a partial_refund may charge a fee, not {rule.outcome.value}")
+        errors.append(
+            f"fee_percent: only a partial_refund may charge a fee, not {rule.outcome.value}"
+        )
     for i, name in enumerate(rule.deadlines):
         if name not in head.deadlines:
             known = ", ".join(sorted(head.deadlines)) or "none"
             errors.append(f"deadlines[{i}]: unknown deadline {name!r} (defined: {known})")
     for i, ref in enumerate(rule.policy_refs):
         if not _ID_RE.match(ref):
-            errors.append(f"policy_refs[{i}]: {ref!r} is not a section id (lowercase words joined by '-')")
+            errors.append(
+                f"policy_refs[{i}]: {ref!r} is not a section id (lowercase words joined by '-')"
+            )
         elif known_refs is not None and ref not in known_refs:
             errors.append(f"policy_refs[{i}]: unknown knowledge-base section {ref!r}")
     windows = head.windows.as_hours()
@@ -482,7 +501,9 @@ def _check_rule(
         cond: HoursCondition | None = getattr(rule.when, field)
         if cond is None:
             continue
-        bounds = {k: getattr(cond, k) for k in ("lt", "lte", "gt", "gte") if getattr(cond, k) is not None}
+        bounds = {
+            k: getattr(cond, k) for k in ("lt", "lte", "gt", "gte") if getattr(cond, k) is not None
+        }
         for key, value in bounds.items():
             if isinstance(value, str) and value not in windows:
                 errors.append(
@@ -494,9 +515,9 @@ def _check_rule(
             errors.append(f"when.{field}: known: false cannot have bounds")
         if not bounds and cond.known is None:
             errors.append(f"when.{field}: give bounds (lt, lte, gt, gte) or known: true/false")
-    if rule.when.cause is not None and rule.when.cause_group is not None:
-        if not any(CAUSE_GROUPS[c] in rule.when.cause_group for c in rule.when.cause):
-            errors.append("when: cause and cause_group exclude each other: the rule can never match")
+    cause, group = rule.when.cause, rule.when.cause_group
+    if cause is not None and group is not None and not any(CAUSE_GROUPS[c] in group for c in cause):
+        errors.append("when: cause and cause_group exclude each other: the rule can never match")
     errors += _check_text(rule.explanation, "explanation", placeholders)
     if rule.explanation_fee_waived is not None:
         if rule.fee_percent == 0:
@@ -529,23 +550,32 @@ def _build(data: Any, *, source: str, known_refs: set[str] | None) -> Policy:
     if head is not None:
         cap = head.fee_cap_percent
         if cap > HARD_FEE_CAP_PERCENT:
-            errors.append(f"{source}: fee_cap_percent: must be <= {HARD_FEE_CAP_PERCENT} (the legal maximum)")
+            errors.append(
+                f"{source}: fee_cap_percent: must be <= {HARD_FEE_CAP_PERCENT} (the legal maximum)"
+            )
         missing = [ch.value for ch in PaymentChannel if ch not in head.arrival]
         if missing:
             errors.append(f"{source}: arrival: missing payment channels: {', '.join(missing)}")
         for extra in head.windows.model_extra or {}:
             value = getattr(head.windows, extra)
             if not _WINDOW_RE.match(extra):
-                errors.append(f"{source}: windows.{extra}: a window name must end in _hours or _days")
+                errors.append(
+                    f"{source}: windows.{extra}: a window name must end in _hours or _days"
+                )
             elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 errors.append(f"{source}: windows.{extra}: must be a number > 0")
         appeal = head.deadlines.get("appeal")
-        if appeal is not None and (appeal.unit, appeal.amount) != ("days", head.windows.appeal_days):
+        if appeal is not None and (appeal.unit, appeal.amount) != (
+            "days",
+            head.windows.appeal_days,
+        ):
             errors.append(
                 f"{source}: deadlines.appeal: must be {head.windows.appeal_days} days "
                 "(windows.appeal_days)"
             )
-        placeholders = set(DECISION_PLACEHOLDERS) | set(head.windows.model_dump()) | set(head.deadlines)
+        placeholders = (
+            set(DECISION_PLACEHOLDERS) | set(head.windows.model_dump()) | set(head.deadlines)
+        )
         errors += _check_text(head.notes.fee_waived, f"{source}: notes.fee_waived", placeholders)
         for channel, text in head.arrival_notes.items():
             errors += _check_text(text, f"{source}: arrival_notes.{channel.value}", placeholders)
@@ -554,7 +584,9 @@ def _build(data: Any, *, source: str, known_refs: set[str] | None) -> Policy:
             if rule.id in seen:
                 errors.append(f"{source}: {name}: id: duplicate rule id")
             seen.add(rule.id)
-            errors += [f"{source}: {name}: {e}" for e in _check_rule(rule, head, known_refs, placeholders)]
+            errors += [
+                f"{source}: {name}: {e}" for e in _check_rule(rule, head, known_refs, placeholders)
+            ]
         if count and len(parsed) == count and not parsed[-1][0].when.is_empty():
             errors.append(
                 f"{source}: {parsed[-1][1]}: when: the last rule must be a catch-all "
@@ -578,7 +610,9 @@ def _build(data: Any, *, source: str, known_refs: set[str] | None) -> Policy:
     )
 
 
-def load_policy(path: str | Path = DEFAULT_POLICY_PATH, *, known_refs: Iterable[str] | None = None) -> Policy:
+def load_policy(
+    path: str | Path = DEFAULT_POLICY_PATH, *, known_refs: Iterable[str] | None = None
+) -> Policy:
     """Read, validate and compile a policy file.
 
     Raises PolicyError whose messages name the file, the rule and the field, e.g.
