@@ -151,9 +151,29 @@ _REASONS = {
 }
 
 
+_NUMBER_ERRORS = {
+    "decimal_parsing",
+    "decimal_type",
+    "float_parsing",
+    "float_type",
+    "int_parsing",
+    "int_type",
+}
+
+
 def _reason(error: Mapping[str, Any]) -> str:
-    if error["type"] in _REASONS:
-        return _REASONS[error["type"]]
+    kind = error["type"]
+    if kind in _REASONS:
+        return _REASONS[kind]
+    if kind == "enum":
+        expected = str(error.get("ctx", {}).get("expected", "")).replace(" or ", ", ")
+        return f"unknown code {error['input']!r}; expected one of: {expected.replace(chr(39), '')}"
+    if kind in _NUMBER_ERRORS:
+        return "must be a number"
+    if kind == "bool_type" or kind == "bool_parsing":
+        return "must be true or false"
+    if kind in ("list_type", "tuple_type"):
+        return "must be a list"
     msg = str(error["msg"])
     return msg.removeprefix("Value error, ")
 
