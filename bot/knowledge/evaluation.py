@@ -1,0 +1,101 @@
+"""Retrieval quality on a labelled question set: hit@k, MRR, confidence-gate accuracy.
+
+The set is JSON Lines: `{"q": "...", "lang": "zh", "ids": ["arrival-times", ...]}`; `ids`
+are the sections that answer the question (any of them counts as a hit). A question with
+`"answerable": false` (and no ids) must get `confident: false`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.base import KnowledgeBase
+
+
+@dataclass(frozen=True)
+class Question:
+    q: str
+    lang: str | None
+    ids: tuple[str, ...]
+    answerable: bool = True
+
+
+def load_questions(path: Path | str) -> list[Question]:
+    questions = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON: {exc}") from exc
+        ids = tuple(row.get("ids") or ())
+        questions.append(Question(row["q"], row.get("lang"), ids, bool(row.get("answerable", bool(ids)))))
+    return questions
+
+
+def retrieval_metrics(
+    kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None, depth: int = 10
+) -> dict[str, Any]:
+    """hit@1, hit@3, MRR@depth over the answerable questions (overall and per language)."""
+    rows: list[tuple[str, int | None, Question, list[str]]] = []
+    for question in questions:
+        if not question.answerable:
+            continue
+        got = [s.id for s in kb.search(question.q, question.lang, depth, mode=mode)]
+        rank = next((i for i, sid in enumerate(got, start=1) if sid in question.ids), None)
+        rows.append((kb_lang(question), rank, question, got))
+    result = _summary([r[1] for r in rows])
+    for lang in sorted({r[0] for r in rows}):
+        result[lang] = _summary([r[1] for r in rows if r[0] == lang])
+    result["misses_at_3"] = [
+        {"q": q.q, "expected": list(q.ids), "got": got[:3]} for _l, rank, q, got in rows if rank is None or rank > 3
+    ]
+    return result
+
+
+def kb_lang(question: Question) -> str:
+    from bot.knowledge.textproc import detect_lang
+
+    return question.lang or detect_lang(question.q)
+
+
+def _summary(ranks: Sequence[int | None]) -> dict[str, Any]:
+    n = len(ranks) or 1
+    return {
+        "n": len(ranks),
+        "hit@1": round(sum(1 for r in ranks if r is not None and r <= 1) / n, 4),
+        "hit@3": round(sum(1 for r in ranks if r is not None and r <= 3) / n, 4),
+        "mrr": round(sum(1.0 / r for r in ranks if r is not None) / n, 4),
+    }
+
+
+def gate_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None) -> dict[str, Any]:
+    """How often `confident` is right: True for answerable questions, False for the rest."""
+    tp = tn = fp = fn = 0
+    wrong: list[dict[str, Any]] = []
+    for question in questions:
+        answer = kb.ask(question.q, question.lang, mode=mode)
+        if question.answerable and answer.confident:
+            tp += 1
+        elif not question.answerable and not answer.confident:
+            tn += 1
+        else:
+            if answer.confident:
+                fp += 1
+            else:
+                fn += 1
+            wrong.append({"q": question.q, "answerable": question.answerable, "confidence": round(answer.confidence, 3)})
+    total = (tp + tn + fp + fn) or 1
+    return {
+        "accuracy": round((tp + tn) / total, 4),
+        "answerable_confident": round(tp / ((tp + fn) or 1), 4),
+        "offtopic_not_confident": round(tn / ((tn + fp) or 1), 4),
+        "n_answerable": tp + fn,
+        "n_offtopic": tn + fp,
+        "wrong": wrong,
+    }

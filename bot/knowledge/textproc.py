@@ -1,0 +1,171 @@
+"""Text processing for retrieval: normalisation, word tokens (zh + en), character n-grams.
+
+Chinese is segmented with jieba (the `rjieba` binding) in search mode, which also emits the
+shorter words inside long ones (银行卡 -> 银行, 银行卡), with the domain's own words added to
+the dictionary. English is lowercased, stop words are dropped and a light suffix stemmer
+folds inflections (refunded, refunds -> refund). Both scripts can appear in one text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import rjieba
+
+# words of the domain that the general jieba dictionary splits badly
+DOMAIN_WORDS = (
+    "卡盟", "卡密", "点卡", "点券", "话费", "激活码", "会员", "核销", "已核销", "未核销",
+    "待付款", "待支付", "待发货", "已发货", "已完成", "已使用", "发货", "到账", "原路退回",
+    "手续费", "服务费", "违约金", "申诉", "仲裁", "初审", "终审", "重复扣款", "扣款", "多扣",
+    "七天无理由", "无理由", "描述不符", "缺货", "超卖", "下架", "反洗钱", "解冻费", "保证金",
+    "验证码", "二维码", "共享屏幕", "个人代理", "区服", "大区", "充错", "拍错", "退款",
+    "退钱", "银行卡", "支付宝", "微信支付", "平台余额", "余额", "工作日", "极速退款", "录屏",
+    "截图", "订单号", "客服", "人工客服", "商家", "运营商", "诈骗", "骗子", "仿冒", "短链接",
+    "报警", "止付", "12315", "12377", "110",
+)
+
+# variant spellings folded before tokenizing (both for the index and for queries)
+_VARIANTS = (
+    ("到帐", "到账"), ("帐户", "账户"), ("帐号", "账号"), ("退歀", "退款"), ("卡蜜", "卡密"),
+    ("核消", "核销"), ("申述", "申诉"), ("沒", "没"), ("錢", "钱"), ("款項", "款项"),
+    ("7天", "七天"), ("支付寶", "支付宝"), ("微信支付宝", "微信 支付宝"),
+    ("退钱", "退款"), ("多长时间", "多久"), ("几天", "多久"), ("要多久", "多久"),
+)
+
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ZH_STOPWORDS = _words(
+    """的 了 吗 呢 吧 啊 呀 哦 嘛 么 是 在 有 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 这样 那样
+    就 都 也 还 又 和 与 及 或 或者 而 但 但是 如果 因为 所以 为 为了 被 把 给 让 对 从 到 向 于
+    一个 一下 一些 什么 怎么 怎么办 怎么样 怎样 如何 为什么 多少 哪 哪里 哪个 请问 请 想 要 能 能不能
+    可以 可不可以 会 会不会 应该 是不是 有没有 没有 不 没 很 太 更 最 已经 刚 刚刚 然后 之后 之前
+    时候 现在 一直 还是 就是 只是 而且 并且 等 等等 啦 呗 咋 咋办 么样 自己 这么 那么 其他 另外
+    上 下 里 中 内 个 次 把 着 过 得 地 之 其 该 此 些 每 各 即 则 呃 嗯 哈 诶 喂 亲 求 急 在线
+    哪些 啥 谁 怎 咋回事 回事 一下子 有点 有些 东西 情况 问题 麻烦 帮忙 帮 一般 比如"""
+)
+
+EN_STOPWORDS = _words(
+    """a an the and or but if then else of to in on at by for with from into onto about as is are
+    was were be been being am do does did doing have has had having i me my mine we us our you
+    your yours he him his she her it its they them their this that these those there here what
+    which who whom whose when where why how can could would should will shall may might must
+    not no nor so too very just also only than any some all each both few more most other such
+    own same s t don doesn didn isn aren wasn weren won wouldn couldn shouldn hasn haven hadn
+    get got getting gets please hi hello hey thanks thank ok okay im ive id youre dont cant
+    want wanna need know tell say said like one still yet now even much many really ever
+    havent hasnt doesnt didnt isnt arent wasnt cant wont wouldnt couldnt shouldnt theres whats
+    thats its ive youve weve theyre hes shes lets anyone someone something anything thing"""
+)
+
+_CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK = re.compile(f"[{_CJK_CHAR}]")
+_LATIN = re.compile(r"[a-z]")
+_RUNS = re.compile(f"[{_CJK_CHAR}]+|[a-z0-9]+(?:[.%][0-9]+)?%?")
+_WORDISH = re.compile(f"[{_CJK_CHAR}a-z0-9]")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> rjieba.Jieba:
+    jieba = rjieba.Jieba()
+    for word in DOMAIN_WORDS:
+        jieba.add_word(word, 20000, None)
+    return jieba
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width to half-width), lowercase, fold variant spellings."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    for old, new in _VARIANTS:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+def stem(word: str) -> str:
+    """A small suffix stemmer: enough to fold the inflections buyers write."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix, repl, min_len in (
+        ("ational", "ate", 7), ("ations", "ate", 6), ("ation", "ate", 5), ("ments", "", 6),
+        ("ment", "", 6), ("iness", "y", 6), ("ness", "", 6), ("ies", "y", 5), ("ied", "y", 5),
+        ("ing", "", 6), ("edly", "", 7), ("ed", "", 5), ("ly", "", 6), ("es", "", 5), ("s", "", 4),
+    ):
+        if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
+            word = word[: len(word) - len(suffix)] + repl
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]  # "stopp" -> "stop"
+    return word
+
+
+def detect_lang(text: str) -> str:
+    """`zh` when the text is mostly Chinese, else `en`."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    if cjk == 0:
+        return "en"
+    return "zh" if cjk * 3 >= latin else "en"
+
+
+def word_tokens(text: str, *, keep_stopwords: bool = False, search: bool = True) -> list[str]:
+    """Word tokens for BM25: jieba words for Chinese, stemmed words for English.
+
+    `search=True` (jieba's search mode) adds the shorter words inside long ones, for recall;
+    `search=False` gives one token per word, for counting.
+    """
+    text = normalize(text)
+    out: list[str] = []
+    jieba = _jieba()
+    pieces = jieba.cut_for_search(text, True) if search else jieba.cut(text, True)
+    for token in pieces:
+        token = token.strip()
+        if not token or not _WORDISH.search(token):
+            continue
+        if _CJK.search(token):
+            if keep_stopwords or token not in ZH_STOPWORDS:
+                out.append(token)
+            continue
+        for piece in re.findall(r"[a-z0-9]+(?:[.%][0-9]+)?%?", token):
+            if piece in EN_STOPWORDS and not keep_stopwords:
+                continue
+            out.append(stem(piece))
+    return out
+
+
+def char_ngrams(text: str, sizes: tuple[int, ...] = (1, 2, 3)) -> list[str]:
+    """Character n-grams: 1-3 grams inside each Chinese run, 3-grams of padded English words.
+
+    They make the TF-IDF retriever robust to segmentation mistakes, typos and spelling
+    variants that word tokens miss.
+    """
+    text = normalize(text)
+    out: list[str] = []
+    for run in _RUNS.findall(text):
+        if _CJK.match(run):
+            for size in sizes:
+                if size == 1:
+                    out.extend(ch for ch in run if ch not in _ZH_FUNCTION_CHARS)
+                else:
+                    out.extend(run[i : i + size] for i in range(len(run) - size + 1))
+        else:
+            if run in EN_STOPWORDS:
+                continue
+            padded = f"<{run}>"
+            if len(run) <= 2:
+                out.append(padded)
+                continue
+            out.extend(padded[i : i + 3] for i in range(len(padded) - 2))
+            out.append(padded)
+    return out
+
+
+_ZH_FUNCTION_CHARS = frozenset("的了吗呢吧啊呀哦嘛么是在有我你他她它这那就都也还又和与及或而但为被把给让对从向于个不没很太更最着过得地之其该此些每各即则请想要能会")
