@@ -1,0 +1,164 @@
+"""Text checks: refund-scam scripts in Chinese and English.
+
+A script is a *claim* (customer service, a refund, an account problem) combined
+with a *request* (a verification code, a password, a transfer, moving the talk to
+WeChat, ...). Requests for data count only with a giving verb next to them, and
+not after a negation in the same clause ("平台不会向你索要验证码").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .resources import load_yaml
+
+_FLAGS = re.ASCII
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
+
+
+# clause boundaries: sentence ends, commas, and conditional words that open a clause
+_CLAUSE_END = re.compile(
+    r"[。！？!?；;\n]|\.(?:\s|$)", _FLAGS
+)
+_SUBCLAUSE = re.compile(
+    r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
+)
+_YOU = re.compile(r"\byour?\b", _FLAGS)
+_QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢)\s*$", _FLAGS)
+_SELF_QUESTION = re.compile(
+    r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|"
+    r"\b(?:do|should|must|can|is|does|why|how|will)\s+(?:i|we|it|this|that|they)\b",
+    _FLAGS,
+)
+
+
+@dataclass(slots=True)
+class RequestHit:
+    kind: str
+    level: str  # "sensitive" | "soft"
+    text: str
+
+
+@dataclass(slots=True)
+class TextSignals:
+    claim: str | None = None
+    refund: str | None = None
+    impersonation: str | None = None
+    scam_claims: list[str] = field(default_factory=list)
+    requests: list[RequestHit] = field(default_factory=list)
+    discussion: bool = False
+    link_verb: bool = False
+
+    @property
+    def sensitive(self) -> list[RequestHit]:
+        return [r for r in self.requests if r.level == "sensitive"]
+
+    @property
+    def soft(self) -> list[RequestHit]:
+        return [r for r in self.requests if r.level == "soft"]
+
+
+@dataclass(slots=True)
+class _Request:
+    kind: str
+    level: str
+    needs_verb: bool
+    pattern: re.Pattern[str]
+
+
+class TextChecker:
+    def __init__(self) -> None:
+        data = load_yaml("scripts.yaml")
+        self.claims = _compile(data["claims"])
+        self.refund = _compile(data["refund_words"])
+        self.impersonation = _compile(data["impersonation"])
+        self.scam_claims = _compile(data["scam_claims"])
+        self.verbs = _compile(data["request_verbs"])
+        self.negations = _compile(data["negations"])
+        self.discussion = _compile(data["discussion"])
+        self.link_verbs = _compile(data["link_verbs"])
+        self.requests = [
+            _Request(name, spec["level"], bool(spec["needs_verb"]), _compile(spec["object"]))
+            for name, spec in data["requests"].items()
+        ]
+        # one pass that tells whether any request object is there at all
+        self.any_request = _compile([p for spec in data["requests"].values() for p in spec["object"]])
+
+    # ---------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the sentence around text[start:end]."""
+        lo = 0
+        for m in _CLAUSE_END.finditer(text, 0, start):
+            lo = m.end()
+        m = _CLAUSE_END.search(text, end)
+        hi = m.start() if m else len(text)
+        return lo, hi
+
+    def _is_request(self, text: str, req: _Request, m: re.Match[str]) -> bool:
+        start, end = m.span()
+        lo, hi = self._clause(text, start, end)
+        wide = m.group().isascii()
+        before = 48 if wide else 16
+        after = 24 if wide else 10
+        first = start
+        if req.needs_verb:
+            window_lo = max(lo, start - before)
+            v = None
+            for v_m in self.verbs.finditer(text, window_lo, min(hi, end + after)):
+                v = v_m
+                break
+            if v is None:
+                return False
+            first = min(start, v.start())
+        if req.kind == "app" and ("官方" in m.group() or "official" in m.group()):
+            return False
+        # negation in the same sub-clause, before the request
+        sub_lo = lo
+        for s in _SUBCLAUSE.finditer(text, lo, first):
+            sub_lo = s.end()
+        prefix = text[max(sub_lo, first - (40 if wide else 14)) : first]
+        if prefix and self.negations.search(prefix):
+            return False
+        # a question the writer asks about themself ("需要提供密码吗?", "do I need to ...?")
+        sentence = text[lo:hi] if hi > lo else text[lo:]
+        tail = text[hi : hi + 1]
+        if (_QUESTION_END.search(sentence) or tail in ("?", "？")) and _SELF_QUESTION.search(sentence):
+            addressed = "你" in sentence or "您" in sentence or _YOU.search(sentence)
+            if not addressed:
+                return False
+        return True
+
+    # ---------------------------------------------------------------- main
+
+    def check(self, text: str) -> TextSignals:
+        sig = TextSignals()
+        if not text:
+            return sig
+        if self.any_request.search(text):
+            for req in self.requests:
+                for m in req.pattern.finditer(text):
+                    if self._is_request(text, req, m):
+                        sig.requests.append(RequestHit(req.kind, req.level, m.group()))
+                        break
+        m = self.scam_claims.search(text)
+        if m:
+            sig.scam_claims = [x.group() for x in self.scam_claims.finditer(text)][:3]
+        m = self.impersonation.search(text)
+        if m:
+            sig.impersonation = m.group()
+        m = self.claims.search(text)
+        if m:
+            sig.claim = m.group()
+        m = self.refund.search(text)
+        if m:
+            sig.refund = m.group()
+        if sig.requests or sig.scam_claims or sig.impersonation:
+            sig.discussion = bool(self.discussion.search(text))
+        sig.link_verb = bool(self.link_verbs.search(text))
+        return sig
