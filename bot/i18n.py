@@ -1,4 +1,5 @@
-"""Message catalogs: every user-facing text is a key in `bot/locales/<lang>.toml`.
+"""Message catalogs: every user-facing text is a key in `bot/locales/<lang>/*.toml`
+(one file per area; the files of a language are merged and may not repeat a key).
 
 Texts use `str.format` placeholders (`{case_number}`); values are HTML-escaped by the
 caller where the bot sends HTML.
@@ -28,10 +29,15 @@ def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None
 
 @cache
 def catalog(lang: str) -> Mapping[str, str]:
-    with (LOCALES_DIR / f"{lang}.toml").open("rb") as fh:
-        data = tomllib.load(fh)
     out: dict[str, str] = {}
-    _flatten("", data, out)
+    for path in sorted((LOCALES_DIR / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            part: dict[str, str] = {}
+            _flatten("", tomllib.load(fh), part)
+        clash = out.keys() & part.keys()
+        if clash:
+            raise ValueError(f"{path.name}: keys defined twice in locale {lang!r}: {sorted(clash)}")
+        out.update(part)
     return out
 
 

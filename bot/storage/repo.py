@@ -225,3 +225,12 @@ async def prune_processed_updates(session: AsyncSession, *, older_than: timedelt
     )
     await session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def label_evidence(session: AsyncSession, *, case_id: int, file_unique_id: str, kind: str) -> None:
+    await session.execute(
+        sa.update(Evidence)
+        .where(col(Evidence.case_id) == case_id, col(Evidence.file_unique_id) == file_unique_id)
+        .values(kind=kind)
+    )
+    await session.commit()

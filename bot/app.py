@@ -1,0 +1,143 @@
+"""Builds the application once: settings -> storage, services, Bot and Dispatcher.
+
+Handlers get their dependencies by name from the Dispatcher's workflow data
+(`settings`, `refunds`, `users`, `kb`, `detector`); nothing is imported as a global.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import ConfigError, Settings
+from bot.domain.rules import Policy, PolicyError, load_policy
+from bot.services.ledger import RedisLedger, SqlLedger
+from bot.services.refunds import RefundService
+from bot.services.users import UserService
+from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.fsm import SQLStorage
+from bot.telegram.handlers import ROUTERS
+from bot.telegram.middlewares import DeduplicateUpdates, Language
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    policy: Policy
+    refunds: RefundService
+    users: UserService
+    kb: Any = None
+    detector: Any = None
+    redis: Redis | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def load_policy_setting(settings: Settings) -> Policy:
+    try:
+        return load_policy(settings.policy_file)
+    except PolicyError as exc:
+        raise ConfigError(f"invalid setting POLICY_FILE: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"invalid setting POLICY_FILE: cannot read {settings.policy_file} ({exc.strerror})") from None
+
+
+def load_knowledge(settings: Settings) -> Any:
+    from bot.knowledge import KnowledgeBase
+
+    if not settings.knowledge_dir.is_dir():
+        raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} is not a folder")
+    return KnowledgeBase.load(settings.knowledge_dir)
+
+
+def load_detector(settings: Settings) -> Any:
+    from bot.domain.fraud import Detector, FraudConfig
+
+    return Detector(FraudConfig(allow_domains=settings.fraud_allow_domains, platform_domains=settings.platform_domains))
+
+
+async def create_services(settings: Settings) -> Services:
+    policy = load_policy_setting(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+    except Exception as exc:
+        await engine.dispose()
+        raise ConfigError(f"invalid setting DATABASE_URL: cannot open the database ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    sessions = session_factory(engine)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        policy=policy,
+        refunds=RefundService(policy=policy, sessions=sessions),
+        users=UserService(sessions=sessions),
+        kb=load_knowledge(settings),
+        detector=load_detector(settings),
+        redis=redis,
+    )
+
+
+def create_bot(settings: Settings, *, session: BaseSession | None = None, token: str | None = None) -> Bot:
+    if session is None:
+        if settings.telegram_api_url is not None:
+            session = AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")))
+        else:
+            session = AiohttpSession()
+    value = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if not value:
+        raise ConfigError("invalid setting BOT_TOKEN: missing")
+    return Bot(token=value, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_dispatcher(services: Services) -> Dispatcher:
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    if services.redis is not None:
+        storage = RedisStorage(services.redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+        isolation = RedisEventIsolation(services.redis)
+        ledger: Any = RedisLedger(services.redis)
+    else:
+        storage = SQLStorage(services.engine)
+        isolation = SimpleEventIsolation()
+        ledger = SqlLedger(services.sessions)
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=services.settings,
+        policy=services.policy,
+        refunds=services.refunds,
+        users=services.users,
+        kb=services.kb,
+        detector=services.detector,
+        services=services,
+    )
+    dp.update.outer_middleware(DeduplicateUpdates(ledger))
+    language = Language(services.users, services.settings.default_language)
+    dp.message.outer_middleware(language)
+    dp.callback_query.outer_middleware(language)
+    dp.include_routers(*(module.router for module in ROUTERS))
+    return dp

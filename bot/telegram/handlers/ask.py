@@ -1,0 +1,61 @@
+"""Ask about the rules: answers from the knowledge base with their sources."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import Translator
+from bot.telegram import keyboards
+from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
+from bot.telegram.questions import answer_question
+from bot.telegram.states import Ask
+
+router = Router(name="ask")
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(Command("ask"))
+async def ask_command(message: Message, state: FSMContext, t: Translator, kb: Any = None) -> None:
+    assert message.text is not None
+    question = message.text.partition(" ")[2].strip()
+    if question:
+        await state.clear()
+        await answer_question(message, t, kb, question)
+        return
+    await state.set_state(Ask.question)
+    await message.answer(t("ask.prompt"), reply_markup=keyboards.home_button(t))
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.ASK))
+async def ask_menu(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await query.answer()
+    await state.set_state(Ask.question)
+    if isinstance(query.message, Message):
+        await query.message.answer(t("ask.prompt"), reply_markup=keyboards.home_button(t))
+
+
+@router.message(Ask.question, F.text)
+async def question(message: Message, state: FSMContext, t: Translator, kb: Any = None) -> None:
+    assert message.text is not None
+    await answer_question(message, t, kb, message.text)
+    await message.answer(t("ask.more"), reply_markup=keyboards.home_button(t))
+
+
+@router.message(Ask.question)
+async def question_unexpected(message: Message, t: Translator) -> None:
+    await message.answer(t("hint.text_expected"), reply_markup=keyboards.home_button(t))
+
+
+@router.callback_query(FeedbackCb.filter(F.action == FeedbackAction.HELPED))
+async def helped(query: CallbackQuery, t: Translator) -> None:
+    await query.answer(t("ask.thanks"))
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramAPIError):  # only cosmetic: the buttons stay
+            await query.message.edit_reply_markup(reply_markup=None)

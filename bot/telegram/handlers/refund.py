@@ -1,0 +1,430 @@
+"""The refund wizard: order number -> platform -> status -> cause -> channel -> amount ->
+payment time -> preliminary decision and evidence -> summary -> confirm."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+
+from bot.config import Settings
+from bot.domain.intake import (
+    QUICK_TIMES,
+    InputError,
+    classify_cause,
+    parse_amount,
+    parse_order_number,
+    parse_payment_time,
+)
+from bot.domain.vocab import (
+    Cause,
+    CauseGroup,
+    EvidenceKind,
+    OrderStatus,
+    PaymentChannel,
+    PlatformType,
+)
+from bot.i18n import Translator
+from bot.services.refunds import RefundService, evidence_kinds, missing_fields
+from bot.telegram import keyboards, render
+from bot.telegram.callbacks import MenuAction, MenuCb, WizardAction, WizardCb
+from bot.telegram.evidence import EvidenceRefused, file_from_message
+from bot.telegram.questions import try_answer_question
+from bot.telegram.states import STEP_BY_NAME, WIZARD_STEPS, Wizard, step_name
+
+log = logging.getLogger(__name__)
+router = Router(name="refund")
+router.message.filter(F.chat.type == "private")
+
+CHOICES: dict[str, frozenset[str]] = {
+    "platform_type": frozenset(p.value for p in PlatformType),
+    "order_status": frozenset(s.value for s in OrderStatus),
+    "cause": frozenset(c.value for c in Cause),
+    "payment_channel": frozenset(c.value for c in PaymentChannel),
+    "payment_time": frozenset(QUICK_TIMES),
+}
+TEXT_STEPS = frozenset({"order_number", "cause_text", "amount", "payment_time"})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- asking a step ----------------------------------------------------------------------
+
+async def ask(step: str, message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    """Send the prompt of `step` and move the conversation there."""
+    data = await state.get_data()
+    await state.set_state(STEP_BY_NAME[step])
+    if step == "order_number":
+        await message.answer(
+            t("wizard.order_number", example=settings.order_number_example),
+            reply_markup=keyboards.step_nav(t, step, back=bool(data.get("editing"))),
+        )
+    elif step == "platform_type":
+        help_ = "\n".join(f"• <b>{t(f'platform.{p.value}')}</b>: {t(f'platform_help.{p.value}')}" for p in PlatformType)
+        await message.answer(f"{t('wizard.platform_type')}\n\n{help_}", reply_markup=keyboards.platform_types(t))
+    elif step == "order_status":
+        help_ = "\n".join(f"• <b>{t(f'status.{s.value}')}</b>: {t(f'status_help.{s.value}')}" for s in OrderStatus)
+        await message.answer(f"{t('wizard.order_status')}\n\n{help_}", reply_markup=keyboards.order_statuses(t))
+    elif step == "cause":
+        await message.answer(t("wizard.cause"), reply_markup=keyboards.cause_groups(t))
+    elif step == "cause_text":
+        await message.answer(t("wizard.cause_text"), reply_markup=keyboards.step_nav(t, step))
+    elif step == "payment_channel":
+        await message.answer(t("wizard.payment_channel"), reply_markup=keyboards.payment_channels(t))
+    elif step == "amount":
+        await message.answer(t("wizard.amount", max=render.money(settings.max_amount)), reply_markup=keyboards.step_nav(t, step))
+    elif step == "payment_time":
+        await message.answer(t("wizard.payment_time"), reply_markup=keyboards.payment_times(t))
+    elif step == "evidence":
+        decision = refunds.decide(data, _now()).model_dump(mode="json")
+        await message.answer(render.decision(t, decision, data["amount"]))
+        await message.answer(_evidence_prompt(t, data, decision, settings), reply_markup=keyboards.evidence_done(t))
+    elif step == "summary":
+        await _show_summary(message, state, t, settings, refunds)
+
+
+def _evidence_prompt(t: Translator, data: dict[str, Any], decision: dict[str, Any], settings: Settings) -> str:
+    required = decision.get("required_evidence", [])
+    have = evidence_kinds(data)
+    lines = [t("wizard.evidence", max_files=settings.max_evidence_files, max_mb=settings.max_evidence_mb), "", render.checklist(t, required, have)]
+    lines += ["", t("wizard.evidence_count", count=len(data.get("evidence", [])), max_files=settings.max_evidence_files)]
+    return "\n".join(lines)
+
+
+async def _show_summary(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    data = await state.get_data()
+    await state.update_data(editing=False)
+    decision = refunds.decide(data, _now()).model_dump(mode="json")
+    lines = [t("summary.title"), "", *render.answers(t, data, settings.tz)]
+    lines.append(t("field.evidence", count=len(data.get("evidence", []))))
+    lines += ["", t(f"outcome.{decision['outcome']}")]
+    if decision["outcome"] in ("full_refund", "partial_refund"):
+        lines.append(t("decision.amount", refund=render.money(decision["refund_amount"]), amount=render.money(data["amount"])))
+    missing = decision.get("missing_evidence") or []
+    if missing:
+        lines += ["", t("summary.missing", items="、".join(t(f"evidence.{k}") for k in missing) if t.lang == "zh" else ", ".join(t(f"evidence.{k}") for k in missing))]
+    lines += ["", t("summary.confirm_hint")]
+    await message.answer("\n".join(lines), reply_markup=keyboards.summary(t))
+
+
+async def _next(step: str, message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    """After an answer: back to the summary when editing, else the following step."""
+    data = await state.get_data()
+    if data.get("editing") and not missing_fields(data):
+        await ask("summary", message, state, t, settings, refunds)
+        return
+    order = [step_name(s) for s in WIZARD_STEPS]
+    base = "cause" if step == "cause_text" else step
+    following = order[order.index(base) + 1]
+    await ask(following, message, state, t, settings, refunds)
+
+
+async def reask(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    current = step_name(await state.get_state())
+    if current in STEP_BY_NAME:
+        await ask(current, message, state, t, settings, refunds)
+
+
+# --- entering ---------------------------------------------------------------------------
+
+async def start_wizard(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    await state.clear()
+    await state.set_data({"draft_key": uuid.uuid4().hex, "evidence": []})
+    await message.answer(t("wizard.intro"))
+    await ask("order_number", message, state, t, settings, refunds)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.REFUND))
+async def menu_refund(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await start_wizard(query.message, state, t, settings, refunds)
+
+
+# --- buttons ----------------------------------------------------------------------------
+
+@router.callback_query(WizardCb.filter())
+async def wizard_button(
+    query: CallbackQuery, callback_data: WizardCb, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService
+) -> None:
+    message = query.message
+    if message is None or isinstance(message, InaccessibleMessage):
+        await query.answer(t("hint.stale"), show_alert=True)
+        return
+    current = step_name(await state.get_state())
+    in_wizard = current in STEP_BY_NAME
+    expected = callback_data.step == current or (current == "cause_text" and callback_data.step == "cause")
+    if callback_data.action is WizardAction.CANCEL and in_wizard:
+        await query.answer()
+        await _cancel(message, state, t)
+        return
+    if not in_wizard or not expected:
+        await query.answer(t("hint.stale"))
+        if in_wizard:
+            await reask(message, state, t, settings, refunds)
+        return
+    await query.answer()
+    action, value = callback_data.action, callback_data.value
+    data = await state.get_data()
+
+    if action is WizardAction.BACK:
+        await _back(current, message, state, t, settings, refunds)
+    elif action is WizardAction.PICK:
+        step = "cause" if current == "cause_text" else current
+        if value not in CHOICES.get(step, frozenset()):
+            await reask(message, state, t, settings, refunds)
+            return
+        await _drop_keyboard(message)
+        if step == "payment_time":
+            paid_at = _now() - QUICK_TIMES[value]
+            await state.update_data(paid_at=paid_at.isoformat())
+        elif step == "cause":
+            update: dict[str, Any] = {"cause": value}
+            if current != "cause_text" and not data.get("cause_text_pending"):
+                update["cause_text"] = None
+            update["cause_text_pending"] = False
+            await state.update_data(**update)
+        else:
+            await state.update_data(**{step: value})
+        await message.answer(t("wizard.chosen", value=t(f"{_PREFIX[step]}.{value}")))
+        await _next(step, message, state, t, settings, refunds)
+    elif action is WizardAction.GROUP:
+        if value and value in CauseGroup.__members__.values():
+            await message.edit_reply_markup(reply_markup=keyboards.causes_in_group(t, CauseGroup(value)))
+        else:
+            await state.set_state(Wizard.cause)
+            await message.answer(t("wizard.cause"), reply_markup=keyboards.cause_groups(t))
+    elif action is WizardAction.TYPE:
+        await _drop_keyboard(message)
+        await ask("cause_text", message, state, t, settings, refunds)
+    elif action is WizardAction.KIND:
+        await _label_evidence(query, message, value, state, t, settings, refunds)
+    elif action is WizardAction.DONE:
+        await _drop_keyboard(message)
+        decision = refunds.decide(data, _now())
+        if decision.missing_evidence:
+            items = [t(f"evidence.{k}") for k in decision.missing_evidence]
+            await message.answer(t("wizard.evidence_missing", items=("、" if t.lang == "zh" else ", ").join(items)))
+        await ask("summary", message, state, t, settings, refunds)
+    elif action is WizardAction.EDIT:
+        if value not in ("order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time", "evidence"):
+            await reask(message, state, t, settings, refunds)
+            return
+        await _drop_keyboard(message)
+        await state.update_data(editing=True)
+        await ask(value, message, state, t, settings, refunds)
+    elif action is WizardAction.CONFIRM:
+        await _confirm(query, message, state, t, settings, refunds)
+
+
+_PREFIX = {"platform_type": "platform", "order_status": "status", "cause": "cause", "payment_channel": "channel", "payment_time": "quick_time"}
+
+
+async def _drop_keyboard(message: Message) -> None:
+    """Remove the buttons of an answered prompt so they cannot be pressed again."""
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except Exception:  # noqa: BLE001 - the message may be too old to edit; nothing is lost
+        log.debug("could not remove keyboard", exc_info=True)
+
+
+async def _back(current: str, message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    await _drop_keyboard(message)
+    data = await state.get_data()
+    if data.get("editing"):
+        await ask("summary", message, state, t, settings, refunds)
+        return
+    if current == "cause_text":
+        await ask("cause", message, state, t, settings, refunds)
+        return
+    order = [step_name(s) for s in WIZARD_STEPS]
+    index = order.index(current)
+    if index == 0:
+        await _cancel(message, state, t)
+        return
+    await ask(order[index - 1], message, state, t, settings, refunds)
+
+
+async def _cancel(message: Message, state: FSMContext, t: Translator) -> None:
+    await _drop_keyboard(message)
+    await state.clear()
+    await message.answer(t("wizard.cancelled"), reply_markup=keyboards.main_menu(t))
+
+
+async def _confirm(query: CallbackQuery, message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    data = await state.get_data()
+    missing = missing_fields(data)
+    if missing:
+        await state.update_data(editing=False)
+        await ask(missing[0], message, state, t, settings, refunds)
+        return
+    case, created = await refunds.submit(user_id=query.from_user.id, language=t.lang, draft=data, now=_now())
+    await state.clear()
+    await _drop_keyboard(message)
+    if not created:
+        await message.answer(t("wizard.already_submitted", number=case.number), reply_markup=keyboards.main_menu(t))
+        return
+    decision = case.decision
+    lines = [t("submitted.title", number=case.number), "", t(f"outcome.{decision['outcome']}")]
+    lines += ["", t("submitted.next"), t(f"next.{decision['route']}")]
+    deadlines = decision.get("deadlines") or {}
+    if deadlines or decision["outcome"] in ("full_refund", "partial_refund", "needs_review"):
+        lines += ["", t("submitted.timeline")]
+        lines += [f"  • {t(f'deadline.{name}')}: {render.duration(t, spec)}" for name, spec in deadlines.items()]
+        if decision["outcome"] in ("full_refund", "partial_refund", "needs_review"):
+            lines.append(f"  • {t('decision.arrival', arrival=render.arrival(t, decision.get('expected_arrival')))}")
+    missing_evidence = decision.get("missing_evidence") or []
+    if missing_evidence:
+        lines += ["", t("submitted.missing_evidence")]
+    lines += ["", t("submitted.track"), "", t("scam.reminder")]
+    await message.answer("\n".join(lines), reply_markup=keyboards.main_menu(t))
+
+
+# --- typed answers ----------------------------------------------------------------------
+
+@router.message(Wizard.order_number, F.text, ~F.text.startswith("/"))
+async def got_order_number(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
+    assert message.text is not None
+    try:
+        value = parse_order_number(message.text, settings.order_number_pattern)
+    except InputError as exc:
+        if await try_answer_question(message, t, deps.get("kb"), message.text):
+            await reask(message, state, t, settings, refunds)
+            return
+        await message.answer(t(f"error.order_number.{exc.problem.value}", example=settings.order_number_example))
+        return
+    await state.update_data(order_number=value)
+    await _next("order_number", message, state, t, settings, refunds)
+
+
+@router.message(Wizard.cause_text, F.text, ~F.text.startswith("/"))
+async def got_cause_text(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    assert message.text is not None
+    text = message.text.strip()
+    if len(text) > 1000:
+        await message.answer(t("error.too_long", max=1000))
+        return
+    await state.update_data(cause_text=text, cause_text_pending=True)
+    cause = classify_cause(text)
+    if cause is None:
+        await message.answer(t("wizard.cause_unknown"), reply_markup=keyboards.confirm_cause(t, Cause.OTHER))
+    else:
+        await message.answer(t("wizard.cause_guess", cause=t(f"cause.{cause.value}")), reply_markup=keyboards.confirm_cause(t, cause))
+
+
+@router.message(Wizard.amount, F.text, ~F.text.startswith("/"))
+async def got_amount(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
+    assert message.text is not None
+    try:
+        amount = parse_amount(message.text, settings.max_amount)
+    except InputError as exc:
+        if await try_answer_question(message, t, deps.get("kb"), message.text):
+            await reask(message, state, t, settings, refunds)
+            return
+        await message.answer(t(f"error.amount.{exc.problem.value}", max=render.money(settings.max_amount)))
+        return
+    await state.update_data(amount=str(amount))
+    await _next("amount", message, state, t, settings, refunds)
+
+
+@router.message(Wizard.payment_time, F.text, ~F.text.startswith("/"))
+async def got_payment_time(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
+    assert message.text is not None
+    try:
+        paid_at = parse_payment_time(message.text, now=_now(), tz=settings.tz)
+    except InputError as exc:
+        if await try_answer_question(message, t, deps.get("kb"), message.text):
+            await reask(message, state, t, settings, refunds)
+            return
+        await message.answer(t(f"error.time.{exc.problem.value}"))
+        return
+    await state.update_data(paid_at=paid_at.isoformat())
+    await message.answer(t("wizard.chosen", value=render.local_time(paid_at, settings.tz)))
+    await _next("payment_time", message, state, t, settings, refunds)
+
+
+# --- evidence ---------------------------------------------------------------------------
+
+@router.message(Wizard.evidence, F.photo | F.document)
+async def got_evidence(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    data = await state.get_data()
+    items: list[dict[str, Any]] = list(data.get("evidence", []))
+    try:
+        file = file_from_message(message, max_bytes=settings.max_evidence_bytes)
+    except EvidenceRefused as exc:
+        await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
+        return
+    if any(item["file_unique_id"] == file["file_unique_id"] for item in items):
+        await message.answer(t("evidence.duplicate"))
+        return
+    if len(items) >= settings.max_evidence_files:
+        await message.answer(t("error.evidence.too_many", max_files=settings.max_evidence_files), reply_markup=keyboards.evidence_done(t))
+        return
+    items.append({**file, "kind": None})
+    await state.update_data(evidence=items)
+    decision = refunds.decide(data, _now())
+    kinds = _kind_choices(decision.required_evidence)
+    await message.answer(
+        t("evidence.received", n=len(items), max_files=settings.max_evidence_files),
+        reply_markup=keyboards.evidence_kinds(t, kinds, len(items) - 1),
+    )
+
+
+def _kind_choices(required: list[Any]) -> list[str]:
+    """The checklist's kinds first, then the rest."""
+    ordered = [str(k) for k in required]
+    return ordered + [k.value for k in EvidenceKind if k.value not in ordered]
+
+
+async def _label_evidence(
+    query: CallbackQuery, message: Message, value: str, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService
+) -> None:
+    index_text, _, kind = value.partition("-")
+    data = await state.get_data()
+    items: list[dict[str, Any]] = list(data.get("evidence", []))
+    if not index_text.isdigit() or int(index_text) >= len(items) or (kind != "other" and kind not in EvidenceKind.__members__.values()):
+        return
+    items[int(index_text)] = {**items[int(index_text)], "kind": kind}
+    await state.update_data(evidence=items)
+    data["evidence"] = items
+    decision = refunds.decide(data, _now()).model_dump(mode="json")
+    text = "\n".join(
+        [
+            t("evidence.labelled", n=int(index_text) + 1, kind=t(f"evidence.{kind}")),
+            "",
+            render.checklist(t, decision.get("required_evidence", []), evidence_kinds(data)),
+            "",
+            t("evidence.more_or_done"),
+        ]
+    )
+    await message.edit_text(text, reply_markup=keyboards.evidence_done(t))
+
+
+# --- anything else during the wizard ----------------------------------------------------
+
+@router.message(Wizard.evidence, ~F.text.startswith("/"))
+async def evidence_unexpected(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
+    if message.text and await try_answer_question(message, t, deps.get("kb"), message.text):
+        return
+    await message.answer(t("hint.evidence"), reply_markup=keyboards.evidence_done(t))
+
+
+@router.message(StateFilter(*[s for s in (*WIZARD_STEPS, Wizard.cause_text) if s is not Wizard.evidence]), ~F.text.startswith("/"))
+async def unexpected(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
+    """A sticker, a voice note, a location, or text where a button is expected."""
+    current = step_name(await state.get_state())
+    if message.text and await try_answer_question(message, t, deps.get("kb"), message.text):
+        await reask(message, state, t, settings, refunds)
+        return
+    key = "hint.text_expected" if current in TEXT_STEPS else "hint.button_expected"
+    await message.answer(t(key))
+    await reask(message, state, t, settings, refunds)
+

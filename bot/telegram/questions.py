@@ -1,0 +1,58 @@
+"""Answering a question from the knowledge base, with the passages it relied on."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any
+
+from aiogram.types import Message
+
+from bot.i18n import Translator
+from bot.telegram import keyboards
+
+_QUESTION = re.compile(
+    r"[?？]|吗|么|怎么|怎样|如何|多久|多长|几天|为什么|为啥|能不能|能否|可以|可不可以|是否|哪里|哪儿|什么|啥|要不要|会不会"
+    r"|\b(?:how|what|when|why|where|which|who|can|could|should|do|does|is|are|will|would)\b",
+    re.IGNORECASE,
+)
+MAX_QUESTION = 500
+
+
+def looks_like_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
+def format_answer(t: Translator, answer: Any) -> str:
+    lines = [escape(answer.answer)]
+    if answer.sources:
+        lines += ["", t("ask.sources")]
+        lines += [f"• {escape(source.title)} <code>#{escape(source.id)}</code>" for source in answer.sources[:3]]
+    return "\n".join(lines)
+
+
+async def answer_question(message: Message, t: Translator, kb: Any, text: str) -> bool:
+    """Reply with an answer and its sources; when not confident, say so and offer a person.
+    Returns whether the knowledge base was confident."""
+    if kb is None:
+        await message.answer(t("ask.unavailable"), reply_markup=keyboards.human_only(t))
+        return False
+    answer = kb.ask(text[:MAX_QUESTION], lang=t.lang)
+    if not answer.confident:
+        await message.answer(t("ask.not_sure"), reply_markup=keyboards.human_only(t))
+        return False
+    ref = answer.sources[0].id if answer.sources else ""
+    await message.answer(format_answer(t, answer), reply_markup=keyboards.answer_feedback(t, ref[:40]))
+    return True
+
+
+async def try_answer_question(message: Message, t: Translator, kb: Any, text: str) -> bool:
+    """In the middle of a flow: answer only a confident question, else leave it to the step."""
+    if kb is None or not looks_like_question(text):
+        return False
+    answer = kb.ask(text[:MAX_QUESTION], lang=t.lang)
+    if not answer.confident:
+        return False
+    ref = answer.sources[0].id if answer.sources else ""
+    await message.answer(format_answer(t, answer), reply_markup=keyboards.answer_feedback(t, ref[:40]))
+    return True
