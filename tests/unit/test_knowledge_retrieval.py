@@ -1,0 +1,147 @@
+"""Retrieval and answers on the shipped knowledge base, and the quality gate."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from bot.knowledge import Answer, KnowledgeBase, Source, resolve_knowledge_dir
+from bot.knowledge.evaluation import gate_metrics, load_questions, retrieval_metrics
+from bot.knowledge.textproc import char_ngrams, detect_lang, stem, word_tokens
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "retrieval_questions.jsonl"
+
+
+@cache
+def shipped() -> KnowledgeBase:
+    return KnowledgeBase.load()
+
+
+def test_default_configuration_meets_the_quality_bar() -> None:
+    """Quality gate: hit@3 >= 0.95 on the labelled questions with the default retriever."""
+    questions = load_questions(QUESTIONS)
+    assert sum(1 for q in questions if q.answerable) >= 60
+    assert sum(1 for q in questions if not q.answerable) >= 10
+    metrics = retrieval_metrics(shipped(), questions)
+    assert metrics["hit@3"] >= 0.95, metrics["misses_at_3"]
+    gate = gate_metrics(shipped(), questions)
+    assert gate["accuracy"] >= 0.9, gate["wrong"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("银行卡退款一般要几天到账?", "arrival-times"),
+        ("商家说卡密已经核销,可我一次都没用过", "false-redemption"),
+        ("扣了两次款怎么办", "duplicate-charge"),
+        ("七天无理由退货适用点卡吗", "no-seven-day-return"),
+        ("有人让我交解冻费才给退款", "scams"),
+    ],
+)
+def test_chinese_questions(question: str, expected: str) -> None:
+    answer = shipped().ask(question)
+    assert answer.lang == "zh"
+    assert answer.confident
+    assert expected in [s.id for s in answer.sources]
+    top = answer.sources[0]
+    assert f"#{top.id}" in answer.answer and top.title in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how long for a refund to a bank card?", "arrival-times"),
+        ("the merchant says it was redeemed but I never used it", "false-redemption"),
+        ("I was charged twice", "duplicate-charge"),
+        ("can I appeal the decision?", "appeals"),
+    ],
+)
+def test_english_questions(question: str, expected: str) -> None:
+    answer = shipped().ask(question)
+    assert answer.lang == "en"
+    assert answer.confident
+    assert expected in [s.id for s in answer.sources]
+    assert all(s.lang == "en" for s in answer.sources)
+
+
+@pytest.mark.parametrize("question", ["今天天气怎么样", "write me a poem", "how do I cook rice", "", "???"])
+def test_off_topic_is_not_confident(question: str) -> None:
+    answer = shipped().ask(question)
+    assert not answer.confident
+    assert "客服" in answer.answer or "support" in answer.answer
+
+
+def test_language_override_and_sources_shape() -> None:
+    answer = shipped().ask("银行卡退款多久到账", lang="en", k=2)
+    assert isinstance(answer, Answer) and answer.lang == "en"
+    assert len(answer.sources) <= 2
+    assert all(isinstance(s, Source) and s.lang == "en" for s in answer.sources)
+    as_dict = answer.to_dict()
+    assert set(as_dict) >= {"answer", "confident", "sources"}
+    assert set(as_dict["sources"][0]) >= {"id", "title", "text", "score"}
+
+
+def test_section_lookup() -> None:
+    kb = shipped()
+    zh = kb.section("arrival-times")
+    en = kb.section("arrival-times", lang="en")
+    assert zh is not None and zh.title == "退款到账时间" and "2–5" in zh.text
+    assert en is not None and en.lang == "en" and en.title == "Refund arrival times"
+    assert kb.section("no-such-id") is None
+    assert {"arrival-times", "scams", "real-refunds"} <= kb.section_ids()
+
+
+def test_missing_translation_falls_back_to_chinese(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("## 春节客服时间 {#holiday-hours}\n\n春节期间人工客服 10 点到 18 点在线。\n", encoding="utf-8")
+    kb = KnowledgeBase.load(tmp_path)
+    section = kb.section("holiday-hours", lang="en")
+    assert section is not None and section.lang == "zh"
+    assert kb.search("春节客服", lang="en")[0].id == "holiday-hours"
+
+
+def test_langchain_retrievers_match_the_knowledge_base() -> None:
+    kb = shipped()
+    for mode in ("bm25", "tfidf", "lexical"):
+        retriever = kb.retriever("zh", mode, k=3)
+        assert isinstance(retriever, BaseRetriever)
+        docs = retriever.invoke("退款到银行卡要多久")
+        assert docs and all(isinstance(d, Document) for d in docs)
+        assert {"section_id", "title", "lang", "score"} <= set(docs[0].metadata)
+        assert docs[0].metadata["section_id"] == kb.search("退款到银行卡要多久", "zh", mode=mode)[0].id
+    with pytest.raises(ValueError):
+        kb.retriever("zh", "embeddings")
+
+
+def test_tokenizers() -> None:
+    assert "核销" in word_tokens("商家说已核销")
+    assert "银行卡" in word_tokens("退到银行卡") and "银行" in word_tokens("退到银行卡")
+    assert word_tokens("Refunds were REFUNDED") == ["refund", "refund"]
+    assert "的" not in word_tokens("我的订单")
+    assert word_tokens("到帐") == word_tokens("到账")
+    assert stem("charged") == stem("charge")
+    assert "<re" in char_ngrams("refund") and "银行" in char_ngrams("银行卡")
+    assert detect_lang("卡密无效怎么办") == "zh"
+    assert detect_lang("my 卡密 does not work, what can I do") == "en"
+
+
+def test_knowledge_dir_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KNOWLEDGE_DIR", raising=False)
+    assert resolve_knowledge_dir() == Path(__file__).resolve().parents[2] / "knowledge"
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(tmp_path))
+    assert resolve_knowledge_dir() == tmp_path
+    assert resolve_knowledge_dir(tmp_path / "x") == tmp_path / "x"
+
+
+def test_replacing_the_knowledge_directory(tmp_path: Path) -> None:
+    (tmp_path / "only.md").write_text(
+        "## 会员自动续费 {#auto-renew}\n\n会员自动续费可以在会员中心关闭,关闭后下个周期不再扣费。\n", encoding="utf-8"
+    )
+    kb = KnowledgeBase.load(tmp_path)
+    assert kb.section_ids() == {"auto-renew"}
+    answer = kb.ask("会员自动续费怎么关闭")
+    assert answer.confident and answer.sources[0].id == "auto-renew"
+    assert not kb.ask("银行卡退款多久到账").confident
