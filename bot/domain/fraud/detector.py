@@ -149,7 +149,8 @@ class Detector:
             ))
         elif sensitive:
             kinds = [r.kind for r in sensitive]
-            sev = Risk.MEDIUM if _LONE_REQUEST_MEDIUM.intersection(kinds) else Risk.LOW
+            alarming = {r.kind for r in sensitive if r.giving} & _LONE_REQUEST_MEDIUM
+            sev = Risk.MEDIUM if alarming else Risk.LOW
             out.append(RawFinding(
                 "text.sensitive_request", sev,
                 f"request for {'/'.join(kinds)} ('{sensitive[0].text}')", None, params,
@@ -169,8 +170,10 @@ class Detector:
         # a refund or compensation offered through a link
         untrusted = [r for r in reports if not r.trusted and (r.registered or r.findings)]
         pretext = sig.refund or sig.scam_claims or sig.impersonation
-        if untrusted and pretext and (sig.link_verb or sig.scam_claims or sig.impersonation or has_buttons):
-            flagged = [r for r in untrusted if r.findings]
+        flagged = [r for r in untrusted if r.findings]
+        if untrusted and pretext and (
+            sig.link_verb or sig.scam_claims or sig.impersonation or has_buttons or flagged
+        ):
             target = (flagged or untrusted)[0]
             out.append(RawFinding(
                 "text.refund_link", Risk.HIGH if flagged else Risk.MEDIUM,

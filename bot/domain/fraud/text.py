@@ -28,9 +28,10 @@ _SUBCLAUSE = re.compile(
     r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
 )
 _YOU = re.compile(r"\byour?\b", _FLAGS)
-_QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢)\s*$", _FLAGS)
+_QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
+_TO_ME = re.compile(r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b", _FLAGS)
 _SELF_QUESTION = re.compile(
-    r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|"
+    r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|可以|能不能|能否|是不是|有没有|"
     r"\b(?:do|should|must|can|is|does|why|how|will)\s+(?:i|we|it|this|that|they)\b",
     _FLAGS,
 )
@@ -41,6 +42,7 @@ class RequestHit:
     kind: str
     level: str  # "sensitive" | "soft"
     text: str
+    giving: bool = True  # handed to the writer, not typed into something
 
 
 @dataclass(slots=True)
@@ -77,7 +79,8 @@ class TextChecker:
         self.refund = _compile(data["refund_words"])
         self.impersonation = _compile(data["impersonation"])
         self.scam_claims = _compile(data["scam_claims"])
-        self.verbs = _compile(data["request_verbs"])
+        self.give_verbs = _compile(data["give_verbs"])
+        self.input_verbs = _compile(data["input_verbs"])
         self.negations = _compile(data["negations"])
         self.discussion = _compile(data["discussion"])
         self.link_verbs = _compile(data["link_verbs"])
@@ -100,39 +103,40 @@ class TextChecker:
         hi = m.start() if m else len(text)
         return lo, hi
 
-    def _is_request(self, text: str, req: _Request, m: re.Match[str]) -> bool:
+    def _is_request(self, text: str, req: _Request, m: re.Match[str]) -> RequestHit | None:
         start, end = m.span()
         lo, hi = self._clause(text, start, end)
         wide = m.group().isascii()
         before = 48 if wide else 16
         after = 24 if wide else 10
         first = start
+        giving = True
         if req.needs_verb:
-            window_lo = max(lo, start - before)
-            v = None
-            for v_m in self.verbs.finditer(text, window_lo, min(hi, end + after)):
-                v = v_m
-                break
+            window = (max(lo, start - before), min(hi, end + after))
+            v = self.give_verbs.search(text, *window)
             if v is None:
-                return False
+                v = self.input_verbs.search(text, *window)
+                giving = False
+            if v is None:
+                return None
             first = min(start, v.start())
         if req.kind == "app" and ("官方" in m.group() or "official" in m.group()):
-            return False
+            return None
         # negation in the same sub-clause, before the request
         sub_lo = lo
         for s in _SUBCLAUSE.finditer(text, lo, first):
             sub_lo = s.end()
         prefix = text[max(sub_lo, first - (40 if wide else 14)) : first]
         if prefix and self.negations.search(prefix):
-            return False
+            return None
         # a question the writer asks about themself ("需要提供密码吗?", "do I need to ...?")
         sentence = text[lo:hi] if hi > lo else text[lo:]
         tail = text[hi : hi + 1]
         if (_QUESTION_END.search(sentence) or tail in ("?", "？")) and _SELF_QUESTION.search(sentence):
             addressed = "你" in sentence or "您" in sentence or _YOU.search(sentence)
-            if not addressed:
-                return False
-        return True
+            if not addressed and not _TO_ME.search(sentence):
+                return None
+        return RequestHit(req.kind, req.level, m.group(), giving)
 
     # ---------------------------------------------------------------- main
 
@@ -143,8 +147,9 @@ class TextChecker:
         if self.any_request.search(text):
             for req in self.requests:
                 for m in req.pattern.finditer(text):
-                    if self._is_request(text, req, m):
-                        sig.requests.append(RequestHit(req.kind, req.level, m.group()))
+                    hit = self._is_request(text, req, m)
+                    if hit is not None:
+                        sig.requests.append(hit)
                         break
         m = self.scam_claims.search(text)
         if m:

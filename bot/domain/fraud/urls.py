@@ -19,13 +19,13 @@ from .skeleton import Skeletonizer
 
 # ---------------------------------------------------------------------------- extraction
 
-_H = r"a-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+_H = r"a-z0-9\u00c0-\u024f\u0250-\u02af\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u1e00-\u1eff"
 _LABEL = rf"[{_H}](?:[{_H}-]{{0,61}}[{_H}])?"
 # a URL ends at whitespace, quotes, Chinese characters and full-width punctuation
 _STOP = r"\s<>\"'`\u3000-\u303f\uff00-\uffef\u3400-\u4dbf\u4e00-\u9fff"
 _URL_RE = re.compile(
     rf"(?P<scheme>(?:https?|hxxps?|ftp)://)[^{_STOP}/?#]+(?:[/?#][^{_STOP}]*)?"
-    rf"|(?<![{_H}.@_-])(?:[a-z0-9._%+-]+@)?(?:{_LABEL}\.)+(?:xn--[a-z0-9-]{{2,59}}|[a-z\u00c0-\u04ff]{{2,24}})"
+    rf"|(?<![{_H}.@_-])(?:[a-z0-9._%+-]+@)?(?:{_LABEL}\.)+(?:xn--[a-z0-9-]{{2,59}}|[a-z\u00c0-\u058f]{{2,24}})"
     rf"(?::\d{{1,5}})?(?:[/?#][^{_STOP}]*)?(?![{_H}])"
     rf"|(?<![\w.])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?::\d{{1,5}})?(?:[/?#][^{_STOP}]*)?(?![\w.])"
 )
@@ -141,7 +141,8 @@ def to_ascii_host(host: str) -> str | None:
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str
-    skel: str
+    skel: str  # strong skeleton, for whole-label comparison
+    light: str  # light skeleton, for finding the brand inside a longer label
     brand: str
     domain: str  # the brand's main domain, for details: "alipay.com"
     weak: bool
@@ -198,7 +199,8 @@ class UrlAnalyzer:
             for t in b["tokens"]:
                 t = str(t).lower()
                 tokens.append(
-                    Token(t, self.skel(t), b["name"], domains[0], weak=len(t) < 5 or t in weak)
+                    Token(t, self.skel(t, strong=True), self.skel(t), b["name"], domains[0],
+                          weak=len(t) < 5 or t in weak)
                 )
         self.tokens = tokens
         self.strict = [t for t in tokens if not t.weak]
@@ -211,6 +213,7 @@ class UrlAnalyzer:
         self.shortener_exempt = shortener_exempt
         self.suspicious_tlds = suspicious_tlds
         kw_skels = sorted({self.skel(k.lower()) for k in keywords}, key=len, reverse=True)
+        kw_skels += sorted({self.skel(k.lower(), strong=True) for k in keywords} - set(kw_skels), key=len, reverse=True)
         self.keywords_re = re.compile("|".join(re.escape(k) for k in kw_skels))
         self.keywords_full = re.compile(f"(?:{'|'.join(re.escape(k) for k in kw_skels)})+")
         self.brand_domain_re = re.compile(
@@ -268,7 +271,7 @@ class UrlAnalyzer:
                     url, {**params, "brand": tok.domain},
                 )
             ]
-        s = self.skel(label)
+        s = self.skel(label, strong=True)
         hit = self._fuzzy(s)
         if hit is not None:
             tok, d = hit
@@ -278,10 +281,11 @@ class UrlAnalyzer:
                            {**params, "brand": tok.domain})
             ]
         # brand token inside a longer label
+        s = self.skel(label)
         for tok in self.tokens:
-            if tok.skel not in s:
+            if tok.light not in s:
                 continue
-            rest = s.replace(tok.skel, "", 1)
+            rest = s.replace(tok.light, "", 1)
             kws = self.keywords_re.findall(rest)
             if tok.weak and not (rest and self.keywords_full.fullmatch(rest)):
                 continue
@@ -294,10 +298,10 @@ class UrlAnalyzer:
         # a look-alike brand next to keywords: alipy-kefu, a1ipaytuikuan
         candidates = []
         if "-" in label:
-            candidates += [self.skel(p) for p in label.split("-") if p]
+            candidates += [self.skel(p, strong=True) for p in label.split("-") if p]
         stripped = self.keywords_re.sub("", s)
         if stripped and stripped != s:
-            candidates.append(stripped)
+            candidates.append(self.skel(stripped, strong=True))
         for c in candidates:
             if len(c) < 2:
                 continue
@@ -381,10 +385,11 @@ class UrlAnalyzer:
             for sub in ext.subdomain.split("."):
                 if sub in ("www", "m", "wap", ""):
                     continue
-                s = self.skel(to_unicode_host(sub))
-                tok = self.by_skel.get(s)
+                sub_u = to_unicode_host(sub)
+                tok = self.by_skel.get(self.skel(sub_u, strong=True))
                 if tok is None:
-                    tok = next((t for t in self.strict if t.skel in s), None)
+                    light = self.skel(sub_u)
+                    tok = next((t for t in self.strict if t.light in light), None)
                 if tok is not None:
                     findings.append(
                         RawFinding("url.brand_in_subdomain",

@@ -1,0 +1,307 @@
+"""Generate the URL part of the labelled fraud set (tests/data/fraud_cases.jsonl).
+
+    python tests/data/gen_lookalikes.py            # rewrite the generated rows in place
+    python tests/data/gen_lookalikes.py --check    # exit 1 if the file is not up to date
+
+Rows written here carry "source": "generated"; hand-written rows (no source, or any
+other source) are kept as they are, in front. The seed is fixed, so the output is the
+same on every run.
+
+This script deliberately shares no code or tables with the detector
+(bot/domain/fraud): its homoglyph table, mutation operators, keyword and suffix
+lists are written independently, so the set measures the detector instead of
+mirroring it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+SEED = 20260521
+CASES = Path(__file__).with_name("fraud_cases.jsonl")
+
+# protected brands: (registered domain, name label)
+BRANDS = [
+    ("alipay.com", "alipay"),
+    ("taobao.com", "taobao"),
+    ("tmall.com", "tmall"),
+    ("tenpay.com", "tenpay"),
+    ("qq.com", "qq"),
+    ("jd.com", "jd"),
+    ("10086.cn", "10086"),
+    ("10010.com", "10010"),
+    ("189.cn", "189"),
+    ("163.com", "163"),
+    ("steampowered.com", "steampowered"),
+    ("steamcommunity.com", "steamcommunity"),
+    ("weixin.qq.com", "weixin"),
+]
+LONG_BRANDS = [b for b in BRANDS if len(b[1]) >= 5]
+
+# independent homoglyph table: letter -> characters a phisher would put in its place
+LOOKS_LIKE = {
+    "a": ["а", "ɑ", "à", "á", "4"],
+    "c": ["с", "ϲ"],
+    "d": ["ԁ", "cl"],
+    "e": ["е", "é", "ё", "3"],
+    "i": ["і", "ı", "1", "í"],
+    "l": ["1", "ӏ", "I"],
+    "m": ["rn", "м"],
+    "n": ["п", "ո"],
+    "o": ["0", "о", "ο", "ö"],
+    "p": ["р", "ρ"],
+    "s": ["ѕ", "5"],
+    "t": ["τ", "т"],
+    "u": ["υ", "ս"],
+    "w": ["vv", "ѡ"],
+    "x": ["х"],
+    "y": ["у"],
+    "0": ["o", "O"],
+    "1": ["l", "I"],
+}
+KEYWORDS = ["tuikuan", "kefu", "refund", "support", "service", "pay", "claim", "help",
+            "vip", "lipei", "secure", "login", "verify", "tuifei", "kf", "account", "order"]
+BAD_SUFFIXES = ["top", "xyz", "cc", "vip", "shop", "icu", "cyou", "buzz", "club", "online",
+                "site", "info", "com", "net", "cn", "co"]
+SWAP_SUFFIXES = ["top", "xyz", "cc", "vip", "shop", "icu", "club", "online", "site", "info", "buzz"]
+FILLER = ["secure", "center", "user", "web", "portal", "cloud", "data", "go", "my", "hub",
+          "zone", "link", "pro", "sys", "biz", "cnt", "net", "xin", "hao", "kuai"]
+SHORTENERS = ["bit.ly", "t.cn", "url.cn", "tinyurl.com", "is.gd", "suo.im", "dwz.cn", "rb.gy",
+              "cutt.ly", "ow.ly", "t.ly", "s.id"]
+
+NEUTRAL_ZH = ["看看这个 {u}", "{u}", "链接：{u}", "网址 {u} 你打开看下", "发你一个地址 {u}",
+              "这个网站{u}是什么", "{u} 这个能打开吗"]
+NEUTRAL_EN = ["check this {u}", "{u}", "link: {u}", "what is {u}?", "see {u} for details"]
+PRETEXT_ZH = ["您的订单退款失败，请点击 {u} 重新申请", "质量问题双倍赔偿，登记地址：{u}",
+              "会员自动扣费取消请进入 {u}", "理赔专员提醒：打开 {u} 领取退款",
+              "您有一笔退款待领取 {u}", "账户异常，请登录 {u} 解冻"]
+PRETEXT_EN = ["Your refund failed, claim it again at {u}", "Refund pending: open {u} to receive it",
+              "Your account is frozen, verify at {u}", "Compensation for your order: {u}"]
+
+
+def rand_word(rng: random.Random, n: int | None = None) -> str:
+    n = n or rng.randint(4, 8)
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
+
+
+def mutate_typo(rng: random.Random, name: str) -> str:
+    """Random insertion, deletion, adjacent transposition or doubling."""
+    for _ in range(20):
+        op = rng.choice(["insert", "delete", "transpose", "double"])
+        i = rng.randrange(len(name))
+        if op == "insert":
+            out = name[:i] + rng.choice("abcdefghijklmnopqrstuvwxyz") + name[i:]
+        elif op == "delete" and len(name) > 5:
+            out = name[:i] + name[i + 1 :]
+        elif op == "transpose" and i < len(name) - 1 and name[i] != name[i + 1]:
+            out = name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+        elif op == "double":
+            out = name[:i] + name[i] + name[i:]
+        else:
+            continue
+        if out != name:
+            return out
+    return name + "s"
+
+
+def mutate_glyph(rng: random.Random, name: str, *, ascii_only: bool) -> str:
+    spots = [i for i, ch in enumerate(name) if ch in LOOKS_LIKE]
+    rng.shuffle(spots)
+    for i in spots:
+        options = [o for o in LOOKS_LIKE[name[i]] if o.isascii() == ascii_only]
+        if options:
+            return name[:i] + rng.choice(options) + name[i + 1 :]
+    return name
+
+
+def dress(rng: random.Random, host: str, path: str = "") -> str:
+    """Write a host the ways it appears in chats: scheme or not, www., odd dots."""
+    style = rng.random()
+    if not path and rng.random() < 0.5:
+        path = "/" + rng.choice(["", "refund", "tk", "a/" + rand_word(rng, 5), "?id=" + str(rng.randint(1000, 99999))])
+    if style < 0.35:
+        return f"https://{host}{path}"
+    if style < 0.5:
+        return f"http://www.{host}{path}"
+    if style < 0.6:
+        return f"www.{host}{path}"
+    if style < 0.7:
+        return host.replace(".", "。", 1) + path
+    if style < 0.75:
+        return host.replace(".", "[.]", 1) + path
+    return host + path
+
+
+def wrap(rng: random.Random, url: str, *, pretext_share: float = 0.3) -> str:
+    if rng.random() < pretext_share:
+        return rng.choice(PRETEXT_ZH + PRETEXT_EN).format(u=url)
+    return rng.choice(NEUTRAL_ZH + NEUTRAL_EN).format(u=url)
+
+
+def scam(text: str, category: str, **extra: object) -> dict:
+    return {"text": text, **extra, "label": "scam", "category": category, "source": "generated"}
+
+
+def benign(text: str, category: str, **extra: object) -> dict:
+    return {"text": text, **extra, "label": "benign", "category": category, "source": "generated"}
+
+
+def generate() -> list[dict]:
+    rng = random.Random(SEED)
+    rows: list[dict] = []
+    # 1. typos of the longer brand names (insertion, deletion, transposition, doubling)
+    for _ in range(40):
+        domain, name = rng.choice(LONG_BRANDS)
+        suffix = domain.rsplit(".", 1)[1] if domain.count(".") > 1 else domain.split(".", 1)[1]
+        host = f"{mutate_typo(rng, name)}.{suffix}"
+        rows.append(scam(wrap(rng, dress(rng, host)), "lookalike_typo"))
+    # 2. ASCII homoglyphs (0/o, 1/l, rn/m, vv/w, cl/d)
+    for _ in range(30):
+        domain, name = rng.choice(BRANDS)
+        suffix = domain.split(".", 1)[1] if domain.count(".") == 1 else "com"
+        fake = mutate_glyph(rng, name, ascii_only=True)
+        if fake == name:
+            continue
+        rows.append(scam(wrap(rng, dress(rng, f"{fake}.{suffix}")), "lookalike_homoglyph"))
+    # 3. Unicode homoglyphs, written as Unicode or as punycode (xn--)
+    for k in range(30):
+        domain, name = rng.choice(LONG_BRANDS)
+        suffix = domain.rsplit(".", 1)[1] if domain.count(".") > 1 else domain.split(".", 1)[1]
+        fake = mutate_glyph(rng, name, ascii_only=False)
+        if fake == name:
+            continue
+        host = f"{fake}.{suffix}"
+        if k % 2:
+            host = host.encode("idna").decode("ascii")
+        rows.append(scam(wrap(rng, dress(rng, host)), "lookalike_punycode" if k % 2 else "lookalike_unicode"))
+    # 4. brand + refund/support keyword, hyphenated or glued, on any suffix
+    for _ in range(35):
+        _, name = rng.choice(BRANDS)
+        kw = rng.choice(KEYWORDS)
+        label = rng.choice([f"{name}-{kw}", f"{kw}-{name}", f"{name}{kw}", f"{name}-{kw}{rng.randint(1, 99)}"])
+        rows.append(scam(wrap(rng, dress(rng, f"{label}.{rng.choice(BAD_SUFFIXES)}")), "brand_keyword"))
+    # 5. the brand's own name under a suffix it does not use
+    for _ in range(20):
+        _, name = rng.choice(LONG_BRANDS)
+        rows.append(scam(wrap(rng, dress(rng, f"{name}.{rng.choice(SWAP_SUFFIXES)}")), "tld_swap"))
+    # 6. the brand's domain (or name) in front of someone else's
+    for _ in range(20):
+        domain, name = rng.choice(BRANDS)
+        other = f"{rand_word(rng)}.{rng.choice(BAD_SUFFIXES)}"
+        host = rng.choice([f"{domain}.{other}", f"{domain}-{rng.choice(KEYWORDS)}.{rng.choice(SWAP_SUFFIXES)}",
+                           f"{name}.{rng.choice(KEYWORDS)}-{rand_word(rng, 4)}.{rng.choice(SWAP_SUFFIXES)}"])
+        if len(name) < 5 and host.startswith(f"{name}."):
+            host = f"{domain}.{other}"
+        rows.append(scam(wrap(rng, dress(rng, host)), "brand_subdomain"))
+    # 7. the brand in the path of an unrelated host, next to a refund word
+    for _ in range(12):
+        domain, name = rng.choice(LONG_BRANDS)
+        host = f"{rand_word(rng)}-{rng.choice(FILLER)}.{rng.choice(BAD_SUFFIXES)}"
+        path = f"/{rng.choice([name, domain])}/{rng.choice(['refund', 'tuikuan', 'kefu', 'claim', 'verify'])}"
+        rows.append(scam(wrap(rng, dress(rng, host, path)), "brand_path"))
+    # 8. credentials trick: http://alipay.com@evil.top/
+    for _ in range(12):
+        domain, _ = rng.choice(BRANDS)
+        url = f"http://{rng.choice([domain, 'www.' + domain])}@{rand_word(rng)}.{rng.choice(BAD_SUFFIXES)}/{rand_word(rng, 5)}"
+        rows.append(scam(wrap(rng, url), "userinfo_trick"))
+    # 9. raw IP hosts (dotted, decimal, hex) with a refund pretext or alone
+    for _ in range(12):
+        a, b, c, d = rng.randint(11, 223), rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254)
+        host = rng.choice([f"{a}.{b}.{c}.{d}", str(((a * 256 + b) * 256 + c) * 256 + d), f"0x{a:02x}{b:02x}{c:02x}{d:02x}"])
+        port = rng.choice(["", ":8080", ":8888"])
+        rows.append(scam(wrap(rng, f"http://{host}{port}/{rng.choice(['refund', 'pay', 'kf', 'index.html'])}"), "ip_host"))
+    # 10. shorteners inside a refund pretext
+    for _ in range(15):
+        url = f"{rng.choice(['https://', ''])}{rng.choice(SHORTENERS)}/{rand_word(rng, 6)}"
+        rows.append(scam(rng.choice(PRETEXT_ZH + PRETEXT_EN).format(u=url), "shortener_refund"))
+    # 11. text links whose shown domain is a brand and whose target is not
+    for _ in range(12):
+        domain, name = rng.choice(BRANDS)
+        target = f"https://{rand_word(rng)}.{rng.choice(BAD_SUFFIXES)}/{rand_word(rng, 5)}"
+        shown = rng.choice([f"https://www.{domain}/refund", f"{domain}", f"www.{domain}"])
+        rows.append(scam(rng.choice(["点击查看退款进度", "Open your refund", "退款详情见链接", "订单信息"]),
+                         "text_link_mismatch", links=[{"url": target, "visible_text": shown}]))
+    # 12. inline-keyboard buttons of a forwarded message
+    for _ in range(10):
+        _, name = rng.choice(LONG_BRANDS)
+        url = f"https://{name}-{rng.choice(KEYWORDS)}.{rng.choice(SWAP_SUFFIXES)}/{rand_word(rng, 4)}"
+        rows.append(scam(rng.choice(["您的退款已到账，点击下方按钮领取", "Refund ready", "官方客服通知"]),
+                         "button_url", button_urls=[url]))
+
+    # benign: official domains of the brands, with subdomains and paths, and fair hard negatives
+    official = [
+        "https://www.alipay.com/", "https://cshall.alipay.com/lab/help.htm", "https://item.taobao.com/item.htm?id=6000{n}",
+        "https://m.tb.cn/h.{w}", "https://detail.tmall.com/item.htm?id={n}", "https://item.jd.com/{n}.html",
+        "https://help.jd.com/user/issue.html", "https://kf.qq.com/", "https://weixin.qq.com/",
+        "https://pay.weixin.qq.com/", "https://www.10086.cn/", "https://www.10010.com/", "https://www.189.cn/",
+        "https://mail.163.com/", "https://help.steampowered.com/zh-cn/", "https://store.steampowered.com/app/{n}",
+        "https://steamcommunity.com/id/{w}", "https://www.tenpay.com/", "https://3.cn/{w}", "https://www.1688.com/",
+    ]
+    # Fair hard negatives: real, legitimate sites whose names are close to or contain a
+    # protected brand but that belong to someone else, and which a detector must pass
+    # without allowlisting them (none of them is in the detector's data files).
+    hard = [
+        "jdsports.com",       # JD Sports (UK retailer): contains "jd"
+        "jdpower.com",        # J.D. Power (market research): contains "jd"
+        "jdate.com",          # a dating site: starts with "jd"
+        "steamdb.info",       # SteamDB, a well-known Steam database site: contains "steam"
+        "steamgifts.com",     # community giveaway site: contains "steam"
+        "steamcharts.com",    # player statistics site: contains "steam"
+        "paypal.com",         # another payment brand: shares "pay"
+        "unionpay.com",       # China UnionPay: shares "pay"
+        "paypay.ne.jp",       # PayPay (Japan): shares "pay"
+        "gmail.com",          # two edits from "tmall"
+        "hotmail.com",        # shares "mail", far from "tmall"
+        "188.com",            # NetEase's 188 mail: one digit from "189" and "163"
+        "139.com",            # China Mobile's mailbox: one digit from "189"
+        "12306.cn",           # China Railway tickets: digits like "10086"
+        "95516.com",          # UnionPay customer service site: digits
+        "qunar.com",          # starts with "q"
+        "weibo.com",          # three edits from "weixin"
+        "tencentgames.com",   # contains "tencent" (a weak token)
+    ]
+    for _ in range(30):
+        url = rng.choice(official).format(n=rng.randint(100000, 999999), w=rand_word(rng, 6))
+        rows.append(benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN + ["商品链接 {u} 帮我看看值不值", "官网 {u}"]).format(u=url),
+                           "official_link"))
+    for host in hard:
+        url = dress(rng, host)
+        rows.append(benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN).format(u=url), "hard_negative_domain"))
+        url = dress(rng, host)
+        rows.append(benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN).format(u=url), "hard_negative_domain"))
+    # a text link that shows a brand and opens the same brand
+    for _ in range(6):
+        domain, _ = rng.choice(BRANDS[:6])
+        rows.append(benign("官方帮助中心", "text_link_ok",
+                           links=[{"url": f"https://www.{domain}/help", "visible_text": f"www.{domain}"}]))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="only verify the file is up to date")
+    args = ap.parse_args(argv)
+    kept = []
+    if CASES.exists():
+        for line in CASES.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row.get("source") != "generated":
+                    kept.append(row)
+    rows = kept + generate()
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if args.check:
+        same = CASES.exists() and CASES.read_text(encoding="utf-8") == text
+        print("up to date" if same else "out of date: run tests/data/gen_lookalikes.py")
+        return 0 if same else 1
+    CASES.write_text(text, encoding="utf-8")
+    print(f"{len(kept)} hand-written + {len(rows) - len(kept)} generated rows -> {CASES.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
