@@ -1,0 +1,26 @@
+"""Fake Telegram Bot API server + user-side client for end-to-end bot tests."""
+
+from .client import (
+    ApiCall,
+    BotMessage,
+    Button,
+    CallbackAnswer,
+    FakeGroup,
+    FakeTelegramClient,
+    FakeTelegramError,
+    FakeUser,
+)
+from .server import FakeTelegramServer, TelegramError
+
+__all__ = [
+    "ApiCall",
+    "BotMessage",
+    "Button",
+    "CallbackAnswer",
+    "FakeGroup",
+    "FakeTelegramClient",
+    "FakeTelegramError",
+    "FakeTelegramServer",
+    "FakeUser",
+    "TelegramError",
+]

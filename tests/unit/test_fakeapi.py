@@ -1,0 +1,604 @@
+"""Contract tests of the fake Telegram Bot API server and its user-side client.
+
+A real aiogram ``Bot`` / ``Dispatcher`` talks HTTP to the fake server, as it would to Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramUnauthorizedError,
+)
+from aiogram.filters import Command, CommandStart
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    ChatFullInfo,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+    Update,
+)
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from tests.fakeapi import (
+    BotMessage,
+    FakeTelegramClient,
+    FakeTelegramError,
+    FakeTelegramServer,
+)
+from tests.fakeapi.formatting import parse_formatted
+from tests.fakeapi.media import image_size
+
+TOKEN = "123456:TEST-TOKEN"
+
+# A valid 2x3 PNG (width 2, height 3).
+PNG_2X3 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000030806000000b9eade81"
+    "0000001449444154789c63f8cfc0f09f8181e13f030303001dfa03fd3d6b1d4f0000000049454e44ae426082"
+)
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeTelegramServer]:
+    srv = FakeTelegramServer(token=TOKEN)
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture
+async def tg(server: FakeTelegramServer) -> AsyncIterator[FakeTelegramClient]:
+    async with FakeTelegramClient(server.base_url) as client:
+        yield client
+
+
+def make_bot(base_url: str, token: str = TOKEN) -> Bot:
+    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
+
+
+@pytest.fixture
+async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
+    b = make_bot(server.base_url)
+    yield b
+    await b.session.close()
+
+
+@contextlib.asynccontextmanager
+async def polling(dp: Dispatcher, bot: Bot, tg: FakeTelegramClient) -> AsyncIterator[None]:
+    """Run ``dp.start_polling`` in the background and stop it cleanly."""
+    task = asyncio.create_task(
+        dp.start_polling(bot, polling_timeout=1, handle_signals=False, close_bot_session=False)
+    )
+    try:
+        await tg.wait_polling()
+        yield
+    finally:
+        with contextlib.suppress(RuntimeError):
+            await dp.stop_polling()
+        await task
+
+
+def echo_dispatcher(seen: list[Update] | None = None) -> Dispatcher:
+    dp = Dispatcher()
+    router = Router()
+
+    @router.message(F.text)
+    async def echo(message: Message, event_update: Update) -> None:
+        if seen is not None:
+            seen.append(event_update)
+        await message.answer(f"echo: {message.text}")
+
+    dp.include_router(router)
+    return dp
+
+
+async def open_private_chat(tg: FakeTelegramClient, bot: Bot, user_id: int = 1001) -> int:
+    """A user writes to the bot (so the chat exists); the update is confirmed via getUpdates."""
+    user = tg.user(user_id, first_name="李雷", language_code="zh")
+    await user.send_text("/start")
+    updates = await bot.get_updates(timeout=0)
+    await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    return user_id
+
+
+# ----------------------------------------------------------------------------- formatting
+
+
+def test_html_parsing_with_utf16_offsets() -> None:
+    text, entities = parse_formatted(
+        '😀 <b>退款</b> &lt;ok&gt; <a href="https://x.org">link</a>', "HTML"
+    )
+    assert text == "😀 退款 <ok> link"
+    assert entities == [
+        {"type": "bold", "offset": 3, "length": 2},
+        {"type": "text_link", "offset": 11, "length": 4, "url": "https://x.org"},
+    ]
+
+
+def test_markdown_v2_parsing_and_reserved_chars() -> None:
+    text, entities = parse_formatted(r"*bold* _it_ 1\.5 [a](https://x.org) `c\`d`", "MarkdownV2")
+    assert text == "bold it 1.5 a c`d"
+    assert [e["type"] for e in entities] == ["bold", "italic", "text_link", "code"]
+    with pytest.raises(ValueError, match="reserved"):
+        parse_formatted("price 1.5", "MarkdownV2")
+
+
+def test_image_size_detection() -> None:
+    assert image_size(PNG_2X3) == (2, 3)
+    assert image_size(b"not an image") is None
+
+
+# ----------------------------------------------------------------------------- plain Bot API
+
+
+async def test_get_me_and_bot_info(bot: Bot) -> None:
+    me = await bot.get_me()
+    assert me.id == 123456
+    assert me.is_bot
+    assert me.username == "refund_test_bot"
+
+
+async def test_wrong_token_is_401(server: FakeTelegramServer, tg: FakeTelegramClient) -> None:
+    bad_bot = make_bot(server.base_url, token="123456:WRONG")
+    try:
+        with pytest.raises(TelegramUnauthorizedError):
+            await bad_bot.get_me()
+    finally:
+        await bad_bot.session.close()
+    await tg.sync()
+    assert tg.requests("getMe")[-1].error_code == 401
+
+
+async def test_unknown_method_404_and_body_encodings(server: FakeTelegramServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.base_url}/bot{TOKEN}/frobnicate", json={}) as resp:
+            assert resp.status == 404
+            assert await resp.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+        # Method names are case-insensitive; JSON, form and query-string parameters all work.
+        async with http.post(f"{server.base_url}/bot{TOKEN}/GETME") as resp:
+            assert (await resp.json())["result"]["username"] == "refund_test_bot"
+        async with http.get(f"{server.base_url}/bot{TOKEN}/getUpdates?timeout=0") as resp:
+            assert await resp.json() == {"ok": True, "result": []}
+        async with http.post(
+            f"{server.base_url}/bot{TOKEN}/sendMessage", data={"chat_id": "1", "text": "x"}
+        ) as resp:
+            assert resp.status == 400
+            assert (await resp.json())["description"] == "Bad Request: chat not found"
+
+
+async def test_send_edit_and_errors(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    user = tg.user(chat_id)
+    kb = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="下一步", callback_data="next")],
+            [InlineKeyboardButton(text="Docs", url="https://example.com/refund")],
+        ]
+    )
+    sent = await bot.send_message(
+        chat_id, "<b>Hello</b>, 李雷!", parse_mode="HTML", reply_markup=kb
+    )
+    assert isinstance(sent, Message)
+    assert sent.text == "Hello, 李雷!"
+    assert sent.entities is not None and sent.entities[0].type == "bold"
+    assert sent.reply_markup is not None
+    assert sent.reply_markup.model_dump(exclude_none=True) == kb.model_dump(exclude_none=True)
+
+    msg = await user.wait_for_message()
+    assert msg.message_id == sent.message_id and not msg.edited
+    assert msg.button_texts() == ["下一步", "Docs"]
+    assert msg.buttons[1][0].url == "https://example.com/refund"
+    Message.model_validate(msg.raw)
+
+    edited = await bot.edit_message_text(
+        text="Hello again", chat_id=chat_id, message_id=sent.message_id, reply_markup=kb
+    )
+    assert isinstance(edited, Message) and edited.edit_date is not None
+    event = await user.wait_for_message()
+    assert event.edited and event.text == "Hello again"
+
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text(
+            text="Hello again", chat_id=chat_id, message_id=sent.message_id, reply_markup=kb
+        )
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text(text="x", chat_id=chat_id, message_id=999)
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(424242, "hi")
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(chat_id, "refund < 100", parse_mode="HTML")
+
+    # Editing without reply_markup removes the keyboard, like Telegram.
+    await bot.edit_message_reply_markup(chat_id=chat_id, message_id=sent.message_id)
+    assert (await user.wait_for_message()).buttons == []
+    assert user.messages()[-1].buttons == []
+
+    assert await bot.delete_message(chat_id, sent.message_id)
+    await user.wait_deleted(sent.message_id)
+    assert user.messages() == []
+    assert user.messages(include_deleted=True)[0].deleted
+    assert tg.requests("deleteMessage")[0].params["message_id"] == sent.message_id
+    with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+        await bot.delete_message(chat_id, sent.message_id)
+
+
+async def test_reply_keyboard_and_reply_parameters(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    user = tg.user(chat_id)
+    markup = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="是"), KeyboardButton(text="否")]], resize_keyboard=True
+    )
+    first = await bot.send_message(chat_id, "Choose", reply_markup=markup)
+    assert first.reply_markup is None  # reply keyboards are not part of the Message
+    msg = await user.wait_for_message()
+    assert msg.reply_keyboard == [["是", "否"]]
+    assert await user.reply_keyboard() == [["是", "否"]]
+
+    reply = await bot.send_message(
+        chat_id,
+        "Removed",
+        reply_markup=ReplyKeyboardRemove(),
+        reply_parameters=ReplyParameters(message_id=first.message_id),
+    )
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.message_id == first.message_id
+    assert (await user.wait_for_message()).keyboard_removed
+    assert await user.reply_keyboard() is None
+    with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
+        await bot.send_message(chat_id, "x", reply_parameters=ReplyParameters(message_id=777))
+
+
+async def test_photo_upload_download_and_file_ids(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    user = tg.user(chat_id)
+    sent = await bot.send_photo(
+        chat_id, BufferedInputFile(PNG_2X3, "a.png"), caption="<i>proof</i>", parse_mode="HTML"
+    )
+    assert sent.photo and sent.photo[-1].width == 2 and sent.photo[-1].height == 3
+    assert sent.caption == "proof"
+    largest = sent.photo[-1]
+
+    downloaded = await bot.download(largest.file_id)
+    assert downloaded is not None and downloaded.read() == PNG_2X3
+    file = await bot.get_file(largest.file_id)
+    assert file.file_size == len(PNG_2X3) and file.file_path
+
+    msg = await user.wait_for_message()
+    assert msg.photo == largest.file_id and msg.text == "proof"
+    assert await tg.download(largest.file_id) == PNG_2X3
+
+    again = await bot.send_photo(chat_id, largest.file_id)
+    assert again.photo and again.photo[-1].file_unique_id == largest.file_unique_id
+    upload2 = await bot.send_photo(chat_id, BufferedInputFile(PNG_2X3, "b.png"))
+    assert upload2.photo and upload2.photo[-1].file_unique_id == largest.file_unique_id
+    assert upload2.photo[-1].file_id != largest.file_id
+
+    doc = await bot.send_document(chat_id, BufferedInputFile(b"%PDF-1.4 test", "guide.pdf"))
+    assert doc.document and doc.document.file_name == "guide.pdf"
+    assert doc.document.mime_type == "application/pdf"
+    with pytest.raises(TelegramBadRequest, match="can't use file of type Document as Photo"):
+        await bot.send_photo(chat_id, doc.document.file_id)
+    with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(chat_id, BufferedInputFile(b"not an image", "x.jpg"))
+
+    group = await bot.send_media_group(
+        chat_id,
+        [
+            InputMediaPhoto(media=largest.file_id, caption="1"),
+            InputMediaPhoto(media=BufferedInputFile(PNG_2X3, "c.png")),
+        ],
+    )
+    assert len(group) == 2 and group[0].media_group_id == group[1].media_group_id
+
+
+async def test_user_files_and_get_file_limit(bot: Bot, tg: FakeTelegramClient) -> None:
+    user = tg.user(2002, first_name="Han")
+    await user.send_photo(PNG_2X3, caption="receipt")
+    await user.send_document(b"small", file_name="order.txt", mime_type="text/plain")
+    await user.send_document(b"huge", file_name="video.zip", file_size=25 * 1024 * 1024)
+    updates = await bot.get_updates(timeout=0)
+    photo_msg, small_msg, huge_msg = (u.message for u in updates)
+    assert photo_msg is not None and small_msg is not None and huge_msg is not None
+    assert photo_msg.caption == "receipt"
+    assert photo_msg.photo is not None and photo_msg.photo[-1].width == 2
+    assert (await bot.download(photo_msg.photo[-1])).read() == PNG_2X3  # type: ignore[union-attr]
+    assert small_msg.document is not None and small_msg.document.file_name == "order.txt"
+    assert (await bot.download(small_msg.document)).read() == b"small"  # type: ignore[union-attr]
+    assert huge_msg.document is not None and huge_msg.document.file_size == 25 * 1024 * 1024
+    with pytest.raises(TelegramBadRequest, match="file is too big"):
+        await bot.get_file(huge_msg.document.file_id)
+
+
+async def test_get_updates_long_poll_and_offsets(bot: Bot, tg: FakeTelegramClient) -> None:
+    user = tg.user(3003)
+    assert await bot.get_updates(timeout=0) == []
+    started = time.monotonic()
+    poll = asyncio.create_task(bot.get_updates(timeout=3))
+    await asyncio.sleep(0.05)
+    uid = await user.send_text("/help me")
+    updates = await poll
+    assert time.monotonic() - started < 1.5
+    assert [u.update_id for u in updates] == [uid]
+    message = updates[0].message
+    assert message is not None and message.entities is not None
+    assert message.entities[0].type == "bot_command" and message.entities[0].length == 5
+    # Not confirmed yet: delivered again; confirmed by offset: gone.
+    assert [u.update_id for u in await bot.get_updates(timeout=0)] == [uid]
+    assert await bot.get_updates(offset=uid + 1, timeout=0) == []
+    assert await bot.get_updates(timeout=0) == []
+
+
+# ----------------------------------------------------------------------------- dispatcher: polling
+
+
+async def test_polling_echo_without_redelivery_after_restart(
+    bot: Bot, tg: FakeTelegramClient
+) -> None:
+    seen: list[Update] = []
+    user = tg.user(1001, first_name="李雷", language_code="zh")
+    async with polling(echo_dispatcher(seen), bot, tg):
+        await user.send_text("你好")
+        msg = await user.wait_for_message()
+        assert msg.text == "echo: 你好"
+        await tg.wait_confirmed()
+    async with polling(echo_dispatcher(seen), bot, tg):
+        await user.send_text("second")
+        assert (await user.wait_for_message()).text == "echo: second"
+        assert await user.wait_idle(quiet=0.1) == []
+    assert [u.message.text for u in seen if u.message] == ["你好", "second"]
+    assert [m.text for m in user.messages()] == ["echo: 你好", "echo: second"]
+
+
+async def test_callback_query_round_trip(bot: Bot, tg: FakeTelegramClient) -> None:
+    dp = Dispatcher()
+    router = Router()
+
+    @router.message(CommandStart())
+    async def start(message: Message) -> None:
+        kb = InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="下一步", callback_data="step:2")]]
+        )
+        await message.answer("Step 1", reply_markup=kb)
+
+    @router.callback_query(F.data == "step:2")
+    async def step2(query: CallbackQuery) -> None:
+        await query.answer("Moving on", show_alert=True)
+        assert isinstance(query.message, Message)
+        await query.message.edit_text("Step 2")
+
+    dp.include_router(router)
+    user = tg.user(1001)
+    async with polling(dp, bot, tg):
+        await user.send_text("/start")
+        msg = await user.wait_for_message()
+        assert msg.text == "Step 1" and msg.button_texts() == ["下一步"]
+        with pytest.raises(FakeTelegramError, match="no inline button"):
+            await user.press(msg, text="Nope")
+        await user.press(msg, text="下一步")
+        edited = await user.wait_for_message()
+        assert edited.edited and edited.text == "Step 2" and edited.buttons == []
+        answer = await user.last_callback_answer()
+        assert answer is not None and answer.text == "Moving on" and answer.show_alert
+        # The message lost its keyboard: nothing left to press.
+        with pytest.raises(FakeTelegramError):
+            await user.press(msg, callback_data="step:2")
+    query_id = tg.requests("answerCallbackQuery")[0].params["callback_query_id"]
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(query_id, text="again")
+
+
+async def test_duplicate_raw_update_is_delivered_twice(bot: Bot, tg: FakeTelegramClient) -> None:
+    seen: list[Update] = []
+    user = tg.user(1001, first_name="Lei")
+    update = {
+        "update_id": 5000,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": 1001, "type": "private", "first_name": "Lei"},
+            "from": user.info,
+            "text": "pay now",
+        },
+    }
+    async with polling(echo_dispatcher(seen), bot, tg):
+        assert await tg.raw_update(update) == 5000
+        await user.wait_for_message()
+        assert await tg.raw_update(update) == 5000
+        await user.wait_for_message()
+    assert [u.update_id for u in seen] == [5000, 5000]
+
+
+async def test_wait_timeout_reports_what_the_bot_did(bot: Bot, tg: FakeTelegramClient) -> None:
+    user = tg.user(1001)
+    async with polling(echo_dispatcher(), bot, tg):
+        await user.send_text("one")
+        await user.wait_for_message()
+        with pytest.raises(FakeTelegramError, match=r"(?s)timed out.*echo: one"):
+            await user.wait_for_message(timeout=0.3)
+
+
+# ----------------------------------------------------------------------------- dispatcher: webhook
+
+
+@contextlib.asynccontextmanager
+async def webhook_app(
+    dp: Dispatcher, bot: Bot, secret: str | None, *, background: bool
+) -> AsyncIterator[str]:
+    app = web.Application()
+    handler = SimpleRequestHandler(dp, bot, handle_in_background=background, secret_token=secret)
+    handler.register(app, path="/webhook")
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}/webhook"
+    finally:
+        await runner.cleanup()
+
+
+async def test_webhook_delivery_with_reply_in_response(
+    server: FakeTelegramServer, tg: FakeTelegramClient
+) -> None:
+    bot = make_bot(server.base_url)
+    dp = Dispatcher()
+
+    @dp.message(Command("start"))
+    async def start(message: Message) -> object:
+        # Returned methods are sent back in the webhook response, Telegram executes them.
+        return message.answer("from webhook reply")
+
+    @dp.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer(f"echo: {message.text}")
+
+    user = tg.user(1001)
+    async with webhook_app(dp, bot, "s3cret", background=False) as url:
+        assert await bot.set_webhook(url, secret_token="s3cret")
+        with pytest.raises(TelegramConflictError):
+            await bot.get_updates(timeout=0)
+        await user.send_text("hi")
+        assert (await user.wait_for_message()).text == "echo: hi"
+        await user.send_text("/start")
+        assert (await user.wait_for_message()).text == "from webhook reply"
+        info = await bot.get_webhook_info()
+        assert info.url == url and info.pending_update_count == 0
+        assert await bot.delete_webhook()
+    deliveries = tg.webhook_deliveries()
+    assert [d["status"] for d in deliveries] == [200, 200]
+    assert deliveries[1]["reply_method"] == "sendMessage"
+    assert tg.requests("sendMessage")[-1].source == "webhook_reply"
+
+
+async def test_webhook_wrong_secret_is_rejected_and_recorded(
+    server: FakeTelegramServer, tg: FakeTelegramClient
+) -> None:
+    bot = make_bot(server.base_url)
+    user = tg.user(1001)
+    async with webhook_app(echo_dispatcher(), bot, "expected", background=True) as url:
+        await bot.set_webhook(url, secret_token="other", drop_pending_updates=True)
+        await user.send_text("hi")
+        await tg.wait_idle(quiet=0.05)
+        info = await bot.get_webhook_info()
+        await bot.delete_webhook(drop_pending_updates=True)
+    await bot.session.close()
+    deliveries = tg.webhook_deliveries()
+    assert [d["status"] for d in deliveries] == [401] * server.webhook_max_attempts
+    assert info.last_error_message == "Wrong response from the webhook: 401 Unauthorized"
+    assert user.messages() == []
+
+
+# ----------------------------------------------------------------------------- chats & misc
+
+
+async def test_group_privacy_admins_and_members(bot: Bot, tg: FakeTelegramClient) -> None:
+    owner = tg.user(1, first_name="Owner")
+    buyer = tg.user(1001, first_name="Buyer")
+    group = tg.group(-100123, title="Buyers group", owner=owner)
+    assert await group.send_text(buyer, "just chatting") is None  # privacy mode hides it
+    assert await group.send_text(buyer, "/help") is not None
+    await tg.set_bot_admin(-100123, True)
+    assert await group.send_text(buyer, "now visible") is not None
+    updates = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in updates if u.message] == ["/help", "now visible"]
+
+    admins = await bot.get_chat_administrators(-100123)
+    assert [a.status for a in admins] == ["creator", "administrator"]
+    assert admins[1].user.id == bot.id
+    member = await bot.get_chat_member(-100123, 1001)
+    assert member.status == "member"
+    chat = await bot.get_chat(-100123)
+    assert (
+        isinstance(chat, ChatFullInfo)
+        and chat.title == "Buyers group"
+        and chat.type == "supergroup"
+    )
+    sent = await bot.send_message(-100123, "hello group")
+    assert (await group.wait_for_message()).message_id == sent.message_id
+    # An admin bot may delete a user's message in a group.
+    assert await bot.delete_message(-100123, updates[-1].message.message_id)  # type: ignore[union-attr]
+
+
+async def test_commands_menu_actions_forward_copy(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    user = tg.user(chat_id)
+    assert await bot.set_my_commands([BotCommand(command="start", description="开始")])
+    assert [c.command for c in await bot.get_my_commands()] == ["start"]
+    assert await bot.delete_my_commands()
+    assert await bot.get_my_commands() == []
+    assert await bot.set_chat_menu_button(chat_id=chat_id)
+    assert await bot.send_chat_action(chat_id, "typing")
+    with pytest.raises(TelegramBadRequest):
+        await bot.send_chat_action(chat_id, "dancing")  # type: ignore[arg-type]
+    info = await bot.get_chat(chat_id)
+    assert info.type == "private" and info.first_name == "李雷"
+    assert (await bot.get_chat_member(chat_id, chat_id)).status == "member"
+    assert await bot.log_out() and await bot.close()
+
+    await user.forward_text(
+        "退款请加微信",
+        from_name="某客服",
+        reply_markup={"inline_keyboard": [[{"text": "退款", "url": "http://scam.example/refund"}]]},
+    )
+    updates = await bot.get_updates(timeout=0)
+    fwd = updates[-1].message
+    assert fwd is not None and fwd.forward_origin is not None
+    assert fwd.forward_origin.type == "hidden_user"
+    assert fwd.reply_markup is not None and fwd.reply_markup.inline_keyboard[0][0].text == "退款"
+
+    copied = await bot.copy_message(chat_id, chat_id, fwd.message_id)
+    forwarded = await bot.forward_message(chat_id, chat_id, fwd.message_id)
+    assert forwarded.forward_origin is not None
+    msgs = await user.wait_for_messages(2)
+    assert [m.message_id for m in msgs] == [copied.message_id, forwarded.message_id]
+    assert all(m.text == "退款请加微信" for m in msgs)
+
+
+async def test_blocked_user_gets_403(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    await tg.user(chat_id).block()
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(chat_id, "hi")
+    updates = await bot.get_updates(timeout=0)
+    assert updates[-1].my_chat_member is not None
+    assert updates[-1].my_chat_member.new_chat_member.status == "kicked"
+
+
+async def test_bot_message_helpers(tg: FakeTelegramClient, bot: Bot) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    await bot.send_message(
+        chat_id,
+        "pick",
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]]
+        ),
+    )
+    msg = await tg.user(chat_id).wait_for_message(predicate=lambda m: m.text == "pick")
+    assert isinstance(msg, BotMessage)
+    assert msg.button("A").callback_data == "a" and msg.has_button("A")
+    with pytest.raises(FakeTelegramError):
+        msg.button("B")
