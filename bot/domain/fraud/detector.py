@@ -136,8 +136,10 @@ class Detector:
                 "request_en": ", ".join(self._request_text[k]["en"] for k in kinds),
             }
         if claim and sensitive:
+            # data typed into a page ("输入验证码") is medium; handing it over is high
+            handed = any(r.giving for r in sensitive)
             out.append(RawFinding(
-                "text.scam_script", Risk.HIGH,
+                "text.scam_script", Risk.HIGH if handed else Risk.MEDIUM,
                 f"claim '{claim}' with a request for {'/'.join(r.kind for r in sensitive)} ('{sensitive[0].text}')",
                 None, params,
             ))

@@ -28,6 +28,7 @@ _SUBCLAUSE = re.compile(
     r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
 )
 _YOU = re.compile(r"\byour?\b", _FLAGS)
+_OFFICIAL_PLACE = re.compile(r"官方(?:app|应用|客户端|网站|官网)|官网|\bofficial\s+(?:app|website|site)\b", _FLAGS)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b", _FLAGS)
 _SELF_QUESTION = re.compile(
@@ -122,6 +123,8 @@ class TextChecker:
             first = min(start, v.start())
         if req.kind == "app" and ("官方" in m.group() or "official" in m.group()):
             return None
+        if not giving and _OFFICIAL_PLACE.search(text, lo, hi if hi > lo else len(text)):
+            return None  # "在官方App里输入验证码登录": typing a code into the real app
         # negation in the same sub-clause, before the request
         sub_lo = lo
         for s in _SUBCLAUSE.finditer(text, lo, first):
