@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import product
+from typing import Any, TypeVar
 
-from bot.domain.rules.models import Decision, Facts, Text, format_number, to_cents
+from pydantic import BaseModel
+
+from bot.domain.rules.models import Decision, Facts, Text, to_cents
 from bot.domain.rules.policy import REFUND_OUTCOMES, Policy
 from bot.domain.vocab import Cause, OrderStatus, Outcome, PaymentChannel, PlatformType
 
@@ -24,12 +27,13 @@ def decide(policy: Policy, facts: Facts) -> Decision:
       no_refund / nothing_to_refund, None for needs_review (a person decides).
     - missing_evidence: the required kinds not in `facts.evidence`, in the rule's order.
     """
-    compiled = policy.match_compiled(facts)
-    rule = compiled.rule
+    engine = policy.compiled
+    matched = engine.match(facts)
+    rule = matched.rule
     amount = facts.amount
     outcome = rule.outcome
-    waived = rule.fee_percent > 0 and not facts.fee_disclosed
-    fee = _ZERO if waived else min(rule.fee_percent, policy.fee_cap_percent)
+    waived = matched.charges_fee and not facts.fee_disclosed
+    fee = _ZERO if waived else matched.fee
     if outcome is Outcome.PARTIAL_REFUND and fee == 0:
         outcome = Outcome.FULL_REFUND
     refund: Decimal | None
@@ -39,46 +43,71 @@ def decide(policy: Policy, facts: Facts) -> Decision:
         refund = None
     else:
         refund = _ZERO
-    provided = facts.evidence
     required = list(rule.required_evidence)
-    missing = [kind for kind in required if kind not in provided]
+    provided = facts.evidence
+    missing = [kind for kind in required if kind not in provided] if provided else list(required)
+    arrival = engine.arrival[facts.payment_channel]
 
-    values = {
-        "amount": f"{amount:.2f}",
-        "refund_amount": "-" if refund is None else f"{refund:.2f}",
-        "fee_percent": format_number(fee),
-        "fee_amount": f"{(amount - refund) if refund is not None else _ZERO:.2f}",
-    }
-    arrival = policy.arrival[facts.payment_channel]
-    values["arrival_min_days"] = str(arrival.min_days)
-    values["arrival_max_days"] = str(arrival.max_days)
-    values.update(policy.text_values)
+    # the explanation: the rule's text, the fee note when the fee is waived, the arrival note
     if waived and rule.explanation_fee_waived is not None:
         parts = [rule.explanation_fee_waived]
+    elif waived:
+        parts = [rule.explanation, engine.notes.fee_waived]
     else:
-        parts = [rule.explanation, policy.notes.fee_waived] if waived else [rule.explanation]
-    if outcome in REFUND_OUTCOMES and facts.payment_channel in policy.arrival_notes:
-        parts.append(policy.arrival_notes[facts.payment_channel])
-    explanation = Text(
-        zh="".join(p.zh.format(**values) for p in parts),
-        en=" ".join(p.en.format(**values) for p in parts),
+        parts = [rule.explanation]
+    if outcome in REFUND_OUTCOMES and facts.payment_channel in engine.arrival_notes:
+        parts.append(engine.arrival_notes[facts.payment_channel])
+    # amounts are whole cents (Facts rounds the amount, to_cents the refund): str() is exact
+    values = engine.text_values[facts.payment_channel] | {
+        "amount": str(amount),
+        "refund_amount": "-" if refund is None else str(refund),
+        "fee_percent": "0" if waived else matched.fee_text,
+        "fee_amount": "0.00" if refund is None else str(amount - refund),
+    }
+    explanation = _construct(
+        Text,
+        {
+            "zh": "".join(p.zh.format_map(values) for p in parts),
+            "en": " ".join(p.en.format_map(values) for p in parts),
+        },
     )
 
-    return Decision.model_construct(
-        outcome=outcome,
-        liable=compiled.liable_by_cause[facts.cause],
-        route=rule.route,
-        fee_percent=fee,
-        refund_amount=refund,
-        required_evidence=required,
-        missing_evidence=missing,
-        deadlines=dict(compiled.deadlines),
-        expected_arrival=None if outcome in _NO_MONEY_MOVES else arrival,
-        rule_id=rule.id,
-        policy_version=policy.version,
-        policy_refs=list(rule.policy_refs),
-        explanation=explanation,
+    return _construct(
+        Decision,
+        {
+            "outcome": outcome,
+            "liable": matched.liable_by_cause[facts.cause],
+            "route": rule.route,
+            "fee_percent": fee,
+            "refund_amount": refund,
+            "required_evidence": required,
+            "missing_evidence": missing,
+            "deadlines": dict(matched.deadlines),
+            "expected_arrival": None if outcome in _NO_MONEY_MOVES else arrival,
+            "rule_id": rule.id,
+            "policy_version": engine.version,
+            "policy_refs": list(rule.policy_refs),
+            "explanation": explanation,
+        },
     )
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _construct(cls: type[_M], values: dict[str, Any]) -> _M:
+    """`cls.model_construct(**values)` for values already complete and valid, minus its
+    per-field bookkeeping (the decision is built from validated parts; this is the hot path).
+    Equality with model_construct/model_validate is covered by the tests."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(values))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+_set = object.__setattr__
 
 
 def sample_facts(

@@ -13,12 +13,13 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from itertools import product
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.domain.rules.models import Arrival, Duration, Text, format_number
 from bot.domain.vocab import (
@@ -41,6 +42,7 @@ HARD_FEE_CAP_PERCENT = Decimal(10)
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _ID_RE = re.compile(ID_PATTERN)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C one when built with libyaml
 _WINDOW_RE = re.compile(r"^[a-z][a-z0-9_]*_(hours|days)$")
 
 #: Placeholders every explanation may use, besides the window names (e.g. {cancel_hours})
@@ -202,6 +204,9 @@ class CompiledRule:
     fee_disclosed: bool | None
     liable_by_cause: dict[Cause, Liable]
     deadlines: dict[str, Duration]
+    fee: Decimal  # the rule's fee, never above the cap
+    fee_text: str
+    charges_fee: bool
 
 
 def _bound_ok(value: float | None, bound: _Bound) -> bool:
@@ -232,23 +237,27 @@ class Policy(BaseModel):
     rules: list[Rule]
     source: str = "<data>"
 
-    _compiled: list[CompiledRule] = PrivateAttr(default_factory=list)
-    _index: dict[
-        tuple[OrderStatus, Cause, PlatformType, PaymentChannel], tuple[CompiledRule, ...]
-    ] = PrivateAttr(default_factory=dict)
-
-    _text_values: dict[str, str] = PrivateAttr(default_factory=dict)
-
     def model_post_init(self, context: Any, /) -> None:
-        self._compile()
-        self._text_values = {name: str(d.amount) for name, d in self.deadlines.items()} | {
-            name: format_number(value) for name, value in self.windows.model_dump().items()
-        }
+        _ = self.compiled  # compile now: a broken policy fails at load, not at the first decision
+
+    @cached_property
+    def compiled(self) -> CompiledPolicy:
+        """The match conditions as sets and bounds, built once (a plain object: fast access)."""
+        return CompiledPolicy(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Policy:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("compiled", None)  # recompile from the copied fields
+        return copy
 
     @property
     def text_values(self) -> dict[str, str]:
         """Window and deadline values an explanation can interpolate, as text."""
-        return self._text_values
+        return {
+            k: v
+            for k, v in self.compiled.text_values[PaymentChannel.ALIPAY].items()
+            if not k.startswith("arrival_")
+        }
 
     # -- loading
 
@@ -260,66 +269,6 @@ class Policy(BaseModel):
         return _build(
             data, source=source, known_refs=None if known_refs is None else set(known_refs)
         )
-
-    # -- compiling
-
-    def _compile(self) -> None:
-        hours = self.windows.as_hours()
-        compiled = []
-        for index, rule in enumerate(self.rules):
-            when = rule.when
-            liable = (
-                {c: _LIABLE_BY_GROUP[CAUSE_GROUPS[c]] for c in Cause}
-                if rule.liable == BY_CAUSE
-                else {c: Liable(rule.liable) for c in Cause}
-            )
-            amount = (
-                None
-                if when.amount is None
-                else (when.amount.gt, when.amount.gte, when.amount.lt, when.amount.lte)
-            )
-            compiled.append(
-                CompiledRule(
-                    index=index,
-                    rule=rule,
-                    hours_payment=_compile_hours(when.hours_since_payment, hours),
-                    hours_completion=_compile_hours(when.hours_since_completion, hours),
-                    amount=amount,
-                    fee_disclosed=when.fee_disclosed,
-                    liable_by_cause=liable,
-                    deadlines={name: self.deadlines[name] for name in rule.deadlines},
-                )
-            )
-        self._compiled = compiled
-        # one candidate list per combination of the enumerated facts: at decision time
-        # only the numeric conditions are left to check
-        index_: dict[
-            tuple[OrderStatus, Cause, PlatformType, PaymentChannel], tuple[CompiledRule, ...]
-        ] = {}
-        for key in product(OrderStatus, Cause, PlatformType, PaymentChannel):
-            status, cause, platform, channel = key
-            index_[key] = tuple(
-                c
-                for c in compiled
-                if (c.rule.when.order_status is None or status in c.rule.when.order_status)
-                and (c.rule.when.cause is None or cause in c.rule.when.cause)
-                and (
-                    c.rule.when.cause_group is None
-                    or CAUSE_GROUPS[cause] in c.rule.when.cause_group
-                )
-                and (c.rule.when.platform_type is None or platform in c.rule.when.platform_type)
-                and (c.rule.when.payment_channel is None or channel in c.rule.when.payment_channel)
-            )
-        self._index = index_
-
-    def candidates(
-        self, status: OrderStatus, cause: Cause, platform: PlatformType, channel: PaymentChannel
-    ) -> tuple[CompiledRule, ...]:
-        return self._index[(status, cause, platform, channel)]
-
-    @property
-    def compiled_rules(self) -> list[CompiledRule]:
-        return self._compiled
 
     # -- helpers for the bot
 
@@ -350,26 +299,134 @@ class Policy(BaseModel):
         """
         from bot.domain.rules.engine import sample_facts
 
-        found: set[EvidenceKind] = set()
-        for facts in sample_facts(
-            self,
-            order_status=OrderStatus(order_status),
-            cause=Cause(cause),
-            platform_type=None if platform_type is None else PlatformType(platform_type),
-            payment_channel=None if payment_channel is None else PaymentChannel(payment_channel),
-        ):
-            rule = self.match(facts)
-            found.update(rule.required_evidence)
-        return [kind for kind in EvidenceKind if kind in found]
+        key = (
+            Cause(cause),
+            OrderStatus(order_status),
+            None if platform_type is None else PlatformType(platform_type),
+            None if payment_channel is None else PaymentChannel(payment_channel),
+        )
+        cache = self.compiled.evidence_cache
+        if key not in cache:
+            found: set[EvidenceKind] = set()
+            for facts in sample_facts(
+                self,
+                cause=key[0],
+                order_status=key[1],
+                platform_type=key[2],
+                payment_channel=key[3],
+            ):
+                found.update(self.match(facts).required_evidence)
+            cache[key] = tuple(kind for kind in EvidenceKind if kind in found)
+        return list(cache[key])
 
     def match(self, facts: Any) -> Rule:
         """The first rule that matches the facts (the catch-all when nothing else does)."""
         return self.match_compiled(facts).rule
 
     def match_compiled(self, facts: Any) -> CompiledRule:
+        return self.compiled.match(facts)
+
+    def thresholds(self) -> tuple[list[float], list[float]]:
+        """The hour values where rules change (payment, completion): for sampling and tests."""
+        pay: set[float] = set()
+        done: set[float] = set()
+        for c in self.compiled.rules:
+            for bound, out in ((c.hours_payment, pay), (c.hours_completion, done)):
+                if bound is not None:
+                    out.update(v for v in (bound[0], bound[2]) if v is not None)
+        return sorted(pay), sorted(done)
+
+
+class CompiledPolicy:
+    """A policy's rules compiled for matching.
+
+    One candidate list per combination of the enumerated facts (status, cause, platform,
+    channel): at decision time only the numeric conditions are left to check.
+    """
+
+    __slots__ = (
+        "evidence_cache",
+        "arrival",
+        "arrival_notes",
+        "fee_cap",
+        "index",
+        "notes",
+        "rules",
+        "text_values",
+        "version",
+    )
+
+    def __init__(self, policy: Policy) -> None:
+        hours = policy.windows.as_hours()
+        self.evidence_cache: dict[tuple[Any, ...], tuple[EvidenceKind, ...]] = {}
+        self.version = policy.version
+        self.fee_cap = policy.fee_cap_percent
+        self.arrival = dict(policy.arrival)
+        self.arrival_notes = dict(policy.arrival_notes)
+        self.notes = policy.notes
+        common = {name: str(d.amount) for name, d in policy.deadlines.items()} | {
+            name: format_number(value) for name, value in policy.windows.model_dump().items()
+        }
+        # per payment channel: the common values plus that channel's arrival days
+        self.text_values: dict[PaymentChannel, dict[str, str]] = {
+            channel: common
+            | {
+                "arrival_min_days": str(arrival.min_days),
+                "arrival_max_days": str(arrival.max_days),
+            }
+            for channel, arrival in policy.arrival.items()
+        }
+        self.rules: list[CompiledRule] = []
+        for index, rule in enumerate(policy.rules):
+            when = rule.when
+            liable = (
+                {c: _LIABLE_BY_GROUP[CAUSE_GROUPS[c]] for c in Cause}
+                if rule.liable == BY_CAUSE
+                else {c: Liable(rule.liable) for c in Cause}
+            )
+            amount = (
+                None
+                if when.amount is None
+                else (when.amount.gt, when.amount.gte, when.amount.lt, when.amount.lte)
+            )
+            self.rules.append(
+                CompiledRule(
+                    index=index,
+                    rule=rule,
+                    hours_payment=_compile_hours(when.hours_since_payment, hours),
+                    hours_completion=_compile_hours(when.hours_since_completion, hours),
+                    amount=amount,
+                    fee_disclosed=when.fee_disclosed,
+                    liable_by_cause=liable,
+                    deadlines={name: policy.deadlines[name] for name in rule.deadlines},
+                    fee=min(rule.fee_percent, self.fee_cap),
+                    fee_text=format_number(min(rule.fee_percent, self.fee_cap)),
+                    charges_fee=rule.fee_percent > 0,
+                )
+            )
+        self.index: dict[
+            tuple[OrderStatus, Cause, PlatformType, PaymentChannel], tuple[CompiledRule, ...]
+        ] = {}
+        for key in product(OrderStatus, Cause, PlatformType, PaymentChannel):
+            status, cause, platform, channel = key
+            self.index[key] = tuple(
+                c
+                for c in self.rules
+                if (c.rule.when.order_status is None or status in c.rule.when.order_status)
+                and (c.rule.when.cause is None or cause in c.rule.when.cause)
+                and (
+                    c.rule.when.cause_group is None
+                    or CAUSE_GROUPS[cause] in c.rule.when.cause_group
+                )
+                and (c.rule.when.platform_type is None or platform in c.rule.when.platform_type)
+                and (c.rule.when.payment_channel is None or channel in c.rule.when.payment_channel)
+            )
+
+    def match(self, facts: Any) -> CompiledRule:
+        """The first rule whose conditions hold for the facts."""
         hp = facts.hours_since_payment
         hc = facts.hours_since_completion
-        for c in self._index[
+        for c in self.index[
             (facts.order_status, facts.cause, facts.platform_type, facts.payment_channel)
         ]:
             if c.hours_payment is not None and not _bound_ok(hp, c.hours_payment):
@@ -383,16 +440,6 @@ class Policy(BaseModel):
             return c
         # unreachable: validation makes the last rule a catch-all
         raise LookupError("no rule matched")  # pragma: no cover
-
-    def thresholds(self) -> tuple[list[float], list[float]]:
-        """The hour values where rules change (payment, completion): for sampling and tests."""
-        pay: set[float] = set()
-        done: set[float] = set()
-        for c in self._compiled:
-            for bound, out in ((c.hours_payment, pay), (c.hours_completion, done)):
-                if bound is not None:
-                    out.update(v for v in (bound[0], bound[2]) if v is not None)
-        return sorted(pay), sorted(done)
 
 
 def _amount_ok(value: Decimal, cond: tuple[Decimal | None, ...]) -> bool:
@@ -626,7 +673,7 @@ def load_policy(
     except OSError as exc:
         raise PolicyError([f"{source}: cannot read: {exc.strerror or exc}"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -1,0 +1,172 @@
+"""`refund-bot check` and `refund-bot policy validate`, through the real dispatcher."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.cli import main
+from bot.domain.rules import DEFAULT_POLICY_PATH
+
+REPO = DEFAULT_POLICY_PATH.parents[1]
+
+GOOD = {
+    "order_status": "delivered",
+    "cause": "changed_mind",
+    "platform_type": "aggregator",
+    "payment_channel": "bank_card",
+    "amount": 120.5,
+    "hours_since_payment": 3,
+}
+
+
+def run_check(
+    argv: list[str], stdin: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, list[dict[str, Any]], str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(["check", *argv])
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_one_object(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, lines, err = run_check([], json.dumps(GOOD, indent=2), capsys, monkeypatch)
+    assert code == 0 and err == ""
+    (decision,) = lines
+    assert decision["rule_id"] == "delivered-buyer-side"
+    assert decision["outcome"] == "partial_refund"
+    assert decision["fee_percent"] == 10
+    assert decision["refund_amount"] == 108.45
+    assert decision["expected_arrival"] == {"min_days": 2, "max_days": 5, "working_days": True}
+    assert decision["deadlines"]["merchant_response"] == {"amount": 24, "unit": "hours"}
+    assert decision["policy_version"] == "default-1.0"
+
+
+def test_mixed_jsonl_keeps_order_and_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = "\n".join(
+        [
+            json.dumps(GOOD),
+            json.dumps({**GOOD, "cause": "bogus", "amount": -1}),
+            "",  # blank lines are skipped
+            "{not json",
+            json.dumps({**GOOD, "order_status": "unpaid", "hours_since_payment": None}),
+            json.dumps({k: v for k, v in GOOD.items() if k != "hours_since_payment"}),
+            json.dumps({**GOOD, "amount": "ten", "fee_disclosed": "no", "extra": 1, "evidence": ["photo"]}),
+            "[1, 2]",
+            json.dumps({**GOOD, "fee_disclosed": False}),
+        ]
+    )
+    code, lines, _ = run_check(["-"], stdin, capsys, monkeypatch)
+    assert code == 2
+    assert len(lines) == 8
+    assert lines[0]["rule_id"] == "delivered-buyer-side"
+    assert lines[1]["line"] == 2 and set(lines[1]["fields"]) == {"cause", "amount"}
+    assert lines[1]["error"] == "invalid facts"
+    assert "unknown code 'bogus'" in lines[1]["fields"]["cause"]
+    assert lines[2]["line"] == 4 and lines[2]["error"].startswith("invalid JSON")
+    assert lines[3]["rule_id"] == "unpaid-cancel"
+    assert lines[4] == {
+        "error": "invalid facts",
+        "fields": {"hours_since_payment": "required unless order_status is unpaid"},
+        "line": 6,
+    }
+    assert set(lines[5]["fields"]) == {"amount", "fee_disclosed", "extra", "evidence[0]"}
+    assert lines[6] == {"error": "expected a JSON object", "fields": {}, "line": 8}
+    assert lines[7]["outcome"] == "full_refund" and lines[7]["refund_amount"] == 120.5
+
+
+def test_all_valid_jsonl_exits_0(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [json.dumps({**GOOD, "cause": c}) for c in ("invalid_product", "not_as_described", "other")]
+    code, lines, _ = run_check([], "\n".join(rows) + "\n", capsys, monkeypatch)
+    assert code == 0
+    assert [d["rule_id"] for d in lines] == ["delivered-faulty", "delivered-not-as-described", "other-cause"]
+
+
+def test_empty_input(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run_check([], "\n\n", capsys, monkeypatch)[:2] == (0, [])
+
+
+def test_file_argument_and_policy_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    data["version"] = "other-7"
+    policy = tmp_path / "p.yaml"
+    policy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    code, lines, _ = run_check([str(facts), "--policy", str(policy)], "", capsys, monkeypatch)
+    assert code == 0 and lines[0]["policy_version"] == "other-7"
+    monkeypatch.setenv("POLICY_FILE", str(policy))
+    code, lines, _ = run_check([str(facts)], "", capsys, monkeypatch)
+    assert code == 0 and lines[0]["policy_version"] == "other-7"
+
+
+def test_bad_policy_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: x\n", encoding="utf-8")
+    code, lines, err = run_check(["--policy", str(bad)], json.dumps(GOOD), capsys, monkeypatch)
+    assert code == 1 and lines == []
+    assert "bad.yaml" in err
+
+
+def test_missing_facts_file(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, _, err = run_check([str(tmp_path / "none.jsonl")], "", capsys, monkeypatch)
+    assert code == 1 and "cannot read" in err
+
+
+def test_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--nope"]) == 2
+    assert main(["policy"]) == 2
+    capsys.readouterr()
+
+
+def test_policy_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "validate", str(DEFAULT_POLICY_PATH)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1
+    assert out.startswith("OK ") and "version default-1.0" in out and "20 rules" in out and "fee cap 10%" in out
+
+
+def test_policy_validate_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    next(r for r in data["rules"] if r["id"] == "delivered-buyer-side")["fee_percent"] = 20
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["policy", "validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "rule 'delivered-buyer-side': fee_percent: must be <= fee cap 10" in err
+
+
+def test_policy_validate_against_knowledge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.md").write_text("# Fees {#fees}\n", encoding="utf-8")
+    assert main(["policy", "validate", str(DEFAULT_POLICY_PATH), "--knowledge", str(tmp_path)]) == 1
+    assert "unknown knowledge-base section" in capsys.readouterr().err
+    assert main(["policy", "validate", "--knowledge", str(tmp_path / "nowhere")]) == 1
+
+
+def test_subprocess_entry_point() -> None:
+    """The real process: `python -m bot check` reading JSON Lines on stdin."""
+    stdin = json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "amount": 0}) + "\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "-"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    first, second = (json.loads(line) for line in proc.stdout.splitlines())
+    assert first["rule_id"] == "delivered-buyer-side"
+    assert second == {"error": "invalid facts", "fields": {"amount": "must be greater than 0"}, "line": 2}
