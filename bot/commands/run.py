@@ -7,15 +7,13 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand, BotCommandScopeDefault
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-from aiohttp import web
-
-from bot.app import create_bot, create_dispatcher, create_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import LANGUAGES, Translator
+
+if TYPE_CHECKING:  # aiogram is imported only once the settings are known to be good
+    from aiogram import Bot, Dispatcher
 
 log = logging.getLogger("bot")
 COMMANDS = ("start", "cases", "ask", "check", "human", "language", "cancel")
@@ -28,6 +26,8 @@ def configure_logging() -> None:
 
 
 async def set_commands(bot: Bot, default_language: str) -> None:
+    from aiogram.types import BotCommand, BotCommandScopeDefault
+
     for lang in LANGUAGES:
         t = Translator(lang)
         commands = [
@@ -41,6 +41,8 @@ async def set_commands(bot: Bot, default_language: str) -> None:
 
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    from bot.app import create_bot, create_dispatcher, create_services
+
     services = await create_services(settings)
     bot = create_bot(settings)
     dp = create_dispatcher(services)
@@ -75,6 +77,9 @@ def _signal_event() -> asyncio.Event:
 
 
 async def _serve_webhook(settings: Settings, bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     app = web.Application()
     SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(

@@ -135,6 +135,7 @@ def parse_payment_time(text: str, *, now: datetime, tz: tzinfo) -> datetime:
         )
         return _checked(now - delta, now)
     parts: _Parts | None = None
+    year_given = True
     try:
         if (match := _RELATIVE.match(value)) is not None:
             day = (local_now - timedelta(days=_DAY_WORDS[match["word"]])).date()
@@ -145,7 +146,8 @@ def parse_payment_time(text: str, *, now: datetime, tz: tzinfo) -> datetime:
             for form in _DATE_FORMS:
                 if (match := form.match(value)) is not None:
                     groups = match.groupdict()
-                    year = int(groups["year"]) if groups.get("year") else local_now.year
+                    year_given = bool(groups.get("year"))
+                    year = int(groups["year"]) if year_given else local_now.year
                     parts = _Parts(year, int(groups["month"]), int(groups["day"]), int(groups["hour"] or 0), int(groups["minute"] or 0))
                     break
         if parts is None:
@@ -156,7 +158,7 @@ def parse_payment_time(text: str, *, now: datetime, tz: tzinfo) -> datetime:
             raise
         raise InputError(InputProblem.BAD_FORMAT) from None
     # "11-20" typed in early January means last year's November
-    if moment > local_now + timedelta(minutes=5) and match is not None and "year" in match.groupdict() and not match.groupdict().get("year"):
+    if moment > local_now + timedelta(minutes=5) and not year_given:
         moment = moment.replace(year=moment.year - 1)
     return _checked(moment, now)
 
@@ -200,3 +202,17 @@ def classify_cause(text: str) -> Cause | None:
         if any(keyword in value for keyword in keywords):
             return cause
     return None
+
+
+# --- is this a question? ----------------------------------------------------------------
+
+_QUESTION = re.compile(
+    r"[?？]|吗|么|怎么|怎样|如何|多久|多长|几天|为什么|为啥|能不能|能否|可以|可不可以|是否|哪里|哪儿|什么|啥|要不要|会不会"
+    r"|\b(?:how|what|when|why|where|which|who|can|could|should|do|does|is|are|will|would)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """A question rather than an answer to the step (used to answer it from the rules)."""
+    return bool(_QUESTION.search(normalize(text)))

@@ -40,7 +40,7 @@ async def upsert_user(
 
 
 async def set_user_language(session: AsyncSession, *, user_id: int, language: str) -> None:
-    await session.execute(
+    await session.exec(
         sa.update(User).where(col(User.id) == user_id).values(language=language, updated_at=utcnow())
     )
     await session.commit()
@@ -174,7 +174,7 @@ async def add_evidence(
         return False
     session.add(Evidence(case_id=case_id, file_id=file_id, file_unique_id=file_unique_id, kind=kind, mime_type=mime_type, size=size))
     session.add(CaseEvent(case_id=case_id, actor=actor, kind="evidence_added", payload={"count": 1, "kind": kind}))
-    await session.execute(sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow()))
+    await session.exec(sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow()))
     try:
         await session.commit()
     except IntegrityError:
@@ -220,7 +220,7 @@ async def mark_update_processed(session: AsyncSession, *, bot_id: int, update_id
 
 
 async def prune_processed_updates(session: AsyncSession, *, older_than: timedelta) -> int:
-    result = await session.execute(
+    result = await session.exec(
         sa.delete(ProcessedUpdate).where(col(ProcessedUpdate.created_at) < utcnow() - older_than)
     )
     await session.commit()
@@ -228,7 +228,7 @@ async def prune_processed_updates(session: AsyncSession, *, older_than: timedelt
 
 
 async def label_evidence(session: AsyncSession, *, case_id: int, file_unique_id: str, kind: str) -> None:
-    await session.execute(
+    await session.exec(
         sa.update(Evidence)
         .where(col(Evidence.case_id) == case_id, col(Evidence.file_unique_id) == file_unique_id)
         .values(kind=kind)

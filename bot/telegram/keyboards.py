@@ -15,7 +15,7 @@ from bot.domain.vocab import (
     PaymentChannel,
     PlatformType,
 )
-from bot.i18n import Translator
+from bot.i18n import LANGUAGES, Translator
 from bot.telegram.callbacks import (
     CaseAction,
     CaseCb,
@@ -55,8 +55,9 @@ def home_button(t: Translator) -> InlineKeyboardMarkup:
 
 
 def languages() -> InlineKeyboardMarkup:
+    """Each language named in itself."""
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button("中文", LanguageCb(lang="zh")), _button("English", LanguageCb(lang="en"))]]
+        inline_keyboard=[[_button(Translator(lang)("language.name"), LanguageCb(lang=lang)) for lang in LANGUAGES]]
     )
 
 

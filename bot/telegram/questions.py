@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 from typing import Any
 
 from aiogram.types import Message
 
+from bot.domain.intake import looks_like_question
 from bot.i18n import Translator
 from bot.telegram import keyboards
 
-_QUESTION = re.compile(
-    r"[?？]|吗|么|怎么|怎样|如何|多久|多长|几天|为什么|为啥|能不能|能否|可以|可不可以|是否|哪里|哪儿|什么|啥|要不要|会不会"
-    r"|\b(?:how|what|when|why|where|which|who|can|could|should|do|does|is|are|will|would)\b",
-    re.IGNORECASE,
-)
 MAX_QUESTION = 500
-
-
-def looks_like_question(text: str) -> bool:
-    return bool(_QUESTION.search(text))
 
 
 def format_answer(t: Translator, answer: Any) -> str:

@@ -1,0 +1,125 @@
+"""Storage on the embedded default (SQLite): migrations, idempotent writes, FSM persistence.
+The same behaviour on PostgreSQL and Redis is covered in tests/services."""
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from bot.storage import repo
+from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.fsm import SQLStorage
+
+
+@pytest.fixture
+async def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db' / 'bot.sqlite3'}")
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+def case_fields(draft_key: str, number: str = "RF-20261121-AAAA") -> dict:  # type: ignore[type-arg]
+    return {
+        "number": number,
+        "draft_key": draft_key,
+        "user_id": 7,
+        "language": "zh",
+        "order_number": "KM123456",
+        "platform_type": "aggregator",
+        "order_status": "paid_undelivered",
+        "cause": "out_of_stock",
+        "cause_text": None,
+        "payment_channel": "alipay",
+        "amount": Decimal("100.00"),
+        "paid_at": None,
+        "status": "merchant_review",
+        "decision": {"outcome": "full_refund", "rule_id": "r1", "policy_version": "v1"},
+        "evidence": [
+            {"file_id": "a", "file_unique_id": "ua", "kind": "payment_record", "mime_type": "image/jpeg", "size": 10},
+            {"file_id": "a2", "file_unique_id": "ua", "kind": "payment_record", "mime_type": "image/jpeg", "size": 10},
+        ],
+        "decided": False,
+    }
+
+
+async def test_migrations_create_the_file_and_match_the_models(engine) -> None:  # type: ignore[no-untyped-def]
+    await migrate(engine)  # a second run is a no-op
+
+    def diff(connection):  # type: ignore[no-untyped-def]
+        return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(diff) == []
+
+
+async def test_case_is_created_once_per_draft(engine) -> None:  # type: ignore[no-untyped-def]
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        await repo.upsert_user(session, user_id=7, first_name="A", username=None)
+        case, created = await repo.create_case(session, **case_fields("draft-1"))
+        assert created
+        again, created_again = await repo.create_case(session, **case_fields("draft-1", number="RF-20261121-BBBB"))
+        assert not created_again and again.id == case.id
+        evidence = await repo.list_evidence(session, case_id=case.id)
+        assert [e.file_unique_id for e in evidence] == ["ua"]  # the same photo twice is stored once
+        kinds = [e.kind for e in await repo.list_events(session, case_id=case.id)]
+        assert kinds == ["submitted", "status", "evidence_added"]
+
+
+async def test_concurrent_confirmations_make_one_case(engine) -> None:  # type: ignore[no-untyped-def]
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        await repo.upsert_user(session, user_id=7)
+
+    async def submit(number: str):  # type: ignore[no-untyped-def]
+        async with sessions() as session:
+            return await repo.create_case(session, **case_fields("draft-2", number=number))
+
+    results = await asyncio.gather(submit("RF-20261121-CCCC"), submit("RF-20261121-DDDD"))
+    assert sorted(created for _, created in results) == [False, True]
+    assert len({case.id for case, _ in results}) == 1
+
+
+async def test_evidence_added_once(engine) -> None:  # type: ignore[no-untyped-def]
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        await repo.upsert_user(session, user_id=7)
+        case, _ = await repo.create_case(session, **case_fields("draft-3"))
+        file = {"file_id": "b", "file_unique_id": "ub", "kind": "other", "mime_type": "image/png", "size": 5}
+        assert await repo.add_evidence(session, case_id=case.id, actor="buyer:7", **file)
+        assert not await repo.add_evidence(session, case_id=case.id, actor="buyer:7", **file)
+        assert await repo.count_evidence(session, case_id=case.id) == 2
+
+
+async def test_update_ledger(engine) -> None:  # type: ignore[no-untyped-def]
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        assert await repo.mark_update_processed(session, bot_id=1, update_id=10)
+        assert not await repo.mark_update_processed(session, bot_id=1, update_id=10)
+        assert await repo.mark_update_processed(session, bot_id=2, update_id=10)
+
+
+async def test_fsm_state_survives_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite3'}"
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    first = create_engine(url)
+    await migrate(first)
+    storage = SQLStorage(first)
+    await storage.set_state(key, "Wizard:amount")
+    await storage.set_data(key, {"order_number": "KM123456", "note": "卡密无效"})
+    await first.dispose()
+
+    second = create_engine(url)
+    restarted = SQLStorage(second)
+    assert await restarted.get_state(key) == "Wizard:amount"
+    assert await restarted.get_data(key) == {"order_number": "KM123456", "note": "卡密无效"}
+    await restarted.set_state(key, None)
+    assert await restarted.get_state(key) is None
+    assert await restarted.get_data(StorageKey(bot_id=1, chat_id=3, user_id=3)) == {}
+    await second.dispose()
