@@ -32,9 +32,14 @@ __all__ = [
 
 JSON = dict[str, Any]
 
-# A 1x1 PNG, used when a test sends a photo without caring about the bytes.
+# A 1x1 PNG.
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+# Headers of a 1280x960 JPEG (SOI + SOF0 + EOI): a few bytes that report a realistic size, used
+# when a test sends a photo without caring about its content.
+SAMPLE_JPEG = bytes.fromhex(
+    "ffd8ffc0001108 03c0 0500 03 012200 021101 031101 ffd9".replace(" ", "")
 )
 
 
@@ -410,7 +415,7 @@ class FakeUser(_ChatSide):
 
     async def send_photo(
         self,
-        data: bytes = TINY_PNG,
+        data: bytes = SAMPLE_JPEG,
         caption: str | None = None,
         *,
         reply_to: BotMessage | int | None = None,
@@ -619,7 +624,7 @@ class FakeGroup(_ChatSide):
         )
 
     async def send_photo(
-        self, user: FakeUser, data: bytes = TINY_PNG, caption: str | None = None
+        self, user: FakeUser, data: bytes = SAMPLE_JPEG, caption: str | None = None
     ) -> int | None:
         await self.ensure()
         sizes = await self._upload("photo", data)

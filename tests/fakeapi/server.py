@@ -1125,6 +1125,8 @@ class FakeTelegramServer:
 
     async def _stop_webhook_worker(self) -> None:
         task, self._webhook_task = self._webhook_task, None
+        if task is asyncio.current_task():
+            return  # deleteWebhook returned in a webhook reply: the worker loop ends by itself
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

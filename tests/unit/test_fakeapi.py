@@ -602,3 +602,109 @@ async def test_bot_message_helpers(tg: FakeTelegramClient, bot: Bot) -> None:
     assert msg.button("A").callback_data == "a" and msg.has_button("A")
     with pytest.raises(FakeTelegramError):
         msg.button("B")
+
+
+async def test_user_content_kinds_validate_as_updates(bot: Bot, tg: FakeTelegramClient) -> None:
+    user = tg.user(4004, first_name="Mei", username="mei_buyer")
+    await user.send_photo(caption="订单截图")
+    await user.send_sticker()
+    await user.send_voice(duration=3)
+    await user.send_location(31.2, 121.4)
+    await user.send_contact()
+    await user.send_text(
+        "look", entities=[{"type": "text_link", "offset": 0, "length": 4, "url": "http://x.org"}]
+    )
+    await user.forward_text("转发", from_user=tg.user(5005, first_name="Seller"))
+    updates = await bot.get_updates(timeout=0)  # aiogram validates every Update
+    msgs = [u.message for u in updates]
+    assert all(m is not None for m in msgs)
+    photo, sticker, voice, location, contact, link, fwd = msgs  # type: ignore[misc]
+    assert [(p.width, p.height) for p in photo.photo] == [
+        (90, 68),
+        (320, 240),
+        (800, 600),
+        (1280, 960),
+    ]
+    assert len({p.file_unique_id for p in photo.photo}) == 4
+    assert sticker.sticker is not None and sticker.sticker.emoji == "👍"
+    assert voice.voice is not None and voice.voice.duration == 3
+    assert location.location is not None and location.location.latitude == 31.2
+    assert contact.contact is not None and contact.contact.user_id == 4004
+    assert link.entities is not None and link.entities[0].url == "http://x.org"
+    assert fwd.forward_origin is not None and fwd.forward_origin.type == "user"
+
+
+async def test_allowed_updates_and_drop_pending(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    user = tg.user(chat_id)
+    sent = await bot.send_message(
+        chat_id,
+        "x",
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]]
+        ),
+    )
+    await user.press(sent.message_id, text="A")
+    await user.send_text("text")
+    # Only messages were asked for: the callback query is dropped, like Telegram does.
+    updates = await bot.get_updates(timeout=0, allowed_updates=["message"])
+    assert [u.event_type for u in updates] == ["message"]
+    await user.send_text("pending")
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert await bot.get_updates(timeout=0) == []
+
+
+async def test_markdown_v2_and_html_errors_reach_the_bot(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    ok = await bot.send_message(chat_id, r"*退款* 进度 50\%", parse_mode="MarkdownV2")
+    assert ok.text == "退款 进度 50%" and ok.entities and ok.entities[0].type == "bold"
+    with pytest.raises(TelegramBadRequest, match="reserved and must be escaped"):
+        await bot.send_message(chat_id, "1.5 USD", parse_mode="MarkdownV2")
+    with pytest.raises(TelegramBadRequest, match='Unsupported start tag "br"'):
+        await bot.send_message(chat_id, "a<br>b", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(chat_id, "x" * 4097)
+    with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
+        await bot.send_message(
+            chat_id,
+            "x",
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="x" * 65)]]
+            ),
+        )
+    await tg.sync()
+    failed = tg.failed_requests()
+    assert len(failed) == 4 and all(r.error_code == 400 for r in failed)
+
+
+async def test_reply_keyboard_tap_and_idle(bot: Bot, tg: FakeTelegramClient) -> None:
+    dp = Dispatcher()
+
+    @dp.message(CommandStart())
+    async def start(message: Message) -> None:
+        kb = ReplyKeyboardMarkup(
+            keyboard=[
+                [KeyboardButton(text="分享手机号", request_contact=True)],
+                [KeyboardButton(text="取消")],
+            ],
+            one_time_keyboard=True,
+        )
+        await message.answer("Share your phone?", reply_markup=kb)
+
+    @dp.message(F.contact)
+    async def contact(message: Message) -> None:
+        assert message.contact is not None
+        await message.answer(
+            f"got {message.contact.phone_number}", reply_markup=ReplyKeyboardRemove()
+        )
+
+    user = tg.user(1001)
+    async with polling(dp, bot, tg):
+        await user.send_text("/start")
+        first = await user.wait_for_message()
+        assert first.reply_keyboard == [["分享手机号"], ["取消"]]
+        await user.tap("分享手机号")
+        replies = await user.wait_idle(quiet=0.1)
+        assert [m.text for m in replies] == ["got +8613800000000"]
+        assert replies[0].keyboard_removed
+        await user.expect_no_message(quiet=0.1)
