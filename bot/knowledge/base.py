@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -119,6 +120,7 @@ class KnowledgeBase:
     ) -> None:
         self.report = report or LoadReport()
         self._sections: dict[tuple[str, str], Section] = {(s.id, s.lang): s for s in sections}
+        self._texts: dict[tuple[str, str], str] = {key: s.text for key, s in self._sections.items()}
         self._indexes: dict[str, _LangIndex] = {}
         self.embedder = embedder
         self.vector_cache = None
@@ -198,7 +200,8 @@ class KnowledgeBase:
             )
         if found is None:
             return None
-        return Source(id=found.id, title=found.title, text=found.text, score=1.0, lang=found.lang)
+        text = self._texts[(found.id, found.lang)]
+        return Source(id=found.id, title=found.title, text=text, score=1.0, lang=found.lang)
 
     def sections(self) -> list[Section]:
         return list(self._sections.values())
@@ -242,8 +245,9 @@ class KnowledgeBase:
             if chunk.section_id in seen:
                 continue
             seen.add(chunk.section_id)
-            section = self._sections[(chunk.section_id, chunk.lang)]
-            sources.append(Source(section.id, section.title, section.text, round(score, 6), section.lang))
+            key = (chunk.section_id, chunk.lang)
+            section = self._sections[key]
+            sources.append(Source(section.id, section.title, self._texts[key], round(score, 6), section.lang))
             if len(sources) >= k:
                 break
         return sources
@@ -279,7 +283,13 @@ _SENTENCE = re.compile(r"[^。!?;!?\n]+[。!?;!?]?|[^\n]+")
 _EN_SENTENCE = re.compile(r"[^\n]+?(?:[.!?;](?=\s|$)|$)")
 
 
-def _units(text: str, lang: str) -> list[str]:
+@lru_cache(maxsize=1024)
+def _units(text: str, lang: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Lines of the text (long lines split into sentences), each with its word set."""
+    return tuple((unit, frozenset(word_tokens(unit))) for unit in _split_units(text, lang))
+
+
+def _split_units(text: str, lang: str) -> list[str]:
     """Lines of the text, long lines split into sentences."""
     units: list[str] = []
     for line in text.splitlines():
@@ -296,13 +306,13 @@ def _units(text: str, lang: str) -> list[str]:
 
 def extract(question: str, text: str, lang: str, budget: int) -> str:
     """The sentences of `text` that best match the question, in their order, within budget."""
-    units = _units(text, lang)
-    if not units:
+    pairs = _units(text, lang)
+    if not pairs:
         return ""
+    units = [unit for unit, _words in pairs]
     terms = set(word_tokens(question))
     scored = []
-    for i, unit in enumerate(units):
-        words = set(word_tokens(unit))
+    for i, (_unit, words) in enumerate(pairs):
         overlap = sum(1.0 + 0.3 * math.log(len(t) + 1) for t in terms & words)
         scored.append((overlap, -i, i))
     scored.sort(reverse=True)

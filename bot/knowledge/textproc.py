@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import rjieba
 
@@ -71,11 +72,15 @@ _WORDISH = re.compile(f"[{_CJK_CHAR}a-z0-9]")
 
 
 @lru_cache(maxsize=1)
-def _jieba() -> rjieba.Jieba:
-    jieba = rjieba.Jieba()
+def _jieba() -> Any:
+    """jieba's process-wide default instance, with the domain words added.
+
+    A private `rjieba.Jieba()` would load the dictionary a second time (about 0.2 s of
+    start-up); adding the domain's words to the shared dictionary only makes them whole.
+    """
     for word in DOMAIN_WORDS:
-        jieba.add_word(word, 20000, None)
-    return jieba
+        rjieba.add_word(word, 20000, None)
+    return rjieba
 
 
 def normalize(text: str) -> str:
@@ -87,6 +92,7 @@ def normalize(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     """A small suffix stemmer: enough to fold the inflections buyers write."""
     if len(word) <= 3 or not word.isalpha():
@@ -122,6 +128,11 @@ def word_tokens(text: str, *, keep_stopwords: bool = False, search: bool = True)
     `search=True` (jieba's search mode) adds the shorter words inside long ones, for recall;
     `search=False` gives one token per word, for counting.
     """
+    return list(_word_tokens(text, keep_stopwords, search))
+
+
+@lru_cache(maxsize=4096)
+def _word_tokens(text: str, keep_stopwords: bool, search: bool) -> tuple[str, ...]:
     text = normalize(text)
     out: list[str] = []
     jieba = _jieba()
@@ -138,11 +149,13 @@ def word_tokens(text: str, *, keep_stopwords: bool = False, search: bool = True)
             if piece in EN_STOPWORDS and not keep_stopwords:
                 continue
             out.append(stem(piece))
-    return out
+    return tuple(out)
 
 
-def char_ngrams(text: str, sizes: tuple[int, ...] = (1, 2, 3)) -> list[str]:
-    """Character n-grams: 1-3 grams inside each Chinese run, 3-grams of padded English words.
+def char_ngrams(text: str, sizes: tuple[int, ...] = (1, 2)) -> list[str]:
+    """Character n-grams: 1-2 grams inside each Chinese run, 3-grams of padded English words.
+
+    (1-2 grams measured as good as 1-3 grams on the labelled questions, at a lower cost.)
 
     They make the TF-IDF retriever robust to segmentation mistakes, typos and spelling
     variants that word tokens miss.
