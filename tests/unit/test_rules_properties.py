@@ -32,6 +32,7 @@ from bot.domain.vocab import (
 POLICY = load_policy(DEFAULT_POLICY_PATH)
 RULE_IDS = [rule.id for rule in POLICY.rules]
 FAST = settings(max_examples=150, deadline=None)
+QUICK = settings(max_examples=60, deadline=None)
 WINDOWS = POLICY.windows.as_hours()
 
 # hours around every threshold of the default policy, and anywhere
@@ -150,17 +151,19 @@ def check_invariants(facts: Facts, d: Decision) -> None:
 def test_decisions_hold_the_invariants(facts: Facts) -> None:
     d = decide(POLICY, facts)
     check_invariants(facts, d)
-    # JSON round trip: the contract can be read back
-    assert Decision.model_validate(d.model_dump(mode="json")).rule_id == d.rule_id
+    # the fast-built decision is the same as a validated one, and the JSON reads back
+    assert Decision.model_validate(d.model_dump()) == d
+    assert d.model_fields_set == set(Decision.model_fields)
+    assert Decision.model_validate(d.model_dump(mode="json")).model_dump(mode="json") == d.model_dump(mode="json")
 
 
-@FAST
+@QUICK
 @given(valid_facts())
 def test_decide_is_deterministic(facts: Facts) -> None:
     assert decide(POLICY, facts) == decide(POLICY, facts.model_copy())
 
 
-@FAST
+@QUICK
 @given(valid_facts())
 def test_evidence_checklist_covers_the_decision(facts: Facts) -> None:
     checklist = POLICY.evidence_for(facts.cause, facts.order_status, platform_type=facts.platform_type)
@@ -168,15 +171,16 @@ def test_evidence_checklist_covers_the_decision(facts: Facts) -> None:
 
 
 def test_every_rule_is_reachable_and_invariants_hold_on_the_grid() -> None:
-    """Exhaustive over the enumerated space: every code x hours at each threshold."""
+    """Exhaustive over the enumerated space: every code x hours at each threshold.
+    (One payment channel: the default policy has no channel conditions; hypothesis varies it.)"""
     seen = set()
     count = 0
-    for facts in sample_facts(POLICY):
+    for facts in sample_facts(POLICY, payment_channel=PaymentChannel.WECHAT):
         d = decide(POLICY, facts)
         check_invariants(facts, d)
         seen.add(d.rule_id)
         count += 1
-    assert count > 10_000
+    assert count > 5_000
     assert seen == set(RULE_IDS)
 
 
