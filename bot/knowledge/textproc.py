@@ -33,7 +33,11 @@ _VARIANTS = (
     ("核消", "核销"), ("申述", "申诉"), ("沒", "没"), ("錢", "钱"), ("款項", "款项"),
     ("7天", "七天"), ("支付寶", "支付宝"), ("微信支付宝", "微信 支付宝"),
     ("退钱", "退款"), ("多长时间", "多久"), ("几天", "多久"), ("要多久", "多久"),
+    ("卖家", "商家"), ("店家", "商家"), ("商户", "商家"),
 )
+
+# English words folded onto the word the knowledge texts use (after stemming)
+_EN_SYNONYMS = {"seller": "merchant", "vendor": "merchant", "shop": "merchant", "store": "merchant"}
 
 
 
@@ -148,7 +152,8 @@ def _word_tokens(text: str, keep_stopwords: bool, search: bool) -> tuple[str, ..
         for piece in re.findall(r"[a-z0-9]+(?:[.%][0-9]+)?%?", token):
             if piece in EN_STOPWORDS and not keep_stopwords:
                 continue
-            out.append(stem(piece))
+            word = stem(piece)
+            out.append(_EN_SYNONYMS.get(word, word))
     return tuple(out)
 
 
