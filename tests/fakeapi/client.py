@@ -193,6 +193,14 @@ class ApiCall(tuple):
         obj.source = record.get("source", "http")
         return obj
 
+    def short(self) -> str:
+        """``method(key=value, ...)`` with long values shortened."""
+        parts = []
+        for key, value in self.params.items():
+            text = repr(value)
+            parts.append(f"{key}={text if len(text) <= 60 else text[:57] + '...'}")
+        return f"{self.method}({', '.join(parts)})"
+
     def __repr__(self) -> str:
         status = "ok" if self.ok else f"{self.error_code} {self.description}"
         return f"ApiCall({self.method}, {self.params!r}, {status})"
@@ -752,6 +760,9 @@ class FakeTelegramClient:
             mid = int(event["message_id"])
             if mid in current:
                 current[mid].deleted = True
+            for m in self._chat_events.get(int(event["chat_id"]), []):
+                if m.message_id == mid:
+                    m.deleted = True
         elif kind == "request":
             self._requests.append(ApiCall(event["request"]))
         elif kind == "webhook_delivery":
@@ -777,7 +788,7 @@ class FakeTelegramClient:
         failed = [r for r in self._requests if not r.ok][-10:]
         if failed:
             lines.append("Failed bot API calls:")
-            lines.extend(f"  {r.method}: {r.error_code} {r.description}" for r in failed)
+            lines.extend(f"  {r.short()}: {r.error_code} {r.description}" for r in failed)
         recent = [r for r in self._requests if r.method != "getUpdates"][-10:]
         lines.append("Recent bot API calls: " + (", ".join(r.method for r in recent) or "(none)"))
         polls = [r for r in self._requests if r.method == "getUpdates"]

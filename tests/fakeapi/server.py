@@ -1971,14 +1971,29 @@ class FakeTelegramServer:
     async def _t_update(self, body: JSON) -> JSON:
         """Inject a raw update (its update_id is kept, even if it repeats)."""
         update = body.get("update") or {}
-        for obj in update.values():
-            if isinstance(obj, dict):
-                sender = obj.get("from")
-                if isinstance(sender, dict) and sender.get("id") and sender.get("first_name"):
-                    self._register_user(sender)
-                    chat_info = obj.get("chat") or (obj.get("message") or {}).get("chat")
-                    if isinstance(chat_info, dict) and chat_info.get("type") == "private":
-                        self._private_chat(sender)
+        for key, obj in update.items():
+            if not isinstance(obj, dict):
+                continue
+            sender = obj.get("from")
+            if isinstance(sender, dict) and sender.get("id") and sender.get("first_name"):
+                self._register_user(sender)
+            chat_info = obj.get("chat") or (obj.get("message") or {}).get("chat")
+            if not isinstance(chat_info, dict) or chat_info.get("id") is None:
+                continue
+            if chat_info.get("type") == "private":
+                if isinstance(sender, dict) and sender.get("id") == chat_info["id"]:
+                    chat = self._private_chat(self.users[int(sender["id"])])
+                else:
+                    chat = self.chats.get(int(chat_info["id"])) or self._private_chat(
+                        {"first_name": "User", **chat_info}
+                    )
+            else:
+                chat = self._group_chat(chat_info)
+            # Keep the message so that the bot can reply to / edit / delete it.
+            if key in ("message", "edited_message") and obj.get("message_id") is not None:
+                mid = int(obj["message_id"])
+                chat.messages.setdefault(mid, copy.deepcopy(obj))
+                chat.next_message_id = max(chat.next_message_id, mid + 1)
         return {"update_id": self.enqueue_update(update)}
 
     async def _t_group(self, body: JSON) -> JSON:

@@ -109,7 +109,7 @@ def echo_dispatcher(seen: list[Update] | None = None) -> Dispatcher:
     async def echo(message: Message, event_update: Update) -> None:
         if seen is not None:
             seen.append(event_update)
-        await message.answer(f"echo: {message.text}")
+        await message.reply(f"echo: {message.text}")
 
     dp.include_router(router)
     return dp
@@ -429,6 +429,14 @@ async def test_duplicate_raw_update_is_delivered_twice(bot: Bot, tg: FakeTelegra
         assert await tg.raw_update(update) == 5000
         await user.wait_for_message()
     assert [u.update_id for u in seen] == [5000, 5000]
+    replies = user.messages()
+    assert [m.raw["reply_to_message"]["message_id"] for m in replies] == [1, 1]
+
+
+async def test_wait_idle_fails_when_nobody_polls(tg: FakeTelegramClient) -> None:
+    await tg.user(1001).send_text("anyone?")
+    with pytest.raises(FakeTelegramError, match=r"(?s)not yet delivered.*is it running"):
+        await tg.wait_idle(quiet=0.05, timeout=0.2)
 
 
 async def test_wait_timeout_reports_what_the_bot_did(bot: Bot, tg: FakeTelegramClient) -> None:
