@@ -1,6 +1,7 @@
 """`refund-bot policy validate [FILE] [--knowledge DIR]`: check a refund policy file.
 
 Exit 0 with a one-line OK summary, or exit 1 with one line per problem (file, rule, field).
+Rules that no facts can reach (shadowed by the rules above) are reported as warnings.
 With --knowledge, every `policy_refs` id must be a section id of the knowledge base there
 (headings ending in `{#id}` in DIR/**/*.md).
 """
@@ -67,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
         return 1
+    for rule_id in policy.unreachable_rules():
+        print(
+            f"warning: {policy.source}: rule {rule_id!r}: never reached "
+            "(the rules above it catch every case it matches)",
+            file=sys.stderr,
+        )
     refs = len(policy.policy_refs)
     checked = " (all found in the knowledge base)" if known is not None else ""
     print(

@@ -170,3 +170,16 @@ def test_subprocess_entry_point() -> None:
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
     assert first["rule_id"] == "delivered-buyer-side"
     assert second == {"error": "invalid facts", "fields": {"amount": "must be greater than 0"}, "line": 2}
+
+
+def test_policy_validate_warns_about_shadowed_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    shadowed = dict(data["rules"][-2], id="never-reached")  # a copy of used-faulty-late, after it
+    data["rules"].insert(len(data["rules"]) - 1, shadowed)
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["policy", "validate", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("OK ")
+    assert "rule 'never-reached': never reached" in captured.err
+    assert "used-faulty-late" not in captured.err

@@ -51,6 +51,7 @@ def errors_of(folder: Path, data: Any) -> list[str]:
 
 def test_default_policy_loads() -> None:
     policy = load_policy(DEFAULT_POLICY_PATH)
+    assert policy.unreachable_rules() == []
     assert policy.version == "default-1.0"
     assert policy.rules[-1].id == "catch-all"
     assert policy.rules[-1].when.is_empty()
@@ -278,3 +279,19 @@ def test_from_data_names_its_source(data: dict[str, Any]) -> None:
     rule(data, "delivered-buyer-side")["fee_percent"] = 50
     with pytest.raises(PolicyError, match=r"^platform-x: rule 'delivered-buyer-side': fee_percent: must be <= fee cap 10$"):
         Policy.from_data(data, source="platform-x")
+
+
+def test_bad_extra_window_does_not_crash_the_rule_checks(in_tmp: Path, data: dict[str, Any]) -> None:
+    data["windows"]["grace_hours"] = "soon"
+    rule(data, "undelivered-buyer-late")["when"]["hours_since_payment"] = {"gt": "grace_hours"}
+    errors = errors_of(in_tmp, data)
+    assert "knowledge/policy.yaml: windows.grace_hours: must be a number > 0" in errors
+
+
+def test_model_copy_recompiles(data: dict[str, Any]) -> None:
+    policy = Policy.from_data(data)
+    other = policy.model_copy(update={"version": "copied"})
+    facts = Facts(order_status="unpaid", cause="changed_mind", platform_type="official",
+                  payment_channel="alipay", amount=1)
+    assert decide(other, facts).policy_version == "copied"
+    assert decide(policy, facts).policy_version == "default-1.0"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from itertools import product
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -119,42 +118,21 @@ def sample_facts(
     payment_channel: PaymentChannel | None = None,
     amounts: tuple[Decimal, ...] = (Decimal("100.00"),),
 ) -> Iterator[Facts]:
-    """Facts that reach every rule the policy can reach, for the given known values.
-
-    Hours are sampled at 0, at every threshold the policy uses and 0.01 h either side, and
-    far beyond; hours_since_completion also as unknown. Unknown enum values run over all codes.
-    """
-    pay_marks, done_marks = policy.thresholds()
-
-    def around(marks: list[float]) -> list[float]:
-        points = {0.0, 10_000.0}
-        for m in marks:
-            points.update(v for v in (m - 0.01, m, m + 0.01) if v >= 0)
-        return sorted(points)
-
-    pay_points = around(pay_marks)
-    done_points: list[float | None] = [None, *around(done_marks)]
-    statuses = list(OrderStatus) if order_status is None else [order_status]
-    causes = list(Cause) if cause is None else [cause]
-    platforms = list(PlatformType) if platform_type is None else [platform_type]
-    channels = list(PaymentChannel) if payment_channel is None else [payment_channel]
-    for status, cause_, platform, channel, amount, disclosed in product(
-        statuses, causes, platforms, channels, amounts, (True, False)
+    """Validated facts that reach every rule the policy can reach (see `Policy.probes`)."""
+    for probe in policy.probes(
+        order_status=order_status,
+        cause=cause,
+        platform_type=platform_type,
+        payment_channel=payment_channel,
+        amounts=amounts,
     ):
-        pays: list[float | None] = (
-            [*pay_points] if status is not OrderStatus.UNPAID else [None, *pay_points]
+        yield Facts(
+            order_status=probe.order_status,
+            cause=probe.cause,
+            platform_type=probe.platform_type,
+            payment_channel=probe.payment_channel,
+            amount=probe.amount,
+            hours_since_payment=probe.hours_since_payment,
+            hours_since_completion=probe.hours_since_completion,
+            fee_disclosed=probe.fee_disclosed,
         )
-        for pay in pays:
-            for done in done_points:
-                if done is not None and (pay is None or done > pay):
-                    continue
-                yield Facts(
-                    order_status=status,
-                    cause=cause_,
-                    platform_type=platform,
-                    payment_channel=channel,
-                    amount=amount,
-                    hours_since_payment=pay,
-                    hours_since_completion=done,
-                    fee_disclosed=disclosed,
-                )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -21,7 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.domain.rules.models import Arrival, Duration, Text, format_number
+from bot.domain.rules.models import CENT, Arrival, Duration, Text, format_number
 from bot.domain.vocab import (
     CAUSE_GROUPS,
     Cause,
@@ -154,7 +154,10 @@ class Windows(BaseModel):
         """Every window in hours, by name."""
         out: dict[str, float] = {}
         for name, value in self.model_dump().items():
-            out[name] = float(value) * (24 if name.endswith("_days") else 1)
+            if isinstance(value, int | float) and not isinstance(
+                value, bool
+            ):  # extras unchecked here
+                out[name] = float(value) * (24 if name.endswith("_days") else 1)
         return out
 
 
@@ -297,8 +300,6 @@ class Policy(BaseModel):
         over all the facts not yet known (platform type, channel, times, fee disclosure).
         Pass `platform_type` when known for a tighter list.
         """
-        from bot.domain.rules.engine import sample_facts
-
         key = (
             Cause(cause),
             OrderStatus(order_status),
@@ -308,14 +309,10 @@ class Policy(BaseModel):
         cache = self.compiled.evidence_cache
         if key not in cache:
             found: set[EvidenceKind] = set()
-            for facts in sample_facts(
-                self,
-                cause=key[0],
-                order_status=key[1],
-                platform_type=key[2],
-                payment_channel=key[3],
+            for probe in self.probes(
+                cause=key[0], order_status=key[1], platform_type=key[2], payment_channel=key[3]
             ):
-                found.update(self.match(facts).required_evidence)
+                found.update(self.compiled.match(probe).rule.required_evidence)
             cache[key] = tuple(kind for kind in EvidenceKind if kind in found)
         return list(cache[key])
 
@@ -326,15 +323,80 @@ class Policy(BaseModel):
     def match_compiled(self, facts: Any) -> CompiledRule:
         return self.compiled.match(facts)
 
-    def thresholds(self) -> tuple[list[float], list[float]]:
-        """The hour values where rules change (payment, completion): for sampling and tests."""
+    def thresholds(self) -> tuple[list[float], list[float], list[Decimal]]:
+        """The values where rules change: hours since payment, since completion, amounts."""
         pay: set[float] = set()
         done: set[float] = set()
+        amounts: set[Decimal] = set()
         for c in self.compiled.rules:
             for bound, out in ((c.hours_payment, pay), (c.hours_completion, done)):
                 if bound is not None:
                     out.update(v for v in (bound[0], bound[2]) if v is not None)
-        return sorted(pay), sorted(done)
+            if c.amount is not None:
+                amounts.update(v for v in c.amount if v is not None)
+        return sorted(pay), sorted(done), sorted(amounts)
+
+    def probes(
+        self,
+        *,
+        order_status: OrderStatus | None = None,
+        cause: Cause | None = None,
+        platform_type: PlatformType | None = None,
+        payment_channel: PaymentChannel | None = None,
+        amounts: Iterable[Decimal] = (Decimal("100.00"),),
+    ) -> Iterator[Probe]:
+        """Facts that reach every rule this policy can reach, for the values given.
+
+        Unknown codes run over all codes; hours are taken at 0, at every threshold the
+        policy uses and 0.01 h either side, and far beyond (completion also unknown, and
+        never after the payment); amounts at the given ones and around each threshold.
+        """
+        pay_marks, done_marks, amount_marks = self.thresholds()
+
+        def around(marks: list[float]) -> list[float]:
+            points = {0.0, 10_000.0}
+            for m in marks:
+                points.update(v for v in (m - 0.01, m, m + 0.01) if v >= 0)
+            return sorted(points)
+
+        amount_points = set(amounts)
+        for m in amount_marks:
+            amount_points.update(v for v in (m - CENT, m, m + CENT) if v > 0)
+        pay_points = around(pay_marks)
+        done_points: list[float | None] = [None, *around(done_marks)]
+        for status, cause_, platform, channel, amount, disclosed in product(
+            list(OrderStatus) if order_status is None else [order_status],
+            list(Cause) if cause is None else [cause],
+            list(PlatformType) if platform_type is None else [platform_type],
+            list(PaymentChannel) if payment_channel is None else [payment_channel],
+            sorted(amount_points),
+            (True, False),
+        ):
+            pays = [None, *pay_points] if status is OrderStatus.UNPAID else pay_points
+            for pay in pays:
+                for done in done_points:
+                    if done is not None and (pay is None or done > pay):
+                        continue
+                    yield Probe(status, cause_, platform, channel, amount, pay, done, disclosed)
+
+    def unreachable_rules(self) -> list[str]:
+        """Ids of rules that no facts can reach: the rules above catch all they match."""
+        reached = {self.compiled.match(probe).rule.id for probe in self.probes()}
+        return [rule.id for rule in self.rules if rule.id not in reached]
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """The facts a rule looks at, unvalidated: for exploring a policy quickly."""
+
+    order_status: OrderStatus
+    cause: Cause
+    platform_type: PlatformType
+    payment_channel: PaymentChannel
+    amount: Decimal
+    hours_since_payment: float | None
+    hours_since_completion: float | None
+    fee_disclosed: bool
 
 
 class CompiledPolicy:
