@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -139,5 +139,16 @@ def create_dispatcher(services: Services) -> Dispatcher:
     language = Language(services.users, services.settings.default_language)
     dp.message.outer_middleware(language)
     dp.callback_query.outer_middleware(language)
+    for module in ROUTERS:
+        _detach(module.router)
     dp.include_routers(*(module.router for module in ROUTERS))
     return dp
+
+
+def _detach(router: Router) -> None:
+    """Routers are module-level, built once per process; a new Dispatcher in the same
+    process (a restart in the console or in tests) takes them over from the old one."""
+    parent = router.parent_router
+    if parent is not None:
+        parent.sub_routers.remove(router)
+        router._parent_router = None

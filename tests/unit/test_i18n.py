@@ -70,3 +70,17 @@ def test_translator() -> None:
 @pytest.mark.parametrize(("code", "lang"), [("en", "en"), ("en-US", "en"), ("zh-hans", "zh"), ("zh_TW", "zh"), ("ru", "zh"), (None, "zh")])
 def test_pick_language(code: str | None, lang: str) -> None:
     assert pick_language(code) == lang
+
+
+def test_every_code_the_policy_can_produce_has_a_text() -> None:
+    """Outcomes, routes, liable parties, deadlines and evidence kinds of the shipped policy."""
+    from bot.domain.rules import DEFAULT_POLICY_PATH, load_policy
+    from bot.domain.vocab import EvidenceKind, Liable, Outcome, Route
+
+    policy = load_policy(DEFAULT_POLICY_PATH)
+    names = set(policy.deadlines) | {name for rule in policy.rules for name in (rule.deadlines or {})}
+    for lang in LANGUAGES:
+        texts = catalog(lang)
+        for prefix, codes in (("outcome", Outcome), ("route", Route), ("liable", Liable), ("evidence", EvidenceKind)):
+            assert all(f"{prefix}.{code.value}" in texts for code in codes), prefix
+        assert all(f"deadline.{name}" in texts for name in names), names
