@@ -78,7 +78,7 @@ class Detector:
             target = normalize(url).strip()
             if target:
                 reports.append(self.urls.analyze(target, "button"))
-        sig = self.text.check(compact(norm))
+        sig = self.text.check(compact(norm), context=bool(reports))
         if not reports and not raw_findings and not (sig.requests or sig.scam_claims or sig.impersonation):
             return self._clean()
         for r in reports:

@@ -47,11 +47,16 @@ def _load_t2s() -> dict[int, str]:
 
 
 _T2S = _load_t2s()
+_TRAD_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_T2S)) + "]")
+_INVISIBLE_RE = re.compile("[" + "".join(re.escape(c) for c in _INVISIBLE + ["\t", "\r"]) + "]")
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # separators people put between characters to dodge keyword filters
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[\s·•・*_\-|/\\~.,，、。'\"`^+=]+(?=[{_CJK}])")
-_CJK_LATIN_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[a-z0-9])|(?<=[a-z0-9])\s+(?=[{_CJK}])")
+# decorative separators only: commas, full stops and colons still end clauses
+_SEPS = re.compile(r"[\s·•・*_\-|/\\~.'\"`^+=]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_ALNUM = re.compile(r"[a-z0-9]")
+_ASCII_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 
 _URL_DOTS = re.compile(
@@ -60,13 +65,21 @@ _URL_DOTS = re.compile(
 )
 
 
+_DOT_HINTS = ("。", "[", "(", "{", "点", "dot")
+
+
 def normalize(text: str) -> str:
     """NFKC, invisible characters removed, lower case, traditional -> simplified."""
     if not text:
         return ""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_REMOVE_INVISIBLE).translate(_T2S)
-    elif "\t" in text or "\r" in text or any(ord(c) < 32 and c != "\n" for c in text):
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        if _INVISIBLE_RE.search(text):
+            text = text.translate(_REMOVE_INVISIBLE)
+        if _TRAD_RE.search(text):
+            text = text.translate(_T2S)
+    elif _ASCII_CONTROL.search(text):
         text = text.translate(_REMOVE_INVISIBLE)
     return text.lower()
 
@@ -75,13 +88,26 @@ def compact(norm: str) -> str:
     """Spaced-out Chinese closed up ("验 证 码" -> "验证码"); input is `normalize`d."""
     if not _HAS_CJK.search(norm):
         return norm
-    norm = _CJK_GAP.sub("", norm)
-    return _CJK_LATIN_GAP.sub("", norm)
+    def close(m: re.Match[str]) -> str:
+        s, e = m.span()
+        if s == 0 or e == len(norm):
+            return m.group()
+        left, right = norm[s - 1], norm[e]
+        if _CJK_CHAR.match(left):
+            if _CJK_CHAR.match(right) or (m.group().isspace() and _ALNUM.match(right)):
+                return ""
+        elif _CJK_CHAR.match(right) and m.group().isspace() and _ALNUM.match(left):
+            return ""
+        return m.group()
+
+    return _SEPS.sub(close, norm)
 
 
 def url_ready(norm: str) -> str:
     """Obfuscated dots restored ("alipay。com", "alipay[.]com", "alipay点com")."""
-    return _URL_DOTS.sub(".", norm)
+    if any(c in norm for c in _DOT_HINTS):
+        return _URL_DOTS.sub(".", norm)
+    return norm
 
 
 def to_simplified(text: str) -> str:

@@ -27,6 +27,7 @@ _CLAUSE_END = re.compile(
 _SUBCLAUSE = re.compile(
     r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
 )
+_LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
 _OFFICIAL_PLACE = re.compile(r"官方(?:app|应用|客户端|网站|官网)|官网|\bofficial\s+(?:app|website|site)\b", _FLAGS)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
@@ -91,6 +92,24 @@ class TextChecker:
         ]
         # one pass that tells whether any request object is there at all
         self.any_request = _compile([p for spec in data["requests"].values() for p in spec["object"]])
+        # literal words: a cheap first pass that tells which pattern groups to run
+        self.trigger_words: dict[str, list[str]] = {
+            group: sorted({str(w) for w in words}, key=len, reverse=True)
+            for group, words in data["triggers"].items()
+        }
+        # index by first character (CJK) or first two letters (Latin): a text only
+        # tests the words that can start at one of its characters or words
+        self._by_char: dict[str, list[tuple[str, str]]] = {}
+        self._by_prefix: dict[str, list[tuple[str, str]]] = {}
+        for group, words in self.trigger_words.items():
+            for w in words:
+                if w[0].isascii() and w[0].isalpha():
+                    key = w[:2] if len(w) > 1 and w[1].isascii() and w[1].isalpha() else w[0]
+                    self._by_prefix.setdefault(key, []).append((w, group))
+                else:
+                    self._by_char.setdefault(w[0], []).append((w, group))
+        self._chars = frozenset(self._by_char)
+        self.all_groups = frozenset(self.trigger_words)
 
     # ---------------------------------------------------------------- helpers
 
@@ -112,8 +131,11 @@ class TextChecker:
         after = 24 if wide else 10
         first = start
         giving = True
+        obj_lo = lo
+        for s in _SUBCLAUSE.finditer(text, lo, start):
+            obj_lo = s.end()
         if req.needs_verb:
-            window = (max(lo, start - before), min(hi, end + after))
+            window = (max(obj_lo, start - before), min(hi, end + after))
             v = self.give_verbs.search(text, *window)
             if v is None:
                 v = self.input_verbs.search(text, *window)
@@ -143,23 +165,54 @@ class TextChecker:
 
     # ---------------------------------------------------------------- main
 
-    def check(self, text: str) -> TextSignals:
+    def triggered(self, text: str) -> set[str]:
+        """Pattern groups whose trigger words occur in the text."""
+        groups: set[str] = set()
+        for ch in self._chars.intersection(text):
+            for word, group in self._by_char[ch]:
+                if group not in groups and word in text:
+                    groups.add(group)
+        if not text.isascii() and not _LATIN.search(text):
+            return groups
+        keys = set()
+        for w in _LATIN.findall(text):
+            keys.add(w[:2])
+            keys.add(w[0])
+        by_prefix = self._by_prefix
+        for key in keys:
+            for word, group in by_prefix.get(key, ()):
+                if group not in groups and word in text:
+                    groups.add(group)
+        return groups
+
+    def check(self, text: str, *, context: bool = False, exhaustive: bool = False) -> TextSignals:
+        """Signals in a `compact`ed text. Claims, refund and link words are only looked
+        for when a request, scam line or impersonation is there, or `context` asks for
+        them (the message has links). `exhaustive` runs every pattern, ignoring the
+        trigger words (for tests)."""
         sig = TextSignals()
         if not text:
             return sig
-        if self.any_request.search(text):
+        groups = self.all_groups if exhaustive else self.triggered(text)
+        if not groups and not context:
+            return sig
+        if groups:
             for req in self.requests:
+                if req.kind not in groups:
+                    continue
                 for m in req.pattern.finditer(text):
                     hit = self._is_request(text, req, m)
                     if hit is not None:
                         sig.requests.append(hit)
                         break
-        m = self.scam_claims.search(text)
-        if m:
+        if "scam_claims" in groups:
             sig.scam_claims = [x.group() for x in self.scam_claims.finditer(text)][:3]
-        m = self.impersonation.search(text)
-        if m:
-            sig.impersonation = m.group()
+        if "impersonation" in groups:
+            m = self.impersonation.search(text)
+            if m:
+                sig.impersonation = m.group()
+        if not (context or sig.requests or sig.scam_claims or sig.impersonation):
+            return sig
         m = self.claims.search(text)
         if m:
             sig.claim = m.group()

@@ -1,0 +1,186 @@
+"""Text checks of the fraud detector: scam scripts, spellings, negation, normalisation."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.fraud import Detector, Risk
+from bot.domain.fraud.normalize import compact, normalize, to_simplified, url_ready
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector()
+
+
+# ----------------------------------------------------------------- normalisation
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ＡＢＣ１２３", "abc123"),  # full-width forms
+        ("验\u200b证\u200d码", "验证码"),  # zero-width characters
+        ("a\u202eb\x07c", "abc"),  # bidi override and a control character
+        ("驗證碼", "验证码"),  # traditional -> simplified
+        ("銀行卡號", "银行卡号"),
+        ("帳戶凍結", "账户冻结"),
+        ("Hello", "hello"),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("验 证 码", "验证码"),
+        ("验-证-码", "验证码"),
+        ("验*证*码", "验证码"),
+        ("加 v 信", "加v信"),
+        ("不要告诉别人，把验证码发给我", "不要告诉别人,把验证码发给我"),  # clause commas stay
+        ("hello world", "hello world"),
+    ],
+)
+def test_compact(raw: str, expected: str) -> None:
+    assert compact(normalize(raw)) == expected
+
+
+def test_url_ready_and_simplified() -> None:
+    assert url_ready("alipay。com") == "alipay.com"
+    assert url_ready("alipay dot com") == "alipay.com"
+    assert to_simplified("雙倍賠償") == "双倍赔偿"
+
+
+# ----------------------------------------------------------------- scam scripts
+
+@pytest.mark.parametrize(
+    ("text", "risk", "check"),
+    [
+        # claim + sensitive request: high
+        ("您好，我是淘宝客服，您的商品有质量问题，给您双倍赔偿，请提供验证码", "high", "text.scam_script"),
+        ("退款需要您把银行卡号和验证码发给我", "high", "text.scam_script"),
+        ("您的会员每月自动扣费，取消请开启屏幕共享", "high", "text.scam_script"),
+        ("账户异常已冻结，请先缴纳解冻费", "high", "text.scam_script"),
+        ("客服：退款前需要先交保证金500元", "high", "text.scam_script"),
+        ("理赔专员：请在借呗借出额度转到安全账户", "high", "text.scam_script"),
+        ("退款失败，需要你提供支付密码重新提交", "high", "text.scam_script"),
+        ("This is Alipay customer service, your account is frozen, send us the verification code.", "high", "text.scam_script"),
+        ("To get your refund, share your screen on Zoom.", "high", "text.scam_script"),
+        ("Refund team: please provide your bank card number and the OTP.", "high", "text.scam_script"),
+        # traditional Chinese and spaced-out or mixed-script spellings
+        ("您好，我是淘寶客服，請提供驗證碼辦理退款", "high", "text.scam_script"),
+        ("退款需要验 证 码，请发给我", "high", "text.scam_script"),
+        ("客服提醒：把 yan zheng ma 告诉我才能退款", "high", "text.scam_script"),
+        ("退款流程：你把yzm发我一下", "high", "text.scam_script"),
+        ("退\u200b款请提供验\u200b证\u200b码", "high", "text.scam_script"),
+        # claim + soft request (move elsewhere): medium
+        ("理赔请加 v 信 refund8899", "medium", "text.scam_script"),
+        ("退款加威信：tk5566 办理", "medium", "text.scam_script"),
+        ("退款请加Q Q 88996677", "medium", "text.scam_script"),
+        ("质量问题赔偿，加扣扣 2345678901 找客服", "medium", "text.scam_script"),
+        ("退款请下载我们指定的APP", "medium", "text.scam_script"),
+        ("退款专员：请扫描下面的二维码", "medium", "text.scam_script"),
+        # impersonation + scam line, no request yet: medium
+        ("您好，我是京东客服，您的商品有质量问题，可以给您双倍赔偿", "medium", "text.scam_script"),
+        ("抖音官方通知：您的百万保障即将扣费", "medium", "text.scam_script"),
+        # requests without a pretext
+        ("把验证码发给我", "medium", "text.sensitive_request"),
+        ("请开启屏幕共享", "medium", "text.sensitive_request"),
+        ("请提供身份证照片", "low", "text.sensitive_request"),
+        # a scam line alone
+        ("您的会员误开通了，每月自动扣费", "low", "text.scam_claim"),
+    ],
+)
+def test_scam_scripts(detector: Detector, text: str, risk: str, check: str) -> None:
+    verdict = detector.scan_text(text)
+    assert verdict.risk == Risk(risk), verdict.findings
+    assert check in verdict.checks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # lone mentions
+        "我收到了验证码短信",
+        "验证码一直收不到怎么办",
+        "我的银行卡昨天收到退款了",
+        "退款多久能到账？我用的是微信支付",
+        "我用支付宝扫码付的款，现在想退款",
+        "I got a verification code text but I didn't request it.",
+        "My refund went back to the bank card I paid with.",
+        # negation and advice phrasing
+        "平台不会向你索要验证码",
+        "不要把验证码告诉任何人，包括自称客服的人",
+        "切勿点击陌生人发来的退款链接",
+        "官方客服不会要求您提供验证码、密码或银行卡号，请勿泄露",
+        "千万不要转账到所谓的安全账户",
+        "Never share your verification code with anyone.",
+        "Real support will never ask you to share your screen or transfer money.",
+        "Don't give your password to anyone claiming to be support.",
+        # questions the writer asks about themself
+        "退款需要我提供身份证吗？",
+        "申请退款时需要输入支付密码吗？",
+        "Do I need to give my ID to get a refund?",
+        # typing a code into the real app
+        "在官方App里输入验证码登录后就能看到退款进度",
+        # ordinary refund talk
+        "商家缺货了，平台已经强制退款",
+        "客服要我提供订单号和支付截图",
+        "下载了官方APP，在里面申请了退款",
+    ],
+)
+def test_benign_texts_stay_below_medium(detector: Detector, text: str) -> None:
+    verdict = detector.scan_text(text)
+    assert verdict.risk.rank < Risk.MEDIUM.rank, verdict.findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "骗子会冒充客服说你的会员要自动扣费，让你共享屏幕，大家小心",
+        "Beware of scammers who pretend to be customer service and ask for your OTP.",
+    ],
+)
+def test_talk_about_scams_is_capped_at_low(detector: Detector, text: str) -> None:
+    verdict = detector.scan_text(text)
+    assert verdict.risk is Risk.LOW
+    assert all("talks about scams" in f.detail for f in verdict.findings)
+
+
+def test_negation_only_covers_its_own_clause(detector: Detector) -> None:
+    assert detector.scan_text("不要告诉别人，把验证码发给我，退款马上到").risk is Risk.HIGH
+
+
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        ("您的订单退款失败，请点击 https://example-shop.net/a 重新申请", "medium"),
+        ("退款请点这里 bit.ly/3Rfund", "high"),  # the link itself has a finding
+        ("Compensation for your order: https://bit.ly/abc", "high"),
+    ],
+)
+def test_refund_link(detector: Detector, text: str, severity: str) -> None:
+    found = {f.check: f.severity.value for f in detector.scan_text(text).findings}
+    assert found.get("text.refund_link") == severity
+
+
+def test_refund_question_with_a_link_is_not_a_refund_link(detector: Detector) -> None:
+    verdict = detector.scan_text("我在 https://example-shop.net 买的点卡，怎么申请退款")
+    assert verdict.risk is Risk.NONE
+
+
+def test_trigger_words_cover_the_patterns(detector: Detector) -> None:
+    texts = [
+        "防骗提醒：退款不需要交任何保证金或解冻费",
+        "您好，我是淘宝客服，请提供验证码",
+        "Your account is frozen, send the OTP",
+        "加v信abc12345",
+    ]
+    for text in texts:
+        c = compact(normalize(text))
+        fast = detector.text.check(c, context=True)
+        full = detector.text.check(c, context=True, exhaustive=True)
+        assert (fast.requests, fast.scam_claims, fast.impersonation) == (
+            full.requests, full.scam_claims, full.impersonation
+        )
