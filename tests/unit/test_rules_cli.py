@@ -183,3 +183,26 @@ def test_policy_validate_warns_about_shadowed_rules(tmp_path: Path, capsys: pyte
     assert captured.out.startswith("OK ")
     assert "rule 'never-reached': never reached" in captured.err
     assert "used-faulty-late" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"hours_since_payment": -1}, {"hours_since_payment": "must be >= 0"}),
+        ({"amount": 0}, {"amount": "must be greater than 0"}),
+        ({"amount": "abc"}, {"amount": "must be a number"}),
+        ({"amount": True}, {"amount": "must be a number, not a boolean"}),
+        ({"amount": float("nan")}, {"amount": "must be a finite number"}),
+        ({"amount": 0.004}, {"amount": "must be at least 0.01"}),
+        ({"amount": 1e12}, {"amount": "must be at most 1000000000"}),
+        ({"hours_since_completion": 5}, {"hours_since_completion": "cannot be more than hours_since_payment"}),
+        ({"evidence": "payment_record"}, {"evidence": "must be a list of evidence kinds"}),
+        ({"order_status": None}, {"order_status": "unknown code None; expected one of: unpaid, paid_undelivered, delivered, redeemed, completed"}),
+    ],
+)
+def test_parse_facts_reasons(changes: dict[str, Any], fields: dict[str, str]) -> None:
+    from bot.domain.rules import FactsError, parse_facts
+
+    with pytest.raises(FactsError) as info:
+        parse_facts({**GOOD, **changes})
+    assert info.value.fields == fields

@@ -174,6 +174,11 @@ def _reason(error: Mapping[str, Any]) -> str:
         return "must be true or false"
     if kind in ("list_type", "tuple_type"):
         return "must be a list"
+    ctx = error.get("ctx", {})
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"must be > {ctx.get('gt')}"
     msg = str(error["msg"])
     return msg.removeprefix("Value error, ")
 
