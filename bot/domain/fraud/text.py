@@ -27,6 +27,7 @@ _CLAUSE_END = re.compile(
 _SUBCLAUSE = re.compile(
     r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
 )
+_CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
 _OFFICIAL_PLACE = re.compile(r"官方(?:app|应用|客户端|网站|官网)|官网|\bofficial\s+(?:app|website|site)\b", _FLAGS)
@@ -152,8 +153,11 @@ class TextChecker:
         for s in _SUBCLAUSE.finditer(text, lo, first):
             sub_lo = s.end()
         prefix = text[max(sub_lo, first - (40 if wide else 14)) : first]
-        if prefix and self.negations.search(prefix):
-            return None
+        if prefix:
+            for neg in self.negations.finditer(prefix):
+                # "如不需要，请…" / "if you don't …": a condition, not a prohibition
+                if not _CONDITION.search(prefix, 0, neg.start()):
+                    return None
         # a question the writer asks about themself ("需要提供密码吗?", "do I need to ...?")
         sentence = text[lo:hi] if hi > lo else text[lo:]
         tail = text[hi : hi + 1]
