@@ -508,29 +508,59 @@ def strip_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dic
 
 
 _COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")
-_MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}\b")
+_MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}(?![\w@])")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#\w+")
-_URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
-_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]*\w\b")
+_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![\w-])"
+)
+_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&*+,;=%()']"
+_SCHEME_URL_RE = re.compile(rf"(?<![\w/])(?:https?|ftp|tg|tonsite)://{_URL_CHARS}+", re.IGNORECASE)
+_TLDS = (
+    "com|net|org|info|biz|io|me|co|cc|tv|app|dev|xyz|top|vip|shop|store|site|online|link|club|"
+    "live|pro|fun|icu|cn|hk|tw|mo|jp|kr|sg|my|th|vn|ph|id|in|ru|ua|uk|de|fr|it|es|nl|eu|us|ca|"
+    "au|nz|br|tk|ml|ga|cf|gq|ly|gg|to|ai|so|ws|cx|la|su|pw|work|email|money|pay|cash|bet|win"
+)
+_DOMAIN_URL_RE = re.compile(
+    rf"(?<![\w@./-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+(?:{_TLDS})(?![\w-])"
+    rf"(?::\d{{1,5}})?(?:/{_URL_CHARS}*)?",
+    re.IGNORECASE,
+)
+
+
+def _trim_url(text: str, start: int, end: int) -> int:
+    """Drop trailing punctuation (and unbalanced closing brackets) from a detected URL."""
+    while end > start and text[end - 1] in ".,;:!?'*":
+        end -= 1
+    while (
+        end > start
+        and text[end - 1] in ")]"
+        and text[start:end].count("(" if text[end - 1] == ")" else "[")
+        < text[start:end].count(text[end - 1])
+    ):
+        end -= 1
+    return end
 
 
 def detect_entities(text: str) -> list[dict[str, Any]]:
-    """Auto-detected entities (bot_command, url, email, mention, hashtag) as Telegram adds them."""
+    """Auto-detected entities (url, email, bot_command, mention, hashtag) as Telegram adds them."""
     found: list[tuple[int, int, str]] = []
-    taken: list[tuple[int, int]] = []
+
+    def add(s: int, e: int, kind: str) -> None:
+        if e > s and not any(s < fe and fs < e for fs, fe, _ in found):
+            found.append((s, e, kind))
+
+    for m in _EMAIL_RE.finditer(text):
+        add(m.start(), m.end(), "email")
+    for regex in (_SCHEME_URL_RE, _DOMAIN_URL_RE):
+        for m in regex.finditer(text):
+            add(m.start(), _trim_url(text, m.start(), m.end()), "url")
     for kind, regex in (
-        ("url", _URL_RE),
-        ("email", _EMAIL_RE),
         ("bot_command", _COMMAND_RE),
         ("mention", _MENTION_RE),
         ("hashtag", _HASHTAG_RE),
     ):
         for m in regex.finditer(text):
-            s, e = m.span()
-            if any(s < te and ts < e for ts, te in taken):
-                continue
-            taken.append((s, e))
-            found.append((s, e, kind))
+            add(m.start(), m.end(), kind)
     found.sort()
     return [
         {"type": kind, "offset": utf16_len(text[:s]), "length": utf16_len(text[s:e])}

@@ -433,9 +433,14 @@ class FakeTelegramServer:
                             value.file.read(),
                             value.content_type or "application/octet-stream",
                         )
-                        params.setdefault(key, f"attach://{key}")
                     else:
                         params[key] = value
+                # A file field that no "attach://<name>" refers to is a direct upload of that
+                # parameter (e.g. a multipart field "photo" holding the file).
+                texts = [v for v in params.values() if isinstance(v, str)]
+                for key in files:
+                    if not any(f"attach://{key}" in text for text in texts):
+                        params.setdefault(key, f"attach://{key}")
         return {k: _coerce(k, v) for k, v in params.items()}, files
 
     async def _handle_api(self, request: web.Request) -> web.Response:

@@ -716,3 +716,22 @@ async def test_reply_keyboard_tap_and_idle(bot: Bot, tg: FakeTelegramClient) -> 
         assert [m.text for m in replies] == ["got +8613800000000"]
         assert replies[0].keyboard_removed
         await user.expect_no_message(quiet=0.1)
+
+
+async def test_direct_multipart_upload_field(
+    server: FakeTelegramServer, bot: Bot, tg: FakeTelegramClient
+) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(chat_id))
+    form.add_field("photo", PNG_2X3, filename="p.png", content_type="image/png")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{server.base_url}/bot{TOKEN}/sendPhoto", data=form) as resp,
+    ):
+        body = await resp.json()
+    assert body["ok"], body
+    message = Message.model_validate(body["result"])
+    assert message.photo is not None and message.photo[-1].width == 2
+    await tg.sync()
+    assert tg.requests("sendPhoto")[-1].params == {"chat_id": chat_id, "photo": "attach://photo"}
