@@ -295,3 +295,17 @@ def test_model_copy_recompiles(data: dict[str, Any]) -> None:
                   payment_channel="alipay", amount=1)
     assert decide(other, facts).policy_version == "copied"
     assert decide(policy, facts).policy_version == "default-1.0"
+
+
+def test_the_domain_package_imports_no_io_layer() -> None:
+    """bot.domain.rules imports pydantic and PyYAML only: no aiogram, database or HTTP."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.domain.rules, bot.commands.check, bot.commands.policy; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'aiogram', 'sqlmodel', 'sqlalchemy', 'aiohttp', 'redis', 'asyncpg', 'httpx', 'bot.storage'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
