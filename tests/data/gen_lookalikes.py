@@ -2,6 +2,7 @@
 
     python tests/data/gen_lookalikes.py            # rewrite the generated rows in place
     python tests/data/gen_lookalikes.py --check    # exit 1 if the file is not up to date
+    python tests/data/gen_lookalikes.py --seed 7 --out /tmp/draw.jsonl   # a fresh draw
 
 Rows written here carry "source": "generated"; hand-written rows (no source, or any
 other source) are kept as they are, in front. The seed is fixed, so the output is the
@@ -150,8 +151,8 @@ def benign(text: str, category: str, **extra: object) -> dict:
     return {"text": text, **extra, "label": "benign", "category": category, "source": "generated"}
 
 
-def generate() -> list[dict]:
-    rng = random.Random(SEED)
+def generate(seed: int = SEED) -> list[dict]:
+    rng = random.Random(seed)
     rows: list[dict] = []
     # 1. typos of the longer brand names (insertion, deletion, transposition, doubling)
     for _ in range(40):
@@ -284,7 +285,15 @@ def generate() -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only verify the file is up to date")
+    ap.add_argument("--seed", type=int, default=SEED,
+                    help="another seed: a fresh draw for robustness checks (use with --out)")
+    ap.add_argument("--out", type=Path, help="write only the generated rows to this file")
     args = ap.parse_args(argv)
+    if args.out:
+        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in generate(args.seed)),
+                            encoding="utf-8")
+        print(f"generated rows (seed {args.seed}) -> {args.out}")
+        return 0
     kept = []
     if CASES.exists():
         for line in CASES.read_text(encoding="utf-8").splitlines():
@@ -292,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                 row = json.loads(line)
                 if row.get("source") != "generated":
                     kept.append(row)
-    rows = kept + generate()
+    rows = kept + generate(args.seed)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if args.check:
         same = CASES.exists() and CASES.read_text(encoding="utf-8") == text

@@ -8,7 +8,7 @@ from .models import Finding, FraudConfig, LinkRef, MessageInput, Risk, Verdict
 from .normalize import compact, normalize, url_ready
 from .resources import load_list, load_yaml
 from .text import TextChecker, TextSignals
-from .urls import RawFinding, UrlAnalyzer, UrlReport, extract_urls
+from .urls import RawFinding, UrlAnalyzer, UrlReport, extract_urls, find_urls, mask_urls
 
 # requests that are dangerous even without a refund pretext
 _LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer"}
@@ -69,8 +69,9 @@ class Detector:
 
     def scan(self, message: MessageInput) -> Verdict:
         raw = message.text if not message.caption else f"{message.text}\n{message.caption}"
-        norm = normalize(raw)
-        reports: list[UrlReport] = [self.urls.analyze(u) for u in extract_urls(url_ready(norm))]
+        ready = url_ready(normalize(raw))
+        spans = find_urls(ready)
+        reports: list[UrlReport] = [self.urls.analyze(url) for _, _, url in spans]
         raw_findings: list[RawFinding] = []
         for link in message.links:
             raw_findings += self._link(link, reports)
@@ -78,7 +79,7 @@ class Detector:
             target = normalize(url).strip()
             if target:
                 reports.append(self.urls.analyze(target, "button"))
-        sig = self.text.check(compact(norm), context=bool(reports))
+        sig = self.text.check(compact(mask_urls(ready, spans)), context=bool(reports))
         if not reports and not raw_findings and not (sig.requests or sig.scam_claims or sig.impersonation):
             return self._clean()
         for r in reports:

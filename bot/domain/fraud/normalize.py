@@ -59,8 +59,9 @@ _ALNUM = re.compile(r"[a-z0-9]")
 _ASCII_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 
+_HOST_LETTER = r"a-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u1e00-\u1eff"
 _URL_DOTS = re.compile(
-    r"(?<=[a-z0-9])(?:[。｡]|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)"
+    rf"(?<=[{_HOST_LETTER}])(?:[。｡](?=[{_HOST_LETTER}])|\[\.\]|\(\.\)|\{{\.\}}|\[dot\]|\(dot\)"
     r"|\s*(?:点|\bdot\b)\s*(?=(?:com|cn|net|org|top|xyz|cc|vip|shop|info|me|io|co|tk|icu|link|club|site|online|hk)(?![a-z0-9])))",
 )
 

@@ -33,16 +33,34 @@ _TRAILING = ".,;:!?)]}>'\"*"
 _QUICK = re.compile(r"[.:/@]")
 
 
-def extract_urls(text: str) -> list[str]:
-    """URLs and bare domains in a normalised text, as found (trailing punctuation cut)."""
+def find_urls(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, url) of the URLs and bare domains in a normalised text."""
     if not _QUICK.search(text):
         return []
-    out: list[str] = []
+    out: list[tuple[int, int, str]] = []
     for m in _URL_RE.finditer(text):
         url = m.group().rstrip(_TRAILING)
         if url:
-            out.append(url)
+            out.append((m.start(), m.start() + len(url), url))
     return out
+
+
+def extract_urls(text: str) -> list[str]:
+    """URLs and bare domains in a normalised text, as found (trailing punctuation cut)."""
+    return [url for _, _, url in find_urls(text)]
+
+
+def mask_urls(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """The text with each URL replaced by a space, so its words are not read as prose."""
+    if not spans:
+        return text
+    parts, last = [], 0
+    for start, end, _ in spans:
+        parts.append(text[last:start])
+        parts.append(" ")
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------- parsing
