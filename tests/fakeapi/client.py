@@ -43,6 +43,13 @@ SAMPLE_JPEG = bytes.fromhex(
 )
 
 
+class _Unset:
+    """Marker for "argument not given"."""
+
+
+_UNSET = _Unset()
+
+
 class FakeTelegramError(AssertionError):
     """A test-side action was impossible (no such button, bot did not answer in time, ...)."""
 
@@ -810,25 +817,29 @@ class FakeTelegramClient:
     def user(
         self,
         user_id: int,
-        first_name: str = "Test",
+        first_name: str | None = None,
         *,
-        last_name: str | None = None,
-        username: str | None = None,
-        language_code: str | None = "en",
-        is_premium: bool | None = None,
+        last_name: str | None | _Unset = _UNSET,
+        username: str | None | _Unset = _UNSET,
+        language_code: str | None | _Unset = _UNSET,
+        is_premium: bool | None | _Unset = _UNSET,
     ) -> FakeUser:
-        """A user (cached per id; later calls return the same object)."""
-        if user_id not in self._users:
-            self._users[user_id] = FakeUser(
-                self,
-                user_id,
-                first_name,
-                last_name=last_name,
-                username=username,
-                language_code=language_code,
-                is_premium=is_premium,
-            )
-        return self._users[user_id]
+        """A user, cached per id: a later call returns the same object, updating the profile
+        fields it names (defaults: first_name "Test", language_code "en")."""
+        user = self._users.get(user_id)
+        if user is None:
+            user = self._users[user_id] = FakeUser(self, user_id, first_name or "Test")
+        elif first_name is not None:
+            user.first_name = first_name
+        for key, value in (
+            ("last_name", last_name),
+            ("username", username),
+            ("language_code", language_code),
+            ("is_premium", is_premium),
+        ):
+            if not isinstance(value, _Unset):
+                setattr(user, key, value)
+        return user
 
     def group(
         self,

@@ -735,3 +735,21 @@ async def test_direct_multipart_upload_field(
     assert message.photo is not None and message.photo[-1].width == 2
     await tg.sync()
     assert tg.requests("sendPhoto")[-1].params == {"chat_id": chat_id, "photo": "attach://photo"}
+
+
+async def test_user_profile_updates_and_captions(bot: Bot, tg: FakeTelegramClient) -> None:
+    user = tg.user(6006)
+    assert user.info == {"id": 6006, "is_bot": False, "first_name": "Test", "language_code": "en"}
+    assert tg.user(6006, first_name="Wei", language_code="zh", username="wei") is user
+    assert user.info["first_name"] == "Wei" and user.info["username"] == "wei"
+    await user.send_text("hi")
+    photo = await bot.send_photo(6006, BufferedInputFile(PNG_2X3, "p.png"), caption="old")
+    edited = await bot.edit_message_caption(
+        chat_id=6006, message_id=photo.message_id, caption="<b>new</b>", parse_mode="HTML"
+    )
+    assert isinstance(edited, Message) and edited.caption == "new"
+    with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
+        await bot.edit_message_text(text="x", chat_id=6006, message_id=photo.message_id)
+    events = await user.wait_for_messages(2)
+    assert [(m.text, m.edited) for m in events] == [("old", False), ("new", True)]
+    assert events[1].raw["caption_entities"][0]["type"] == "bold"
