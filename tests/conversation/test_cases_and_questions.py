@@ -1,0 +1,159 @@
+"""My cases (evidence for an open case, appeals), questions about the rules, the language,
+and the hand-over to a person."""
+
+from __future__ import annotations
+
+from tests.conversation.conftest import Buyer, Harness
+from tests.conversation.test_refund_wizard import PNG, PNG2, start_wizard, stored_cases
+
+
+async def file_redeemed_changed_mind(buyer: Buyer) -> None:
+    """A case the rules reject at once (used goods, buyer's own reason)."""
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000555")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.redeemed")
+    await buyer.choose("cause_group.buyer")
+    await buyer.choose("cause.changed_mind")
+    await buyer.choose("channel.balance")
+    await buyer.say("50")
+    messages = await buyer.choose("quick_time.1h")
+    decision = buyer.expect(messages, "decision.title")
+    assert buyer.needle("outcome.no_refund") in decision.text
+    await buyer.choose("btn.evidence_done")
+    await buyer.choose("btn.confirm")
+
+
+async def open_latest_case(buyer: Buyer) -> None:
+    messages = await buyer.say("/cases")
+    listing = buyer.find(messages, buyer.text("cases.title", count=1).split("（")[0].split("(")[0])
+    await buyer.press(listing, listing.button_texts()[0])
+
+
+async def test_appeal_a_decided_case_and_add_stronger_evidence(harness: Harness) -> None:
+    settings = harness.settings()
+    await harness.start_bot(settings)
+    buyer = harness.buyer(5001, "zh")
+    await file_redeemed_changed_mind(buyer)
+    cases, _, _ = await stored_cases(settings.database_url)
+    assert cases[0].status == "rejected" and cases[0].decided_at is not None
+
+    await open_latest_case(buyer)
+    detail = buyer.seen[-1]
+    assert buyer.text("case_status.rejected") in detail.text
+    assert buyer.text("btn.appeal") in detail.button_texts()
+    assert buyer.text("btn.add_evidence") not in detail.button_texts()  # decided: closed for evidence
+
+    messages = await buyer.choose("btn.appeal")
+    buyer.expect(messages, "cases.appeal_reason", number=cases[0].number)
+    messages = await buyer.say("短")
+    buyer.expect(messages, "cases.appeal_too_short")
+    messages = await buyer.say("卡密其实是无效的，官方显示从未激活")
+    buyer.expect(messages, "cases.appealed", number=cases[0].number)
+    await buyer.user.send_photo(PNG)
+    ack = buyer.expect(await buyer.settle(), "evidence.received_case", n=1, total=1)
+    messages = await buyer.press(ack, buyer.t("evidence.official_proof"))
+    assert messages[-1].edited
+    await buyer.user.send_photo(PNG)
+    buyer.expect(await buyer.settle(), "evidence.duplicate")
+    messages = await buyer.choose("btn.evidence_done")
+    detail = buyer.expect(messages, "cases.detail_title", number=cases[0].number)
+    assert buyer.text("case_status.appealed") in detail.text
+    assert buyer.text("cases.evidence", count=1) in detail.text
+
+    cases, evidence, events = await stored_cases(settings.database_url)
+    assert cases[0].status == "appealed"
+    assert [e.kind for e in evidence] == ["official_proof"]
+    appeal = [e for e in events if e.kind == "status" and e.payload.get("status") == "appealed"]
+    assert appeal and appeal[0].payload["reason"].startswith("卡密")
+
+
+async def test_add_evidence_to_an_open_case(harness: Harness) -> None:
+    settings = harness.settings()
+    await harness.start_bot(settings)
+    buyer = harness.buyer(5002, "en")
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000777")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.paid_undelivered")
+    await buyer.choose("cause_group.payment")
+    await buyer.choose("cause.duplicate_charge")
+    await buyer.choose("channel.wechat")
+    await buyer.say("20")
+    await buyer.choose("quick_time.1h")
+    await buyer.choose("btn.evidence_done")
+    await buyer.choose("btn.confirm")
+
+    await open_latest_case(buyer)
+    messages = await buyer.choose("btn.add_evidence")
+    buyer.expect(messages, "cases.send_evidence", number=(await stored_cases(settings.database_url))[0][0].number, max_mb=10)
+    await buyer.user.send_document(b"not an image", file_name="notes.txt", mime_type="text/plain")
+    buyer.expect(await buyer.settle(), "error.evidence.type")
+    await buyer.user.send_photo(PNG2)
+    ack = buyer.expect(await buyer.settle(), "evidence.received_case", n=1, total=1)
+    await buyer.press(ack, buyer.t("evidence.payment_record"))
+    messages = await buyer.choose("btn.evidence_done")
+    detail = buyer.expect(messages, "cases.detail_title", number=(await stored_cases(settings.database_url))[0][0].number)
+    assert "✅ " + buyer.text("evidence.payment_record") in detail.text
+
+
+async def test_ask_about_the_rules_with_sources_and_an_honest_not_sure(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(5003, "en")
+    messages = await buyer.say("/start")
+    messages = await buyer.choose("menu.ask")
+    buyer.expect(messages, "ask.prompt")
+    messages = await buyer.say("How long does a refund to my bank card take?")
+    answer = buyer.expect(messages, "ask.sources")
+    assert "#arrival-times" in answer.text
+    assert answer.button_texts() == [buyer.t("btn.helped"), buyer.t("btn.human")]
+    await buyer.press(answer, buyer.t("btn.helped"))
+    assert (await buyer.user.last_callback_answer()).text == buyer.t("ask.thanks")  # type: ignore[union-attr]
+
+    messages = await buyer.say("What's the weather like in Paris tomorrow?")
+    not_sure = buyer.expect(messages, "ask.not_sure")
+    assert not_sure.button_texts() == [buyer.t("btn.human")]
+
+    # free text outside any flow is treated as a question too
+    messages = await buyer.say("/start")
+    messages = await buyer.say("can I get a refund after the code was redeemed?")
+    buyer.expect(messages, "ask.sources")
+
+
+async def test_language_follows_telegram_and_can_be_switched(harness: Harness) -> None:
+    await harness.start_bot()
+    english = harness.buyer(5004, "en")
+    english.expect(await english.say("/start"), "start.welcome")
+    messages = await english.say("/language")
+    chooser = english.expect(messages, "start.choose_language")
+    await english.press(chooser, "中文")
+    chinese = Buyer(english.user, type(english.t)("zh"))
+    chinese.expect(await chinese.say("/start"), "start.welcome")
+
+
+async def test_talk_to_a_person_hands_over_to_the_support_group(harness: Harness) -> None:
+    support = harness.tg.group(-100777, title="Support team")
+    await support.ensure()
+    await harness.tg.set_bot_admin(-100777, True)
+    await harness.start_bot(support_chat_id=-100777)
+    buyer = harness.buyer(5005, "zh")
+    await buyer.say("/start")
+    messages = await buyer.choose("menu.human")
+    buyer.expect(messages, "support.handed_over")
+    card = await support.wait_for_message(timeout=5)
+    assert "#buyer5005" in (card.text or "")
+
+    agent = harness.tg.user(9001, first_name="客服小王", language_code="zh")
+    await support.send_text(agent, "您好，请提供订单号", reply_to=card)
+    reply = await buyer.user.wait_for_message(timeout=5)
+    assert "您好，请提供订单号" in (reply.text or "")
+    confirmation = await support.wait_for_message(timeout=5)
+    assert confirmation.text == buyer.text("support.delivered")
+
+
+async def test_without_a_support_team_the_buyer_is_told_where_real_support_is(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(5006, "zh")
+    await buyer.say("/start")
+    messages = await buyer.say("/human")
+    buyer.expect(messages, "support.no_team")
