@@ -16,21 +16,17 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 import asyncpg
 import pytest
-from aiogram import Bot
-from aiogram.client.session.base import BaseSession
-from aiogram.methods import SendMessage, TelegramMethod
-from aiogram.types import Chat, Message, User
 from redis.asyncio import Redis
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.db import create_engine, migrate, session_factory
+from tests.services.support import RecordingSession, RedisScope
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -229,39 +225,6 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 # --- Redis ----------------------------------------------------------------------------
 
 
-class RedisScope:
-    """What one test may touch in Redis: keys under `prefix`, or keys naming `bot_id`."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.prefix = f"refundbot-test-{secrets.token_hex(6)}"
-        # a random, realistic bot id: keys built by aiogram and the ledger contain it
-        self.bot_id = 9_000_000_000 + secrets.randbelow(999_999_999)
-        self.token = f"{self.bot_id}:TEST-{secrets.token_urlsafe(24)}"
-
-    def client(self) -> Redis:
-        return Redis.from_url(self.url)
-
-    async def keys(self) -> list[bytes]:
-        client = self.client()
-        try:
-            found: list[bytes] = []
-            for pattern in (f"{self.prefix}*", f"*:{self.bot_id}:*", f"*:{self.bot_id}"):
-                found += [key async for key in client.scan_iter(match=pattern, count=500)]
-            return sorted(set(found))
-        finally:
-            await client.aclose()
-
-    async def cleanup(self) -> None:
-        keys = await self.keys()
-        if keys:
-            client = self.client()
-            try:
-                await client.delete(*keys)
-            finally:
-                await client.aclose()
-
-
 @pytest.fixture
 async def redis_scope(redis_server: str) -> AsyncIterator[RedisScope]:
     scope = RedisScope(redis_server)
@@ -278,49 +241,6 @@ async def redis(redis_scope: RedisScope) -> AsyncIterator[Redis]:
         yield client
     finally:
         await client.aclose()
-
-
-# --- a Bot that records its requests --------------------------------------------------
-
-
-class RecordingSession(BaseSession):
-    """Answers every Bot API call locally: sendMessage with a plausible Message, anything
-    else with True; keeps the calls in `requests`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[TelegramMethod[Any]] = []
-        self._message_id = 0
-
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:  # noqa: ASYNC109 - aiogram signature
-        self.requests.append(method)
-        if isinstance(method, SendMessage):
-            self._message_id += 1
-            chat_id = int(method.chat_id)
-            return Message(
-                message_id=self._message_id,
-                date=datetime.now(UTC),
-                chat=Chat(id=chat_id, type="private" if chat_id > 0 else "group"),
-                from_user=User(id=bot.id, is_bot=True, first_name="refund-bot"),
-                text=method.text,
-            ).as_(bot)
-        return True
-
-    async def stream_content(
-        self,
-        url: str,
-        headers: dict[str, Any] | None = None,
-        timeout: int = 30,  # noqa: ASYNC109 - aiogram signature
-        chunk_size: int = 65536,
-        raise_for_status: bool = True,
-    ) -> AsyncIterator[bytes]:
-        yield b""
-
-    async def close(self) -> None:
-        pass
-
-    def sent(self, method: type[TelegramMethod[Any]] = SendMessage) -> list[Any]:
-        return [request for request in self.requests if isinstance(request, method)]
 
 
 @pytest.fixture
