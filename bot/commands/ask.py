@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:  # the embeddings extra is missing or broken
         print(f"refund-bot ask: {exc}", file=sys.stderr)
         return 2
+    if args.mode in ("embeddings", "hybrid") and kb.embedder is None:
+        print(f"refund-bot ask: --mode {args.mode} needs --embeddings", file=sys.stderr)
+        return 2
 
     def answer(question: str) -> str:
         result = kb.ask(question, lang=args.lang, k=args.k, mode=args.mode)

@@ -76,11 +76,13 @@ def normalize_lang(value: str | None) -> str | None:
     return head if head in LANGUAGES else None
 
 
+_LANG_DIR = re.compile(r"^(zh|en)(?:[-_][A-Za-z]{2,4})?$", re.IGNORECASE)
+
+
 def _file_lang(rel: Path) -> str:
-    for part in rel.parts[:-1]:
-        lang = normalize_lang(part) if part.lower() in LANGUAGES or "-" in part else None
-        if lang:
-            return lang
+    for part in reversed(rel.parts[:-1]):  # the innermost language folder wins
+        if _LANG_DIR.match(part):
+            return part[:2].lower()
     suffixes = rel.name.split(".")[1:-1]  # "fees.en.md" -> ["en"]
     for suffix in reversed(suffixes):
         if suffix.lower() in LANGUAGES:

@@ -49,3 +49,14 @@ def test_knowledge_dir_from_environment(
     monkeypatch.setenv("KNOWLEDGE_DIR", str(tmp_path))
     assert ask.main(["春节客服几点在线"]) == 0
     assert json.loads(capsys.readouterr().out)["sources"][0]["id"] == "holiday"
+
+
+def test_dense_modes_need_embeddings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert ask.main(["--mode", "hybrid", "银行卡多久到账"]) == 2
+    assert "--embeddings" in capsys.readouterr().err
+
+
+def test_retriever_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    for mode in ("bm25", "tfidf", "lexical"):
+        assert ask.main(["--mode", mode, "--k", "1", "银行卡退款多久到账"]) == 0
+        assert json.loads(capsys.readouterr().out)["sources"][0]["id"] == "arrival-times"
