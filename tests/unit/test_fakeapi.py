@@ -75,8 +75,16 @@ async def tg(server: FakeTelegramServer) -> AsyncIterator[FakeTelegramClient]:
         yield client
 
 
+class PlainHttpSession(AiohttpSession):
+    """aiogram's session minus the 250 ms grace sleep on close (meant for TLS connections)."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
 def make_bot(base_url: str, token: str = TOKEN) -> Bot:
-    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
+    return Bot(token, session=PlainHttpSession(api=TelegramAPIServer.from_base(base_url)))
 
 
 @pytest.fixture
