@@ -8,7 +8,8 @@ Measures, on the shipped knowledge base and on a synthetic one `--scale` times l
 (every section copied with its sentences shuffled and words swapped between sections,
 written to a temporary directory):
 - `build_s`: KnowledgeBase.load() (read, chunk, index), median of several builds;
-- `startup_s`: a fresh `python -m bot ask "..."` process until its answer is printed;
+- `startup_s`: a fresh `refund-bot ask "..."` process (`python -m bot` when the console
+  script is not installed) until its answer is printed;
 - `query_ms`: p50 / p99 / max of `kb.ask()` over the labelled questions, with the query
   token cache cleared before each one (a repeated question is faster than this).
 
@@ -83,11 +84,13 @@ def time_queries(
 def time_startup(repeats: int, question: str = "退款到银行卡要多久?") -> dict[str, float]:
     env = dict(os.environ)
     env.pop("KNOWLEDGE_DIR", None)
+    script = Path(sys.executable).with_name("refund-bot")  # the installed console script
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
     samples = []
     for _ in range(repeats):
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "bot", "ask", question],
+            [*command, "ask", question],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True,
         )
         samples.append(time.perf_counter() - started)
