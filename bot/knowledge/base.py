@@ -331,6 +331,12 @@ def extract(question: str, text: str, lang: str, budget: int) -> str:
     # the lead sentence gives the section's rule in general form: keep it when it fits
     if 0 not in chosen and used + len(units[0]) <= budget:
         chosen.append(0)
+        used += len(units[0]) + 1
+    # fill what is left of the budget in reading order, so a broad question gets the list
+    for i, unit in enumerate(units):
+        if i not in chosen and used + len(unit) + 1 <= budget:
+            chosen.append(i)
+            used += len(unit) + 1
     chosen.sort()
     parts: list[str] = []
     previous = -1
