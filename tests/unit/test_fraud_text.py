@@ -148,8 +148,34 @@ def test_talk_about_scams_is_capped_at_low(detector: Detector, text: str) -> Non
     assert all("talks about scams" in f.detail for f in verdict.findings)
 
 
-def test_negation_only_covers_its_own_clause(detector: Detector) -> None:
-    assert detector.scan_text("不要告诉别人，把验证码发给我，退款马上到").risk is Risk.HIGH
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        # a new start after the comma ends the negation's scope
+        ("不要告诉别人，把验证码发给我，退款马上到", "high"),
+        ("客服说：别担心，请提供验证码，退款马上到", "high"),
+        # an enumeration stays negated, in Chinese and English (the scam words alone: low)
+        ("客服不会让你转账、贷款，也不会收解冻费", "low"),
+        ('Support never asks you to transfer money, take a loan, or pay an "unfreezing fee".', "low"),
+        # a condition is not a prohibition
+        ("您的会员即将续费，如不需要请添加专员企业微信办理取消", "medium"),
+        ("如果不提供验证码，退款就无法到账", "high"),
+    ],
+)
+def test_negation_scope(detector: Detector, text: str, risk: str) -> None:
+    assert detector.scan_text(text).risk == Risk(risk)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号 123，点卡卡号和卡密都发给你了",  # a card code is goods, not a bank card
+        "证据包括银行卡扣款记录截图",  # a bank card *record*
+        "I keep my QQ chats in the platform instead.",  # "qq chats" is not a QQ id
+    ],
+)
+def test_domain_words_that_are_not_requests(detector: Detector, text: str) -> None:
+    assert detector.scan_text(text).risk.rank < Risk.MEDIUM.rank
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,14 @@ _CLAUSE_END = re.compile(
 _SUBCLAUSE = re.compile(
     r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
 )
+# negation scope: it ends at a hard break (a condition or a contrast); across a
+# comma it goes on unless the next part starts afresh ("不要告诉别人，把验证码发给我"),
+# and an enumeration comma (、) never ends it ("不会让你转账、贷款")
+_HARD_BREAK = re.compile(
+    r"否则|不然|除非|但是|可是|不过|如果|若是|\b(?:but|however|unless|otherwise|or\s+else)\b", _FLAGS
+)
+_SOFT_BREAK = re.compile(r"[,:：]", _FLAGS)
+_FRESH = re.compile(r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|然后|\b(?:please|now|just|then)\b", _FLAGS)
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
@@ -148,11 +156,19 @@ class TextChecker:
             return None
         if not giving and _OFFICIAL_PLACE.search(text, lo, hi if hi > lo else len(text)):
             return None  # "在官方App里输入验证码登录": typing a code into the real app
-        # negation in the same sub-clause, before the request
-        sub_lo = lo
-        for s in _SUBCLAUSE.finditer(text, lo, first):
-            sub_lo = s.end()
-        prefix = text[max(sub_lo, first - (40 if wide else 14)) : first]
+        # negation before the request, within its scope
+        hard_lo = lo
+        for s in _HARD_BREAK.finditer(text, lo, first):
+            hard_lo = s.end()
+        bounds = [hard_lo] + [s.end() for s in _SOFT_BREAK.finditer(text, hard_lo, first)]
+        # walk back over comma-separated parts while none of them starts afresh
+        sub_lo, seg_end = bounds[-1], first
+        for b in reversed(bounds):
+            sub_lo = b
+            if _FRESH.search(text, b, seg_end):
+                break
+            seg_end = b
+        prefix = text[max(sub_lo, first - (60 if wide else 14)) : first]
         if prefix:
             for neg in self.negations.finditer(prefix):
                 # "如不需要，请…" / "if you don't …": a condition, not a prohibition
