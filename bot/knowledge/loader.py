@@ -182,8 +182,12 @@ def parse_text(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem:
 
 
 def iter_files(directory: Path) -> Iterable[Path]:
+    """Knowledge files under `directory`, in path order; hidden files and folders are skipped."""
     for path in sorted(directory.rglob("*")):
-        if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."):
+        rel = path.relative_to(directory)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix.lower() in SUFFIXES and path.is_file():
             yield path
 
 
