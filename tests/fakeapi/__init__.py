@@ -1,5 +1,6 @@
 """Fake Telegram Bot API server + user-side client for end-to-end bot tests."""
 
+from .aiogram_helpers import PlainHttpSession, make_bot, run_polling, run_webhook
 from .client import (
     ApiCall,
     BotMessage,
@@ -22,5 +23,9 @@ __all__ = [
     "FakeTelegramError",
     "FakeTelegramServer",
     "FakeUser",
+    "PlainHttpSession",
     "TelegramError",
+    "make_bot",
+    "run_polling",
+    "run_webhook",
 ]

@@ -340,6 +340,7 @@ class _ChatSide:
             text=text,
             callback_data=callback_data,
         )
+        self.tg._presses.append(str(result["callback_query_id"]))
         return int(result["update_id"])
 
     async def _send(
@@ -536,6 +537,10 @@ class FakeUser(_ChatSide):
         )
         return result["update_id"]
 
+    async def open_chat(self) -> None:
+        """Make the private chat known to the server without sending anything (no update)."""
+        await self.tg._call("open_chat", user=self.info)
+
     async def tap(self, text: str) -> int | None:
         """Tap a button of the reply keyboard currently shown (contact/location buttons share)."""
         state = await self.state()
@@ -688,6 +693,7 @@ class FakeTelegramClient:
         self._requests: list[ApiCall] = []
         self._deliveries: list[JSON] = []
         self._events: list[JSON] = []
+        self._presses: list[str] = []
 
     # ---- lifecycle
 
@@ -868,6 +874,30 @@ class FakeTelegramClient:
         if group is not None and not group._registered:
             await group.ensure()
         await self._call("bot_admin", chat_id=chat_id, is_admin=is_admin)
+
+    async def fail_next(
+        self,
+        method: str,
+        error_code: int = 500,
+        description: str | None = None,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the bot's next ``times`` calls of ``method`` fail (429 gets ``retry_after``)."""
+        await self._call(
+            "fail",
+            method=method,
+            error_code=error_code,
+            description=description,
+            retry_after=retry_after,
+            times=times,
+        )
+
+    def unanswered_callback_queries(self) -> list[str]:
+        """Ids of callback queries (button presses) the bot never answered."""
+        answered = {e["callback_query_id"] for e in self._events if e["type"] == "callback_answer"}
+        return [cq for cq in self._presses if cq not in answered]
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
         """Wait until all updates were delivered and the bot made no API call for ``quiet`` s."""

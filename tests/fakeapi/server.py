@@ -23,6 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 import aiohttp
+from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from .formatting import EntityParseError, detect_entities, parse_formatted, strip_text, utf16_len
@@ -321,6 +322,7 @@ class FakeTelegramServer:
         self._last_activity = time.monotonic()
         self._stopping = False
         self._runner: web.AppRunner | None = None
+        self._failures: dict[str, list[TelegramError]] = {}
 
         self._methods: dict[str, tuple[str, Handler]] = {}
         for attr in dir(self):
@@ -349,6 +351,12 @@ class FakeTelegramServer:
             self._methods.setdefault(name.lower(), (name, self._generic_ok(name)))
 
     # ------------------------------------------------------------------ lifecycle
+
+    def api_server(self) -> TelegramAPIServer:
+        """aiogram's ``TelegramAPIServer`` for this fake (after ``start()``)."""
+        if not self.base_url:
+            raise RuntimeError("the fake server is not started")
+        return TelegramAPIServer.from_base(self.base_url)
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -472,6 +480,10 @@ class FakeTelegramServer:
         name, handler = entry
         if name != "getUpdates":
             self._touch()
+        injected = self._take_failure(name)
+        if injected is not None:
+            self._record(name, params, files, error=injected, source=source)
+            return injected.payload(), injected.error_code
         try:
             result = await handler(params, files)
         except TelegramError as exc:
@@ -489,6 +501,34 @@ class FakeTelegramServer:
         elif name == "deleteWebhook":
             payload["description"] = "Webhook was deleted"
         return payload, 200
+
+    def fail_next(
+        self,
+        method: str,
+        error_code: int = 500,
+        description: str | None = None,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail with this error (e.g. 429 flood wait)."""
+        if description is None:
+            description = {
+                429: f"Too Many Requests: retry after {retry_after or 1}",
+                403: "Forbidden: bot was blocked by the user",
+                400: "Bad Request: chat not found",
+                502: "Bad Gateway",
+            }.get(error_code, "Internal Server Error")
+        parameters = {"retry_after": int(retry_after)} if retry_after is not None else None
+        if error_code == 429 and parameters is None:
+            parameters = {"retry_after": 1}
+        self._failures.setdefault(method.lower(), []).extend(
+            [TelegramError(error_code, description, parameters)] * times
+        )
+
+    def _take_failure(self, name: str) -> TelegramError | None:
+        queue = self._failures.get(name.lower())
+        return queue.pop(0) if queue else None
 
     def _record(
         self,
@@ -577,6 +617,9 @@ class FakeTelegramServer:
                 raise bad("chat not found") from exc
         chat = self.chats.get(int(chat_id))
         if chat is None:
+            if int(chat_id) in self.users:
+                # Known (e.g. from a group) but never opened a private chat with the bot.
+                raise forbidden("bot can't initiate conversation with a user")
             raise bad("chat not found")
         return self._check_chat(chat, for_sending)
 
@@ -2012,6 +2055,22 @@ class FakeTelegramServer:
         if body.get("bot_member") is not None:
             chat.bot_member = bool(body["bot_member"])
         return chat.info
+
+    async def _t_fail(self, body: JSON) -> bool:
+        """Make the next calls of a method fail: {method, error_code, description?, retry_after?, times?}."""
+        self.fail_next(
+            body["method"],
+            int(body.get("error_code") or 500),
+            body.get("description"),
+            retry_after=body.get("retry_after"),
+            times=int(body.get("times") or 1),
+        )
+        return True
+
+    async def _t_open_chat(self, body: JSON) -> JSON:
+        """Register a user's private chat without sending an update: {user}."""
+        user = self._register_user(body["user"])
+        return self._private_chat(user).info
 
     async def _t_bot_admin(self, body: JSON) -> bool:
         chat = self._group_chat({"id": body["chat_id"]})

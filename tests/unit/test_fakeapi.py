@@ -6,19 +6,17 @@ A real aiogram ``Bot`` / ``Dispatcher`` talks HTTP to the fake server, as it wou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
+    TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
 from aiogram.filters import Command, CommandStart
@@ -37,8 +35,6 @@ from aiogram.types import (
     ReplyParameters,
     Update,
 )
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
 
 from tests.fakeapi import (
     BotMessage,
@@ -46,6 +42,7 @@ from tests.fakeapi import (
     FakeTelegramError,
     FakeTelegramServer,
 )
+from tests.fakeapi.aiogram_helpers import make_bot, run_polling, run_webhook
 from tests.fakeapi.formatting import parse_formatted
 from tests.fakeapi.media import image_size
 
@@ -75,38 +72,11 @@ async def tg(server: FakeTelegramServer) -> AsyncIterator[FakeTelegramClient]:
         yield client
 
 
-class PlainHttpSession(AiohttpSession):
-    """aiogram's session minus the 250 ms grace sleep on close (meant for TLS connections)."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-
-def make_bot(base_url: str, token: str = TOKEN) -> Bot:
-    return Bot(token, session=PlainHttpSession(api=TelegramAPIServer.from_base(base_url)))
-
-
 @pytest.fixture
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    b = make_bot(server.base_url)
+    b = make_bot(server)
     yield b
     await b.session.close()
-
-
-@contextlib.asynccontextmanager
-async def polling(dp: Dispatcher, bot: Bot, tg: FakeTelegramClient) -> AsyncIterator[None]:
-    """Run ``dp.start_polling`` in the background and stop it cleanly."""
-    task = asyncio.create_task(
-        dp.start_polling(bot, polling_timeout=1, handle_signals=False, close_bot_session=False)
-    )
-    try:
-        await tg.wait_polling()
-        yield
-    finally:
-        with contextlib.suppress(RuntimeError):
-            await dp.stop_polling()
-        await task
 
 
 def echo_dispatcher(seen: list[Update] | None = None) -> Dispatcher:
@@ -170,7 +140,7 @@ async def test_get_me_and_bot_info(bot: Bot) -> None:
 
 
 async def test_wrong_token_is_401(server: FakeTelegramServer, tg: FakeTelegramClient) -> None:
-    bad_bot = make_bot(server.base_url, token="123456:WRONG")
+    bad_bot = make_bot(server, token="123456:WRONG")
     try:
         with pytest.raises(TelegramUnauthorizedError):
             await bad_bot.get_me()
@@ -367,12 +337,12 @@ async def test_polling_echo_without_redelivery_after_restart(
 ) -> None:
     seen: list[Update] = []
     user = tg.user(1001, first_name="李雷", language_code="zh")
-    async with polling(echo_dispatcher(seen), bot, tg):
+    async with run_polling(echo_dispatcher(seen), bot, tg):
         await user.send_text("你好")
         msg = await user.wait_for_message()
         assert msg.text == "echo: 你好"
         await tg.wait_confirmed()
-    async with polling(echo_dispatcher(seen), bot, tg):
+    async with run_polling(echo_dispatcher(seen), bot, tg):
         await user.send_text("second")
         assert (await user.wait_for_message()).text == "echo: second"
         assert await user.wait_idle(quiet=0.1) == []
@@ -399,7 +369,7 @@ async def test_callback_query_round_trip(bot: Bot, tg: FakeTelegramClient) -> No
 
     dp.include_router(router)
     user = tg.user(1001)
-    async with polling(dp, bot, tg):
+    async with run_polling(dp, bot, tg):
         await user.send_text("/start")
         msg = await user.wait_for_message()
         assert msg.text == "Step 1" and msg.button_texts() == ["下一步"]
@@ -431,7 +401,7 @@ async def test_duplicate_raw_update_is_delivered_twice(bot: Bot, tg: FakeTelegra
             "text": "pay now",
         },
     }
-    async with polling(echo_dispatcher(seen), bot, tg):
+    async with run_polling(echo_dispatcher(seen), bot, tg):
         assert await tg.raw_update(update) == 5000
         await user.wait_for_message()
         assert await tg.raw_update(update) == 5000
@@ -449,7 +419,7 @@ async def test_wait_idle_fails_when_nobody_polls(tg: FakeTelegramClient) -> None
 
 async def test_wait_timeout_reports_what_the_bot_did(bot: Bot, tg: FakeTelegramClient) -> None:
     user = tg.user(1001)
-    async with polling(echo_dispatcher(), bot, tg):
+    async with run_polling(echo_dispatcher(), bot, tg):
         await user.send_text("one")
         await user.wait_for_message()
         with pytest.raises(FakeTelegramError, match=r"(?s)timed out.*echo: one"):
@@ -459,28 +429,10 @@ async def test_wait_timeout_reports_what_the_bot_did(bot: Bot, tg: FakeTelegramC
 # ----------------------------------------------------------------------------- dispatcher: webhook
 
 
-@contextlib.asynccontextmanager
-async def webhook_app(
-    dp: Dispatcher, bot: Bot, secret: str | None, *, background: bool
-) -> AsyncIterator[str]:
-    app = web.Application()
-    handler = SimpleRequestHandler(dp, bot, handle_in_background=background, secret_token=secret)
-    handler.register(app, path="/webhook")
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}/webhook"
-    finally:
-        await runner.cleanup()
-
-
 async def test_webhook_delivery_with_reply_in_response(
     server: FakeTelegramServer, tg: FakeTelegramClient
 ) -> None:
-    bot = make_bot(server.base_url)
+    bot = make_bot(server)
     dp = Dispatcher()
 
     @dp.message(Command("start"))
@@ -493,7 +445,7 @@ async def test_webhook_delivery_with_reply_in_response(
         await message.answer(f"echo: {message.text}")
 
     user = tg.user(1001)
-    async with webhook_app(dp, bot, "s3cret", background=False) as url:
+    async with run_webhook(dp, bot, secret_token="s3cret", handle_in_background=False) as url:
         assert await bot.set_webhook(url, secret_token="s3cret")
         with pytest.raises(TelegramConflictError):
             await bot.get_updates(timeout=0)
@@ -513,9 +465,9 @@ async def test_webhook_delivery_with_reply_in_response(
 async def test_webhook_wrong_secret_is_rejected_and_recorded(
     server: FakeTelegramServer, tg: FakeTelegramClient
 ) -> None:
-    bot = make_bot(server.base_url)
+    bot = make_bot(server)
     user = tg.user(1001)
-    async with webhook_app(echo_dispatcher(), bot, "expected", background=True) as url:
+    async with run_webhook(echo_dispatcher(), bot, secret_token="expected") as url:
         await bot.set_webhook(url, secret_token="other", drop_pending_updates=True)
         await user.send_text("hi")
         await tg.wait_idle(quiet=0.05)
@@ -715,7 +667,7 @@ async def test_reply_keyboard_tap_and_idle(bot: Bot, tg: FakeTelegramClient) -> 
         )
 
     user = tg.user(1001)
-    async with polling(dp, bot, tg):
+    async with run_polling(dp, bot, tg):
         await user.send_text("/start")
         first = await user.wait_for_message()
         assert first.reply_keyboard == [["分享手机号"], ["取消"]]
@@ -761,3 +713,36 @@ async def test_user_profile_updates_and_captions(bot: Bot, tg: FakeTelegramClien
     events = await user.wait_for_messages(2)
     assert [(m.text, m.edited) for m in events] == [("old", False), ("new", True)]
     assert events[1].raw["caption_entities"][0]["type"] == "bold"
+
+
+async def test_injected_failures_and_conversation_rules(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    await tg.fail_next("sendMessage", 429, retry_after=3)
+    with pytest.raises(TelegramRetryAfter) as info:
+        await bot.send_message(chat_id, "flood")
+    assert info.value.retry_after == 3
+    assert (await bot.send_message(chat_id, "fine")).text == "fine"
+
+    stranger = tg.user(7007, first_name="Stranger")
+    await tg.group(-100777, title="G").send_text(stranger, "/hello")
+    with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
+        await bot.send_message(7007, "hi")
+    await stranger.open_chat()
+    assert (await bot.send_message(7007, "hi")).chat.id == 7007
+
+
+async def test_unanswered_callback_queries_are_reported(bot: Bot, tg: FakeTelegramClient) -> None:
+    chat_id = await open_private_chat(tg, bot)
+    user = tg.user(chat_id)
+    kb = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]])
+    sent = await bot.send_message(chat_id, "x", reply_markup=kb)
+    await user.press(sent.message_id, callback_data="a")
+    assert await user.last_callback_answer(timeout=0.05) is None
+    assert len(tg.unanswered_callback_queries()) == 1
+    update = (await bot.get_updates(timeout=0))[-1]
+    assert update.callback_query is not None and update.callback_query.data == "a"
+    await bot.answer_callback_query(update.callback_query.id)
+    answer = await user.last_callback_answer()
+    assert answer is not None and answer.text is None
+    await tg.sync()
+    assert tg.unanswered_callback_queries() == []
