@@ -25,13 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ConfigError, Settings
 from bot.domain.rules import Policy, PolicyError, load_policy
+from bot.services.groups import GroupService
 from bot.services.ledger import RedisLedger, SqlLedger
 from bot.services.refunds import RefundService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.fsm import SQLStorage
 from bot.telegram.handlers import ROUTERS
-from bot.telegram.middlewares import DeduplicateUpdates, Language
+from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class Services:
     policy: Policy
     refunds: RefundService
     users: UserService
+    groups: GroupService
     kb: Any = None
     detector: Any = None
     redis: Redis | None = None
@@ -95,6 +97,7 @@ async def create_services(settings: Settings) -> Services:
         policy=policy,
         refunds=RefundService(policy=policy, sessions=sessions),
         users=UserService(sessions=sessions),
+        groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
         kb=load_knowledge(settings),
         detector=load_detector(settings),
         redis=redis,
@@ -131,6 +134,7 @@ def create_dispatcher(services: Services) -> Dispatcher:
         policy=services.policy,
         refunds=services.refunds,
         users=services.users,
+        groups=services.groups,
         kb=services.kb,
         detector=services.detector,
         services=services,
@@ -139,6 +143,7 @@ def create_dispatcher(services: Services) -> Dispatcher:
     language = Language(services.users, services.settings.default_language)
     dp.message.outer_middleware(language)
     dp.callback_query.outer_middleware(language)
+    dp.message.outer_middleware(ScanPrivateMessages())
     for module in ROUTERS:
         _detach(module.router)
     dp.include_routers(*(module.router for module in ROUTERS))

@@ -106,3 +106,13 @@ class ProcessedUpdate(SQLModel, table=True):
     bot_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
     created_at: datetime = _ts(nullable=False, index=True)
+
+
+class GroupSettings(SQLModel, table=True):
+    """What a group's admins chose for the anti-scam guard."""
+
+    __tablename__ = "group_settings"
+
+    chat_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    delete_scams: bool = Field(default=False)
+    updated_at: datetime = _ts(nullable=False)

@@ -12,7 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.models import Case, CaseEvent, Evidence, ProcessedUpdate, User, utcnow
+from bot.storage.models import (
+    Case,
+    CaseEvent,
+    Evidence,
+    GroupSettings,
+    ProcessedUpdate,
+    User,
+    utcnow,
+)
 
 
 async def upsert_user(
@@ -233,4 +241,20 @@ async def label_evidence(session: AsyncSession, *, case_id: int, file_unique_id:
         .where(col(Evidence.case_id) == case_id, col(Evidence.file_unique_id) == file_unique_id)
         .values(kind=kind)
     )
+    await session.commit()
+
+
+async def get_group_delete(session: AsyncSession, *, chat_id: int) -> bool | None:
+    """The group's own choice about deleting scam messages; None when it never chose."""
+    row = await session.get(GroupSettings, chat_id)
+    return None if row is None else row.delete_scams
+
+
+async def set_group_delete(session: AsyncSession, *, chat_id: int, delete_scams: bool) -> None:
+    row = await session.get(GroupSettings, chat_id)
+    if row is None:
+        row = GroupSettings(chat_id=chat_id, delete_scams=delete_scams)
+    else:
+        row.delete_scams, row.updated_at = delete_scams, utcnow()
+    session.add(row)
     await session.commit()

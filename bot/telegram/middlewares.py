@@ -50,8 +50,10 @@ class Language(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
+        chat = data.get("event_chat")
         chosen: str | None = None
-        if user is not None and not user.is_bot:
+        # buyers are recorded from their private chats; group members are not stored
+        if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             try:
                 chosen = await self.users.touch(user_id=user.id, first_name=user.first_name, username=user.username)
             except Exception:  # noqa: BLE001 - the error handler tells the user; pick a language anyway
@@ -60,3 +62,29 @@ class Language(BaseMiddleware):
         data["lang"] = lang
         data["t"] = Translator(lang)
         return await handler(event, data)
+
+
+class ScanPrivateMessages(BaseMiddleware):
+    """Every message a buyer sends or forwards in a private chat is scanned first; a risky
+    one gets the warning instead of being handled as an answer (the conversation keeps its
+    place). `/check` shows its own verdict, so its waiting step is left alone."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        from aiogram.types import Message
+
+        from bot.telegram import keyboards
+        from bot.telegram.fraud import WARN_AT, scan, warning_text
+        from bot.telegram.states import LinkCheck
+
+        if not isinstance(event, Message) or event.chat.type != "private":
+            return await handler(event, data)
+        state = data.get("state")
+        if state is not None and await state.get_state() == LinkCheck.waiting.state:
+            return await handler(event, data)
+        verdict = scan(data.get("detector"), event)
+        if verdict is None or not verdict.at_least(WARN_AT):
+            return await handler(event, data)
+        t: Translator = data["t"]
+        log.info("risky message from %s: %s", event.chat.id, verdict.checks)
+        await event.reply(warning_text(t, verdict), reply_markup=keyboards.scam_warning(t, str(event.message_id)))
+        return None

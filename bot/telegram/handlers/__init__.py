@@ -1,5 +1,15 @@
 """One Router per flow; the order here is the order in which they are tried."""
 
-from bot.telegram.handlers import ask, cases, errors, fallback, refund, start, support
+from bot.telegram.handlers import (
+    ask,
+    cases,
+    errors,
+    fallback,
+    groups,
+    links,
+    refund,
+    start,
+    support,
+)
 
-ROUTERS = (errors, start, support, cases, ask, refund, fallback)
+ROUTERS = (errors, start, support, groups, links, cases, ask, refund, fallback)

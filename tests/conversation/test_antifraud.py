@@ -1,0 +1,120 @@
+"""Refund scams caught in private chats and in groups, explained, reportable."""
+
+from __future__ import annotations
+
+from tests.conversation.conftest import Harness
+from tests.conversation.test_refund_wizard import start_wizard
+
+SCAM_ZH = "【支付宝客服】您的订单有质量问题，可双倍赔偿，请点击 http://alipay-tuikuan.top/r 并告诉我验证码"
+SCAM_EN = "This is Taobao support. Your refund is ready, open https://taobao-refund.xyz/claim and send us the SMS code"
+
+
+async def test_a_scam_message_in_a_private_chat_is_caught_and_explained(harness: Harness) -> None:
+    support = harness.tg.group(-100888, title="Support")
+    await support.ensure()
+    await harness.tg.set_bot_admin(-100888, True)
+    await harness.start_bot(support_chat_id=-100888)
+    buyer = harness.buyer(6001, "zh")
+    await buyer.say("/start")
+    messages = await buyer.say(SCAM_ZH)
+    warning = buyer.expect(messages, "fraud.title.high")
+    assert "alipay-tuikuan.top" in warning.text
+    assert warning.button_texts() == [buyer.t("btn.report"), buyer.t("btn.dismiss")]
+    assert len(messages) == 1  # not also answered as a question
+
+    await buyer.press(warning, buyer.t("btn.report"))
+    answer = await buyer.user.last_callback_answer()
+    assert answer is not None and answer.text == buyer.t("fraud.reported")
+    card = await support.wait_for_message(timeout=5)
+    assert "#buyer6001" in (card.text or "")
+    forwarded = await support.wait_for_message(timeout=5)
+    assert "alipay-tuikuan.top" in (forwarded.text or "")
+
+
+async def test_forwarded_messages_text_links_and_buttons_are_checked(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(6002, "en")
+    await buyer.say("/start")
+    # a forwarded "support" message whose button hides the link
+    await buyer.user.forward_text(
+        "Dear customer, your order was refunded twice by mistake. Tap below to return it.",
+        from_name="Taobao Service",
+        reply_markup={"inline_keyboard": [[{"text": "Refund", "url": "http://tb-kefu.top/refund"}]]},
+    )
+    warning = buyer.expect(await buyer.settle(), "fraud.title.high")
+    await buyer.press(warning, buyer.t("btn.dismiss"))
+    assert (await buyer.user.last_callback_answer()).text == buyer.t("fraud.dismissed")  # type: ignore[union-attr]
+
+    # a link whose visible text shows one site and leads to another
+    text = "Official refund page: www.alipay.com"
+    offset = text.index("www")
+    await buyer.user.send_text(text, entities=[{"type": "text_link", "offset": offset, "length": len(text) - offset, "url": "http://alipay.com.refund-center.cc/login"}])
+    messages = await buyer.settle()
+    titles = (buyer.needle("fraud.title.high"), buyer.needle("fraud.title.medium"))
+    assert any(m.text and m.text.startswith(titles) for m in messages), [m.text for m in messages]
+
+
+async def test_check_on_request(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(6003, "zh")
+    await buyer.say("/start")
+    messages = await buyer.choose("menu.check")
+    buyer.expect(messages, "fraud.check_prompt")
+    messages = await buyer.say("https://www.alipay.com/")
+    buyer.expect(messages, "fraud.clean")
+    messages = await buyer.say(f"/check {SCAM_ZH}")
+    buyer.expect(messages, "fraud.title.high")
+    messages = await buyer.say("/check")
+    buyer.expect(messages, "fraud.check_prompt")
+    messages = await buyer.say("客服让我共享屏幕，说要帮我解冻账户，还要交保证金")
+    buyer.expect(messages, "fraud.title.high")
+
+
+async def test_a_scam_in_the_middle_of_the_wizard_keeps_its_place(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(6004, "zh")
+    await start_wizard(buyer)
+    messages = await buyer.say(SCAM_ZH)
+    buyer.expect(messages, "fraud.title.high")
+    messages = await buyer.say("KM20261121000123")  # the wizard goes on where it was
+    buyer.expect(messages, "wizard.platform_type")
+
+
+async def test_group_guard_warns_and_deletes_when_enabled(harness: Harness) -> None:
+    await harness.start_bot()
+    group = harness.tg.group(-100999, title="买家交流群")
+    await group.ensure()
+    await harness.tg.set_bot_admin(-100999, True)
+    admin = harness.tg.user(7001, first_name="群主", language_code="zh")
+    await group.set_member(admin, "creator")
+    scammer = harness.tg.user(7002, first_name="淘宝客服", language_code="zh")
+    member = harness.tg.user(7003, first_name="小明", language_code="zh")
+
+    await group.send_text(member, "请问话费充值一般多久到账？")
+    await group.send_text(scammer, SCAM_ZH)
+    warning = await group.wait_for_message(timeout=5)
+    assert "🚨" in (warning.text or "")
+    assert warning.raw.get("reply_to_message") is not None
+    assert [m for m in group.messages() if m.text and "话费" in m.text] == []  # no reply to the innocent question
+
+    await group.send_text(member, "/scamdelete on")
+    refused = await group.wait_for_message(timeout=5)
+    assert "管理员" in (refused.text or "")
+    await group.send_text(admin, "/scamdelete on")
+    await group.wait_for_message(timeout=5)
+    await group.send_text(scammer, SCAM_EN)
+    notice = await group.wait_for_message(timeout=5)
+    assert "🗑" in (notice.text or "")
+    deletes = [r for r in harness.tg.requests("deleteMessage") if r.params.get("chat_id") == -100999]
+    assert len(deletes) == 1
+
+
+async def test_group_dry_run_only_logs(harness: Harness) -> None:
+    await harness.start_bot(fraud_dry_run=True)
+    group = harness.tg.group(-100555, title="Buyers")
+    await group.ensure()
+    await harness.tg.set_bot_admin(-100555, True)
+    scammer = harness.tg.user(7102, first_name="Support", language_code="en")
+    await group.send_text(scammer, SCAM_EN)
+    await group.expect_no_message(quiet=0.5)
+    assert not [r for r in harness.tg.requests("deleteMessage")]
