@@ -103,3 +103,17 @@ def test_results_do_not_leak_between_scans(detector: Detector) -> None:
     first = detector.scan_text("hello")
     first.findings.append(Finding(check="x", severity=Risk.HIGH, detail="x"))
     assert detector.scan_text("hello").findings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        ("退款验证码客服" * 580, "none"),  # many objects, no verb
+        ("ab1." * 1000 + "com", "none"),  # a "host" longer than any DNS name
+        ("https://alipay-tuikuan.com/" + "x" * 4000, "high"),
+        ("好的," * 1300 + "验证码发给我", "medium"),
+        ("a" * 4096, "none"),
+    ],
+)
+def test_long_messages(detector: Detector, text: str, risk: str) -> None:
+    assert detector.scan_text(text).risk == Risk(risk)

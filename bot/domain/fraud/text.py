@@ -8,12 +8,14 @@ not after a negation in the same clause ("平台不会向你索要验证码").
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
 from .resources import load_yaml
 
 _FLAGS = re.ASCII
+_MAX_CANDIDATES = 12  # occurrences of one request kind examined per message
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
@@ -123,18 +125,19 @@ class TextChecker:
     # ---------------------------------------------------------------- helpers
 
     @staticmethod
-    def _clause(text: str, start: int, end: int) -> tuple[int, int]:
-        """Bounds of the sentence around text[start:end]."""
-        lo = 0
-        for m in _CLAUSE_END.finditer(text, 0, start):
-            lo = m.end()
-        m = _CLAUSE_END.search(text, end)
-        hi = m.start() if m else len(text)
+    def _clause(text: str, ends: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+        """Bounds of the sentence around text[start:end]; `ends` are the sentence-end spans."""
+        i = bisect.bisect_right(ends, (start, len(text) + 1))
+        lo = ends[i - 1][1] if i and ends[i - 1][1] <= start else 0
+        j = bisect.bisect_left(ends, (end, -1))
+        hi = ends[j][0] if j < len(ends) else len(text)
         return lo, hi
 
-    def _is_request(self, text: str, req: _Request, m: re.Match[str]) -> RequestHit | None:
+    def _is_request(
+        self, text: str, req: _Request, m: re.Match[str], ends: list[tuple[int, int]]
+    ) -> RequestHit | None:
         start, end = m.span()
-        lo, hi = self._clause(text, start, end)
+        lo, hi = self._clause(text, ends, start, end)
         wide = m.group().isascii()
         before = 48 if wide else 16
         after = 24 if wide else 10
@@ -217,11 +220,14 @@ class TextChecker:
         if not groups and not context:
             return sig
         if groups:
+            ends = [m.span() for m in _CLAUSE_END.finditer(text)]
             for req in self.requests:
                 if req.kind not in groups:
                     continue
-                for m in req.pattern.finditer(text):
-                    hit = self._is_request(text, req, m)
+                for n, m in enumerate(req.pattern.finditer(text)):
+                    if n == _MAX_CANDIDATES:
+                        break
+                    hit = self._is_request(text, req, m, ends)
                     if hit is not None:
                         sig.requests.append(hit)
                         break

@@ -370,8 +370,8 @@ class UrlAnalyzer:
                            {"host": ip})
             )
             return UrlReport(raw, host, ip, False, findings)
-        ascii_host = to_ascii_host(host)
-        if ascii_host is None:
+        ascii_host = to_ascii_host(host) if len(host) <= 253 else None
+        if ascii_host is None or len(ascii_host) > 253:  # not a DNS name
             return UrlReport(raw, host, "", False, findings)
         uni_host = to_unicode_host(ascii_host) if "xn--" in ascii_host else host
         ext = self.extract(ascii_host)
@@ -447,8 +447,8 @@ class UrlAnalyzer:
         ip = parse_ip(p.host, loose=p.has_scheme)
         if ip is not None:
             return ip, False
-        ascii_host = to_ascii_host(p.host)
-        if ascii_host is None:
+        ascii_host = to_ascii_host(p.host) if len(p.host) <= 253 else None
+        if ascii_host is None or len(ascii_host) > 253:
             return None
         ext = self.extract(ascii_host)
         if not ext.suffix or not ext.domain:
