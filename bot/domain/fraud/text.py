@@ -40,6 +40,9 @@ _FRESH = re.compile(r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
+_KNOWN_APP = re.compile(
+    r"官方|支付宝|淘宝|天猫|京东|微信|拼多多|抖音|\b(?:official|alipay|taobao|tmall|wechat|jd)\b", _FLAGS
+)
 _OFFICIAL_PLACE = re.compile(r"官方(?:app|应用|客户端|网站|官网)|官网|\bofficial\s+(?:app|website|site)\b", _FLAGS)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b", _FLAGS)
@@ -155,8 +158,8 @@ class TextChecker:
             if v is None:
                 return None
             first = min(start, v.start())
-        if req.kind == "app" and ("官方" in m.group() or "official" in m.group()):
-            return None
+        if req.kind == "app" and _KNOWN_APP.search(m.group()):
+            return None  # the official app of a brand is where a real refund happens
         if not giving and _OFFICIAL_PLACE.search(text, lo, hi if hi > lo else len(text)):
             return None  # "在官方App里输入验证码登录": typing a code into the real app
         # negation before the request, within its scope
