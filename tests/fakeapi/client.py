@@ -258,6 +258,19 @@ class _ChatSide:
                 )
             await self.tg._wait_change(remaining)
 
+    async def wait_for_new_message(
+        self, timeout: float = 5.0, predicate: Callable[[BotMessage], bool] | None = None
+    ) -> BotMessage:
+        """Like :meth:`wait_for_message` but only for newly sent messages (edits stay unconsumed)."""
+        return await self.wait_for_message(
+            timeout, lambda m: not m.edited and (predicate is None or predicate(m))
+        )
+
+    async def wait_for_edit(self, message: BotMessage | int, timeout: float = 5.0) -> BotMessage:
+        """The next unconsumed edit of ``message`` (other events stay unconsumed)."""
+        mid = message if isinstance(message, int) else message.message_id
+        return await self.wait_for_message(timeout, lambda m: m.edited and m.message_id == mid)
+
     def pending(self) -> list[BotMessage]:
         """Unconsumed message events of this chat (does not consume them)."""
         return self._unconsumed(None)

@@ -710,9 +710,12 @@ async def test_user_profile_updates_and_captions(bot: Bot, tg: FakeTelegramClien
     assert isinstance(edited, Message) and edited.caption == "new"
     with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
         await bot.edit_message_text(text="x", chat_id=6006, message_id=photo.message_id)
-    events = await user.wait_for_messages(2)
-    assert [(m.text, m.edited) for m in events] == [("old", False), ("new", True)]
-    assert events[1].raw["caption_entities"][0]["type"] == "bold"
+    await bot.send_message(6006, "after")
+    assert (await user.wait_for_new_message(predicate=lambda m: m.text == "after")).text == "after"
+    assert (await user.wait_for_edit(photo.message_id)).text == "new"
+    events = await user.wait_for_messages(1)
+    assert [(m.text, m.edited) for m in events] == [("old", False)]
+    assert user.messages()[-2].raw["caption_entities"][0]["type"] == "bold"
 
 
 async def test_injected_failures_and_conversation_rules(bot: Bot, tg: FakeTelegramClient) -> None:
