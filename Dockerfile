@@ -1,0 +1,33 @@
+# refund-bot: `docker build -t refund-bot .`, then `docker run --env-file .env -v refund-bot-data:/data refund-bot`
+# (or `docker compose up`, which adds PostgreSQL and Redis). Other commands run the same way:
+# `docker run --rm refund-bot check facts.json`, `docker run --rm -it refund-bot console`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# the package (with its migrations, locales and fraud data) goes into site-packages; the
+# refund policy and the knowledge base stay editable files under /app/knowledge
+COPY . /tmp/src
+RUN pip install /tmp/src \
+    && cp -r /tmp/src/knowledge /app/knowledge \
+    && rm -rf /tmp/src \
+    && useradd --system --create-home --uid 10001 --user-group refundbot \
+    && mkdir -p /data \
+    && chown refundbot:refundbot /data
+
+# SQLite in the /data volume unless DATABASE_URL says otherwise (docker-compose.yml uses PostgreSQL)
+ENV DATABASE_URL=sqlite+aiosqlite:////data/refund-bot.sqlite3 \
+    POLICY_FILE=/app/knowledge/policy.yaml \
+    KNOWLEDGE_DIR=/app/knowledge
+
+VOLUME ["/data"]
+USER refundbot
+EXPOSE 8080
+
+ENTRYPOINT ["refund-bot"]
+CMD ["run"]
