@@ -1,6 +1,6 @@
 # refund-bot: `docker build -t refund-bot .`, then `docker run --env-file .env -v refund-bot-data:/data refund-bot`
-# (or `docker compose up`, which adds PostgreSQL and Redis). Other commands run the same way:
-# `docker run --rm refund-bot check facts.json`, `docker run --rm -it refund-bot console`.
+# (or `docker compose up`, which adds PostgreSQL and Redis). Other commands run the same way,
+# e.g. `docker run --rm -it refund-bot console`, `docker run --rm refund-bot --help`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,10 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# optional extras, e.g. `--build-arg EXTRAS=embeddings` for KNOWLEDGE_EMBEDDINGS=true
+ARG EXTRAS=""
 # the package (with its migrations, locales and fraud data) goes into site-packages; the
-# refund policy and the knowledge base stay editable files under /app/knowledge
+# refund policy and the knowledge base stay plain files under /app/knowledge
 COPY . /tmp/src
-RUN pip install /tmp/src \
+RUN pip install "/tmp/src${EXTRAS:+[$EXTRAS]}" \
     && cp -r /tmp/src/knowledge /app/knowledge \
     && rm -rf /tmp/src \
     && useradd --system --create-home --uid 10001 --user-group refundbot \
