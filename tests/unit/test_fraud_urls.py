@@ -247,3 +247,17 @@ def test_no_network_while_building_or_scanning(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     d = Detector()
     assert d.scan_text("http://alipay.com.evil.co.uk/x").risk is Risk.HIGH
+
+
+@pytest.mark.parametrize(
+    ("url", "visible", "severity"),
+    [
+        ("https://evil.top/x", "支付宝退款中心", "high"),  # the target has findings of its own
+        ("https://example.org/x", "淘宝官方客服", "medium"),  # a brand's support desk, elsewhere
+        ("https://36kr.com/p/1", "腾讯发布财报", "low"),  # a brand named over a news article
+    ],
+)
+def test_text_link_naming_a_brand(detector: Detector, url: str, visible: str, severity: str) -> None:
+    verdict = detector.scan(MessageInput(text="看看", links=[LinkRef(url=url, visible_text=visible)]))
+    found = {f.check: f.severity.value for f in verdict.findings}
+    assert found.get("link.text_mismatch") == severity

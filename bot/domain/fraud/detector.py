@@ -102,12 +102,28 @@ class Detector:
         reports.append(report)
         if not link.visible_text:
             return []
-        visible = extract_urls(url_ready(normalize(link.visible_text)))
-        if not visible:
-            return []
-        shown = self.urls.registered_domain(visible[0])
+        shown_text = url_ready(normalize(link.visible_text))
+        visible = extract_urls(shown_text)
+        shown = self.urls.registered_domain(visible[0]) if visible else None
         if shown is None:
-            return []
+            # no address shown: a brand's name over a link to a domain it does not own
+            brand = self.urls.named_brand(shown_text)
+            if brand is None or report.trusted or not (report.registered or report.findings):
+                return []
+            target_domain = report.registered or report.host
+            if report.findings:
+                sev = Risk.HIGH
+            elif self.text.claims.search(compact(shown_text)):
+                sev = Risk.MEDIUM  # "支付宝退款中心", "Taobao support"
+            else:
+                sev = Risk.LOW  # "腾讯" over a news article
+            return [
+                RawFinding(
+                    "link.text_mismatch", sev,
+                    f"link text names {brand} but opens {target_domain}", target,
+                    {"host": target_domain, "visible": link.visible_text.strip()[:40]},
+                )
+            ]
         shown_domain, shown_trusted = shown
         target_domain = report.registered or report.host
         if shown_domain == target_domain or (report.trusted and shown_trusted and shown_domain == target_domain):

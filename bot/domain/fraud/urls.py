@@ -221,6 +221,12 @@ class UrlAnalyzer:
                           weak=len(t) < 5 or t in weak)
                 )
         self.tokens = tokens
+        names = {str(n).lower(): b["domains"][0] for b in brands for n in b.get("names", [])}
+        self.brand_names = names
+        self.brand_names_re = (
+            re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+            if names else None
+        )
         self.strict = [t for t in tokens if not t.weak]
         self.by_skel: dict[str, Token] = {}
         for t in tokens:
@@ -440,6 +446,13 @@ class UrlAnalyzer:
                            raw, {"host": registered})
             )
         return UrlReport(raw, uni_host, registered, False, findings)
+
+    def named_brand(self, text: str) -> str | None:
+        """The main domain of a brand named in a (normalised) text, if any."""
+        if self.brand_names_re is None:
+            return None
+        m = self.brand_names_re.search(text)
+        return self.brand_names[m.group()] if m else None
 
     def registered_domain(self, raw: str) -> tuple[str, bool] | None:
         """(registered domain or IP, trusted) of a URL or bare domain, None when it is not one."""
