@@ -678,9 +678,9 @@ class FakeGroup(_ChatSide):
         await self.ensure()
         await self.tg._call("member", chat_id=self.chat_id, user=user.info, status=status)
 
-    async def set_bot_admin(self, is_admin: bool = True) -> None:
+    async def set_bot_admin(self, is_admin: bool = True, **rights: bool) -> None:
         await self.ensure()
-        await self.tg.set_bot_admin(self.chat_id, is_admin)
+        await self.tg.set_bot_admin(self.chat_id, is_admin, **rights)
 
     async def remove_bot(self) -> None:
         """The bot is no longer a member: sending there fails with 403."""
@@ -882,11 +882,13 @@ class FakeTelegramClient:
         result = await self._call("update", update=update)
         return int(result["update_id"])
 
-    async def set_bot_admin(self, chat_id: int, is_admin: bool = True) -> None:
+    async def set_bot_admin(self, chat_id: int, is_admin: bool = True, **rights: bool) -> None:
+        """Make the bot an admin of a group (all usual rights unless overridden, e.g.
+        ``can_delete_messages=False``); admins see every group message despite privacy mode."""
         group = self._groups.get(chat_id)
         if group is not None and not group._registered:
             await group.ensure()
-        await self._call("bot_admin", chat_id=chat_id, is_admin=is_admin)
+        await self._call("bot_admin", chat_id=chat_id, is_admin=is_admin, rights=rights)
 
     async def fail_next(
         self,

@@ -193,6 +193,7 @@ class _Chat:
     admins: set[int] = field(default_factory=set)
     owner_id: int | None = None
     bot_admin: bool = False
+    bot_rights: dict[str, bool] = field(default_factory=dict)  # overrides of admin rights
     bot_member: bool = True
     blocked: bool = False
     menu_button: JSON | None = None
@@ -369,6 +370,8 @@ class FakeTelegramServer:
     async def start(self) -> str:
         """Bind to ``host:port`` (a free port by default) and return the base URL."""
         self._stopping = False
+        self._updates_changed = asyncio.Event()
+        self._events_changed = asyncio.Event()
         self._runner = web.AppRunner(
             self.build_app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
@@ -1561,7 +1564,8 @@ class FakeTelegramServer:
         msg = self._message(chat, message_id)
         if msg is None:
             raise bad("message to delete not found")
-        if not chat.is_private and not self._is_bot_message(msg) and not chat.bot_admin:
+        can_delete = chat.bot_admin and chat.bot_rights.get("can_delete_messages", True)
+        if not chat.is_private and not self._is_bot_message(msg) and not can_delete:
             raise bad("message can't be deleted")
         chat.deleted.add(int(msg["message_id"]))
         self._emit(
@@ -1668,7 +1672,7 @@ class FakeTelegramServer:
             if not chat.bot_member:
                 return {"status": "left", "user": user}
             if chat.bot_admin:
-                return self._admin_member(user, is_bot=False)
+                return {**self._admin_member(user, is_bot=False), **chat.bot_rights}
             return {"status": "member", "user": user}
         if user_id == chat.owner_id:
             return {"status": "creator", "user": user, "is_anonymous": False}
@@ -2075,6 +2079,7 @@ class FakeTelegramServer:
     async def _t_bot_admin(self, body: JSON) -> bool:
         chat = self._group_chat({"id": body["chat_id"]})
         chat.bot_admin = bool(body.get("is_admin", True))
+        chat.bot_rights = {k: bool(v) for k, v in (body.get("rights") or {}).items()}
         return chat.bot_admin
 
     async def _t_member(self, body: JSON) -> JSON:

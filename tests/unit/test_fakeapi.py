@@ -507,8 +507,15 @@ async def test_group_privacy_admins_and_members(bot: Bot, tg: FakeTelegramClient
     )
     sent = await bot.send_message(-100123, "hello group")
     assert (await group.wait_for_message()).message_id == sent.message_id
-    # An admin bot may delete a user's message in a group.
-    assert await bot.delete_message(-100123, updates[-1].message.message_id)  # type: ignore[union-attr]
+    # An admin bot may delete a user's message in a group, if it has that right.
+    user_message_id = updates[-1].message.message_id  # type: ignore[union-attr]
+    await group.set_bot_admin(True, can_delete_messages=False)
+    me = await bot.get_chat_member(-100123, bot.id)
+    assert me.status == "administrator" and not me.can_delete_messages  # type: ignore[union-attr]
+    with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+        await bot.delete_message(-100123, user_message_id)
+    await group.set_bot_admin(True)
+    assert await bot.delete_message(-100123, user_message_id)
 
 
 async def test_commands_menu_actions_forward_copy(bot: Bot, tg: FakeTelegramClient) -> None:
