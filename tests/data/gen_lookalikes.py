@@ -84,6 +84,45 @@ PRETEXT_EN = ["Your refund failed, claim it again at {u}", "Refund pending: open
               "Your account is frozen, verify at {u}", "Compensation for your order: {u}"]
 
 
+# text obfuscations of hand-written scripts (again: the generator's own tables)
+TRADITIONAL = dict(zip(
+    "验证码银行卡号账户转帐冻结费会员续动开关扫维网链点击载装应软体险异质问题赔偿双倍"
+    "请发给报说输写图宝东猫财联电讯务专处补还钱买卖价货锁风违约这个来为与从无们么样吗实现错误简语",
+    "驗證碼銀行卡號賬戶轉帳凍結費會員續動開關掃維網鏈點擊載裝應軟體險異質問題賠償雙倍"
+    "請發給報說輸寫圖寶東貓財聯電訊務專處補還錢買賣價貨鎖風違約這個來為與從無們麼樣嗎實現錯誤簡語",
+    strict=True,
+))
+SPELLINGS = [("验证码", ["验 证 码", "yzm", "yan zheng ma", "驗-證-碼", "验.证.码"]),
+             ("微信", ["v信", "VX", "威信", "薇 信"]),
+             ("QQ", ["扣扣", "Q Q", "qq"]),
+             ("银行卡", ["银 行 卡", "yin hang ka"]),
+             ("屏幕共享", ["屏 幕 共 享", "共享屏幕"])]
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+def obfuscate(rng: random.Random, text: str) -> tuple[str, str]:
+    """One random disguise of a text: (new text, what was done)."""
+    how = rng.choice(["traditional", "spaced", "zero_width", "full_width", "spelling"])
+    if how == "traditional":
+        return "".join(TRADITIONAL.get(ch, ch) for ch in text), how
+    if how == "spaced":
+        sep = rng.choice([" ", " ", "-", "*", "·", "  "])
+        return sep.join(text), how
+    if how == "zero_width":
+        out = []
+        for ch in text:
+            out.append(ch)
+            if rng.random() < 0.3:
+                out.append(rng.choice(ZERO_WIDTH))
+        return "".join(out), how
+    if how == "full_width":
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text), how
+    for word, options in SPELLINGS:
+        if word in text:
+            return text.replace(word, rng.choice(options)), how
+    return "".join(TRADITIONAL.get(ch, ch) for ch in text), "traditional"
+
+
 def rand_word(rng: random.Random, n: int | None = None) -> str:
     n = n or rng.randint(4, 8)
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
@@ -151,7 +190,7 @@ def benign(text: str, category: str, **extra: object) -> dict:
     return {"text": text, **extra, "label": "benign", "category": category, "source": "generated"}
 
 
-def generate(seed: int = SEED) -> list[dict]:
+def generate(seed: int = SEED, hand: list[dict] | None = None) -> list[dict]:
     rng = random.Random(seed)
     rows: list[dict] = []
     # 1. typos of the longer brand names (insertion, deletion, transposition, doubling)
@@ -279,6 +318,27 @@ def generate(seed: int = SEED) -> list[dict]:
         domain, _ = rng.choice(BRANDS[:6])
         rows.append(benign("官方帮助中心", "text_link_ok",
                            links=[{"url": f"https://www.{domain}/help", "visible_text": f"www.{domain}"}]))
+    # disguised copies of hand-written texts (sorted, so the draw does not depend on file order)
+    hand = sorted(hand or [], key=lambda r: r["text"])
+    scams = [r for r in hand if r["category"] in ("scam_script_zh", "scam_script_en") and not r.get("links")]
+    benigns = [r for r in hand if r["category"] in ("benign_chat_zh", "benign_mention", "warning_advice")]
+    for r in rng.sample(scams, min(30, len(scams))):
+        text, how = obfuscate(rng, r["text"])
+        rows.append(scam(text, "obfuscated_scam", disguise=how))
+    for r in rng.sample(benigns, min(30, len(benigns))):
+        text, how = obfuscate(rng, r["text"])
+        rows.append(benign(text, "obfuscated_benign", disguise=how))
+    return rows
+
+
+def _hand_rows() -> list[dict]:
+    rows = []
+    if CASES.exists():
+        for line in CASES.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row.get("source") != "generated":
+                    rows.append(row)
     return rows
 
 
@@ -290,18 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write only the generated rows to this file")
     args = ap.parse_args(argv)
     if args.out:
-        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in generate(args.seed)),
-                            encoding="utf-8")
+        rows = generate(args.seed, _hand_rows())
+        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"generated rows (seed {args.seed}) -> {args.out}")
         return 0
-    kept = []
-    if CASES.exists():
-        for line in CASES.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("source") != "generated":
-                    kept.append(row)
-    rows = kept + generate(args.seed)
+    kept = _hand_rows()
+    rows = kept + generate(args.seed, kept)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if args.check:
         same = CASES.exists() and CASES.read_text(encoding="utf-8") == text

@@ -210,3 +210,32 @@ def test_trigger_words_cover_the_patterns(detector: Detector) -> None:
         assert (fast.requests, fast.scam_claims, fast.impersonation) == (
             full.requests, full.scam_claims, full.impersonation
         )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("t h i s   i s   t a o b a o", "this is taobao"),
+        ("h*i*,* *s*e*n*d* *t*h*e* *c*o*d*e", "hi, send the code"),
+        ("【*淘*宝*】*您*好*，*退*款", "【淘宝】您好,退款"),
+        ("a l i p a y . c o m", "alipay.com"),
+        ("hello world, this is a normal sentence", "hello world, this is a normal sentence"),
+    ],
+)
+def test_despace(raw: str, expected: str) -> None:
+    from bot.domain.fraud.normalize import despace
+
+    assert despace(normalize(raw)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "T h i s   i s   T a o b a o .   S e n d   u s   t h e   v e r i f i c a t i o n   c o d e",
+        "退*款*请*提*供*验*证*码",
+        "ｒｅｆｕｎｄ ｔｅａｍ： ｓｅｎｄ ｕｓ ｔｈｅ ＯＴＰ",
+        "退款请添加专员企业威信办理",
+    ],
+)
+def test_disguised_scripts(detector: Detector, text: str) -> None:
+    assert detector.scan_text(text).risk.rank >= Risk.MEDIUM.rank

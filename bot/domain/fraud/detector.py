@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .models import Finding, FraudConfig, LinkRef, MessageInput, Risk, Verdict
-from .normalize import compact, normalize, url_ready
+from .normalize import compact, despace, normalize, url_ready
 from .resources import load_list, load_yaml
 from .text import TextChecker, TextSignals
 from .urls import RawFinding, UrlAnalyzer, UrlReport, extract_urls, find_urls, mask_urls
@@ -69,7 +69,7 @@ class Detector:
 
     def scan(self, message: MessageInput) -> Verdict:
         raw = message.text if not message.caption else f"{message.text}\n{message.caption}"
-        ready = url_ready(normalize(raw))
+        ready = url_ready(despace(normalize(raw)))
         spans = find_urls(ready)
         reports: list[UrlReport] = [self.urls.analyze(url) for _, _, url in spans]
         raw_findings: list[RawFinding] = []

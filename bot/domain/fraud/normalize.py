@@ -85,6 +85,39 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+_SPACERS = " *·-_|~/"
+
+
+def despace(norm: str) -> str:
+    """Letter-spaced text closed up: "t h i s   i s" -> "this is", "验*证*码" -> "验证码".
+
+    Only when one separator character makes up over a third of the text and splits it
+    mostly into single characters; a longer run of it than the shortest stays a space.
+    """
+    n = len(norm)
+    if n < 12:
+        return norm
+    for sep in _SPACERS:
+        count = norm.count(sep)
+        if count * 3 < n:
+            continue
+        runs = re.split(f"({re.escape(sep)}+)", norm)
+        tokens = runs[0::2]
+        gaps = runs[1::2]
+        if not gaps:
+            continue
+        singles = sum(1 for t in tokens if len(t) == 1)
+        if singles * 10 < len(tokens) * 7:
+            continue
+        shortest = min(len(g) for g in gaps)
+        out = [tokens[0]]
+        for gap, token in zip(gaps, tokens[1:], strict=True):
+            out.append("" if len(gap) == shortest else " ")
+            out.append(token)
+        return "".join(out)
+    return norm
+
+
 def compact(norm: str) -> str:
     """Spaced-out Chinese closed up ("验 证 码" -> "验证码"); input is `normalize`d."""
     if not _HAS_CJK.search(norm):
