@@ -71,7 +71,10 @@ def load_knowledge(settings: Settings) -> Any:
 
     if not settings.knowledge_dir.is_dir():
         raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} is not a folder")
-    return KnowledgeBase.load(settings.knowledge_dir)
+    try:
+        return KnowledgeBase.load(settings.knowledge_dir, embeddings=settings.knowledge_embeddings, cache_dir=settings.knowledge_cache_dir)
+    except ImportError as exc:
+        raise ConfigError(f"invalid setting KNOWLEDGE_EMBEDDINGS: the embeddings extra is not installed ({exc.name})") from None
 
 
 def load_detector(settings: Settings) -> Any:
@@ -90,6 +93,11 @@ async def create_services(settings: Settings) -> Services:
         raise ConfigError(f"invalid setting DATABASE_URL: cannot open the database ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     sessions = session_factory(engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    kb, detector = load_knowledge(settings), load_detector(settings)
+    # the first question and the first scan load dictionaries lazily: do it now, not while
+    # the first buyer waits
+    kb.ask("退款多久到账", lang="zh")
+    detector.scan_text("http://example.com 验证码")
     return Services(
         settings=settings,
         engine=engine,
@@ -98,8 +106,8 @@ async def create_services(settings: Settings) -> Services:
         refunds=RefundService(policy=policy, sessions=sessions),
         users=UserService(sessions=sessions),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
-        kb=load_knowledge(settings),
-        detector=load_detector(settings),
+        kb=kb,
+        detector=detector,
         redis=redis,
     )
 

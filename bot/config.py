@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # policy and knowledge
     policy_file: Path = DEFAULT_POLICY_FILE
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    knowledge_embeddings: bool = False  # needs `pip install .[embeddings]`
+    knowledge_cache_dir: Path | None = None
 
     # support team
     support_chat_id: int | None = None

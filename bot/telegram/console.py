@@ -53,6 +53,8 @@ from aiogram.types import (
 CONSOLE_TOKEN = "42:console"
 BOT_USER = User(id=42, is_bot=True, first_name="refund-bot", username="refund_bot")
 _TAG = re.compile(r"<[^>]+>")
+# update ids unique in this process and across restarts (the database remembers handled ids)
+_UPDATE_IDS = itertools.count(int(datetime.now(UTC).timestamp() * 1000))
 
 
 def plain(text: str) -> str:
@@ -158,7 +160,6 @@ class ConsoleChat:
         self.bot = Bot(token=CONSOLE_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
         self.user = User(id=user_id, is_bot=False, first_name="console", language_code=language)
         self.chat = Chat(id=user_id, type="private")
-        self._update_ids = itertools.count(int(datetime.now(UTC).timestamp() * 1000))
         self._message_ids = itertools.count(1)
 
     async def feed(self, update: Update) -> None:
@@ -179,7 +180,7 @@ class ConsoleChat:
         text = line.strip()
         if text in ("/quit", "/exit"):
             return False
-        update_id = next(self._update_ids)
+        update_id = next(_UPDATE_IDS)
         if text.isdigit() and 0 < int(text) <= len(self.session.buttons):
             message, _label, data = self.session.buttons[int(text) - 1]
             if data is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 from typing import Any
 
@@ -12,6 +13,12 @@ from bot.i18n import Translator
 from bot.telegram import keyboards
 
 MAX_QUESTION = 500
+
+
+async def ask_kb(kb: Any, text: str, lang: str) -> Any:
+    """The lexical default answers in well under a millisecond; with embeddings a new
+    question takes tens of milliseconds, so it runs off the event loop."""
+    return await asyncio.to_thread(kb.ask, text[:MAX_QUESTION], lang=lang)
 
 
 def format_answer(t: Translator, answer: Any) -> str:
@@ -28,7 +35,7 @@ async def answer_question(message: Message, t: Translator, kb: Any, text: str) -
     if kb is None:
         await message.answer(t("ask.unavailable"), reply_markup=keyboards.human_only(t))
         return False
-    answer = kb.ask(text[:MAX_QUESTION], lang=t.lang)
+    answer = await ask_kb(kb, text, t.lang)
     if not answer.confident:
         await message.answer(t("ask.not_sure"), reply_markup=keyboards.human_only(t))
         return False
@@ -41,7 +48,7 @@ async def try_answer_question(message: Message, t: Translator, kb: Any, text: st
     """In the middle of a flow: answer only a confident question, else leave it to the step."""
     if kb is None or not looks_like_question(text):
         return False
-    answer = kb.ask(text[:MAX_QUESTION], lang=t.lang)
+    answer = await ask_kb(kb, text, t.lang)
     if not answer.confident:
         return False
     ref = answer.sources[0].id if answer.sources else ""

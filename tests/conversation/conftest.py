@@ -102,7 +102,10 @@ class Buyer:
         return next(line.strip() for line in self.text(key, **values).splitlines() if line.strip())
 
     async def settle(self) -> list[BotMessage]:
-        messages = await self.user.wait_idle(quiet=QUIET, timeout=15)
+        """The bot's reaction: its first message or edit (however long that takes), then
+        everything else it sends until it has been quiet for a moment."""
+        first = await self.user.wait_for_message(timeout=20)
+        messages = [first, *await self.user.wait_idle(quiet=QUIET, timeout=20)]
         self.seen.extend(messages)
         return messages
 
