@@ -1881,8 +1881,8 @@ class FakeTelegramServer:
                 chat.members.setdefault(user["id"], "member")
         else:
             chat = self._private_chat(user)
-            if chat.blocked:
-                chat.blocked = False
+            if chat.blocked:  # writing to the bot again unblocks it ("Restart" in the apps)
+                await self._t_block({"user": user, "blocked": False})
         content = dict(body.get("content") or {})
         if "text" in content:
             text = str(content["text"])

@@ -561,6 +561,10 @@ async def test_blocked_user_gets_403(bot: Bot, tg: FakeTelegramClient) -> None:
     updates = await bot.get_updates(timeout=0)
     assert updates[-1].my_chat_member is not None
     assert updates[-1].my_chat_member.new_chat_member.status == "kicked"
+    await tg.user(chat_id).send_text("/start")  # writing again unblocks the bot
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    assert [u.event_type for u in updates] == ["my_chat_member", "message"]
+    assert (await bot.send_message(chat_id, "welcome back")).text == "welcome back"
 
 
 async def test_bot_message_helpers(tg: FakeTelegramClient, bot: Bot) -> None:
