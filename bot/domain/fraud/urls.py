@@ -261,13 +261,11 @@ class UrlAnalyzer:
         labels = host.split(".")
         return any(".".join(labels[i:]) in self.trusted for i in range(len(labels) - 1))
 
-    def _fuzzy(self, s: str, *, allow_edit: bool = True) -> tuple[Token, int] | None:
+    def _fuzzy(self, s: str) -> tuple[Token, int] | None:
         """A brand token that skeleton `s` imitates: equal skeleton or a small edit."""
         tok = self.by_skel.get(s)
         if tok is not None:
             return tok, 0
-        if not allow_edit:
-            return None
         for tok in self.strict:
             n = len(tok.skel)
             limit = max_distance(n)
