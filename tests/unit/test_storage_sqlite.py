@@ -123,3 +123,12 @@ async def test_fsm_state_survives_a_restart(tmp_path: Path) -> None:
     assert await restarted.get_state(key) is None
     assert await restarted.get_data(StorageKey(bot_id=1, chat_id=3, user_id=3)) == {}
     await second.dispose()
+
+
+def test_db_upgrade_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli' / 'bot.sqlite3'}")
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "cli" / "bot.sqlite3").exists()
+    assert main(["db"]) == 2
