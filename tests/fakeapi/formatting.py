@@ -268,14 +268,24 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
     quote_start: int | None = None
     quote_kind = "blockquote"
 
-    def close_quote() -> None:
+    line_end = 0  # output position before the newline that ended the previous line
+
+    def close_quote(at_line_start: bool) -> None:
         nonlocal quote_start
         if quote_start is not None:
-            out.entity(quote_start, quote_kind)
+            end = line_end if at_line_start else out.pos
+            if end > quote_start:
+                out.entities.append(
+                    {"type": quote_kind, "offset": quote_start, "length": end - quote_start}
+                )
             quote_start = None
 
     while i < n:
         ch = text[i]
+        if ch == "\r":
+            # Ignored: separates ambiguous "_" / "__" markers ("___italic underline_\r__").
+            i += 1
+            continue
         if at_line_start:
             at_line_start = False
             if ch == ">" or text.startswith("**>", i):
@@ -288,7 +298,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
                 else:
                     i += 1
                 continue
-            close_quote()
+            close_quote(True)
         if ch == "\\":
             if i + 1 < n and ord(text[i + 1]) < 128:
                 out.add(text[i + 1])
@@ -298,7 +308,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
                 text, i, "Character '\\' is reserved and must be escaped with the preceding '\\'"
             )
         if ch == "\n":
-            # "||" right before a newline ends an expandable quote
+            line_end = out.pos
             out.add("\n")
             i += 1
             at_line_start = True
@@ -312,9 +322,11 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
                 lang = ""
                 if "\n" in body:
                     first, rest = body.split("\n", 1)
-                    if first and re.fullmatch(r"[A-Za-z0-9_+#.-]+", first):
+                    if re.fullmatch(r"[A-Za-z0-9_+#.-]*", first):
                         lang, body = first, rest
-                body = re.sub(r"\\([`\\])", r"\1", body)
+                body = re.sub(r"\\([\x01-\x7e])", r"\1", body)
+                if body.endswith("\n"):
+                    body = body[:-1]
                 start = out.pos
                 out.add(body)
                 if lang:
@@ -328,7 +340,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
                 end += 2 if text[end] == "\\" else 1
             if end >= n:
                 raise _md_error(text, i, "Can't find end of Code entity")
-            body = re.sub(r"\\([`\\])", r"\1", text[i + 1 : end])
+            body = re.sub(r"\\([\x01-\x7e])", r"\1", text[i + 1 : end])
             start = out.pos
             out.add(body)
             out.entity(start, "code")
@@ -337,10 +349,11 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
         if ch == "|" and text.startswith("||", i):
             if (
                 quote_start is not None
-                and quote_kind == "expandable_blockquote"
                 and (i + 2 >= n or text[i + 2] == "\n")
-                and not (stack and stack[-1][0] == "||")
+                and not any(m == "||" for m, *_ in stack)
             ):
+                # "||" at the end of a quoted line marks the quotation expandable
+                quote_kind = "expandable_blockquote"
                 i += 2
                 continue
             marker = "||"
@@ -415,7 +428,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict[str, Any]]]:
         else:
             stack.append((marker, out.pos, i, {}))
         i += len(marker)
-    close_quote()
+    close_quote(False)
     if stack:
         marker, _, src, _ = stack[-1]
         names = {

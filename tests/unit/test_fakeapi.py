@@ -35,6 +35,20 @@ from aiogram.types import (
     ReplyParameters,
     Update,
 )
+from aiogram.utils.formatting import (
+    BlockQuote,
+    Bold,
+    Code,
+    ExpandableBlockQuote,
+    Italic,
+    Pre,
+    Spoiler,
+    Strikethrough,
+    Text,
+    TextLink,
+    Underline,
+    as_marked_section,
+)
 
 from tests.fakeapi import (
     BotMessage,
@@ -122,6 +136,48 @@ def test_markdown_v2_parsing_and_reserved_chars() -> None:
     assert [e["type"] for e in entities] == ["bold", "italic", "text_link", "code"]
     with pytest.raises(ValueError, match="reserved"):
         parse_formatted("price 1.5", "MarkdownV2")
+
+
+ROUND_TRIP_SAMPLES = [
+    Text(
+        "退款 ",
+        Bold("加急"),
+        " 😀 ",
+        Italic("a_b*c"),
+        " 1.5 ",
+        TextLink("链接 (x)", url="https://x.org/a"),
+    ),
+    Text(Bold("b ", Italic("bi ", Underline("biu"))), " ", Strikethrough("s"), Spoiler("sp")),
+    Text(Underline(Italic("iu")), Italic(Underline("ui"))),
+    Text("code: ", Code("a`b\\c"), "\n", Pre("x = 1 < 2 & 3"), "\nend"),
+    Text(BlockQuote("quote line 1\nline 2"), "\nafter"),
+    Text(ExpandableBlockQuote("long\nquote"), "\nafter"),
+    Text("<tag> & \"q\" 'a' [b] (c) {d} #e +f -g =h |i !j ~k >l .m \\ back"),
+    as_marked_section(Bold("Summary"), "订单 KM123", "金额 ¥50.00", marker="• "),
+]
+
+
+@pytest.mark.parametrize("mode", ["HTML", "MarkdownV2"])
+@pytest.mark.parametrize("sample", ROUND_TRIP_SAMPLES)
+def test_parsers_agree_with_aiogram_renderers(sample: Text, mode: str) -> None:
+    rendered = sample.as_html() if mode == "HTML" else sample.as_markdown()
+    expected = sample.as_kwargs()
+    text, entities = parse_formatted(rendered, mode)
+    assert text == expected["text"]
+    want = [e.model_dump(exclude_none=True) for e in expected["entities"]]
+    key = lambda e: (e["offset"], -e["length"], e["type"])  # noqa: E731
+    assert sorted(entities, key=key) == sorted(want, key=key)
+
+
+def test_pre_language_and_quotes() -> None:
+    html = '<pre><code class="language-python">print(1)</code></pre>'
+    assert parse_formatted(html, "HTML")[1] == [
+        {"type": "pre", "offset": 0, "length": 8, "language": "python"}
+    ]
+    md = "```python\nprint(1)\n```"
+    assert parse_formatted(md, "MarkdownV2")[1] == [
+        {"type": "pre", "offset": 0, "length": 8, "language": "python"}
+    ]
 
 
 def test_image_size_detection() -> None:
