@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods import SendMessage
 from aiogram.types import Chat, Message, Update, User
@@ -59,6 +59,7 @@ async def test_a_repeated_update_is_handled_once(app: tuple[Services, Dispatcher
     session = bot.session
     assert isinstance(session, RecordingSession)
     assert isinstance(dp.storage, RedisStorage)  # REDIS_URL set: the Redis flavour of everything
+    assert isinstance(dp.storage.key_builder, DefaultKeyBuilder) and dp.storage.key_builder.with_destiny
 
     await dp.feed_update(bot, start_update(700_001))
     await dp.feed_update(bot, start_update(700_001))  # Telegram delivers it again
