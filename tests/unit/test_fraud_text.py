@@ -239,3 +239,19 @@ def test_despace(raw: str, expected: str) -> None:
 )
 def test_disguised_scripts(detector: Detector, text: str) -> None:
     assert detector.scan_text(text).risk.rank >= Risk.MEDIUM.rank
+
+
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        # weak claims (an order, an account, a membership) need data handed over to be high
+        ("Please enter the code shown in the app to confirm your order", "low"),
+        ("Please enter your account password to log in to the app", "low"),
+        ("订单有问题，把验证码发给我", "high"),
+        ("Your membership was activated by mistake. Reply with your card number to cancel.", "high"),
+        # a strong claim with data typed in is medium
+        ("退款页面请输入支付密码", "medium"),
+    ],
+)
+def test_weak_and_strong_claims(detector: Detector, text: str, risk: str) -> None:
+    assert detector.scan_text(text).risk == Risk(risk)

@@ -144,7 +144,9 @@ class Detector:
     ) -> list[RawFinding]:
         out: list[RawFinding] = []
         claim = sig.impersonation or (sig.scam_claims[0] if sig.scam_claims else None) or sig.claim
+        weak = sig.weak_claim
         sensitive, soft = sig.sensitive, sig.soft
+        handed = [r for r in sensitive if r.giving]
         params = {}
         if sensitive or soft:
             kinds = list(dict.fromkeys(r.kind for r in (sensitive or soft)))
@@ -152,29 +154,31 @@ class Detector:
                 "request": "、".join(self._request_text[k]["zh"] for k in kinds),
                 "request_en": ", ".join(self._request_text[k]["en"] for k in kinds),
             }
-        if claim and sensitive:
-            # data typed into a page ("输入验证码") is medium; handing it over is high
-            handed = any(r.giving for r in sensitive)
-            out.append(RawFinding(
-                "text.scam_script", Risk.HIGH if handed else Risk.MEDIUM,
-                f"claim '{claim}' with a request for {'/'.join(r.kind for r in sensitive)} ('{sensitive[0].text}')",
-                None, params,
-            ))
+        script = None
+        if (claim or weak) and handed:
+            script = (Risk.HIGH, claim or weak, sensitive, "a request for")
+        elif claim and sensitive:  # data typed into a page: "输入验证码"
+            script = (Risk.MEDIUM, claim, sensitive, "a request for")
         elif claim and soft:
+            script = (Risk.MEDIUM, claim, soft, "a request to")
+        elif weak and (sensitive or soft):
+            script = (Risk.LOW, weak, sensitive or soft, "a request for" if sensitive else "a request to")
+        if script is not None:
+            sev, why, reqs, what = script
             out.append(RawFinding(
-                "text.scam_script", Risk.MEDIUM,
-                f"claim '{claim}' with a request to {'/'.join(r.kind for r in soft)} ('{soft[0].text}')",
+                "text.scam_script", sev,
+                f"claim '{why}' with {what} {'/'.join(r.kind for r in reqs)} ('{reqs[0].text}')",
                 None, params,
             ))
         elif sensitive:
             kinds = [r.kind for r in sensitive]
-            alarming = {r.kind for r in sensitive if r.giving} & _LONE_REQUEST_MEDIUM
+            alarming = {r.kind for r in handed} & _LONE_REQUEST_MEDIUM
             sev = Risk.MEDIUM if alarming else Risk.LOW
             out.append(RawFinding(
                 "text.sensitive_request", sev,
                 f"request for {'/'.join(kinds)} ('{sensitive[0].text}')", None, params,
             ))
-        if sig.scam_claims and not (claim and (sensitive or soft)):
+        if sig.scam_claims and script is None:
             if sig.impersonation:
                 out.append(RawFinding(
                     "text.scam_script", Risk.MEDIUM,

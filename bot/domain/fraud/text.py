@@ -64,6 +64,7 @@ class RequestHit:
 @dataclass(slots=True)
 class TextSignals:
     claim: str | None = None
+    weak_claim: str | None = None
     refund: str | None = None
     impersonation: str | None = None
     scam_claims: list[str] = field(default_factory=list)
@@ -92,6 +93,7 @@ class TextChecker:
     def __init__(self) -> None:
         data = load_yaml("scripts.yaml")
         self.claims = _compile(data["claims"])
+        self.weak_claims = _compile(data["weak_claims"])
         self.refund = _compile(data["refund_words"])
         self.impersonation = _compile(data["impersonation"])
         self.scam_claims = _compile(data["scam_claims"])
@@ -245,6 +247,10 @@ class TextChecker:
         m = self.claims.search(text)
         if m:
             sig.claim = m.group()
+        else:
+            m = self.weak_claims.search(text)
+            if m:
+                sig.weak_claim = m.group()
         m = self.refund.search(text)
         if m:
             sig.refund = m.group()
