@@ -78,6 +78,7 @@ class RefundService:
             hours_since_payment=hours,
             hours_since_completion=completion,
             evidence=tuple(evidence_kinds(draft)),
+            fee_disclosed=bool(draft.get("fee_disclosed", True)),
         )
 
     def decide(self, draft: Mapping[str, Any], now: datetime) -> Decision:

@@ -27,6 +27,7 @@ class WizardAction(StrEnum):
     KIND = "kind"          # label one evidence file
     CONFIRM = "confirm"
     TYPE = "type"          # "describe it myself"
+    FEE = "fee"            # the fee was not disclosed when ordering
 
 
 class CaseAction(StrEnum):

@@ -121,6 +121,10 @@ def payment_times(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "payment_time")])
 
 
+def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(t("btn.fee_not_disclosed"), WizardCb(action=WizardAction.FEE, step="evidence"))]])
+
+
 def evidence_done(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(t("btn.evidence_done"), WizardCb(action=WizardAction.DONE, step="evidence"))], _nav(t, "evidence")]

@@ -149,3 +149,31 @@ async def test_a_question_in_the_middle_of_the_wizard_keeps_its_place(harness: H
     buyer.expect(messages, "wizard.platform_type")  # still at the same step
     await buyer.choose("platform.aggregator")
 
+
+
+async def test_more_files_than_allowed_are_refused(harness: Harness) -> None:
+    import struct
+    import zlib
+
+    def png(seed: int) -> bytes:
+        raw = b"".join(b"\x00" + bytes((seed, 90, 200)) * 8 for _ in range(8))
+
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+    await harness.start_bot(max_evidence_files=3)
+    buyer = harness.buyer(4008, "en")
+    await start_wizard(buyer)
+    await answer_until_amount(buyer)
+    await buyer.say("100")
+    await buyer.choose("quick_time.now")
+    for seed in range(3):
+        await buyer.user.send_photo(png(seed))
+        buyer.expect(await buyer.settle(), "evidence.received", n=seed + 1, max_files=3)
+    await buyer.user.send_photo(png(99))
+    refusal = buyer.expect(await buyer.settle(), "error.evidence.too_many", max_files=3)
+    assert buyer.t("btn.evidence_done") in refusal.button_texts()
+    messages = await buyer.press(refusal, buyer.t("btn.evidence_done"))
+    assert buyer.text("field.evidence", count=3) in buyer.expect(messages, "summary.title").text

@@ -150,3 +150,15 @@ async def test_unknown_command_and_non_text_outside_a_flow(chatter: Chatter) -> 
 async def test_huge_free_text_is_refused_politely(chatter: Chatter) -> None:
     await chatter.say("退款" * 3000)
     assert needle("zh", "error.too_long", max=4000) in chatter.last_texts(1)[0]
+
+
+async def test_an_undisclosed_fee_is_not_charged(chatter: Chatter) -> None:
+    await walk_to_summary(chatter)
+    await chatter.press(Translator("zh")("btn.fee_not_disclosed"))
+    edited = [plain(m.text or "") for m in chatter.session.messages() if needle("zh", "decision.fee_waived") in plain(m.text or "")]
+    assert edited and "¥200.00" in edited[0]
+    summary = plain(chatter.session.messages()[-1].text or "")
+    assert needle("zh", "summary.title") in summary and needle("zh", "decision.fee_waived") in summary
+    await chatter.press(Translator("zh")("btn.confirm"))
+    cases = await chatter.services.refunds.list_cases(user_id=77)
+    assert cases[0].outcome == "full_refund" and cases[0].decision["fee_percent"] in (0, "0", 0.0)

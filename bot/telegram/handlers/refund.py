@@ -85,7 +85,8 @@ async def ask(step: str, message: Message, state: FSMContext, t: Translator, set
         await message.answer(t("wizard.payment_time"), reply_markup=keyboards.payment_times(t))
     elif step == "evidence":
         decision = refunds.decide(data, _now()).model_dump(mode="json")
-        await message.answer(render.decision(t, decision, data["amount"]))
+        fee_button = keyboards.fee_not_disclosed(t) if float(decision.get("fee_percent") or 0) > 0 else None
+        await message.answer(render.decision(t, decision, data["amount"]), reply_markup=fee_button)
         await message.answer(_evidence_prompt(t, data, decision, settings), reply_markup=keyboards.evidence_done(t))
     elif step == "summary":
         await _show_summary(message, state, t, settings, refunds)
@@ -105,6 +106,8 @@ async def _show_summary(message: Message, state: FSMContext, t: Translator, sett
     decision = refunds.decide(data, _now()).model_dump(mode="json")
     lines = [t("summary.title"), "", *render.answers(t, data, settings.tz)]
     lines.append(t("field.evidence", count=len(data.get("evidence", []))))
+    if data.get("fee_disclosed") is False:
+        lines.append(t("decision.fee_waived"))
     lines += ["", t(f"outcome.{decision['outcome']}")]
     if decision["outcome"] in ("full_refund", "partial_refund"):
         lines.append(t("decision.amount", refund=render.money(decision["refund_amount"]), amount=render.money(data["amount"])))
@@ -161,7 +164,12 @@ async def wizard_button(
         return
     current = step_name(await state.get_state())
     in_wizard = current in STEP_BY_NAME
-    expected = callback_data.step == current or (current == "cause_text" and callback_data.step == "cause")
+    expected = (
+        callback_data.step == current
+        or (current == "cause_text" and callback_data.step == "cause")
+        # the fee can still be corrected from the summary
+        or (callback_data.action is WizardAction.FEE and current == "summary")
+    )
     if callback_data.action is WizardAction.CANCEL and in_wizard:
         await query.answer()
         await _cancel(message, state, t)
@@ -202,6 +210,13 @@ async def wizard_button(
         else:
             await state.set_state(Wizard.cause)
             await message.answer(t("wizard.cause"), reply_markup=keyboards.cause_groups(t))
+    elif action is WizardAction.FEE:
+        await state.update_data(fee_disclosed=False)
+        data["fee_disclosed"] = False
+        decision = refunds.decide(data, _now()).model_dump(mode="json")
+        await message.edit_text(render.decision(t, decision, data["amount"]) + "\n\n" + t("decision.fee_waived"), reply_markup=None)
+        if current == "summary":
+            await ask("summary", message, state, t, settings, refunds)
     elif action is WizardAction.TYPE:
         await _drop_keyboard(message)
         await ask("cause_text", message, state, t, settings, refunds)
