@@ -2,7 +2,7 @@
 
     python tests/data/gen_lookalikes.py            # rewrite the generated rows in place
     python tests/data/gen_lookalikes.py --check    # exit 1 if the file is not up to date
-    python tests/data/gen_lookalikes.py --seed 7 --out /tmp/draw.jsonl   # a fresh draw
+    python tests/data/gen_lookalikes.py --seed 7 --out draw.jsonl   # a fresh draw
 
 Rows written here carry "source": "generated"; hand-written rows (no source, or any
 other source) are kept as they are, in front. The seed is fixed, so the output is the
