@@ -106,8 +106,6 @@ class TextChecker:
             _Request(name, spec["level"], bool(spec["needs_verb"]), _compile(spec["object"]))
             for name, spec in data["requests"].items()
         ]
-        # one pass that tells whether any request object is there at all
-        self.any_request = _compile([p for spec in data["requests"].values() for p in spec["object"]])
         # literal words: a cheap first pass that tells which pattern groups to run
         self.trigger_words: dict[str, list[str]] = {
             group: sorted({str(w) for w in words}, key=len, reverse=True)
