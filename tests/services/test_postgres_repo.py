@@ -217,6 +217,15 @@ async def test_concurrent_add_evidence_of_one_file_stores_it_once(
     assert await count(sessions, Evidence, Evidence.case_id == case.id) == 1
 
 
+async def test_concurrent_add_evidence_of_different_files_stores_each(
+    sessions: async_sessionmaker[AsyncSession], user: User
+) -> None:
+    case, _ = await create_case(sessions)
+    results = await asyncio.gather(*(add_file(sessions, case.id, f"PHOTO-{n}") for n in range(5)))
+    assert results == [True] * 5  # no deadlock on the case row, nothing dropped
+    assert await count(sessions, Evidence, Evidence.case_id == case.id) == 5
+
+
 # --- processed updates ----------------------------------------------------------------
 
 
