@@ -1405,6 +1405,8 @@ class FakeTelegramServer:
         source = self._message(source_chat, params.get("message_id"))
         if source is None:
             raise bad("message to copy not found")
+        if source.get("has_protected_content"):
+            raise bad("message can't be copied")
         content = {k: copy.deepcopy(source[k]) for k in COPYABLE_KEYS if k in source}
         if params.get("caption") is not None:
             content.pop("caption", None)
