@@ -45,6 +45,7 @@ JSON = dict[str, Any]
 # Update types delivered when allowed_updates is empty / never set.
 DEFAULT_UPDATE_TYPES_EXCLUDED = {"chat_member", "message_reaction", "message_reaction_count"}
 
+MAX_UPLOAD_SIZE = 50 * 1024 * 1024  # multipart uploads of the public Bot API
 MESSAGE_TOO_LONG = 4096
 CAPTION_TOO_LONG = 1024
 CALLBACK_ANSWER_TOO_LONG = 200
@@ -1003,6 +1004,8 @@ class FakeTelegramServer:
             file_name, data, content_type = files[key]
             if not data:
                 raise bad("file must be non-empty")
+            if len(data) > MAX_UPLOAD_SIZE:
+                raise TelegramError(413, "Request Entity Too Large")
             mime = None if content_type in ("application/octet-stream", "") else content_type
             extra = {
                 k: params[k]
