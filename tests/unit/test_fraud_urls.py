@@ -107,7 +107,11 @@ def test_parse_ip(host: str, loose: bool, ip: str | None) -> None:
         ("alipay.com.evil.cn", "url.brand_in_subdomain", "high"),
         ("www.qq.com-refund.top", "url.brand_in_subdomain", "high"),
         ("alipay.secure-center.net", "url.brand_in_subdomain", "high"),
-        ("jd.evil-site.net", "url.brand_in_subdomain", "medium"),
+        ("jd.kefu-center.net", "url.brand_in_subdomain", "medium"),
+        # short aliases count next to a refund/support keyword
+        ("tb-kefu.icu", "url.brand_in_domain", "high"),
+        ("zfb-tuikuan.com", "url.brand_in_domain", "high"),
+        ("wx-refund.top", "url.brand_in_domain", "high"),
         # brand in the path
         ("evil-site.net/alipay", "url.brand_in_path", "low"),
         ("evil-site.net/alipay/refund", "url.brand_in_path", "medium"),
@@ -163,6 +167,9 @@ def test_url_check(detector: Detector, text: str, check: str, severity: str) -> 
         "12306.cn",
         "weibo.com",
         "small.com",  # one substitution from "tmall": not a lookalike for a 5-letter name
+        "jd.example.com",  # common subdomain names
+        "wx.example.com",
+        "tbs.com",
         # well-known sites and Telegram links
         "https://github.com/alipay/SoloPi",
         "https://t.me/some_channel",

@@ -164,6 +164,7 @@ class Token:
     brand: str
     domain: str  # the brand's main domain, for details: "alipay.com"
     weak: bool
+    primary: bool  # the label of the brand's main domain ("alipay"), not an alias ("zfb")
 
 
 @dataclass(slots=True)
@@ -218,7 +219,7 @@ class UrlAnalyzer:
                 t = str(t).lower()
                 tokens.append(
                     Token(t, self.skel(t, strong=True), self.skel(t), b["name"], domains[0],
-                          weak=len(t) < 5 or t in weak)
+                          weak=len(t) < 5 or t in weak, primary=t == domains[0].split(".")[0])
                 )
         self.tokens = tokens
         names = {str(n).lower(): b["domains"][0] for b in brands for n in b.get("names", [])}
@@ -228,10 +229,13 @@ class UrlAnalyzer:
             if names else None
         )
         self.strict = [t for t in tokens if not t.weak]
+        # whole-label matches: weak aliases ("tb", "wx", "steam") only count inside a
+        # longer label next to a keyword, never as a label of their own
         self.by_skel: dict[str, Token] = {}
         for t in tokens:
-            self.by_skel.setdefault(t.skel, t)
-        self.by_text = {t.text: t for t in tokens}
+            if t.primary or not t.weak:
+                self.by_skel.setdefault(t.skel, t)
+        self.by_text = {t.text: t for t in tokens if t.primary or not t.weak}
         self.trusted = self.official | {d.lower() for d in allow_domains}
         self.shorteners = shorteners
         self.shortener_exempt = shortener_exempt
@@ -409,6 +413,8 @@ class UrlAnalyzer:
                     continue
                 sub_u = to_unicode_host(sub)
                 tok = self.by_skel.get(self.skel(sub_u, strong=True))
+                if tok is not None and tok.weak and not self.keywords_re.search(self.skel(label)):
+                    tok = None  # "jd.example.com", "wx.example.com": common subdomain names
                 if tok is None:
                     light = self.skel(sub_u)
                     tok = next((t for t in self.strict if t.light in light), None)
