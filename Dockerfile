@@ -13,10 +13,11 @@ WORKDIR /app
 # optional extras, e.g. `--build-arg EXTRAS=embeddings` for KNOWLEDGE_EMBEDDINGS=true
 ARG EXTRAS=""
 # the package (with its migrations, locales and fraud data) goes into site-packages; the
-# refund policy and the knowledge base stay plain files under /app/knowledge
+# refund policy, the knowledge base and the prompts stay plain files under /app
 COPY . /tmp/src
 RUN pip install "/tmp/src${EXTRAS:+[$EXTRAS]}" \
     && cp -r /tmp/src/knowledge /app/knowledge \
+    && cp -r /tmp/src/prompts /app/prompts \
     && rm -rf /tmp/src \
     && useradd --system --create-home --uid 10001 --user-group refundbot \
     && mkdir -p /data \
@@ -24,6 +25,7 @@ RUN pip install "/tmp/src${EXTRAS:+[$EXTRAS]}" \
 
 # SQLite in the /data volume unless DATABASE_URL says otherwise (docker-compose.yml uses PostgreSQL)
 ENV DATABASE_URL=sqlite+aiosqlite:////data/refund-bot.sqlite3 \
+    REFUND_BOT_HOME=/app \
     POLICY_FILE=/app/knowledge/policy.yaml \
     KNOWLEDGE_DIR=/app/knowledge
 

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_POLICY_FILE = REPO_ROOT / "knowledge" / "policy.yaml"
-DEFAULT_KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
+from bot.paths import project_dir
+
+DEFAULT_KNOWLEDGE_DIR = project_dir("knowledge")
+DEFAULT_POLICY_FILE = DEFAULT_KNOWLEDGE_DIR / "policy.yaml"
 
 Language = Literal["zh", "en"]
 

@@ -20,9 +20,8 @@ COMMANDS = ("start", "cases", "ask", "check", "human", "language", "cancel")
 
 
 def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 async def set_commands(bot: Bot, default_language: str) -> None:
@@ -107,7 +106,6 @@ async def _serve_webhook(settings: Settings, bot: Bot, dp: Dispatcher, stop: asy
 
 
 def main(argv: list[str]) -> int:
-    configure_logging()
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -117,6 +115,7 @@ def main(argv: list[str]) -> int:
         from bot.commands import console
 
         return console.main(argv)
+    configure_logging()
     try:
         asyncio.run(serve(settings))
     except ConfigError as exc:

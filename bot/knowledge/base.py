@@ -33,13 +33,14 @@ from bot.knowledge.loader import (
 )
 from bot.knowledge.rankers import DenseIndex, EmbedderLike, FusionRanker, Ranker, Ranking
 from bot.knowledge.textproc import char_ngrams, detect_lang, word_tokens
+from bot.paths import project_dir
 
 if TYPE_CHECKING:
     from bot.knowledge.retrievers import ChunkRetriever
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+DEFAULT_DIR = project_dir("knowledge")
 KNOWLEDGE_DIR_ENV = "KNOWLEDGE_DIR"
 
 Mode = Literal["bm25", "tfidf", "lexical", "embeddings", "hybrid"]

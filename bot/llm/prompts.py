@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+from bot.paths import project_dir
+
+PROMPTS_DIR = project_dir("prompts")
 _environment = Environment(
     loader=FileSystemLoader(PROMPTS_DIR),
     undefined=StrictUndefined,

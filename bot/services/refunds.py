@@ -22,7 +22,7 @@ from bot.domain.intake import hours_between
 from bot.domain.rules import Decision, Facts, Policy, decide
 from bot.domain.vocab import EvidenceKind, OrderStatus
 from bot.storage import repo
-from bot.storage.models import Case, CaseEvent
+from bot.storage.models import Case, CaseEvent, Evidence
 
 # the wizard's answers that make up the facts
 DRAFT_FIELDS = ("order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "paid_at")
@@ -91,7 +91,7 @@ class RefundService:
         decision = self.decide(draft, now)
         status = lifecycle.initial_status(decision.outcome, decision.route)
         evidence = [
-            {k: item.get(k) for k in ("file_id", "file_unique_id", "kind", "mime_type", "size")}
+            {k: item.get(k) for k in ("file_id", "file_unique_id", "kind", "mime_type", "size", "media")}
             for item in draft.get("evidence", [])
         ]
         for _attempt in range(5):
@@ -163,6 +163,7 @@ class RefundService:
                 kind=file.get("kind") or "other",
                 mime_type=file.get("mime_type"),
                 size=file.get("size"),
+                media=file.get("media") or "photo",
             )
 
     async def label_evidence(self, *, user_id: int, case_id: int, file_unique_id: str, kind: str) -> None:
@@ -171,6 +172,10 @@ class RefundService:
             if case is None:
                 raise CaseNotFound(case_id)
             await repo.label_evidence(session, case_id=case_id, file_unique_id=file_unique_id, kind=kind)
+
+    async def evidence(self, *, case_id: int) -> Sequence[Evidence]:
+        async with self.sessions() as session:
+            return await repo.list_evidence(session, case_id=case_id)
 
     async def evidence_count(self, *, case_id: int) -> int:
         async with self.sessions() as session:
@@ -187,6 +192,18 @@ class RefundService:
             return await repo.set_status(
                 session, case=case, status=lifecycle.CaseStatus.APPEALED, actor=f"buyer:{user_id}", payload={"reason": reason}
             )
+
+    async def set_status(self, *, case_id: int, status: str, actor: str) -> Case:
+        """A reviewer moves a case on; only the lifecycle's transitions are allowed."""
+        async with self.sessions() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                raise CaseNotFound(case_id)
+            try:
+                target = lifecycle.check_transition(case.status, status)
+            except lifecycle.TransitionError as exc:
+                raise ActionNotAllowed(str(exc)) from None
+            return await repo.set_status(session, case=case, status=target, actor=actor, decided=target in lifecycle.DECIDED_STATUSES)
 
     async def note(self, *, case_id: int, actor: str, kind: str, payload: dict[str, Any] | None = None) -> None:
         async with self.sessions() as session:

@@ -49,7 +49,14 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x7265_6662  # any constant shared by every instance of the bot
+
+
 def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # several instances starting at once: one migrates, the others wait, then find
+        # nothing to do
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

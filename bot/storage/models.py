@@ -71,6 +71,8 @@ class Evidence(SQLModel, table=True):
     kind: str = Field(max_length=32)
     mime_type: str | None = Field(default=None, max_length=64)
     size: int | None = None
+    # how Telegram holds the file ("photo" or "document"): a file id is only valid as such
+    media: str = Field(default="photo", sa_column=Column(sa.String(16), nullable=False, server_default="photo"))
     created_at: datetime = _ts(nullable=False)
 
 

@@ -129,7 +129,7 @@ async def create_case(
         if item["file_unique_id"] in seen:
             continue
         seen.add(item["file_unique_id"])
-        session.add(Evidence(case_id=case.id, **item, created_at=now))
+        session.add(Evidence(case_id=case.id, **{**item, "media": item.get("media") or "photo"}, created_at=now))
     if seen:
         session.add(CaseEvent(case_id=case.id, actor=actor, kind="evidence_added", payload={"count": len(seen)}, created_at=now))
     await session.commit()
@@ -173,6 +173,7 @@ async def add_evidence(
     kind: str,
     mime_type: str | None,
     size: int | None,
+    media: str = "photo",
 ) -> bool:
     """Attach one file to a case; the same file twice is stored once (returns False)."""
     result = await session.exec(
@@ -180,10 +181,11 @@ async def add_evidence(
     )
     if result.first() is not None:
         return False
-    session.add(Evidence(case_id=case_id, file_id=file_id, file_unique_id=file_unique_id, kind=kind, mime_type=mime_type, size=size))
+    session.add(Evidence(case_id=case_id, file_id=file_id, file_unique_id=file_unique_id, kind=kind, mime_type=mime_type, size=size, media=media))
     session.add(CaseEvent(case_id=case_id, actor=actor, kind="evidence_added", payload={"count": 1, "kind": kind}))
-    await session.exec(sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow()))
     try:
+        await session.flush()  # a concurrent copy of the same file fails here, on the unique key
+        await session.exec(sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow()))
         await session.commit()
     except IntegrityError:
         await session.rollback()

@@ -67,5 +67,17 @@ class FeedbackCb(CallbackData, prefix="f1"):
     ref: str = ""
 
 
+class SupportAction(StrEnum):
+    APPROVE = "approved"
+    REJECT = "rejected"
+    EVIDENCE = "needs_evidence"
+    REFUNDED = "refunded"
+
+
+class SupportCb(CallbackData, prefix="s1"):
+    action: SupportAction
+    case_id: int
+
+
 class LanguageCb(CallbackData, prefix="l1"):
     lang: str

@@ -5,10 +5,23 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
 IMAGE_TYPES = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/webp": (".webp",)}
 IMAGE_EXTENSIONS = {ext: mime for mime, exts in IMAGE_TYPES.items() for ext in exts}
+
+
+SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/webp": (b"RIFF",)}
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The image type the first bytes of a file show, whatever its name claims."""
+    for mime, prefixes in SIGNATURES.items():
+        if head.startswith(prefixes) and (mime != "image/webp" or head[8:12] == b"WEBP"):
+            return mime
+    return None
 
 
 class EvidenceRefused(ValueError):
@@ -26,7 +39,7 @@ def file_from_message(message: Message, *, max_bytes: int) -> dict[str, Any]:
         size = photo.file_size
         if size is not None and size > max_bytes:
             raise EvidenceRefused("too_big")
-        return {"file_id": photo.file_id, "file_unique_id": photo.file_unique_id, "mime_type": "image/jpeg", "size": size}
+        return {"file_id": photo.file_id, "file_unique_id": photo.file_unique_id, "mime_type": "image/jpeg", "size": size, "media": "photo"}
     document = message.document
     if document is None:
         raise EvidenceRefused("type")
@@ -45,4 +58,22 @@ def file_from_message(message: Message, *, max_bytes: int) -> dict[str, Any]:
         "file_unique_id": document.file_unique_id,
         "mime_type": mime or IMAGE_EXTENSIONS[extension],
         "size": document.file_size,
+        "media": "document",
     }
+
+
+async def verify_document(bot: Bot, file: dict[str, Any]) -> dict[str, Any]:
+    """A document says it is an image; look at its first bytes (a renamed PDF is refused).
+    Photos need no check: Telegram re-encodes them."""
+    if file.get("media") != "document":
+        return file
+    try:
+        buffer = await bot.download(file["file_id"])
+    except TelegramBadRequest as exc:
+        raise EvidenceRefused("too_big" if "too big" in exc.message else "unreadable") from None
+    if buffer is None:  # pragma: no cover - download() returns the buffer it was given
+        raise EvidenceRefused("type")
+    real = sniff_image(buffer.read(16))
+    if real is None:
+        raise EvidenceRefused("type")
+    return {**file, "mime_type": real}

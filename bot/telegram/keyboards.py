@@ -24,6 +24,8 @@ from bot.telegram.callbacks import (
     LanguageCb,
     MenuAction,
     MenuCb,
+    SupportAction,
+    SupportCb,
     WizardAction,
     WizardCb,
 )
@@ -31,7 +33,7 @@ from bot.telegram.callbacks import (
 Rows = list[list[InlineKeyboardButton]]
 
 
-def _button(text: str, data: WizardCb | MenuCb | CaseCb | FeedbackCb | LanguageCb) -> InlineKeyboardButton:
+def _button(text: str, data: WizardCb | MenuCb | CaseCb | FeedbackCb | LanguageCb | SupportCb) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
@@ -191,6 +193,13 @@ def answer_feedback(t: Translator, ref: str) -> InlineKeyboardMarkup:
 
 def human_only(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[_button(t("btn.human"), FeedbackCb(action=FeedbackAction.HUMAN))]])
+
+
+def support_card(t: Translator, case_id: int) -> InlineKeyboardMarkup:
+    """The support team's buttons on a case card (status changes, told to the buyer)."""
+    actions = [SupportAction.APPROVE, SupportAction.REJECT, SupportAction.EVIDENCE, SupportAction.REFUNDED]
+    buttons = [_button(t(f"support.action.{a.value}"), SupportCb(action=a, case_id=case_id)) for a in actions]
+    return InlineKeyboardMarkup(inline_keyboard=_pairs(buttons))
 
 
 def scam_warning(t: Translator, ref: str) -> InlineKeyboardMarkup:

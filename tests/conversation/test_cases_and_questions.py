@@ -157,3 +157,45 @@ async def test_without_a_support_team_the_buyer_is_told_where_real_support_is(ha
     await buyer.say("/start")
     messages = await buyer.say("/human")
     buyer.expect(messages, "support.no_team")
+
+
+async def test_support_sees_the_case_and_evidence_and_moves_it_on(harness: Harness) -> None:
+    support = harness.tg.group(-100778, title="Support team")
+    await support.ensure()
+    await harness.tg.set_bot_admin(-100778, True)
+    settings = harness.settings(support_chat_id=-100778)
+    await harness.start_bot(settings)
+    buyer = harness.buyer(5007, "en")
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000888")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.paid_undelivered")
+    await buyer.choose("cause_group.merchant")
+    await buyer.choose("cause.out_of_stock")
+    await buyer.choose("channel.alipay")
+    await buyer.say("45")
+    await buyer.choose("quick_time.now")
+    await buyer.user.send_photo(PNG)
+    ack = buyer.expect(await buyer.settle(), "evidence.received", n=1, max_files=10)
+    await buyer.press(ack, buyer.t("evidence.payment_record"))
+    await buyer.choose("btn.evidence_done")
+    await buyer.choose("btn.confirm")
+    case = (await stored_cases(settings.database_url))[0][0]
+
+    await buyer.choose("menu.human")
+    card = await support.wait_for_message(timeout=5)
+    assert case.number in (card.text or "") and "#buyer5007" in (card.text or "")
+    photo = await support.wait_for_message(timeout=5)
+    assert photo.photo is not None  # the evidence follows the card
+
+    staff = type(buyer.t)("zh")
+    await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.needs_evidence"))
+    notice = await buyer.user.wait_for_message(timeout=5)
+    assert case.number in (notice.text or "") and buyer.text("case_status.needs_evidence") in (notice.text or "")
+    await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.rejected"))
+    notice = await buyer.user.wait_for_message(timeout=5)
+    assert buyer.needle("notify.rejected") in (notice.text or "")
+    await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.refunded"))
+    cases, _, events = await stored_cases(settings.database_url)
+    assert cases[0].status == "rejected" and cases[0].decided_at is not None  # rejected -> refunded is refused
+    assert [e.payload["status"] for e in events if e.kind == "status"][-2:] == ["needs_evidence", "rejected"]

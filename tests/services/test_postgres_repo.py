@@ -203,11 +203,6 @@ async def test_add_evidence_stores_a_file_once(sessions: async_sessionmaker[Asyn
     assert kinds == ["payment_record", "chat_record"]
 
 
-@pytest.mark.xfail(
-    raises=sa.exc.IntegrityError,
-    strict=False,
-    reason="repo.add_evidence: the racing insert fails in the autoflush before the UPDATE, outside its try/except IntegrityError",
-)
 async def test_concurrent_add_evidence_of_one_file_stores_it_once(
     sessions: async_sessionmaker[AsyncSession], user: User
 ) -> None:

@@ -34,8 +34,9 @@ from bot.domain.vocab import (
     PlatformType,
     Route,
 )
+from bot.paths import project_dir
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[3] / "knowledge" / "policy.yaml"
+DEFAULT_POLICY_PATH = project_dir("knowledge") / "policy.yaml"
 
 #: No policy may charge more than this, whatever its own `fee_cap_percent` says.
 HARD_FEE_CAP_PERCENT = Decimal(10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.services.refunds import ActionNotAllowed, CaseNotFound, RefundService
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import CaseAction, CaseCb, MenuAction, MenuCb
-from bot.telegram.evidence import EvidenceRefused, file_from_message
+from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
 from bot.telegram.states import CaseFlow
 
 router = Router(name="cases")
@@ -160,12 +160,12 @@ async def case_button(
 
 
 @router.message(CaseFlow.add_evidence, F.photo | F.document)
-async def case_evidence(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+async def case_evidence(message: Message, bot: Bot, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
     assert message.from_user is not None
     data = await state.get_data()
     case_id = int(data["case_id"])
     try:
-        file = file_from_message(message, max_bytes=settings.max_evidence_bytes)
+        file = await verify_document(bot, file_from_message(message, max_bytes=settings.max_evidence_bytes))
     except EvidenceRefused as exc:
         await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
         return

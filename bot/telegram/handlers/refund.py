@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
@@ -34,7 +34,7 @@ from bot.i18n import Translator
 from bot.services.refunds import RefundService, evidence_kinds, missing_fields
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import MenuAction, MenuCb, WizardAction, WizardCb
-from bot.telegram.evidence import EvidenceRefused, file_from_message
+from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
 from bot.telegram.questions import try_answer_question
 from bot.telegram.states import STEP_BY_NAME, WIZARD_STEPS, Wizard, step_name
 
@@ -369,11 +369,11 @@ async def got_payment_time(message: Message, state: FSMContext, t: Translator, s
 # --- evidence ---------------------------------------------------------------------------
 
 @router.message(Wizard.evidence, F.photo | F.document)
-async def got_evidence(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+async def got_evidence(message: Message, bot: Bot, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
     data = await state.get_data()
     items: list[dict[str, Any]] = list(data.get("evidence", []))
     try:
-        file = file_from_message(message, max_bytes=settings.max_evidence_bytes)
+        file = await verify_document(bot, file_from_message(message, max_bytes=settings.max_evidence_bytes))
     except EvidenceRefused as exc:
         await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
         return

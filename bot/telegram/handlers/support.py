@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, InputMediaDocument, InputMediaPhoto, Message, User
 
 from bot.config import Settings
 from bot.i18n import Translator
-from bot.services.refunds import RefundService
+from bot.services.refunds import ActionNotAllowed, CaseNotFound, RefundService
+from bot.storage.models import Evidence
 from bot.telegram import keyboards, render
-from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
+from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb, SupportCb
 
 log = logging.getLogger(__name__)
 router = Router(name="support")
@@ -47,13 +49,34 @@ async def handoff(message: Message, user: User, state: FSMContext, t: Translator
         if case.id is not None:
             await refunds.note(case_id=case.id, actor=f"buyer:{user.id}", kind="handoff")
     lines.append(staff("support.card_reply_hint"))
+    markup = keyboards.support_card(staff, cases[0].id) if cases and cases[0].id is not None else None
     try:
-        await bot.send_message(settings.support_chat_id, "\n".join(lines))
+        await bot.send_message(settings.support_chat_id, "\n".join(lines), reply_markup=markup)
+        if cases and cases[0].id is not None:
+            await send_evidence(bot, settings.support_chat_id, await refunds.evidence(case_id=cases[0].id), staff)
     except TelegramAPIError:
         log.exception("could not reach the support chat %s", settings.support_chat_id)
         await message.answer(t("support.unreachable"), reply_markup=keyboards.main_menu(t))
         return
     await message.answer(t("support.handed_over"), reply_markup=keyboards.main_menu(t))
+
+
+async def send_evidence(bot: Bot, chat_id: int, evidence: Sequence[Evidence], staff: Translator) -> None:
+    """The case's screenshots, as albums of at most ten (photos and documents apart)."""
+    for media in ("photo", "document"):
+        items = [e for e in evidence if e.media == media]
+        for start in range(0, len(items), 10):
+            chunk = items[start : start + 10]
+            captions = [staff(f"evidence.{e.kind}") for e in chunk]
+            if len(chunk) == 1:
+                send = bot.send_photo if media == "photo" else bot.send_document
+                await send(chat_id, chunk[0].file_id, caption=captions[0])
+                continue
+            album: list[InputMediaPhoto | InputMediaDocument] = [
+                InputMediaPhoto(media=e.file_id, caption=c) if media == "photo" else InputMediaDocument(media=e.file_id, caption=c)
+                for e, c in zip(chunk, captions, strict=True)
+            ]
+            await bot.send_media_group(chat_id, album)
 
 
 def Translator_for_staff() -> Translator:  # noqa: N802 - reads as a constructor
@@ -92,3 +115,27 @@ async def support_reply(message: Message, settings: Settings, bot: Bot) -> None:
         await message.reply(staff("support.delivery_failed"))
         return
     await message.reply(staff("support.delivered"))
+
+
+@router.callback_query(SupportCb.filter())
+async def support_action(query: CallbackQuery, callback_data: SupportCb, settings: Settings, refunds: RefundService, bot: Bot) -> None:
+    """A support agent changes a case's status from its card; the buyer is told at once."""
+    staff = Translator_for_staff()
+    message = query.message
+    if settings.support_chat_id is None or not isinstance(message, Message) or message.chat.id != settings.support_chat_id:
+        await query.answer(staff("hint.stale"), show_alert=True)
+        return
+    try:
+        case = await refunds.set_status(case_id=callback_data.case_id, status=callback_data.action.value, actor=f"support:{query.from_user.id}")
+    except (CaseNotFound, ActionNotAllowed):
+        await query.answer(staff("support.not_allowed"), show_alert=True)
+        return
+    status = staff(f"case_status.{case.status}")
+    await query.answer(staff("support.status_set", status=status))
+    await message.reply(staff("support.status_by", number=case.number, status=status, agent=escape(query.from_user.full_name)))
+    buyer = Translator(case.language)
+    text = buyer("notify.status", number=case.number, status=buyer(f"case_status.{case.status}")) + "\n" + buyer(f"notify.{case.status}")
+    try:
+        await bot.send_message(case.user_id, text)
+    except TelegramAPIError:
+        await message.reply(staff("support.delivery_failed"))
