@@ -177,3 +177,18 @@ async def test_more_files_than_allowed_are_refused(harness: Harness) -> None:
     assert buyer.t("btn.evidence_done") in refusal.button_texts()
     messages = await buyer.press(refusal, buyer.t("btn.evidence_done"))
     assert buyer.text("field.evidence", count=3) in buyer.expect(messages, "summary.title").text
+
+
+async def test_a_file_that_only_pretends_to_be_an_image_is_refused(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(4009, "zh")
+    await start_wizard(buyer)
+    await answer_until_amount(buyer)
+    await buyer.say("100")
+    await buyer.choose("quick_time.now")
+    await buyer.user.send_document(b"%PDF-1.7 renamed", file_name="receipt.png", mime_type="image/png")
+    buyer.expect(await buyer.settle(), "error.evidence.type")
+    await buyer.user.send_document(PNG, file_name="receipt.png", mime_type="image/png")
+    buyer.expect(await buyer.settle(), "evidence.received", n=1, max_files=10)
+    downloads = [r for r in harness.tg.requests("getFile")]
+    assert len(downloads) == 2  # both documents were looked at, not trusted by their name
