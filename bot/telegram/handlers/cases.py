@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Settings
 from bot.domain.vocab import EvidenceKind
 from bot.i18n import Translator
-from bot.services.refunds import ActionNotAllowed, CaseNotFound, RefundService
+from bot.services.refunds import ActionNotAllowed, CaseNotFound, CaseView, RefundService
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import CaseAction, CaseCb, MenuAction, MenuCb
 from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
@@ -37,11 +37,17 @@ async def show_list(message: Message, user_id: int, t: Translator, refunds: Refu
     await message.answer(t("cases.title", count=len(cases)), reply_markup=keyboards.case_list(t, labels))
 
 
-async def show_case(message: Message, user_id: int, case_id: int, t: Translator, settings: Settings, refunds: RefundService) -> None:
+async def _view(message: Message, user_id: int, case_id: int, t: Translator, refunds: RefundService) -> CaseView | None:
     try:
-        view = await refunds.view(user_id=user_id, case_id=case_id, now=_now())
+        return await refunds.view(user_id=user_id, case_id=case_id, now=_now())
     except CaseNotFound:
         await message.answer(t("cases.not_found"))
+        return None
+
+
+async def show_case(message: Message, user_id: int, case_id: int, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    view = await _view(message, user_id, case_id, t, refunds)
+    if view is None:
         return
     case = view.case
     draft = {
@@ -108,10 +114,8 @@ async def case_button(
         await show_case(message, user_id, case_id, t, settings, refunds)
     elif action is CaseAction.EVIDENCE:
         await query.answer()
-        try:
-            view = await refunds.view(user_id=user_id, case_id=case_id, now=_now())
-        except CaseNotFound:
-            await message.answer(t("cases.not_found"))
+        view = await _view(message, user_id, case_id, t, refunds)
+        if view is None:
             return
         if not view.can_add_evidence:
             await message.answer(t("cases.closed_for_evidence"))
@@ -124,10 +128,8 @@ async def case_button(
         )
     elif action is CaseAction.APPEAL:
         await query.answer()
-        try:
-            view = await refunds.view(user_id=user_id, case_id=case_id, now=_now())
-        except CaseNotFound:
-            await message.answer(t("cases.not_found"))
+        view = await _view(message, user_id, case_id, t, refunds)
+        if view is None:
             return
         if not view.can_appeal:
             await message.answer(t("cases.appeal_not_allowed"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -39,6 +40,7 @@ from bot.telegram.questions import try_answer_question
 from bot.telegram.states import STEP_BY_NAME, WIZARD_STEPS, Wizard, step_name
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 router = Router(name="refund")
 router.message.filter(F.chat.type == "private")
 
@@ -305,19 +307,27 @@ async def _confirm(query: CallbackQuery, message: Message, state: FSMContext, t:
 
 # --- typed answers ----------------------------------------------------------------------
 
-@router.message(Wizard.order_number, F.text, ~F.text.startswith("/"))
-async def got_order_number(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
+async def _typed(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: Any, parse: Callable[[str], T], error: str) -> T | None:
+    """Parse a typed answer. A refused one may be a question: answered, and the step asked
+    again; otherwise the reason is told (`error` is the locale key prefix)."""
     assert message.text is not None
     try:
-        value = parse_order_number(message.text, settings.order_number_pattern)
+        return parse(message.text)
     except InputError as exc:
-        if await try_answer_question(message, t, deps.get("kb"), message.text):
+        if await try_answer_question(message, t, kb, message.text):
             await reask(message, state, t, settings, refunds)
-            return
-        await message.answer(t(f"error.order_number.{exc.problem.value}", example=settings.order_number_example))
-        return
-    await state.update_data(order_number=value)
-    await _next("order_number", message, state, t, settings, refunds)
+        else:
+            values = {"example": settings.order_number_example, "max": render.money(settings.max_amount)}
+            await message.answer(t(f"{error}.{exc.problem.value}", **values))
+        return None
+
+
+@router.message(Wizard.order_number, F.text, ~F.text.startswith("/"))
+async def got_order_number(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: Any = None) -> None:
+    value = await _typed(message, state, t, settings, refunds, kb, lambda text: parse_order_number(text, settings.order_number_pattern), "error.order_number")
+    if value is not None:
+        await state.update_data(order_number=value)
+        await _next("order_number", message, state, t, settings, refunds)
 
 
 @router.message(Wizard.cause_text, F.text, ~F.text.startswith("/"))
@@ -336,34 +346,20 @@ async def got_cause_text(message: Message, state: FSMContext, t: Translator, set
 
 
 @router.message(Wizard.amount, F.text, ~F.text.startswith("/"))
-async def got_amount(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
-    assert message.text is not None
-    try:
-        amount = parse_amount(message.text, settings.max_amount)
-    except InputError as exc:
-        if await try_answer_question(message, t, deps.get("kb"), message.text):
-            await reask(message, state, t, settings, refunds)
-            return
-        await message.answer(t(f"error.amount.{exc.problem.value}", max=render.money(settings.max_amount)))
-        return
-    await state.update_data(amount=str(amount))
-    await _next("amount", message, state, t, settings, refunds)
+async def got_amount(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: Any = None) -> None:
+    amount = await _typed(message, state, t, settings, refunds, kb, lambda text: parse_amount(text, settings.max_amount), "error.amount")
+    if amount is not None:
+        await state.update_data(amount=str(amount))
+        await _next("amount", message, state, t, settings, refunds)
 
 
 @router.message(Wizard.payment_time, F.text, ~F.text.startswith("/"))
-async def got_payment_time(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
-    assert message.text is not None
-    try:
-        paid_at = parse_payment_time(message.text, now=_now(), tz=settings.tz)
-    except InputError as exc:
-        if await try_answer_question(message, t, deps.get("kb"), message.text):
-            await reask(message, state, t, settings, refunds)
-            return
-        await message.answer(t(f"error.time.{exc.problem.value}"))
-        return
-    await state.update_data(paid_at=paid_at.isoformat())
-    await message.answer(t("wizard.chosen", value=render.local_time(paid_at, settings.tz)))
-    await _next("payment_time", message, state, t, settings, refunds)
+async def got_payment_time(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: Any = None) -> None:
+    paid_at = await _typed(message, state, t, settings, refunds, kb, lambda text: parse_payment_time(text, now=_now(), tz=settings.tz), "error.time")
+    if paid_at is not None:
+        await state.update_data(paid_at=paid_at.isoformat())
+        await message.answer(t("wizard.chosen", value=render.local_time(paid_at, settings.tz)))
+        await _next("payment_time", message, state, t, settings, refunds)
 
 
 # --- evidence ---------------------------------------------------------------------------
@@ -426,17 +422,17 @@ async def _label_evidence(
 # --- anything else during the wizard ----------------------------------------------------
 
 @router.message(Wizard.evidence, ~F.text.startswith("/"))
-async def evidence_unexpected(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
-    if message.text and await try_answer_question(message, t, deps.get("kb"), message.text):
+async def evidence_unexpected(message: Message, t: Translator, kb: Any = None) -> None:
+    if message.text and await try_answer_question(message, t, kb, message.text):
         return
     await message.answer(t("hint.evidence"), reply_markup=keyboards.evidence_done(t))
 
 
 @router.message(StateFilter(*[s for s in (*WIZARD_STEPS, Wizard.cause_text) if s is not Wizard.evidence]), ~F.text.startswith("/"))
-async def unexpected(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, **deps: Any) -> None:
+async def unexpected(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: Any = None) -> None:
     """A sticker, a voice note, a location, or text where a button is expected."""
     current = step_name(await state.get_state())
-    if message.text and await try_answer_question(message, t, deps.get("kb"), message.text):
+    if message.text and await try_answer_question(message, t, kb, message.text):
         await reask(message, state, t, settings, refunds)
         return
     key = "hint.text_expected" if current in TEXT_STEPS else "hint.button_expected"
