@@ -7,10 +7,11 @@ Handlers get their dependencies by name from the Dispatcher's workflow data
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -124,7 +125,8 @@ def create_bot(settings: Settings, *, session: BaseSession | None = None, token:
     return Bot(token=value, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def create_dispatcher(services: Services) -> Dispatcher:
+def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware] = ()) -> Dispatcher:
+    """`observers` are outermost update middlewares (metrics, or a test watching updates)."""
     storage: BaseStorage
     isolation: BaseEventIsolation
     if services.redis is not None:
@@ -147,6 +149,8 @@ def create_dispatcher(services: Services) -> Dispatcher:
         detector=services.detector,
         services=services,
     )
+    for observer in observers:
+        dp.update.outer_middleware(observer)
     dp.update.outer_middleware(DeduplicateUpdates(ledger))
     language = Language(services.users, services.settings.default_language)
     dp.message.outer_middleware(language)

@@ -13,7 +13,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import LANGUAGES, Translator
 
 if TYPE_CHECKING:  # aiogram is imported only once the settings are known to be good
-    from aiogram import Bot, Dispatcher
+    from collections.abc import Sequence
+
+    from aiogram import BaseMiddleware, Bot, Dispatcher
 
 log = logging.getLogger("bot")
 COMMANDS = ("start", "cases", "ask", "check", "human", "language", "cancel")
@@ -39,12 +41,12 @@ async def set_commands(bot: Bot, default_language: str) -> None:
         )
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None, observers: Sequence[BaseMiddleware] = ()) -> None:
     from bot.app import create_bot, create_dispatcher, create_services
 
     services = await create_services(settings)
     bot = create_bot(settings)
-    dp = create_dispatcher(services)
+    dp = create_dispatcher(services, observers=observers)
     try:
         await set_commands(bot, settings.default_language)
         if settings.use_webhook:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram import BaseMiddleware
 
 from bot.commands.run import serve
 from bot.config import Settings
@@ -21,7 +22,6 @@ from tests.fakeapi import BotMessage, FakeTelegramClient, FakeTelegramServer
 from tests.fakeapi.client import FakeUser
 
 TOKEN = "123456:TEST-TOKEN"
-QUIET = 0.2
 
 
 def free_port() -> int:
@@ -30,16 +30,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class UpdateTracker(BaseMiddleware):
+    """Outermost update middleware of the bot under test: knows when every update the bot
+    took has been handled completely, so a test waits for the bot's whole reaction instead
+    of guessing from a quiet moment."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        self.in_flight += 1
+        self.idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self.idle.set()
+
+
 @dataclass
 class RunningBot:
     settings: Settings
     tg: FakeTelegramClient
+    tracker: UpdateTracker
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
     async def start(self) -> RunningBot:
         self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(serve(self.settings, stop=self.stop_event))
+        self.task = asyncio.create_task(serve(self.settings, stop=self.stop_event, observers=[self.tracker]))
         try:
             await self.tg.wait_polling(timeout=20)
         except AssertionError:
@@ -63,6 +85,7 @@ class Harness:
     base_url: str
     make_settings: Callable[..., Settings]
     bots: list[RunningBot] = field(default_factory=list)
+    tracker: UpdateTracker = field(default_factory=UpdateTracker)
 
     def settings(self, *, webhook: bool = False, **overrides: Any) -> Settings:
         values: dict[str, Any] = {"bot_token": TOKEN, "telegram_api_url": self.base_url}
@@ -78,21 +101,22 @@ class Harness:
         return self.make_settings(**values)
 
     async def start_bot(self, settings: Settings | None = None, **overrides: Any) -> RunningBot:
-        running = await RunningBot(settings or self.settings(**overrides), self.tg).start()
+        running = await RunningBot(settings or self.settings(**overrides), self.tg, self.tracker).start()
         self.bots.append(running)
         return running
 
     def buyer(self, user_id: int = 1001, lang: str = "zh", **kwargs: Any) -> Buyer:
         user = self.tg.user(user_id, first_name=kwargs.pop("first_name", "李雷" if lang == "zh" else "Li"), language_code=lang, **kwargs)
-        return Buyer(user, Translator(lang))
+        return Buyer(user, Translator(lang), self)
 
 
 class Buyer:
     """A buyer in a private chat; waits for the bot's answers and finds them by catalog key."""
 
-    def __init__(self, user: FakeUser, t: Translator) -> None:
+    def __init__(self, user: FakeUser, t: Translator, harness: Harness) -> None:
         self.user = user
         self.t = t
+        self.harness = harness
         self.seen: list[BotMessage] = []
 
     def text(self, key: str, **values: Any) -> str:
@@ -102,10 +126,14 @@ class Buyer:
         return next(line.strip() for line in self.text(key, **values).splitlines() if line.strip())
 
     async def settle(self) -> list[BotMessage]:
-        """The bot's reaction: its first message or edit (however long that takes), then
-        everything else it sends until it has been quiet for a moment."""
-        first = await self.user.wait_for_message(timeout=20)
-        messages = [first, *await self.user.wait_idle(quiet=QUIET, timeout=20)]
+        """The bot's whole reaction to what the buyer just did: every update delivered (the
+        server saw its offset confirmed) and handled to the end, then the messages and
+        edits it produced in this chat."""
+        await self.harness.tg.wait_confirmed(timeout=20)
+        await asyncio.wait_for(self.harness.tracker.idle.wait(), timeout=20)
+        messages = await self.user.wait_idle(quiet=0.05, timeout=20)
+        if not messages:  # a reaction still on its way through the server
+            messages = [await self.user.wait_for_message(timeout=20), *await self.user.wait_idle(quiet=0.05, timeout=20)]
         self.seen.extend(messages)
         return messages
 

@@ -4,20 +4,12 @@ and the hand-over to a person."""
 from __future__ import annotations
 
 from tests.conversation.conftest import Buyer, Harness
-from tests.conversation.test_refund_wizard import PNG, PNG2, start_wizard, stored_cases
+from tests.conversation.test_refund_wizard import PNG, PNG2, fill_in, stored_cases
 
 
 async def file_redeemed_changed_mind(buyer: Buyer) -> None:
     """A case the rules reject at once (used goods, buyer's own reason)."""
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000555")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.redeemed")
-    await buyer.choose("cause_group.buyer")
-    await buyer.choose("cause.changed_mind")
-    await buyer.choose("channel.balance")
-    await buyer.say("50")
-    messages = await buyer.choose("quick_time.1h")
+    messages = await fill_in(buyer, order="KM20261121000555", status="redeemed", group="buyer", cause="changed_mind", channel="balance", amount="50", paid="1h")
     decision = buyer.expect(messages, "decision.title")
     assert buyer.needle("outcome.no_refund") in decision.text
     await buyer.choose("btn.evidence_done")
@@ -72,15 +64,7 @@ async def test_add_evidence_to_an_open_case(harness: Harness) -> None:
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(5002, "en")
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000777")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.paid_undelivered")
-    await buyer.choose("cause_group.payment")
-    await buyer.choose("cause.duplicate_charge")
-    await buyer.choose("channel.wechat")
-    await buyer.say("20")
-    await buyer.choose("quick_time.1h")
+    await fill_in(buyer, order="KM20261121000777", group="payment", cause="duplicate_charge", channel="wechat", amount="20", paid="1h")
     await buyer.choose("btn.evidence_done")
     await buyer.choose("btn.confirm")
 
@@ -127,7 +111,7 @@ async def test_language_follows_telegram_and_can_be_switched(harness: Harness) -
     messages = await english.say("/language")
     chooser = english.expect(messages, "start.choose_language")
     await english.press(chooser, "中文")
-    chinese = Buyer(english.user, type(english.t)("zh"))
+    chinese = Buyer(english.user, type(english.t)("zh"), harness)
     chinese.expect(await chinese.say("/start"), "start.welcome")
 
 
@@ -166,15 +150,7 @@ async def test_support_sees_the_case_and_evidence_and_moves_it_on(harness: Harne
     settings = harness.settings(support_chat_id=-100778)
     await harness.start_bot(settings)
     buyer = harness.buyer(5007, "en")
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000888")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.paid_undelivered")
-    await buyer.choose("cause_group.merchant")
-    await buyer.choose("cause.out_of_stock")
-    await buyer.choose("channel.alipay")
-    await buyer.say("45")
-    await buyer.choose("quick_time.now")
+    await fill_in(buyer, order="KM20261121000888", amount="45")
     await buyer.user.send_photo(PNG)
     ack = buyer.expect(await buyer.settle(), "evidence.received", n=1, max_files=10)
     await buyer.press(ack, buyer.t("evidence.payment_record"))

@@ -10,6 +10,7 @@ from sqlmodel import select
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Case, CaseEvent, Evidence
 from tests.conversation.conftest import Buyer, Harness
+from tests.fakeapi import BotMessage
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PNG = (DATA / "evidence.png").read_bytes()
@@ -35,6 +36,31 @@ async def start_wizard(buyer: Buyer) -> None:
     assert buyer.text("menu.refund") in welcome.button_texts()
     messages = await buyer.press(welcome, buyer.t("menu.refund"))
     buyer.expect(messages, "wizard.order_number", example="KM20261121000123")
+
+
+async def fill_in(
+    buyer: Buyer,
+    *,
+    order: str,
+    platform: str = "aggregator",
+    status: str = "paid_undelivered",
+    group: str = "merchant",
+    cause: str = "out_of_stock",
+    channel: str = "alipay",
+    amount: str = "100",
+    paid: str = "now",
+) -> list[BotMessage]:
+    """Answer every step up to the payment time by buttons; returns the decision and
+    evidence prompt messages."""
+    await start_wizard(buyer)
+    await buyer.say(order)
+    await buyer.choose(f"platform.{platform}")
+    await buyer.choose(f"status.{status}")
+    await buyer.choose(f"cause_group.{group}")
+    await buyer.choose(f"cause.{cause}")
+    await buyer.choose(f"channel.{channel}")
+    await buyer.say(amount)
+    return await buyer.choose(f"quick_time.{paid}")
 
 
 async def answer_until_amount(buyer: Buyer) -> None:
@@ -184,15 +210,7 @@ async def test_nothing_to_refund_for_an_unpaid_order(harness: Harness) -> None:
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(3003, "zh")
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000999")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.unpaid")
-    await buyer.choose("cause_group.buyer")
-    await buyer.choose("cause.changed_mind")
-    await buyer.choose("channel.wechat")
-    await buyer.say("30")
-    messages = await buyer.choose("quick_time.now")
+    messages = await fill_in(buyer, order="KM20261121000999", status="unpaid", group="buyer", cause="changed_mind", channel="wechat", amount="30")
     decision = buyer.expect(messages, "decision.title")
     assert buyer.needle("outcome.nothing_to_refund") in decision.text
     checklist = buyer.expect(messages, "wizard.evidence", max_files=10, max_mb=10)
