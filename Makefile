@@ -23,6 +23,7 @@ test: install-test
 
 lint: install-test
 	$(BIN)/ruff check bot tests bench
+	$(BIN)/mypy bot
 
 bench: install
 	$(BIN)/python bench/run_all.py

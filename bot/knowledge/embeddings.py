@@ -25,6 +25,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from bot.knowledge.rankers import EmbedderLike
+
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "KNOWLEDGE_CACHE_DIR"
@@ -77,7 +79,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "refund-bot" / "knowledge"
 
 
-def model_name_of(embedder: Embeddings) -> str:
+def model_name_of(embedder: EmbedderLike) -> str:
     return str(getattr(embedder, "model_name", None) or type(embedder).__name__)
 
 
@@ -100,7 +102,7 @@ class VectorCache:
     def _prefix(self, model: str) -> str:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", model)[:60]
 
-    def vectors(self, embedder: Embeddings, texts: Sequence[str]) -> list[list[float]]:
+    def vectors(self, embedder: EmbedderLike, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for `texts`: from the cache when the texts and model are unchanged."""
         model = model_name_of(embedder)
         key = self.key(model, texts)

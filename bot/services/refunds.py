@@ -77,7 +77,7 @@ class RefundService:
             amount=Decimal(str(draft["amount"])),
             hours_since_payment=hours,
             hours_since_completion=completion,
-            evidence=tuple(evidence_kinds(draft)),
+            evidence=tuple(EvidenceKind(kind) for kind in evidence_kinds(draft)),
             fee_disclosed=bool(draft.get("fee_disclosed", True)),
         )
 

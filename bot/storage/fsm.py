@@ -59,7 +59,7 @@ class SQLStorage(BaseStorage):
 
     async def _upsert(self, key: StorageKey, values: dict[str, Any]) -> None:
         row = {"key": self.key_builder.build(key), "updated_at": utcnow(), **values}
-        defaults = {"state": None, "data": {}}
+        defaults: dict[str, Any] = {"state": None, "data": {}}
         statement = self._insert(_table).values({**defaults, **row})
         statement = statement.on_conflict_do_update(index_elements=["key"], set_={**values, "updated_at": row["updated_at"]})
         async with self.engine.begin() as connection:

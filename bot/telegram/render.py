@@ -11,6 +11,11 @@ from typing import Any
 from bot.i18n import Translator
 
 
+def join(t: Translator, items: Iterable[str]) -> str:
+    """A list in running text, with the language's own separator."""
+    return t("format.separator").join(items)
+
+
 def money(value: Any) -> str:
     return f"{Decimal(str(value)):,.2f}"
 

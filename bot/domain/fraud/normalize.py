@@ -31,7 +31,7 @@ _INVISIBLE = (
     + [chr(c) for c in range(0xFE00, 0xFE10)]
     + ["\ufeff"]
 )
-_REMOVE_INVISIBLE = {ord(c): None for c in _INVISIBLE}
+_REMOVE_INVISIBLE: dict[int, str | None] = {ord(c): None for c in _INVISIBLE}
 _REMOVE_INVISIBLE[ord("\t")] = " "
 _REMOVE_INVISIBLE[ord("\r")] = "\n"
 

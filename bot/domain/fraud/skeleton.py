@@ -15,7 +15,7 @@ class Skeletonizer:
 
     def __init__(self) -> None:
         data = load_yaml("confusables.yaml")
-        self._chars = {ord(str(k)): str(v) for k, v in data["chars"].items()}
+        self._chars: dict[int, str | None] = {ord(str(k)): str(v) for k, v in data["chars"].items()}
         for sep in data["separators"]:
             self._chars[ord(sep)] = None
         self._letters = {ord(str(k)): str(v) for k, v in data["letters"].items()}

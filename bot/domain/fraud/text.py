@@ -227,10 +227,10 @@ class TextChecker:
             for req in self.requests:
                 if req.kind not in groups:
                     continue
-                for n, m in enumerate(req.pattern.finditer(text)):
+                for n, found in enumerate(req.pattern.finditer(text)):
                     if n == _MAX_CANDIDATES:
                         break
-                    hit = self._is_request(text, req, m, ends)
+                    hit = self._is_request(text, req, found, ends)
                     if hit is not None:
                         sig.requests.append(hit)
                         break

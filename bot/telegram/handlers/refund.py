@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -115,7 +116,7 @@ async def _show_summary(message: Message, state: FSMContext, t: Translator, sett
         lines.append(t("decision.amount", refund=render.money(decision["refund_amount"]), amount=render.money(data["amount"])))
     missing = decision.get("missing_evidence") or []
     if missing:
-        lines += ["", t("summary.missing", items="、".join(t(f"evidence.{k}") for k in missing) if t.lang == "zh" else ", ".join(t(f"evidence.{k}") for k in missing))]
+        lines += ["", t("summary.missing", items=render.join(t, [t(f"evidence.{k}") for k in missing]))]
     lines += ["", t("summary.confirm_hint")]
     await message.answer("\n".join(lines), reply_markup=keyboards.summary(t))
 
@@ -156,6 +157,24 @@ async def menu_refund(query: CallbackQuery, state: FSMContext, t: Translator, se
 
 # --- buttons ----------------------------------------------------------------------------
 
+@dataclass
+class Press:
+    """One press of a wizard button, with what its action needs."""
+
+    query: CallbackQuery
+    message: Message
+    state: FSMContext
+    t: Translator
+    settings: Settings
+    refunds: RefundService
+    current: str
+    value: str
+    data: dict[str, Any]
+
+    async def ask(self, step: str) -> None:
+        await ask(step, self.message, self.state, self.t, self.settings, self.refunds)
+
+
 @router.callback_query(WizardCb.filter())
 async def wizard_button(
     query: CallbackQuery, callback_data: WizardCb, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService
@@ -182,64 +201,105 @@ async def wizard_button(
             await reask(message, state, t, settings, refunds)
         return
     await query.answer()
-    action, value = callback_data.action, callback_data.value
-    data = await state.get_data()
+    press = Press(query, message, state, t, settings, refunds, current, callback_data.value, await state.get_data())
+    await ACTIONS[callback_data.action](press)
 
-    if action is WizardAction.BACK:
-        await _back(current, message, state, t, settings, refunds)
-    elif action is WizardAction.PICK:
-        step = "cause" if current == "cause_text" else current
-        if value not in CHOICES.get(step, frozenset()):
-            await reask(message, state, t, settings, refunds)
-            return
-        await _drop_keyboard(message)
-        if step == "payment_time":
-            paid_at = _now() - QUICK_TIMES[value]
-            await state.update_data(paid_at=paid_at.isoformat())
-        elif step == "cause":
-            update: dict[str, Any] = {"cause": value}
-            if current != "cause_text" and not data.get("cause_text_pending"):
-                update["cause_text"] = None
-            update["cause_text_pending"] = False
-            await state.update_data(**update)
-        else:
-            await state.update_data(**{step: value})
-        await message.answer(t("wizard.chosen", value=t(f"{_PREFIX[step]}.{value}")))
-        await _next(step, message, state, t, settings, refunds)
-    elif action is WizardAction.GROUP:
-        if value and value in CauseGroup.__members__.values():
-            await message.edit_reply_markup(reply_markup=keyboards.causes_in_group(t, CauseGroup(value)))
-        else:
-            await state.set_state(Wizard.cause)
-            await message.answer(t("wizard.cause"), reply_markup=keyboards.cause_groups(t))
-    elif action is WizardAction.FEE:
-        await state.update_data(fee_disclosed=False)
-        data["fee_disclosed"] = False
-        decision = refunds.decide(data, _now()).model_dump(mode="json")
-        await message.edit_text(render.decision(t, decision, data["amount"]) + "\n\n" + t("decision.fee_waived"), reply_markup=None)
-        if current == "summary":
-            await ask("summary", message, state, t, settings, refunds)
-    elif action is WizardAction.TYPE:
-        await _drop_keyboard(message)
-        await ask("cause_text", message, state, t, settings, refunds)
-    elif action is WizardAction.KIND:
-        await _label_evidence(query, message, value, state, t, settings, refunds)
-    elif action is WizardAction.DONE:
-        await _drop_keyboard(message)
-        decision = refunds.decide(data, _now())
-        if decision.missing_evidence:
-            items = [t(f"evidence.{k}") for k in decision.missing_evidence]
-            await message.answer(t("wizard.evidence_missing", items=("、" if t.lang == "zh" else ", ").join(items)))
-        await ask("summary", message, state, t, settings, refunds)
-    elif action is WizardAction.EDIT:
-        if value not in ("order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time", "evidence"):
-            await reask(message, state, t, settings, refunds)
-            return
-        await _drop_keyboard(message)
-        await state.update_data(editing=True)
-        await ask(value, message, state, t, settings, refunds)
-    elif action is WizardAction.CONFIRM:
-        await _confirm(query, message, state, t, settings, refunds)
+
+async def _on_back(p: Press) -> None:
+    await _drop_keyboard(p.message)
+    if p.data.get("editing"):
+        await p.ask("summary")
+    elif p.current == "cause_text":
+        await p.ask("cause")
+    elif p.current == step_name(WIZARD_STEPS[0]):
+        await _cancel(p.message, p.state, p.t)
+    else:
+        order = [step_name(s) for s in WIZARD_STEPS]
+        await p.ask(order[order.index(p.current) - 1])
+
+
+async def _on_pick(p: Press) -> None:
+    step = "cause" if p.current == "cause_text" else p.current
+    if p.value not in CHOICES.get(step, frozenset()):
+        await p.ask(p.current)
+        return
+    await _drop_keyboard(p.message)
+    update: dict[str, Any] = {step: p.value}
+    if step == "payment_time":
+        update = {"paid_at": (_now() - QUICK_TIMES[p.value]).isoformat()}
+    elif step == "cause":
+        # a description typed just before stays with the cause chosen after it
+        keep_text = p.current == "cause_text" or p.data.get("cause_text_pending")
+        update |= {"cause_text_pending": False} if keep_text else {"cause_text_pending": False, "cause_text": None}
+    await p.state.update_data(update)
+    await p.message.answer(p.t("wizard.chosen", value=p.t(f"{_PREFIX[step]}.{p.value}")))
+    await _next(step, p.message, p.state, p.t, p.settings, p.refunds)
+
+
+async def _on_group(p: Press) -> None:
+    if p.value in CauseGroup.__members__.values():
+        await p.message.edit_reply_markup(reply_markup=keyboards.causes_in_group(p.t, CauseGroup(p.value)))
+    else:
+        await p.state.set_state(Wizard.cause)
+        await p.message.answer(p.t("wizard.cause"), reply_markup=keyboards.cause_groups(p.t))
+
+
+async def _on_fee(p: Press) -> None:
+    await p.state.update_data(fee_disclosed=False)
+    p.data["fee_disclosed"] = False
+    decision = p.refunds.decide(p.data, _now()).model_dump(mode="json")
+    await p.message.edit_text(render.decision(p.t, decision, p.data["amount"]) + "\n\n" + p.t("decision.fee_waived"), reply_markup=None)
+    if p.current == "summary":
+        await p.ask("summary")
+
+
+async def _on_type(p: Press) -> None:
+    await _drop_keyboard(p.message)
+    await p.ask("cause_text")
+
+
+async def _on_kind(p: Press) -> None:
+    await _label_evidence(p.message, p.value, p.state, p.t, p.refunds)
+
+
+async def _on_done(p: Press) -> None:
+    await _drop_keyboard(p.message)
+    missing = p.refunds.decide(p.data, _now()).missing_evidence
+    if missing:
+        await p.message.answer(p.t("wizard.evidence_missing", items=render.join(p.t, [p.t(f"evidence.{k}") for k in missing])))
+    await p.ask("summary")
+
+
+async def _on_edit(p: Press) -> None:
+    if p.value not in EDITABLE:
+        await p.ask(p.current)
+        return
+    await _drop_keyboard(p.message)
+    await p.state.update_data(editing=True)
+    await p.ask(p.value)
+
+
+async def _on_confirm(p: Press) -> None:
+    await _confirm(p.query, p.message, p.state, p.t, p.settings, p.refunds)
+
+
+async def _on_cancel(p: Press) -> None:  # reached only outside the wizard, handled above
+    await _cancel(p.message, p.state, p.t)
+
+
+ACTIONS: dict[WizardAction, Callable[[Press], Awaitable[None]]] = {
+    WizardAction.BACK: _on_back,
+    WizardAction.PICK: _on_pick,
+    WizardAction.GROUP: _on_group,
+    WizardAction.FEE: _on_fee,
+    WizardAction.TYPE: _on_type,
+    WizardAction.KIND: _on_kind,
+    WizardAction.DONE: _on_done,
+    WizardAction.EDIT: _on_edit,
+    WizardAction.CONFIRM: _on_confirm,
+    WizardAction.CANCEL: _on_cancel,
+}
+EDITABLE = frozenset({"order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time", "evidence"})
 
 
 _PREFIX = {"platform_type": "platform", "order_status": "status", "cause": "cause", "payment_channel": "channel", "payment_time": "quick_time"}
@@ -251,23 +311,6 @@ async def _drop_keyboard(message: Message) -> None:
         await message.edit_reply_markup(reply_markup=None)
     except Exception:  # noqa: BLE001 - the message may be too old to edit; nothing is lost
         log.debug("could not remove keyboard", exc_info=True)
-
-
-async def _back(current: str, message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
-    await _drop_keyboard(message)
-    data = await state.get_data()
-    if data.get("editing"):
-        await ask("summary", message, state, t, settings, refunds)
-        return
-    if current == "cause_text":
-        await ask("cause", message, state, t, settings, refunds)
-        return
-    order = [step_name(s) for s in WIZARD_STEPS]
-    index = order.index(current)
-    if index == 0:
-        await _cancel(message, state, t)
-        return
-    await ask(order[index - 1], message, state, t, settings, refunds)
 
 
 async def _cancel(message: Message, state: FSMContext, t: Translator) -> None:
@@ -395,9 +438,7 @@ def _kind_choices(required: list[Any]) -> list[str]:
     return ordered + [k.value for k in EvidenceKind if k.value not in ordered]
 
 
-async def _label_evidence(
-    query: CallbackQuery, message: Message, value: str, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService
-) -> None:
+async def _label_evidence(message: Message, value: str, state: FSMContext, t: Translator, refunds: RefundService) -> None:
     index_text, _, kind = value.partition("-")
     data = await state.get_data()
     items: list[dict[str, Any]] = list(data.get("evidence", []))

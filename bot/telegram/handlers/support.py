@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -72,7 +73,7 @@ async def send_evidence(bot: Bot, chat_id: int, evidence: Sequence[Evidence], st
                 send = bot.send_photo if media == "photo" else bot.send_document
                 await send(chat_id, chunk[0].file_id, caption=captions[0])
                 continue
-            album: list[InputMediaPhoto | InputMediaDocument] = [
+            album: list[Any] = [
                 InputMediaPhoto(media=e.file_id, caption=c) if media == "photo" else InputMediaDocument(media=e.file_id, caption=c)
                 for e, c in zip(chunk, captions, strict=True)
             ]
