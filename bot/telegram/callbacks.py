@@ -15,6 +15,8 @@ class MenuAction(StrEnum):
     CHECK = "check"
     HUMAN = "human"
     HOME = "home"
+    RESUME = "resume"      # go on with an unfinished refund request
+    RESTART = "restart"    # drop it and start a new one
 
 
 class WizardAction(StrEnum):

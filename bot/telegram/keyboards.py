@@ -41,8 +41,10 @@ def _pairs(buttons: Sequence[InlineKeyboardButton], per_row: int = 2) -> Rows:
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def main_menu(t: Translator) -> InlineKeyboardMarkup:
-    items = [
+def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
+    """The menu; `resume` adds a first button to go on with an unfinished request."""
+    items = [(MenuAction.RESUME, "menu.resume")] if resume else []
+    items += [
         (MenuAction.REFUND, "menu.refund"),
         (MenuAction.CASES, "menu.cases"),
         (MenuAction.ASK, "menu.ask"),
@@ -50,6 +52,15 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
         (MenuAction.HUMAN, "menu.human"),
     ]
     return InlineKeyboardMarkup(inline_keyboard=[[_button(t(key), MenuCb(action=action))] for action, key in items])
+
+
+def resume_or_restart(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(t("menu.resume"), MenuCb(action=MenuAction.RESUME))],
+            [_button(t("menu.restart"), MenuCb(action=MenuAction.RESTART))],
+        ]
+    )
 
 
 def home_button(t: Translator) -> InlineKeyboardMarkup:

@@ -1,5 +1,6 @@
 """Conversation states, one StatesGroup per flow."""
 
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 
 
@@ -50,3 +51,9 @@ def step_name(state: State | str | None) -> str:
 
 
 STEP_BY_NAME: dict[str, State] = {step_name(s): s for s in (*WIZARD_STEPS, Wizard.cause_text)}
+
+
+async def has_draft(state: FSMContext) -> bool:
+    """An unfinished refund request (the wizard with at least one answer)."""
+    current = await state.get_state()
+    return bool(current and current.startswith("Wizard:") and (await state.get_data()).get("order_number"))

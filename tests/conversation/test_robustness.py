@@ -192,3 +192,21 @@ async def test_a_file_that_only_pretends_to_be_an_image_is_refused(harness: Harn
     buyer.expect(await buyer.settle(), "evidence.received", n=1, max_files=10)
     downloads = [r for r in harness.tg.requests("getFile")]
     assert len(downloads) == 2  # both documents were looked at, not trusted by their name
+
+
+async def test_start_or_the_menu_in_the_middle_never_drops_the_draft(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(4010, "zh")
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000123")
+    await buyer.choose("platform.official")
+    welcome = buyer.expect(await buyer.say("/start"), "start.welcome")
+    assert welcome.button_texts()[0] == buyer.t("menu.resume")
+    messages = await buyer.press(welcome, buyer.t("menu.resume"))
+    buyer.expect(messages, "wizard.order_status")  # where the buyer left off
+
+    menu = buyer.expect(await buyer.say("/start"), "start.welcome")
+    messages = await buyer.press(menu, buyer.t("menu.refund"))
+    choice = buyer.expect(messages, "wizard.unfinished")
+    messages = await buyer.press(choice, buyer.t("menu.restart"))
+    buyer.expect(messages, "wizard.order_number", example="KM20261121000123")

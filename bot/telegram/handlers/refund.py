@@ -38,7 +38,7 @@ from bot.telegram import keyboards, render
 from bot.telegram.callbacks import MenuAction, MenuCb, WizardAction, WizardCb
 from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
 from bot.telegram.questions import try_answer_question
-from bot.telegram.states import STEP_BY_NAME, WIZARD_STEPS, Wizard, step_name
+from bot.telegram.states import STEP_BY_NAME, WIZARD_STEPS, Wizard, has_draft, step_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -151,8 +151,30 @@ async def start_wizard(message: Message, state: FSMContext, t: Translator, setti
 @router.callback_query(MenuCb.filter(F.action == MenuAction.REFUND))
 async def menu_refund(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
     await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if await has_draft(state):  # never drop what the buyer typed without asking
+        await query.message.answer(t("wizard.unfinished"), reply_markup=keyboards.resume_or_restart(t))
+        return
+    await start_wizard(query.message, state, t, settings, refunds)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.RESTART))
+async def menu_restart(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    await query.answer()
     if isinstance(query.message, Message):
+        await _drop_keyboard(query.message)
         await start_wizard(query.message, state, t, settings, refunds)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.RESUME))
+async def menu_resume(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+    if not isinstance(query.message, Message) or not await has_draft(state):
+        await query.answer(t("hint.stale"))
+        return
+    await query.answer()
+    await _drop_keyboard(query.message)
+    await reask(query.message, state, t, settings, refunds)
 
 
 # --- buttons ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from bot.i18n import Translator
 from bot.services.users import UserService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import LanguageCb, MenuAction, MenuCb
+from bot.telegram.states import has_draft
 
 router = Router(name="start")
 router.message.filter(F.chat.type == "private")
@@ -18,8 +19,10 @@ router.message.filter(F.chat.type == "private")
 
 @router.message(CommandStart())
 async def start(message: Message, state: FSMContext, t: Translator) -> None:
-    await state.clear()
-    await message.answer(t("start.welcome"), reply_markup=keyboards.main_menu(t))
+    draft = await has_draft(state)
+    if not draft:  # another flow (a question, a link check) simply ends; a draft is kept
+        await state.clear()
+    await message.answer(t("start.welcome"), reply_markup=keyboards.main_menu(t, resume=draft))
 
 
 @router.message(Command("menu"))
@@ -31,9 +34,11 @@ async def help_(message: Message, t: Translator) -> None:
 @router.callback_query(MenuCb.filter(F.action == MenuAction.HOME))
 async def home(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await query.answer()
-    await state.clear()
+    draft = await has_draft(state)
+    if not draft:
+        await state.clear()
     if isinstance(query.message, Message):
-        await query.message.answer(t("start.menu"), reply_markup=keyboards.main_menu(t))
+        await query.message.answer(t("start.menu"), reply_markup=keyboards.main_menu(t, resume=draft))
 
 
 @router.message(Command("cancel"))
