@@ -33,7 +33,7 @@ from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.fsm import SQLStorage
 from bot.telegram.handlers import ROUTERS
-from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages
+from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +153,10 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         dp.update.outer_middleware(observer)
     dp.update.outer_middleware(DeduplicateUpdates(ledger))
     language = Language(services.users, services.settings.default_language)
-    dp.message.outer_middleware(language)
-    dp.callback_query.outer_middleware(language)
+    throttle = Throttle(services.settings.rate_limit, services.settings.rate_window_seconds)
+    for events in (dp.message, dp.callback_query):
+        events.outer_middleware(language)
+        events.outer_middleware(throttle)
     dp.message.outer_middleware(ScanPrivateMessages())
     for module in ROUTERS:
         _detach(module.router)

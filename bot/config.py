@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     max_amount: Decimal = Field(default=Decimal("50000"), gt=0)
     max_evidence_files: int = Field(default=10, ge=1, le=50)
     max_evidence_mb: int = Field(default=10, ge=1, le=20)
+    rate_limit: int = Field(default=20, ge=1)  # updates per user ...
+    rate_window_seconds: float = Field(default=10.0, gt=0)  # ... in this many seconds
 
     # policy and knowledge
     policy_file: Path = DEFAULT_POLICY_FILE

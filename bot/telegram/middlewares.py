@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -88,3 +90,40 @@ class ScanPrivateMessages(BaseMiddleware):
         log.info("risky message from %s: %s", event.chat.id, verdict.checks)
         await event.reply(warning_text(t, verdict), reply_markup=keyboards.scam_warning(t, str(event.message_id)))
         return None
+
+
+class Throttle(BaseMiddleware):
+    """At most `limit` updates per user in `window` seconds; beyond that the user is told
+    once to slow down and the rest of the burst is dropped (an album of ten screenshots
+    stays well inside the limit)."""
+
+    def __init__(self, limit: int = 20, window: float = 10.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        now = time.monotonic()
+        hits = self._hits.setdefault(user.id, deque())
+        while hits and now - hits[0] > self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            hits.append(now)
+            return await handler(event, data)
+        if now - self._warned.get(user.id, 0.0) > self.window:
+            self._warned[user.id] = now
+            await self._tell(event, data["t"])
+        if len(self._hits) > 100_000:  # forget quiet users now and then
+            self._hits = {uid: h for uid, h in self._hits.items() if h and now - h[-1] <= self.window}
+        return None
+
+    @staticmethod
+    async def _tell(event: TelegramObject, t: Translator) -> None:
+        from aiogram.types import CallbackQuery, Message
+
+        if isinstance(event, Message) and event.chat.type == "private" or isinstance(event, CallbackQuery):
+            await event.answer(t("hint.slow_down"))

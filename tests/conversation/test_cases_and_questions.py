@@ -170,8 +170,18 @@ async def test_support_sees_the_case_and_evidence_and_moves_it_on(harness: Harne
     assert case.number in (notice.text or "") and buyer.text("case_status.needs_evidence") in (notice.text or "")
     await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.rejected"))
     notice = await buyer.user.wait_for_message(timeout=5)
-    assert buyer.needle("notify.rejected") in (notice.text or "")
+    assert buyer.needle("notify.rejected", days=7) in (notice.text or "")
     await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.refunded"))
     cases, _, events = await stored_cases(settings.database_url)
     assert cases[0].status == "rejected" and cases[0].decided_at is not None  # rejected -> refunded is refused
     assert [e.payload["status"] for e in events if e.kind == "status"][-2:] == ["needs_evidence", "rejected"]
+
+
+async def test_a_case_the_rules_reject_says_so_in_its_next_steps(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(5008, "zh")
+    await fill_in(buyer, order="KM20261121000556", status="redeemed", group="buyer", cause="changed_mind", paid="1h")
+    await buyer.choose("btn.evidence_done")
+    done = buyer.expect(await buyer.choose("btn.confirm"), "submitted.next")
+    assert buyer.needle("next.rejected", days=7) in done.text
+    assert buyer.needle("next.merchant_review") not in done.text

@@ -162,3 +162,17 @@ async def test_an_undisclosed_fee_is_not_charged(chatter: Chatter) -> None:
     await chatter.press(Translator("zh")("btn.confirm"))
     cases = await chatter.services.refunds.list_cases(user_id=77)
     assert cases[0].outcome == "full_refund" and cases[0].decision["fee_percent"] in (0, "0", 0.0)
+
+
+async def test_a_flood_is_slowed_down(make_settings: Callable[..., Settings]) -> None:
+    services = await create_services(make_settings(rate_limit=5, rate_window_seconds=60))
+    try:
+        session = RecordingSession()
+        chatter = Chatter(create_dispatcher(services), Bot("42:TEST", session=session), session, services, User(id=79, is_bot=False, first_name="F"))
+        for _ in range(12):
+            await chatter.say("/help")
+        texts = [plain(m.text or "") for m in session.messages()]
+        assert sum(needle("zh", "start.help") in text for text in texts) == 5
+        assert sum(text == Translator("zh")("hint.slow_down") for text in texts) == 1
+    finally:
+        await services.close()

@@ -132,7 +132,7 @@ async def case_button(
         if view is None:
             return
         if not view.can_appeal:
-            await message.answer(t("cases.appeal_not_allowed"))
+            await message.answer(t("cases.appeal_not_allowed", days=refunds.policy.windows.appeal_days))
             return
         await state.set_state(CaseFlow.appeal_reason)
         await state.set_data({"case_id": case_id})
@@ -216,7 +216,7 @@ async def appeal_reason(message: Message, state: FSMContext, t: Translator, sett
         case = await refunds.appeal(user_id=message.from_user.id, case_id=case_id, reason=reason, now=_now())
     except (CaseNotFound, ActionNotAllowed):
         await state.clear()
-        await message.answer(t("cases.appeal_not_allowed"))
+        await message.answer(t("cases.appeal_not_allowed", days=refunds.policy.windows.appeal_days))
         return
     await state.set_state(CaseFlow.add_evidence)
     await state.set_data({"case_id": case_id, "files": []})

@@ -16,6 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 
 from bot.config import Settings
+from bot.domain.cases import CaseStatus
 from bot.domain.intake import (
     QUICK_TIMES,
     InputError,
@@ -356,7 +357,7 @@ async def _confirm(query: CallbackQuery, message: Message, state: FSMContext, t:
         return
     decision = case.decision
     lines = [t("submitted.title", number=case.number), "", t(f"outcome.{decision['outcome']}")]
-    lines += ["", t("submitted.next"), t(f"next.{decision['route']}")]
+    lines += ["", t("submitted.next"), t(_next_steps(case.status, decision["route"]), days=refunds.policy.windows.appeal_days)]
     deadlines = decision.get("deadlines") or {}
     if deadlines or decision["outcome"] in ("full_refund", "partial_refund", "needs_review"):
         lines += ["", t("submitted.timeline")]
@@ -368,6 +369,13 @@ async def _confirm(query: CallbackQuery, message: Message, state: FSMContext, t:
         lines += ["", t("submitted.missing_evidence")]
     lines += ["", t("submitted.track"), "", t("scam.reminder")]
     await message.answer("\n".join(lines), reply_markup=keyboards.main_menu(t))
+
+
+def _next_steps(status: str, route: str) -> str:
+    """What happens next: a case the rules closed at once says so; others follow the route."""
+    if status in (CaseStatus.REJECTED, CaseStatus.CLOSED):
+        return f"next.{status}"
+    return f"next.{route}"
 
 
 # --- typed answers ----------------------------------------------------------------------

@@ -135,7 +135,7 @@ async def support_action(query: CallbackQuery, callback_data: SupportCb, setting
     await query.answer(staff("support.status_set", status=status))
     await message.reply(staff("support.status_by", number=case.number, status=status, agent=escape(query.from_user.full_name)))
     buyer = Translator(case.language)
-    text = buyer("notify.status", number=case.number, status=buyer(f"case_status.{case.status}")) + "\n" + buyer(f"notify.{case.status}")
+    text = buyer("notify.status", number=case.number, status=buyer(f"case_status.{case.status}")) + "\n" + buyer(f"notify.{case.status}", days=refunds.policy.windows.appeal_days)
     try:
         await bot.send_message(case.user_id, text)
     except TelegramAPIError:
