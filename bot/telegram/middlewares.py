@@ -119,6 +119,7 @@ class Throttle(BaseMiddleware):
             await self._tell(event, data["t"])
         if len(self._hits) > 100_000:  # forget quiet users now and then
             self._hits = {uid: h for uid, h in self._hits.items() if h and now - h[-1] <= self.window}
+            self._warned = {uid: at for uid, at in self._warned.items() if now - at <= self.window}
         return None
 
     @staticmethod
