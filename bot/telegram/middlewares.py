@@ -9,10 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot.i18n import Translator, pick_language
 from bot.services.users import UserService
+from bot.telegram import keyboards
+from bot.telegram.fraud import WARN_AT, scan, warning_text
+from bot.telegram.states import LinkCheck
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -72,12 +75,6 @@ class ScanPrivateMessages(BaseMiddleware):
     place). `/check` shows its own verdict, so its waiting step is left alone."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        from aiogram.types import Message
-
-        from bot.telegram import keyboards
-        from bot.telegram.fraud import WARN_AT, scan, warning_text
-        from bot.telegram.states import LinkCheck
-
         if not isinstance(event, Message) or event.chat.type != "private":
             return await handler(event, data)
         state = data.get("state")
@@ -124,7 +121,5 @@ class Throttle(BaseMiddleware):
 
     @staticmethod
     async def _tell(event: TelegramObject, t: Translator) -> None:
-        from aiogram.types import CallbackQuery, Message
-
         if isinstance(event, Message) and event.chat.type == "private" or isinstance(event, CallbackQuery):
             await event.answer(t("hint.slow_down"))

@@ -33,7 +33,7 @@ async def handoff(message: Message, user: User, state: FSMContext, t: Translator
         await message.answer(t("support.no_team"), reply_markup=keyboards.main_menu(t))
         return
     cases = await refunds.list_cases(user_id=user.id)
-    staff = Translator_for_staff()
+    staff = staff_translator()
     lines = [staff("support.card_title"), staff("support.card_buyer", name=escape(user.full_name), user_id=user.id, lang=t.lang)]
     if cases:
         case = cases[0]
@@ -80,7 +80,7 @@ async def send_evidence(bot: Bot, chat_id: int, evidence: Sequence[Evidence], st
             await bot.send_media_group(chat_id, album)
 
 
-def Translator_for_staff() -> Translator:  # noqa: N802 - reads as a constructor
+def staff_translator() -> Translator:
     """Support cards are written in the platform's default language (zh)."""
     return Translator("zh")
 
@@ -109,7 +109,7 @@ async def support_reply(message: Message, settings: Settings, bot: Bot) -> None:
     match = BUYER_TAG.search(original.text or "")
     if match is None or original.from_user is None or original.from_user.id != bot.id:
         return
-    staff = Translator_for_staff()
+    staff = staff_translator()
     try:
         await bot.send_message(int(match[1]), staff("support.agent_says", text=escape(message.text)))
     except TelegramAPIError:
@@ -121,7 +121,7 @@ async def support_reply(message: Message, settings: Settings, bot: Bot) -> None:
 @router.callback_query(SupportCb.filter())
 async def support_action(query: CallbackQuery, callback_data: SupportCb, settings: Settings, refunds: RefundService, bot: Bot) -> None:
     """A support agent changes a case's status from its card; the buyer is told at once."""
-    staff = Translator_for_staff()
+    staff = staff_translator()
     message = query.message
     if settings.support_chat_id is None or not isinstance(message, Message) or message.chat.id != settings.support_chat_id:
         await query.answer(staff("hint.stale"), show_alert=True)
