@@ -94,6 +94,16 @@ QUICK_TIMES: dict[str, timedelta] = {
     "7d": timedelta(days=7),
 }
 
+# when the goods were redeemed or the order completed; None: the buyer is not sure
+QUICK_COMPLETION: dict[str, timedelta | None] = {
+    "now": timedelta(minutes=5),
+    "today": timedelta(hours=6),
+    "2d": timedelta(days=2),
+    "5d": timedelta(days=5),
+    "8d": timedelta(days=8),
+    "unknown": None,
+}
+
 _DAY_WORDS = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
 _TIME = r"(?P<hour>\d{1,2})(?:[:点時时](?P<minute>\d{1,2})?分?)?"
 _DATE_FORMS = [

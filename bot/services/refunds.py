@@ -47,8 +47,20 @@ class ActionNotAllowed(RuntimeError):
     pass
 
 
+COMPLETION_STATUSES = frozenset({OrderStatus.REDEEMED, OrderStatus.COMPLETED})
+
+
 def missing_fields(draft: Mapping[str, Any]) -> list[str]:
-    return [name for name in DRAFT_FIELDS if draft.get(name) in (None, "") and not (name == "paid_at" and draft.get("order_status") == OrderStatus.UNPAID)]
+    """Answers still needed before the case can be submitted (wizard field names)."""
+    missing = [
+        name
+        for name in DRAFT_FIELDS
+        if draft.get(name) in (None, "") and not (name == "paid_at" and draft.get("order_status") == OrderStatus.UNPAID)
+    ]
+    # for used goods the completion time is asked; "not sure" is an answer (None)
+    if draft.get("order_status") in COMPLETION_STATUSES and "completed_at" not in draft:
+        missing.append("completed_at")
+    return missing
 
 
 def evidence_kinds(draft: Mapping[str, Any]) -> list[str]:
@@ -66,9 +78,11 @@ class RefundService:
         paid_at = datetime.fromisoformat(draft["paid_at"]) if draft.get("paid_at") else None
         status = OrderStatus(draft["order_status"])
         hours = hours_between(paid_at, now) if paid_at and status is not OrderStatus.UNPAID else None
-        # virtual goods are delivered and redeemed within minutes of payment, so the time
-        # since completion is taken as the time since payment (the older, stricter bound)
-        completion = hours if status in (OrderStatus.REDEEMED, OrderStatus.COMPLETED) else None
+        # the policy's windows for used goods run from completion; unknown stays unknown
+        completed_at = datetime.fromisoformat(draft["completed_at"]) if draft.get("completed_at") else None
+        completion = hours_between(completed_at, now) if completed_at and status in COMPLETION_STATUSES else None
+        if completion is not None and hours is not None:
+            completion = min(completion, hours)
         return Facts(
             order_status=status,
             cause=draft["cause"],
@@ -111,6 +125,7 @@ class RefundService:
                         payment_channel=draft["payment_channel"],
                         amount=Decimal(str(draft["amount"])),
                         paid_at=datetime.fromisoformat(draft["paid_at"]) if draft.get("paid_at") else None,
+                        completed_at=datetime.fromisoformat(draft["completed_at"]) if draft.get("completed_at") else None,
                         status=status.value,
                         decision=decision.model_dump(mode="json"),
                         evidence=evidence,

@@ -50,6 +50,8 @@ class Case(SQLModel, table=True):
     payment_channel: str = Field(max_length=32)
     amount: Decimal = Field(sa_column=Column(sa.Numeric(12, 2), nullable=False))
     paid_at: datetime | None = Field(default=None, sa_column=Column(sa.DateTime(timezone=True)))
+    # when the goods were redeemed or the order completed (asked for used goods only)
+    completed_at: datetime | None = Field(default=None, sa_column=Column(sa.DateTime(timezone=True)))
     status: str = Field(max_length=32, index=True)
     outcome: str = Field(max_length=32)
     rule_id: str = Field(max_length=64)

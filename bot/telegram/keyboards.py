@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.intake import QUICK_TIMES
+from bot.domain.intake import QUICK_COMPLETION, QUICK_TIMES
 from bot.domain.vocab import (
     CAUSE_GROUPS,
     Cause,
@@ -138,6 +138,11 @@ def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[_button(t("btn.fee_not_disclosed"), WizardCb(action=WizardAction.FEE, step="evidence"))]])
 
 
+def completion_times(t: Translator) -> InlineKeyboardMarkup:
+    rows = _choices(t, "completion_time", "quick_completion", list(QUICK_COMPLETION))
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "completion_time")])
+
+
 def evidence_done(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(t("btn.evidence_done"), WizardCb(action=WizardAction.DONE, step="evidence"))], _nav(t, "evidence")]
@@ -157,8 +162,9 @@ def evidence_kinds(t: Translator, kinds: Sequence[str], file_index: int, *, case
     return InlineKeyboardMarkup(inline_keyboard=_pairs(buttons))
 
 
-def summary(t: Translator) -> InlineKeyboardMarkup:
-    fields = ["order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time", "evidence"]
+def summary(t: Translator, *, completion: bool = False) -> InlineKeyboardMarkup:
+    fields = ["order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time"]
+    fields += ["completion_time", "evidence"] if completion else ["evidence"]
     edits = [_button(t(f"edit.{f}"), WizardCb(action=WizardAction.EDIT, step="summary", value=f)) for f in fields]
     rows = _pairs(edits)
     rows.append([_button(t("btn.confirm"), WizardCb(action=WizardAction.CONFIRM, step="summary"))])

@@ -89,7 +89,15 @@ def answers(t: Translator, draft: Mapping[str, Any], tz: tzinfo) -> list[str]:
         t("field.payment_channel", value=t(f"channel.{draft['payment_channel']}") if draft.get("payment_channel") else "-"),
         t("field.amount", value=money(draft["amount"]) if draft.get("amount") else "-"),
         t("field.payment_time", value=local_time(paid_at, tz)),
+        *completion_line(t, draft, tz),
     ]
+
+
+def completion_line(t: Translator, draft: Mapping[str, Any], tz: tzinfo) -> list[str]:
+    if draft.get("order_status") not in ("redeemed", "completed") or "completed_at" not in draft:
+        return []
+    completed_at = datetime.fromisoformat(draft["completed_at"]) if draft["completed_at"] else None
+    return [t("field.completion_time", value=local_time(completed_at, tz) if completed_at else t("quick_completion.unknown"))]
 
 
 def timeline(t: Translator, events: Sequence[Any], tz: tzinfo) -> str:

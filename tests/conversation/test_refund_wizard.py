@@ -49,9 +49,10 @@ async def fill_in(
     channel: str = "alipay",
     amount: str = "100",
     paid: str = "now",
+    completed: str = "now",
 ) -> list[BotMessage]:
-    """Answer every step up to the payment time by buttons; returns the decision and
-    evidence prompt messages."""
+    """Answer every step up to the payment time (and, for used goods, the completion time)
+    by buttons; returns the decision and evidence prompt messages."""
     await start_wizard(buyer)
     await buyer.say(order)
     await buyer.choose(f"platform.{platform}")
@@ -60,7 +61,11 @@ async def fill_in(
     await buyer.choose(f"cause.{cause}")
     await buyer.choose(f"channel.{channel}")
     await buyer.say(amount)
-    return await buyer.choose(f"quick_time.{paid}")
+    messages = await buyer.choose(f"quick_time.{paid}")
+    if status in ("redeemed", "completed"):
+        buyer.expect(messages, "wizard.completion_time")
+        messages = await buyer.choose(f"quick_completion.{completed}")
+    return messages
 
 
 async def answer_until_amount(buyer: Buyer) -> None:
@@ -215,3 +220,39 @@ async def test_nothing_to_refund_for_an_unpaid_order(harness: Harness) -> None:
     assert buyer.needle("outcome.nothing_to_refund") in decision.text
     checklist = buyer.expect(messages, "wizard.evidence", max_files=10, max_mb=10)
     assert buyer.text("evidence.none_required") in checklist.text
+
+
+async def test_used_goods_are_judged_from_their_completion_time(harness: Harness) -> None:
+    """Paid ten days ago, the code failed on activation yesterday: within the window."""
+    settings = harness.settings()
+    await harness.start_bot(settings)
+    buyer = harness.buyer(3004, "en")
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000321")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.redeemed")
+    await buyer.choose("cause_group.merchant")
+    await buyer.choose("cause.invalid_product")
+    await buyer.choose("channel.alipay")
+    await buyer.say("60")
+    messages = await buyer.say("10 days ago")
+    buyer.expect(messages, "wizard.completion_time")
+    messages = await buyer.say("3 days ago")
+    decision = buyer.expect(messages, "decision.title")
+    assert buyer.needle("outcome.needs_review") in decision.text
+    assert buyer.text("route.platform_review") in decision.text
+
+    # a completion before the payment is refused, the step asked again
+    await buyer.choose("btn.back")
+    messages = await buyer.say("11 days ago")
+    buyer.expect(messages, "error.completion.before_payment")
+    messages = await buyer.choose("quick_completion.8d")
+    assert buyer.needle("outcome.no_refund") in buyer.expect(messages, "decision.title").text
+
+    await buyer.choose("btn.evidence_done")
+    summary = buyer.seen[-1]
+    assert buyer.text("edit.completion_time") in summary.button_texts()
+    await buyer.choose("btn.confirm")
+    cases, _, _ = await stored_cases(settings.database_url)
+    assert cases[0].completed_at is not None and cases[0].paid_at is not None
+    assert cases[0].completed_at > cases[0].paid_at

@@ -59,6 +59,7 @@ async def show_case(message: Message, user_id: int, case_id: int, t: Translator,
         "payment_channel": case.payment_channel,
         "amount": str(case.amount),
         "paid_at": render_iso(case.paid_at),
+        "completed_at": render_iso(case.completed_at),
     }
     lines = [t("cases.detail_title", number=case.number), t("cases.status", status=t(f"case_status.{case.status}")), ""]
     lines += render.answers(t, draft, settings.tz)

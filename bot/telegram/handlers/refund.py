@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from aiogram import Bot, F, Router
@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from bot.config import Settings
 from bot.domain.cases import CaseStatus
 from bot.domain.intake import (
+    QUICK_COMPLETION,
     QUICK_TIMES,
     InputError,
     classify_cause,
@@ -39,7 +40,16 @@ from bot.telegram import keyboards, render
 from bot.telegram.callbacks import MenuAction, MenuCb, WizardAction, WizardCb
 from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
 from bot.telegram.questions import try_answer_question
-from bot.telegram.states import STEP_BY_NAME, WIZARD_STEPS, Wizard, has_draft, step_name
+from bot.telegram.states import (
+    STEP_BY_NAME,
+    WIZARD_STEPS,
+    Wizard,
+    applies,
+    following_step,
+    has_draft,
+    previous_step,
+    step_name,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,8 +62,9 @@ CHOICES: dict[str, frozenset[str]] = {
     "cause": frozenset(c.value for c in Cause),
     "payment_channel": frozenset(c.value for c in PaymentChannel),
     "payment_time": frozenset(QUICK_TIMES),
+    "completion_time": frozenset(QUICK_COMPLETION),
 }
-TEXT_STEPS = frozenset({"order_number", "cause_text", "amount", "payment_time"})
+TEXT_STEPS = frozenset({"order_number", "cause_text", "amount", "payment_time", "completion_time"})
 
 
 def _now() -> datetime:
@@ -87,6 +98,8 @@ async def ask(step: str, message: Message, state: FSMContext, t: Translator, set
         await message.answer(t("wizard.amount", max=render.money(settings.max_amount)), reply_markup=keyboards.step_nav(t, step))
     elif step == "payment_time":
         await message.answer(t("wizard.payment_time"), reply_markup=keyboards.payment_times(t))
+    elif step == "completion_time":
+        await message.answer(t("wizard.completion_time"), reply_markup=keyboards.completion_times(t))
     elif step == "evidence":
         decision = refunds.decide(data, _now()).model_dump(mode="json")
         fee_button = keyboards.fee_not_disclosed(t) if float(decision.get("fee_percent") or 0) > 0 else None
@@ -119,7 +132,7 @@ async def _show_summary(message: Message, state: FSMContext, t: Translator, sett
     if missing:
         lines += ["", t("summary.missing", items=render.join(t, [t(f"evidence.{k}") for k in missing]))]
     lines += ["", t("summary.confirm_hint")]
-    await message.answer("\n".join(lines), reply_markup=keyboards.summary(t))
+    await message.answer("\n".join(lines), reply_markup=keyboards.summary(t, completion=applies("completion_time", data)))
 
 
 async def _next(step: str, message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
@@ -128,10 +141,7 @@ async def _next(step: str, message: Message, state: FSMContext, t: Translator, s
     if data.get("editing") and not missing_fields(data):
         await ask("summary", message, state, t, settings, refunds)
         return
-    order = [step_name(s) for s in WIZARD_STEPS]
-    base = "cause" if step == "cause_text" else step
-    following = order[order.index(base) + 1]
-    await ask(following, message, state, t, settings, refunds)
+    await ask(following_step("cause" if step == "cause_text" else step, data), message, state, t, settings, refunds)
 
 
 async def reask(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
@@ -234,11 +244,10 @@ async def _on_back(p: Press) -> None:
         await p.ask("summary")
     elif p.current == "cause_text":
         await p.ask("cause")
-    elif p.current == step_name(WIZARD_STEPS[0]):
+    elif (previous := previous_step(p.current, p.data)) is None:
         await _cancel(p.message, p.state, p.t)
     else:
-        order = [step_name(s) for s in WIZARD_STEPS]
-        await p.ask(order[order.index(p.current) - 1])
+        await p.ask(previous)
 
 
 async def _on_pick(p: Press) -> None:
@@ -250,6 +259,14 @@ async def _on_pick(p: Press) -> None:
     update: dict[str, Any] = {step: p.value}
     if step == "payment_time":
         update = {"paid_at": (_now() - QUICK_TIMES[p.value]).isoformat()}
+    elif step == "completion_time":
+        ago = QUICK_COMPLETION[p.value]
+        completed_at = None if ago is None else _now() - ago
+        if completed_at is not None and not completion_after_payment(p.data, completed_at):
+            await p.message.answer(p.t("error.completion.before_payment"))
+            await p.ask(p.current)
+            return
+        update = {"completed_at": completed_at.isoformat() if completed_at else None}
     elif step == "cause":
         # a description typed just before stays with the cause chosen after it
         keep_text = p.current == "cause_text" or p.data.get("cause_text_pending")
@@ -322,10 +339,19 @@ ACTIONS: dict[WizardAction, Callable[[Press], Awaitable[None]]] = {
     WizardAction.CONFIRM: _on_confirm,
     WizardAction.CANCEL: _on_cancel,
 }
-EDITABLE = frozenset({"order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time", "evidence"})
+# wizard answers whose step has another name
+FIELD_STEP = {"paid_at": "payment_time", "completed_at": "completion_time"}
+EDITABLE = frozenset({"order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time", "completion_time", "evidence"})
 
 
-_PREFIX = {"platform_type": "platform", "order_status": "status", "cause": "cause", "payment_channel": "channel", "payment_time": "quick_time"}
+_PREFIX = {
+    "platform_type": "platform",
+    "order_status": "status",
+    "cause": "cause",
+    "payment_channel": "channel",
+    "payment_time": "quick_time",
+    "completion_time": "quick_completion",
+}
 
 
 async def _drop_keyboard(message: Message) -> None:
@@ -347,7 +373,7 @@ async def _confirm(query: CallbackQuery, message: Message, state: FSMContext, t:
     missing = missing_fields(data)
     if missing:
         await state.update_data(editing=False)
-        await ask(missing[0], message, state, t, settings, refunds)
+        await ask(FIELD_STEP.get(missing[0], missing[0]), message, state, t, settings, refunds)
         return
     case, created = await refunds.submit(user_id=query.from_user.id, language=t.lang, draft=data, now=_now())
     await state.clear()
@@ -369,6 +395,12 @@ async def _confirm(query: CallbackQuery, message: Message, state: FSMContext, t:
         lines += ["", t("submitted.missing_evidence")]
     lines += ["", t("submitted.track"), "", t("scam.reminder")]
     await message.answer("\n".join(lines), reply_markup=keyboards.main_menu(t))
+
+
+def completion_after_payment(data: dict[str, Any], completed_at: datetime) -> bool:
+    """Goods are redeemed after they were paid for (five minutes' slack for clocks)."""
+    paid_at = datetime.fromisoformat(data["paid_at"]) if data.get("paid_at") else None
+    return paid_at is None or completed_at >= paid_at - timedelta(minutes=5)
 
 
 def _next_steps(status: str, route: str) -> str:
@@ -424,6 +456,19 @@ async def got_amount(message: Message, state: FSMContext, t: Translator, setting
     if amount is not None:
         await state.update_data(amount=str(amount))
         await _next("amount", message, state, t, settings, refunds)
+
+
+@router.message(Wizard.completion_time, F.text, ~F.text.startswith("/"))
+async def got_completion_time(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: Any = None) -> None:
+    completed_at = await _typed(message, state, t, settings, refunds, kb, lambda text: parse_payment_time(text, now=_now(), tz=settings.tz), "error.time")
+    if completed_at is None:
+        return
+    if not completion_after_payment(await state.get_data(), completed_at):
+        await message.answer(t("error.completion.before_payment"))
+        return
+    await state.update_data(completed_at=completed_at.isoformat())
+    await message.answer(t("wizard.chosen", value=render.local_time(completed_at, settings.tz)))
+    await _next("completion_time", message, state, t, settings, refunds)
 
 
 @router.message(Wizard.payment_time, F.text, ~F.text.startswith("/"))
