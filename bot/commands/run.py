@@ -41,6 +41,23 @@ async def set_commands(bot: Bot, default_language: str) -> None:
         )
 
 
+async def check_support_chat(bot: Bot, settings: Settings) -> None:
+    """A support group the bot cannot post to is a configuration error, told at start."""
+    from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError
+
+    if settings.support_chat_id is None:
+        return
+    try:
+        member = await bot.get_chat_member(settings.support_chat_id, bot.id)
+    except (TelegramBadRequest, TelegramForbiddenError) as exc:
+        raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: {exc.message}") from None
+    except TelegramNetworkError:
+        log.warning("could not check the support chat %s now; going on", settings.support_chat_id)
+        return
+    if member.status in ("left", "kicked"):
+        raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: the bot is not a member of chat {settings.support_chat_id}")
+
+
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None, observers: Sequence[BaseMiddleware] = ()) -> None:
     from bot.app import create_bot, create_dispatcher, create_services
 
@@ -48,6 +65,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None, observ
     bot = create_bot(settings)
     dp = create_dispatcher(services, observers=observers)
     try:
+        await check_support_chat(bot, settings)
         await set_commands(bot, settings.default_language)
         if settings.use_webhook:
             await _serve_webhook(settings, bot, dp, stop or _signal_event())

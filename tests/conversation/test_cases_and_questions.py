@@ -185,3 +185,12 @@ async def test_a_case_the_rules_reject_says_so_in_its_next_steps(harness: Harnes
     done = buyer.expect(await buyer.choose("btn.confirm"), "submitted.next")
     assert buyer.needle("next.rejected", days=7) in done.text
     assert buyer.needle("next.merchant_review") not in done.text
+
+
+async def test_a_support_chat_the_bot_is_not_in_stops_it_at_start(harness: Harness) -> None:
+    import pytest
+
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SUPPORT_CHAT_ID"):
+        await harness.start_bot(support_chat_id=-100404)
