@@ -68,3 +68,10 @@ def test_cli_help_and_unknown_command() -> None:
 
     assert main(["--help"]) == 0
     assert main(["no-such-command"]) == 2
+
+
+def test_env_example_lists_every_setting() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / ".env.example").read_text(encoding="utf-8")
+    assert [name for name in Settings.model_fields if name.upper() not in text] == []
