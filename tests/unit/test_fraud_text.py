@@ -255,3 +255,49 @@ def test_disguised_scripts(detector: Detector, text: str) -> None:
 )
 def test_weak_and_strong_claims(detector: Detector, text: str, risk: str) -> None:
     assert detector.scan_text(text).risk == Risk(risk)
+
+
+# ----------------------------------------------------------------- English and mixed wording
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pls dm me ur verification code so i can cancel the auto renewal",
+        "Customer Service: your account is suspended. Text us the 6 digit code we sent to unlock it.",
+        "hi this is taobao refund dept, kindly provide ur bank card no. for the refund",
+        "Your Apple ID is locked. To get your refund, buy two 500 yuan iTunes cards and send photos of the back.",
+        "We're from Alipay customer care. Your refund is on hold; please install RustDesk so we can fix it.",
+        "Hello, WeChat Pay security team. We detected unusual login. Share the code we just texted you.",
+        "To receive your compensation, transfer 0.5 USDT to the verification wallet first.",
+        "We are the Alibaba compensation team. You qualify for 2x refund. Send the verification codes to this number.",
+        "Hi! Your JD Plus membership is being auto-renewed. Reply with the 4-digit code to stop the deduction.",
+        "Support: we need to confirm you are the owner, just forward me the text you get in a minute.",
+        "We from JD care: to refund the lost parcel we need to verify you: full name, ID number and the OTP.",
+        "Your account was flagged for money laundering, move the funds into the supervision wallet we give you.",
+        "客服: dear, your 会员 will be charged monthly, pls add my wechat to cancel it",
+        "亲 你的订单有质量问题 给你退款加赔偿 你微信多少 我拉你进售后群",
+        "亲爱的顾客，退款通道未激活，需要您扫我们的收款码付0.01元",
+        "您的账号涉嫌洗钱，需要把名下所有资金转到清查账户",
+    ],
+)
+def test_english_and_mixed_scripts(detector: Detector, text: str) -> None:
+    assert detector.scan_text(text).risk.rank >= Risk.MEDIUM.rank, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you send me the new code? The first one didn't work, I want a refund otherwise.",
+        "I'll send you the replacement code in 5 minutes, sorry for the trouble, or we refund.",
+        "If someone says they are from customer service and asks for the code, hang up.",
+        "If anyone asks you to install AnyDesk to help with a refund, block them.",
+        "Please send us a photo of the card's back with the scratched area so we can check the code.",
+        "We will send you a verification code by SMS; enter it in the app to confirm the order.",
+        "My card was charged twice, I contacted my bank and they refunded the duplicate charge.",
+        "Real support will never ask you to move your money to a safe account.",
+        "我扫了商家的收款码付款，没有订单记录，怎么退款",
+        "你好，卡密发我一下我帮你查是否被使用，如果没用过可以退款",
+    ],
+)
+def test_english_and_mixed_benign(detector: Detector, text: str) -> None:
+    assert detector.scan_text(text).risk.rank < Risk.MEDIUM.rank, text

@@ -24,7 +24,7 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
 
 # clause boundaries: sentence ends, commas, and conditional words that open a clause
 _CLAUSE_END = re.compile(
-    r"[。！？!?；;\n]|\.(?:\s|$)", _FLAGS
+    r"[。！？!?；;\n]|(?<!\bno)(?<!\bnr)(?<!\bacc)(?<!\bdept)(?<!\bapprox)(?<!\be\.g)(?<!\bi\.e)\.(?:\s|$)", _FLAGS
 )
 _SUBCLAUSE = re.compile(
     r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
@@ -36,7 +36,20 @@ _HARD_BREAK = re.compile(
     r"否则|不然|除非|但是|可是|不过|如果|若是|\b(?:but|however|unless|otherwise|or\s+else)\b", _FLAGS
 )
 _SOFT_BREAK = re.compile(r"[,:：]", _FLAGS)
-_FRESH = re.compile(r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|然后|\b(?:please|now|just|then)\b", _FLAGS)
+_FRESH = re.compile(
+    r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|然后|\b(?:please|pls|plz|kindly|now|just|then)\b", _FLAGS
+)
+# a request someone else might make, in advice: "if anyone asks you to install AnyDesk",
+# "如果有人让你提供验证码", "anyone who asks for your code ..."
+_HYPOTHETICAL = re.compile(
+    r"(?:如果|假如|要是|若|凡是|任何|一旦)(?:有)?(?:人|陌生人|对方|自称|任何人|谁)|"
+    r"\b(?:if|when|whenever|should)\s+(?:anyone|someone|somebody|anybody|a\s+stranger|a\s+caller|"
+    r"people|a\s+scammer|scammers|they|a\s+seller|the\s+seller)\b|"
+    r"\b(?:anyone|someone|anybody|whoever)\s+(?:who\s+|that\s+)?(?:asks?|tells?|wants?|requests?)\b",
+    _FLAGS,
+)
+# a list the request names items of: "verify your identity: full name, ID number and the OTP"
+_LIST_ITEM = re.compile(r"\s*(?:(?:the|your|my|a|an)\s+)?(?:[a-z0-9-]+\s+){0,2}[a-z0-9-]+\s*|[^，,:：、\s]{1,6}", _FLAGS)
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
@@ -146,15 +159,30 @@ class TextChecker:
         after = 24 if wide else 10
         first = start
         giving = True
-        obj_lo = lo
-        for s in _SUBCLAUSE.finditer(text, lo, start):
-            obj_lo = s.end()
+        cuts = list(_SUBCLAUSE.finditer(text, lo, start))
+        obj_lo = list_lo = cuts[-1].end() if cuts else lo
+        # walk back over list items ("name, ID number and the OTP"), at most three
+        for k in range(len(cuts) - 1, max(-1, len(cuts) - 4), -1):
+            sep = cuts[k].group()
+            prev_lo = cuts[k - 1].end() if k else lo
+            if sep in (":", "："):
+                list_lo = prev_lo  # the clause before a colon governs the list after it
+                break
+            if sep not in (",", "、") or not _LIST_ITEM.fullmatch(text, prev_lo, cuts[k].start()):
+                break
+            list_lo = prev_lo
         if req.needs_verb:
-            window = (max(obj_lo, start - before), min(hi, end + after))
-            v = self.give_verbs.search(text, *window)
-            if v is None:
-                v = self.input_verbs.search(text, *window)
-                giving = False
+            v = None
+            # the object's own part of the clause first, then the list it is an item of
+            for w_lo in dict.fromkeys((obj_lo, list_lo)):
+                window = (max(w_lo, start - before), min(hi, end + after))
+                v = self.give_verbs.search(text, *window)
+                giving = True
+                if v is None:
+                    v = self.input_verbs.search(text, *window)
+                    giving = False
+                if v is not None:
+                    break
             if v is None:
                 return None
             first = min(start, v.start())
@@ -175,6 +203,8 @@ class TextChecker:
                 break
             seg_end = b
         prefix = text[max(sub_lo, first - (60 if wide else 14)) : first]
+        if _HYPOTHETICAL.search(text, lo, first):
+            return None
         if prefix:
             for neg in self.negations.finditer(prefix):
                 # "如不需要，请…" / "if you don't …": a condition, not a prohibition
