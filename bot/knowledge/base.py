@@ -32,7 +32,14 @@ from bot.knowledge.loader import (
     normalize_lang,
 )
 from bot.knowledge.rankers import DenseIndex, EmbedderLike, FusionRanker, Ranker, Ranking
-from bot.knowledge.textproc import char_ngrams, detect_lang, word_tokens
+from bot.knowledge.textproc import (
+    char_ngrams,
+    detect_lang,
+    gate_words,
+    query_char_ngrams,
+    query_word_tokens,
+    word_tokens,
+)
 from bot.paths import project_dir
 
 if TYPE_CHECKING:
@@ -92,8 +99,11 @@ class _LangIndex:
     def __init__(self, chunks: list[Chunk]):
         self.chunks = chunks
         texts = [c.index_text for c in chunks]
-        self.bm25 = BM25Index(texts, word_tokens)
-        self.tfidf = TfidfIndex(texts, char_ngrams)
+        self.bm25 = BM25Index(texts, word_tokens, query_tokenizer=query_word_tokens)
+        self.tfidf = TfidfIndex(texts, char_ngrams, query_tokenizer=query_char_ngrams)
+        # the confidence gate's vocabulary: the words of the texts and titles (aliases are
+        # for ranking only, so a buyer word listed there does not make a question covered)
+        self.vocabulary = frozenset(w for c in chunks for w in word_tokens(f"{c.title}\n{c.text}"))
         self.lexical = FusionRanker([self.bm25, self.tfidf], method="rrf", rrf_k=10)
         self.embeddings: DenseIndex | None = None
         self.hybrid: FusionRanker | None = None
@@ -256,11 +266,11 @@ class KnowledgeBase:
     def confidence(self, question: str, lang: str | None = None) -> float:
         """How well the knowledge texts cover the question's vocabulary, 0..1."""
         lang = normalize_lang(lang) or detect_lang(question)
-        vocabulary = self._indexes[lang].bm25.idf
-        words = word_tokens(question, search=False)
+        vocabulary = self._indexes[lang].vocabulary
+        words = gate_words(question)
         if not words:
             return 0.0
-        known = sum(1 for w in words if w in vocabulary)
+        known = sum(1 for w, stand_ins in words if w in vocabulary or any(s in vocabulary for s in stand_ins))
         return (known / len(words)) * min(1.0, known / 2)
 
     def ask(self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None) -> Answer:
@@ -311,7 +321,7 @@ def extract(question: str, text: str, lang: str, budget: int) -> str:
     if not pairs:
         return ""
     units = [unit for unit, _words in pairs]
-    terms = set(word_tokens(question))
+    terms = set(query_word_tokens(question))
     scored = []
     for i, (_unit, words) in enumerate(pairs):
         overlap = sum(1.0 + 0.3 * math.log(len(t) + 1) for t in terms & words)

@@ -27,10 +27,13 @@ class Chunk:
     text: str  # plain text of the passage (no heading)
     lang: str
     position: int = 0
+    aliases: str = ""  # the section's aliases (buyer words), indexed but never shown
 
     @property
     def index_text(self) -> str:
-        """What the retrievers index: the title, then the passage."""
+        """What the retrievers index: the title, the section's aliases, then the passage."""
+        if self.aliases:
+            return f"{self.title}\n{self.aliases}\n{self.text}"
         return f"{self.title}\n{self.text}"
 
 
@@ -80,6 +83,7 @@ def chunk_section(section: Section, max_chars: int = DEFAULT_MAX_CHARS) -> list[
             text=piece,
             lang=section.lang,
             position=n,
+            aliases=" ".join(section.aliases),
         )
         for n, piece in enumerate(pieces or [""])
     ]

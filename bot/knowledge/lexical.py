@@ -1,7 +1,8 @@
 """Lexical indexes in pure Python: Okapi BM25 over word tokens, TF-IDF over character n-grams.
 
 Both are inverted indexes whose postings carry precomputed weights, so a query costs one
-pass over the postings of its own terms.
+pass over the postings of its own terms. A separate query tokenizer may expand questions
+(buyer vocabulary) without touching the documents.
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ Tokenizer = Callable[[str], list[str]]
 class BM25Index:
     """Okapi BM25 (k1, b) with the non-negative idf of Lucene."""
 
-    def __init__(self, docs: Sequence[str], tokenizer: Tokenizer, *, k1: float = 1.2, b: float = 0.75):
+    def __init__(
+        self,
+        docs: Sequence[str],
+        tokenizer: Tokenizer,
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+        query_tokenizer: Tokenizer | None = None,
+    ):
         self.tokenizer = tokenizer
+        self.query_tokenizer = query_tokenizer or tokenizer
         self.k1, self.b = k1, b
         self.n_docs = len(docs)
         tokenized = [tokenizer(doc) for doc in docs]
@@ -49,7 +59,7 @@ class BM25Index:
         return scores
 
     def search(self, query: str, k: int | None = None) -> list[tuple[int, float]]:
-        return _top(self.score(self.tokenizer(query)), k)
+        return _top(self.score(self.query_tokenizer(query)), k)
 
     def term_idf(self, term: str) -> float:
         """idf of a term; a term never seen gets the idf of a term seen in no document."""
@@ -59,8 +69,9 @@ class BM25Index:
 class TfidfIndex:
     """Cosine similarity of sublinear TF-IDF vectors (smoothed idf, L2-normalised)."""
 
-    def __init__(self, docs: Sequence[str], tokenizer: Tokenizer):
+    def __init__(self, docs: Sequence[str], tokenizer: Tokenizer, *, query_tokenizer: Tokenizer | None = None):
         self.tokenizer = tokenizer
+        self.query_tokenizer = query_tokenizer or tokenizer
         self.n_docs = len(docs)
         counts = [Counter(tokenizer(doc)) for doc in docs]
         df: Counter[str] = Counter()
@@ -76,7 +87,7 @@ class TfidfIndex:
         self.postings = dict(self.postings)
 
     def query_vector(self, query: str) -> dict[str, float]:
-        counter = Counter(self.tokenizer(query))
+        counter = Counter(self.query_tokenizer(query))
         # unseen n-grams still count in the norm: a query made mostly of unknown text
         # cannot reach a high cosine with anything
         unseen_idf = math.log(1 + self.n_docs) + 1.0

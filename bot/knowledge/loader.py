@@ -16,6 +16,10 @@ Plain text: one file is one section; the id is the file name without its extensi
 Language of a file: a path component named `zh` or `en` (`knowledge/en/fees.md`), else a
 language suffix in the file name (`fees.en.md`, `fees.zh.txt`), else `zh`. A `lang=`
 attribute on a heading overrides it for that section.
+
+Aliases: an HTML comment `<!-- aliases: 没发货、不发货, hasn't sent -->` in a section's body
+lists buyer words for the topic; they are kept in `Section.aliases` (indexed for retrieval)
+and removed from the body, so buyers never see them.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class Section:
     lang: str = DEFAULT_LANGUAGE
     path: str = ""  # file path relative to the knowledge directory
     level: int = 2
+    aliases: tuple[str, ...] = ()  # buyer words indexed for retrieval, never shown
+
 
     @property
     def text(self) -> str:
@@ -121,14 +127,16 @@ def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, s
     def close() -> None:
         nonlocal current, body
         if current is not None:
+            text, aliases = split_aliases("\n".join(body))
             sections.append(
                 Section(
                     id=str(current["id"]),
                     title=str(current["title"]),
-                    body="\n".join(body).strip(),
+                    body=text.strip(),
                     lang=str(current["lang"]),
                     path=path,
                     level=int(current["level"]),  # type: ignore[call-overload]
+                    aliases=aliases,
                 )
             )
         current, body = None, []
@@ -176,9 +184,31 @@ def parse_text(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem:
     lines = [line.rstrip() for line in text.strip().splitlines()]
     title = lines[0].strip().lstrip("#").strip() if lines else stem
     rest = "\n".join(lines[1:]).strip()
+    rest, aliases = split_aliases(rest)
+    rest = rest.strip()
     if not rest:  # a one-line file: the line is the text, the id is the title
         title, rest = stem, title
-    return Section(id=stem, title=title, body=rest, lang=lang, path=path, level=2)
+    return Section(id=stem, title=title, body=rest, lang=lang, path=path, level=2, aliases=aliases)
+
+
+# `<!-- aliases: 没发货, 不发货, hasn't sent -->` anywhere in a section's body: words buyers
+# use for the topic that the text itself does not. The retrievers index them with the
+# section; the text shown to buyers never contains them.
+_ALIASES = re.compile(r"<!--\s*(?:aliases|keywords)\s*:(.*?)-->\n?", re.IGNORECASE | re.DOTALL)
+_ALIAS_SPLIT = re.compile(r"[,,、;;\n]+")
+
+
+def split_aliases(body: str) -> tuple[str, tuple[str, ...]]:
+    """The body without its alias comments, and the aliases they list (in order)."""
+    found: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        found.extend(a.strip() for a in _ALIAS_SPLIT.split(match.group(1)) if a.strip())
+        return ""
+
+    if "<!--" not in body:
+        return body, ()
+    return _ALIASES.sub(take, body), tuple(dict.fromkeys(found))
 
 
 def iter_files(directory: Path) -> Iterable[Path]:
@@ -233,6 +263,7 @@ def load_sections(
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _EMPH = re.compile(r"(\*\*|__)(.+?)\1")
 _CODE = re.compile(r"`([^`]*)`")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -261,6 +292,7 @@ def markdown_to_text(body: str) -> str:
         out.append(line.rstrip())
     flush_table()
     text = "\n".join(out)
+    text = _COMMENT.sub("", text)
     text = _EMPH.sub(r"\2", text)
     text = _CODE.sub(r"\1", text)
     text = _LINK.sub(r"\1 (\2)", text)

@@ -27,7 +27,7 @@ from pydantic import ConfigDict, Field
 from bot.knowledge.chunking import Chunk
 from bot.knowledge.lexical import BM25Index, TfidfIndex
 from bot.knowledge.rankers import DenseIndex, FusionRanker, Ranker, Ranking
-from bot.knowledge.textproc import char_ngrams, word_tokens
+from bot.knowledge.textproc import char_ngrams, query_char_ngrams, query_word_tokens, word_tokens
 
 
 def chunk_document(chunk: Chunk, score: float) -> Document:
@@ -65,14 +65,14 @@ class ChunkRetriever(BaseRetriever):
 class BM25Retriever(ChunkRetriever):
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk], **kwargs: Any) -> BM25Retriever:
-        index = BM25Index([c.index_text for c in chunks], word_tokens)
+        index = BM25Index([c.index_text for c in chunks], word_tokens, query_tokenizer=query_word_tokens)
         return cls(chunks=list(chunks), ranker=index, **kwargs)
 
 
 class CharNgramRetriever(ChunkRetriever):
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk], **kwargs: Any) -> CharNgramRetriever:
-        index = TfidfIndex([c.index_text for c in chunks], char_ngrams)
+        index = TfidfIndex([c.index_text for c in chunks], char_ngrams, query_tokenizer=query_char_ngrams)
         return cls(chunks=list(chunks), ranker=index, **kwargs)
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 import rjieba
+
+from bot.knowledge import synonyms
 
 # words of the domain that the general jieba dictionary splits badly
 DOMAIN_WORDS = (
@@ -37,7 +40,12 @@ _VARIANTS = (
 )
 
 # English words folded onto the word the knowledge texts use (after stemming)
-_EN_SYNONYMS = {"seller": "merchant", "vendor": "merchant", "shop": "merchant", "store": "merchant"}
+_EN_SYNONYMS = {
+    "seller": "merchant", "vendor": "merchant", "shop": "merchant", "store": "merchant",
+    # abbreviated units ("3hrs", "2 mins") and chat spellings
+    "hr": "hour", "hrs": "hour", "h": "hour", "min": "minut", "mins": "minut", "wk": "week", "wks": "week",
+    "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "txt": "text",
+}
 
 
 
@@ -65,13 +73,16 @@ EN_STOPWORDS = _words(
     get got getting gets please hi hello hey thanks thank ok okay im ive id youre dont cant
     want wanna need know tell say said like one still yet now even much many really ever
     havent hasnt doesnt didnt isnt arent wasnt cant wont wouldnt couldnt shouldnt theres whats
-    thats its ive youve weve theyre hes shes lets anyone someone something anything thing"""
+    thats its ive youve weve theyre hes shes lets anyone someone something anything thing
+    yo lol lmao omg wtf idk tbh btw bro dude guys man n literally actually basically
+    good great nice best better bad cool near nearby help"""
 )
 
 _CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK = re.compile(f"[{_CJK_CHAR}]")
 _LATIN = re.compile(r"[a-z]")
 _RUNS = re.compile(f"[{_CJK_CHAR}]+|[a-z0-9]+(?:[.%][0-9]+)?%?")
+_EN_PIECE = re.compile(r"[a-z]+|[0-9]+(?:[.%][0-9]+)?%?")
 _WORDISH = re.compile(f"[{_CJK_CHAR}a-z0-9]")
 
 
@@ -149,10 +160,11 @@ def _word_tokens(text: str, keep_stopwords: bool, search: bool) -> tuple[str, ..
             if keep_stopwords or token not in ZH_STOPWORDS:
                 out.append(token)
             continue
-        for piece in re.findall(r"[a-z0-9]+(?:[.%][0-9]+)?%?", token):
-            if piece in EN_STOPWORDS and not keep_stopwords:
+        for piece in _EN_PIECE.findall(token):
+            word = _EN_SYNONYMS.get(piece, piece)
+            if word in EN_STOPWORDS and not keep_stopwords:
                 continue
-            word = stem(piece)
+            word = stem(word)
             out.append(_EN_SYNONYMS.get(word, word))
     return tuple(out)
 
@@ -187,3 +199,78 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (1, 2)) -> list[str]:
 
 
 _ZH_FUNCTION_CHARS = frozenset("的了吗呢吧啊呀哦嘛么是在有我你他她它这那就都也还又和与及或而但为被把给让对从向于个不没很太更最着过得地之其该此些每各即则请想要能会")
+
+
+# --- buyer vocabulary (query-time expansion) ------------------------------------------
+
+
+def _alternation(keys: Iterable[str], *, words: bool) -> re.Pattern[str]:
+    ordered = sorted({normalize(k).replace("'", "") for k in keys}, key=lambda k: (-len(k), k))
+    body = "|".join(re.escape(k) for k in ordered)
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])" if words else f"(?:{body})")
+
+
+def _normalized_table(table: dict[str, str]) -> dict[str, str]:
+    return {normalize(k).replace("'", ""): v for k, v in table.items()}
+
+
+_ZH_TABLE = _normalized_table(synonyms.ZH)
+_EN_TABLE = _normalized_table(synonyms.EN)
+_ZH_PHRASES = _alternation(synonyms.ZH, words=False)
+_EN_PHRASES = _alternation(synonyms.EN, words=True)
+
+
+@lru_cache(maxsize=4096)
+def expand_query(text: str) -> str:
+    """The question for retrieval: the normalised question followed by the texts' words
+    for every buyer phrase found in it (see `synonyms`)."""
+    norm = normalize(text).replace("'", "").replace("\u2019", "")
+    extras = [table[m.group(0)] for pattern, table in _phrase_tables(norm) for m in pattern.finditer(norm)]
+    return f"{norm} {' '.join(extras)}" if extras else norm
+
+
+def _phrase_tables(norm: str) -> list[tuple[re.Pattern[str], dict[str, str]]]:
+    tables = []
+    if _CJK.search(norm):
+        tables.append((_ZH_PHRASES, _ZH_TABLE))
+    if _LATIN.search(norm):
+        tables.append((_EN_PHRASES, _EN_TABLE))
+    return tables
+
+
+def query_word_tokens(text: str) -> list[str]:
+    """`word_tokens` of a question with its buyer vocabulary expanded."""
+    return word_tokens(expand_query(text))
+
+
+def query_char_ngrams(text: str) -> list[str]:
+    """`char_ngrams` of a question with its buyer vocabulary expanded."""
+    return char_ngrams(expand_query(text))
+
+
+def gate_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The question's content words for the confidence gate, each with its stand-ins.
+
+    A word inside a buyer phrase (see `synonyms`) has the texts' words for that phrase as
+    stand-ins: the gate counts it as covered when the word or any stand-in is in the texts.
+    The number of words stays that of the question itself.
+    """
+    return list(_gate_words(text))
+
+
+@lru_cache(maxsize=4096)
+def _gate_words(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    norm = normalize(text).replace("'", "").replace("\u2019", "")
+    found: list[tuple[str, frozenset[str], tuple[str, ...]]] = []  # (key, key words, stand-ins)
+    for pattern, table in _phrase_tables(norm):
+        for match in pattern.finditer(norm):
+            key = match.group(0)
+            found.append((key, frozenset(word_tokens(key, search=False)), tuple(word_tokens(table[key], search=False))))
+    out = []
+    for word in word_tokens(norm, search=False):
+        stand_ins: tuple[str, ...] = ()
+        for key, key_words, alts in found:
+            if word in key_words or (_CJK.search(word) and (word in key or key in word)):
+                stand_ins += alts
+        out.append((word, stand_ins))
+    return tuple(out)

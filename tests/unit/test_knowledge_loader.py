@@ -135,3 +135,31 @@ def test_a_later_directory_overrides_sections(tmp_path: Path) -> None:
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match="not found"):
         KnowledgeBase.load(tmp_path / "nope")
+
+
+def test_aliases_are_indexed_but_never_shown(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        "## 已付款未发货 {#undelivered}\n\n<!-- aliases: 没动静、卡没给 -->\n\n钱已扣、商家还没交付。\n\n"
+        "## 联系人工客服 {#contact-support}\n\n<!-- keywords: 转人工,\n 真人 -->\n从客服中心进入。\n",
+        encoding="utf-8",
+    )
+    sections = {s.id: s for s in load_sections(tmp_path)}
+    assert sections["undelivered"].aliases == ("没动静", "卡没给")
+    assert sections["contact-support"].aliases == ("转人工", "真人")
+    assert "<!--" not in sections["undelivered"].body and "没动静" not in sections["undelivered"].text
+    chunk = chunk_section(sections["undelivered"])[0]
+    assert "没动静" in chunk.index_text and "没动静" not in chunk.text
+    kb = KnowledgeBase.load(tmp_path)
+    assert kb.search("店里一点动静都没有, 没动静", "zh", k=1)[0].id == "undelivered"
+    source = kb.section("undelivered", "zh")
+    assert source is not None and "aliases" not in source.text and "没动静" not in source.text
+    # a stray HTML comment is never shown either
+    assert markdown_to_text("text <!-- note for writers --> more") == "text  more"
+
+
+def test_shipped_sections_show_no_alias_comments() -> None:
+    kb = KnowledgeBase.load()
+    for lang in ("zh", "en"):
+        for section_id in kb.section_ids():
+            source = kb.section(section_id, lang)
+            assert source is not None and "<!--" not in source.text and "aliases" not in source.text

@@ -145,3 +145,32 @@ def test_replacing_the_knowledge_directory(tmp_path: Path) -> None:
     answer = kb.ask("会员自动续费怎么关闭")
     assert answer.confident and answer.sources[0].id == "auto-renew"
     assert not kb.ask("银行卡退款多久到账").confident
+
+
+def test_buyer_vocabulary_expands_questions_only() -> None:
+    from bot.knowledge.textproc import expand_query, gate_words, query_word_tokens
+
+    assert "责任" in query_word_tokens("哪些情况算商家的锅")
+    assert "deliver" in query_word_tokens("the seller still hasn't sent the code")
+    assert "charg" in query_word_tokens("got billed twice")
+    assert word_tokens("steam key") == ["steam", "key"]  # the documents' tokenizer is unchanged
+    assert "code" in query_word_tokens("steam key")
+    assert expand_query("今天天气怎么样") == "今天天气怎么样"
+    # the gate counts the question's own words; a phrase's words stand in for them
+    words = dict(gate_words("扣了两次款怎么办"))
+    assert "重复扣款" in words["两次"] and words["款"] == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("哪些情况算商家的锅", "causes-merchant"),
+        ("what counts as buyer fault", "causes-buyer"),
+        ("hi, paid 2 days ago and the seller still hasn't sent the code. refund?", "undelivered"),
+        ("对处理结果不服 怎么办", "appeals"),
+    ],
+)
+def test_buyer_words_are_understood(question: str, expected: str) -> None:
+    answer = shipped().ask(question)
+    assert answer.confident
+    assert expected in [s.id for s in answer.sources]
