@@ -278,6 +278,8 @@ def test_weak_and_strong_claims(detector: Detector, text: str, risk: str) -> Non
         "亲 你的订单有质量问题 给你退款加赔偿 你微信多少 我拉你进售后群",
         "亲爱的顾客，退款通道未激活，需要您扫我们的收款码付0.01元",
         "您的账号涉嫌洗钱，需要把名下所有资金转到清查账户",
+        "Your order was refunded twice by system error. Please return the extra 200 yuan to the staff account.",
+        "This is Steam support. Tell us the Steam Guard code you received so we can block them.",
     ],
 )
 def test_english_and_mixed_scripts(detector: Detector, text: str) -> None:
@@ -295,6 +297,7 @@ def test_english_and_mixed_scripts(detector: Detector, text: str) -> None:
         "We will send you a verification code by SMS; enter it in the app to confirm the order.",
         "My card was charged twice, I contacted my bank and they refunded the duplicate charge.",
         "Real support will never ask you to move your money to a safe account.",
+        "I'll transfer the money once the refund arrives, thanks.",
         "我扫了商家的收款码付款，没有订单记录，怎么退款",
         "你好，卡密发我一下我帮你查是否被使用，如果没用过可以退款",
     ],

@@ -48,6 +48,12 @@ _HYPOTHETICAL = re.compile(
     r"\b(?:anyone|someone|anybody|whoever)\s+(?:who\s+|that\s+)?(?:asks?|tells?|wants?|requests?)\b",
     _FLAGS,
 )
+# the writer doing it themself: "I'll transfer the money once the refund arrives"
+_SELF_ACTION = re.compile(
+    r"\b(?:i|we)(?:'ll|'ve|'d|\s+will|\s+can|\s+could|\s+would|\s+have|\s+already|\s+just|\s+then)?"
+    r"(?:\s+(?:already|just|then|also|now))?\s+$",
+    _FLAGS,
+)
 # a list the request names items of: "verify your identity: full name, ID number and the OTP"
 _LIST_ITEM = re.compile(r"\s*(?:(?:the|your|my|a|an)\s+)?(?:[a-z0-9-]+\s+){0,2}[a-z0-9-]+\s*|[^，,:：、\s]{1,6}", _FLAGS)
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
@@ -186,6 +192,8 @@ class TextChecker:
             if v is None:
                 return None
             first = min(start, v.start())
+        elif wide and _SELF_ACTION.search(text, max(lo, start - 24), start):
+            return None  # "I'll transfer the money", "we will share the screen": not asked of the reader
         if req.kind == "app" and _KNOWN_APP.search(m.group()):
             return None  # the official app of a brand is where a real refund happens
         if not giving and _OFFICIAL_PLACE.search(text, lo, hi if hi > lo else len(text)):
