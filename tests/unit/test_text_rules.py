@@ -88,17 +88,30 @@ def test_catalog_file_follows_the_text_rules(path: Path) -> None:
     assert not problems, f"{rel} breaks the text rules (fix the text, or allowlist it with a reason):\n" + "\n".join(problems)
 
 
-def test_catalog_allowlist_entries_still_match() -> None:
-    stale = [
+def stale_catalog_entries(entries: list[dict[str, Any]], root: Path = LOCALES_DIR) -> list[dict[str, Any]]:
+    return [
         entry
-        for entry in ALLOWLIST.get("catalog", [])
-        if not any(
-            key == entry["key"] and entry["problem"] in problem
-            for key, problem in _catalog_problems(LOCALES_DIR / entry["file"])
+        for entry in entries
+        if not (root / entry["file"]).is_file()
+        or not any(
+            key == entry["key"] and entry["problem"] in problem for key, problem in _catalog_problems(root / entry["file"])
         )
-        or not (LOCALES_DIR / entry["file"]).is_file()
     ]
-    assert stale == []
+
+
+def test_catalog_allowlist_entries_still_match() -> None:
+    assert stale_catalog_entries(ALLOWLIST.get("catalog", [])) == []
+
+
+def test_stale_catalog_entries(tmp_path: Path) -> None:
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "zh" / "area.toml").write_text('[a]\nb = "请检查你的订单"\nc = "好的"\n', encoding="utf-8")
+    entries = [
+        {"file": "zh/area.toml", "key": "a.b", "problem": "你"},
+        {"file": "zh/area.toml", "key": "a.c", "problem": "你"},
+        {"file": "zh/gone.toml", "key": "a.b", "problem": "你"},
+    ]
+    assert stale_catalog_entries(entries, tmp_path) == entries[1:]
 
 
 # Each rule once, on a text that breaks it and on its fixed form: the lint is not vacuous.
@@ -158,6 +171,8 @@ TEXT_KEYWORDS = frozenset(
 )
 # Command-line help for operators (English by design).
 OPERATOR_CALLS = frozenset({"ArgumentParser", "add_parser", "add_argument", "add_argument_group", "add_subparsers"})
+# Names of values that are internal ids (`source.id`, `rule_id`, `section_id`).
+ID_NAME = re.compile(r"^(?:id|\w+_id|\w+_ids)$")
 REGEX_FUNCTIONS = frozenset({"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"})
 
 
@@ -203,6 +218,16 @@ def _is_language_test(test: ast.expr) -> bool:
         isinstance(node, ast.Constant) and node.value in LANGUAGES for side in sides for node in ast.walk(side)
     )
     return named and languages
+
+
+def _names_an_id(expr: ast.expr) -> bool:
+    """The expression reads a value named like an id (`source.id`, `rule_id`, `data["rule_id"]`)."""
+    return any(
+        (isinstance(sub, ast.Attribute) and ID_NAME.search(sub.attr))
+        or (isinstance(sub, ast.Name) and ID_NAME.search(sub.id))
+        or (isinstance(sub, ast.Constant) and isinstance(sub.value, str) and ID_NAME.search(sub.value))
+        for sub in ast.walk(expr)
+    )
 
 
 def _shown_literals(expr: ast.AST) -> Iterator[ast.Constant]:
@@ -296,7 +321,30 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(node.value, str) and CJK.search(node.value):
             self._add(node, "chinese-literal")
 
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        """`f"(#{source.id})"`: an id formatted into a text behind a hash."""
+        for part, following in zip(node.values, node.values[1:], strict=False):
+            if (
+                isinstance(part, ast.Constant)
+                and isinstance(part.value, str)
+                and part.value.rstrip("(（[ ").endswith("#")
+                and isinstance(following, ast.FormattedValue)
+                and _names_an_id(following.value)
+            ):
+                self._add(part, "id-in-text")
+        self.generic_visit(node)
+
+    def _translated_ids(self, node: ast.Call) -> None:
+        """`t("key", rule=data["rule_id"])`: a value named like an id handed to a catalog text."""
+        if not (isinstance(node.func, ast.Name) and node.func.id == "t" and node.args):
+            return
+        for keyword in node.keywords:
+            if _names_an_id(keyword.value) and isinstance(node.args[0], ast.Constant):
+                self._add(node.args[0], "id-in-text")
+                return
+
     def visit_Call(self, node: ast.Call) -> None:
+        self._translated_ids(node)
         shown = [kw.value for kw in node.keywords if kw.arg in TEXT_KEYWORDS]
         if _call_name(node.func) in SENDERS:
             shown += node.args
@@ -359,15 +407,30 @@ def test_no_user_facing_literals_in_bot() -> None:
     assert not findings, "user-facing text belongs in bot/locales (or a reviewed allowlist entry):\n" + "\n".join(findings)
 
 
-def test_code_allowlist_entries_still_match() -> None:
-    found = {(f.file, f.scope) for path in BOT_FILES for f in scan(path)}
+def stale_code_entries(entries: list[dict[str, Any]], findings: list[Finding]) -> list[dict[str, Any]]:
+    found = {(f.file, f.scope) for f in findings}
     files = {file for file, _ in found}
-    stale = [
+    return [
         entry
-        for entry in ALLOWLIST.get("code", [])
+        for entry in entries
         if (entry["file"], entry["scope"]) not in found and not (entry["scope"] == "*" and entry["file"] in files)
     ]
+
+
+def test_code_allowlist_entries_still_match() -> None:
+    stale = stale_code_entries(ALLOWLIST.get("code", []), [f for path in BOT_FILES for f in scan(path)])
     assert not stale, f"allowlist entries that match nothing any more, delete them: {stale}"
+
+
+def test_stale_code_entries() -> None:
+    findings = [Finding("bot/a.py", "f", 1, "sent-literal", "Hi"), Finding("bot/b.py", "X", 2, "chinese-literal", "好")]
+    entries = [
+        {"file": "bot/a.py", "scope": "f"},
+        {"file": "bot/a.py", "scope": "g"},
+        {"file": "bot/b.py", "scope": "*"},
+        {"file": "bot/c.py", "scope": "*"},
+    ]
+    assert stale_code_entries(entries, findings) == [entries[1], entries[3]]
 
 
 SAMPLE = '''
@@ -396,6 +459,10 @@ async def handler(message, query, builder, t, lang, bot):
     if lang == "zh":
         tail = "x"
     await message.answer("\\n")
+    lines = [f"• {title} <code>#{source.id}</code>", f"callback:{source.id}", f"rule #{i + 1}"]
+    decision = t("decision.preliminary", rule=data.get("rule_id"))
+    card = t("support.card", user=user.id)
+    await message.answer(t("case.title", number=case.number))
 '''
 
 
@@ -414,6 +481,9 @@ def test_scanner_finds_each_kind_of_literal(tmp_path: Path) -> None:
         ("handler", "sent-literal", "Open"),
         ("handler", "language-branch", "Lead:"),
         ("handler", "language-branch", "x"),
+        ("handler", "id-in-text", " <code>#"),
+        ("handler", "id-in-text", "decision.preliminary"),
+        ("handler", "id-in-text", "support.card"),
     }
 
 
