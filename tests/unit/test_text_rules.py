@@ -171,6 +171,8 @@ TEXT_KEYWORDS = frozenset(
 )
 # Command-line help for operators (English by design).
 OPERATOR_CALLS = frozenset({"ArgumentParser", "add_parser", "add_argument", "add_argument_group", "add_subparsers"})
+# Sentence punctuation: in a text built from translated parts it must come from the catalog.
+CODE_PUNCTUATION = re.compile(r"[:;,?!()]")
 # Names of values that are internal ids (`source.id`, `rule_id`, `section_id`).
 ID_NAME = re.compile(r"^(?:id|\w+_id|\w+_ids)$")
 REGEX_FUNCTIONS = frozenset({"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"})
@@ -322,7 +324,18 @@ class _Scanner(ast.NodeVisitor):
             self._add(node, "chinese-literal")
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        """`f"(#{source.id})"`: an id formatted into a text behind a hash."""
+        """`f"(#{source.id})"`: an id formatted into a text behind a hash; `f"{t(a)}: {b}"`:
+        punctuation written in code between translated parts (half-width in Chinese)."""
+        translated = any(
+            isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "t"
+            for value in node.values
+            if isinstance(value, ast.FormattedValue)
+            for sub in ast.walk(value.value)
+        )
+        if translated:
+            for part in node.values:
+                if isinstance(part, ast.Constant) and CODE_PUNCTUATION.search(re.sub(r"<[^<>]*>", "", str(part.value))):
+                    self._add(part, "code-punctuation")
         for part, following in zip(node.values, node.values[1:], strict=False):
             if (
                 isinstance(part, ast.Constant)
@@ -462,6 +475,8 @@ async def handler(message, query, builder, t, lang, bot):
     lines = [f"• {title} <code>#{source.id}</code>", f"callback:{source.id}", f"rule #{i + 1}"]
     decision = t("decision.preliminary", rule=data.get("rule_id"))
     card = t("support.card", user=user.id)
+    row = f"• <b>{t('platform.official')}</b>: {help_}"
+    pair = f"{t('a')}\\n\\n{t('b')} <i>{x}</i>"
     await message.answer(t("case.title", number=case.number))
 '''
 
@@ -475,6 +490,7 @@ def test_scanner_finds_each_kind_of_literal(tmp_path: Path) -> None:
         ("handler", "sent-literal", "Hello there"),
         ("handler", "sent-literal", "• item"),
         ("handler", "sent-literal", "</b>: done"),
+        ("handler", "code-punctuation", "</b>: done"),
         ("handler", "sent-literal", "Sent"),
         ("handler", "sent-literal", "Saved"),
         ("handler", "sent-literal", "Go"),
@@ -484,6 +500,7 @@ def test_scanner_finds_each_kind_of_literal(tmp_path: Path) -> None:
         ("handler", "id-in-text", " <code>#"),
         ("handler", "id-in-text", "decision.preliminary"),
         ("handler", "id-in-text", "support.card"),
+        ("handler", "code-punctuation", "</b>: "),
     }
 
 
@@ -566,6 +583,15 @@ def test_every_shipped_id_looks_like_an_id() -> None:
 )
 def test_no_false_internal_ids(text: str) -> None:
     assert internal_ids(text) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "is_id"),
+    [("rule", True), ("rule_id", True), ("section_id", True), ("user_id", True), ("section", True)]
+    + [("count", False), ("number", False), ("amount", False), ("order", False), ("ruled", False)],
+)
+def test_id_placeholder_names(name: str, is_id: bool) -> None:
+    assert bool(ID_PLACEHOLDER.search(name)) == is_id
 
 
 def test_id_allowlist_entries_still_match() -> None:
