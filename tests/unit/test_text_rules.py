@@ -167,7 +167,16 @@ SENDERS = frozenset(
 )  # fmt: skip
 # Keywords that carry a shown text on any call (buttons, media, commands, placeholders).
 TEXT_KEYWORDS = frozenset(
-    {"text", "caption", "description", "short_description", "title", "input_field_placeholder", "question", "explanation"}
+    {
+        "text",
+        "caption",
+        "description",
+        "short_description",
+        "title",
+        "input_field_placeholder",
+        "question",
+        "explanation",
+    }
 )
 # Command-line help for operators (English by design).
 OPERATOR_CALLS = frozenset({"ArgumentParser", "add_parser", "add_argument", "add_argument_group", "add_subparsers"})
