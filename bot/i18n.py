@@ -178,7 +178,7 @@ _HALF_WIDTH = ":?(),!;."
 _FULL_WIDTH = {":": "：", "?": "？", "(": "（", ")": "）", ",": "，", "!": "！", ";": "；", ".": "。"}
 # ASCII that may stand anywhere: code spans, HTML tags, placeholders, URLs, /commands.
 _VERBATIM = re.compile(r"<code>.*?</code>|<pre>.*?</pre>|<[^<>]*>|\{[^{}]*\}|https?://\S+|(?<!\w)/[a-z_]+", re.S)
-_SELLER = re.compile(r"\bsellers?\b", re.I)
+_SELLER = re.compile(r"\b(?:re)?sellers?\b", re.I)
 _PAREN_PLURAL = re.compile(r"[A-Za-z]\((?:s|es)\)")
 
 

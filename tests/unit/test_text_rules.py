@@ -128,6 +128,7 @@ def test_stale_catalog_entries(tmp_path: Path) -> None:
         ("zh", "请检查你的订单", "请检查您的订单"),
         ("en", "the seller reviews it", "the merchant reviews it"),
         ("en", "Sellers must answer", "Merchants must answer"),
+        ("en", "Individual reseller", "From an individual"),
         ("en", "Evidence: 3 file(s)", "Evidence: 3 files"),
         ("en", "2 piece(s) of evidence", "2 pieces of evidence"),
     ],
