@@ -4,8 +4,11 @@
    full-width punctuation next to Chinese and 您 in Chinese; "merchant" and real plurals
    in English (`bot.i18n.lint`).
 2. No user-facing literal in code: an AST scan of all of `bot/` for string literals passed
-   to message-sending calls and buttons, literals in branches chosen by the language, and
-   any literal holding Chinese characters (docstrings and regular-expression patterns aside).
+   to message-sending calls and buttons (`sent-literal`), literals in branches chosen by the
+   language (`language-branch`), any literal holding Chinese characters (`chinese-literal`;
+   docstrings, regular-expression patterns and argparse help aside), punctuation written in
+   code between translated parts (`code-punctuation`) and ids formatted into texts
+   (`id-in-text`: `#{source.id}`, `t(..., rule=data["rule_id"])`).
 3. No internal id reaches a buyer: every catalog text rendered with dummy values shows no
    section id, rule id or kebab-case / snake_case token, and no placeholder meant for an id.
 
