@@ -112,8 +112,10 @@ def test_plural_messages_follow_the_count(key: str, count: int, en: str, zh: str
 
 
 def test_a_plural_message_needs_a_count() -> None:
-    with pytest.raises(KeyError, match="count"):
+    with pytest.raises(KeyError, match="has plural forms: pass count="):
         Translator("en")("field.evidence")
+    with pytest.raises(KeyError, match="has plural forms: pass count="):
+        Translator("en")("field.evidence", n=2)
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,9 @@ def test_lint_catches_each_rule(lang: str, bad: str, good: str) -> None:
         "随时发送 /cancel 取消。",
         "请选择语言 / Choose your language:",
         "即时到次日（T+1）",
+        "可以直接输入 <code>订单号:KM20261130000512</code>。",
+        '<a href="https://example.com/?q=退款,到账">链接</a>',
+        "实付 {amount:,}元。",
     ],
 )
 def test_lint_leaves_ascii_where_it_belongs(text: str) -> None:
@@ -410,11 +413,20 @@ def scan(path: Path, root: Path = ROOT) -> list[Finding]:
     return sorted(scanner.findings.values(), key=lambda f: (f.line, f.rule))
 
 
+def code_allowed(finding: Finding, entries: list[dict[str, Any]]) -> bool:
+    return any(entry["file"] == finding.file and entry["scope"] in (finding.scope, "*") for entry in entries)
+
+
 def _code_allowed(finding: Finding) -> bool:
-    return any(
-        entry["file"] == finding.file and entry["scope"] in (finding.scope, "*")
-        for entry in ALLOWLIST.get("code", [])
-    )
+    return code_allowed(finding, ALLOWLIST.get("code", []))
+
+
+def test_an_allowlist_entry_covers_its_scope_only() -> None:
+    entries = [{"file": "bot/a.py", "scope": "f"}, {"file": "bot/b.py", "scope": "*"}]
+    assert code_allowed(Finding("bot/a.py", "f", 1, "sent-literal", "Hi"), entries)
+    assert not code_allowed(Finding("bot/a.py", "g", 2, "sent-literal", "Hi"), entries)
+    assert not code_allowed(Finding("bot/c.py", "f", 3, "sent-literal", "Hi"), entries)
+    assert code_allowed(Finding("bot/b.py", "anything", 4, "chinese-literal", "好"), entries)
 
 
 BOT_FILES = sorted(BOT.rglob("*.py"))
