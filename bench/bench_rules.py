@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import pydantic  # noqa: E402
 
-from bot.domain.rules import DEFAULT_POLICY_PATH, Facts, decide, load_policy, parse_facts  # noqa: E402
+from bot.domain.rules import Facts, decide, parse_facts  # noqa: E402
 from bot.domain.vocab import Cause, OrderStatus, PaymentChannel, PlatformType  # noqa: E402
+from bot.policy_files import DEFAULT_POLICY_PATH, load_policy  # noqa: E402
 
 PAY_HOURS = [0, 23.99, 24, 24.01, 72, 167.99, 168, 168.01, 720]
 DONE_HOURS = [None, 0, 24, 167.99, 168, 168.01, 700]

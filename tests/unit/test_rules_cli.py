@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.domain.rules import DEFAULT_POLICY_PATH
+from bot.policy_files import DEFAULT_POLICY_PATH
 
 REPO = DEFAULT_POLICY_PATH.parents[1]
 

@@ -10,13 +10,12 @@ import pytest
 import yaml
 
 from bot.domain.rules import (
-    DEFAULT_POLICY_PATH,
     Facts,
     Policy,
     PolicyError,
     decide,
-    load_policy,
 )
+from bot.policy_files import DEFAULT_POLICY_PATH, bot_texts, load_policy
 
 DEFAULT_DATA: dict[str, Any] = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
 
@@ -167,16 +166,19 @@ def test_last_rule_must_be_catch_all(in_tmp: Path, data: dict[str, Any]) -> None
 
 
 def test_explanation_placeholders(in_tmp: Path, data: dict[str, Any]) -> None:
-    rule(data, "system-fault")["explanation"]["en"] = "You get {refund} back"
-    rule(data, "system-fault")["explanation"]["zh"] = "退 {amount:.2f"
+    data["texts"] = {"zh": {"acme.fault": "退 {amount:.2f"}, "en": {"acme.fault": "You get {refund} back"}}
+    rule(data, "system-fault")["explanation"] = "acme.fault"
     errors = errors_of(in_tmp, data)
-    assert errors[0].startswith("knowledge/policy.yaml: rule 'system-fault': explanation.zh: bad template")
-    assert errors[1].startswith("knowledge/policy.yaml: rule 'system-fault': explanation.en: unknown placeholder {refund}")
+    assert errors[0].startswith("knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (zh): bad template")
+    assert errors[1].startswith("knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (en): unknown placeholder {refund}")
 
 
 def test_missing_explanation_language(in_tmp: Path, data: dict[str, Any]) -> None:
-    del rule(data, "system-fault")["explanation"]["zh"]
-    assert errors_of(in_tmp, data) == ["knowledge/policy.yaml: rule 'system-fault': explanation.zh: Field required"]
+    data["texts"] = {"en": {"acme.fault": "The platform refunds {amount} CNY."}}
+    rule(data, "system-fault")["explanation"] = "acme.fault"
+    assert errors_of(in_tmp, data) == [
+        "knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' is missing in language 'zh'"
+    ]
 
 
 def test_top_level_fields(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -267,7 +269,7 @@ def test_conditions_on_amount_and_fee_disclosure(data: dict[str, Any]) -> None:
     big = copy.deepcopy(rule(data, "catch-all"))
     big.update(id="big-orders", when={"amount": {"gt": 5000}, "fee_disclosed": True})
     data["rules"].insert(0, big)
-    policy = Policy.from_data(data, source="inline")
+    policy = Policy.from_data(data, source="inline", catalog=bot_texts())
     base = {"order_status": "paid_undelivered", "cause": "out_of_stock", "platform_type": "official",
             "payment_channel": "alipay", "hours_since_payment": 1}
     assert decide(policy, Facts(amount=5000.01, **base)).rule_id == "big-orders"
@@ -278,7 +280,7 @@ def test_conditions_on_amount_and_fee_disclosure(data: dict[str, Any]) -> None:
 def test_from_data_names_its_source(data: dict[str, Any]) -> None:
     rule(data, "delivered-buyer-side")["fee_percent"] = 50
     with pytest.raises(PolicyError, match=r"^platform-x: rule 'delivered-buyer-side': fee_percent: must be <= fee cap 10$"):
-        Policy.from_data(data, source="platform-x")
+        Policy.from_data(data, source="platform-x", catalog=bot_texts())
 
 
 def test_bad_extra_window_does_not_crash_the_rule_checks(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -289,7 +291,7 @@ def test_bad_extra_window_does_not_crash_the_rule_checks(in_tmp: Path, data: dic
 
 
 def test_model_copy_recompiles(data: dict[str, Any]) -> None:
-    policy = Policy.from_data(data)
+    policy = Policy.from_data(data, catalog=bot_texts())
     other = policy.model_copy(update={"version": "copied"})
     facts = Facts(order_status="unpaid", cause="changed_mind", platform_type="official",
                   payment_channel="alipay", amount=1)
