@@ -88,12 +88,13 @@ def _dump(obj: Any) -> str:
 
 
 def _read(name: str) -> str:
+    """The input as text; a BOM stays in it (`_records` drops it)."""
     if name == "-":
         buffer = getattr(sys.stdin, "buffer", None)
         if buffer is not None:
-            return bytes(buffer.read()).decode("utf-8-sig")
+            return bytes(buffer.read()).decode("utf-8")
         return sys.stdin.read()
-    return Path(name).read_bytes().decode("utf-8-sig")
+    return Path(name).read_bytes().decode("utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

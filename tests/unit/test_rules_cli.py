@@ -246,6 +246,11 @@ def test_utf8_bom_is_ignored(
     assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == decisions
 
 
+def test_bom_before_a_pretty_printed_array(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, lines, _ = run_check([], "\ufeff" + json.dumps([GOOD, GOOD], indent=2), capsys, monkeypatch)
+    assert code == 0 and [line["rule_id"] for line in lines] == ["delivered-buyer-side"] * 2
+
+
 def test_bom_on_every_line_of_concatenated_jsonl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     stdin = "\ufeff" + json.dumps(GOOD) + "\n\ufeff" + json.dumps(GOOD)
     code, lines, _ = run_check([], stdin, capsys, monkeypatch)

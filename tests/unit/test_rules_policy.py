@@ -312,3 +312,22 @@ def test_the_domain_package_imports_no_io_layer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_domain_package_reads_no_files() -> None:
+    """File loading left the domain: bot.domain.rules imports no YAML reader, no catalogs,
+    no project paths; bot.policy_files does the reading."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.domain.rules; "
+        "banned = ('yaml', 'bot.i18n', 'bot.paths', 'bot.policy_files', 'bot.knowledge', 'bot.config'); "
+        "print(sorted(m for m in sys.modules if m.startswith(banned)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+    rules_dir = Path(__file__).resolve().parents[2] / "bot" / "domain" / "rules"
+    for path in rules_dir.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "open(" not in text and "read_text" not in text and "read_bytes" not in text, path.name
