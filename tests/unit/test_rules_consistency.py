@@ -191,3 +191,15 @@ def test_every_problem_of_a_rule_is_listed(tmp_path: Path) -> None:
     fields = [e.split(": ")[2] for e in info.value.errors]
     assert all(e.startswith("p.yaml: rule 'used-faulty-late': ") for e in info.value.errors)
     assert fields == ["route", "liable", "deadlines"]
+
+
+def test_the_bot_refuses_to_start_on_a_contradicting_policy(tmp_path: Path, make_settings: Any) -> None:
+    from bot.app import load_policy_setting
+    from bot.config import ConfigError
+
+    data = copy.deepcopy(DEFAULT_DATA)
+    next(r for r in data["rules"] if r["id"] == "used-faulty-late")["route"] = "platform_review"
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError, match="rule 'used-faulty-late': route: platform_review"):
+        load_policy_setting(make_settings(policy_file=path))
+    assert load_policy_setting(make_settings(policy_file=DEFAULT_POLICY_PATH)).version == "default-1.0"

@@ -331,3 +331,16 @@ def test_the_domain_package_reads_no_files() -> None:
     for path in rules_dir.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "open(" not in text and "read_text" not in text and "read_bytes" not in text, path.name
+
+
+def test_a_policy_file_with_a_bom_loads(in_tmp: Path, data: dict[str, Any]) -> None:
+    path = write(in_tmp, data)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_policy(path).version == "default-1.0"
+
+
+def test_a_policy_file_that_is_not_utf8(in_tmp: Path) -> None:
+    path = in_tmp / "knowledge" / "policy.yaml"
+    path.write_bytes("version: 政策".encode("gb18030"))
+    with pytest.raises(PolicyError, match=r"^knowledge/policy.yaml: not UTF-8 text"):
+        load_policy(path)
