@@ -47,6 +47,7 @@ TABLE: list[tuple[str, dict[str, Any], set[str], tuple[str, str] | None]] = [
     ("review-by-agent", {"outcome": "needs_review", "liable": "unknown", "route": "human_agent", "deadlines": []}, set(), None),
     ("review-buyer-consent", {"outcome": "needs_review", "liable": "buyer", "route": "merchant_review", "deadlines": ["merchant_response"]}, {"arrival_max_days"}, None),
     ("no-refund-negotiation", {"outcome": "no_refund", "liable": "buyer", "route": "negotiation", "deadlines": []}, {"quality_claim_days"}, None),
+    ("no-refund-appeal", {"outcome": "no_refund", "liable": "buyer", "route": "negotiation", "deadlines": ["appeal"]}, {"appeal"}, None),
     ("no-refund-unknown", {"outcome": "no_refund", "liable": "unknown", "route": "negotiation", "deadlines": []}, set(), None),
     ("nothing-by-cause", {"outcome": "nothing_to_refund", "liable": "by_cause", "route": "self_service", "deadlines": []}, set(), None),
     ("refund-agent-with-reason", {"route": "human_agent", "route_reason": "amounts above 5000 CNY are confirmed by a person", "deadlines": []}, set(), None),
@@ -131,7 +132,7 @@ def test_completed_changed_mind_days_later_is_no_refund_without_forced_review(ho
                   hours_since_completion=hours_after_completion)
     d = decide(POLICY, facts)
     assert (d.outcome, d.route, d.rule_id) == ("no_refund", "negotiation", "used-buyer-side")
-    assert d.deadlines == {} and d.refund_amount == 0 and d.expected_arrival is None
+    assert list(d.deadlines) == ["appeal"] and d.refund_amount == 0 and d.expected_arrival is None
     for lang in ("zh", "en"):
         route_text = catalog(lang)[f"route.{d.route}"]
         assert "强制" not in route_text and "forced" not in route_text

@@ -19,7 +19,9 @@ one part of the model; `rule_contradictions` applies them all to one rule and re
 - Route -> deadlines (`ROUTE_DEADLINES`): merchant_review cites `merchant_response` (the
   answer time whose lapse forces the refund), platform_review cites `platform_response`;
   `merchant_response` belongs to merchant_review only; a route without a review
-  (self_service, negotiation) cites no review deadline (answers, evidence, appeal);
+  (self_service, negotiation) cites no review deadline (answers, evidence), and self_service
+  no appeal either (a no_refund may be appealed: the case is rejected, and rejected cases can
+  be appealed within the appeal window);
   `platform_complex` extends `platform_response` and needs it.
 - Route -> evidence: evidence is only asked for when someone reviews it.
 - Texts -> outcome (`OUTCOME_PLACEHOLDERS`): {refund_amount} only where money comes back,
@@ -101,13 +103,15 @@ ROUTE_LIABLE: dict[Route, frozenset[Liable] | None] = {
 MERCHANT_RESPONSE = "merchant_response"
 PLATFORM_RESPONSE = "platform_response"
 PLATFORM_COMPLEX = "platform_complex"
+APPEAL = "appeal"
 REVIEW_DEADLINES = frozenset(
-    {MERCHANT_RESPONSE, PLATFORM_RESPONSE, PLATFORM_COMPLEX, "evidence_supplement", "appeal"}
+    {MERCHANT_RESPONSE, PLATFORM_RESPONSE, PLATFORM_COMPLEX, "evidence_supplement", APPEAL}
 )
 #: (must cite, may not cite) per route
 ROUTE_DEADLINES: dict[Route, tuple[frozenset[str], frozenset[str]]] = {
     Route.SELF_SERVICE: (frozenset(), REVIEW_DEADLINES),
-    Route.NEGOTIATION: (frozenset(), REVIEW_DEADLINES),
+    # a no_refund can still be appealed (a rejected case may be, within the appeal window)
+    Route.NEGOTIATION: (frozenset(), REVIEW_DEADLINES - {APPEAL}),
     Route.MERCHANT_REVIEW: (frozenset({MERCHANT_RESPONSE}), frozenset()),
     Route.PLATFORM_REVIEW: (frozenset({PLATFORM_RESPONSE}), frozenset({MERCHANT_RESPONSE})),
     Route.HUMAN_AGENT: (frozenset(), frozenset({MERCHANT_RESPONSE})),
