@@ -78,6 +78,19 @@ def test_lower_cap_binds_rules(in_tmp: Path, data: dict[str, Any]) -> None:
     ]
 
 
+def test_the_cap_binds_decisions_even_past_validation() -> None:
+    """A policy changed in code after loading (model_copy skips the file checks) still never
+    charges more than its cap: the engine caps the fee itself."""
+    from decimal import Decimal
+
+    capped = load_policy(DEFAULT_POLICY_PATH).model_copy(update={"fee_cap_percent": Decimal(4)})
+    facts = Facts(order_status="delivered", cause="changed_mind", platform_type="aggregator",
+                  payment_channel="alipay", amount=50, hours_since_payment=2)
+    decision = decide(capped, facts)
+    assert (decision.rule_id, decision.fee_percent, str(decision.refund_amount)) == ("delivered-buyer-side", 4, "48.00")
+    assert "4%" in decision.explanation.en and "2.00 CNY" in decision.explanation.en
+
+
 def test_negative_fee(in_tmp: Path, data: dict[str, Any]) -> None:
     rule(data, "delivered-buyer-side")["fee_percent"] = -1
     (error,) = errors_of(in_tmp, data)
