@@ -231,7 +231,12 @@ def run_pytest(tree: Path, python: str, tests: Sequence[str], timeout: float) ->
     return done.returncode, " | ".join(tail)
 
 
-def run_entry(entry: Entry, tree: Path, python: str, timeout: float) -> Result:
+def run_entry(
+    entry: Entry, tree: Path, python: str, timeout: float, collected: bool = False
+) -> Result:
+    """Apply one breakage in `tree`, run its tests, restore. `collected`: the baseline showed
+    these tests collect and pass unbroken, so a collection failure now is the breakage's doing
+    (e.g. a module-level load that now raises) and counts as killed."""
     start = time.monotonic()
     reason = stale_reason(tree, entry)
     if reason is not None:
@@ -247,9 +252,12 @@ def run_entry(entry: Entry, tree: Path, python: str, timeout: float) -> Result:
     seconds = time.monotonic() - start
     if rc == 0:
         return Result(entry.id, entry.file, "survived", entry.source, seconds, tail)
-    if rc in (4, 5):  # usage error / nothing collected: the entry's tests are wrong
+    if rc in (4, 5) and not collected:  # usage error / nothing collected: wrong `tests`?
         return Result(entry.id, entry.file, "error", entry.source, seconds,
                       f"pytest exit {rc}: {tail}")
+    if rc in (4, 5):
+        return Result(entry.id, entry.file, "killed", entry.source, seconds,
+                      f"pytest exit {rc}: the tests no longer collect")
     detail = "timeout" if rc == -1 else f"pytest exit {rc}"
     return Result(entry.id, entry.file, "killed", entry.source, seconds, detail)
 
@@ -344,7 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 def work(entry: Entry) -> Result:
                     tree = trees.get()
                     try:
-                        result = run_entry(entry, tree, args.python, args.timeout)
+                        result = run_entry(entry, tree, args.python, args.timeout,
+                                           collected=not args.no_baseline)
                     finally:
                         trees.put(tree)
                     with lock:
