@@ -103,8 +103,10 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
+    cpu = time.process_time()
     policy = load_policy(args.policy)
     load_seconds = time.perf_counter() - started
+    load_cpu = time.process_time() - cpu
 
     rows = facts_space()
     started = time.perf_counter()
@@ -138,13 +140,16 @@ def main() -> int:
         "decisions_per_second": rate(decisions, elapsed),
         "microseconds_per_decision": round(elapsed / decisions * 1e6, 2),
         "decide_cpu_seconds": round(decide_cpu, 3),
+        "decisions_per_cpu_second": rate(decisions, decide_cpu),
         "baseline_per_second": rate(baseline_calls, baseline_seconds),
         "baseline_cpu_seconds": round(baseline_cpu, 3),
+        "baseline_per_cpu_second": rate(baseline_calls, baseline_cpu),
         "load_average_1min": {"before": load_before, "after": load1()},
         "validations_per_second": rate(len(rows), validate_seconds),
         "end_to_end_lines": len(lines),
         "end_to_end_per_second": rate(len(lines), e2e_seconds),
         "policy_load_ms": round(load_seconds * 1000, 1),
+        "policy_load_cpu_ms": round(load_cpu * 1000, 1),
         "python": platform.python_version(),
         "pydantic": pydantic.VERSION,
     }
