@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ConfigError, Settings
-from bot.domain.rules import Policy, PolicyError, load_policy
+from bot.policy_files import Policy, PolicyError, load_policy
 from bot.services.groups import GroupService
 from bot.services.ledger import RedisLedger, SqlLedger
 from bot.services.refunds import RefundService

@@ -1,9 +1,11 @@
 """`refund-bot check [--policy FILE] [FILE|-]`: decide refund facts with the refund policy.
 
-Reads one JSON object, or JSON Lines (one facts object a line), from FILE or standard input
-and prints one decision JSON a line, in input order (blank lines are skipped). A line with
-invalid facts prints `{"error": ..., "fields": {field: reason}, "line": n}` instead; the other
-lines are still decided, and the exit status is then 2. A policy that does not load: exit 1.
+Reads facts from FILE or standard input, as one JSON object, a JSON array of objects, or JSON
+Lines (one object a line; blank lines are skipped); a UTF-8 byte order mark is ignored. Prints
+one decision JSON a line, in input order. Invalid facts print
+`{"error": ..., "fields": {field: reason}, "line": n}` instead (`"index": i`, counted from 0,
+for an element of an array); the other facts are still decided and the exit status is then 2.
+A policy or facts file that cannot be read: exit 1. `--schema` prints the facts' JSON schema.
 """
 
 from __future__ import annotations
@@ -17,20 +19,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bot.domain.rules import (
-    DEFAULT_POLICY_PATH,
-    FactsError,
-    PolicyError,
-    decide,
-    load_policy,
-    parse_facts,
-)
+from bot.domain.rules import FactsError, decide, parse_facts
+from bot.domain.rules.models import facts_json_schema
+from bot.policy_files import DEFAULT_POLICY_PATH, PolicyError, load_policy
+
+BOM = "\ufeff"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="refund-bot check",
-        description="Decide refund facts (one JSON object, or JSON Lines) and print one decision JSON a line.",
+        description="Decide refund facts (a JSON object, a JSON array of objects, or JSON Lines) "
+        "and print one decision JSON a line.",
     )
     parser.add_argument(
         "file", nargs="?", default="-", help="facts file; '-' or nothing reads standard input"
@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="policy file (default: $POLICY_FILE or the built-in knowledge/policy.yaml)",
     )
+    parser.add_argument(
+        "--schema", action="store_true", help="print the JSON schema of the facts and exit"
+    )
     return parser
 
 
@@ -48,8 +51,13 @@ def policy_path(option: str | None) -> Path:
     return Path(option or os.environ.get("POLICY_FILE") or DEFAULT_POLICY_PATH)
 
 
-def _records(text: str) -> Iterator[tuple[int, Any, str | None]]:
-    """(line number, parsed value, JSON error) for one object or each non-blank line."""
+#: (where, parsed value, JSON error); where is {"line": n} or {"index": i}
+Record = tuple[dict[str, int], Any, str | None]
+
+
+def _records(text: str) -> Iterator[Record]:
+    """The facts records of one input: an object, an array's elements, or each line."""
+    text = text.removeprefix(BOM)
     lines = text.splitlines()
     first = next((i for i, line in enumerate(lines, 1) if line.strip()), None)
     if first is None:
@@ -59,19 +67,34 @@ def _records(text: str) -> Iterator[tuple[int, Any, str | None]]:
     except ValueError:
         whole = None
     if isinstance(whole, dict):  # one object, possibly pretty-printed over several lines
-        yield first, whole, None
+        yield {"line": first}, whole, None
+        return
+    if isinstance(whole, list):  # an array of facts objects
+        for index, item in enumerate(whole):
+            yield {"index": index}, item, None
         return
     for number, line in enumerate(lines, 1):
+        line = line.removeprefix(BOM)  # concatenated files may each carry a BOM
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line, parse_float=Decimal), None
+            yield {"line": number}, json.loads(line, parse_float=Decimal), None
         except ValueError as exc:
-            yield number, None, f"invalid JSON: {exc}"
+            yield {"line": number}, None, f"invalid JSON: {exc}"
 
 
 def _dump(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
+
+
+def _read(name: str) -> str:
+    """The input as text; a BOM stays in it (`_records` drops it)."""
+    if name == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is not None:
+            return bytes(buffer.read()).decode("utf-8")
+        return sys.stdin.read()
+    return Path(name).read_bytes().decode("utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help is 0, a usage error 2
         return int(exc.code or 0)
+    if args.schema:
+        print(json.dumps(facts_json_schema(), ensure_ascii=False, indent=2))
+        return 0
     try:
         policy = load_policy(policy_path(args.policy))
     except PolicyError as exc:
@@ -86,30 +112,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"refund-bot check: {error}", file=sys.stderr)
         return 1
     try:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        text = _read(args.file)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"refund-bot check: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
 
     status = 0
     out = sys.stdout
-    for number, data, json_error in _records(text):
+    for where, data, json_error in _records(text):
         if json_error is not None:
-            out.write(_dump({"error": json_error, "fields": {}, "line": number}) + "\n")
+            out.write(_dump({"error": json_error, "fields": {}, **where}) + "\n")
             status = 2
             continue
         if not isinstance(data, dict):
-            out.write(
-                _dump({"error": "expected a JSON object", "fields": {}, "line": number}) + "\n"
-            )
+            out.write(_dump({"error": "expected a JSON object", "fields": {}, **where}) + "\n")
             status = 2
             continue
         try:
             facts = parse_facts(data)
         except FactsError as exc:
-            out.write(
-                _dump({"error": "invalid facts", "fields": exc.fields, "line": number}) + "\n"
-            )
+            out.write(_dump({"error": "invalid facts", "fields": exc.fields, **where}) + "\n")
             status = 2
             continue
         out.write(_dump(decide(policy, facts).model_dump(mode="json")) + "\n")

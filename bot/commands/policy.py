@@ -1,6 +1,8 @@
 """`refund-bot policy validate [FILE] [--knowledge DIR]`: check a refund policy file.
 
-Exit 0 with a one-line OK summary, or exit 1 with one line per problem (file, rule, field).
+Exit 0 with a one-line OK summary, or exit 1 with one line per problem (file, rule, field):
+the schema, the texts (every key in zh and en, same placeholders) and whether each rule makes
+sense as a whole (outcome, route, liable party, deadlines, texts; see docs/rules.md).
 Rules that no facts can reach (shadowed by the rules above) are reported as warnings.
 With --knowledge, every `policy_refs` id must be a section id of the knowledge base there
 (headings ending in `{#id}` in DIR/**/*.md).
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.commands.check import policy_path
-from bot.domain.rules import PolicyError, load_policy, section_ids
+from bot.policy_files import PolicyError, knowledge_ids, load_policy
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,14 +40,6 @@ def _parser() -> argparse.ArgumentParser:
         help="also check policy_refs against the section ids in DIR",
     )
     return parser
-
-
-def knowledge_ids(folder: Path) -> set[str]:
-    """Every section id declared in the Markdown files under a folder."""
-    ids: set[str] = set()
-    for path in sorted(folder.rglob("*.md")):
-        ids |= section_ids(path.read_text(encoding="utf-8"))
-    return ids
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -113,3 +113,4 @@ class Route(StrEnum):
     MERCHANT_REVIEW = "merchant_review"
     PLATFORM_REVIEW = "platform_review"
     HUMAN_AGENT = "human_agent"
+    NEGOTIATION = "negotiation"  # no review: the buyer may only ask the merchant's goodwill

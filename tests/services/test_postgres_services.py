@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import DEFAULT_POLICY_FILE
-from bot.domain.rules import load_policy
+from bot.policy_files import load_policy
 from bot.services.ledger import SqlLedger
 from bot.services.refunds import RefundService
 from bot.storage import repo

@@ -79,8 +79,8 @@ def test_pick_language(code: str | None, lang: str) -> None:
 
 def test_every_code_the_policy_can_produce_has_a_text() -> None:
     """Outcomes, routes, liable parties, deadlines and evidence kinds of the shipped policy."""
-    from bot.domain.rules import DEFAULT_POLICY_PATH, load_policy
     from bot.domain.vocab import EvidenceKind, Liable, Outcome, Route
+    from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 
     policy = load_policy(DEFAULT_POLICY_PATH)
     names = set(policy.deadlines) | {name for rule in policy.rules for name in (rule.deadlines or {})}

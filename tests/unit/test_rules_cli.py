@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.domain.rules import DEFAULT_POLICY_PATH
+from bot.policy_files import DEFAULT_POLICY_PATH
 
 REPO = DEFAULT_POLICY_PATH.parents[1]
 
@@ -206,3 +206,86 @@ def test_parse_facts_reasons(changes: dict[str, Any], fields: dict[str, str]) ->
     with pytest.raises(FactsError) as info:
         parse_facts({**GOOD, **changes})
     assert info.value.fields == fields
+
+
+def test_json_array(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    stdin = json.dumps([GOOD, {**GOOD, "cause": "bogus"}, "text", {**GOOD, "order_status": "unpaid"}], indent=2)
+    code, lines, err = run_check([], stdin, capsys, monkeypatch)
+    assert code == 2 and err == ""
+    assert [line.get("rule_id") for line in lines] == ["delivered-buyer-side", None, None, "unpaid-cancel"]
+    assert lines[1]["index"] == 1 and set(lines[1]["fields"]) == {"cause"}
+    assert lines[2] == {"error": "expected a JSON object", "fields": {}, "index": 2}
+
+
+def test_empty_json_array(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run_check([], "[]", capsys, monkeypatch) == (0, [], "")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps(GOOD),  # one object
+        json.dumps([GOOD, GOOD]),  # an array
+        json.dumps(GOOD) + "\n" + json.dumps(GOOD),  # JSON Lines
+    ],
+    ids=["object", "array", "jsonl"],
+)
+def test_utf8_bom_is_ignored(
+    body: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "facts.json"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    code = main(["check", str(path)])
+    out, err = capsys.readouterr()
+    decisions = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and err == ""
+    assert decisions and all(d["rule_id"] == "delivered-buyer-side" for d in decisions)
+    # the same bytes on standard input
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes()), encoding="utf-8"))
+    assert main(["check"]) == 0
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == decisions
+
+
+def test_bom_before_a_pretty_printed_array(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, lines, _ = run_check([], "\ufeff" + json.dumps([GOOD, GOOD], indent=2), capsys, monkeypatch)
+    assert code == 0 and [line["rule_id"] for line in lines] == ["delivered-buyer-side"] * 2
+
+
+def test_bom_on_every_line_of_concatenated_jsonl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    stdin = "\ufeff" + json.dumps(GOOD) + "\n\ufeff" + json.dumps(GOOD)
+    code, lines, _ = run_check([], stdin, capsys, monkeypatch)
+    assert code == 0 and len(lines) == 2
+
+
+def test_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.domain.rules import parse_facts
+    from bot.domain.vocab import Cause, EvidenceKind, OrderStatus, PaymentChannel, PlatformType
+
+    assert main(["check", "--schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    props = schema["properties"]
+    assert set(props) == {"order_status", "cause", "platform_type", "payment_channel", "amount",
+                          "hours_since_payment", "hours_since_completion", "fee_disclosed", "evidence"}
+    assert set(schema["required"]) == {"order_status", "cause", "platform_type", "payment_channel", "amount"}
+    assert schema["additionalProperties"] is False
+    defs = schema["$defs"]
+    for name, enum in (("OrderStatus", OrderStatus), ("Cause", Cause), ("PlatformType", PlatformType),
+                       ("PaymentChannel", PaymentChannel), ("EvidenceKind", EvidenceKind)):
+        assert defs[name]["enum"] == [code.value for code in enum]
+    assert props["amount"]["type"] == "number" and props["amount"]["exclusiveMinimum"] == 0
+    assert all(p.get("description") for p in props.values())
+    for example in schema["examples"]:
+        parse_facts(example)
+
+
+def test_schema_fields_are_documented() -> None:
+    """docs/rules.md documents every facts field with its type and allowed values."""
+    from bot.domain.rules import Facts
+    from bot.domain.vocab import Cause
+
+    doc = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### Facts"):]
+    for name in Facts.model_fields:
+        assert f"| `{name}` |" in section, name
+    for code in Cause:
+        assert f"`{code.value}`" in section, code

@@ -10,13 +10,12 @@ import pytest
 import yaml
 
 from bot.domain.rules import (
-    DEFAULT_POLICY_PATH,
     Facts,
     Policy,
     PolicyError,
     decide,
-    load_policy,
 )
+from bot.policy_files import DEFAULT_POLICY_PATH, bot_texts, load_policy
 
 DEFAULT_DATA: dict[str, Any] = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
 
@@ -77,6 +76,19 @@ def test_lower_cap_binds_rules(in_tmp: Path, data: dict[str, Any]) -> None:
     assert errors_of(in_tmp, data) == [
         "knowledge/policy.yaml: rule 'delivered-buyer-side': fee_percent: must be <= fee cap 5"
     ]
+
+
+def test_the_cap_binds_decisions_even_past_validation() -> None:
+    """A policy changed in code after loading (model_copy skips the file checks) still never
+    charges more than its cap: the engine caps the fee itself."""
+    from decimal import Decimal
+
+    capped = load_policy(DEFAULT_POLICY_PATH).model_copy(update={"fee_cap_percent": Decimal(4)})
+    facts = Facts(order_status="delivered", cause="changed_mind", platform_type="aggregator",
+                  payment_channel="alipay", amount=50, hours_since_payment=2)
+    decision = decide(capped, facts)
+    assert (decision.rule_id, decision.fee_percent, str(decision.refund_amount)) == ("delivered-buyer-side", 4, "48.00")
+    assert "4%" in decision.explanation.en and "2.00 CNY" in decision.explanation.en
 
 
 def test_negative_fee(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -167,16 +179,19 @@ def test_last_rule_must_be_catch_all(in_tmp: Path, data: dict[str, Any]) -> None
 
 
 def test_explanation_placeholders(in_tmp: Path, data: dict[str, Any]) -> None:
-    rule(data, "system-fault")["explanation"]["en"] = "You get {refund} back"
-    rule(data, "system-fault")["explanation"]["zh"] = "退 {amount:.2f"
+    data["texts"] = {"zh": {"acme.fault": "退 {amount:.2f"}, "en": {"acme.fault": "You get {refund} back"}}
+    rule(data, "system-fault")["explanation"] = "acme.fault"
     errors = errors_of(in_tmp, data)
-    assert errors[0].startswith("knowledge/policy.yaml: rule 'system-fault': explanation.zh: bad template")
-    assert errors[1].startswith("knowledge/policy.yaml: rule 'system-fault': explanation.en: unknown placeholder {refund}")
+    assert errors[0].startswith("knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (zh): bad template")
+    assert errors[1].startswith("knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (en): unknown placeholder {refund}")
 
 
 def test_missing_explanation_language(in_tmp: Path, data: dict[str, Any]) -> None:
-    del rule(data, "system-fault")["explanation"]["zh"]
-    assert errors_of(in_tmp, data) == ["knowledge/policy.yaml: rule 'system-fault': explanation.zh: Field required"]
+    data["texts"] = {"en": {"acme.fault": "The platform refunds {amount} CNY."}}
+    rule(data, "system-fault")["explanation"] = "acme.fault"
+    assert errors_of(in_tmp, data) == [
+        "knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' is missing in language 'zh'"
+    ]
 
 
 def test_top_level_fields(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -267,7 +282,7 @@ def test_conditions_on_amount_and_fee_disclosure(data: dict[str, Any]) -> None:
     big = copy.deepcopy(rule(data, "catch-all"))
     big.update(id="big-orders", when={"amount": {"gt": 5000}, "fee_disclosed": True})
     data["rules"].insert(0, big)
-    policy = Policy.from_data(data, source="inline")
+    policy = Policy.from_data(data, source="inline", catalog=bot_texts())
     base = {"order_status": "paid_undelivered", "cause": "out_of_stock", "platform_type": "official",
             "payment_channel": "alipay", "hours_since_payment": 1}
     assert decide(policy, Facts(amount=5000.01, **base)).rule_id == "big-orders"
@@ -278,7 +293,7 @@ def test_conditions_on_amount_and_fee_disclosure(data: dict[str, Any]) -> None:
 def test_from_data_names_its_source(data: dict[str, Any]) -> None:
     rule(data, "delivered-buyer-side")["fee_percent"] = 50
     with pytest.raises(PolicyError, match=r"^platform-x: rule 'delivered-buyer-side': fee_percent: must be <= fee cap 10$"):
-        Policy.from_data(data, source="platform-x")
+        Policy.from_data(data, source="platform-x", catalog=bot_texts())
 
 
 def test_bad_extra_window_does_not_crash_the_rule_checks(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -289,7 +304,7 @@ def test_bad_extra_window_does_not_crash_the_rule_checks(in_tmp: Path, data: dic
 
 
 def test_model_copy_recompiles(data: dict[str, Any]) -> None:
-    policy = Policy.from_data(data)
+    policy = Policy.from_data(data, catalog=bot_texts())
     other = policy.model_copy(update={"version": "copied"})
     facts = Facts(order_status="unpaid", cause="changed_mind", platform_type="official",
                   payment_channel="alipay", amount=1)
@@ -310,3 +325,35 @@ def test_the_domain_package_imports_no_io_layer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_domain_package_reads_no_files() -> None:
+    """File loading left the domain: bot.domain.rules imports no YAML reader, no catalogs,
+    no project paths; bot.policy_files does the reading."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.domain.rules; "
+        "banned = ('yaml', 'bot.i18n', 'bot.paths', 'bot.policy_files', 'bot.knowledge', 'bot.config'); "
+        "print(sorted(m for m in sys.modules if m.startswith(banned)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+    rules_dir = Path(__file__).resolve().parents[2] / "bot" / "domain" / "rules"
+    for path in rules_dir.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "open(" not in text and "read_text" not in text and "read_bytes" not in text, path.name
+
+
+def test_a_policy_file_with_a_bom_loads(in_tmp: Path, data: dict[str, Any]) -> None:
+    path = write(in_tmp, data)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_policy(path).version == "default-1.0"
+
+
+def test_a_policy_file_that_is_not_utf8(in_tmp: Path) -> None:
+    path = in_tmp / "knowledge" / "policy.yaml"
+    path.write_bytes("version: 政策".encode("gb18030"))
+    with pytest.raises(PolicyError, match=r"^knowledge/policy.yaml: not UTF-8 text"):
+        load_policy(path)

@@ -9,13 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.rules import (
-    DEFAULT_POLICY_PATH,
     Decision,
     Facts,
     FactsError,
     Rule,
     decide,
-    load_policy,
     parse_facts,
     sample_facts,
 )
@@ -28,6 +26,7 @@ from bot.domain.vocab import (
     PaymentChannel,
     PlatformType,
 )
+from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 
 POLICY = load_policy(DEFAULT_POLICY_PATH)
 RULE_IDS = [rule.id for rule in POLICY.rules]

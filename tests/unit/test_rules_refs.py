@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.commands.policy import knowledge_ids
-from bot.domain.rules import DEFAULT_POLICY_PATH, load_policy, section_ids
+from bot.domain.rules import section_ids
+from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 
 KNOWLEDGE = DEFAULT_POLICY_PATH.parent
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.domain.rules import DEFAULT_POLICY_PATH, Decision, Facts, decide, load_policy
+from bot.domain.rules import Decision, Facts, decide
 from bot.domain.vocab import Cause, CauseGroup, EvidenceKind, OrderStatus, PaymentChannel
+from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 
 POLICY = load_policy(DEFAULT_POLICY_PATH)
 
@@ -119,11 +120,11 @@ TABLE: list[tuple[dict[str, Any], str, str, str, str, int, Decimal | None, list[
     # 7. redeemed / completed
     (
         {"order_status": "redeemed", "cause": "changed_mind", "hours_since_completion": 1},
-        "used-buyer-side", "no_refund", "buyer", "merchant_review", 0, Decimal(0), [],
+        "used-buyer-side", "no_refund", "buyer", "negotiation", 0, Decimal(0), [],
     ),
     (
         {"order_status": "completed", "cause": "wrong_account"},  # completion time unknown: irrelevant
-        "used-buyer-side", "no_refund", "buyer", "merchant_review", 0, Decimal(0), [],
+        "used-buyer-side", "no_refund", "buyer", "negotiation", 0, Decimal(0), [],
     ),
     (
         {"order_status": "completed", "cause": "invalid_product", "hours_since_payment": 50, "hours_since_completion": 40},
@@ -137,7 +138,7 @@ TABLE: list[tuple[dict[str, Any], str, str, str, str, int, Decimal | None, list[
     ),
     (
         {"order_status": "redeemed", "cause": "merchant_error", "hours_since_payment": 400, "hours_since_completion": 300},
-        "used-faulty-late", "no_refund", "unknown", "merchant_review", 0, Decimal(0), [],
+        "used-faulty-late", "no_refund", "unknown", "negotiation", 0, Decimal(0), [],
     ),
     # catch-all: combinations no rule names
     (

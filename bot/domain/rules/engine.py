@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from bot.domain.rules.consistency import REFUND_OUTCOMES
 from bot.domain.rules.models import Decision, Facts, Text, to_cents
-from bot.domain.rules.policy import REFUND_OUTCOMES, Policy
+from bot.domain.rules.policy import Policy
 from bot.domain.vocab import Cause, OrderStatus, Outcome, PaymentChannel, PlatformType
 
 _ZERO = Decimal(0)
@@ -48,12 +49,12 @@ def decide(policy: Policy, facts: Facts) -> Decision:
     arrival = engine.arrival[facts.payment_channel]
 
     # the explanation: the rule's text, the fee note when the fee is waived, the arrival note
-    if waived and rule.explanation_fee_waived is not None:
-        parts = [rule.explanation_fee_waived]
+    if waived and matched.explanation_fee_waived is not None:
+        parts = [matched.explanation_fee_waived]
     elif waived:
-        parts = [rule.explanation, engine.notes.fee_waived]
+        parts = [matched.explanation, engine.fee_waived_note]
     else:
-        parts = [rule.explanation]
+        parts = [matched.explanation]
     if outcome in REFUND_OUTCOMES and facts.payment_channel in engine.arrival_notes:
         parts.append(engine.arrival_notes[facts.payment_channel])
     # amounts are whole cents (Facts rounds the amount, to_cents the refund): str() is exact

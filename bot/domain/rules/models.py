@@ -73,15 +73,28 @@ class Facts(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    order_status: OrderStatus
-    cause: Cause
-    platform_type: PlatformType
-    payment_channel: PaymentChannel
-    amount: Annotated[Decimal, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
-    hours_since_payment: Hours | None = None
-    hours_since_completion: Hours | None = None
-    fee_disclosed: StrictBool = True
-    evidence: tuple[EvidenceKind, ...] = ()
+    order_status: OrderStatus = Field(description="Where the order stands.")
+    cause: Cause = Field(description="Why the buyer wants the money back.")
+    platform_type: PlatformType = Field(description="Who the goods were bought from.")
+    payment_channel: PaymentChannel = Field(description="How the order was paid.")
+    amount: Annotated[Decimal, BeforeValidator(_no_bool), Field(allow_inf_nan=False)] = Field(
+        description="The amount paid in CNY, > 0 and at most 1e9; rounded half up to 0.01."
+    )
+    hours_since_payment: Hours | None = Field(
+        default=None,
+        description="Hours since the payment, >= 0; required unless order_status is unpaid.",
+    )
+    hours_since_completion: Hours | None = Field(
+        default=None,
+        description="Hours since the order completed or was redeemed, >= 0 and not more than "
+        "hours_since_payment; null or absent when unknown.",
+    )
+    fee_disclosed: StrictBool = Field(
+        default=True, description="Whether a fee was disclosed when ordering (else none is due)."
+    )
+    evidence: tuple[EvidenceKind, ...] = Field(
+        default=(), description="Evidence kinds already provided (duplicates are ignored)."
+    )
 
     @field_validator("amount")
     @classmethod
@@ -134,6 +147,45 @@ def _cross_field_errors(
     ):
         return {"hours_since_completion": "cannot be more than hours_since_payment"}
     return {}
+
+
+def facts_json_schema() -> dict[str, Any]:
+    """The JSON schema of the facts `refund-bot check` reads (`check --schema`)."""
+    schema = Facts.model_json_schema(mode="validation")
+    props = schema["properties"]
+    amount = props["amount"]
+    props["amount"] = {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": int(MAX_AMOUNT),
+        "title": amount.get("title", "Amount"),
+        "description": amount["description"],
+    }
+    for name in ("hours_since_payment", "hours_since_completion"):
+        props[name] = {
+            "anyOf": [{"type": "number", "minimum": 0}, {"type": "null"}],
+            "default": None,
+            "title": props[name].get("title", name),
+            "description": props[name]["description"],
+        }
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "refund-bot facts"
+    schema["description"] = (
+        "One order's facts, as `refund-bot check` reads them (one object, an array of "
+        "objects, or JSON Lines). Unknown fields are errors."
+    )
+    schema["additionalProperties"] = False
+    schema["examples"] = [
+        {
+            "order_status": "delivered",
+            "cause": "changed_mind",
+            "platform_type": "aggregator",
+            "payment_channel": "alipay",
+            "amount": 59.9,
+            "hours_since_payment": 5,
+        }
+    ]
+    return schema
 
 
 class FactsError(ValueError):
