@@ -185,8 +185,11 @@ TEXT_KEYWORDS = frozenset(
         "explanation",
     }
 )
-# Command-line help for operators (English by design).
-OPERATOR_CALLS = frozenset({"ArgumentParser", "add_parser", "add_argument", "add_argument_group", "add_subparsers"})
+# Command-line help and schema documentation for operators (English by design): argparse
+# help, and pydantic `Field(description=...)`, which `refund-bot check --schema` prints.
+OPERATOR_CALLS = frozenset(
+    {"ArgumentParser", "add_parser", "add_argument", "add_argument_group", "add_subparsers", "Field"}
+)
 # Sentence punctuation: in a text built from translated parts it must come from the catalog.
 CODE_PUNCTUATION = re.compile(r"[:;,?!()]")
 # Names of values that are internal ids (`source.id`, `rule_id`, `section_id`).
