@@ -224,6 +224,7 @@ class Gateway:
         reply: Reply[Any],
         *,
         sources: Iterable[str] = (),
+        facts: Iterable[str] = (),
         allow_approval: bool = False,
     ) -> str | None:
         """The model's text with foreign links removed, or None when it leaks the prompt or
@@ -236,7 +237,7 @@ class Gateway:
         if removed:
             self.counters.record_guardrail("foreign_url", dropped=False)
             log.warning("llm answer: %d link(s) not on the allowlist removed", len(removed))
-        claims = unbacked_claims(text, sources, allow_approval=allow_approval)
+        claims = unbacked_claims(text, sources, facts=facts, allow_approval=allow_approval)
         if claims:
             self.counters.record_guardrail("unbacked_claim", dropped=True)
             log.warning("llm answer dropped: unbacked claims %s", claims)

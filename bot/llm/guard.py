@@ -48,12 +48,10 @@ def _allowed(host: str, allowlist: Iterable[str]) -> bool:
 def find_urls(text: str) -> list[tuple[int, int, str]]:
     """(start, end, url) of URL-like tokens: schemes, www., bare domains, IP addresses."""
     found = []
-    normalised = unicodedata.normalize("NFKC", text) if len(unicodedata.normalize("NFKC", text)) == len(text) else text
-    for match in _URL.finditer(normalised):
+    for match in _URL.finditer(text):
         url = match.group().rstrip(_TRAILING)
-        if not url or url.lower() in _NOT_DOMAINS:
-            continue
-        found.append((match.start(), match.start() + len(url), text[match.start() : match.start() + len(url)]))
+        if url and url.lower() not in _NOT_DOMAINS:
+            found.append((match.start(), match.start() + len(url), url))
     return found
 
 
@@ -81,23 +79,35 @@ def strip_foreign_urls(text: str, allowlist: Iterable[str]) -> tuple[str, list[s
 
 _NUM = r"\d+(?:[.,]\d+)?"
 _CN_NUM = r"[一二两三四五六七八九十百千万半]+"
-_CLAIMS = [
-    # money
+# amounts and percentages: the number must appear in a source with the same kind of unit
+_MONEY = [
     re.compile(rf"(?:[¥￥$]|rmb|cny|usd)\s*({_NUM})", re.IGNORECASE),
     re.compile(rf"({_NUM}|{_CN_NUM})\s*(?:元|块|圆|yuan|rmb|cny|dollars?)", re.IGNORECASE),
-    # percentages
-    re.compile(rf"({_NUM})\s*(?:%|％|percent)", re.IGNORECASE),
+]
+_PERCENT = [
+    re.compile(rf"({_NUM})\s*(?:%|percent)", re.IGNORECASE),
     re.compile(rf"百分之\s*({_NUM}|{_CN_NUM})"),
-    # durations and deadlines
-    re.compile(
-        rf"({_NUM}|{_CN_NUM})\s*(?:-|~|至|到)?\s*(?:{_NUM}|{_CN_NUM})?\s*"
-        r"(?:个)?(?:工作日|自然日|天|日内|小时|分钟|周|星期|个月|月内|business days?|working days?|days?|hours?|hrs?|minutes?|mins?|weeks?|months?)",
-        re.IGNORECASE,
-    ),
-    # dates
+]
+# dates: their numbers must appear in a source
+_DATES = [
     re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)"),
     re.compile(r"(\d{1,2}月\d{1,2}[日号])"),
 ]
+# durations: a number (or a range) and a unit; the unit must match the source's too
+_UNITS = {
+    "workday": r"个?工作日|business days?|working days?|workdays?",
+    "day": r"个?自然日|天|日内|days?",
+    "hour": r"个?小时|hours?|hrs?",
+    "minute": r"分钟|minutes?|mins?",
+    "week": r"个?(?:星期|礼拜)|周|weeks?",
+    "month": r"个月|月内|months?",
+}
+_DURATION = re.compile(
+    rf"(?P<n1>{_NUM}|{_CN_NUM})(?:\s*(?:-|~|–|至|到|to)\s*(?P<n2>{_NUM}|{_CN_NUM}))?\s*(?P<unit>"
+    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _UNITS.items())
+    + r")",
+    re.IGNORECASE,
+)
 _APPROVAL = re.compile(
     r"已(?:经)?(?:为您|给您|帮您)?(?:批准|通过|同意|审核通过|退款成功|安排退款|处理退款|退还)"
     r"|(?:批准|同意|通过)了?(?:您的)?退款|保证(?:能|会)?(?:退|全额)|肯定(?:能|会)退|一定(?:能|会)退"
@@ -107,43 +117,81 @@ _APPROVAL = re.compile(
     r"|\bwe (?:will|'ll) refund\b|\brefund (?:is|has been|was) (?:issued|processed|confirmed|sent)",
     re.IGNORECASE,
 )
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def _numbers(text: str) -> set[str]:
-    """Every number in a text, normalised (full-width folded, 100.00 -> 100, 1,000 -> 1000)."""
-    values = set()
-    folded = unicodedata.normalize("NFKC", text)
-    for raw in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", folded):
-        values.add(_canonical(raw))
-    for char, value in _CN_DIGITS.items():
-        if char in folded:
-            values.add(str(value))
-    return values
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
 def _canonical(raw: str) -> str:
+    if raw in _CN_DIGITS:
+        return str(_CN_DIGITS[raw])
     value = raw.replace(",", "")
     if "." in value:
         value = value.rstrip("0").rstrip(".")
     return value.lstrip("0") or "0"
 
 
-def unbacked_claims(text: str, sources: Iterable[str] = (), *, allow_approval: bool = False) -> list[str]:
-    """The amounts, percentages, durations and dates in `text` whose numbers appear in none
-    of `sources` (the passages, facts and decision the text may rely on), and any approval
+def _numbers(text: str) -> set[str]:
+    """Every number in a text, normalised (full-width folded, 100.00 -> 100, 1,000 -> 1000,
+    single Chinese numerals to digits)."""
+    folded = unicodedata.normalize("NFKC", text)
+    values = {_canonical(raw) for raw in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", folded)}
+    values |= {_canonical(char) for char in folded if char in _CN_DIGITS}
+    return values
+
+
+def _claimed(texts: Iterable[str], patterns: Iterable[re.Pattern[str]]) -> set[str]:
+    """The numbers of every claim of these patterns in the texts."""
+    found: set[str] = set()
+    for pattern in patterns:
+        for text in texts:
+            for match in pattern.finditer(text):
+                found |= _numbers(match.group(1))
+    return found
+
+
+def _durations(text: str) -> set[tuple[str, str]]:
+    """(number, unit) of every duration in a text: "1-3个工作日" -> (1, workday), (3, workday)."""
+    found = set()
+    for match in _DURATION.finditer(unicodedata.normalize("NFKC", text)):
+        unit = next(name for name in _UNITS if match.group(name))
+        for group in ("n1", "n2"):
+            if match.group(group):
+                found |= {(number, unit) for number in _numbers(match.group(group))}
+    return found
+
+
+def unbacked_claims(
+    text: str, sources: Iterable[str] = (), *, facts: Iterable[str] = (), allow_approval: bool = False
+) -> list[str]:
+    """What `text` states that neither the prose `sources` (passages, the buyer's messages)
+    nor the structured `facts` (facts and decision as JSON) back: amounts, percentages and
+    durations whose number does not appear with the same kind of unit in a source, dates
+    whose numbers appear in none (any number in `facts` backs a claim), and any approval
     statement unless `allow_approval`. Empty: nothing unbacked."""
-    backed: set[str] = set()
-    for source in sources:
-        backed |= _numbers(source)
+    sources, facts = list(sources), list(facts)
+    fact_numbers: set[str] = set()
+    for fact in facts:
+        fact_numbers |= _numbers(fact)
+    prose = [unicodedata.normalize("NFKC", source) for source in sources]
+    backed = {
+        "money": _claimed(prose, _MONEY) | fact_numbers,
+        "percent": _claimed(prose, _PERCENT) | fact_numbers,
+        "date": set().union(*(_numbers(p) for p in prose)) | fact_numbers if prose else fact_numbers,
+    }
+    durations: set[tuple[str, str]] = set()
+    for source in prose:
+        durations |= _durations(source)
     folded = unicodedata.normalize("NFKC", text)
     problems: list[str] = []
-    for pattern in _CLAIMS:
-        for match in pattern.finditer(folded):
-            claim = match.group(0)
-            numbers = _numbers(claim)
-            if not numbers or not numbers <= backed:
-                problems.append(claim.strip())
+    for kind, patterns in (("money", _MONEY), ("percent", _PERCENT), ("date", _DATES)):
+        for pattern in patterns:
+            for match in pattern.finditer(folded):
+                found = _numbers(match.group(1))
+                if not found or not found <= backed[kind]:
+                    problems.append(match.group(0).strip())
+    for match in _DURATION.finditer(folded):
+        claimed = _durations(match.group(0))
+        if not claimed or not all(d in durations or d[0] in fact_numbers for d in claimed):
+            problems.append(match.group(0).strip())
     if not allow_approval and (approval := _APPROVAL.search(folded)):
         problems.append(approval.group(0))
     return problems

@@ -1,8 +1,9 @@
 """Prompts are Jinja2 templates in `prompts/`, rendered by this one function.
 
 Anything a buyer (or a forwarded message, a caption, a case event) wrote goes through the
-`data` filter: phone and card numbers are masked and `<`, `>` and `&` are escaped, so the
-text can never close the `<data ...>` element it is wrapped in and pose as instructions.
+`data` filter (`data_attr` in attributes): phone and card numbers are masked and `<`, `>`
+and `&` (and `"` in attributes) are escaped, so the text can never close the `<data ...>`
+element it is wrapped in and pose as instructions.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ def escape_data(value: object) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def escape_attribute(value: object) -> str:
+    """`escape_data` for a value inside a double-quoted attribute."""
+    return escape_data(value).replace('"', "&quot;")
+
+
 _environment = Environment(
     loader=FileSystemLoader(PROMPTS_DIR),
     undefined=StrictUndefined,
@@ -32,6 +38,7 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 _environment.filters["data"] = escape_data
+_environment.filters["data_attr"] = escape_attribute
 
 
 def render(name: str, **values: Any) -> str:

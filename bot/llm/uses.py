@@ -305,5 +305,4 @@ async def summarise_case(
     )
     if reply is None:
         return None
-    sources = [facts_text, *(row["text"] for row in rows)]
-    return gateway.guard_text(reply.value.summary, reply, sources=sources)
+    return gateway.guard_text(reply.value.summary, reply, sources=[row["text"] for row in rows], facts=[facts_text])
