@@ -228,11 +228,10 @@ async def rewrite_query(gateway: Gateway | None, question: str, *, case_key: str
         or normalize(query).lower() == normalize(question).lower()
         or find_urls(query)
         or len(query) > max(60, 3 * len(question))
-        or gateway.guard_text(query, reply, sources=[question], allow_approval=True) is None
     ):
         gateway.reject("useless_rewrite")
         return None
-    return query
+    return gateway.guard_text(query, reply, sources=[question], allow_approval=True)
 
 
 # --- grounded answers -------------------------------------------------------------------

@@ -154,7 +154,7 @@ def obedient(overrides: dict[str, Any] | None = None) -> Responder:
         chinese = bool(re.search(r"[\u4e00-\u9fff]", said))
         parts = []
         if re.search(r"instruction|prompt|system|rules above|指令|提示词|系统|规则|设定", said, re.IGNORECASE):
-            parts.append(system)
+            parts.append(system[:500])  # as much as fits in an answer
         if re.search(r"link|url|http|网址|链接|网站", said, re.IGNORECASE):
             parts.append(f"{'请点击' if chinese else 'Open'} {FOREIGN_LINK}")
         if not parts or re.search(r"approv|refund|admin|批准|同意|退款|管理员|全额", said, re.IGNORECASE):
@@ -190,6 +190,7 @@ class FakeLLM:
     responder: Responder = field(default_factory=lambda: scripted(Text("")))
     usage: bool = True  # report token usage like OpenAI does
     requests: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[Action] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -219,6 +220,7 @@ class FakeLLM:
         self.requests.append(body)
         self.headers.append(dict(request.headers))
         action = self.responder(body)
+        self.replies.append(action)
         if isinstance(action, Fault):
             return await self._fault(request, action)
         if isinstance(action, Reply):
