@@ -133,7 +133,8 @@ def _random_value(schema: dict[str, Any], root: dict[str, Any], rng: random.Rand
         if name == "cited" and ids:
             return rng.choice([*ids, "unknown-section"])
         pool = words or ["x"]
-        return " ".join(rng.choice(pool) for _ in range(rng.randint(1, 12)))[: schema.get("maxLength", 200)]
+        count = 1 if rng.random() < 0.6 else rng.randint(2, 12)  # often one word: a code, a number
+        return " ".join(rng.choice(pool) for _ in range(count))[: schema.get("maxLength", 200)]
     return None
 
 
