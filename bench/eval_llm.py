@@ -9,9 +9,10 @@ model answering at random (the fake OpenAI-compatible server of the tests) and, 
 
 Sets: typed wizard answers (tests/data/llm_fields.jsonl), cause descriptions
 (tests/data/llm_causes.jsonl), retrieval questions (tests/data/retrieval_questions.jsonl).
-Each item is one buyer message: at most one model call. A reading is `correct`, `wrong`
-(split into the bot's own errors and model suggestions the buyer would be asked to confirm)
-or `abstain` (the bot asks again / offers the list / says it is not sure).
+Each item is one buyer message: at most one model call. The final reading is `correct`,
+`wrong_own` (the bot's own parser, keywords or retriever erred) or `abstain` (the bot asks
+again, offers the list, or says it is not sure). A model's reading is a suggestion the buyer
+confirms with a button; a wrong one is turned down and counted in `wrong_suggestions`.
 Prints one JSON object; timings state the load average and CPU time they were taken at.
 """
 
@@ -57,13 +58,14 @@ def _rows(name: str) -> list[dict[str, Any]]:
 def _score(marks: list[str]) -> dict[str, Any]:
     counts = Counter(marks)
     n = len(marks) or 1
+    correct = counts["correct"] + counts["correct_after_no"]
     return {
         "n": len(marks),
-        "correct": counts["correct"],
-        "wrong_own": counts["wrong_own"],
-        "wrong_suggested": counts["wrong_suggested"],
-        "abstain": counts["abstain"],
-        "accuracy": round(counts["correct"] / n, 4),
+        "correct": correct,
+        "wrong_own": counts["wrong_own"],  # the bot's parser or keywords read it wrong
+        "abstain": counts["abstain"] + counts["abstain_after_no"],
+        "wrong_suggestions": counts["correct_after_no"] + counts["abstain_after_no"],  # buyer taps "no"
+        "accuracy": round(correct / n, 4),
     }
 
 
@@ -94,11 +96,13 @@ async def _causes(gateway: Gateway | None) -> list[str]:
 
 
 def _mark(reading: Any, expected: str | None) -> str:
+    """The final reading after the buyer's confirmation: a wrong model suggestion is turned
+    down with one tap and the bot goes on as without a model (marked `*_after_no`)."""
+    if reading is not None and reading.needs_confirmation and reading.value != expected:
+        return "correct_after_no" if expected is None else "abstain_after_no"
     if reading is None:
         return "correct" if expected is None else "abstain"
-    if reading.value == expected:
-        return "correct"
-    return "wrong_suggested" if reading.needs_confirmation else "wrong_own"
+    return "correct" if reading.value == expected else "wrong_own"
 
 
 async def _retrieval(gateway: Gateway | None, kb: KnowledgeBase) -> list[str]:
@@ -131,10 +135,40 @@ async def _run(gateway: Gateway | None, kb: KnowledgeBase) -> dict[str, Any]:
         snap = gateway.counters.snapshot()
         cases = max(1, snap["cases_with_tokens"])
         result["model"] = {
-            key: snap[key] for key in ("calls", "ok", "fallbacks", "errors", "guardrails", "refused", "tokens_in", "tokens_out", "latency_ms_avg", "latency_ms_max")
+            key: snap[key] for key in ("calls", "ok", "fallbacks", "errors", "guardrails", "refused", "tokens_in", "tokens_out", "tokens_by_use", "latency_ms_avg", "latency_ms_max")
         }
         result["model"]["tokens_per_message_with_a_call"] = round((snap["tokens_in"] + snap["tokens_out"]) / cases, 1)
     return result
+
+
+def _prompt_sizes(kb: KnowledgeBase) -> dict[str, int]:
+    """Estimated tokens of each use's prompt (system + user) for a typical message, in the
+    default tools mode (the schema travels as the tool definition, not counted here)."""
+    from bot.domain.rules import decide, load_policy, sample_facts
+    from bot.llm.gateway import estimate_tokens
+    from bot.llm.prompts import render
+
+    policy = load_policy()
+    facts = next(iter(sample_facts(policy)))
+    facts_json = json.dumps(
+        {"facts": facts.model_dump(mode="json"), "decision": decide(policy, facts).model_dump(mode="json")},
+        ensure_ascii=False,
+    )
+    passages = [{"id": p.id, "title": p.title, "text": p.text} for p in kb.search("银行卡退款多久到账", "zh", 3)]
+    events = [{"at": "2026-11-30 10:00", "who": "buyer", "text": "卡密无效，充值失败，商家不回消息"}] * 6
+    causes = [{"code": code, "en": code, "zh": code} for code in CAUSES]
+    common = {"marker": "ref-00000000", "schema_hint": "", "text": "tk多久到帐啊，我付了一百二十块"}
+    values = {
+        "extract_field": {"step": "cause", "causes": causes, "today": "2026-11-30 12:00", "timezone": "Asia/Shanghai"},
+        "classify_intent": {},
+        "rewrite_query": {},
+        "grounded_answer": {"language": "zh", "passages": passages},
+        "summarise_case": {"language": "zh", "facts": facts_json, "events": events},
+    }
+    return {
+        use: estimate_tokens(render(f"{use}.system", **common, **extra) + render(f"{use}.user", **common, **extra))
+        for use, extra in values.items()
+    }
 
 
 def _never_worse(none: dict[str, Any], other: dict[str, Any]) -> dict[str, bool]:
@@ -149,10 +183,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     kb = KnowledgeBase.load()
     report: dict[str, Any] = {"load_average_1min_start": round(os.getloadavg()[0], 2)}
+    report["prompt_tokens_estimate"] = _prompt_sizes(kb)
     report["no_model"] = await _run(None, kb)
     runs = []
     for seed in range(args.seeds):
-        async with FakeLLM(random_answers(seed)) as server:
+        async with FakeLLM(random_answers(seed), usage=False) as server:  # tokens: the gateway's estimate
             gateway = Gateway(base_url=server.base_url, model="random", timeout_seconds=5, max_retries=0, structured="tools")
             runs.append(await _run(gateway, kb))
     report["random_model"] = {"seeds": args.seeds, "runs": runs}

@@ -29,6 +29,7 @@ class LLMCounters:
     latency_ms_max: float = 0.0
     latency_buckets: list[int] = field(default_factory=lambda: [0] * len(LATENCY_BUCKETS_MS))
     tokens_by_case: OrderedDict[str, list[int]] = field(default_factory=OrderedDict)
+    tokens_by_use: dict[str, list[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record_call(self, use: str, latency_ms: float) -> None:
@@ -41,10 +42,14 @@ class LLMCounters:
                 if latency_ms <= bound:
                     self.latency_buckets[index] += 1
 
-    def record_tokens(self, tokens_in: int, tokens_out: int, case_key: str | None) -> None:
+    def record_tokens(self, tokens_in: int, tokens_out: int, case_key: str | None, use: str = "") -> None:
         with self._lock:
             self.tokens_in += tokens_in
             self.tokens_out += tokens_out
+            if use:
+                per_use = self.tokens_by_use.setdefault(use, [0, 0])
+                per_use[0] += tokens_in
+                per_use[1] += tokens_out
             if case_key:
                 totals = self.tokens_by_case.setdefault(case_key, [0, 0])
                 totals[0] += tokens_in
@@ -92,5 +97,6 @@ class LLMCounters:
                 "latency_ms_avg": round(self.latency_ms_sum / self.calls, 1) if self.calls else 0.0,
                 "latency_ms_max": round(self.latency_ms_max, 1),
                 "latency_ms_buckets": dict(zip(LATENCY_BUCKETS_MS, self.latency_buckets, strict=True)),
+                "tokens_by_use": {use: list(pair) for use, pair in self.tokens_by_use.items()},
                 "cases_with_tokens": len(self.tokens_by_case),
             }

@@ -150,7 +150,7 @@ class Gateway:
         latency_ms = (time.perf_counter() - started) * 1000
         self.counters.record_call(use, latency_ms)
         if message is not None:
-            self._count_tokens(message, system + user, case_key)
+            self._count_tokens(message, system + user, case_key, use)
         if kind is not None or message is None:
             self.counters.record_error(kind or "unexpected")
             log.info("llm call %s fell back: %s after %.0f ms", use, kind, latency_ms)
@@ -206,7 +206,7 @@ class Gateway:
                 kind = "schema"
         return None, kind
 
-    def _count_tokens(self, message: AIMessage, sent: str, case_key: str | None) -> None:
+    def _count_tokens(self, message: AIMessage, sent: str, case_key: str | None, use: str) -> None:
         usage = message.usage_metadata
         if usage and (usage.get("input_tokens") or usage.get("output_tokens")):
             tokens_in, tokens_out = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
@@ -214,7 +214,7 @@ class Gateway:
             said = message.content if isinstance(message.content, str) else json.dumps(message.content)
             said += "".join(json.dumps(call["args"], ensure_ascii=False) for call in message.tool_calls)
             tokens_in, tokens_out = estimate_tokens(sent), estimate_tokens(said)
-        self.counters.record_tokens(tokens_in, tokens_out, case_key)
+        self.counters.record_tokens(tokens_in, tokens_out, case_key, use)
 
     # --- guardrails on free text ------------------------------------------------------
 

@@ -105,25 +105,38 @@ def random_answers(seed: int = 0) -> Responder:
     def respond(body: dict[str, Any]) -> Action:
         schema = request_schema(body) or {"type": "object", "properties": {}}
         words = re.findall(r"[\w.-]+", messages_text(body, "system") + "\n" + messages_text(body, "user"))
+        # plausible values come up half the time: a listed code, or a token of the buyer's text
+        plausible = re.findall(r"^- (\w+):", messages_text(body, "system"), re.MULTILINE)
+        plausible += re.findall(r"[\w.:-]+", buyer_text(body))
         ids = re.findall(r'<passage id="([^"]+)"', messages_text(body, "user"))
-        return Reply(_random_value(schema, schema, rng, words, ids))
+        return Reply(_random_value(schema, schema, rng, words, ids, plausible=plausible))
 
     return respond
 
 
-def _random_value(schema: dict[str, Any], root: dict[str, Any], rng: random.Random, words: list[str], ids: list[str], name: str = "") -> Any:
+def _random_value(
+    schema: dict[str, Any],
+    root: dict[str, Any],
+    rng: random.Random,
+    words: list[str],
+    ids: list[str],
+    name: str = "",
+    plausible: list[str] | None = None,
+) -> Any:
     if "$ref" in schema:
         ref = schema["$ref"].split("/")[-1]
-        return _random_value(root.get("$defs", {}).get(ref, {}), root, rng, words, ids, name)
+        return _random_value(root.get("$defs", {}).get(ref, {}), root, rng, words, ids, name, plausible)
     if "enum" in schema:
         return rng.choice(schema["enum"])
     if "anyOf" in schema:
-        return _random_value(rng.choice(schema["anyOf"]), root, rng, words, ids, name)
+        return _random_value(rng.choice(schema["anyOf"]), root, rng, words, ids, name, plausible)
     kind = schema.get("type", "object")
     if kind == "object":
-        return {key: _random_value(sub, root, rng, words, ids, key) for key, sub in schema.get("properties", {}).items()}
+        properties = schema.get("properties", {}).items()
+        return {key: _random_value(sub, root, rng, words, ids, key, plausible) for key, sub in properties}
     if kind == "array":
-        return [_random_value(schema.get("items", {}), root, rng, words, ids, name) for _ in range(rng.randint(0, 3))]
+        items = schema.get("items", {})
+        return [_random_value(items, root, rng, words, ids, name, plausible) for _ in range(rng.randint(0, 3))]
     if kind == "boolean":
         return rng.random() < 0.5
     if kind in ("number", "integer"):
@@ -132,6 +145,8 @@ def _random_value(schema: dict[str, Any], root: dict[str, Any], rng: random.Rand
     if kind == "string":
         if name == "cited" and ids:
             return rng.choice([*ids, "unknown-section"])
+        if plausible and rng.random() < 0.5:
+            return rng.choice(plausible)[: schema.get("maxLength", 200)]
         pool = words or ["x"]
         count = 1 if rng.random() < 0.6 else rng.randint(2, 12)  # often one word: a code, a number
         return " ".join(rng.choice(pool) for _ in range(count))[: schema.get("maxLength", 200)]
