@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -144,6 +145,17 @@ async def test_grounded_answer(
     assert (result.text if result else None) == expected
     if result:
         assert result.cited == tuple(cited)
+
+
+async def test_an_answer_repeating_the_instructions_is_dropped(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
+    def echo_task(body: dict[str, Any]) -> Reply:
+        system = body["messages"][0]["content"]
+        return Reply({"answer": system[system.index("Task:") :][:300], "cited": ["arrival-times"]})
+
+    fake_llm.responder = echo_task
+    gateway = make_gateway()
+    assert await grounded_answer(gateway, "银行卡退款多久到账", PASSAGES) is None
+    assert gateway.counters.guardrails == {"prompt_leak": 1}
 
 
 async def test_summary_states_only_numbers_from_the_case(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
