@@ -181,7 +181,7 @@ class Gateway:
             runnable = self.chat.bind(response_format={"type": "json_object"})
         message = await runnable.ainvoke(list(messages))
         if not isinstance(message, AIMessage):  # pragma: no cover - ChatOpenAI returns AIMessage
-            raise TypeError("not an AI message")
+            raise TypeError("not an assistant message")
         return message
 
     def _read(self, message: AIMessage, reply: type[R]) -> tuple[R | None, str]:
