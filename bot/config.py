@@ -74,7 +74,17 @@ class Settings(BaseSettings):
     group_delete_scams: bool = False
     fraud_dry_run: bool = False
 
-    @field_validator("fraud_allow_domains", "platform_domains", mode="before")
+    # language model (optional; off without LLM_BASE_URL; see docs/llm.md)
+    llm_base_url: AnyHttpUrl | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=8.0, gt=0, le=120)
+    llm_max_retries: int = Field(default=1, ge=0, le=5)
+    llm_structured: Literal["tools", "json_schema", "json"] = "tools"
+    llm_max_tokens: int = Field(default=400, ge=16, le=4096)
+    llm_allowed_domains: Annotated[list[str], NoDecode] = []
+
+    @field_validator("fraud_allow_domains", "platform_domains", "llm_allowed_domains", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)

@@ -1,0 +1,222 @@
+"""Never worse than no model: the bot's readings on the labelled sets with no model, with a
+model answering at random (the fake OpenAI-compatible server of the tests) and, when
+--base-url is given, with a real model.
+
+    python bench/eval_llm.py                              # no model vs random model
+    python bench/eval_llm.py --seeds 5                    # more random runs
+    python bench/eval_llm.py --base-url http://127.0.0.1:8000/v1 --model smollm2 \
+        --structured json_schema --timeout 60             # a local server too (docs/llm.md)
+
+Sets: typed wizard answers (tests/data/llm_fields.jsonl), cause descriptions
+(tests/data/llm_causes.jsonl), retrieval questions (tests/data/retrieval_questions.jsonl).
+Each item is one buyer message: at most one model call. The final reading is `correct`,
+`wrong_own` (the bot's own parser, keywords or retriever erred) or `abstain` (the bot asks
+again, offers the list, or says it is not sure). A model's reading is a suggestion the buyer
+confirms with a button; a wrong one is turned down and counted in `wrong_suggestions`.
+Prints one JSON object; timings state the load average and CPU time they were taken at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.domain.intake import parse_amount, parse_order_number, parse_payment_time  # noqa: E402
+from bot.domain.vocab import Cause  # noqa: E402
+from bot.knowledge import KnowledgeBase  # noqa: E402
+from bot.knowledge.evaluation import load_questions  # noqa: E402
+from bot.llm.budget import turn  # noqa: E402
+from bot.llm.combine import ask_with_rewrite, read_cause, read_field  # noqa: E402
+from bot.llm.gateway import Gateway  # noqa: E402
+from bot.llm.schemas import FieldStep  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=TZ)  # the labelled payment times are relative to this
+PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{5,39}$"
+CAUSES = [c.value for c in Cause if c is not Cause.OTHER]
+
+
+def _rows(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _score(marks: list[str]) -> dict[str, Any]:
+    counts = Counter(marks)
+    n = len(marks) or 1
+    correct = counts["correct"] + counts["correct_after_no"]
+    return {
+        "n": len(marks),
+        "correct": correct,
+        "wrong_own": counts["wrong_own"],  # the bot's parser or keywords read it wrong
+        "abstain": counts["abstain"] + counts["abstain_after_no"],
+        "wrong_suggestions": counts["correct_after_no"] + counts["abstain_after_no"],  # buyer taps "no"
+        "accuracy": round(correct / n, 4),
+    }
+
+
+async def _fields(gateway: Gateway | None) -> list[str]:
+    marks = []
+    parsers = {
+        FieldStep.ORDER_NUMBER: partial(parse_order_number, pattern=PATTERN),
+        FieldStep.AMOUNT: partial(parse_amount, maximum=Decimal("50000")),
+        FieldStep.PAYMENT_TIME: partial(parse_payment_time, now=NOW, tz=TZ),
+    }
+    for n, row in enumerate(_rows("llm_fields.jsonl")):
+        step = FieldStep(row["step"])
+        with turn(f"fields:{n}", case_key=f"fields:{n}"):
+            reading = await read_field(
+                gateway, step, row["text"], parsers[step], CAUSES, now=NOW, tz=TZ, order_pattern=PATTERN
+            )
+        marks.append(_mark(reading, row["expected"]))
+    return marks
+
+
+async def _causes(gateway: Gateway | None) -> list[str]:
+    marks = []
+    for n, row in enumerate(_rows("llm_causes.jsonl")):
+        with turn(f"causes:{n}", case_key=f"causes:{n}"):
+            reading = await read_cause(gateway, row["text"], CAUSES, now=NOW, tz=TZ)
+        marks.append(_mark(reading, None if row["expected"] == "other" else row["expected"]))
+    return marks
+
+
+def _mark(reading: Any, expected: str | None) -> str:
+    """The final reading after the buyer's confirmation: a wrong model suggestion is turned
+    down with one tap and the bot goes on as without a model (marked `*_after_no`)."""
+    if reading is not None and reading.needs_confirmation and reading.value != expected:
+        return "correct_after_no" if expected is None else "abstain_after_no"
+    if reading is None:
+        return "correct" if expected is None else "abstain"
+    return "correct" if reading.value == expected else "wrong_own"
+
+
+async def _retrieval(gateway: Gateway | None, kb: KnowledgeBase) -> list[str]:
+    """Correct: a confident answer whose best section is labelled (or not confident on an
+    off-topic question); wrong: confident and wrong; abstain: not confident on an
+    answerable question."""
+    marks = []
+    for n, question in enumerate(load_questions(DATA / "retrieval_questions.jsonl")):
+        with turn(f"retrieval:{n}", case_key=f"retrieval:{n}"):
+            answer = await ask_with_rewrite(gateway, kb, question.q, question.lang)
+        if not question.answerable:
+            marks.append("wrong_own" if answer.confident else "correct")
+        elif not answer.confident:
+            marks.append("abstain")
+        else:
+            marks.append("correct" if answer.sources and answer.sources[0].id in question.ids else "wrong_own")
+    return marks
+
+
+async def _run(gateway: Gateway | None, kb: KnowledgeBase) -> dict[str, Any]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = {
+        "typed_fields": _score(await _fields(gateway)),
+        "cause_descriptions": _score(await _causes(gateway)),
+        "retrieval_questions": _score(await _retrieval(gateway, kb)),
+    }
+    result["seconds"] = round(time.perf_counter() - wall, 3)
+    result["cpu_seconds"] = round(time.process_time() - cpu, 3)
+    if gateway is not None:
+        snap = gateway.counters.snapshot()
+        cases = max(1, snap["cases_with_tokens"])
+        result["model"] = {
+            key: snap[key] for key in ("calls", "ok", "fallbacks", "errors", "guardrails", "refused", "tokens_in", "tokens_out", "tokens_by_use", "latency_ms_avg", "latency_ms_max")
+        }
+        result["model"]["tokens_per_message_with_a_call"] = round((snap["tokens_in"] + snap["tokens_out"]) / cases, 1)
+    return result
+
+
+def _prompt_sizes(kb: KnowledgeBase) -> dict[str, int]:
+    """Estimated tokens of each use's prompt (system + user) for a typical message, in the
+    default tools mode (the schema travels as the tool definition, not counted here)."""
+    from bot.domain.rules import decide, load_policy, sample_facts
+    from bot.llm.gateway import estimate_tokens
+    from bot.llm.prompts import render
+
+    policy = load_policy()
+    facts = next(iter(sample_facts(policy)))
+    facts_json = json.dumps(
+        {"facts": facts.model_dump(mode="json"), "decision": decide(policy, facts).model_dump(mode="json")},
+        ensure_ascii=False,
+    )
+    passages = [{"id": p.id, "title": p.title, "text": p.text} for p in kb.search("银行卡退款多久到账", "zh", 3)]
+    events = [{"at": "2026-11-30 10:00", "who": "buyer", "text": "卡密无效，充值失败，商家不回消息"}] * 6
+    causes = [{"code": code, "en": code, "zh": code} for code in CAUSES]
+    common = {"marker": "ref-00000000", "schema_hint": "", "text": "tk多久到帐啊，我付了一百二十块"}
+    values = {
+        "extract_field": {"step": "cause", "causes": causes, "today": "2026-11-30 12:00", "timezone": "Asia/Shanghai"},
+        "classify_intent": {},
+        "rewrite_query": {},
+        "grounded_answer": {"language": "zh", "passages": passages},
+        "summarise_case": {"language": "zh", "facts": facts_json, "events": events},
+    }
+    return {
+        use: estimate_tokens(render(f"{use}.system", **common, **extra) + render(f"{use}.user", **common, **extra))
+        for use, extra in values.items()
+    }
+
+
+def _never_worse(none: dict[str, Any], other: dict[str, Any]) -> dict[str, bool]:
+    sets = ("typed_fields", "cause_descriptions", "retrieval_questions")
+    return {
+        s: other[s]["correct"] >= none[s]["correct"] and other[s]["wrong_own"] <= none[s]["wrong_own"] for s in sets
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    from tests.fakellm import FakeLLM, random_answers
+
+    kb = KnowledgeBase.load()
+    report: dict[str, Any] = {"load_average_1min_start": round(os.getloadavg()[0], 2)}
+    report["prompt_tokens_estimate"] = _prompt_sizes(kb)
+    report["no_model"] = await _run(None, kb)
+    runs = []
+    for seed in range(args.seeds):
+        async with FakeLLM(random_answers(seed), usage=False) as server:  # tokens: the gateway's estimate
+            gateway = Gateway(base_url=server.base_url, model="random", timeout_seconds=5, max_retries=0, structured="tools")
+            runs.append(await _run(gateway, kb))
+    report["random_model"] = {"seeds": args.seeds, "runs": runs}
+    report["random_never_worse"] = all(all(_never_worse(report["no_model"], run).values()) for run in runs)
+    if args.base_url:
+        gateway = Gateway(
+            base_url=args.base_url, model=args.model, api_key=args.api_key, timeout_seconds=args.timeout,
+            max_retries=0, structured=args.structured,
+        )
+        report["real_model"] = await _run(gateway, kb)
+        report["real_model"]["name"] = args.model
+        report["real_never_worse"] = _never_worse(report["no_model"], report["real_model"])
+    report["load_average_1min_end"] = round(os.getloadavg()[0], 2)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="random-model runs")
+    parser.add_argument("--base-url", default=None, help="a real OpenAI-compatible server")
+    parser.add_argument("--model", default="smollm2")
+    parser.add_argument("--api-key", default=None)
+    parser.add_argument("--structured", default="json_schema", choices=["tools", "json_schema", "json"])
+    parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    report = asyncio.run(main_async(args))
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0 if report["random_never_worse"] and all(report.get("real_never_worse", {}).values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
