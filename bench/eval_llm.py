@@ -144,9 +144,10 @@ async def _run(gateway: Gateway | None, kb: KnowledgeBase) -> dict[str, Any]:
 def _prompt_sizes(kb: KnowledgeBase) -> dict[str, int]:
     """Estimated tokens of each use's prompt (system + user) for a typical message, in the
     default tools mode (the schema travels as the tool definition, not counted here)."""
-    from bot.domain.rules import decide, load_policy, sample_facts
+    from bot.domain.rules import decide, sample_facts
     from bot.llm.gateway import estimate_tokens
     from bot.llm.prompts import render
+    from bot.policy_files import load_policy
 
     policy = load_policy()
     facts = next(iter(sample_facts(policy)))

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.intake import parse_amount, parse_order_number, parse_payment_time
-from bot.domain.rules import Facts, decide, load_policy, sample_facts
+from bot.domain.rules import Facts, decide, sample_facts
 from bot.domain.vocab import Cause
 from bot.knowledge import KnowledgeBase
 from bot.llm.budget import turn
@@ -28,6 +28,7 @@ from bot.llm.gateway import Gateway
 from bot.llm.guard import leaks_prompt, strip_foreign_urls, unbacked_claims
 from bot.llm.schemas import FieldStep
 from bot.llm.uses import classify_intent, grounded_answer, rewrite_query, summarise_case
+from bot.policy_files import load_policy
 from tests.fakellm import FakeLLM, Reply, obedient
 
 ATTEMPTS = [json.loads(line) for line in Path("tests/data/llm_injections.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.rules import decide, load_policy, sample_facts
+from bot.domain.rules import decide, sample_facts
 from bot.llm.schemas import FieldStep, IntentKind
 from bot.llm.uses import (
     classify_intent,
@@ -17,6 +17,7 @@ from bot.llm.uses import (
     rewrite_query,
     summarise_case,
 )
+from bot.policy_files import load_policy
 from tests.fakellm import FakeLLM, Fault, Reply, scripted
 from tests.llm.conftest import GatewayFactory
 
