@@ -124,16 +124,16 @@ async def create_case(
         raise
     assert case.id is not None
     actor = f"buyer:{user_id}"
-    session.add(CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload={"rule_id": case.rule_id, "outcome": case.outcome}, created_at=now))
-    session.add(CaseEvent(case_id=case.id, actor="rules", kind="status", payload={"status": status}, created_at=now))
     seen: set[str] = set()
     for item in evidence:
         if item["file_unique_id"] in seen:
             continue
         seen.add(item["file_unique_id"])
         session.add(Evidence(case_id=case.id, **{**item, "media": item.get("media") or "photo"}, created_at=now))
-    if seen:
-        session.add(CaseEvent(case_id=case.id, actor=actor, kind="evidence_added", payload={"count": len(seen)}, created_at=now))
+    # the screenshots sent with the request are part of the submission, not added later
+    submitted = {"rule_id": case.rule_id, "outcome": case.outcome, "evidence": len(seen)}
+    session.add(CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload=submitted, created_at=now))
+    session.add(CaseEvent(case_id=case.id, actor="rules", kind="status", payload={"status": status}, created_at=now))
     await session.commit()
     return case, True
 
