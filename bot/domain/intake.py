@@ -52,13 +52,15 @@ def find_order_number(text: str, pattern: str) -> str | None:
     """The order number inside a sentence: the first token that matches `pattern` and has a
     digit, preferring tokens with letters and digits (`KM2026…`) over bare numbers (a date,
     an amount). None when there is none."""
+    tokens: list[str] = _TOKEN.findall(normalize(text))
     candidates = [
         token
-        for token in _TOKEN.findall(normalize(text))
+        for token in tokens
         if len(token) <= MAX_ORDER_NUMBER and any(c.isdigit() for c in token) and re.fullmatch(pattern, token)
     ]
     mixed = [token for token in candidates if any(c.isalpha() for c in token)]
-    return (mixed or candidates or [None])[0]
+    ranked = mixed or candidates
+    return ranked[0] if ranked else None
 
 
 def parse_order_number(text: str, pattern: str) -> str:
@@ -216,8 +218,8 @@ class _Parts:
 
 def _clock(groups: dict[str, str | None], default_hour: int = 0) -> tuple[int, int]:
     """Hour and minute from `_PERIOD` + `_TIME` groups: `晚上8点` -> 20:00, `8:30 pm` -> 20:30."""
-    hour = int(groups["hour"]) if groups.get("hour") else default_hour
-    minute = 30 if groups.get("half") else int(groups["minute"] or 0) if groups.get("minute") else 0
+    hour = int(groups.get("hour") or default_hour)
+    minute = 30 if groups.get("half") else int(groups.get("minute") or 0)
     period, ampm = groups.get("period"), (groups.get("ampm") or "").replace(".", "")
     if (period in ("下午", "傍晚", "晚上", "夜里") or ampm == "pm") and hour < 12 or period == "中午" and hour < 11:
         hour += 12

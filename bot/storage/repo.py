@@ -236,7 +236,7 @@ async def prune_processed_updates(session: AsyncSession, *, older_than: timedelt
         sa.delete(ProcessedUpdate).where(col(ProcessedUpdate.created_at) < utcnow() - older_than)
     )
     await session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined, unused-ignore]
 
 
 async def label_evidence(session: AsyncSession, *, case_id: int, file_unique_id: str, kind: str) -> None:
