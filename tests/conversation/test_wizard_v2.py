@@ -83,7 +83,7 @@ async def one_message_case(harness: Harness, user_id: int, lang: str, story: str
     assert (case.order_number, case.platform_type, case.order_status, case.cause, case.payment_channel) == (
         "KM20261130000512", "aggregator", "paid_undelivered", "out_of_stock", "alipay",
     )
-    assert str(case.amount) == "98.50"
+    assert str(case.amount) == "98.50" and case.cause_text == story  # the buyer's own words are kept
     paid_at = case.paid_at if case.paid_at and case.paid_at.tzinfo else case.paid_at.replace(tzinfo=UTC)  # type: ignore[union-attr]
     assert abs(datetime.now(UTC) - timedelta(hours=2) - paid_at) < timedelta(minutes=5)
     assert [e.kind for e in evidence] == ["order_screenshot"]

@@ -98,6 +98,12 @@ def test_facts_are_typed_and_the_amount_stays_decimal() -> None:
     assert facts.hours_since_payment == 2
     assert facts.hours_since_completion is None
     assert decide(load_policy(DEFAULT_POLICY_FILE), facts).outcome is Outcome.FULL_REFUND
+    assert facts.evidence == () and facts.fee_disclosed
+    draft.label_file(draft.add_file({"file_id": "F", "file_unique_id": "U"}).seq, EvidenceKind.ORDER_SCREENSHOT)
+    draft.add_file({"file_id": "G", "file_unique_id": "V"})  # not labelled yet: not counted
+    draft.fee_disclosed = False
+    facts = draft.to_facts(NOW)
+    assert facts.evidence == (EvidenceKind.ORDER_SCREENSHOT,) and not facts.fee_disclosed
     with pytest.raises(IncompleteDraft) as caught:
         complete(cause=None).to_facts(NOW)
     assert caught.value.missing == [Step.CAUSE]

@@ -22,6 +22,7 @@ router = Router(name="wizard-entry")
 
 # a description starts a request when it names the order and at least this many other answers
 MIN_OTHER_ANSWERS = 2
+MAX_DESCRIPTION = 1000
 
 
 async def start(flow: Flow) -> None:
@@ -42,11 +43,14 @@ def tells_a_story(found: Described) -> bool:
 
 
 async def start_from(flow: Flow, found: Described, draft: Draft | None = None) -> None:
-    """Fill a draft with everything one description contains and show it to confirm."""
+    """Fill a draft with everything one description contains and show it to confirm; the
+    buyer's own words stay with the cause found in them."""
     if draft is None:
         await flow.state.clear()
         draft = Draft()
     filled = draft.fill(found)
+    if Step.CAUSE in filled:
+        draft.cause_text = (flow.message.text or "").strip()[:MAX_DESCRIPTION] or None
     if filled == [Step.ORDER_NUMBER]:  # only the number: the wizard simply goes on
         await flow.message.answer(flow.t("wizard.chosen", value=draft.order_number))
         await flow.advance(draft)

@@ -187,7 +187,8 @@ class Flow:
         await self.state.set_state(Wizard.prefilled)
         lines = [t("draft.prefilled_title"), ""]
         for step in filled:
-            value = render.answer_of(t, draft, step, self.settings.tz)
+            # the cause by its name: the description it came from is the message just above
+            value = render.cause_label(t, draft.cause, None) if step is Step.CAUSE else render.answer_of(t, draft, step, self.settings.tz)
             if value is not None:
                 lines.append(f"✓ {t(f'edit.{step.value}').removeprefix('✎ ')}: {value}")
         missing = draft.missing()
