@@ -216,3 +216,12 @@ async def test_a_missing_injection_fails_at_start(make_settings: Callable[..., S
 async def test_help_tells_how_to_switch_the_language(chatter: Chatter) -> None:
     await chatter.say("/help")
     assert "/language" in chatter.last_texts(1)[0]
+
+
+async def test_an_unreadable_stored_draft_starts_over_instead_of_failing(chatter: Chatter) -> None:
+    key = StorageKey(bot_id=chatter.bot.id, chat_id=chatter.user.id, user_id=chatter.user.id)
+    await chatter.dp.storage.set_state(key, "Wizard:amount")
+    await chatter.dp.storage.set_data(key, {"draft": {"amount": "not money", "paid": 5}})
+    await chatter.say("100")
+    assert needle("zh", "wizard.order_number", example="KM20261121000123") in chatter.last_texts(1)[0]
+    assert needle("zh", "error.internal") not in " ".join(chatter.last_texts(3))

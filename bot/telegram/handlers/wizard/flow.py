@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
+from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.domain.cases import CaseStatus
@@ -60,7 +61,13 @@ class Flow:
     # --- the draft ----------------------------------------------------------------------
 
     async def draft(self) -> Draft:
-        return Draft.load((await self.state.get_data()).get("draft"))
+        """The stored draft; one that no longer reads (an older release's shape) starts
+        empty rather than failing every answer."""
+        try:
+            return Draft.load((await self.state.get_data()).get("draft"))
+        except ValidationError:
+            log.warning("unreadable draft dropped", exc_info=True)
+            return Draft()
 
     async def save(self, draft: Draft) -> None:
         await self.state.update_data(draft=draft.dump())
