@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,14 +17,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import cases as lifecycle
-from bot.domain.intake import hours_between
-from bot.domain.rules import Decision, Facts, Policy, decide
-from bot.domain.vocab import EvidenceKind, OrderStatus
+from bot.domain.draft import Draft
+from bot.domain.rules import Decision, Policy, decide
 from bot.storage import repo
 from bot.storage.models import Case, CaseEvent, Evidence
-
-# the wizard's answers that make up the facts
-DRAFT_FIELDS = ("order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "paid_at")
 
 
 @dataclass(frozen=True)
@@ -47,26 +42,6 @@ class ActionNotAllowed(RuntimeError):
     pass
 
 
-COMPLETION_STATUSES = frozenset({OrderStatus.REDEEMED, OrderStatus.COMPLETED})
-
-
-def missing_fields(draft: Mapping[str, Any]) -> list[str]:
-    """Answers still needed before the case can be submitted (wizard field names)."""
-    missing = [
-        name
-        for name in DRAFT_FIELDS
-        if draft.get(name) in (None, "") and not (name == "paid_at" and draft.get("order_status") == OrderStatus.UNPAID)
-    ]
-    # for used goods the completion time is asked; "not sure" is an answer (None)
-    if draft.get("order_status") in COMPLETION_STATUSES and "completed_at" not in draft:
-        missing.append("completed_at")
-    return missing
-
-
-def evidence_kinds(draft: Mapping[str, Any]) -> list[str]:
-    return sorted({item["kind"] for item in draft.get("evidence", []) if item.get("kind") in EvidenceKind.__members__.values()})
-
-
 class RefundService:
     def __init__(self, *, policy: Policy, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.policy = policy
@@ -74,58 +49,46 @@ class RefundService:
 
     # --- decisions ----------------------------------------------------------------------
 
-    def facts(self, draft: Mapping[str, Any], now: datetime) -> Facts:
-        paid_at = datetime.fromisoformat(draft["paid_at"]) if draft.get("paid_at") else None
-        status = OrderStatus(draft["order_status"])
-        hours = hours_between(paid_at, now) if paid_at and status is not OrderStatus.UNPAID else None
-        # the policy's windows for used goods run from completion; unknown stays unknown
-        completed_at = datetime.fromisoformat(draft["completed_at"]) if draft.get("completed_at") else None
-        completion = hours_between(completed_at, now) if completed_at and status in COMPLETION_STATUSES else None
-        if completion is not None and hours is not None:
-            completion = min(completion, hours)
-        return Facts(
-            order_status=status,
-            cause=draft["cause"],
-            platform_type=draft["platform_type"],
-            payment_channel=draft["payment_channel"],
-            amount=Decimal(str(draft["amount"])),
-            hours_since_payment=hours,
-            hours_since_completion=completion,
-            evidence=tuple(EvidenceKind(kind) for kind in evidence_kinds(draft)),
-            fee_disclosed=bool(draft.get("fee_disclosed", True)),
-        )
-
-    def decide(self, draft: Mapping[str, Any], now: datetime) -> Decision:
-        return decide(self.policy, self.facts(draft, now))
+    def decide(self, draft: Draft, now: datetime) -> Decision:
+        return decide(self.policy, draft.to_facts(now))
 
     # --- submitting ---------------------------------------------------------------------
 
-    async def submit(self, *, user_id: int, language: str, draft: Mapping[str, Any], now: datetime) -> tuple[Case, bool]:
+    async def submit(self, *, user_id: int, language: str, draft: Draft, now: datetime) -> tuple[Case, bool]:
         """Store the case once per wizard run (idempotent on the draft key)."""
         decision = self.decide(draft, now)
         status = lifecycle.initial_status(decision.outcome, decision.route)
-        evidence = [
-            {k: item.get(k) for k in ("file_id", "file_unique_id", "kind", "mime_type", "size", "media")}
-            for item in draft.get("evidence", [])
+        evidence: list[dict[str, Any]] = [
+            {
+                "file_id": item.file_id,
+                "file_unique_id": item.file_unique_id,
+                "kind": item.kind_code,
+                "mime_type": item.mime_type,
+                "size": item.size,
+                "media": item.media,
+            }
+            for item in draft.evidence
         ]
+        assert draft.order_number and draft.platform_type and draft.order_status and draft.cause
+        assert draft.payment_channel and draft.amount is not None
         for _attempt in range(5):
             async with self.sessions() as session:
                 try:
                     return await repo.create_case(
                         session,
                         number=lifecycle.new_case_number(now),
-                        draft_key=draft["draft_key"],
+                        draft_key=draft.key,
                         user_id=user_id,
                         language=language,
-                        order_number=draft["order_number"],
-                        platform_type=draft["platform_type"],
-                        order_status=draft["order_status"],
-                        cause=draft["cause"],
-                        cause_text=draft.get("cause_text"),
-                        payment_channel=draft["payment_channel"],
-                        amount=Decimal(str(draft["amount"])),
-                        paid_at=datetime.fromisoformat(draft["paid_at"]) if draft.get("paid_at") else None,
-                        completed_at=datetime.fromisoformat(draft["completed_at"]) if draft.get("completed_at") else None,
+                        order_number=draft.order_number,
+                        platform_type=draft.platform_type.value,
+                        order_status=draft.order_status.value,
+                        cause=draft.cause.value,
+                        cause_text=draft.cause_text,
+                        payment_channel=draft.payment_channel.value,
+                        amount=draft.amount,
+                        paid_at=draft.paid_at,
+                        completed_at=draft.completed_at,
                         status=status.value,
                         decision=decision.model_dump(mode="json"),
                         evidence=evidence,
@@ -227,8 +190,6 @@ class RefundService:
 
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes for UTC columns; PostgreSQL aware ones."""
-    from datetime import UTC
-
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -124,16 +124,16 @@ async def create_case(
         raise
     assert case.id is not None
     actor = f"buyer:{user_id}"
-    session.add(CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload={"rule_id": case.rule_id, "outcome": case.outcome}, created_at=now))
-    session.add(CaseEvent(case_id=case.id, actor="rules", kind="status", payload={"status": status}, created_at=now))
     seen: set[str] = set()
     for item in evidence:
         if item["file_unique_id"] in seen:
             continue
         seen.add(item["file_unique_id"])
         session.add(Evidence(case_id=case.id, **{**item, "media": item.get("media") or "photo"}, created_at=now))
-    if seen:
-        session.add(CaseEvent(case_id=case.id, actor=actor, kind="evidence_added", payload={"count": len(seen)}, created_at=now))
+    # the screenshots sent with the request are part of the submission, not added later
+    submitted = {"rule_id": case.rule_id, "outcome": case.outcome, "evidence": len(seen)}
+    session.add(CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload=submitted, created_at=now))
+    session.add(CaseEvent(case_id=case.id, actor="rules", kind="status", payload={"status": status}, created_at=now))
     await session.commit()
     return case, True
 
@@ -236,7 +236,7 @@ async def prune_processed_updates(session: AsyncSession, *, older_than: timedelt
         sa.delete(ProcessedUpdate).where(col(ProcessedUpdate.created_at) < utcnow() - older_than)
     )
     await session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined, unused-ignore]
 
 
 async def label_evidence(session: AsyncSession, *, case_id: int, file_unique_id: str, kind: str) -> None:

@@ -30,6 +30,9 @@ class WizardAction(StrEnum):
     CONFIRM = "confirm"
     TYPE = "type"          # "describe it myself"
     FEE = "fee"            # the fee was not disclosed when ordering
+    RELABEL = "relabel"    # say again what one evidence file shows
+    REMOVE = "remove"      # drop one evidence file
+    ACCEPT = "accept"      # the answers found in one description are right
 
 
 class CaseAction(StrEnum):

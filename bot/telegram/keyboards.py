@@ -1,11 +1,14 @@
-"""Keyboards as pure functions: (translator, data) -> InlineKeyboardMarkup."""
+"""Keyboards as pure functions: (translator, data) -> InlineKeyboardMarkup, built with
+aiogram's InlineKeyboardBuilder."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.draft import Step
 from bot.domain.intake import QUICK_COMPLETION, QUICK_TIMES
 from bot.domain.vocab import (
     CAUSE_GROUPS,
@@ -82,9 +85,15 @@ def _nav(t: Translator, step: str, back: bool = True) -> list[InlineKeyboardButt
     return row
 
 
-def _choices(t: Translator, step: str, prefix: str, values: Iterable[str], per_row: int = 2) -> Rows:
-    buttons = [_button(t(f"{prefix}.{value}"), WizardCb(action=WizardAction.PICK, step=step, value=value)) for value in values]
-    return _pairs(buttons, per_row)
+def _finish(builder: InlineKeyboardBuilder, t: Translator, step: str, *, width: int = 1, back: bool = True) -> InlineKeyboardMarkup:
+    builder.adjust(width)
+    builder.row(*_nav(t, step, back))
+    return builder.as_markup()
+
+
+def _choices(builder: InlineKeyboardBuilder, t: Translator, step: str, prefix: str, values: Iterable[str]) -> None:
+    for value in values:
+        builder.button(text=t(f"{prefix}.{value}"), callback_data=WizardCb(action=WizardAction.PICK, step=step, value=value))
 
 
 def step_nav(t: Translator, step: str, *, back: bool = True) -> InlineKeyboardMarkup:
@@ -92,83 +101,135 @@ def step_nav(t: Translator, step: str, *, back: bool = True) -> InlineKeyboardMa
 
 
 def platform_types(t: Translator) -> InlineKeyboardMarkup:
-    rows = _choices(t, "platform_type", "platform", [p.value for p in PlatformType], per_row=1)
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "platform_type")])
+    builder = InlineKeyboardBuilder()
+    _choices(builder, t, "platform_type", "platform", [p.value for p in PlatformType])
+    return _finish(builder, t, "platform_type")
 
 
 def order_statuses(t: Translator) -> InlineKeyboardMarkup:
-    rows = _choices(t, "order_status", "status", [s.value for s in OrderStatus], per_row=1)
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "order_status")])
+    builder = InlineKeyboardBuilder()
+    _choices(builder, t, "order_status", "status", [s.value for s in OrderStatus])
+    return _finish(builder, t, "order_status")
 
 
 def cause_groups(t: Translator) -> InlineKeyboardMarkup:
-    groups = [g for g in CauseGroup if g is not CauseGroup.OTHER]
-    rows = [[_button(t(f"cause_group.{g.value}"), WizardCb(action=WizardAction.GROUP, step="cause", value=g.value))] for g in groups]
-    rows.append([_button(t("cause.other"), WizardCb(action=WizardAction.PICK, step="cause", value=Cause.OTHER.value))])
-    rows.append([_button(t("btn.describe"), WizardCb(action=WizardAction.TYPE, step="cause"))])
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "cause")])
+    builder = InlineKeyboardBuilder()
+    for group in CauseGroup:
+        if group is not CauseGroup.OTHER:
+            builder.button(text=t(f"cause_group.{group.value}"), callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=group.value))
+    builder.button(text=t("cause.other"), callback_data=WizardCb(action=WizardAction.PICK, step="cause", value=Cause.OTHER.value))
+    builder.button(text=t("btn.describe"), callback_data=WizardCb(action=WizardAction.TYPE, step="cause"))
+    return _finish(builder, t, "cause")
 
 
 def causes_in_group(t: Translator, group: CauseGroup) -> InlineKeyboardMarkup:
-    causes = [c.value for c, g in CAUSE_GROUPS.items() if g is group]
-    rows = _choices(t, "cause", "cause", causes, per_row=1)
-    rows.append([_button(t("btn.other_groups"), WizardCb(action=WizardAction.GROUP, step="cause", value=""))])
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "cause")])
+    builder = InlineKeyboardBuilder()
+    _choices(builder, t, "cause", "cause", [c.value for c, g in CAUSE_GROUPS.items() if g is group])
+    builder.button(text=t("btn.other_groups"), callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=""))
+    return _finish(builder, t, "cause")
 
 
 def confirm_cause(t: Translator, cause: Cause) -> InlineKeyboardMarkup:
-    rows = [
-        [_button(t("btn.yes_cause", cause=t(f"cause.{cause.value}")), WizardCb(action=WizardAction.PICK, step="cause", value=cause.value))],
-        [_button(t("btn.choose_list"), WizardCb(action=WizardAction.GROUP, step="cause", value=""))],
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "cause_text")])
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("btn.yes_cause", cause=t(f"cause.{cause.value}")), callback_data=WizardCb(action=WizardAction.PICK, step="cause", value=cause.value))
+    builder.button(text=t("btn.choose_list"), callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=""))
+    return _finish(builder, t, "cause_text")
 
 
 def payment_channels(t: Translator) -> InlineKeyboardMarkup:
-    rows = _choices(t, "payment_channel", "channel", [c.value for c in PaymentChannel])
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "payment_channel")])
+    builder = InlineKeyboardBuilder()
+    _choices(builder, t, "payment_channel", "channel", [c.value for c in PaymentChannel])
+    return _finish(builder, t, "payment_channel", width=2)
 
 
 def payment_times(t: Translator) -> InlineKeyboardMarkup:
-    rows = _choices(t, "payment_time", "quick_time", list(QUICK_TIMES))
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "payment_time")])
+    builder = InlineKeyboardBuilder()
+    _choices(builder, t, "payment_time", "quick_time", list(QUICK_TIMES))
+    return _finish(builder, t, "payment_time", width=2)
 
 
 def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(t("btn.fee_not_disclosed"), WizardCb(action=WizardAction.FEE, step="evidence"))]])
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("btn.fee_not_disclosed"), callback_data=WizardCb(action=WizardAction.FEE, step="evidence"))
+    return builder.as_markup()
 
 
 def completion_times(t: Translator) -> InlineKeyboardMarkup:
-    rows = _choices(t, "completion_time", "quick_completion", list(QUICK_COMPLETION))
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "completion_time")])
+    builder = InlineKeyboardBuilder()
+    _choices(builder, t, "completion_time", "quick_completion", list(QUICK_COMPLETION))
+    return _finish(builder, t, "completion_time", width=2)
 
 
 def evidence_done(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(t("btn.evidence_done"), WizardCb(action=WizardAction.DONE, step="evidence"))], _nav(t, "evidence")]
-    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("btn.evidence_done"), callback_data=WizardCb(action=WizardAction.DONE, step="evidence"))
+    return _finish(builder, t, "evidence")
 
 
 def evidence_kinds(t: Translator, kinds: Sequence[str], file_index: int, *, case_id: int | None = None) -> InlineKeyboardMarkup:
-    """Buttons to say what one file shows; `case_id` when adding to a stored case."""
-    buttons = []
+    """Buttons to say what one file shows (`file_index`: the wizard file's number, or the
+    index in a stored case's upload); `case_id` when adding to a stored case."""
+    builder = InlineKeyboardBuilder()
     for kind in (*kinds, "other"):
-        label = t(f"evidence.{kind}")
         value = f"{file_index}-{kind}"
-        if case_id is None:
-            buttons.append(_button(label, WizardCb(action=WizardAction.KIND, step="evidence", value=value)))
-        else:
-            buttons.append(_button(label, CaseCb(action=CaseAction.KIND, case_id=case_id, value=value)))
-    return InlineKeyboardMarkup(inline_keyboard=_pairs(buttons))
+        data: WizardCb | CaseCb = (
+            WizardCb(action=WizardAction.KIND, step="evidence", value=value)
+            if case_id is None
+            else CaseCb(action=CaseAction.KIND, case_id=case_id, value=value)
+        )
+        builder.button(text=t(f"evidence.{kind}"), callback_data=data)
+    if case_id is None:
+        builder.button(text=t("draft.btn_remove_file"), callback_data=WizardCb(action=WizardAction.REMOVE, step="evidence", value=str(file_index)))
+    builder.adjust(2)
+    return builder.as_markup()
 
 
-def summary(t: Translator, *, completion: bool = False) -> InlineKeyboardMarkup:
-    fields = ["order_number", "platform_type", "order_status", "cause", "payment_channel", "amount", "payment_time"]
-    fields += ["completion_time", "evidence"] if completion else ["evidence"]
-    edits = [_button(t(f"edit.{f}"), WizardCb(action=WizardAction.EDIT, step="summary", value=f)) for f in fields]
-    rows = _pairs(edits)
-    rows.append([_button(t("btn.confirm"), WizardCb(action=WizardAction.CONFIRM, step="summary"))])
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _nav(t, "summary")])
+def evidence_file(t: Translator, seq: int) -> InlineKeyboardMarkup:
+    """Under a labelled wizard file: change its label or remove it, or finish."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("draft.btn_relabel_file"), callback_data=WizardCb(action=WizardAction.RELABEL, step="evidence", value=str(seq)))
+    builder.button(text=t("draft.btn_remove_file"), callback_data=WizardCb(action=WizardAction.REMOVE, step="evidence", value=str(seq)))
+    builder.button(text=t("btn.evidence_done"), callback_data=WizardCb(action=WizardAction.DONE, step="evidence"))
+    builder.adjust(2, 1)
+    builder.row(*_nav(t, "evidence"))
+    return builder.as_markup()
+
+
+EDIT_FIELDS: tuple[Step, ...] = (
+    Step.ORDER_NUMBER,
+    Step.PLATFORM_TYPE,
+    Step.ORDER_STATUS,
+    Step.CAUSE,
+    Step.PAYMENT_CHANNEL,
+    Step.AMOUNT,
+    Step.PAYMENT_TIME,
+    Step.COMPLETION_TIME,
+    Step.EVIDENCE,
+)
+
+
+def summary(t: Translator, *, steps: Iterable[Step] = EDIT_FIELDS) -> InlineKeyboardMarkup:
+    """The summary: one button per answer to change it, then Submit."""
+    chosen = set(steps)
+    builder = InlineKeyboardBuilder()
+    for step in EDIT_FIELDS:
+        if step in chosen:
+            builder.button(text=t(f"edit.{step.value}"), callback_data=WizardCb(action=WizardAction.EDIT, step="summary", value=step.value))
+    builder.adjust(2)
+    builder.row(_button(t("btn.confirm"), WizardCb(action=WizardAction.CONFIRM, step="summary")))
+    builder.row(*_nav(t, "summary"))
+    return builder.as_markup()
+
+
+def prefilled(t: Translator, steps: Iterable[Step]) -> InlineKeyboardMarkup:
+    """The answers found in one description: "that's right", or change one of them."""
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(t("draft.btn_prefilled_ok"), WizardCb(action=WizardAction.ACCEPT, step="prefilled")))
+    edits = [_button(t(f"edit.{step.value}"), WizardCb(action=WizardAction.EDIT, step="prefilled", value=step.value)) for step in steps]
+    for pair in _pairs(edits):
+        builder.row(*pair)
+    builder.row(*_nav(t, "prefilled", back=False))
+    return builder.as_markup()
 
 
 def case_list(t: Translator, cases: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:

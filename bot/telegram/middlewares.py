@@ -86,6 +86,10 @@ class ScanPrivateMessages(BaseMiddleware):
         t: Translator = data["t"]
         log.info("risky message from %s: %s", event.chat.id, verdict.checks)
         await event.reply(warning_text(t, verdict), reply_markup=keyboards.scam_warning(t, str(event.message_id)))
+        # in the middle of the refund wizard: the step is asked again, with its buttons
+        from bot.telegram.handlers.wizard import resume_from
+
+        await resume_from(event, data)
         return None
 
 

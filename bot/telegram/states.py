@@ -1,9 +1,9 @@
 """Conversation states, one StatesGroup per flow."""
 
-from typing import Any
-
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+
+from bot.domain.draft import Step
 
 
 class Wizard(StatesGroup):
@@ -18,6 +18,7 @@ class Wizard(StatesGroup):
     completion_time = State()  # only for redeemed or completed orders
     evidence = State()
     summary = State()
+    prefilled = State()  # the answers found in one description, waiting for "that's right"
 
 
 class CaseFlow(StatesGroup):
@@ -33,50 +34,31 @@ class LinkCheck(StatesGroup):
     waiting = State()
 
 
-# the wizard's steps in order; "back" walks this list
-WIZARD_STEPS: tuple[State, ...] = (
-    Wizard.order_number,
-    Wizard.platform_type,
-    Wizard.order_status,
-    Wizard.cause,
-    Wizard.payment_channel,
-    Wizard.amount,
-    Wizard.payment_time,
-    Wizard.completion_time,
-    Wizard.evidence,
-    Wizard.summary,
-)
-
-
 def step_name(state: State | str | None) -> str:
     """`Wizard:amount` -> `amount`."""
     raw = state.state if isinstance(state, State) else state
     return (raw or "").split(":", 1)[-1]
 
 
-# orders whose goods were used: the policy's windows run from completion, so it is asked
-COMPLETION_STATUSES = frozenset({"redeemed", "completed"})
+# each step of the draft has its state; `cause_text` and `prefilled` are sub-steps
+STATE_OF: dict[Step, State] = {step: getattr(Wizard, step.value) for step in Step}
+WIZARD_STATES: tuple[State, ...] = (*STATE_OF.values(), Wizard.cause_text, Wizard.prefilled)
 
 
-def applies(step: str, data: dict[str, Any]) -> bool:
-    """Whether a wizard step is asked for this draft."""
-    return step != "completion_time" or data.get("order_status") in COMPLETION_STATUSES
-
-
-def following_step(step: str, data: dict[str, Any]) -> str:
-    order = [step_name(s) for s in WIZARD_STEPS]
-    return next(name for name in order[order.index(step) + 1 :] if applies(name, data))
-
-
-def previous_step(step: str, data: dict[str, Any]) -> str | None:
-    order = [step_name(s) for s in WIZARD_STEPS]
-    return next((name for name in reversed(order[: order.index(step)]) if applies(name, data)), None)
-
-
-STEP_BY_NAME: dict[str, State] = {step_name(s): s for s in (*WIZARD_STEPS, Wizard.cause_text)}
+def step_of(state: str | None) -> Step | None:
+    """The draft step a stored state stands for (`cause_text` belongs to `cause`)."""
+    if not state or not state.startswith("Wizard:"):
+        return None
+    name = step_name(state)
+    if name == "cause_text":
+        return Step.CAUSE
+    return Step(name) if name in Step.__members__.values() else None
 
 
 async def has_draft(state: FSMContext) -> bool:
     """An unfinished refund request (the wizard with at least one answer)."""
     current = await state.get_state()
-    return bool(current and current.startswith("Wizard:") and (await state.get_data()).get("order_number"))
+    if not (current and current.startswith("Wizard:")):
+        return False
+    draft = (await state.get_data()).get("draft") or {}
+    return bool(draft.get("order_number"))

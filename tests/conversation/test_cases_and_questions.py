@@ -3,6 +3,10 @@ and the hand-over to a person."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from tests.conversation.conftest import Buyer, Harness
 from tests.conversation.test_refund_wizard import PNG, PNG2, fill_in, stored_cases
 
@@ -52,6 +56,12 @@ async def test_appeal_a_decided_case_and_add_stronger_evidence(harness: Harness)
     detail = buyer.expect(messages, "cases.detail_title", number=cases[0].number)
     assert buyer.text("case_status.appealed") in detail.text
     assert buyer.text("cases.evidence", count=1) in detail.text
+    # the window is still open: it "ends on" a future date, and the reason is in the history
+    ends = re.search(re.escape(buyer.text("case.appeal_ends", deadline="@")).replace("@", r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2})"), detail.text)
+    assert ends is not None and ends.group(1) > datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert buyer.text("cases.appeal_closed", deadline=ends.group(1)) not in detail.text
+    assert "卡密其实是无效的，官方显示从未激活" in detail.text
+    assert not re.search(r"[a-z]+(?:-[a-z]+)+", detail.text.replace("KM20261121000555", ""))  # no internal ids
 
     cases, evidence, events = await stored_cases(settings.database_url)
     assert cases[0].status == "appealed"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import DEFAULT_POLICY_FILE
+from bot.domain.draft import Draft, Moment
+from bot.domain.vocab import Cause, EvidenceKind, OrderStatus, PaymentChannel, PlatformType
 from bot.policy_files import load_policy
 from bot.services.ledger import SqlLedger
 from bot.services.refunds import RefundService
@@ -69,21 +71,19 @@ async def test_sql_storage_concurrent_writes_to_one_key(engine: AsyncEngine) -> 
     assert (await storage.get_data(KEY))["n"] in range(8)
 
 
-def draft() -> dict[str, object]:
-    return {
-        "draft_key": uuid.uuid4().hex,
-        "order_number": "KM20261121000123",
-        "platform_type": "official",
-        "order_status": "paid_undelivered",
-        "cause": "delivery_timeout",
-        "payment_channel": "alipay",
-        "amount": "88.50",
-        "paid_at": (datetime.now(UTC) - timedelta(hours=30)).isoformat(),
-        "evidence": [
-            {"file_id": "F1", "file_unique_id": "U1", "kind": "payment_record", "mime_type": "image/jpeg", "size": 100},
-            {"file_id": "F1b", "file_unique_id": "U1", "kind": "payment_record", "mime_type": "image/jpeg", "size": 100},
-        ],
-    }
+def draft() -> Draft:
+    wizard = Draft(
+        order_number="KM20261121000123",
+        platform_type=PlatformType.OFFICIAL,
+        order_status=OrderStatus.PAID_UNDELIVERED,
+        cause=Cause.DELIVERY_TIMEOUT,
+        payment_channel=PaymentChannel.ALIPAY,
+        amount=Decimal("88.50"),
+        paid=Moment.typed(datetime.now(UTC) - timedelta(hours=30)),
+    )
+    wizard.add_file({"file_id": "F1", "file_unique_id": "U1", "kind": EvidenceKind.PAYMENT_RECORD, "mime_type": "image/jpeg", "size": 100})
+    wizard.add_file({"file_id": "F1b", "file_unique_id": "U1", "kind": EvidenceKind.PAYMENT_RECORD, "mime_type": "image/jpeg", "size": 100})
+    return wizard
 
 
 @pytest.fixture

@@ -176,3 +176,52 @@ async def test_a_flood_is_slowed_down(make_settings: Callable[..., Settings]) ->
         assert sum(text == Translator("zh")("hint.slow_down") for text in texts) == 1
     finally:
         await services.close()
+
+
+async def test_a_confirm_after_the_case_was_stored_finds_it_by_the_draft_key(chatter: Chatter) -> None:
+    """The already-submitted path of confirm: the case was stored, but the conversation
+    kept the draft (the process died before the state was cleared, or a second instance
+    took a repeated press). Pressing "submit" again must find the case, not file another."""
+    await walk_to_summary(chatter)
+    key = StorageKey(bot_id=chatter.bot.id, chat_id=chatter.user.id, user_id=chatter.user.id)
+    kept = await chatter.dp.storage.get_data(key)
+    summary = chatter.session.messages()[-1]
+    await chatter.press(Translator("zh")("btn.confirm"))
+    cases = await chatter.services.refunds.list_cases(user_id=77)
+    assert len(cases) == 1
+
+    await chatter.dp.storage.set_state(key, "Wizard:summary")
+    await chatter.dp.storage.set_data(key, kept)
+    query = CallbackQuery(id="again", from_user=chatter.user, chat_instance="c", message=summary, data=summary.reply_markup.inline_keyboard[-2][0].callback_data)  # type: ignore[union-attr]
+    await chatter.dp.feed_update(chatter.bot, Update(update_id=next(_ids), callback_query=query))
+    assert needle("zh", "wizard.already_submitted", number=cases[0].number) in chatter.last_texts(1)[0]
+    assert len(await chatter.services.refunds.list_cases(user_id=77)) == 1
+    assert await chatter.state() is None
+
+
+async def test_a_missing_injection_fails_at_start(make_settings: Callable[..., Settings]) -> None:
+    from bot.config import ConfigError
+
+    services = await create_services(make_settings())
+    try:
+        services.kb = None
+        dp = create_dispatcher(services)
+        bot = Bot("42:TEST", session=RecordingSession())
+        with pytest.raises(ConfigError, match="kb"):
+            await dp.emit_startup(bot=bot, **dp.workflow_data)
+    finally:
+        await services.close()
+
+
+async def test_help_tells_how_to_switch_the_language(chatter: Chatter) -> None:
+    await chatter.say("/help")
+    assert "/language" in chatter.last_texts(1)[0]
+
+
+async def test_an_unreadable_stored_draft_starts_over_instead_of_failing(chatter: Chatter) -> None:
+    key = StorageKey(bot_id=chatter.bot.id, chat_id=chatter.user.id, user_id=chatter.user.id)
+    await chatter.dp.storage.set_state(key, "Wizard:amount")
+    await chatter.dp.storage.set_data(key, {"draft": {"amount": "not money", "paid": 5}})
+    await chatter.say("100")
+    assert needle("zh", "wizard.order_number", example="KM20261121000123") in chatter.last_texts(1)[0]
+    assert needle("zh", "error.internal") not in " ".join(chatter.last_texts(3))

@@ -27,6 +27,8 @@ def all_keyboards(t: Translator) -> list[InlineKeyboardMarkup]:
         keyboards.evidence_kinds(t, kinds, 9),
         keyboards.evidence_kinds(t, kinds, 19, case_id=2**31),
         keyboards.summary(t),
+        keyboards.evidence_file(t, 99),
+        keyboards.prefilled(t, list(keyboards.EDIT_FIELDS)),
         keyboards.case_list(t, [(2**31, "RF-20261121-7K3Q · x")] * 20),
         keyboards.case_detail(t, 2**31, can_add_evidence=True, can_appeal=True),
         keyboards.case_flow_done(t, 1),

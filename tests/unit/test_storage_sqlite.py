@@ -69,7 +69,7 @@ async def test_case_is_created_once_per_draft(engine) -> None:  # type: ignore[n
         evidence = await repo.list_evidence(session, case_id=case.id)
         assert [e.file_unique_id for e in evidence] == ["ua"]  # the same photo twice is stored once
         kinds = [e.kind for e in await repo.list_events(session, case_id=case.id)]
-        assert kinds == ["submitted", "status", "evidence_added"]
+        assert kinds == ["submitted", "status"]  # the screenshots belong to the submission
 
 
 async def test_concurrent_confirmations_make_one_case(engine) -> None:  # type: ignore[no-untyped-def]

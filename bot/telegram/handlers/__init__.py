@@ -7,9 +7,9 @@ from bot.telegram.handlers import (
     fallback,
     groups,
     links,
-    refund,
     start,
     support,
+    wizard,
 )
 
-ROUTERS = (errors, start, support, groups, links, cases, ask, refund, fallback)
+ROUTERS = (errors, start, support, groups, links, cases, ask, wizard, fallback)

@@ -10,12 +10,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.domain.vocab import EvidenceKind
+from bot.domain.draft import Draft, Moment
+from bot.domain.rules import Decision
+from bot.domain.vocab import Cause, EvidenceKind, OrderStatus, PaymentChannel, PlatformType
 from bot.i18n import Translator
+from bot.knowledge import KnowledgeBase
 from bot.services.refunds import ActionNotAllowed, CaseNotFound, CaseView, RefundService
+from bot.storage.models import Case
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import CaseAction, CaseCb, MenuAction, MenuCb
 from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
+from bot.telegram.handlers.wizard.flow import basis
 from bot.telegram.states import CaseFlow
 
 router = Router(name="cases")
@@ -45,30 +50,48 @@ async def _view(message: Message, user_id: int, case_id: int, t: Translator, ref
         return None
 
 
-async def show_case(message: Message, user_id: int, case_id: int, t: Translator, settings: Settings, refunds: RefundService) -> None:
+def draft_of(case: Case) -> Draft:
+    """A stored case's answers, typed as the wizard had them (for the same rendering)."""
+    paid_at, completed_at = _aware(case.paid_at), _aware(case.completed_at)
+    status = OrderStatus(case.order_status)
+    return Draft(
+        key=case.draft_key,
+        order_number=case.order_number,
+        platform_type=PlatformType(case.platform_type),
+        order_status=status,
+        cause=Cause(case.cause),
+        cause_text=case.cause_text,
+        payment_channel=PaymentChannel(case.payment_channel),
+        amount=case.amount,
+        paid=Moment.typed(paid_at) if paid_at else None,
+        completed=Moment.typed(completed_at) if completed_at else None,
+        completion_answered=True,
+    )
+
+
+async def show_case(
+    message: Message, user_id: int, case_id: int, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase
+) -> None:
     view = await _view(message, user_id, case_id, t, refunds)
     if view is None:
         return
     case = view.case
-    draft = {
-        "order_number": case.order_number,
-        "platform_type": case.platform_type,
-        "order_status": case.order_status,
-        "cause": case.cause,
-        "cause_text": case.cause_text,
-        "payment_channel": case.payment_channel,
-        "amount": str(case.amount),
-        "paid_at": render_iso(case.paid_at),
-        "completed_at": render_iso(case.completed_at),
-    }
+    result = Decision.model_validate(case.decision)
     lines = [t("cases.detail_title", number=case.number), t("cases.status", status=t(f"case_status.{case.status}")), ""]
-    lines += render.answers(t, draft, settings.tz)
-    lines += ["", render.decision(t, case.decision, case.amount)]
+    lines += render.answers(t, draft_of(case), settings.tz)
+    lines += ["", render.decision(t, result, case.amount, basis(kb, result, t.lang))]
     lines += ["", t("cases.evidence", count=view.evidence_count)]
-    lines.append(render.checklist(t, case.decision.get("required_evidence", []), view.evidence_kinds))
+    have = [EvidenceKind(kind) for kind in view.evidence_kinds if kind in EvidenceKind.__members__.values()]
+    lines.append(render.checklist(t, result.required_evidence, have))
     if view.appeal_deadline is not None:
-        key = "cases.appeal_until" if view.can_appeal else "cases.appeal_closed"
-        lines += ["", t(key, deadline=render.local_time(view.appeal_deadline, settings.tz))]
+        deadline = render.local_time(view.appeal_deadline, settings.tz)
+        if view.can_appeal:
+            key = "cases.appeal_until"
+        elif view.appeal_deadline > _now():  # already appealed: the window is still open
+            key = "case.appeal_ends"
+        else:
+            key = "cases.appeal_closed"
+        lines += ["", t(key, deadline=deadline)]
     lines += ["", t("cases.timeline"), render.timeline(t, view.events, settings.tz)]
     await message.answer(
         "\n".join(lines),
@@ -76,10 +99,11 @@ async def show_case(message: Message, user_id: int, case_id: int, t: Translator,
     )
 
 
-def render_iso(moment: datetime | None) -> str | None:
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for UTC columns."""
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.message(Command("cases"))
@@ -97,7 +121,13 @@ async def cases_menu(query: CallbackQuery, t: Translator, refunds: RefundService
 
 @router.callback_query(CaseCb.filter())
 async def case_button(
-    query: CallbackQuery, callback_data: CaseCb, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
@@ -112,7 +142,7 @@ async def case_button(
     elif action is CaseAction.OPEN:
         await query.answer()
         await state.clear()
-        await show_case(message, user_id, case_id, t, settings, refunds)
+        await show_case(message, user_id, case_id, t, settings, refunds, kb)
     elif action is CaseAction.EVIDENCE:
         await query.answer()
         view = await _view(message, user_id, case_id, t, refunds)
@@ -141,7 +171,7 @@ async def case_button(
     elif action is CaseAction.DONE:
         await query.answer()
         await state.clear()
-        await show_case(message, user_id, case_id, t, settings, refunds)
+        await show_case(message, user_id, case_id, t, settings, refunds, kb)
     elif action is CaseAction.KIND:
         index, _, kind = callback_data.value.partition("-")
         data = await state.get_data()

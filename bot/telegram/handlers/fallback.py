@@ -1,15 +1,20 @@
-"""Whatever no other handler took, in a private chat: questions get an answer from the
-knowledge base, anything else a short hint and the menu."""
+"""Whatever no other handler took, in a private chat: a message that tells the whole
+refund story starts a request from it; questions get an answer from the knowledge base;
+anything else a short hint and the menu."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.config import Settings
 from bot.i18n import Translator
+from bot.knowledge import KnowledgeBase
+from bot.services.refunds import RefundService
 from bot.telegram import keyboards
+from bot.telegram.handlers.wizard.entry import described, start_from, tells_a_story
+from bot.telegram.handlers.wizard.flow import Flow
 from bot.telegram.questions import MAX_QUESTION, answer_question
 
 router = Router(name="fallback")
@@ -17,14 +22,19 @@ router.message.filter(F.chat.type == "private")
 
 
 @router.message(F.text)
-async def free_text(message: Message, t: Translator, kb: Any = None) -> None:
-    assert message.text is not None
-    text = message.text.strip()
+async def free_text(
+    message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase
+) -> None:
+    text = (message.text or "").strip()
     if text.startswith("/"):
         await message.answer(t("hint.unknown_command"), reply_markup=keyboards.main_menu(t))
         return
     if len(text) > MAX_QUESTION * 8:
         await message.answer(t("error.too_long", max=MAX_QUESTION * 8))
+        return
+    found = described(text, settings)
+    if tells_a_story(found) and await state.get_state() is None:
+        await start_from(Flow(message, state, t, settings, refunds, kb), found)
         return
     await answer_question(message, t, kb, text)
 

@@ -66,11 +66,15 @@ async def check_message(message: Message, state: FSMContext, t: Translator, dete
 
 
 @router.callback_query(FeedbackCb.filter(F.action == FeedbackAction.DISMISS))
-async def dismiss(query: CallbackQuery, t: Translator) -> None:
+async def dismiss(query: CallbackQuery, t: Translator, **data: Any) -> None:
     await query.answer(t("fraud.dismissed"))
     if isinstance(query.message, Message):
         with contextlib.suppress(TelegramAPIError):
             await query.message.edit_reply_markup(reply_markup=None)
+        # in the middle of the refund wizard: the step comes back with working buttons
+        from bot.telegram.handlers.wizard import resume_from
+
+        await resume_from(query.message, {**data, "t": t})
 
 
 @router.callback_query(FeedbackCb.filter(F.action == FeedbackAction.REPORT))

@@ -28,7 +28,7 @@ async def start(message: Message, state: FSMContext, t: Translator) -> None:
 @router.message(Command("menu"))
 @router.message(Command("help"))
 async def help_(message: Message, t: Translator) -> None:
-    await message.answer(t("start.help"), reply_markup=keyboards.main_menu(t))
+    await message.answer(f"{t('start.help')}\n{t('draft.help_language')}", reply_markup=keyboards.main_menu(t))
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.HOME))

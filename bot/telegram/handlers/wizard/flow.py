@@ -1,0 +1,244 @@
+"""One wizard turn: the draft, asking a step, the summary, submitting. The handlers in this
+package build a `Flow` from their injections and call it; nothing here is a handler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.domain.cases import CaseStatus
+from bot.domain.draft import Draft, Step
+from bot.domain.rules import Decision
+from bot.domain.vocab import EvidenceKind, OrderStatus, PlatformType
+from bot.i18n import Translator
+from bot.knowledge import KnowledgeBase
+from bot.services.refunds import RefundService
+from bot.telegram import keyboards, render
+from bot.telegram.states import STATE_OF, Wizard, step_of
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def drop_keyboard(message: Message) -> None:
+    """Remove the buttons of an answered prompt so they cannot be pressed again."""
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except Exception:  # noqa: BLE001 - the message may be too old to edit; nothing is lost
+        log.debug("could not remove keyboard", exc_info=True)
+
+
+def basis(kb: KnowledgeBase, result: Decision, lang: str) -> list[str]:
+    """The titles of the rule sections a decision rests on (never their ids)."""
+    titles = []
+    for ref in result.policy_refs[:2]:
+        section = kb.section(ref, lang)
+        if section is not None and section.title not in titles:
+            titles.append(section.title)
+    return titles
+
+
+@dataclass
+class Flow:
+    """The wizard seen from one update: where to answer, the buyer's state and the services."""
+
+    message: Message
+    state: FSMContext
+    t: Translator
+    settings: Settings
+    refunds: RefundService
+    kb: KnowledgeBase
+
+    # --- the draft ----------------------------------------------------------------------
+
+    async def draft(self) -> Draft:
+        """The stored draft; one that no longer reads (an older release's shape) starts
+        empty rather than failing every answer."""
+        try:
+            return Draft.load((await self.state.get_data()).get("draft"))
+        except ValidationError:
+            log.warning("unreadable draft dropped", exc_info=True)
+            return Draft()
+
+    async def save(self, draft: Draft) -> None:
+        await self.state.update_data(draft=draft.dump())
+
+    async def current(self) -> Step | None:
+        return step_of(await self.state.get_state())
+
+    # --- moving on ----------------------------------------------------------------------
+
+    async def advance(self, draft: Draft) -> None:
+        """After an answer: save it, then the first missing answer, the evidence or the
+        summary (an edit from the summary goes back there)."""
+        draft.editing = False
+        await self.save(draft)
+        await self.ask(draft.next_step(), draft)
+
+    async def reask(self) -> None:
+        """Ask the current step again (after a question, a warning, a stray message)."""
+        current = await self.state.get_state()
+        draft = await self.draft()
+        if current == Wizard.prefilled.state:
+            await self.show_prefilled(draft, draft.prefilled)
+        elif current == Wizard.cause_text.state:
+            await self.ask_cause_text()
+        elif (step := step_of(current)) is not None:
+            await self.ask(step, draft)
+
+    def number(self, draft: Draft, step: Step) -> int:
+        return draft.steps().index(step) + 1
+
+    async def ask(self, step: Step, draft: Draft) -> None:
+        """Send the prompt of `step` (with the current answer, when going back to it)."""
+        t = self.t
+        await self.state.set_state(STATE_OF[step])
+        current = render.answer_of(t, draft, step, self.settings.tz)
+        note = f"\n\n{t('draft.current', value=current)}" if current else ""
+        if step is Step.ORDER_NUMBER:
+            text = t("wizard.order_number", example=self.settings.order_number_example)
+            await self.message.answer(text + note, reply_markup=keyboards.step_nav(t, step.value, back=draft.editing))
+        elif step is Step.PLATFORM_TYPE:
+            help_ = "\n".join(f"• <b>{t(f'platform.{p.value}')}</b>: {t(f'platform_help.{p.value}')}" for p in PlatformType)
+            await self.message.answer(f"{t('wizard.platform_type')}\n\n{help_}{note}", reply_markup=keyboards.platform_types(t))
+        elif step is Step.ORDER_STATUS:
+            help_ = "\n".join(f"• <b>{t(f'status.{s.value}')}</b>: {t(f'status_help.{s.value}')}" for s in OrderStatus)
+            await self.message.answer(f"{t('wizard.order_status')}\n\n{help_}{note}", reply_markup=keyboards.order_statuses(t))
+        elif step is Step.CAUSE:
+            await self.message.answer(t("wizard.cause") + note, reply_markup=keyboards.cause_groups(t))
+        elif step is Step.PAYMENT_CHANNEL:
+            await self.message.answer(t("wizard.payment_channel") + note, reply_markup=keyboards.payment_channels(t))
+        elif step is Step.AMOUNT:
+            text = t("wizard.amount", max=render.money(self.settings.max_amount))
+            await self.message.answer(text + note, reply_markup=keyboards.step_nav(t, step.value))
+        elif step is Step.PAYMENT_TIME:
+            await self.message.answer(t("wizard.payment_time") + note, reply_markup=keyboards.payment_times(t))
+        elif step is Step.COMPLETION_TIME:
+            text = t("draft.completion_time", n=self.number(draft, step))
+            await self.message.answer(text + note, reply_markup=keyboards.completion_times(t))
+        elif step is Step.EVIDENCE:
+            await self.show_evidence_step(draft)
+        else:
+            await self.show_summary(draft)
+
+    async def ask_cause_text(self) -> None:
+        await self.state.set_state(Wizard.cause_text)
+        await self.message.answer(self.t("wizard.cause_text"), reply_markup=keyboards.step_nav(self.t, "cause_text"))
+
+    # --- evidence -----------------------------------------------------------------------
+
+    async def show_evidence_step(self, draft: Draft) -> None:
+        """The preliminary decision (decided once for this step), then the checklist."""
+        t = self.t
+        result = self.refunds.decide(draft, now())
+        draft.required_evidence = list(result.required_evidence)
+        await self.save(draft)
+        assert draft.amount is not None
+        fee_button = keyboards.fee_not_disclosed(t) if result.fee_percent > 0 else None
+        text = render.decision(t, result, draft.amount, basis(self.kb, result, t.lang))
+        await self.message.answer(text, reply_markup=fee_button)
+        await self.message.answer(self.evidence_prompt(draft), reply_markup=keyboards.evidence_done(t))
+
+    def evidence_prompt(self, draft: Draft) -> str:
+        t, settings = self.t, self.settings
+        lines = [
+            t("draft.evidence", n=self.number(draft, Step.EVIDENCE), max_files=settings.max_evidence_files, max_mb=settings.max_evidence_mb),
+            "",
+            render.checklist(t, draft.required_evidence, draft.evidence_kinds()),
+            "",
+            t("wizard.evidence_count", count=len(draft.evidence), max_files=settings.max_evidence_files),
+        ]
+        return "\n".join(lines)
+
+    def missing_evidence(self, draft: Draft) -> list[EvidenceKind]:
+        have = set(draft.evidence_kinds())
+        return [kind for kind in draft.required_evidence if kind not in have]
+
+    # --- the summary --------------------------------------------------------------------
+
+    async def show_summary(self, draft: Draft) -> None:
+        t = self.t
+        await self.state.set_state(Wizard.summary)
+        draft.editing = False
+        result = self.refunds.decide(draft, now())
+        draft.required_evidence = list(result.required_evidence)
+        await self.save(draft)
+        lines = [t("summary.title"), "", *render.answers(t, draft, self.settings.tz)]
+        lines.append(t("field.evidence", count=len(draft.evidence)))
+        if not draft.fee_disclosed:
+            lines.append(t("decision.fee_waived"))
+        lines += ["", t(f"outcome.{result.outcome.value}")]
+        if result.outcome in render.REFUNDS and result.refund_amount is not None and draft.amount is not None:
+            lines.append(t("decision.amount", refund=render.money(result.refund_amount), amount=render.money(draft.amount)))
+        if result.missing_evidence:
+            lines += ["", t("summary.missing", items=render.join(t, [t(f"evidence.{k.value}") for k in result.missing_evidence]))]
+        lines += ["", t("summary.confirm_hint")]
+        await self.message.answer("\n".join(lines), reply_markup=keyboards.summary(t, steps=[s for s in keyboards.EDIT_FIELDS if draft.applies(s)]))
+
+    # --- one description, many answers --------------------------------------------------
+
+    async def show_prefilled(self, draft: Draft, filled: list[Step]) -> None:
+        """The answers found in one message, in one message, to confirm or correct."""
+        t = self.t
+        draft.prefilled = filled
+        await self.save(draft)
+        await self.state.set_state(Wizard.prefilled)
+        lines = [t("draft.prefilled_title"), ""]
+        for step in filled:
+            # the cause by its name: the description it came from is the message just above
+            value = render.cause_label(t, draft.cause, None) if step is Step.CAUSE else render.answer_of(t, draft, step, self.settings.tz)
+            if value is not None:
+                lines.append(f"✓ {t(f'edit.{step.value}').removeprefix('✎ ')}: {value}")
+        missing = draft.missing()
+        lines.append("")
+        if missing:
+            lines.append(t("draft.prefilled_missing", items=render.join(t, [t(f"edit.{s.value}").removeprefix("✎ ") for s in missing])))
+        else:
+            lines.append(t("draft.prefilled_complete"))
+        lines.append(t("draft.prefilled_hint"))
+        await self.message.answer("\n".join(lines), reply_markup=keyboards.prefilled(t, filled))
+
+    # --- leaving ------------------------------------------------------------------------
+
+    async def cancel(self) -> None:
+        await drop_keyboard(self.message)
+        await self.state.clear()
+        await self.message.answer(self.t("wizard.cancelled"), reply_markup=keyboards.main_menu(self.t))
+
+    async def submit(self, user_id: int) -> None:
+        """Store the case (once per draft key) and tell what happens next, with dates."""
+        t = self.t
+        draft = await self.draft()
+        if not draft.complete:
+            await self.ask(draft.next_step(), draft)
+            return
+        moment = now()
+        case, created = await self.refunds.submit(user_id=user_id, language=t.lang, draft=draft, now=moment)
+        await self.state.clear()
+        await drop_keyboard(self.message)
+        if not created:
+            await self.message.answer(t("wizard.already_submitted", number=case.number), reply_markup=keyboards.main_menu(t))
+            return
+        result = Decision.model_validate(case.decision)
+        status = CaseStatus(case.status)
+        lines = [t("submitted.title", number=case.number), "", t(f"outcome.{result.outcome.value}")]
+        next_key = f"next.{status.value}" if status in (CaseStatus.REJECTED, CaseStatus.CLOSED) else f"next.{result.route.value}"
+        lines += ["", t("submitted.next"), t(next_key, days=self.refunds.policy.windows.appeal_days)]
+        if result.deadlines or result.outcome in render.MONEY_MAY_MOVE:
+            lines += ["", t("submitted.timeline")]
+            lines += render.deadlines_from(t, result, moment, self.settings.tz)
+            if result.outcome in render.MONEY_MAY_MOVE:
+                lines.append(f"  • {t('decision.arrival', arrival=render.arrival(t, result.expected_arrival))}")
+        if result.missing_evidence:
+            lines += ["", t("submitted.missing_evidence")]
+        lines += ["", t("submitted.track"), "", t("scam.reminder")]
+        await self.message.answer("\n".join(lines), reply_markup=keyboards.main_menu(t))
