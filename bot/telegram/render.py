@@ -84,7 +84,7 @@ def decision(t: Translator, result: Decision, amount: Decimal, basis: Sequence[s
     lines.append(t("decision.liable", liable=t(f"liable.{result.liable.value}")))
     if result.deadlines:
         lines.append(t("decision.deadlines"))
-        lines += [f"  • {t(f'deadline.{name}')}: {duration(t, spec)}" for name, spec in result.deadlines.items()]
+        lines += [t("draft.deadline_item", name=t(f"deadline.{name}"), duration=duration(t, spec)) for name, spec in result.deadlines.items()]
     if result.outcome in MONEY_MAY_MOVE:
         lines.append(t("decision.arrival", arrival=arrival(t, result.expected_arrival)))
     explanation = result.explanation.zh if t.lang == "zh" else result.explanation.en

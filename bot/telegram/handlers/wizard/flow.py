@@ -108,10 +108,10 @@ class Flow:
             text = t("wizard.order_number", example=self.settings.order_number_example)
             await self.message.answer(text + note, reply_markup=keyboards.step_nav(t, step.value, back=draft.editing))
         elif step is Step.PLATFORM_TYPE:
-            help_ = "\n".join(f"• <b>{t(f'platform.{p.value}')}</b>: {t(f'platform_help.{p.value}')}" for p in PlatformType)
+            help_ = "\n".join(t("draft.help_item", name=t(f"platform.{p.value}"), help=t(f"platform_help.{p.value}")) for p in PlatformType)
             await self.message.answer(f"{t('wizard.platform_type')}\n\n{help_}{note}", reply_markup=keyboards.platform_types(t))
         elif step is Step.ORDER_STATUS:
-            help_ = "\n".join(f"• <b>{t(f'status.{s.value}')}</b>: {t(f'status_help.{s.value}')}" for s in OrderStatus)
+            help_ = "\n".join(t("draft.help_item", name=t(f"status.{s.value}"), help=t(f"status_help.{s.value}")) for s in OrderStatus)
             await self.message.answer(f"{t('wizard.order_status')}\n\n{help_}{note}", reply_markup=keyboards.order_statuses(t))
         elif step is Step.CAUSE:
             await self.message.answer(t("wizard.cause") + note, reply_markup=keyboards.cause_groups(t))
@@ -197,7 +197,7 @@ class Flow:
             # the cause by its name: the description it came from is the message just above
             value = render.cause_label(t, draft.cause, None) if step is Step.CAUSE else render.answer_of(t, draft, step, self.settings.tz)
             if value is not None:
-                lines.append(f"✓ {t(f'edit.{step.value}').removeprefix('✎ ')}: {value}")
+                lines.append(t("draft.prefilled_item", field=t(f"edit.{step.value}").removeprefix("✎ "), value=value))
         missing = draft.missing()
         lines.append("")
         if missing:
