@@ -58,7 +58,7 @@ class Section:
     path: str = ""  # file path relative to the knowledge directory
     level: int = 2
     aliases: tuple[str, ...] = ()  # buyer words indexed for retrieval, never shown
-
+    kind: str = ""  # the heading's class: "smalltalk" answers only whole courtesy messages
 
     @property
     def text(self) -> str:
@@ -137,6 +137,7 @@ def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, s
                     path=path,
                     level=int(current["level"]),  # type: ignore[call-overload]
                     aliases=aliases,
+                    kind=str(current.get("kind", "")),
                 )
             )
         current, body = None, []
@@ -164,6 +165,7 @@ def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, s
         if section_id:
             close()
             current = {"id": section_id, "title": title, "lang": section_lang, "level": level}
+            current["kind"] = attrs.get("class", "")
         elif current is not None and level > int(current["level"]):  # type: ignore[call-overload]
             body.append(line)  # a sub-heading inside the current section
         elif level == 1:
@@ -277,7 +279,7 @@ def markdown_to_text(body: str) -> str:
         if not rows:
             return
         for cells in rows[1:] if len(rows) > 1 else rows:
-            sep = ":" if any(_CJK.search(c) for c in cells) else ": "
+            sep = "：" if any(_CJK.search(c) for c in cells) else ": "
             out.append(sep.join(cells[:1]) + (sep + ", ".join(cells[1:]) if len(cells) > 1 else ""))
         rows.clear()
 
