@@ -65,7 +65,7 @@ class KnowledgeBase:
         self.vector_cache = None
         for lang in LANGUAGES:
             chosen = [s for s in self._sections_for(lang) if s.kind != SMALLTALK]
-            self._indexes[lang] = LangIndex(chunk_sections(chosen, max_chars))
+            self._indexes[lang] = LangIndex(chunk_sections(chosen, max_chars), chosen)
         if embedder is not None:
             from bot.knowledge.embeddings import VectorCache
 
@@ -213,10 +213,8 @@ class KnowledgeBase:
             return Answer(not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, [], lang, 0.0)
         index = self._indexes[lang]
         sources = self._to_sources(index, index.ranker(mode or self.default_mode).search(question, None), k)
-        words = gate_words(question)
-        score = gate.coverage(words, index.vocabulary)
-        top_score = gate.section_coverage(words, index.section_words.get(sources[0].id, frozenset())) if sources else 0.0
-        if not sources or not gate.is_confident(score, top_score):
+        score = gate.coverage(gate_words(question), index.vocabulary)
+        if not sources or not gate.is_confident(score):
             return Answer(not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, sources, lang, score)
         text, lead = compose_answer(question, sources, lang)
         return Answer(text, True, sources, lang, score, lead)

@@ -32,6 +32,7 @@ ZH: dict[str, str] = {
     "用不了": "无效 激活失败", "不能用": "无效 激活失败", "没法用": "无效 激活失败",
     "充不进去": "充值 不到账", "充不上": "充值 不到账", "钻石": "点券 充值", "金币": "点券 充值",
     "q币": "点券 充值", "皮肤": "商品", "月卡": "会员", "vip": "会员",
+    "季卡": "会员", "年卡": "会员", "周卡": "会员", "过期": "无效", "失效": "无效",
     # redeemed / used
     "被使用": "已核销 已使用", "被用了": "已核销 已使用", "被用过": "已核销 已使用", "被人用": "已核销 已使用",
     "被兑换": "已核销", "已兑换": "已核销", "被激活": "已激活 核销", "显示已用": "已核销 已使用",
@@ -90,6 +91,7 @@ EN: dict[str, str] = {
     "no code": "not delivered", "no key": "not delivered", "still waiting": "not delivered",
     "havent received": "not delivered", "didnt receive": "not delivered", "didnt get": "not delivered",
     "never got": "not delivered", "never arrived": "not delivered", "no delivery": "not delivered",
+    "ships": "delivered", "shipped": "delivered", "shipping": "delivery", "ship": "deliver",
     # not answering
     "ghosted": "does not answer", "ghosting": "does not answer", "ignoring": "does not answer",
     "ignored": "does not answer", "ignores": "does not answer", "no reply": "does not answer",
@@ -105,7 +107,8 @@ EN: dict[str, str] = {
     "invalid": "invalid", "expired": "invalid",
     # redeemed / used
     "already redeemed": "redeemed used", "already used": "redeemed used", "already activated": "redeemed",
-    "redemption": "redeemed", "used up": "used",
+    "redemption": "redeemed", "used up": "used", "half used": "used", "partly used": "used",
+    "partially used": "used",
     # the wrong account
     "uid": "account character id", "user id": "account character id", "player id": "account character id",
     "game id": "account character id", "wrong id": "wrong account", "wrong number": "wrong account",
@@ -124,7 +127,7 @@ EN: dict[str, str] = {
     "penalty": "fee", "surcharge": "fee", "commission": "fee", "charge me": "fee", "cut": "fee",
     # faults and causes
     "buyer fault": "buyer-side causes own reasons", "my fault": "buyer-side own reasons",
-    "my mistake": "buyer-side own reasons", "my bad": "buyer-side own reasons", "oops": "buyer-side own reasons",
+    "my mistake": "buyer-side own reasons", "my bad": "buyer-side own reasons",
     "whose fault": "liable causes", "fault": "liable causes", "blame": "liable causes",
     "responsible": "liable", "dont want": "changed mind", "no longer want": "changed mind",
     "regret": "changed mind", "dont need": "changed mind",

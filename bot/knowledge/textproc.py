@@ -208,11 +208,26 @@ _ZH_PHRASES = _alternation(synonyms.ZH, words=False)
 _EN_PHRASES = _alternation(synonyms.EN, words=True)
 
 
+# A number in a question is the buyer's own amount, face value or date ("买的是100的卡"),
+# not a topic: matched against the texts it pulls in whichever section uses the same number
+# in an example. Kept: numbers with a time unit or a percent sign (deadlines and fees the
+# texts state) and the hotlines the texts name.
+_KEEP_NUMBERS = frozenset({"12315", "12377", "110"})
+_NUMBER = re.compile(
+    r"(?<![a-z0-9.])(\d+(?:\.\d+)?)(?![\d.a-z])(?!\s*(?:%|个?小时|天|日|分钟|个?工作日|周|h\b|hours?|days?|minutes?|mins?|weeks?|working))"
+)
+
+
+def drop_amounts(norm: str) -> str:
+    """The normalised question without its amounts and face values (see `_KEEP_NUMBERS`)."""
+    return _NUMBER.sub(lambda m: m.group(0) if m.group(1) in _KEEP_NUMBERS else " ", norm)
+
+
 @lru_cache(maxsize=4096)
 def expand_query(text: str) -> str:
-    """The question for retrieval: the normalised question followed by the texts' words
-    for every buyer phrase found in it (see `synonyms`)."""
-    norm = normalize(text).replace("'", "").replace("\u2019", "")
+    """The question for retrieval: the normalised question without amounts, followed by the
+    texts' words for every buyer phrase found in it (see `synonyms`)."""
+    norm = drop_amounts(normalize(text).replace("'", "").replace("\u2019", ""))
     extras = [table[m.group(0)] for pattern, table in _phrase_tables(norm) for m in pattern.finditer(norm)]
     return f"{norm} {' '.join(extras)}" if extras else norm
 
