@@ -197,7 +197,8 @@ class KnowledgeBase:
     def confidence(self, question: str, lang: str | None = None) -> float:
         """How well the knowledge texts cover the question's vocabulary, 0..1."""
         lang = normalize_lang(lang) or detect_lang(question)
-        return gate.coverage(gate_words(question), self._indexes[lang].vocabulary)
+        index = self._indexes[lang]
+        return gate.coverage(gate_words(question), index.vocabulary, index.topics)
 
     def ask(self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None) -> Answer:
         """Answer from the knowledge texts, with the sections used as sources."""
@@ -213,7 +214,7 @@ class KnowledgeBase:
             return Answer(not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, [], lang, 0.0)
         index = self._indexes[lang]
         sources = self._to_sources(index, index.ranker(mode or self.default_mode).search(question, None), k)
-        score = gate.coverage(gate_words(question), index.vocabulary)
+        score = gate.coverage(gate_words(question), index.vocabulary, index.topics)
         if not sources or not gate.is_confident(score):
             return Answer(not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, sources, lang, score)
         text, lead = compose_answer(question, sources, lang)

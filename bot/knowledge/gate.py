@@ -26,12 +26,17 @@ def known_words(words: GateWords, vocabulary: Collection[str]) -> int:
     return sum(1 for w, stand_ins in words if w in vocabulary or any(s in vocabulary for s in stand_ins))
 
 
-def coverage(words: GateWords, vocabulary: Collection[str]) -> float:
-    """The gate's score, 0..1 (see the module docstring)."""
+def coverage(words: GateWords, vocabulary: Collection[str], topics: Collection[str] = ()) -> float:
+    """The gate's score, 0..1 (see the module docstring). A question of a single word
+    counts only when that word names a topic (`topics`: the words of the section titles
+    and aliases): "fees" is a question, "game" is not."""
     if not words:
         return 0.0
     known = known_words(words, vocabulary)
-    return (known / len(words)) * min(1.0, known / 2)
+    score = (known / len(words)) * min(1.0, known / 2)
+    if len(words) == 1 and topics and known_words(words, topics) == 0:
+        score /= 2
+    return score
 
 
 def is_confident(score: float) -> bool:

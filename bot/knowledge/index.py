@@ -59,6 +59,8 @@ class LangIndex:
         # the confidence gate's vocabulary: the words of the texts and titles (aliases are
         # for ranking only, so a buyer word listed there does not make a question covered)
         self.vocabulary = frozenset(w for c in chunks for w in word_tokens(f"{c.title}\n{c.text}"))
+        # the words that name a topic: section titles and aliases
+        self.topics = frozenset(w for c in chunks for w in word_tokens(f"{c.title}\n{c.aliases}"))
         self.questions = ExampleQuestions(chunks, sections)
         # normalised score sum: each ranker's scores divided by its best; the nearest example
         # question weighs a little more (measured: docs/knowledge.md)

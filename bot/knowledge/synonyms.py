@@ -56,8 +56,9 @@ ZH: dict[str, str] = {
     # fees
     "违约金": "手续费", "服务费": "手续费", "扣点": "手续费", "抽成": "手续费",
     # faults and causes
+    "这么高": "超过 比例", "太高": "超过 比例", "太贵": "超过 比例",
     "锅": "责任", "背锅": "责任", "怪谁": "责任 原因", "谁的责任": "责任 原因", "谁负责": "责任",
-    "我的问题": "买家原因", "自己的问题": "买家原因", "手滑": "拍错 买家原因",
+    "我的问题": "买家原因", "自己的问题": "买家原因", "手滑": "拍错 买家原因", "点错": "拍错 买家原因", "买成": "拍错 买家原因",
     "后悔": "不想要了", "不要了": "不想要了", "反悔": "不想要了",
     # platform causes
     "不卖了": "下架", "停售": "下架", "类目": "品类 下架", "维护": "系统故障", "宕机": "系统故障",
@@ -68,7 +69,7 @@ ZH: dict[str, str] = {
     "不服": "申诉 不满意", "不满意": "申诉 不满意", "不认可": "申诉", "不同意": "申诉", "复议": "申诉",
     "驳回": "拒绝", "被拒": "拒绝", "举报": "投诉 举报", "维权": "投诉", "曝光": "投诉", "找谁": "投诉 渠道",
     "消协": "12315 投诉", "工商": "12315 投诉", "冻结对方": "冻结 投诉",
-    "转人工": "人工客服", "真人": "人工客服", "人工": "人工客服", "机器人": "人工客服",
+    "转人工": "人工客服", "真人": "人工客服", "人工": "人工客服",
     "审核要多久": "审核 时限",
     # personal agents and prevention
     "私人": "个人代理", "代充": "个人代理 充值", "私下": "个人代理", "微商": "个人代理", "代理": "个人代理",
@@ -90,6 +91,11 @@ EN: dict[str, str] = {
     "not sent": "not delivered", "never sent": "not delivered", "no card": "not delivered",
     "no code": "not delivered", "no key": "not delivered", "still waiting": "not delivered",
     "havent received": "not delivered", "didnt receive": "not delivered", "didnt get": "not delivered",
+    "didnt receive my refund": "refund succeeded money not received",
+    "didnt get my refund": "refund succeeded money not received",
+    "havent received my refund": "refund succeeded money not received",
+    "havent got my refund": "refund succeeded money not received",
+    "no refund yet": "refund succeeded money not received",
     "never got": "not delivered", "never arrived": "not delivered", "no delivery": "not delivered",
     "ships": "delivered", "shipped": "delivered", "shipping": "delivery", "ship": "deliver",
     # not answering

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from bot.knowledge import Answer, KnowledgeBase, Source, resolve_knowledge_dir
-from bot.knowledge.evaluation import gate_metrics, load_questions, retrieval_metrics
+from bot.knowledge.evaluation import answer_metrics, gate_metrics, load_questions, retrieval_metrics
 from bot.knowledge.textproc import char_ngrams, detect_lang, stem, word_tokens
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "retrieval_questions.jsonl"
@@ -30,6 +30,16 @@ def test_default_configuration_meets_the_quality_bar() -> None:
     assert metrics["hit@3"] >= 0.95, metrics["misses_at_3"]
     gate = gate_metrics(shipped(), questions)
     assert gate["accuracy"] >= 0.9, gate["wrong"]
+
+
+def test_confident_and_right_on_the_labelled_set() -> None:
+    """What the buyer gets: a confident answer from a right section (unsure is a miss) on
+    >= 97 % of the labelled questions, confidently wrong on < 2 %, off-topic never confident."""
+    metrics = answer_metrics(shipped(), load_questions(QUESTIONS))
+    assert metrics["confident_right"] >= 0.97, metrics["misses"]
+    assert metrics["confident_wrong"] < 0.02, metrics["misses"]
+    assert metrics["offtopic_confident"] == 0, metrics["misses"]
+    assert metrics["forms"]["n"] >= 60  # buyer wording: traditional, abbreviations, typos, ...
 
 
 @pytest.mark.parametrize(
