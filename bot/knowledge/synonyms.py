@@ -22,9 +22,11 @@ ZH: dict[str, str] = {
     # not delivered
     "不发货": "未发货 待发货", "没发货": "未发货 待发货", "还没发": "未发货 待发货",
     "没发卡": "未发货 卡密", "不发卡": "未发货 卡密", "没给卡": "未发货 卡密", "卡没给": "未发货 卡密",
+    "没给我卡": "未发货 卡密", "还没给我": "未发货", "没给我": "未发货", "不给我卡": "未发货 卡密",
     "卡也没给": "未发货 卡密", "没收到卡": "未发货 卡密", "没到货": "未发货", "没收到货": "未发货",
     "迟迟不发": "超时未发货", "一直不发": "超时未发货", "没动静": "未发货 不回应", "不理人": "不回应",
     "不回消息": "不回应", "不回复": "不回应", "没人理": "不回应", "已读不回": "不回应", "装死": "不回应",
+    "不回": "不回应", "没回": "不回应",
     "拖着": "拖延", "一直拖": "拖延", "拖了": "拖延",
     # codes and goods
     "兑换码": "卡密 激活码", "充值码": "卡密", "礼品卡": "卡密 点卡", "cdk": "卡密 激活码",
@@ -36,6 +38,7 @@ ZH: dict[str, str] = {
     # redeemed / used
     "被使用": "已核销 已使用", "被用了": "已核销 已使用", "被用过": "已核销 已使用", "被人用": "已核销 已使用",
     "被兑换": "已核销", "已兑换": "已核销", "被激活": "已激活 核销", "显示已用": "已核销 已使用",
+    "非说": "商家称 虚假核销", "硬说": "商家称 虚假核销", "没用过": "从没使用 虚假核销", "真没用": "从没使用 虚假核销",
     "用掉了": "已使用", "用完了": "已使用", "不想玩": "不想要了",
     # typos and variants of the texts' own words
     "退宽": "退款", "推款": "退款", "退回来": "退款 退回", "冲值": "充值", "冲错": "充错", "冲到": "充到",
@@ -73,7 +76,7 @@ ZH: dict[str, str] = {
     "审核要多久": "审核 时限",
     # personal agents and prevention
     "私人": "个人代理", "代充": "个人代理 充值", "私下": "个人代理", "微商": "个人代理", "代理": "个人代理",
-    "靠谱吗": "正规 平台", "靠不靠谱": "正规 平台", "正规吗": "正规 平台", "避坑": "踩坑 预防",
+    "靠谱吗": "正规 平台", "靠不靠谱": "正规 平台", "靠谱不靠谱": "正规 平台", "靠谱": "正规 平台", "正规吗": "正规 平台", "避坑": "踩坑 预防",
     # scams
     "忽悠": "诈骗 被骗", "被坑": "被骗", "套路": "诈骗", "上当": "被骗", "骗了": "被骗", "骗钱": "诈骗",
     "借呗": "贷款", "网贷": "贷款", "借钱": "贷款", "扫码": "扫码 二维码", "扫了": "扫码 二维码",
@@ -130,6 +133,10 @@ EN: dict[str, str] = {
     "hits": "arrives", "hit my": "arrives", "land": "arrives", "show up": "arrives", "shows up": "arrives",
     "wallet": "balance", "my bank": "bank card", "bank account": "bank card", "debit card": "bank card",
     # fees
+    "proof": "evidence", "attach": "upload evidence", "deposit": "scam deposit", "unlock": "unfreezing fee",
+    "refund page": "fake links", "refund link": "fake links", "refund site": "fake links",
+    "order not show": "no order payment sync", "order not showing": "no order payment sync",
+    "pay again": "payment sync delay pay again",
     "penalty": "fee", "surcharge": "fee", "commission": "fee", "charge me": "fee", "cut": "fee",
     # faults and causes
     "buyer fault": "buyer-side causes own reasons", "my fault": "buyer-side own reasons",
