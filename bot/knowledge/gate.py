@@ -22,8 +22,17 @@ MIN_CONFIDENCE = 0.4
 GateWords = Sequence[tuple[str, tuple[str, ...]]]
 
 
-def known_words(words: GateWords, vocabulary: Collection[str]) -> int:
-    return sum(1 for w, stand_ins in words if w in vocabulary or any(s in vocabulary for s in stand_ins))
+# everyday words that a refund policy uses but that say nothing about a refund on their own
+# ("best phone to buy this year"): each counts half when known
+WEAK_WORDS = frozenset({"buy", "bought", "phone", "game", "money", "year", "买", "手机", "游戏", "钱", "今年"})
+
+
+def known_words(words: GateWords, vocabulary: Collection[str]) -> float:
+    known = 0.0
+    for word, stand_ins in words:
+        if word in vocabulary or any(s in vocabulary for s in stand_ins):
+            known += 0.5 if word in WEAK_WORDS and not stand_ins else 1.0
+    return known
 
 
 def coverage(words: GateWords, vocabulary: Collection[str], topics: Collection[str] = ()) -> float:
