@@ -74,6 +74,7 @@ ZH: dict[str, str] = {
     "不服": "申诉 不满意", "不满意": "申诉 不满意", "不认可": "申诉", "不同意": "申诉", "复议": "申诉",
     "驳回": "拒绝", "被拒": "拒绝", "举报": "投诉 举报", "维权": "投诉", "曝光": "投诉", "找谁": "投诉 渠道",
     "消协": "12315 投诉", "工商": "12315 投诉", "冻结对方": "冻结 投诉",
+    "你是真人": "本助手 不是人工客服", "你是人": "本助手 不是人工客服", "你是谁": "本助手 不是人工客服",
     "转人工": "人工客服", "真人": "人工客服", "人工": "人工客服",
     "审核要多久": "审核 时限",
     # personal agents and prevention
@@ -135,6 +136,10 @@ EN: dict[str, str] = {
     "hits": "arrives", "hit my": "arrives", "land": "arrives", "show up": "arrives", "shows up": "arrives",
     "wallet": "balance", "my bank": "bank card", "bank account": "bank card", "debit card": "bank card",
     # fees
+    "voided": "force-cancelled", "system error": "system fault outage", "insists": "claims",
+    "publisher": "brand official", "shared my screen": "share screen already scammed", "shared screen": "share screen already scammed",
+    "are you official": "this assistant official", "are you real": "this assistant human agent",
+    "are you human": "this assistant human agent", "are you a assistant": "this assistant human agent",
     "proof": "evidence", "attach": "upload evidence", "deposit": "scam deposit", "unlock": "unfreezing fee",
     "refund page": "fake links", "refund link": "fake links", "refund site": "fake links",
     "order not show": "no order payment sync", "order not showing": "no order payment sync",
