@@ -66,7 +66,7 @@ class Answer:
 
 _ASKS = {
     "time": re.compile(
-        r"多久|几天|多少天|几个小时|多长时间|什么时候|何时|期限|时限|截止|几号|时间|"
+        r"多久|几天|几小时|多久内|多少天|几个小时|多长时间|什么时候|何时|期限|时限|截止|几号|时间|"
         r"how long|how soon|when|deadline|time limit|how many (?:days|hours)|within|still in time"
     ),
     "money": re.compile(
@@ -115,6 +115,7 @@ def fact_kinds(sentence: str) -> frozenset[str]:
 
 _ZH_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 _EN_SENTENCE = re.compile(r"[^\n]+?(?:[.!?;](?=\s|$)|$)")
+_DIGIT = re.compile(r"\d")
 _ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)、])\s*")
 
 
@@ -153,18 +154,23 @@ def lead_sentence(question: str, text: str, lang: str) -> str:
     kinds = asked_kinds(question)
     best, best_score = 0, -1.0
     for i, (unit, words) in enumerate(units):
-        score = _overlap(terms, words)
+        # shared words, a little less for long sentences (they share words by size alone)
+        score = _overlap(terms, words) / (1.0 + len(words) / 20.0)
         found = fact_kinds(unit) & kinds
         if found:
             # a sentence holding the kind of fact asked for beats one that only repeats
             # the question's words; time and money are the most specific facts
-            score += 2.0 + sum(1.5 for k in found if k in ("time", "money"))
+            score += 2.0 + sum(1.5 if _DIGIT.search(unit) else 0.5 for k in found if k in ("time", "money"))
+        if unit.endswith(("：", ":")):
+            score -= 2.0  # the introduction of a list, not a fact
         if unit.endswith(("？", "?")):
             score -= 3.0  # a heading-like question in the text is not an answer
         if unit.startswith(("“", '"')) and unit.rstrip("；;。.，,").endswith(("”", '"')):
             score -= 3.0  # a quotation (a scammer's line, a merchant's claim) is not the answer
         if i == 0:
             score += 1.0  # the section's first sentence states its rule in general form
+        if "step" in found:
+            score += 1.0 - 0.4 * min(i, 5)  # "what do I do": an instruction, the first step first
         if score > best_score:
             best, best_score = i, score
     return _as_sentence(units[best][0], lang)

@@ -215,6 +215,11 @@ class KnowledgeBase:
         index = self._indexes[lang]
         sources = self._to_sources(index, index.ranker(mode or self.default_mode).search(question, None), k)
         score = gate.coverage(gate_words(question), index.vocabulary, index.topics)
+        named = self.smalltalk.alias(question, lang)
+        if named is not None and (found := self.section(named, lang)) is not None:
+            # the whole message is one of a section's aliases: that section answers it
+            sources = [found, *(s for s in sources if s.id != named)][:k]
+            score = max(score, 1.0)
         if not sources or not gate.is_confident(score):
             return Answer(not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, sources, lang, score)
         text, lead = compose_answer(question, sources, lang)

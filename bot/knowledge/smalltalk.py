@@ -1,5 +1,7 @@
 """Small talk: greetings and thanks answered from the knowledge base's own sections.
 
+(Also: a message that is exactly an alias of another section, see `SmallTalk.alias`.)
+
 A section whose heading carries the class `.smalltalk` (`## 问候 {#greeting .smalltalk}`)
 lists the courtesies it answers as aliases. A message made only of such courtesies (and
 punctuation, emoji, particles) gets that section; a courtesy in front of a real question
@@ -29,8 +31,14 @@ class SmallTalk:
 
     def __init__(self, sections: Iterable[Section]) -> None:
         self._phrases: dict[str, dict[str, str]] = {}  # lang -> squashed phrase -> section id
+        self._aliases: dict[str, dict[str, str]] = {}  # other sections' aliases, whole messages
         for section in sections:
             if section.kind != SMALLTALK:
+                aliases = self._aliases.setdefault(section.lang, {})
+                for alias in section.aliases:
+                    phrase = _squash(alias)
+                    if len(phrase) >= 2:
+                        aliases.setdefault(phrase, section.id)
                 continue
             table = self._phrases.setdefault(section.lang, {})
             for alias in section.aliases:
@@ -58,6 +66,11 @@ class SmallTalk:
                 ends = [phrase for phrase in table if squashed.endswith(phrase)]
                 return table[max(ends, key=len)] if ends else None
         return None
+
+    def alias(self, question: str, lang: str) -> str | None:
+        """The section whose alias is the whole message ("what can you do", "订单号在哪"):
+        such a message is answered from that section even when all its words are common."""
+        return self._aliases.get(lang, {}).get(_squash(question))
 
     def strip(self, question: str, lang: str) -> str:
         """The question without courtesies in front ("你好，请问退款多久到账" -> "请问退款多久到账")."""
