@@ -122,3 +122,28 @@ def test_buyer_wording_reaches_the_right_section(question: str, lang: str, expec
     answer = KnowledgeBase.load().ask(question, lang)
     assert answer.confident
     assert answer.sources[0].id == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept", "dropped"),
+    [
+        ("商家发给我的是50的卡 我买的是100的", [], ["50", "100"]),
+        ("付了98.5元", [], ["98.5"]),
+        ("超过24小时还能申请吗", ["24"], []),
+        ("扣了10%手续费", ["10%"], []),
+        ("打12315投诉", ["12315"], []),
+        ("paid 30 yuan 2 days ago, got billed 2x", ["2 days", "2x"], ["30"]),
+    ],
+)
+def test_amounts_are_not_topics(raw: str, kept: list[str], dropped: list[str]) -> None:
+    """A buyer's own amounts must not match a section whose example uses the same number;
+    deadlines, percentages and hotlines stay."""
+    from bot.knowledge.textproc import drop_amounts
+
+    out = drop_amounts(normalise(raw))
+    assert all(k in out for k in kept) and not any(d in out for d in dropped), out
+
+
+def test_a_merchants_mistake_with_numbers_is_not_the_buyers() -> None:
+    answer = KnowledgeBase.load().ask("商家发给我的是50的卡 我买的是100的")
+    assert answer.sources[0].id in ("causes-merchant", "delivered-not-redeemed")
