@@ -184,3 +184,14 @@ def test_buyer_words_are_understood(question: str, expected: str) -> None:
     answer = shipped().ask(question)
     assert answer.confident
     assert expected in [s.id for s in answer.sources]
+
+
+@pytest.mark.parametrize(("word", "confident"), [("fees", True), ("退款", True), ("company", False), ("connection", False), ("broken", False)])
+def test_a_single_word_question_needs_a_topic_word(word: str, confident: bool) -> None:
+    """"fees" names a topic; "company" is only a word the texts happen to use."""
+    assert shipped().ask(word).confident is confident
+
+
+@pytest.mark.parametrize("question", ["best phone to buy this year", "买什么手机好", "good game to buy"])
+def test_everyday_words_alone_are_not_a_refund_question(question: str) -> None:
+    assert not shipped().ask(question).confident
