@@ -89,6 +89,8 @@ def test_small_talk_is_answered_from_the_knowledge_base(message: str, section: s
         ("你好，退款多久到账", "arrival-times"),
         ("hello, my refund was rejected, can i appeal", "appeals"),
         ("谢谢，那手续费最多扣多少", "fees"),
+        ("您好，在吗，手续费", "fees"),  # the greeting's words would halve the gate's score
+        ("hi there, fees?", "fees"),
     ],
 )
 def test_a_courtesy_in_front_of_a_question_is_dropped(message: str, section: str) -> None:
