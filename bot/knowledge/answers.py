@@ -106,6 +106,7 @@ def asked_kinds(question: str) -> frozenset[str]:
     return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(text))
 
 
+@lru_cache(maxsize=8192)  # the texts' sentences: a fixed set
 def fact_kinds(sentence: str) -> frozenset[str]:
     text = normalise(sentence)
     return frozenset(kind for kind, pattern in _FACTS.items() if pattern.search(text))
