@@ -1,5 +1,8 @@
-"""Retrieval quality: hit@1, hit@3 and MRR per retriever configuration, and the accuracy of
-the confidence gate, on the labelled questions in tests/data/retrieval_questions.jsonl.
+"""Retrieval quality: what the buyer gets ("confident and right": a confident answer whose
+first section is a labelled one; unsure counts as a miss; confidently wrong; off-topic
+answered confidently), hit@1, hit@3 and MRR per retriever configuration, and the accuracy of
+the confidence gate, on the labelled questions in tests/data/retrieval_questions.jsonl,
+overall, per language and per split (dev, forms, holdout..holdout7).
 
     python bench/eval_retrieval.py                 # lexical configurations (+ embeddings if installed)
     python bench/eval_retrieval.py --no-embeddings
@@ -20,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge import KnowledgeBase  # noqa: E402
-from bot.knowledge.evaluation import gate_metrics, load_questions, retrieval_metrics  # noqa: E402
+from bot.knowledge.evaluation import answer_metrics, gate_metrics, load_questions, retrieval_metrics  # noqa: E402
 
 LEXICAL_MODES = ("bm25", "tfidf", "lexical")
 DENSE_MODES = ("embeddings", "hybrid")
@@ -44,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         "configurations": {},
     }
     configs: dict[str, object] = {}
+    answers = answer_metrics(kb, questions)
+    if not args.misses:
+        answers.pop("misses")
+    report["answers"] = answers
     for mode in LEXICAL_MODES:
         configs[mode] = _strip(retrieval_metrics(kb, questions, mode=mode), args.misses)
     gate = gate_metrics(kb, questions)
@@ -62,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             report["embeddings"] = {"model": getattr(dense.embedder, "model_name", "?"), "load_s": round(load_s, 3)}
             for mode in DENSE_MODES:
                 configs[mode] = _strip(retrieval_metrics(dense, questions, mode=mode), args.misses)
+            hybrid_answers = answer_metrics(dense, questions)
+            if not args.misses:
+                hybrid_answers.pop("misses")
+            report["answers_hybrid"] = hybrid_answers
             hybrid_gate = gate_metrics(dense, questions)
             if not args.misses:
                 hybrid_gate.pop("wrong")

@@ -28,6 +28,7 @@ from bot.config import ConfigError, Settings
 from bot.policy_files import Policy, PolicyError, load_policy
 from bot.services.groups import GroupService
 from bot.services.ledger import RedisLedger, SqlLedger
+from bot.services.questions import QuestionLog
 from bot.services.refunds import RefundService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
@@ -47,6 +48,7 @@ class Services:
     refunds: RefundService
     users: UserService
     groups: GroupService
+    questions: QuestionLog
     kb: Any = None
     detector: Any = None
     redis: Redis | None = None
@@ -107,6 +109,7 @@ async def create_services(settings: Settings) -> Services:
         refunds=RefundService(policy=policy, sessions=sessions),
         users=UserService(sessions=sessions),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
+        questions=QuestionLog(sessions=sessions),
         kb=kb,
         detector=detector,
         redis=redis,
@@ -145,6 +148,7 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         refunds=services.refunds,
         users=services.users,
         groups=services.groups,
+        questions=services.questions,
         kb=services.kb,
         detector=services.detector,
         services=services,

@@ -2,7 +2,7 @@
 
     from bot.knowledge import KnowledgeBase, Answer, Source
     kb = KnowledgeBase.load()            # <repo>/knowledge, or a directory of your own
-    kb.ask("银行卡退款多久到账?")         # Answer(answer, confident, sources)
+    kb.ask("银行卡退款多久到账?")         # Answer(answer, confident, sources, lead)
 
 No aiogram here: the Telegram layer calls this package, never the other way round.
 """
@@ -12,14 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.knowledge.base import (
-    DEFAULT_DIR,
-    KNOWLEDGE_DIR_ENV,
-    MODES,
-    Answer,
-    KnowledgeBase,
-    Source,
-)
+from bot.knowledge.answers import Answer, Source
+from bot.knowledge.base import DEFAULT_DIR, KNOWLEDGE_DIR_ENV, KnowledgeBase
+from bot.knowledge.index import MODES
 from bot.knowledge.loader import KnowledgeError, Section
 
 __all__ = [

@@ -4,7 +4,7 @@ The set is JSON Lines: `{"q": "...", "lang": "zh", "ids": ["arrival-times", ...]
 are the sections that answer the question (any of them counts as a hit). A question with
 `"answerable": false` (and no ids) must get `confident: false`. An optional `"split"` names
 the part of the set a question belongs to: `dev` (the default; the texts and the gate were
-tuned while looking at these), `holdout`, `holdout2`, `holdout3`, `holdout4` (written later,
+tuned while looking at these), `forms` (buyer wording: traditional, abbreviations, typos, full-width, non-native English), `holdout` .. `holdout7` (written later,
 each scored once before any tuning on it; see docs/knowledge.md).
 Metrics are reported for the whole set and for each split.
 """
@@ -117,3 +117,47 @@ def gate_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str 
             result[f"accuracy_{split}"] = round(sum(marks) / len(marks), 4)
     result["wrong"] = wrong
     return result
+
+
+def answer_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None) -> dict[str, Any]:
+    """What the buyer gets: "confident and right" is a confident answer whose first section
+    is one of the labelled ones; an unsure answer counts as a miss. Off-topic questions must
+    never be confident. Figures overall and per split and language."""
+    rows: list[tuple[Question, str]] = []  # (question, verdict)
+    for question in questions:
+        answer = kb.ask(question.q, question.lang, mode=mode)
+        top = answer.sources[0].id if answer.sources else None
+        if not question.answerable:
+            verdict = "offtopic_confident" if answer.confident else "offtopic_unsure"
+        elif not answer.confident:
+            verdict = "unsure"
+        else:
+            verdict = "right" if top in question.ids else "wrong"
+        rows.append((question, verdict))
+    result = _answer_summary([v for _q, v in rows])
+    for lang in sorted({kb_lang(q) for q, _v in rows}):
+        result[lang] = _answer_summary([v for q, v in rows if kb_lang(q) == lang])
+    splits = sorted({q.split for q, _v in rows})
+    if len(splits) > 1:
+        for split in splits:
+            result[split] = _answer_summary([v for q, v in rows if q.split == split])
+    result["misses"] = [
+        {"q": q.q, "verdict": v, "expected": list(q.ids)}
+        for q, v in rows
+        if v in ("unsure", "wrong", "offtopic_confident")
+    ]
+    return result
+
+
+def _answer_summary(verdicts: Sequence[str]) -> dict[str, Any]:
+    answerable = [v for v in verdicts if v in ("right", "wrong", "unsure")]
+    offtopic = [v for v in verdicts if v.startswith("offtopic")]
+    n = len(answerable) or 1
+    return {
+        "n": len(answerable),
+        "confident_right": round(answerable.count("right") / n, 4),
+        "confident_wrong": round(answerable.count("wrong") / n, 4),
+        "unsure": round(answerable.count("unsure") / n, 4),
+        "n_offtopic": len(offtopic),
+        "offtopic_confident": offtopic.count("offtopic_confident"),
+    }

@@ -58,7 +58,8 @@ class Section:
     path: str = ""  # file path relative to the knowledge directory
     level: int = 2
     aliases: tuple[str, ...] = ()  # buyer words indexed for retrieval, never shown
-
+    kind: str = ""  # the heading's class: "smalltalk" answers only whole courtesy messages
+    questions: tuple[str, ...] = ()  # example buyer questions the section answers, never shown
 
     @property
     def text(self) -> str:
@@ -127,7 +128,8 @@ def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, s
     def close() -> None:
         nonlocal current, body
         if current is not None:
-            text, aliases = split_aliases("\n".join(body))
+            text, questions = split_questions("\n".join(body))
+            text, aliases = split_aliases(text)
             sections.append(
                 Section(
                     id=str(current["id"]),
@@ -137,6 +139,8 @@ def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, s
                     path=path,
                     level=int(current["level"]),  # type: ignore[call-overload]
                     aliases=aliases,
+                    kind=str(current.get("kind", "")),
+                    questions=questions,
                 )
             )
         current, body = None, []
@@ -164,6 +168,7 @@ def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, s
         if section_id:
             close()
             current = {"id": section_id, "title": title, "lang": section_lang, "level": level}
+            current["kind"] = attrs.get("class", "")
         elif current is not None and level > int(current["level"]):  # type: ignore[call-overload]
             body.append(line)  # a sub-heading inside the current section
         elif level == 1:
@@ -184,11 +189,14 @@ def parse_text(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem:
     lines = [line.rstrip() for line in text.strip().splitlines()]
     title = lines[0].strip().lstrip("#").strip() if lines else stem
     rest = "\n".join(lines[1:]).strip()
+    rest, questions = split_questions(rest)
     rest, aliases = split_aliases(rest)
     rest = rest.strip()
     if not rest:  # a one-line file: the line is the text, the id is the title
         title, rest = stem, title
-    return Section(id=stem, title=title, body=rest, lang=lang, path=path, level=2, aliases=aliases)
+    return Section(
+        id=stem, title=title, body=rest, lang=lang, path=path, level=2, aliases=aliases, questions=questions
+    )
 
 
 # `<!-- aliases: 没发货, 不发货, hasn't sent -->` anywhere in a section's body: words buyers
@@ -209,6 +217,25 @@ def split_aliases(body: str) -> tuple[str, tuple[str, ...]]:
     if "<!--" not in body:
         return body, ()
     return _ALIASES.sub(take, body), tuple(dict.fromkeys(found))
+
+
+# `<!-- questions:` then one example question per line, then `-->`: how buyers ask for what
+# the section answers. Each is indexed on its own (the nearest example question ranks its
+# section); buyers never see them.
+_QUESTIONS = re.compile(r"<!--\s*questions\s*:(.*?)-->\n?", re.IGNORECASE | re.DOTALL)
+
+
+def split_questions(body: str) -> tuple[str, tuple[str, ...]]:
+    """The body without its example-question comments, and the questions they list."""
+    found: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        found.extend(q.strip() for q in match.group(1).splitlines() if q.strip())
+        return ""
+
+    if "<!--" not in body:
+        return body, ()
+    return _QUESTIONS.sub(take, body), tuple(dict.fromkeys(found))
 
 
 def iter_files(directory: Path) -> Iterable[Path]:
@@ -277,7 +304,7 @@ def markdown_to_text(body: str) -> str:
         if not rows:
             return
         for cells in rows[1:] if len(rows) > 1 else rows:
-            sep = ":" if any(_CJK.search(c) for c in cells) else ": "
+            sep = "：" if any(_CJK.search(c) for c in cells) else ": "
             out.append(sep.join(cells[:1]) + (sep + ", ".join(cells[1:]) if len(cells) > 1 else ""))
         rows.clear()
 

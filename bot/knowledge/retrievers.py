@@ -54,7 +54,8 @@ class ChunkRetriever(BaseRetriever):
     k: int = 4
 
     def search(self, query: str, k: int | None = None) -> Ranking:
-        return self.ranker.search(query, k)
+        ranker: Ranker = self.ranker
+        return ranker.search(query, k)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

@@ -22,9 +22,11 @@ ZH: dict[str, str] = {
     # not delivered
     "不发货": "未发货 待发货", "没发货": "未发货 待发货", "还没发": "未发货 待发货",
     "没发卡": "未发货 卡密", "不发卡": "未发货 卡密", "没给卡": "未发货 卡密", "卡没给": "未发货 卡密",
+    "没给我卡": "未发货 卡密", "还没给我": "未发货", "没给我": "未发货", "不给我卡": "未发货 卡密",
     "卡也没给": "未发货 卡密", "没收到卡": "未发货 卡密", "没到货": "未发货", "没收到货": "未发货",
     "迟迟不发": "超时未发货", "一直不发": "超时未发货", "没动静": "未发货 不回应", "不理人": "不回应",
     "不回消息": "不回应", "不回复": "不回应", "没人理": "不回应", "已读不回": "不回应", "装死": "不回应",
+    "不回": "不回应", "没回": "不回应",
     "拖着": "拖延", "一直拖": "拖延", "拖了": "拖延",
     # codes and goods
     "兑换码": "卡密 激活码", "充值码": "卡密", "礼品卡": "卡密 点卡", "cdk": "卡密 激活码",
@@ -32,9 +34,14 @@ ZH: dict[str, str] = {
     "用不了": "无效 激活失败", "不能用": "无效 激活失败", "没法用": "无效 激活失败",
     "充不进去": "充值 不到账", "充不上": "充值 不到账", "钻石": "点券 充值", "金币": "点券 充值",
     "q币": "点券 充值", "皮肤": "商品", "月卡": "会员", "vip": "会员",
+    "季卡": "会员", "年卡": "会员", "周卡": "会员", "过期": "无效", "失效": "无效",
     # redeemed / used
     "被使用": "已核销 已使用", "被用了": "已核销 已使用", "被用过": "已核销 已使用", "被人用": "已核销 已使用",
     "被兑换": "已核销", "已兑换": "已核销", "被激活": "已激活 核销", "显示已用": "已核销 已使用",
+    "没及时": "期限 时限", "没按时": "期限 时限", "逾期": "期限 时限", "来不及": "期限 时限",
+    "会员卡": "会员", "用过了": "已使用", "退到哪": "原路退回 到账", "系统出错": "系统故障", "算谁的": "责任",
+    "材料": "证据", "资料": "证据", "凭据": "证据",
+    "非说": "商家称 虚假核销", "硬说": "商家称 虚假核销", "没用过": "从没使用 虚假核销", "真没用": "从没使用 虚假核销",
     "用掉了": "已使用", "用完了": "已使用", "不想玩": "不想要了",
     # typos and variants of the texts' own words
     "退宽": "退款", "推款": "退款", "退回来": "退款 退回", "冲值": "充值", "冲错": "充错", "冲到": "充到",
@@ -55,8 +62,9 @@ ZH: dict[str, str] = {
     # fees
     "违约金": "手续费", "服务费": "手续费", "扣点": "手续费", "抽成": "手续费",
     # faults and causes
+    "这么高": "超过 比例", "太高": "超过 比例", "太贵": "超过 比例",
     "锅": "责任", "背锅": "责任", "怪谁": "责任 原因", "谁的责任": "责任 原因", "谁负责": "责任",
-    "我的问题": "买家原因", "自己的问题": "买家原因", "手滑": "拍错 买家原因",
+    "我的问题": "买家原因", "自己的问题": "买家原因", "手滑": "拍错 买家原因", "点错": "拍错 买家原因", "买成": "拍错 买家原因",
     "后悔": "不想要了", "不要了": "不想要了", "反悔": "不想要了",
     # platform causes
     "不卖了": "下架", "停售": "下架", "类目": "品类 下架", "维护": "系统故障", "宕机": "系统故障",
@@ -67,11 +75,12 @@ ZH: dict[str, str] = {
     "不服": "申诉 不满意", "不满意": "申诉 不满意", "不认可": "申诉", "不同意": "申诉", "复议": "申诉",
     "驳回": "拒绝", "被拒": "拒绝", "举报": "投诉 举报", "维权": "投诉", "曝光": "投诉", "找谁": "投诉 渠道",
     "消协": "12315 投诉", "工商": "12315 投诉", "冻结对方": "冻结 投诉",
-    "转人工": "人工客服", "真人": "人工客服", "人工": "人工客服", "机器人": "人工客服",
+    "你是真人": "本助手 不是人工客服", "你是人": "本助手 不是人工客服", "你是谁": "本助手 不是人工客服",
+    "转人工": "人工客服", "真人": "人工客服", "人工": "人工客服",
     "审核要多久": "审核 时限",
     # personal agents and prevention
     "私人": "个人代理", "代充": "个人代理 充值", "私下": "个人代理", "微商": "个人代理", "代理": "个人代理",
-    "靠谱吗": "正规 平台", "靠不靠谱": "正规 平台", "正规吗": "正规 平台", "避坑": "踩坑 预防",
+    "靠谱吗": "正规 平台", "靠不靠谱": "正规 平台", "靠谱不靠谱": "正规 平台", "靠谱": "正规 平台", "正规吗": "正规 平台", "避坑": "踩坑 预防",
     # scams
     "忽悠": "诈骗 被骗", "被坑": "被骗", "套路": "诈骗", "上当": "被骗", "骗了": "被骗", "骗钱": "诈骗",
     "借呗": "贷款", "网贷": "贷款", "借钱": "贷款", "扫码": "扫码 二维码", "扫了": "扫码 二维码",
@@ -89,7 +98,13 @@ EN: dict[str, str] = {
     "not sent": "not delivered", "never sent": "not delivered", "no card": "not delivered",
     "no code": "not delivered", "no key": "not delivered", "still waiting": "not delivered",
     "havent received": "not delivered", "didnt receive": "not delivered", "didnt get": "not delivered",
+    "didnt receive my refund": "refund succeeded money not received",
+    "didnt get my refund": "refund succeeded money not received",
+    "havent received my refund": "refund succeeded money not received",
+    "havent got my refund": "refund succeeded money not received",
+    "no refund yet": "refund succeeded money not received",
     "never got": "not delivered", "never arrived": "not delivered", "no delivery": "not delivered",
+    "ships": "delivered", "shipped": "delivered", "shipping": "delivery", "ship": "deliver",
     # not answering
     "ghosted": "does not answer", "ghosting": "does not answer", "ignoring": "does not answer",
     "ignored": "does not answer", "ignores": "does not answer", "no reply": "does not answer",
@@ -105,7 +120,8 @@ EN: dict[str, str] = {
     "invalid": "invalid", "expired": "invalid",
     # redeemed / used
     "already redeemed": "redeemed used", "already used": "redeemed used", "already activated": "redeemed",
-    "redemption": "redeemed", "used up": "used",
+    "redemption": "redeemed", "used up": "used", "half used": "used", "partly used": "used",
+    "partially used": "used",
     # the wrong account
     "uid": "account character id", "user id": "account character id", "player id": "account character id",
     "game id": "account character id", "wrong id": "wrong account", "wrong number": "wrong account",
@@ -121,10 +137,20 @@ EN: dict[str, str] = {
     "hits": "arrives", "hit my": "arrives", "land": "arrives", "show up": "arrives", "shows up": "arrives",
     "wallet": "balance", "my bank": "bank card", "bank account": "bank card", "debit card": "bank card",
     # fees
+    "voided": "force-cancelled", "system error": "system fault outage", "insists": "claims",
+    "publisher": "brand official", "shared my screen": "share screen already scammed", "shared screen": "share screen already scammed",
+    "are you official": "this assistant official", "are you real": "this assistant human agent",
+    "are you human": "this assistant human agent", "are you a assistant": "this assistant human agent",
+    "told someone": "already gave the code", "gave my": "already gave", "install": "download meeting app",
+    "complain": "complaint", "wrong amount": "wrong face value product", "wrong value": "wrong face value",
+    "proof": "evidence", "attach": "upload evidence", "deposit": "scam deposit", "unlock": "unfreezing fee",
+    "refund page": "fake links", "refund link": "fake links", "refund site": "fake links",
+    "order not show": "no order payment sync", "order not showing": "no order payment sync",
+    "pay again": "payment sync delay pay again",
     "penalty": "fee", "surcharge": "fee", "commission": "fee", "charge me": "fee", "cut": "fee",
     # faults and causes
     "buyer fault": "buyer-side causes own reasons", "my fault": "buyer-side own reasons",
-    "my mistake": "buyer-side own reasons", "my bad": "buyer-side own reasons", "oops": "buyer-side own reasons",
+    "my mistake": "buyer-side own reasons", "my bad": "buyer-side own reasons",
     "whose fault": "liable causes", "fault": "liable causes", "blame": "liable causes",
     "responsible": "liable", "dont want": "changed mind", "no longer want": "changed mind",
     "regret": "changed mind", "dont need": "changed mind",

@@ -120,3 +120,19 @@ class GroupSettings(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
     delete_scams: bool = Field(default=False)
     updated_at: datetime = _ts(nullable=False)
+
+
+class UnansweredQuestion(SQLModel, table=True):
+    """A question the knowledge base could not answer confidently, or whose answer the buyer
+    marked unhelpful: anonymised (no user id; phone, card and order numbers masked)."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(max_length=500)
+    question_key: str = Field(max_length=200, index=True)
+    lang: str = Field(default="zh", max_length=8)
+    reason: str = Field(max_length=16)  # unsure | unhelpful
+    sections: list[str] = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False))
+    confidence: float = Field(default=0.0)
+    created_at: datetime = _ts(nullable=False, index=True)

@@ -46,6 +46,7 @@ class CaseAction(StrEnum):
 
 class FeedbackAction(StrEnum):
     HELPED = "helped"
+    UNHELPFUL = "unhelpful"
     HUMAN = "human"
     REPORT = "report"
     DISMISS = "dismiss"

@@ -263,8 +263,9 @@ def answer_feedback(t: Translator, ref: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 _button(t("btn.helped"), FeedbackCb(action=FeedbackAction.HELPED, ref=ref)),
-                _button(t("btn.human"), FeedbackCb(action=FeedbackAction.HUMAN, ref=ref)),
-            ]
+                _button(t("knowledge.btn_unhelpful"), FeedbackCb(action=FeedbackAction.UNHELPFUL, ref=ref)),
+            ],
+            [_button(t("btn.human"), FeedbackCb(action=FeedbackAction.HUMAN, ref=ref))],
         ]
     )
 

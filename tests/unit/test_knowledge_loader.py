@@ -75,7 +75,7 @@ def test_markdown_to_text_flattens_tables_and_emphasis() -> None:
     body = "**注意**:\n\n| 支付方式 | 到账时间 |\n|---|---|\n| 银行卡 | 2–5 个工作日 |\n"
     text = markdown_to_text(body)
     assert "**" not in text and "|" not in text
-    assert "银行卡:2–5 个工作日" in text
+    assert "银行卡：2–5 个工作日" in text  # full-width colon in Chinese
 
 
 def test_chunks_keep_section_id_and_title() -> None:

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
+from bot.services.questions import QuestionLog
 from bot.services.refunds import RefundService
 from bot.telegram import keyboards
 from bot.telegram.handlers.wizard.entry import described, start_from, tells_a_story
@@ -23,7 +24,13 @@ router.message.filter(F.chat.type == "private")
 
 @router.message(F.text)
 async def free_text(
-    message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+    questions: QuestionLog,
 ) -> None:
     text = (message.text or "").strip()
     if text.startswith("/"):
@@ -36,7 +43,7 @@ async def free_text(
     if tells_a_story(found) and await state.get_state() is None:
         await start_from(Flow(message, state, t, settings, refunds, kb), found)
         return
-    await answer_question(message, t, kb, text)
+    await answer_question(message, t, kb, text, questions)
 
 
 @router.message()

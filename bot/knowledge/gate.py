@@ -1,0 +1,52 @@
+"""The confidence gate: is a question covered by the texts well enough to answer it?
+
+The question's content words are compared with the words of the language's texts and
+titles; a word counts as known when it, or a text word that stands in for its buyer phrase
+(`synonyms`), occurs. score = (known / words) * min(1, known / 2): off-topic questions
+("今天天气怎么样", "write me a poem") share few words with a refund policy, and a question
+of one known word is not enough. The answer is confident when score >= MIN_CONFIDENCE and
+something was retrieved.
+
+Measured on tests/data/retrieval_questions.jsonl with bench/eval_retrieval.py (see
+docs/knowledge.md). A second check, the share of the question's words found in the best
+section itself, was tried and dropped: it made right answers unsure without catching a
+single wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+MIN_CONFIDENCE = 0.4
+
+GateWords = Sequence[tuple[str, tuple[str, ...]]]
+
+
+# everyday words that a refund policy uses but that say nothing about a refund on their own
+# ("best phone to buy this year"): each counts half when known
+WEAK_WORDS = frozenset({"buy", "bought", "phone", "game", "money", "year", "买", "手机", "游戏", "钱", "今年", "好"})
+
+
+def known_words(words: GateWords, vocabulary: Collection[str]) -> float:
+    known = 0.0
+    for word, stand_ins in words:
+        if word in vocabulary or any(s in vocabulary for s in stand_ins):
+            known += 0.5 if word in WEAK_WORDS and not stand_ins else 1.0
+    return known
+
+
+def coverage(words: GateWords, vocabulary: Collection[str], topics: Collection[str] = ()) -> float:
+    """The gate's score, 0..1 (see the module docstring). A question of a single word
+    counts only when that word names a topic (`topics`: the words of the section titles
+    and aliases): "fees" is a question, "game" is not."""
+    if not words:
+        return 0.0
+    known = known_words(words, vocabulary)
+    score = (known / len(words)) * min(1.0, known / 2)
+    if len(words) == 1 and topics and known_words(words, topics) == 0:
+        score /= 2
+    return score
+
+
+def is_confident(score: float) -> bool:
+    return score >= MIN_CONFIDENCE

@@ -1,0 +1,79 @@
+"""The rankers of one answer language over that language's chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.knowledge.chunking import Chunk
+from bot.knowledge.lexical import BM25Index, TfidfIndex
+from bot.knowledge.loader import Section
+from bot.knowledge.rankers import DenseIndex, FusionRanker, Ranker, Ranking
+from bot.knowledge.textproc import char_ngrams, query_char_ngrams, query_word_tokens, word_tokens
+
+MODES: tuple[str, ...] = ("bm25", "tfidf", "lexical", "embeddings", "hybrid")
+LEXICAL_WEIGHTS = (1.0, 1.0, 1.5)  # BM25 words, TF-IDF character n-grams, example questions
+
+
+class ExampleQuestions:
+    """The sections' example questions, each indexed on its own (character n-gram TF-IDF
+    and BM25 words, fused); a section scores as its nearest example question."""
+
+    def __init__(self, chunks: Sequence[Chunk], sections: Sequence[Section]) -> None:
+        first_chunk: dict[str, int] = {}
+        for i, chunk in enumerate(chunks):
+            first_chunk.setdefault(chunk.section_id, i)
+        self.owner: list[int] = []  # example question -> chunk index of its section
+        texts: list[str] = []
+        for section in sections:
+            if section.id not in first_chunk:
+                continue
+            for question in (section.title, *section.questions):
+                self.owner.append(first_chunk[section.id])
+                texts.append(question)
+        self.tfidf = TfidfIndex(texts, char_ngrams, query_tokenizer=query_char_ngrams)
+        self.bm25 = BM25Index(texts, word_tokens, query_tokenizer=query_word_tokens)
+
+    def search(self, query: str, k: int | None = None) -> Ranking:
+        best: dict[int, float] = {}
+        tfidf = self.tfidf.score(query)
+        bm25 = self.bm25.score(self.bm25.query_tokenizer(query))
+        top_bm25 = max(bm25.values(), default=0.0) or 1.0
+        for doc in set(tfidf) | set(bm25):
+            score = tfidf.get(doc, 0.0) + 0.5 * bm25.get(doc, 0.0) / top_bm25
+            owner = self.owner[doc]
+            if score > best.get(owner, 0.0):
+                best[owner] = score
+        ranked = sorted(best.items(), key=lambda x: (-x[1], x[0]))
+        return ranked if k is None else ranked[:k]
+
+
+class LangIndex:
+    """BM25 over words, TF-IDF over character n-grams, the nearest example question, their
+    fusion, optional embeddings."""
+
+    def __init__(self, chunks: list[Chunk], sections: Sequence[Section] = ()):
+        self.chunks = chunks
+        texts = [c.index_text for c in chunks]
+        self.bm25 = BM25Index(texts, word_tokens, query_tokenizer=query_word_tokens)
+        self.tfidf = TfidfIndex(texts, char_ngrams, query_tokenizer=query_char_ngrams)
+        # the confidence gate's vocabulary: the words of the texts and titles (aliases are
+        # for ranking only, so a buyer word listed there does not make a question covered)
+        self.vocabulary = frozenset(w for c in chunks for w in word_tokens(f"{c.title}\n{c.text}"))
+        # the words that name a topic: section titles and aliases
+        self.topics = frozenset(w for c in chunks for w in word_tokens(f"{c.title}\n{c.aliases}"))
+        self.questions = ExampleQuestions(chunks, sections)
+        # normalised score sum: each ranker's scores divided by its best; the nearest example
+        # question weighs a little more (measured: docs/knowledge.md)
+        self.lexical = FusionRanker([self.bm25, self.tfidf, self.questions], method="sum", weights=LEXICAL_WEIGHTS)
+        self.embeddings: DenseIndex | None = None
+        self.hybrid: FusionRanker | None = None
+
+    def add_embeddings(self, dense: DenseIndex) -> None:
+        self.embeddings = dense
+        self.hybrid = FusionRanker([self.bm25, self.tfidf, self.questions, dense], method="rrf", rrf_k=10)
+
+    def ranker(self, mode: str) -> Ranker:
+        found = getattr(self, mode, None) if mode in MODES else None
+        if found is None:
+            raise ValueError(f"retriever {mode!r} is not available (embeddings not loaded?)")
+        return found  # type: ignore[no-any-return]

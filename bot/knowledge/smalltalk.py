@@ -1,0 +1,87 @@
+"""Small talk: greetings and thanks answered from the knowledge base's own sections.
+
+(Also: a message that is exactly an alias of another section, see `SmallTalk.alias`.)
+
+A section whose heading carries the class `.smalltalk` (`## 问候 {#greeting .smalltalk}`)
+lists the courtesies it answers as aliases. A message made only of such courtesies (and
+punctuation, emoji, particles) gets that section; a courtesy in front of a real question
+("你好，退款多久到账") is dropped before the question is searched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.knowledge.loader import Section
+from bot.knowledge.normalise import normalise
+
+SMALLTALK = "smalltalk"
+
+# what may surround a courtesy: punctuation, symbols, emoji, particles and address words
+_FILLER = re.compile(r"[\s\W_]+|[啊呀呢吧哦哈嘛啦哇噢喔~]+|^(?:亲|老板|客服|bot|there)(?=\W|$)", re.UNICODE)
+
+
+def _squash(text: str) -> str:
+    return _FILLER.sub(" ", normalise(text)).strip()
+
+
+class SmallTalk:
+    """Matches whole courtesy messages to small-talk sections, per language."""
+
+    def __init__(self, sections: Iterable[Section]) -> None:
+        self._phrases: dict[str, dict[str, str]] = {}  # lang -> squashed phrase -> section id
+        self._aliases: dict[str, dict[str, str]] = {}  # other sections' aliases, whole messages
+        for section in sections:
+            if section.kind != SMALLTALK:
+                aliases = self._aliases.setdefault(section.lang, {})
+                for alias in section.aliases:
+                    phrase = _squash(alias)
+                    if len(phrase) >= 2:
+                        aliases.setdefault(phrase, section.id)
+                continue
+            table = self._phrases.setdefault(section.lang, {})
+            for alias in section.aliases:
+                phrase = _squash(alias)
+                if phrase:
+                    table.setdefault(phrase, section.id)
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        for lang, table in self._phrases.items():
+            keys = sorted(table, key=lambda k: (-len(k), k))
+            body = "|".join(re.escape(k) for k in keys)
+            self._patterns[lang] = re.compile(rf"(?:(?<![a-z0-9])(?:{body})(?![a-z0-9])\s*)+")
+
+    def match(self, question: str, lang: str) -> str | None:
+        """The small-talk section id when the whole message is courtesy, else None."""
+        squashed = _squash(question)
+        if not squashed:
+            return None
+        for table_lang in (lang, *(k for k in self._phrases if k != lang)):
+            pattern = self._patterns.get(table_lang)
+            if pattern is None:
+                continue
+            if pattern.fullmatch(squashed):
+                # the last courtesy decides: "你好 谢谢" is thanks
+                table = self._phrases[table_lang]
+                ends = [phrase for phrase in table if squashed.endswith(phrase)]
+                return table[max(ends, key=len)] if ends else None
+        return None
+
+    def alias(self, question: str, lang: str) -> str | None:
+        """The section whose alias is the whole message ("what can you do", "订单号在哪"):
+        such a message is answered from that section even when all its words are common."""
+        return self._aliases.get(lang, {}).get(_squash(question))
+
+    def strip(self, question: str, lang: str) -> str:
+        """The question without courtesies in front ("你好，请问退款多久到账" -> "请问退款多久到账")."""
+        pattern = self._patterns.get(lang)
+        if pattern is None:
+            return question
+        norm = normalise(question)
+        head = re.match(r"^[\s\W_]*", norm)
+        start = head.end() if head else 0
+        match = pattern.match(norm, start)
+        if match is None or match.end() == start:
+            return question
+        rest = norm[match.end():].lstrip(" ,.!?;:，。！？；：~")
+        return rest or question
