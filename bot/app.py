@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher, Router
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -29,10 +29,11 @@ from bot.domain.rules import Policy, PolicyError, load_policy
 from bot.services.groups import GroupService
 from bot.services.ledger import RedisLedger, SqlLedger
 from bot.services.refunds import RefundService
+from bot.services.support import SupportService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.fsm import SQLStorage
-from bot.telegram.handlers import ROUTERS
+from bot.telegram.handlers import build_router
 from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages, Throttle
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class Services:
     refunds: RefundService
     users: UserService
     groups: GroupService
+    support: SupportService
     kb: Any = None
     detector: Any = None
     redis: Redis | None = None
@@ -107,6 +109,14 @@ async def create_services(settings: Settings) -> Services:
         refunds=RefundService(policy=policy, sessions=sessions),
         users=UserService(sessions=sessions),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
+        support=SupportService(
+            sessions=sessions,
+            policy=policy,
+            chat_id=settings.support_chat_id,
+            staff_lang=settings.default_language,
+            max_attempts=settings.support_outbox_attempts,
+            tz_name=settings.timezone,
+        ),
         kb=kb,
         detector=detector,
         redis=redis,
@@ -145,6 +155,7 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         refunds=services.refunds,
         users=services.users,
         groups=services.groups,
+        support=services.support,
         kb=services.kb,
         detector=services.detector,
         services=services,
@@ -158,16 +169,5 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         events.outer_middleware(language)
         events.outer_middleware(throttle)
     dp.message.outer_middleware(ScanPrivateMessages())
-    for module in ROUTERS:
-        _detach(module.router)
-    dp.include_routers(*(module.router for module in ROUTERS))
+    dp.include_router(build_router(services.settings))
     return dp
-
-
-def _detach(router: Router) -> None:
-    """Routers are module-level, built once per process; a new Dispatcher in the same
-    process (a restart in the console or in tests) takes them over from the old one."""
-    parent = router.parent_router
-    if parent is not None:
-        parent.sub_routers.remove(router)
-        router._parent_router = None
