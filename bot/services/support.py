@@ -333,10 +333,20 @@ class SupportService:
     async def _ensure_timers(self, session: AsyncSession, case: Case, since: datetime) -> None:
         assert case.id is not None
         for planned in lifecycle.timers_for(case.status, since, self.deadline_rules()):
-            exists = await session.exec(
+            pending = await session.exec(
                 select(CaseTimer.id).where(CaseTimer.case_id == case.id, CaseTimer.kind == planned.kind.value, col(CaseTimer.fired_at).is_(None))
             )
-            if exists.first() is None:
+            if pending.first() is not None:
+                continue
+            # the same deadline cancelled a moment ago (two changes at one instant) comes back
+            revived = await session.exec(
+                sa.update(CaseTimer)
+                .where(col(CaseTimer.case_id) == case.id, col(CaseTimer.kind) == planned.kind.value, col(CaseTimer.due_at) == planned.due_at)
+                .where(col(CaseTimer.fired_by) == "cancelled")
+                .values(fired_at=None, fired_by=None, outcome=None)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(Any, revived).rowcount == 0:
                 session.add(CaseTimer(case_id=case.id, kind=planned.kind.value, due_at=planned.due_at, created_at=since))
 
     async def _cancel_timers(self, session: AsyncSession, case_id: int, now: datetime) -> None:
