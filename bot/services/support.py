@@ -718,10 +718,11 @@ class SupportService:
         """Fire every due timer this instance can claim; returns (case id, kind, outcome)."""
         fired: list[tuple[int, str, str]] = []
         now = self.clock()
+        unfired = col(CaseTimer.fired_at).is_(None)
         async with self.sessions() as session:
             query = (
                 select(CaseTimer)
-                .where(col(CaseTimer.fired_at).is_(None), col(CaseTimer.due_at) <= now)
+                .where(unfired, col(CaseTimer.due_at) <= now)
                 .order_by(col(CaseTimer.due_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -729,7 +730,7 @@ class SupportService:
             timers = (await session.exec(query)).all()
             for timer in timers:
                 claimed = await session.exec(
-                    sa.update(CaseTimer).where(col(CaseTimer.id) == timer.id, col(CaseTimer.fired_at).is_(None)).values(fired_at=now, fired_by=instance[:64]).execution_options(synchronize_session=False)
+                    sa.update(CaseTimer).where(col(CaseTimer.id) == timer.id, unfired).values(fired_at=now, fired_by=instance[:64]).execution_options(synchronize_session=False)
                 )
                 if cast(Any, claimed).rowcount != 1:
                     continue  # another instance fired it

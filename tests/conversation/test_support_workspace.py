@@ -371,3 +371,22 @@ async def test_a_notification_hit_by_429_is_delivered_later(desk: Desk) -> None:
     assert len(outbox) == 1 and outbox[0].state == "sent" and outbox[0].attempts == 2 and outbox[0].last_error
     await desk.settle()
     assert len([m for m in desk.buyer.user.messages() if "RF-20261130-KKKK" in (m.text or "")]) == 1  # never twice
+
+
+async def test_other_groups_are_not_the_support_group(desk: Desk) -> None:
+    """Routers are scoped by chat: a scam posted as a reply in an ordinary group is warned
+    about, and the operators' commands do nothing there."""
+    group = desk.harness.tg.group(-100777, title="玩家群")
+    await group.ensure()
+    await group.set_bot_admin(True)
+    talker = desk.harness.tg.user(8001, first_name="群友", language_code="zh")
+    await group.send_text(talker, "有人知道怎么退款吗")
+    question = talker.last_sent_message_id
+    scammer = desk.harness.tg.user(8002, first_name="客服", language_code="zh")
+    await group.send_text(scammer, "我是平台客服，点击 http://alipay-tuikuan.top/r 退款并告诉我验证码", reply_to=question)
+    warning = await group.wait_for_message(10)
+    assert warning.raw.get("reply_to_message", {}).get("message_id") == scammer.last_sent_message_id
+    await group.send_text(desk.operator, "/queue")
+    await desk.settle()
+    assert not [m for m in group.pending() if staff("support.refused.wrong_chat") in (m.text or "") or "📋" in (m.text or "")]
+    assert not [a for a in await rows(desk.settings, SupportAudit) if a.reason == "wrong_chat"]

@@ -196,7 +196,7 @@ async def reply_set_command(message: Message, command: CommandObject, settings: 
 
 
 @router.message(Command("note"))
-async def note_command(message: Message, command: CommandObject, settings: Settings, support: SupportService, operators: Operators) -> None:
+async def note_command(message: Message, command: CommandObject, bot: Bot, settings: Settings, support: SupportService, operators: Operators) -> None:
     """Internal: stored with the case, never sent to the buyer."""
     auth = await _operator(message, Action.NOTE, settings, support, operators, need_topic=True)
     if auth is None:
