@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -96,6 +97,20 @@ async def create_services(settings: Settings) -> Services:
         raise ConfigError(f"invalid setting DATABASE_URL: cannot open the database ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     sessions = session_factory(engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    support = SupportService(
+        sessions=sessions,
+        policy=policy,
+        chat_id=settings.support_chat_id,
+        staff_lang=settings.default_language,
+        max_attempts=settings.support_outbox_attempts,
+        tz_name=settings.timezone,
+        replies_file=settings.knowledge_dir / "support_replies.yaml",
+    )
+    try:
+        support.check_replies()
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        await engine.dispose()
+        raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {exc}".splitlines()[0]) from None
     kb, detector = load_knowledge(settings), load_detector(settings)
     # the first question and the first scan load dictionaries lazily: do it now, not while
     # the first buyer waits
@@ -109,14 +124,7 @@ async def create_services(settings: Settings) -> Services:
         refunds=RefundService(policy=policy, sessions=sessions),
         users=UserService(sessions=sessions),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
-        support=SupportService(
-            sessions=sessions,
-            policy=policy,
-            chat_id=settings.support_chat_id,
-            staff_lang=settings.default_language,
-            max_attempts=settings.support_outbox_attempts,
-            tz_name=settings.timezone,
-        ),
+        support=support,
         kb=kb,
         detector=detector,
         redis=redis,

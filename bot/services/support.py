@@ -989,6 +989,19 @@ class SupportService:
 
     # --- saved replies --------------------------------------------------------------------
 
+    def check_replies(self) -> None:
+        """The saved replies file: every reply has a text in each language and a known
+        cause; raises ValueError naming the file and the reply."""
+        from bot.domain.vocab import Cause
+
+        for name, spec in self.shipped_replies().items():
+            for lang in ("zh", "en"):
+                if not str(spec.get(lang) or "").strip():
+                    raise ValueError(f"{self.replies_file}: reply {name!r} has no {lang} text")
+            cause = spec.get("cause")
+            if cause is not None and cause not in {c.value for c in Cause}:
+                raise ValueError(f"{self.replies_file}: reply {name!r} names an unknown cause {cause!r}")
+
     def shipped_replies(self) -> dict[str, dict[str, Any]]:
         if not self.replies_file.is_file():
             return {}

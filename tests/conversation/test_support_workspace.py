@@ -390,3 +390,42 @@ async def test_other_groups_are_not_the_support_group(desk: Desk) -> None:
     await desk.settle()
     assert not [m for m in group.pending() if staff("support.refused.wrong_chat") in (m.text or "") or "📋" in (m.text or "")]
     assert not [a for a in await rows(desk.settings, SupportAudit) if a.reason == "wrong_chat"]
+
+
+async def test_saved_replies_in_the_buyers_language_editable_by_leads(desk: Desk) -> None:
+    english = desk.harness.buyer(1005, "en")
+    await english.user.open_chat()
+    await seed_case(desk.settings, user_id=1005, number="RF-20261130-SSSS", lang="en")
+    thread, _ = await desk.topic_card("RF-20261130-SSSS")
+    await desk.group.say(desk.operator, thread, "/reply")
+    names = await desk.group.wait_for_message(10, lambda m: "out_of_stock_refund" in (m.text or ""))
+    assert "invalid_code_proof" not in (names.text or "")  # another cause's reply is not offered
+    await desk.group.say(desk.operator, thread, "/reply greeting")
+    got = await english.user.wait_for_message(10, lambda m: "platform support" in (m.text or ""))
+    assert english.text("support_notify.sign_team") in (got.text or "")
+    await desk.group.say(desk.operator, None, "/reply_set greeting en Hi, support here.")
+    await desk.group.wait_for_message(10, lambda m: staff("support.refused.not_lead") in (m.text or ""))
+    await desk.group.say(desk.lead, None, "/reply_set greeting en Hi, support here.")
+    await desk.group.wait_for_message(10, lambda m: staff("support.reply_saved", name="greeting", lang="en") in (m.text or ""))
+    await desk.group.say(desk.operator, thread, "/reply greeting")
+    await english.user.wait_for_message(10, lambda m: "Hi, support here." in (m.text or ""))
+
+
+async def test_the_daily_digest_lists_open_cases_once(desk: Desk) -> None:
+    from tests.conversation.test_support_deadlines import clocked_instance
+    from tests.unit.test_support_service import FakeClock
+
+    await seed_case(desk.settings, user_id=1001, number="RF-20261130-TTTT")
+    await desk.topic_card("RF-20261130-TTTT")
+    local = datetime.now(desk.settings.tz).replace(hour=9, minute=30) + __import__("datetime").timedelta(days=1)
+    clock = FakeClock(local.astimezone(UTC))
+    async with clocked_instance(desk, clock) as other:
+        await other.tick()
+        digest = await desk.group.wait_for_message(15, lambda m: "🗓" in (m.text or ""))
+        assert "RF-20261130-TTTT" in (digest.text or "") and "message_thread_id" not in digest.raw
+        await desk.settle()
+        count = len([m for m in desk.group.messages() if "🗓" in (m.text or "")])
+        clock.advance(hours=3)
+        await other.tick()
+        await desk.settle()
+        assert len([m for m in desk.group.messages() if "🗓" in (m.text or "")]) == count  # once a day

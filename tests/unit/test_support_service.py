@@ -389,3 +389,16 @@ async def test_an_appeal_reopens_the_closed_topic(service: SupportService, opera
     assert job.reopen and job.thread_id == 77
     events = [e.kind for e in await all_rows(service, CaseEvent) if e.case_id == case_id]
     assert "escalated" in events
+
+
+def test_the_saved_replies_file_is_checked(tmp_path: Path, engine: AsyncEngine) -> None:
+    shipped = SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT)
+    shipped.check_replies()
+    assert "greeting" in shipped.shipped_replies()
+    broken = tmp_path / "replies.yaml"
+    broken.write_text("replies:\n  hello:\n    zh: 您好\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'hello' has no en text"):
+        SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, replies_file=broken).check_replies()
+    broken.write_text("replies:\n  hello:\n    cause: nonsense\n    zh: 您好\n    en: hi\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown cause"):
+        SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, replies_file=broken).check_replies()

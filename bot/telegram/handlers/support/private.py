@@ -38,7 +38,7 @@ router = Router(name="support")
 router.message.filter(F.chat.type == "private")
 router.edited_message.filter(F.chat.type == "private")
 
-ALBUM_WAIT = 0.6  # seconds to gather the parts of an album before relaying it
+ALBUM_WAIT = 0.8  # seconds to gather the parts of an album before relaying it
 RELAYABLE = F.text | F.photo | F.document | F.video | F.voice | F.audio | F.sticker | F.animation
 
 

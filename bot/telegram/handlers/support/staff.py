@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 router = Router(name="support-staff")
 
 PENDING = "desk_pending"  # FSM data: a button that waits for the operator's text
-ALBUM_WAIT = 0.6
+ALBUM_WAIT = 0.8
 RELAYABLE = F.text | F.photo | F.document | F.video | F.voice | F.audio | F.sticker | F.animation
 CASE_NUMBER = re.compile(r"^RF-\d{8}-[0-9A-Z]{4}$", re.IGNORECASE)
 REPLY_NAME = re.compile(r"^[a-z0-9_-]{1,48}$")

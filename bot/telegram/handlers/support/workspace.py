@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -75,15 +76,19 @@ class Albums:
     """Gathers the parts of an album (one update per part) and hands them over together.
 
     Updates of one user are handled one after another (events isolation), so waiting in
-    the handler would see one part only: the first part schedules the flush instead."""
+    the handler would see one part only: the first part schedules the flush, which waits
+    until no new part came for `wait` seconds (at most `limit`)."""
 
-    def __init__(self, wait: float = 0.6) -> None:
+    def __init__(self, wait: float = 0.8, limit: float = 5.0) -> None:
         self.wait = wait
+        self.limit = limit
         self._parts: dict[str, list[Any]] = {}
+        self._last: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def add(self, message: Any, flush: Callable[[list[Any]], Awaitable[None]]) -> None:
         group = str(message.media_group_id)
+        self._last[group] = time.monotonic()
         parts = self._parts.get(group)
         if parts is not None:
             parts.append(message)
@@ -94,7 +99,13 @@ class Albums:
         task.add_done_callback(self._tasks.discard)
 
     async def _flush(self, group: str, flush: Callable[[list[Any]], Awaitable[None]]) -> None:
-        await asyncio.sleep(self.wait)
+        started = time.monotonic()
+        while True:
+            quiet = time.monotonic() - self._last.get(group, started)
+            if quiet >= self.wait or time.monotonic() - started >= self.limit:
+                break
+            await asyncio.sleep(self.wait - quiet)
+        self._last.pop(group, None)
         parts = sorted(self._parts.pop(group, []), key=lambda m: m.message_id)
         try:
             await flush(parts)
