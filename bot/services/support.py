@@ -251,6 +251,7 @@ class SupportService:
         tz_name: str = "Asia/Shanghai",
     ) -> None:
         self.tz_name = tz_name
+        self._failures: dict[int, int] = {}
         self.sessions = sessions
         self.policy = policy
         self.chat_id = chat_id
@@ -492,6 +493,26 @@ class SupportService:
                 await session.rollback()
                 return False
         return True
+
+    async def bot_answered(self, *, user_id: int, helped: bool) -> bool:
+        """The bot answered a buyer's question: when it could not help twice in a row, the
+        buyer's open case goes to a person. True when a topic was requested. (Counted per
+        instance: a third failure on another instance is the worst case.)"""
+        if helped:
+            self._failures.pop(user_id, None)
+            return False
+        count = self._failures.get(user_id, 0) + 1
+        self._failures[user_id] = count
+        if count < 2:
+            return False
+        self._failures.pop(user_id, None)
+        open_values = [s.value for s in lifecycle.OPEN_STATUSES]
+        async with self.sessions() as session:
+            query = select(Case).where(Case.user_id == user_id, col(Case.status).in_(open_values)).order_by(col(Case.created_at).desc())
+            case = (await session.exec(query)).first()
+        if case is None or case.id is None:
+            return False
+        return await self.request_topic(case_id=case.id, trigger="bot_failed", actor=f"buyer:{user_id}")
 
     async def claim_topics(self) -> list[TopicJob]:
         """Topics waiting to be created (or reopened) in Telegram, leased to this caller."""

@@ -402,3 +402,14 @@ def test_the_saved_replies_file_is_checked(tmp_path: Path, engine: AsyncEngine) 
     broken.write_text("replies:\n  hello:\n    cause: nonsense\n    zh: 您好\n    en: hi\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown cause"):
         SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, replies_file=broken).check_replies()
+
+
+async def test_two_answers_that_did_not_help_in_a_row_open_a_topic(service: SupportService) -> None:
+    case_id = await seed(service.sessions)
+    assert not await service.bot_answered(user_id=1001, helped=False)
+    assert not await service.bot_answered(user_id=1001, helped=True)  # the chain is broken
+    assert not await service.bot_answered(user_id=1001, helped=False)
+    assert await service.bot_answered(user_id=1001, helped=False)
+    (topic,) = await all_rows(service, SupportTopic)
+    assert (topic.case_id, topic.trigger) == (case_id, "bot_failed")
+    assert not await service.bot_answered(user_id=4242, helped=False) and not await service.bot_answered(user_id=4242, helped=False)

@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import Translator
+from bot.services.support import SupportService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
 from bot.telegram.questions import answer_question
@@ -42,9 +43,11 @@ async def ask_menu(query: CallbackQuery, state: FSMContext, t: Translator) -> No
 
 
 @router.message(Ask.question, F.text)
-async def question(message: Message, state: FSMContext, t: Translator, kb: Any = None) -> None:
+async def question(message: Message, state: FSMContext, t: Translator, support: SupportService, kb: Any = None) -> None:
     assert message.text is not None
-    await answer_question(message, t, kb, message.text)
+    helped = await answer_question(message, t, kb, message.text)
+    if message.from_user is not None:  # twice no help: a person takes the buyer's open case
+        await support.bot_answered(user_id=message.from_user.id, helped=helped)
     await message.answer(t("ask.more"), reply_markup=keyboards.home_button(t))
 
 

@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import Translator
+from bot.services.support import SupportService
 from bot.telegram import keyboards
 from bot.telegram.questions import MAX_QUESTION, answer_question
 
@@ -17,7 +18,7 @@ router.message.filter(F.chat.type == "private")
 
 
 @router.message(F.text)
-async def free_text(message: Message, t: Translator, kb: Any = None) -> None:
+async def free_text(message: Message, t: Translator, support: SupportService, kb: Any = None) -> None:
     assert message.text is not None
     text = message.text.strip()
     if text.startswith("/"):
@@ -26,7 +27,9 @@ async def free_text(message: Message, t: Translator, kb: Any = None) -> None:
     if len(text) > MAX_QUESTION * 8:
         await message.answer(t("error.too_long", max=MAX_QUESTION * 8))
         return
-    await answer_question(message, t, kb, text)
+    helped = await answer_question(message, t, kb, text)
+    if message.from_user is not None:  # twice no help: a person takes the buyer's open case
+        await support.bot_answered(user_id=message.from_user.id, helped=helped)
 
 
 @router.message()
