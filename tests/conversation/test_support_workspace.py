@@ -429,3 +429,17 @@ async def test_the_daily_digest_lists_open_cases_once(desk: Desk) -> None:
         await other.tick()
         await desk.settle()
         assert len([m for m in desk.group.messages() if "🗓" in (m.text or "")]) == count  # once a day
+
+
+async def test_an_undeliverable_message_says_why(desk: Desk) -> None:
+    await seed_case(desk.settings, user_id=1001, number="RF-20261130-UUUU")
+    thread, card = await desk.topic_card("RF-20261130-UUUU")
+    await desk.group.say(desk.operator, thread, "您" * 4100)
+    await desk.group.wait_for_message(10, lambda m: staff("support.undeliverable", reason=staff("support.why.too_long")) in (m.text or ""))
+    await desk.buyer.user.block()
+    await desk.group.say(desk.operator, thread, "您好")
+    await desk.group.wait_for_message(10, lambda m: staff("support.undeliverable", reason=staff("support.why.blocked")) in (m.text or ""))
+    # a status change's notification: given up at once, and the topic is told why
+    await desk.group.press(desk.operator, card, staff("support.btn.approve"))
+    told = await desk.group.wait_for_message(15, lambda m: "⚠️" in (m.text or "") and staff("support.why.blocked") in (m.text or "") and m.raw.get("message_thread_id") == thread)
+    assert staff("support.notify_failed", reason=staff("support.why.blocked")) in (told.text or "")
