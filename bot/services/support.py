@@ -755,7 +755,10 @@ class SupportService:
                 )
                 if cast(Any, claimed).rowcount != 1:
                     continue  # another instance fired it
-                outcome = await self._fire(session, timer, now)
+                try:
+                    outcome = await self._fire(session, timer, now)
+                except lifecycle.TransitionError:  # moved on where the deadline cannot follow
+                    outcome = "stale"
                 await session.exec(sa.update(CaseTimer).where(col(CaseTimer.id) == timer.id).values(outcome=outcome).execution_options(synchronize_session=False))
                 fired.append((timer.case_id, timer.kind, outcome))
             await session.commit()

@@ -123,3 +123,13 @@ def test_summary_is_deterministic_and_collapses_repeats() -> None:
 @pytest.mark.parametrize(("score", "valid"), [(0, False), (1, True), (5, True), (6, False)])
 def test_rating_range(score: int, valid: bool) -> None:
     assert rating_valid(score) is valid
+
+
+def test_operator_settings_are_lists_of_ids(tmp_path: object) -> None:
+    from bot.config import ConfigError, load_settings
+
+    settings = load_settings(_env_file=None, operator_ids="7001, 7002", lead_ids="7002", show_agent_names="true")
+    assert (settings.operator_ids, settings.lead_ids, settings.show_agent_names) == ([7001, 7002], [7002], True)
+    assert load_settings(_env_file=None).operator_ids == []
+    with pytest.raises(ConfigError, match="OPERATOR_IDS"):
+        load_settings(_env_file=None, operator_ids="7001, boss")

@@ -316,9 +316,10 @@ async def test_each_change_queues_its_notification_in_the_same_transaction(servi
         (False, False, True),
     ]
     assert buyer[-1].payload.get("rating_case") == case_id
+    assert not await service.rate(case_id=case_id, user_id=1002, score=1)  # only the buyer
+    assert not await service.rate(case_id=case_id, user_id=1001, score=6)  # 1 to 5
     assert await service.rate(case_id=case_id, user_id=1001, score=5)
     assert not await service.rate(case_id=case_id, user_id=1001, score=1)  # once
-    assert not await service.rate(case_id=case_id, user_id=1002, score=1)  # only the buyer
     assert (await service.stats(since=START)).ratings == {7001: (1, 5.0)}
 
 
@@ -413,3 +414,18 @@ async def test_two_answers_that_did_not_help_in_a_row_open_a_topic(service: Supp
     (topic,) = await all_rows(service, SupportTopic)
     assert (topic.case_id, topic.trigger) == (case_id, "bot_failed")
     assert not await service.bot_answered(user_id=4242, helped=False) and not await service.bot_answered(user_id=4242, helped=False)
+
+
+async def test_a_timer_whose_case_moved_on_elsewhere_is_stale(service: SupportService, clock: FakeClock) -> None:
+    """The case left `with_merchant` by another path (no timers cancelled): the merchant's
+    deadline no longer applies and changes nothing."""
+    case_id = await seed(service.sessions, status="with_merchant", route="merchant_review")
+    await service.reconcile()
+    async with service.sessions() as session:
+        case = await session.get(Case, case_id)
+        assert case is not None
+        await repo.set_status(session, case=case, status="in_review", actor="support:1")
+    clock.advance(days=2)
+    assert await fire(service) == [(case_id, "merchant_deadline", "stale")]
+    assert (await case_of(service, case_id)).status == "in_review"
+    assert not [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
