@@ -429,3 +429,29 @@ async def test_a_timer_whose_case_moved_on_elsewhere_is_stale(service: SupportSe
     assert await fire(service) == [(case_id, "merchant_deadline", "stale")]
     assert (await case_of(service, case_id)).status == "in_review"
     assert not [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
+
+
+def test_the_migration_renames_old_statuses(tmp_path: Path) -> None:
+    import sqlite3
+
+    from alembic import command
+
+    from bot.storage.db import alembic_config
+
+    path = tmp_path / "old.sqlite3"
+    config = alembic_config(f"sqlite+aiosqlite:///{path}")
+    command.upgrade(config, "0004")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO users (id, created_at, updated_at) VALUES (1, '2026-11-01', '2026-11-01')")
+        for n, status in enumerate(("merchant_review", "platform_review", "human_review", "approved")):
+            db.execute(
+                "INSERT INTO cases (number, draft_key, user_id, language, order_number, platform_type, order_status, cause,"
+                " payment_channel, amount, status, outcome, rule_id, policy_version, decision, created_at, updated_at)"
+                " VALUES (?, ?, 1, 'zh', 'KM1', 'aggregator', 'paid_undelivered', 'out_of_stock', 'alipay', 1, ?, 'full_refund',"
+                " 'r', 'v', '{}', '2026-11-01', '2026-11-01')",
+                (f"RF-{n}", f"d{n}", status),
+            )
+    command.upgrade(config, "head")
+    with sqlite3.connect(path) as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM cases ORDER BY id")]
+    assert statuses == ["with_merchant", "in_review", "in_review", "approved"]
