@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher, Router
+import yaml
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -30,10 +31,11 @@ from bot.services.groups import GroupService
 from bot.services.ledger import RedisLedger, SqlLedger
 from bot.services.questions import QuestionLog
 from bot.services.refunds import RefundService
+from bot.services.support import SupportService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.fsm import SQLStorage
-from bot.telegram.handlers import ROUTERS
+from bot.telegram.handlers import build_router
 from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages, Throttle
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class Services:
     users: UserService
     groups: GroupService
     questions: QuestionLog
+    support: SupportService
     kb: Any = None
     detector: Any = None
     redis: Redis | None = None
@@ -96,6 +99,20 @@ async def create_services(settings: Settings) -> Services:
         raise ConfigError(f"invalid setting DATABASE_URL: cannot open the database ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     sessions = session_factory(engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    support = SupportService(
+        sessions=sessions,
+        policy=policy,
+        chat_id=settings.support_chat_id,
+        staff_lang=settings.default_language,
+        max_attempts=settings.support_outbox_attempts,
+        tz_name=settings.timezone,
+        replies_file=settings.knowledge_dir / "support_replies.yaml",
+    )
+    try:
+        support.check_replies()
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        await engine.dispose()
+        raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {exc}".splitlines()[0]) from None
     kb, detector = load_knowledge(settings), load_detector(settings)
     # the first question and the first scan load dictionaries lazily: do it now, not while
     # the first buyer waits
@@ -110,6 +127,7 @@ async def create_services(settings: Settings) -> Services:
         users=UserService(sessions=sessions),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
         questions=QuestionLog(sessions=sessions),
+        support=support,
         kb=kb,
         detector=detector,
         redis=redis,
@@ -149,6 +167,7 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         users=services.users,
         groups=services.groups,
         questions=services.questions,
+        support=services.support,
         kb=services.kb,
         detector=services.detector,
         services=services,
@@ -162,16 +181,5 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         events.outer_middleware(language)
         events.outer_middleware(throttle)
     dp.message.outer_middleware(ScanPrivateMessages())
-    for module in ROUTERS:
-        _detach(module.router)
-    dp.include_routers(*(module.router for module in ROUTERS))
+    dp.include_router(build_router(services.settings))
     return dp
-
-
-def _detach(router: Router) -> None:
-    """Routers are module-level, built once per process; a new Dispatcher in the same
-    process (a restart in the console or in tests) takes them over from the old one."""
-    parent = router.parent_router
-    if parent is not None:
-        parent.sub_routers.remove(router)
-        router._parent_router = None

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
 
     # support team
     support_chat_id: int | None = None
+    operator_ids: Annotated[list[int], NoDecode] = []  # empty: the support chat's admins
+    lead_ids: Annotated[list[int], NoDecode] = []
+    show_agent_names: bool = False
+    support_outbox_attempts: int = Field(default=8, ge=1, le=50)
 
     # anti-fraud
     fraud_allow_domains: Annotated[list[str], NoDecode] = []
@@ -87,6 +91,11 @@ class Settings(BaseSettings):
     @field_validator("fraud_allow_domains", "platform_domains", "llm_allowed_domains", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("operator_ids", "lead_ids", mode="before")
+    @classmethod
+    def _id_lists(cls, value: object) -> object:
         return _split_list(value)
 
     @field_validator("order_number_pattern")

@@ -42,20 +42,10 @@ async def set_commands(bot: Bot, default_language: str) -> None:
 
 
 async def check_support_chat(bot: Bot, settings: Settings) -> None:
-    """A support group the bot cannot post to is a configuration error, told at start."""
-    from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError
+    """The support group must be a forum where the bot may post, manage topics and pin."""
+    from bot.telegram.handlers.support.workspace import check_setup
 
-    if settings.support_chat_id is None:
-        return
-    try:
-        member = await bot.get_chat_member(settings.support_chat_id, bot.id)
-    except (TelegramBadRequest, TelegramForbiddenError) as exc:
-        raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: {exc.message}") from None
-    except TelegramNetworkError:
-        log.warning("could not check the support chat %s now; going on", settings.support_chat_id)
-        return
-    if member.status in ("left", "kicked"):
-        raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: the bot is not a member of chat {settings.support_chat_id}")
+    await check_setup(bot, settings)
 
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None, observers: Sequence[BaseMiddleware] = ()) -> None:

@@ -1,0 +1,3 @@
+"""Storage: SQLModel tables, repositories and migrations."""
+
+from bot.storage import models, support_models  # noqa: F401  (registers every table)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from tests.conversation.conftest import Harness
 from tests.conversation.test_refund_wizard import start_wizard
+from tests.fakeapi.forum import ForumGroup
 
 SCAM_ZH = "【支付宝客服】您的订单有质量问题，可双倍赔偿，请点击 http://alipay-tuikuan.top/r 并告诉我验证码"
 SCAM_EN = "This is Taobao support. Your refund is ready, open https://taobao-refund.xyz/claim and send us the SMS code"
 
 
 async def test_a_scam_message_in_a_private_chat_is_caught_and_explained(harness: Harness) -> None:
-    support = harness.tg.group(-100888, title="Support")
+    support = ForumGroup(harness.tg, -100888, "Support")
     await support.ensure()
     await harness.tg.set_bot_admin(-100888, True)
     await harness.start_bot(support_chat_id=-100888)

@@ -126,26 +126,6 @@ async def test_language_follows_telegram_and_can_be_switched(harness: Harness) -
     chinese.expect(await chinese.say("/start"), "start.welcome")
 
 
-async def test_talk_to_a_person_hands_over_to_the_support_group(harness: Harness) -> None:
-    support = harness.tg.group(-100777, title="Support team")
-    await support.ensure()
-    await harness.tg.set_bot_admin(-100777, True)
-    await harness.start_bot(support_chat_id=-100777)
-    buyer = harness.buyer(5005, "zh")
-    await buyer.say("/start")
-    messages = await buyer.choose("menu.human")
-    buyer.expect(messages, "support.handed_over")
-    card = await support.wait_for_message(timeout=5)
-    assert "#buyer5005" in (card.text or "")
-
-    agent = harness.tg.user(9001, first_name="客服小王", language_code="zh")
-    await support.send_text(agent, "您好，请提供订单号", reply_to=card)
-    reply = await buyer.user.wait_for_message(timeout=5)
-    assert "您好，请提供订单号" in (reply.text or "")
-    confirmation = await support.wait_for_message(timeout=5)
-    assert confirmation.text == buyer.text("support.delivered")
-
-
 async def test_without_a_support_team_the_buyer_is_told_where_real_support_is(harness: Harness) -> None:
     await harness.start_bot()
     buyer = harness.buyer(5006, "zh")
@@ -154,38 +134,7 @@ async def test_without_a_support_team_the_buyer_is_told_where_real_support_is(ha
     buyer.expect(messages, "support.no_team")
 
 
-async def test_support_sees_the_case_and_evidence_and_moves_it_on(harness: Harness) -> None:
-    support = harness.tg.group(-100778, title="Support team")
-    await support.ensure()
-    await harness.tg.set_bot_admin(-100778, True)
-    settings = harness.settings(support_chat_id=-100778)
-    await harness.start_bot(settings)
-    buyer = harness.buyer(5007, "en")
-    await fill_in(buyer, order="KM20261121000888", amount="45")
-    await buyer.user.send_photo(PNG)
-    ack = buyer.expect(await buyer.settle(), "evidence.received", n=1, max_files=10)
-    await buyer.press(ack, buyer.t("evidence.payment_record"))
-    await buyer.choose("btn.evidence_done")
-    await buyer.choose("btn.confirm")
-    case = (await stored_cases(settings.database_url))[0][0]
-
-    await buyer.choose("menu.human")
-    card = await support.wait_for_message(timeout=5)
-    assert case.number in (card.text or "") and "#buyer5007" in (card.text or "")
-    photo = await support.wait_for_message(timeout=5)
-    assert photo.photo is not None  # the evidence follows the card
-
-    staff = type(buyer.t)("zh")
-    await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.needs_evidence"))
-    notice = await buyer.user.wait_for_message(timeout=5)
-    assert case.number in (notice.text or "") and buyer.text("case_status.needs_evidence") in (notice.text or "")
-    await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.rejected"))
-    notice = await buyer.user.wait_for_message(timeout=5)
-    assert buyer.needle("notify.rejected", days=7) in (notice.text or "")
-    await support.press(harness.tg.user(9002, first_name="客服"), card, staff("support.action.refunded"))
-    cases, _, events = await stored_cases(settings.database_url)
-    assert cases[0].status == "rejected" and cases[0].decided_at is not None  # rejected -> refunded is refused
-    assert [e.payload["status"] for e in events if e.kind == "status"][-2:] == ["needs_evidence", "rejected"]
+# The support group's side (topics, cards, relay, buttons) is tested in test_support_*.py.
 
 
 async def test_a_case_the_rules_reject_says_so_in_its_next_steps(harness: Harness) -> None:

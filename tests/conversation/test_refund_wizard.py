@@ -151,7 +151,7 @@ async def test_full_wizard_in_chinese_over_polling(harness: Harness) -> None:
     assert (case.order_number, case.platform_type, case.order_status, case.cause, case.payment_channel) == (
         "KM20261121000123", "aggregator", "paid_undelivered", "delivery_timeout", "alipay",
     )
-    assert str(case.amount) == "100.00" and case.status == "merchant_review" and case.outcome == "full_refund"
+    assert str(case.amount) == "100.00" and case.status == "with_merchant" and case.outcome == "full_refund"
     assert case.rule_id == case.decision["rule_id"] and case.policy_version
     assert sorted(e.kind for e in evidence) == ["chat_record", "order_screenshot"]
     assert all(e.file_unique_id and e.mime_type and e.size for e in evidence)
@@ -163,7 +163,7 @@ async def test_full_wizard_in_chinese_over_polling(harness: Harness) -> None:
     listing = buyer.expect(messages, "cases.title", count=1)
     messages = await buyer.press(listing, listing.button_texts()[0])
     detail = buyer.expect(messages, "cases.detail_title", number=case.number)
-    assert buyer.text("case_status.merchant_review") in detail.text
+    assert buyer.text("case_status.with_merchant") in detail.text
     assert buyer.text("cases.evidence", count=2) in detail.text
     assert buyer.needle("cases.timeline") in detail.text
     assert buyer.text("btn.add_evidence") in detail.button_texts()

@@ -27,6 +27,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from .formatting import EntityParseError, detect_entities, parse_formatted, strip_text, utf16_len
+from .forum import ForumMixin
 from .media import (
     MAX_DOWNLOAD_SIZE,
     StoredFile,
@@ -260,7 +261,7 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
-class FakeTelegramServer:
+class FakeTelegramServer(ForumMixin):
     """In-process fake of the Telegram Bot API (see the package README)."""
 
     def __init__(
@@ -837,6 +838,7 @@ class FakeTelegramServer:
             full["has_protected_content"] = True
         if params.get("message_thread_id"):
             full["message_thread_id"] = params["message_thread_id"]
+            self._forum_outgoing(chat, full, params)
         msg = self._store_message(chat, self.bot_user, full)
         snap = self._snapshot(msg)
         self._emit(
@@ -1665,6 +1667,7 @@ class FakeTelegramServer:
             "can_delete_stories": False,
             "can_send_welcome_messages": False,
             "can_pin_messages": True,
+            "can_manage_topics": True,
         }
 
     def _member(self, chat: _Chat, user_id: int) -> JSON:

@@ -26,10 +26,10 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
         (Outcome.NOTHING_TO_REFUND, Route.SELF_SERVICE, CaseStatus.CLOSED),
         (Outcome.NO_REFUND, Route.MERCHANT_REVIEW, CaseStatus.REJECTED),
         (Outcome.FULL_REFUND, Route.SELF_SERVICE, CaseStatus.APPROVED),
-        (Outcome.FULL_REFUND, Route.MERCHANT_REVIEW, CaseStatus.MERCHANT_REVIEW),
-        (Outcome.FULL_REFUND, Route.PLATFORM_REVIEW, CaseStatus.PLATFORM_REVIEW),
-        (Outcome.PARTIAL_REFUND, Route.MERCHANT_REVIEW, CaseStatus.MERCHANT_REVIEW),
-        (Outcome.NEEDS_REVIEW, Route.HUMAN_AGENT, CaseStatus.HUMAN_REVIEW),
+        (Outcome.FULL_REFUND, Route.MERCHANT_REVIEW, CaseStatus.WITH_MERCHANT),
+        (Outcome.FULL_REFUND, Route.PLATFORM_REVIEW, CaseStatus.IN_REVIEW),
+        (Outcome.PARTIAL_REFUND, Route.MERCHANT_REVIEW, CaseStatus.WITH_MERCHANT),
+        (Outcome.NEEDS_REVIEW, Route.HUMAN_AGENT, CaseStatus.IN_REVIEW),
     ],
 )
 def test_initial_status(outcome: Outcome, route: Route, status: CaseStatus) -> None:

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import Translator
 from bot.services.questions import UNHELPFUL, QuestionLog
+from bot.services.support import SupportService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
 from bot.telegram.questions import MAX_QUESTION, answer_question
@@ -49,10 +50,12 @@ async def ask_menu(query: CallbackQuery, state: FSMContext, t: Translator) -> No
 
 @router.message(Ask.question, F.text)
 async def question(
-    message: Message, state: FSMContext, t: Translator, kb: KnowledgeBase | None = None, questions: QuestionLog | None = None
+    message: Message, state: FSMContext, t: Translator, support: SupportService, kb: KnowledgeBase, questions: QuestionLog
 ) -> None:
     assert message.text is not None
-    await answer_question(message, t, kb, message.text, questions)
+    helped = await answer_question(message, t, kb, message.text, questions)
+    if message.from_user is not None:  # twice no help: a person takes the buyer's open case
+        await support.bot_answered(user_id=message.from_user.id, helped=helped)
     await message.answer(t("ask.more"), reply_markup=keyboards.home_button(t))
 
 

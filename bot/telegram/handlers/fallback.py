@@ -13,6 +13,7 @@ from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
 from bot.services.questions import QuestionLog
 from bot.services.refunds import RefundService
+from bot.services.support import SupportService
 from bot.telegram import keyboards
 from bot.telegram.handlers.wizard.entry import described, start_from, tells_a_story
 from bot.telegram.handlers.wizard.flow import Flow
@@ -29,6 +30,7 @@ async def free_text(
     t: Translator,
     settings: Settings,
     refunds: RefundService,
+    support: SupportService,
     kb: KnowledgeBase,
     questions: QuestionLog,
 ) -> None:
@@ -43,7 +45,9 @@ async def free_text(
     if tells_a_story(found) and await state.get_state() is None:
         await start_from(Flow(message, state, t, settings, refunds, kb), found)
         return
-    await answer_question(message, t, kb, text, questions)
+    helped = await answer_question(message, t, kb, text, questions)
+    if message.from_user is not None:  # twice no help: a person takes the buyer's open case
+        await support.bot_answered(user_id=message.from_user.id, helped=helped)
 
 
 @router.message()

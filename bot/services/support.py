@@ -1,0 +1,1088 @@
+"""The support workspace: operators and their rights, a forum topic per case, the case
+lifecycle driven by operators and by timers, the outbox of notifications.
+
+Knows nothing of Telegram: the telegram layer authorizes through `authorize`, performs the
+API calls and reports back (`topic_opened`, `outbox_sent`, ...). Every message a state
+change causes is written to the outbox in the same transaction as the change; timers are
+rows claimed with a lock (`FOR UPDATE SKIP LOCKED` on PostgreSQL, plus a conditional update
+that makes a second claim a no-op on every database), so each fires exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from html import escape
+from pathlib import Path
+from typing import Any, cast
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import cases as lifecycle
+from bot.domain.cases import CaseStatus, TimerKind
+from bot.domain.rules import Policy
+from bot.i18n import Translator
+from bot.paths import project_dir
+from bot.storage.models import Case, CaseEvent, Evidence, User
+from bot.storage.support_models import (
+    BuyerBan,
+    CaseRating,
+    CaseTimer,
+    MessageLink,
+    OutboxMessage,
+    SavedReply,
+    SupportAudit,
+    SupportJob,
+    SupportTopic,
+)
+
+Clock = Callable[[], datetime]
+MemberLookup = Callable[[int], Awaitable[str]]
+
+SAVED_REPLIES_FILE = project_dir("knowledge") / "support_replies.yaml"
+OPEN_TOPIC = "open"
+CLOSED_TOPIC = "closed"
+TOPIC_LEASE = timedelta(seconds=60)
+OUTBOX_LEASE = timedelta(seconds=60)
+
+STATUS_ICONS: dict[CaseStatus, str] = {
+    CaseStatus.SUBMITTED: "🆕",
+    CaseStatus.WITH_MERCHANT: "🏪",
+    CaseStatus.IN_REVIEW: "🔍",
+    CaseStatus.NEEDS_EVIDENCE: "📎",
+    CaseStatus.APPROVED: "✅",
+    CaseStatus.REJECTED: "❌",
+    CaseStatus.REFUNDED: "💰",
+    CaseStatus.CLOSED: "🔒",
+    CaseStatus.APPEALED: "⚖️",
+}
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for UTC columns; PostgreSQL aware ones."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- operators ------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    NONE = "none"
+    OPERATOR = "operator"
+    LEAD = "lead"
+
+
+PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
+ADMINS = frozenset({"creator", "administrator"})
+
+
+class Operators:
+    """Who may act in the support group, checked at the time of the action: the member's
+    status in the group (cached for `ttl` seconds) and the configured id lists."""
+
+    def __init__(
+        self,
+        *,
+        lookup: MemberLookup,
+        operator_ids: Sequence[int] = (),
+        lead_ids: Sequence[int] = (),
+        ttl: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lookup = lookup
+        self.operator_ids = frozenset(operator_ids)
+        self.lead_ids = frozenset(lead_ids)
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._cache: dict[int, tuple[float, str]] = {}
+
+    async def status(self, user_id: int) -> str:
+        cached = self._cache.get(user_id)
+        now = self.monotonic()
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            status = await self.lookup(user_id)
+        except Exception:  # the group cannot be asked: nobody is an operator right now
+            status = "unknown"
+        self._cache[user_id] = (now, status)
+        return status
+
+    def forget(self, user_id: int | None = None) -> None:
+        if user_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(user_id, None)
+
+    async def role(self, user_id: int) -> Role:
+        status = await self.status(user_id)
+        if status not in PRESENT:
+            return Role.NONE
+        if self.operator_ids:
+            is_operator = user_id in self.operator_ids or user_id in self.lead_ids
+        else:
+            is_operator = status in ADMINS
+        if not is_operator:
+            return Role.NONE
+        is_lead = user_id in self.lead_ids if self.lead_ids else status == "creator"
+        return Role.LEAD if is_lead else Role.OPERATOR
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    """What an operator can do to a case (card buttons and commands)."""
+
+    TAKE = "take"
+    APPROVE = "approve"
+    REJECT = "reject"
+    EVIDENCE = "evidence"
+    REFUNDED = "refunded"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    NOTE = "note"
+    RELAY = "relay"
+    BAN = "ban"
+    COMMAND = "command"
+    REPLY_EDIT = "reply_edit"
+
+
+ACTION_STATUS: dict[Action, CaseStatus] = {
+    Action.APPROVE: CaseStatus.APPROVED,
+    Action.REJECT: CaseStatus.REJECTED,
+    Action.EVIDENCE: CaseStatus.NEEDS_EVIDENCE,
+    Action.REFUNDED: CaseStatus.REFUNDED,
+    Action.CLOSE: CaseStatus.CLOSED,
+    Action.REOPEN: CaseStatus.IN_REVIEW,
+}
+LEAD_ACTIONS = frozenset({Action.REOPEN, Action.BAN, Action.REPLY_EDIT})
+
+
+@dataclass(frozen=True)
+class Authorization:
+    allowed: bool
+    reason: str
+    role: Role
+    topic: SupportTopic | None = None
+
+    @property
+    def case_id(self) -> int:
+        assert self.topic is not None
+        return self.topic.case_id
+
+
+@dataclass(frozen=True)
+class ActResult:
+    ok: bool
+    reason: str
+    case: Case | None = None
+    topic: SupportTopic | None = None
+
+
+@dataclass
+class CardData:
+    case: Case
+    topic: SupportTopic | None
+    buyer: User | None
+    evidence: Sequence[Evidence]
+    events: Sequence[CaseEvent]
+    history: Sequence[Case]
+    timers: Sequence[CaseTimer]
+    decision: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopicJob:
+    case_id: int
+    reopen: bool
+    thread_id: int | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    chat_id: int
+    thread_id: int | None
+    payload: Mapping[str, Any]
+    attempts: int
+    case_id: int | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    new: int
+    decided: int
+    refunded: int
+    breached: int
+    ratings: Mapping[int, tuple[int, float]]  # operator id -> (count, average)
+
+
+def _event_detail(event: CaseEvent) -> str:
+    payload = event.payload or {}
+    return str(payload.get("status") or payload.get("text") or payload.get("reason") or payload.get("count") or "")
+
+
+class SupportService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        policy: Policy,
+        chat_id: int | None,
+        clock: Clock = system_clock,
+        staff_lang: str = "zh",
+        max_attempts: int = 8,
+        replies_file: Path = SAVED_REPLIES_FILE,
+        tz_name: str = "Asia/Shanghai",
+    ) -> None:
+        self.tz_name = tz_name
+        self._failures: dict[int, int] = {}
+        self.sessions = sessions
+        self.policy = policy
+        self.chat_id = chat_id
+        self.clock = clock
+        self.staff = Translator(staff_lang)
+        self.max_attempts = max_attempts
+        self.replies_file = replies_file
+
+    # --- deadlines from the policy --------------------------------------------------------
+
+    def _hours(self, name: str, fallback: float) -> float:
+        spec = self.policy.deadlines.get(name)
+        if spec is None:
+            return fallback
+        factor = {"hours": 1.0, "days": 24.0, "working_days": 24.0 * 7 / 5}[spec.unit]
+        return float(spec.amount) * factor
+
+    def deadline_rules(self) -> lifecycle.DeadlineRules:
+        first = self._hours("support_first_response", self._hours("platform_response", 48))
+        return lifecycle.DeadlineRules(
+            merchant_response_hours=self._hours("merchant_response", 24),
+            first_response_hours=first,
+            evidence_hours=self._hours("evidence_supplement", 72),
+            appeal_hours=float(self.policy.windows.appeal_days) * 24,
+        )
+
+    # --- small helpers ----------------------------------------------------------------------
+
+    def status_label(self, t: Translator, status: str) -> str:
+        return t(f"case_status.{CaseStatus(status).value}")
+
+    def topic_title(self, case: Case) -> str:
+        status = CaseStatus(case.status)
+        cause = self.staff(f"cause.{case.cause}") if self.staff.has(f"cause.{case.cause}") else case.cause
+        title = f"{STATUS_ICONS[status]} {case.number} · {cause} · ¥{case.amount}"
+        return title[:128]
+
+    def _outbox(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        chat_id: int,
+        text: str,
+        now: datetime,
+        case_id: int | None = None,
+        thread_id: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        session.add(
+            OutboxMessage(
+                key=key[:128],
+                case_id=case_id,
+                chat_id=chat_id,
+                thread_id=thread_id,
+                payload={"text": text, **(extra or {})},
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+    def _to_topic(self, session: AsyncSession, topic: SupportTopic | None, *, key: str, text: str, now: datetime) -> None:
+        if topic is None or topic.thread_id is None or self.chat_id is None:
+            return
+        self._outbox(session, key=key, chat_id=self.chat_id, thread_id=topic.thread_id, case_id=topic.case_id, text=text, now=now)
+
+    def buyer_notice(self, case: Case, status: CaseStatus, *, detail: str | None = None, cause: str = "") -> str:
+        t = Translator(case.language)
+        lines = [t("support_notify.status", number=case.number, status=self.status_label(t, status))]
+        if cause:
+            lines.append(t(f"support_notify.cause.{cause}"))
+        if detail:
+            key = "support_notify.reason" if status is CaseStatus.REJECTED else "support_notify.asked"
+            lines.append(t(key, text=escape(detail)))
+        days = self.policy.windows.appeal_days
+        hours = int(self.deadline_rules().evidence_hours)
+        lines.append(t(f"support_notify.next.{status.value}", days=days, hours=hours))
+        return "\n".join(lines)
+
+    async def _ensure_timers(self, session: AsyncSession, case: Case, since: datetime) -> None:
+        assert case.id is not None
+        for planned in lifecycle.timers_for(case.status, since, self.deadline_rules()):
+            pending = await session.exec(
+                select(CaseTimer.id).where(CaseTimer.case_id == case.id, CaseTimer.kind == planned.kind.value, col(CaseTimer.fired_at).is_(None))
+            )
+            if pending.first() is not None:
+                continue
+            # the same deadline cancelled a moment ago (two changes at one instant) comes back
+            revived = await session.exec(
+                sa.update(CaseTimer)
+                .where(col(CaseTimer.case_id) == case.id, col(CaseTimer.kind) == planned.kind.value, col(CaseTimer.due_at) == planned.due_at)
+                .where(col(CaseTimer.fired_by) == "cancelled")
+                .values(fired_at=None, fired_by=None, outcome=None)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(Any, revived).rowcount == 0:
+                session.add(CaseTimer(case_id=case.id, kind=planned.kind.value, due_at=planned.due_at, created_at=since))
+
+    async def _cancel_timers(self, session: AsyncSession, case_id: int, now: datetime) -> None:
+        """Timers of the status a case leaves stop (they would not apply any more)."""
+        await session.exec(
+            sa.update(CaseTimer)
+            .where(col(CaseTimer.case_id) == case_id, col(CaseTimer.fired_at).is_(None))
+            .values(fired_at=now, fired_by="cancelled", outcome="cancelled").execution_options(synchronize_session=False)
+        )
+
+    async def _change_status(
+        self,
+        session: AsyncSession,
+        *,
+        case: Case,
+        target: CaseStatus,
+        actor: str,
+        now: datetime,
+        topic: SupportTopic | None,
+        detail: str | None = None,
+        cause: str = "",
+        notice_key: str,
+    ) -> None:
+        """Move a case on, in the caller's transaction: the event, the buyer's notification,
+        the topic's notice and the new status's timers are written with it."""
+        assert case.id is not None
+        lifecycle.check_transition(case.status, target)
+        case.status, case.updated_at = target.value, now
+        if target in lifecycle.DECIDED_STATUSES:
+            case.decided_at = now
+        session.add(case)
+        payload: dict[str, Any] = {"status": target.value}
+        if detail:
+            payload["text"] = detail
+        if cause:
+            payload["reason"] = cause
+        session.add(CaseEvent(case_id=case.id, actor=actor, kind="status", payload=payload, created_at=now))
+        await self._cancel_timers(session, case.id, now)
+        await self._ensure_timers(session, case, now)
+        self._outbox(
+            session,
+            key=f"buyer:{notice_key}",
+            chat_id=case.user_id,
+            case_id=case.id,
+            text=self.buyer_notice(case, target, detail=detail, cause=cause),
+            now=now,
+            extra={"rating_case": case.id} if target is CaseStatus.CLOSED else None,
+        )
+        staff = self.staff
+        self._to_topic(
+            session,
+            topic,
+            key=f"topic:{notice_key}",
+            text=staff("support.topic_status", status=self.status_label(staff, target), actor=escape(actor_label(staff, actor))),
+            now=now,
+        )
+
+    # --- authorization ----------------------------------------------------------------------
+
+    async def audit(self, *, actor_id: int, action: str, case_id: int | None, allowed: bool, reason: str = "", payload: Mapping[str, Any] | None = None) -> None:
+        async with self.sessions() as session:
+            session.add(SupportAudit(actor_id=actor_id, action=action, case_id=case_id, allowed=allowed, reason=reason, payload=dict(payload or {}), created_at=self.clock()))
+            await session.commit()
+
+    async def authorize(
+        self,
+        operators: Operators,
+        *,
+        actor_id: int,
+        chat_id: int,
+        thread_id: int | None,
+        action: Action,
+        claimed_case_id: int | None = None,
+        need_topic: bool = True,
+    ) -> Authorization:
+        """An operator action is allowed when the actor is an operator now and the case is
+        the one of the topic the action happens in (a button's case id must match it).
+        A refusal is audited and changes nothing."""
+        role = await operators.role(actor_id)
+        topic = await self.topic_for_thread(chat_id, thread_id) if thread_id is not None else None
+        reason = ""
+        if self.chat_id is None or chat_id != self.chat_id:
+            reason = "wrong_chat"
+        elif role is Role.NONE:
+            reason = "not_operator"
+        elif action in LEAD_ACTIONS and role is not Role.LEAD:
+            reason = "not_lead"
+        elif need_topic and topic is None:
+            reason = "no_topic"
+        elif claimed_case_id is not None and (topic is None or topic.case_id != claimed_case_id):
+            reason = "case_mismatch"
+        if reason:
+            case_id = topic.case_id if topic is not None else claimed_case_id
+            await self.audit(actor_id=actor_id, action=action.value, case_id=case_id, allowed=False, reason=reason, payload={"claimed": claimed_case_id, "thread": thread_id})
+            return Authorization(False, reason, role, topic)
+        return Authorization(True, "", role, topic)
+
+    # --- topics -------------------------------------------------------------------------------
+
+    async def topic_for_thread(self, chat_id: int, thread_id: int | None) -> SupportTopic | None:
+        if thread_id is None:
+            return None
+        async with self.sessions() as session:
+            result = await session.exec(select(SupportTopic).where(SupportTopic.chat_id == chat_id, SupportTopic.thread_id == thread_id))
+            return result.first()
+
+    async def topic_for_case(self, case_id: int) -> SupportTopic | None:
+        async with self.sessions() as session:
+            return await session.get(SupportTopic, case_id)
+
+    async def open_topic_for_buyer(self, user_id: int) -> SupportTopic | None:
+        """The buyer's case that is with a person now (its topic is open)."""
+        async with self.sessions() as session:
+            result = await session.exec(
+                select(SupportTopic)
+                .where(SupportTopic.user_id == user_id, SupportTopic.state == OPEN_TOPIC, col(SupportTopic.thread_id).is_not(None))
+                .order_by(col(SupportTopic.opened_at).desc())
+            )
+            return result.first()
+
+    async def request_topic(self, *, case_id: int, trigger: str, actor: str = "bot") -> bool:
+        """Ask for the case's topic (opened by the workspace worker). True when a topic will
+        be opened or reopened; False when it is open already."""
+        now = self.clock()
+        if self.chat_id is None:
+            return False
+        async with self.sessions() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                return False
+            topic = await session.get(SupportTopic, case_id)
+            if topic is not None and topic.state in ("opening", "reopening", OPEN_TOPIC):
+                return False
+            if topic is None:
+                topic = SupportTopic(case_id=case_id, chat_id=self.chat_id, user_id=case.user_id, state="opening", trigger=trigger, opened_at=now)
+            else:
+                topic.state, topic.trigger, topic.lease_until = "reopening", trigger, None
+            session.add(topic)
+            session.add(CaseEvent(case_id=case_id, actor=actor, kind="escalated", payload={"reason": trigger}, created_at=now))
+            try:
+                await session.commit()
+            except IntegrityError:  # requested meanwhile by another update or instance
+                await session.rollback()
+                return False
+        return True
+
+    async def bot_answered(self, *, user_id: int, helped: bool) -> bool:
+        """The bot answered a buyer's question: when it could not help twice in a row, the
+        buyer's open case goes to a person. True when a topic was requested. (Counted per
+        instance: a third failure on another instance is the worst case.)"""
+        if helped:
+            self._failures.pop(user_id, None)
+            return False
+        count = self._failures.get(user_id, 0) + 1
+        self._failures[user_id] = count
+        if count < 2:
+            return False
+        self._failures.pop(user_id, None)
+        open_values = [s.value for s in lifecycle.OPEN_STATUSES]
+        async with self.sessions() as session:
+            query = select(Case).where(Case.user_id == user_id, col(Case.status).in_(open_values)).order_by(col(Case.created_at).desc())
+            case = (await session.exec(query)).first()
+        if case is None or case.id is None:
+            return False
+        return await self.request_topic(case_id=case.id, trigger="bot_failed", actor=f"buyer:{user_id}")
+
+    async def claim_topics(self) -> list[TopicJob]:
+        """Topics waiting to be created (or reopened) in Telegram, leased to this caller."""
+        now = self.clock()
+        jobs: list[TopicJob] = []
+        async with self.sessions() as session:
+            query = (
+                select(SupportTopic)
+                .where(col(SupportTopic.state).in_(("opening", "reopening")))
+                .where(sa.or_(col(SupportTopic.lease_until).is_(None), col(SupportTopic.lease_until) < now))
+                .limit(10)
+                .with_for_update(skip_locked=True)
+            )
+            for topic in (await session.exec(query)).all():
+                claimed = await session.exec(
+                    sa.update(SupportTopic)
+                    .where(col(SupportTopic.case_id) == topic.case_id, sa.or_(col(SupportTopic.lease_until).is_(None), col(SupportTopic.lease_until) < now))
+                    .values(lease_until=now + TOPIC_LEASE).execution_options(synchronize_session=False)
+                )
+                if cast(Any, claimed).rowcount == 1:
+                    jobs.append(TopicJob(topic.case_id, topic.state == "reopening", topic.thread_id))
+            await session.commit()
+        return jobs
+
+    async def topic_created(self, *, case_id: int, thread_id: int) -> None:
+        """The topic exists in Telegram: remember its thread at once (a retry must not
+        create a second one); a person has the case now, so the first-response clock runs."""
+        now = self.clock()
+        async with self.sessions() as session:
+            topic = await session.get(SupportTopic, case_id)
+            case = await session.get(Case, case_id)
+            if topic is None or case is None:
+                return
+            topic.thread_id, topic.first_response_at = thread_id, None
+            session.add(topic)
+            if case.status in (CaseStatus.SUBMITTED, CaseStatus.WITH_MERCHANT) and lifecycle.can_transition(case.status, CaseStatus.IN_REVIEW):
+                # a person looks at it now: the merchant's clock no longer decides
+                case.status, case.updated_at = CaseStatus.IN_REVIEW.value, now
+                session.add(case)
+                session.add(CaseEvent(case_id=case_id, actor="bot", kind="status", payload={"status": CaseStatus.IN_REVIEW.value}, created_at=now))
+                await self._cancel_timers(session, case_id, now)
+            await self._ensure_timers(session, case, now)
+            await session.commit()
+
+    async def topic_opened(self, *, case_id: int, card_message_id: int) -> None:
+        async with self.sessions() as session:
+            topic = await session.get(SupportTopic, case_id)
+            if topic is None:
+                return
+            topic.card_message_id, topic.state, topic.lease_until, topic.closed_at = card_message_id, OPEN_TOPIC, None, None
+            session.add(topic)
+            await session.commit()
+
+    async def card(self, case_id: int) -> CardData | None:
+        async with self.sessions() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                return None
+            topic = await session.get(SupportTopic, case_id)
+            buyer = await session.get(User, case.user_id)
+            evidence = (await session.exec(select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.id)))).all()
+            events = (await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.created_at), col(CaseEvent.id)))).all()
+            history = (
+                await session.exec(select(Case).where(Case.user_id == case.user_id, Case.id != case_id).order_by(col(Case.created_at).desc()).limit(5))
+            ).all()
+            timers = (
+                await session.exec(select(CaseTimer).where(CaseTimer.case_id == case_id, col(CaseTimer.fired_at).is_(None)).order_by(col(CaseTimer.due_at)))
+            ).all()
+        return CardData(case, topic, buyer, evidence, events, history, timers, case.decision or {})
+
+    def summary_lines(self, data: CardData) -> list[lifecycle.EventLine]:
+        lines = [lifecycle.EventLine(aware(e.created_at) or self.clock(), e.actor, e.kind, _event_detail(e)) for e in data.events if e.kind != "note"]
+        return lifecycle.summarize(lines)
+
+    # --- operator actions --------------------------------------------------------------------
+
+    async def act(self, auth: Authorization, *, actor_id: int, actor_name: str, action: Action, detail: str | None = None) -> ActResult:
+        """Apply a card button (or its follow-up text) for an authorized operator."""
+        assert auth.allowed and auth.topic is not None
+        now = self.clock()
+        actor = f"support:{actor_id}"
+        async with self.sessions() as session:
+            case = await session.get(Case, auth.case_id)
+            topic = await session.get(SupportTopic, auth.case_id)
+            if case is None or topic is None:
+                return ActResult(False, "no_case")
+            if action is Action.TAKE:
+                if topic.assignee_id is not None and topic.assignee_id != actor_id and auth.role is not Role.LEAD:
+                    await self._audit_in(session, actor_id, action, case.id, False, "taken_by_other", now)
+                    await session.commit()
+                    return ActResult(False, "taken_by_other", case, topic)
+                topic.assignee_id, topic.assignee_name = actor_id, actor_name[:128]
+                topic.first_response_at = topic.first_response_at or now
+                session.add(topic)
+                session.add(CaseEvent(case_id=auth.case_id, actor=actor, kind="taken", payload={"name": actor_name[:64]}, created_at=now))
+                if lifecycle.can_transition(case.status, CaseStatus.IN_REVIEW) and case.status != CaseStatus.NEEDS_EVIDENCE:
+                    await self._change_status(session, case=case, target=CaseStatus.IN_REVIEW, actor=actor, now=now, topic=topic, notice_key=f"{case.id}:{now.isoformat()}:take")
+                self._to_topic(session, topic, key=f"topic:{case.id}:{now.isoformat()}:taken", text=self.staff("support.taken", name=escape(actor_name)), now=now)
+            else:
+                target = ACTION_STATUS[action]
+                if not lifecycle.can_transition(case.status, target):
+                    await self._audit_in(session, actor_id, action, case.id, False, "transition", now)
+                    await session.commit()
+                    return ActResult(False, "transition", case, topic)
+                topic.first_response_at = topic.first_response_at or now
+                if topic.assignee_id is None:
+                    topic.assignee_id, topic.assignee_name = actor_id, actor_name[:128]
+                session.add(topic)
+                await self._change_status(
+                    session, case=case, target=target, actor=actor, now=now, topic=topic, detail=detail, notice_key=f"{case.id}:{now.isoformat()}:{action.value}"
+                )
+                if target is CaseStatus.CLOSED:
+                    topic.state, topic.closed_at = CLOSED_TOPIC, now
+            await self._audit_in(session, actor_id, action, case.id, True, "", now, {"detail": detail} if detail else None)
+            await session.commit()
+            return ActResult(True, "", case, topic)
+
+    async def _audit_in(
+        self, session: AsyncSession, actor_id: int, action: Action, case_id: int | None, allowed: bool, reason: str, now: datetime, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        session.add(SupportAudit(actor_id=actor_id, action=action.value, case_id=case_id, allowed=allowed, reason=reason, payload=dict(payload or {}), created_at=now))
+
+    async def note(self, auth: Authorization, *, actor_id: int, text: str) -> None:
+        now = self.clock()
+        async with self.sessions() as session:
+            session.add(CaseEvent(case_id=auth.case_id, actor=f"support:{actor_id}", kind="note", payload={"text": text[:1000]}, created_at=now))
+            await self._audit_in(session, actor_id, Action.NOTE, auth.case_id, True, "", now)
+            await session.commit()
+
+    async def relayed(self, *, case_id: int, src: tuple[int, int], dst: tuple[int, int], by_operator: int | None) -> None:
+        """Remember a relayed message pair; an operator's first message is the first response."""
+        now = self.clock()
+        async with self.sessions() as session:
+            session.add(MessageLink(case_id=case_id, src_chat_id=src[0], src_message_id=src[1], dst_chat_id=dst[0], dst_message_id=dst[1], created_at=now))
+            if by_operator is not None:
+                topic = await session.get(SupportTopic, case_id)
+                if topic is not None and topic.first_response_at is None:
+                    topic.first_response_at = now
+                    session.add(topic)
+                    await self._cancel_first_response(session, case_id, now)
+                await self._audit_in(session, by_operator, Action.RELAY, case_id, True, "", now)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+
+    async def _cancel_first_response(self, session: AsyncSession, case_id: int, now: datetime) -> None:
+        kinds = (TimerKind.FIRST_RESPONSE_REMINDER.value, TimerKind.FIRST_RESPONSE_DEADLINE.value)
+        await session.exec(
+            sa.update(CaseTimer)
+            .where(col(CaseTimer.case_id) == case_id, col(CaseTimer.kind).in_(kinds), col(CaseTimer.fired_at).is_(None))
+            .values(fired_at=now, fired_by="answered", outcome="cancelled").execution_options(synchronize_session=False)
+        )
+
+    async def copy_of(self, *, chat_id: int, message_id: int) -> MessageLink | None:
+        """The pair of a relayed message, looked up from either side."""
+        async with self.sessions() as session:
+            result = await session.exec(select(MessageLink).where(MessageLink.src_chat_id == chat_id, MessageLink.src_message_id == message_id))
+            link = result.first()
+            if link is not None:
+                return link
+            result = await session.exec(select(MessageLink).where(MessageLink.dst_chat_id == chat_id, MessageLink.dst_message_id == message_id))
+            found = result.first()
+            if found is None:
+                return None
+            # seen from the copy's side: swap so that dst is the other chat
+            return MessageLink(case_id=found.case_id, src_chat_id=found.dst_chat_id, src_message_id=found.dst_message_id, dst_chat_id=found.src_chat_id, dst_message_id=found.src_message_id)
+
+    # --- outbox ---------------------------------------------------------------------------
+
+    async def claim_outbox(self, *, limit: int = 20) -> list[Delivery]:
+        """Messages due for delivery, leased to this caller: another worker skips them."""
+        now = self.clock()
+        out: list[Delivery] = []
+        async with self.sessions() as session:
+            due = sa.or_(
+                sa.and_(col(OutboxMessage.state) == "pending", col(OutboxMessage.next_attempt_at) <= now),
+                sa.and_(col(OutboxMessage.state) == "sending", col(OutboxMessage.lease_until) < now),
+            )
+            query = select(OutboxMessage).where(due).order_by(col(OutboxMessage.id)).limit(limit).with_for_update(skip_locked=True)
+            for row in (await session.exec(query)).all():
+                claimed = await session.exec(
+                    sa.update(OutboxMessage).where(col(OutboxMessage.id) == row.id, due).values(state="sending", lease_until=now + OUTBOX_LEASE).execution_options(synchronize_session=False)
+                )
+                if cast(Any, claimed).rowcount == 1:
+                    assert row.id is not None
+                    out.append(Delivery(row.id, row.chat_id, row.thread_id, dict(row.payload), row.attempts, row.case_id))
+            await session.commit()
+        return out
+
+    async def outbox_sent(self, delivery_id: int, message_id: int | None) -> None:
+        now = self.clock()
+        async with self.sessions() as session:
+            await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id) == delivery_id)
+                .values(state="sent", sent_at=now, sent_message_id=message_id, lease_until=None, attempts=OutboxMessage.attempts + 1).execution_options(synchronize_session=False)
+            )
+            await session.commit()
+
+    async def outbox_failed(self, delivery: Delivery, *, reason: str, retry_after: float | None, permanent: bool) -> bool:
+        """Record a failed attempt; returns True when the message was given up (the topic is
+        told why)."""
+        now = self.clock()
+        attempts = delivery.attempts + 1
+        give_up = permanent or attempts >= self.max_attempts
+        async with self.sessions() as session:
+            values: dict[str, Any] = {"attempts": attempts, "last_error": reason[:300], "lease_until": None}
+            if give_up:
+                values["state"] = "failed"
+            else:
+                values["state"] = "pending"
+                values["next_attempt_at"] = now + timedelta(seconds=lifecycle.backoff_seconds(attempts, retry_after=retry_after))
+            await session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id) == delivery.id).values(**values).execution_options(synchronize_session=False))
+            if give_up and delivery.case_id is not None and delivery.thread_id is None:
+                topic = await session.get(SupportTopic, delivery.case_id)
+                self._to_topic(session, topic, key=f"failed:{delivery.id}", text=self.staff("support.notify_failed", reason=escape(reason)), now=now)
+            await session.commit()
+        return give_up
+
+    # --- timers ---------------------------------------------------------------------------
+
+    async def fire_due_timers(self, *, instance: str, limit: int = 20) -> list[tuple[int, str, str]]:
+        """Fire every due timer this instance can claim; returns (case id, kind, outcome)."""
+        fired: list[tuple[int, str, str]] = []
+        now = self.clock()
+        unfired = col(CaseTimer.fired_at).is_(None)
+        async with self.sessions() as session:
+            query = (
+                select(CaseTimer)
+                .where(unfired, col(CaseTimer.due_at) <= now)
+                .order_by(col(CaseTimer.due_at))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            timers = (await session.exec(query)).all()
+            for timer in timers:
+                claimed = await session.exec(
+                    sa.update(CaseTimer).where(col(CaseTimer.id) == timer.id, unfired).values(fired_at=now, fired_by=instance[:64]).execution_options(synchronize_session=False)
+                )
+                if cast(Any, claimed).rowcount != 1:
+                    continue  # another instance fired it
+                try:
+                    outcome = await self._fire(session, timer, now)
+                except lifecycle.TransitionError:  # moved on where the deadline cannot follow
+                    outcome = "stale"
+                await session.exec(sa.update(CaseTimer).where(col(CaseTimer.id) == timer.id).values(outcome=outcome).execution_options(synchronize_session=False))
+                fired.append((timer.case_id, timer.kind, outcome))
+            await session.commit()
+        return fired
+
+    async def _fire(self, session: AsyncSession, timer: CaseTimer, now: datetime) -> str:
+        case = await session.get(Case, timer.case_id)
+        if case is None:
+            return "gone"
+        topic = await session.get(SupportTopic, timer.case_id)
+        assigned = topic is not None and (topic.assignee_id is not None or topic.first_response_at is not None)
+        if not lifecycle.timer_still_applies(timer.kind, case.status, assigned):
+            return "stale"
+        kind = TimerKind(timer.kind)
+        key = f"timer:{timer.id}"
+        staff = self.staff
+        due = aware(timer.due_at) or now
+        if kind is TimerKind.MERCHANT_DEADLINE:
+            await self._change_status(
+                session, case=case, target=lifecycle.SILENT_MERCHANT_STATUS, actor="timer", now=now, topic=topic, cause="merchant_silent", notice_key=key
+            )
+            session.add(CaseEvent(case_id=case.id or 0, actor="timer", kind="deadline", payload={"reason": kind.value}, created_at=now))
+            if topic is None and self.chat_id is not None:
+                session.add(SupportTopic(case_id=case.id or 0, chat_id=self.chat_id, user_id=case.user_id, state="opening", trigger="merchant_deadline", opened_at=now))
+            return "forced"
+        if kind is TimerKind.FIRST_RESPONSE_REMINDER:
+            deadline = await self._next_due(session, case.id or 0, TimerKind.FIRST_RESPONSE_DEADLINE)
+            self._to_topic(session, topic, key=key, text=staff("support.first_response_reminder", due=self._fmt(deadline or due)), now=now)
+            return "reminded"
+        if kind is TimerKind.FIRST_RESPONSE_DEADLINE:
+            session.add(CaseEvent(case_id=case.id or 0, actor="timer", kind="breach", payload={"reason": kind.value}, created_at=now))
+            self._to_topic(session, topic, key=key, text=staff("support.first_response_breached"), now=now)
+            return "breached"
+        if kind is TimerKind.EVIDENCE_REMINDER:
+            deadline = await self._next_due(session, case.id or 0, TimerKind.EVIDENCE_DEADLINE)
+            t = Translator(case.language)
+            self._outbox(session, key=key, chat_id=case.user_id, case_id=case.id, text=t("support_notify.evidence_reminder", number=case.number, due=self._fmt(deadline or due)), now=now)
+            return "reminded"
+        if kind is TimerKind.EVIDENCE_DEADLINE:
+            since = await self._status_since(session, case.id or 0)
+            newer = await session.exec(select(Evidence.id).where(Evidence.case_id == case.id, col(Evidence.created_at) > since))
+            if newer.first() is not None:
+                await self._change_status(session, case=case, target=CaseStatus.IN_REVIEW, actor="timer", now=now, topic=topic, cause="evidence_received", notice_key=key)
+                return "evidence_received"
+            await self._change_status(session, case=case, target=CaseStatus.CLOSED, actor="timer", now=now, topic=topic, cause="evidence_lapsed", notice_key=key)
+            if topic is not None:
+                topic.state, topic.closed_at = CLOSED_TOPIC, now
+                session.add(topic)
+            return "lapsed"
+        session.add(CaseEvent(case_id=case.id or 0, actor="timer", kind="appeal_window_end", payload={}, created_at=now))
+        return "appeal_window_ended"
+
+    async def _next_due(self, session: AsyncSession, case_id: int, kind: TimerKind) -> datetime | None:
+        result = await session.exec(select(CaseTimer.due_at).where(CaseTimer.case_id == case_id, CaseTimer.kind == kind.value, col(CaseTimer.fired_at).is_(None)))
+        return aware(result.first())
+
+    async def _status_since(self, session: AsyncSession, case_id: int) -> datetime:
+        result = await session.exec(
+            select(CaseEvent.created_at).where(CaseEvent.case_id == case_id, CaseEvent.kind == "status").order_by(col(CaseEvent.created_at).desc(), col(CaseEvent.id).desc())
+        )
+        return result.first() or datetime(1970, 1, 1, tzinfo=UTC)
+
+    def _fmt(self, moment: datetime) -> str:
+        from zoneinfo import ZoneInfo
+
+        return moment.astimezone(ZoneInfo(self.tz_name)).strftime("%Y-%m-%d %H:%M")
+
+    async def timers(self, case_id: int) -> Sequence[CaseTimer]:
+        async with self.sessions() as session:
+            return (await session.exec(select(CaseTimer).where(CaseTimer.case_id == case_id).order_by(col(CaseTimer.id)))).all()
+
+    # --- reconciling cases made elsewhere (the wizard, appeals) -------------------------------
+
+    async def reconcile(self, *, limit: int = 200) -> int:
+        """Open cases that need a person get a topic; an appealed case's closed topic is
+        reopened; cases waiting for the merchant get their deadline. Idempotent."""
+        if self.chat_id is None:
+            return 0
+        now = self.clock()
+        opened = 0
+        async with self.sessions() as session:
+            open_values = [s.value for s in lifecycle.OPEN_STATUSES]
+            query = (
+                select(Case, SupportTopic)
+                .join(SupportTopic, col(SupportTopic.case_id) == col(Case.id), isouter=True)
+                .where(col(Case.status).in_(open_values))
+                .order_by(col(Case.id).desc())
+                .limit(limit)
+            )
+            rows = (await session.exec(query)).all()
+        for case, topic in rows:
+            assert case.id is not None
+            decision = case.decision or {}
+            wants = case.status == CaseStatus.APPEALED or lifecycle.needs_person(str(decision.get("outcome", "")), str(decision.get("route", "")))
+            if topic is None and wants:
+                trigger = "appeal" if case.status == CaseStatus.APPEALED else "route"
+                opened += await self.request_topic(case_id=case.id, trigger=trigger)
+            elif topic is not None and topic.state == CLOSED_TOPIC and case.status == CaseStatus.APPEALED:
+                opened += await self.request_topic(case_id=case.id, trigger="appeal")
+            elif topic is None and case.status == CaseStatus.WITH_MERCHANT:
+                async with self.sessions() as session:
+                    fresh = await session.get(Case, case.id)
+                    if fresh is not None:
+                        exists = await session.exec(select(CaseTimer.id).where(CaseTimer.case_id == case.id))
+                        if exists.first() is None:
+                            await self._ensure_timers(session, fresh, aware(fresh.updated_at) or now)
+                            try:
+                                await session.commit()
+                            except IntegrityError:
+                                await session.rollback()
+        return opened
+
+    # --- operator commands ------------------------------------------------------------------
+
+    async def queue(self, *, limit: int = 20) -> list[tuple[Case, SupportTopic | None, datetime | None]]:
+        """Open cases, most urgent first: the earliest pending deadline, then the oldest."""
+        async with self.sessions() as session:
+            open_values = [s.value for s in lifecycle.OPEN_STATUSES]
+            due = (
+                select(CaseTimer.case_id, sa.func.min(CaseTimer.due_at).label("due"))
+                .where(col(CaseTimer.fired_at).is_(None))
+                .group_by(col(CaseTimer.case_id))
+                .subquery()
+            )
+            query = (
+                select(Case, SupportTopic, due.c.due)
+                .join(SupportTopic, col(SupportTopic.case_id) == col(Case.id), isouter=True)
+                .join(due, due.c.case_id == col(Case.id), isouter=True)
+                .where(col(Case.status).in_(open_values))
+                .order_by(due.c.due.is_(None), due.c.due, col(Case.created_at))
+                .limit(limit)
+            )
+            rows = (await session.exec(query)).all()
+        return [(case, topic, aware(due_at)) for case, topic, due_at in rows]
+
+    async def case_by_number(self, number: str) -> tuple[Case, SupportTopic | None] | None:
+        async with self.sessions() as session:
+            case = (await session.exec(select(Case).where(Case.number == number.upper()))).first()
+            if case is None:
+                return None
+            return case, await session.get(SupportTopic, case.id)
+
+    async def cases_by_order(self, order_number: str) -> Sequence[Case]:
+        async with self.sessions() as session:
+            return (await session.exec(select(Case).where(Case.order_number == order_number).order_by(col(Case.created_at).desc()).limit(10))).all()
+
+    async def stats(self, *, since: datetime) -> Stats:
+        async with self.sessions() as session:
+            new = (await session.exec(select(sa.func.count()).select_from(Case).where(col(Case.created_at) >= since))).one()
+            decided_values = [s.value for s in (CaseStatus.APPROVED, CaseStatus.REJECTED)]
+            decided = 0
+            refunded = 0
+            for event in (await session.exec(select(CaseEvent).where(col(CaseEvent.created_at) >= since, CaseEvent.kind == "status"))).all():
+                status = (event.payload or {}).get("status")
+                decided += status in decided_values
+                refunded += status == CaseStatus.REFUNDED.value
+            breached = (await session.exec(select(sa.func.count()).select_from(CaseEvent).where(col(CaseEvent.created_at) >= since, CaseEvent.kind == "breach"))).one()
+            ratings: dict[int, tuple[int, float]] = {}
+            rows = (
+                await session.exec(
+                    select(CaseRating.operator_id, sa.func.count(), sa.func.avg(CaseRating.score))
+                    .where(col(CaseRating.operator_id).is_not(None))
+                    .group_by(col(CaseRating.operator_id))
+                )
+            ).all()
+            for operator_id, count, average in rows:
+                if operator_id is not None:
+                    ratings[int(operator_id)] = (int(count), float(average))
+        return Stats(int(new), decided, refunded, int(breached), ratings)
+
+    async def claim_digest(self, *, period: str) -> bool:
+        """True for the one caller that runs the digest of `period` (a local date)."""
+        now = self.clock()
+        async with self.sessions() as session:
+            job = await session.get(SupportJob, "digest")
+            if job is None:
+                session.add(SupportJob(name="digest", period=period, ran_at=now))
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    return False
+                return True
+            result = await session.exec(
+                sa.update(SupportJob).where(col(SupportJob.name) == "digest", col(SupportJob.period) != period).values(period=period, ran_at=now).execution_options(synchronize_session=False)
+            )
+            await session.commit()
+            return bool(cast(Any, result).rowcount == 1)
+
+    async def queue_digest(self, *, text: str, period: str) -> None:
+        if self.chat_id is None:
+            return
+        async with self.sessions() as session:
+            self._outbox(session, key=f"digest:{period}", chat_id=self.chat_id, text=text, now=self.clock())
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+
+    async def breached_cases(self) -> set[int]:
+        async with self.sessions() as session:
+            rows = (await session.exec(select(CaseEvent.case_id).where(CaseEvent.kind == "breach"))).all()
+        return set(rows)
+
+    # --- bans -----------------------------------------------------------------------------
+
+    async def set_ban(self, *, user_id: int, mode: str | None, by_id: int) -> None:
+        now = self.clock()
+        async with self.sessions() as session:
+            row = await session.get(BuyerBan, user_id)
+            if mode is None:
+                if row is not None:
+                    await session.delete(row)
+            elif row is None:
+                session.add(BuyerBan(user_id=user_id, mode=mode, by_id=by_id, created_at=now))
+            else:
+                row.mode, row.by_id, row.told, row.created_at = mode, by_id, False, now
+                session.add(row)
+            session.add(SupportAudit(actor_id=by_id, action=Action.BAN.value, case_id=None, allowed=True, reason=mode or "lifted", payload={"user_id": user_id}, created_at=now))
+            await session.commit()
+
+    async def ban_of(self, user_id: int) -> BuyerBan | None:
+        async with self.sessions() as session:
+            return await session.get(BuyerBan, user_id)
+
+    async def ban_told(self, user_id: int) -> bool:
+        """Mark a banned buyer as told; True only for the first caller."""
+        async with self.sessions() as session:
+            result = await session.exec(sa.update(BuyerBan).where(col(BuyerBan.user_id) == user_id, col(BuyerBan.told).is_(False)).values(told=True).execution_options(synchronize_session=False))
+            await session.commit()
+            return bool(cast(Any, result).rowcount == 1)
+
+    # --- ratings --------------------------------------------------------------------------
+
+    async def rate(self, *, case_id: int, user_id: int, score: int) -> bool:
+        """The buyer's rating of a closed case, once; only the case's own buyer."""
+        if not lifecycle.rating_valid(score):
+            return False
+        async with self.sessions() as session:
+            case = await session.get(Case, case_id)
+            if case is None or case.user_id != user_id or case.status != CaseStatus.CLOSED:
+                return False
+            topic = await session.get(SupportTopic, case_id)
+            session.add(CaseRating(case_id=case_id, operator_id=topic.assignee_id if topic else None, score=score, created_at=self.clock()))
+            session.add(CaseEvent(case_id=case_id, actor=f"buyer:{user_id}", kind="rating", payload={"count": score}, created_at=self.clock()))
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+        return True
+
+    # --- saved replies --------------------------------------------------------------------
+
+    def check_replies(self) -> None:
+        """The saved replies file: every reply has a text in each language and a known
+        cause; raises ValueError naming the file and the reply."""
+        from bot.domain.vocab import Cause
+
+        for name, spec in self.shipped_replies().items():
+            for lang in ("zh", "en"):
+                if not str(spec.get(lang) or "").strip():
+                    raise ValueError(f"{self.replies_file}: reply {name!r} has no {lang} text")
+            cause = spec.get("cause")
+            if cause is not None and cause not in {c.value for c in Cause}:
+                raise ValueError(f"{self.replies_file}: reply {name!r} names an unknown cause {cause!r}")
+
+    def shipped_replies(self) -> dict[str, dict[str, Any]]:
+        if not self.replies_file.is_file():
+            return {}
+        data = yaml.safe_load(self.replies_file.read_text(encoding="utf-8")) or {}
+        replies = data.get("replies") or {}
+        return {str(name): dict(spec) for name, spec in replies.items()}
+
+    async def saved_reply(self, name: str, lang: str) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(SavedReply, (name, lang))
+        if row is not None:
+            return row.text
+        spec = self.shipped_replies().get(name)
+        if spec is None:
+            return None
+        text = spec.get(lang)
+        return str(text) if text else None
+
+    async def reply_names(self, cause: str | None = None) -> list[str]:
+        names = {name for name, spec in self.shipped_replies().items() if cause is None or spec.get("cause") in (None, cause)}
+        async with self.sessions() as session:
+            names |= set((await session.exec(select(SavedReply.name))).all())
+        return sorted(names)
+
+    async def set_saved_reply(self, *, name: str, lang: str, text: str, by_id: int) -> None:
+        now = self.clock()
+        async with self.sessions() as session:
+            row = await session.get(SavedReply, (name, lang))
+            if row is None:
+                row = SavedReply(name=name, lang=lang, text=text, updated_by=by_id, updated_at=now)
+            else:
+                row.text, row.updated_by, row.updated_at = text, by_id, now
+            session.add(row)
+            session.add(SupportAudit(actor_id=by_id, action=Action.REPLY_EDIT.value, case_id=None, allowed=True, reason=name, payload={"lang": lang}, created_at=now))
+            await session.commit()
+
+    async def audit_rows(self) -> Sequence[SupportAudit]:
+        async with self.sessions() as session:
+            return (await session.exec(select(SupportAudit).order_by(col(SupportAudit.id)))).all()
+
+    async def outbox_rows(self) -> Sequence[OutboxMessage]:
+        async with self.sessions() as session:
+            return (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+
+
+def actor_label(t: Translator, actor: str) -> str:
+    kind, _, ident = actor.partition(":")
+    if kind == "timer":
+        return t("support.actor_timer")
+    if kind == "support":
+        return t("support.actor_operator", id=ident)
+    return actor
+
+
+def local_day_start(now: datetime, tz_name: str) -> tuple[datetime, date]:
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo(tz_name))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(UTC), local.date()

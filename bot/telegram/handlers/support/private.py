@@ -1,0 +1,207 @@
+"""The buyer's side of the support workspace (private chat): asking for a person, what
+the buyer sends while a person has the case (relayed into the case's topic), edits that
+follow their copies, the rating after closing, and the bans guard."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+    TelegramObject,
+    User,
+)
+
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.services.refunds import RefundService
+from bot.services.support import SupportService
+from bot.telegram import keyboards
+from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
+from bot.telegram.handlers.support.cards import RatingCb
+from bot.telegram.handlers.support.workspace import Albums, Workspace
+
+log = logging.getLogger(__name__)
+router = Router(name="support")
+router.message.filter(F.chat.type == "private")
+router.edited_message.filter(F.chat.type == "private")
+
+ALBUM_WAIT = 0.8  # seconds to gather the parts of an album before relaying it
+RELAYABLE = F.text | F.photo | F.document | F.video | F.voice | F.audio | F.sticker | F.animation
+
+
+class Bans(BaseMiddleware):
+    """In front of the private-chat routers: a banned buyer is told once, then ignored; a
+    shadow-banned one is ignored silently."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]) -> Any:
+        support: SupportService | None = data.get("support")
+        user: User | None = data.get("event_from_user")
+        if support is None or user is None:
+            return await handler(event, data)
+        ban = await support.ban_of(user.id)
+        if ban is None:
+            return await handler(event, data)
+        if ban.mode == "ban" and isinstance(event, Message) and await support.ban_told(user.id):
+            t: Translator = data.get("t") or Translator("zh")
+            await event.answer(t("support_notify.banned"))
+        return None
+
+
+# --- asking for a person ---------------------------------------------------------------
+
+
+async def handoff(message: Message, user: User, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, support: SupportService) -> None:
+    await state.clear()
+    if settings.support_chat_id is None:
+        await message.answer(t("support.no_team"), reply_markup=keyboards.main_menu(t))
+        return
+    cases = await refunds.list_cases(user_id=user.id)
+    if not cases or cases[0].id is None:
+        await message.answer(t("support_notify.no_case"), reply_markup=keyboards.main_menu(t))
+        return
+    case = cases[0]
+    assert case.id is not None
+    if await support.request_topic(case_id=case.id, trigger="buyer_asked", actor=f"buyer:{user.id}"):
+        await message.answer(t("support.handed_over", number=case.number), reply_markup=keyboards.main_menu(t))
+    else:
+        await message.answer(t("support_notify.already_with_person", number=case.number), reply_markup=keyboards.main_menu(t))
+
+
+@router.message(Command("human"))
+async def human_command(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, support: SupportService) -> None:
+    assert message.from_user is not None
+    await handoff(message, message.from_user, state, t, settings, refunds, support)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.HUMAN))
+@router.callback_query(FeedbackCb.filter(F.action == FeedbackAction.HUMAN))
+async def human_button(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, support: SupportService) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await handoff(query.message, query.from_user, state, t, settings, refunds, support)
+
+
+# --- the buyer writes while a person has the case -------------------------------------------
+
+_albums = Albums(ALBUM_WAIT)
+
+
+@router.message(StateFilter(None), RELAYABLE, ~F.text.startswith("/"))
+async def buyer_message(message: Message, bot: Bot, t: Translator, settings: Settings, support: SupportService) -> Any:
+    """Only while the buyer's case has an open topic; otherwise the next routers answer."""
+    assert message.from_user is not None
+    topic = await support.open_topic_for_buyer(message.from_user.id)
+    if topic is None or topic.thread_id is None or settings.support_chat_id is None:
+        raise SkipHandler  # not with a person: the other routers answer
+    if message.media_group_id:
+        chat_id, thread_id = settings.support_chat_id, topic.thread_id
+        _albums.add(message, lambda parts: _relay_album(bot, parts, chat_id, thread_id, topic.case_id, support, t))
+        return None
+    reply_to = None
+    if message.reply_to_message is not None:
+        link = await support.copy_of(chat_id=message.chat.id, message_id=message.reply_to_message.message_id)
+        reply_to = link.dst_message_id if link is not None and link.dst_chat_id == settings.support_chat_id else None
+    try:
+        copied = await bot.copy_message(
+            settings.support_chat_id, message.chat.id, message.message_id, message_thread_id=topic.thread_id, reply_to_message_id=reply_to
+        )
+    except TelegramAPIError:
+        log.exception("could not pass the buyer's message to topic %s", topic.thread_id)
+        await message.answer(t("support.unreachable"))
+        return None
+    await support.relayed(case_id=topic.case_id, src=(message.chat.id, message.message_id), dst=(settings.support_chat_id, copied.message_id), by_operator=None)
+    return None
+
+
+async def _relay_album(bot: Bot, parts: list[Message], chat_id: int, thread_id: int, case_id: int, support: SupportService, t: Translator) -> None:
+    media: list[Any] = []
+    for part in parts:
+        if part.photo:
+            media.append(InputMediaPhoto(media=part.photo[-1].file_id, caption=part.caption))
+        elif part.document:
+            media.append(InputMediaDocument(media=part.document.file_id, caption=part.caption))
+    if not media:
+        return
+    try:
+        if len(media) == 1:
+            one = await bot.copy_message(chat_id, parts[0].chat.id, parts[0].message_id, message_thread_id=thread_id)
+            await support.relayed(case_id=case_id, src=(parts[0].chat.id, parts[0].message_id), dst=(chat_id, one.message_id), by_operator=None)
+            return
+        sent = await bot.send_media_group(chat_id, media, message_thread_id=thread_id)
+    except TelegramAPIError:
+        log.exception("could not pass the buyer's album to topic %s", thread_id)
+        await parts[0].answer(t("support.unreachable"))
+        return
+    for part, copy in zip(parts, sent, strict=False):
+        await support.relayed(case_id=case_id, src=(part.chat.id, part.message_id), dst=(chat_id, copy.message_id), by_operator=None)
+
+
+@router.edited_message(StateFilter(None))
+async def buyer_edit(message: Message, bot: Bot, settings: Settings, support: SupportService) -> None:
+    """An edit follows its copy in the topic."""
+    link = await support.copy_of(chat_id=message.chat.id, message_id=message.message_id)
+    if link is None or settings.support_chat_id is None or link.dst_chat_id != settings.support_chat_id:
+        return
+    try:
+        if message.text is not None:
+            await bot.edit_message_text(message.text, chat_id=link.dst_chat_id, message_id=link.dst_message_id, parse_mode=None)
+        elif message.caption is not None:
+            await bot.edit_message_caption(chat_id=link.dst_chat_id, message_id=link.dst_message_id, caption=message.caption, parse_mode=None)
+    except TelegramBadRequest:
+        log.info("the copy of an edited buyer message could not be edited", exc_info=True)
+
+
+# --- the rating after closing ----------------------------------------------------------------
+
+
+@router.callback_query(RatingCb.filter())
+async def rate(query: CallbackQuery, callback_data: RatingCb, t: Translator, support: SupportService, bot: Bot) -> None:
+    ok = await support.rate(case_id=callback_data.case_id, user_id=query.from_user.id, score=callback_data.score)
+    await query.answer(t("support_notify.rated" if ok else "support_notify.rate_refused"))
+    if ok and isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+
+
+# --- the worker runs with the bot -------------------------------------------------------------
+
+
+@router.startup()
+async def start_workspace(bot: Bot, dispatcher: Any, settings: Settings, support: SupportService) -> None:
+    from bot.services.support import Operators
+
+    async def lookup(user_id: int) -> str:
+        if settings.support_chat_id is None:
+            return "left"
+        member = await bot.get_chat_member(settings.support_chat_id, user_id)
+        return str(member.status)
+
+    dispatcher["operators"] = Operators(lookup=lookup, operator_ids=settings.operator_ids, lead_ids=settings.lead_ids)
+    workspace = Workspace(bot, support, settings)
+    stop = asyncio.Event()
+    dispatcher["workspace"] = workspace
+    dispatcher["workspace_stop"] = stop
+    dispatcher["workspace_task"] = asyncio.create_task(workspace.run(stop))
+
+
+@router.shutdown()
+async def stop_workspace(dispatcher: Any) -> None:
+    stop: asyncio.Event | None = dispatcher.workflow_data.get("workspace_stop")
+    task: asyncio.Task[None] | None = dispatcher.workflow_data.get("workspace_task")
+    if stop is not None:
+        stop.set()
+    if task is not None:
+        await task
