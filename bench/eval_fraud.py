@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.domain.fraud import Detector, LinkRef, MessageInput, Risk  # noqa: E402
+from bot.services.scam import build_detector  # noqa: E402
 
 CASES = ROOT / "tests" / "data" / "fraud_cases.jsonl"
 TARGETS = {"recall": 0.95, "false_positive_rate": 0.02}
@@ -46,7 +47,7 @@ def _rates(tp: int, fp: int, tn: int, fn: int) -> dict:
 
 
 def evaluate(cases: list[dict], detector: Detector | None = None) -> dict:
-    detector = detector or Detector()
+    detector = detector or build_detector()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # tp fp tn fn
     errors = []
     started = time.perf_counter()

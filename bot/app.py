@@ -79,9 +79,9 @@ def load_knowledge(settings: Settings) -> Any:
 
 
 def load_detector(settings: Settings) -> Any:
-    from bot.domain.fraud import Detector, FraudConfig
+    from bot.services.scam import build_detector
 
-    return Detector(FraudConfig(allow_domains=settings.fraud_allow_domains, platform_domains=settings.platform_domains))
+    return build_detector(allow_domains=settings.fraud_allow_domains, platform_domains=settings.platform_domains)
 
 
 async def create_services(settings: Settings) -> Services:

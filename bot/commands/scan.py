@@ -16,7 +16,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.domain.fraud import Detector, FraudConfig, LinkRef, MessageInput, Risk, Verdict
+from bot.domain.fraud import LinkRef, MessageInput, Risk, Verdict
+from bot.services.scam import build_detector
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,9 +79,7 @@ def _messages_from_stdin(lines: Iterable[str], jsonl: bool) -> Iterable[MessageI
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    detector = Detector(
-        FraudConfig(allow_domains=args.allow, platform_domains=args.platform, protected_brands=args.brand)
-    )
+    detector = build_detector(allow_domains=args.allow, platform_domains=args.platform, protected_brands=args.brand)
     fail_rank = Risk(args.fail_on).rank if args.fail_on else None
     worst = 0
     if args.text is not None or args.link or args.button:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.scam import fraud_texts
 from bot.domain.fraud import Detector
 from bot.domain.fraud.normalize import compact, normalize
 
@@ -33,7 +34,7 @@ def cases() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector()
+    return Detector(texts=fraud_texts())
 
 
 def test_labelled_set_shape(cases: list[dict]) -> None:

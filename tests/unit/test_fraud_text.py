@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot.services.scam import fraud_texts
 from bot.domain.fraud import Detector, Risk
 from bot.domain.fraud.normalize import compact, normalize, to_simplified, url_ready
 
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector()
+    return Detector(texts=fraud_texts())
 
 
 # ----------------------------------------------------------------- normalisation

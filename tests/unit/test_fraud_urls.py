@@ -6,13 +6,14 @@ import socket
 
 import pytest
 
+from bot.services.scam import fraud_texts
 from bot.domain.fraud import Detector, FraudConfig, LinkRef, MessageInput, Risk
 from bot.domain.fraud.urls import extract_urls, parse_ip, parse_url
 
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector()
+    return Detector(texts=fraud_texts())
 
 
 def checks(detector: Detector, text: str) -> dict[str, str]:
