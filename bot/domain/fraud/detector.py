@@ -37,7 +37,7 @@ _LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer", "
 _NEEDS_SCAM_LINE = {"callback"}
 # classifier thresholds: at LOW_AT the model's finding is low, at MEDIUM_AT medium
 LOW_AT = 0.6
-MEDIUM_AT = 0.85
+MEDIUM_AT = 0.9
 LANGS = ("zh", "en")
 _HANDLE = re.compile(r"(?<![\w.@/])@([a-z][a-z0-9_]{3,31})\b")
 
