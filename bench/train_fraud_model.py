@@ -31,7 +31,7 @@ from bot.domain.fraud.model import FEATURE_VERSION, MODEL_FILE, features  # noqa
 
 TRAIN_FILES = [ROOT / "tests" / "data" / "fraud_cases.jsonl", ROOT / "tests" / "data" / "fraud_train.jsonl"]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
-L2 = 5e-5
+L2 = 1e-5
 ITERATIONS = 400
 KEEP = 0.02  # weights smaller than this are dropped from the shipped model
 

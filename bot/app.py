@@ -32,8 +32,8 @@ from bot.services.refunds import RefundService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.fsm import SQLStorage
-from bot.telegram.handlers import ROUTERS
 from bot.telegram.fraud import ScanPictures
+from bot.telegram.handlers import ROUTERS
 from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages, Throttle
 
 log = logging.getLogger(__name__)

@@ -97,17 +97,24 @@ def join_lines(items: Sequence[tuple[Sequence[Sequence[float]], str, float]]) ->
     if not boxes:
         return ""
     boxes.sort(key=lambda b: ((b[0] + b[1]) / 2, b[2]))
-    rows: list[list[Any]] = []  # [top, bottom, left, right, text]
-    for top, bottom, left, right, text in boxes:
-        h = bottom - top
-        if rows:
-            row = rows[-1]
-            centre, row_centre = (top + bottom) / 2, (row[0] + row[1]) / 2
-            if abs(centre - row_centre) < 0.5 * max(h, row[1] - row[0]) and left > row[2]:
-                row[4] = _glue(row[4], text) if left >= row[3] - h else f"{row[4]} {text}"
-                row[1], row[3] = max(row[1], bottom), max(row[3], right)
+    groups: list[list[tuple[float, float, float, float, str]]] = []
+    for item in boxes:
+        top, bottom = item[0], item[1]
+        if groups:
+            last = groups[-1]
+            g_top, g_bottom = min(b[0] for b in last), max(b[1] for b in last)
+            if abs((top + bottom) / 2 - (g_top + g_bottom) / 2) < 0.5 * max(bottom - top, g_bottom - g_top):
+                last.append(item)
                 continue
-        rows.append([top, bottom, left, right, text])
+        groups.append([item])
+    rows: list[list[Any]] = []  # [top, bottom, left, right, text]
+    for group in groups:
+        group.sort(key=lambda b: b[2])
+        text = group[0][4]
+        for before, after in zip(group, group[1:], strict=False):
+            gap = after[2] - before[3]
+            text = _glue(text, after[4]) if gap < (after[1] - after[0]) else f"{text} {after[4]}"
+        rows.append([min(b[0] for b in group), max(b[1] for b in group), group[0][2], max(b[3] for b in group), text])
     paragraphs: list[str] = []
     prev: list[Any] | None = None
     for row in rows:

@@ -97,7 +97,7 @@ async def check_picture(bot: Bot, message: Message, scanner: ImageScanner) -> Im
         return None
     if buffer is None:  # pragma: no cover - download() returns the buffer it was given
         return None
-    return await scanner.scan(buffer.getvalue())
+    return await scanner.scan(buffer.read())
 
 
 def picture_warning(t: Translator, result: ImageVerdict) -> str:

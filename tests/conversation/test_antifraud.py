@@ -10,8 +10,8 @@ import pytest
 from bot.i18n import Translator
 from bot.imagescan import available
 from tests.conversation.conftest import Harness
-from tests.support import pictures
 from tests.conversation.test_refund_wizard import start_wizard
+from tests.support import pictures
 
 SCAM_ZH = "【支付宝客服】您的订单有质量问题，可双倍赔偿，请点击 http://alipay-tuikuan.top/r 并告诉我验证码"
 needs_images = pytest.mark.skipif(not available(), reason="the images extra is not installed")

@@ -6,15 +6,16 @@ import json
 
 import pytest
 
+from bot.domain.fraud import Detector, Finding, FraudConfig, LinkRef, MessageInput, Risk, Verdict
+from bot.domain.fraud.model import TextModel
+from bot.domain.fraud.resources import load_yaml
 from bot.i18n import catalog
 from bot.services.scam import fraud_texts
-from bot.domain.fraud import Detector, Finding, FraudConfig, LinkRef, MessageInput, Risk, Verdict
-from bot.domain.fraud.resources import load_yaml
 
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector(FraudConfig(allow_domains=[], platform_domains=[], protected_brands=None), texts=fraud_texts())
+    return Detector(FraudConfig(allow_domains=[], platform_domains=[], protected_brands=None), texts=fraud_texts(), model=TextModel.off())
 
 
 def test_clean_message(detector: Detector) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.scam import fraud_texts
 from bot.domain.fraud import Detector
 from bot.domain.fraud.normalize import compact, normalize
+from bot.services.scam import fraud_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "data" / "fraud_cases.jsonl"

@@ -59,11 +59,11 @@ class BrandMatcher:
                 self.hotlines[re.sub(r"\D", "", str(number))] = str(b["name"])
             weak = {str(w).lower() for w in b.get("weak", [])}
             for raw in b["tokens"]:
-                t = str(raw).lower()
+                word = str(raw).lower()
                 tokens.append(
-                    Token(t, self.skel(t, strong=True), self.skel(t), str(b["name"]), domains[0],
-                          weak=len(t) < 5 or t in weak, primary=t == domains[0].split(".")[0],
-                          numeric=t.isdigit())
+                    Token(word, self.skel(word, strong=True), self.skel(word), str(b["name"]), domains[0],
+                          weak=len(word) < 5 or word in weak, primary=word == domains[0].split(".")[0],
+                          numeric=word.isdigit())
                 )
         self.tokens = tokens
         names = {str(n).lower(): str(b["domains"][0]) for b in brands for n in b.get("names", [])}

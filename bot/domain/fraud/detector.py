@@ -36,7 +36,7 @@ _LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer", "
 # phone number under "refund sent to your original account" is no scam
 _NEEDS_SCAM_LINE = {"callback"}
 # classifier thresholds: at LOW_AT the model's finding is low, at MEDIUM_AT medium
-LOW_AT = 0.6
+LOW_AT = 0.7
 MEDIUM_AT = 0.9
 LANGS = ("zh", "en")
 _HANDLE = re.compile(r"(?<![\w.@/])@([a-z][a-z0-9_]{3,31})\b")
@@ -75,7 +75,7 @@ def ready_of(shown: str) -> str:
 def prose_of(raw: str) -> str:
     """The text as the text checks and the classifier read it (links masked)."""
     ready = ready_of(reveal(raw)[0])
-    return expand_slang(compact(mask_urls(ready, find_urls(ready))))
+    return compact(expand_slang(mask_urls(ready, find_urls(ready))))
 
 
 def _brands_from_domains(domains: list[str]) -> list[dict[str, Any]]:
@@ -153,7 +153,7 @@ class Detector:
         if "@" in ready:
             for handle in _HANDLE.findall(ready):
                 raw_findings += self.urls.brands.handle_findings(handle)
-        prose = expand_slang(compact(mask_urls(ready, spans)))
+        prose = compact(expand_slang(mask_urls(ready, spans)))
         sig = self.text.check(prose, context=bool(reports))
         offered = [r for (start, _, _), r in zip(spans, reports, strict=False)
                    if _OFFER_BEFORE.search(ready, max(0, start - 40), start)]

@@ -162,9 +162,9 @@ _SLANG = {
     "zfb": "支付宝",
 }
 _SLANG_RE = re.compile(
-    r"(?<![a-z])(?:"
+    r"(?<![a-z0-9])(?:"
     + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_SLANG, key=len, reverse=True))
-    + r")(?![a-z])"
+    + r")(?![a-z0-9])"
 )
 _SLANG_HINT = re.compile(r"tk|kf|vx|v x|wx|xin|kou|扣扣|抠抠|企鹅|jia|yzm|zfb|tuikuan|kefu")
 
