@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT, prose_of  # noqa: E402
-from bot.domain.fraud.model import FEATURE_VERSION, MODEL_FILE, features  # noqa: E402
+from bot.domain.fraud.model import FEATURE_VERSION, MODEL_FILE, features, scale  # noqa: E402
 
 TRAIN_FILES = [ROOT / "tests" / "data" / "fraud_cases.jsonl", ROOT / "tests" / "data" / "fraud_train.jsonl"]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
@@ -52,14 +52,14 @@ def load(files: list[Path]) -> tuple[list[list[str]], np.ndarray]:
 
 
 class Matrix:
-    """Rows of binary features, each row scaled by 1/sqrt(its length)."""
+    """Rows of binary features, each row scaled by `scale(its length)` as when scoring."""
 
     def __init__(self, rows: list[list[str]], vocab: dict[str, int]) -> None:
         idx = [[vocab[f] for f in r if f in vocab] or [0] for r in rows]
         self.lengths = np.array([len(r) for r in idx])
         self.cols = np.concatenate([np.array(r, dtype=np.int64) for r in idx])
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
-        self.scale = 1.0 / np.sqrt(np.array([max(1, len(r)) for r in rows], dtype=np.float64))
+        self.scale = np.array([scale(len(r)) for r in rows], dtype=np.float64)
         self.n = len(rows)
 
     def dot(self, w: np.ndarray) -> np.ndarray:

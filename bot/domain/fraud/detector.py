@@ -167,14 +167,13 @@ class Detector:
             raw_findings += r.findings
         raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered)
         if score.probability >= LOW_AT:
-            raw_findings.append(self._model_finding(prose, sig, reports))
+            raw_findings.append(self._model_finding(prose, score.probability, sig, reports))
         if not raw_findings:
             return self._clean()
         return self._verdict(raw_findings, sig)
 
-    def _model_finding(self, prose: str, sig: TextSignals, reports: list[UrlReport]) -> RawFinding:
+    def _model_finding(self, prose: str, p: float, sig: TextSignals, reports: list[UrlReport]) -> RawFinding:
         score = self.model.score(prose, explain=True)
-        p = score.probability
         sev = Risk.MEDIUM if p >= MEDIUM_AT else Risk.LOW
         if sev is Risk.MEDIUM and sig.discussion and not sig.requests and not any(r.findings for r in reports):
             sev = Risk.LOW  # talk about scams reads like scams; without a request it stays low

@@ -16,36 +16,48 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from itertools import repeat
 
 from .resources import read_text
 
 MODEL_FILE = "text_model.json"
-FEATURE_VERSION = 2
+FEATURE_VERSION = 4
 # texts shorter than this (letters and characters, not spaces) are too short to judge
 # by how they read: "hello" shares n-grams with half the scams
 MIN_CHARS = 12
+# a text's summed weights are divided by sqrt(features + SHRINK): a long text speaks with
+# the confidence its length earns, a short one is pulled towards the prior
+SHRINK = 40
+
+
+def scale(count: int) -> float:
+    return 1.0 / math.sqrt(count + SHRINK)
 
 _SPACE = re.compile(r"\s+")
+_MULTI_SPACE = re.compile(r"\s\s|[\t\n\r\f\v]")
+_DIGIT = re.compile(r"\d")
 _LONG_NUMBER = re.compile(r"\d{5,}")
 _NUMBER = re.compile(r"\d+")
 _WORD = re.compile(r"[a-z][a-z']+")
 
 
 def features(text: str) -> list[str]:
-    """The distinct features of a normalised, URL-masked text: character 2- to 4-grams
+    """The distinct features of a normalised, URL-masked text: character 2- and 3-grams
     (numbers folded: "#" for 5 digits or more, "0" for shorter ones) and English word
     unigrams and bigrams."""
-    s = _SPACE.sub(" ", text).strip()
+    s = _SPACE.sub(" ", text).strip() if _MULTI_SPACE.search(text) else text.strip()
     if not s:
         return []
-    s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
+    if _DIGIT.search(s):
+        s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
     padded = f" {s} "
     n = len(padded)
-    grams = {padded[i : i + k] for k in (2, 3, 4) for i in range(n - k + 1)}
-    if s.isascii() or _WORD.search(s):
-        words = _WORD.findall(s)
-        grams.update(f"w:{w}" for w in words)
-        grams.update(f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+    grams = {padded[i : i + 2] for i in range(n - 1)}
+    grams.update([padded[i : i + 3] for i in range(n - 2)])
+    words = _WORD.findall(s)
+    if words:
+        grams.update(["w:" + w for w in words])
+        grams.update([f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
     return list(grams)
 
 
@@ -83,24 +95,18 @@ class TextModel:
         )
 
     def score(self, text: str, *, explain: bool = False) -> ModelScore:
-        if len(text) - text.count(" ") < MIN_CHARS:
+        if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
         feats = features(text)
         if not feats:
             return ModelScore(0.0, ())
         get = self.weights.get
-        total = 0.0
-        hits: list[tuple[float, str]] = []
-        for f in feats:
-            w = get(f)
-            if w is not None:
-                total += w
-                if explain and w > 0:
-                    hits.append((w, f))
-        z = self.bias + total / math.sqrt(len(feats))
+        total = sum(map(get, feats, repeat(0.0)))
+        z = self.bias + total * scale(len(feats))
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         top: tuple[str, ...] = ()
         if explain:
-            hits.sort(reverse=True)
+            hits = sorted(((get(f, 0.0), f) for f in feats), reverse=True)
+            hits = [h for h in hits if h[0] > 0]
             top = tuple(f.removeprefix("w:").replace("_", " ").strip() for _, f in hits[:3])
         return ModelScore(p, top)

@@ -100,6 +100,7 @@ _TLDS = (
 _JOINT_HYPHEN = re.compile(r"(?<=[a-z0-9])-\s+(?=[a-z0-9])")
 _JOINT_DOT = re.compile(rf"(?<=[a-z0-9])\s*\.\s*(?=(?:{_TLDS})(?![a-z0-9]))")
 _JOINT_SPACED_DOT = re.compile(rf"(?<=[a-z0-9])\s+\.\s*(?=[a-z0-9])|(?<=[a-z0-9])\s*\.\s+(?=(?:{_TLDS})\b)")
+_JOINT_HINT = re.compile(r"-\s|\s\.|\.\s+[a-z]|\s/")
 _JOINT_SLASH = re.compile(rf"(\.(?:{_TLDS}))\s+/\s*(?=[a-z0-9_])")
 
 
@@ -107,7 +108,7 @@ def rejoin_links(norm: str) -> str:
     """A normalised text with links broken by spaces or line breaks put back together.
     Only joints of a link are closed: a hyphen at a line end, spaces around a dot before
     a domain suffix, a space before the path of a domain."""
-    if "." not in norm:
+    if "." not in norm or not _JOINT_HINT.search(norm):
         return norm
     text = norm
     if "-" in text:

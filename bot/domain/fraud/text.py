@@ -110,6 +110,7 @@ class _Request:
 
 
 _DIGITS = re.compile(r"\d[\d\s()-]*\d")
+_PHONE_LIKE = re.compile(r"\d{3}")
 
 
 class TextChecker:
@@ -273,7 +274,7 @@ class TextChecker:
         if groups:
             ends = [m.span() for m in _CLAUSE_END.finditer(text)]
             for req in self.requests:
-                if req.kind not in groups:
+                if req.kind not in groups or (req.kind == "callback" and not _PHONE_LIKE.search(text)):
                     continue
                 for n, found in enumerate(req.pattern.finditer(text)):
                     if n == _MAX_CANDIDATES:
