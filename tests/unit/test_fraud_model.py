@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # social engineering without a link or a trigger word the rules know (from the training data)
 NO_TRIGGER_SCAMS = [
     "老板说了，今天之内不交钱订单就作废，你自己看着办",
-    "I can get gift cards at an internal discount, just send me the cash and I'll buy them for you",
+    "I'm the head of risk control here, trust me, just follow my steps and you'll get your money back",
+    "我可以给你看我的工牌，我就是客服部的，你还不信我吗",
 ]
 
 

@@ -31,7 +31,7 @@ from .text import TextChecker, TextSignals
 from .urls import UrlAnalyzer, UrlReport, extract_urls, find_urls, mask_urls
 
 # requests that are dangerous even without a refund pretext
-_LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer", "off_platform"}
+_LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer", "off_platform", "prepay", "fake_paid"}
 # requests that count only next to a scam line or an impersonation: a merchant's own
 # phone number under "refund sent to your original account" is no scam
 _NEEDS_SCAM_LINE = {"callback"}
