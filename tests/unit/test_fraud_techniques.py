@@ -9,6 +9,7 @@ import base64
 import pytest
 
 from bot.domain.fraud import Detector, LinkRef, MessageInput, Risk
+from bot.domain.fraud.detector import prose_of
 from bot.services.scam import fraud_texts
 
 
@@ -80,6 +81,7 @@ def test_subscription_trial_or_vip_agent_with_a_number_to_call(detector: Detecto
         ],
         [
             "支付宝自动续费可以在设置里关，或者打官方电话 95188 问",
+            "会员自动续费的事情，可以拨打京东官方客服 400-606-5500 咨询",  # an official hotline
             "退款已退回原账户，有问题请致电 13812345678",  # a merchant's own number, no scam line
             "骗子会说你误开通了会员要扣费，让你打一个电话，千万别打",
             "我打 10086 问了，说是自动续费的流量包，已经退订",
@@ -127,6 +129,16 @@ def test_secrecy_and_staying_on_the_line_is_no_advice(detector: Detector) -> Non
         ],
     )
     assert detector.scan_text(long_script).risk is Risk.HIGH
+
+
+def test_secrecy_quoted_in_a_warning_is_no_secrecy(detector: Detector) -> None:
+    for text in (
+        "骗子一般会让你不要挂电话、不要告诉家人，听到这些就要警惕",
+        "如果有人让你不要告诉任何人，那一定是诈骗",
+        "Scammers say don't hang up and don't tell anyone; if you hear that, hang up",
+    ):
+        assert detector.text.check(prose_of(text), exhaustive=True).secrecy is None, text
+    assert detector.text.check(prose_of("全程不要挂电话，也不要告诉任何人"), exhaustive=True).secrecy
 
 
 def test_markdown_link_showing_a_real_domain(detector: Detector) -> None:

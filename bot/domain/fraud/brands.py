@@ -40,10 +40,6 @@ def max_distance(length: int) -> int:
     return 2
 
 
-# letters that stand in for digits in a number-like label ("1OO86", "l0o86")
-_AS_DIGIT = str.maketrans({"o": "0", "l": "1", "i": "1", "|": "1", "z": "2", "s": "5", "b": "6", "g": "9"})
-
-
 class BrandMatcher:
     def __init__(self, brands: list[dict[str, Any]], keywords: list[str]) -> None:
         self.skel = Skeletonizer()
@@ -73,7 +69,6 @@ class BrandMatcher:
             if names else None
         )
         self.strict = [t for t in tokens if not t.weak]
-        self.numeric = [t for t in tokens if t.numeric and len(t.text) >= 5]
         # whole-label matches: weak aliases ("tb", "wx", "steam") only count inside a
         # longer label next to a keyword, never as a label of their own
         self.by_skel: dict[str, Token] = {}
@@ -107,25 +102,10 @@ class BrandMatcher:
             if d > limit:
                 continue
             if n <= 5 and len(s) == n and sorted(s) != sorted(tok.skel) and not tok.numeric:
-                continue  # a plain substitution in a short name: small.com is not tmall.com
+                # a plain substitution in a short name: small.com is not tmall.com; but any
+                # changed digit of a number people know by heart imitates it (10087 ~ 10086)
+                continue
             return tok, d
-        return None
-
-    def numeric_lookalike(self, label: str) -> tuple[Token, int] | None:
-        """A carrier-style number (10086) imitated by a label of digits and digit-like
-        letters: one digit changed, added, dropped or swapped (10087, 100086, 10068),
-        or letters for digits (1OO86)."""
-        if not self.numeric or len(label) > 8:
-            return None
-        folded = label.translate(_AS_DIGIT)
-        if not folded.isdigit() or sum(c.isdigit() for c in label) * 2 < len(label):
-            return None
-        for tok in self.numeric:
-            if folded == tok.text:
-                return (tok, 0) if label != tok.text else None
-            d = OSA.distance(folded, tok.text, score_cutoff=1)
-            if d <= 1:
-                return tok, d
         return None
 
     def label_findings(self, label: str, registered: str, url: str) -> list[RawFinding]:
@@ -141,14 +121,6 @@ class BrandMatcher:
                     f"brand name '{tok.text}' under another suffix (.{suffix}), not {tok.domain}",
                     url, {**params, "brand": tok.domain},
                 )
-            ]
-        num = self.numeric_lookalike(label)
-        if num is not None:
-            tok, d = num
-            how = "letters for digits" if d == 0 else "one digit changed, added, dropped or swapped"
-            return [
-                RawFinding("url.lookalike", Risk.HIGH, f"lookalike of {tok.domain} ({how})", url,
-                           {**params, "brand": tok.domain})
             ]
         s = self.skel(label, strong=True)
         hit = self.fuzzy(s)

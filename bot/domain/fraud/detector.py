@@ -157,17 +157,20 @@ class Detector:
         sig = self.text.check(prose, context=bool(reports))
         offered = [r for (start, _, _), r in zip(spans, reports, strict=False)
                    if _OFFER_BEFORE.search(ready, max(0, start - 40), start)]
-        score = self.model.score(prose)
-        if (
-            not reports and not raw_findings and score.probability < LOW_AT
-            and not (sig.requests or sig.scam_claims or sig.impersonation)
-        ):
-            return self._clean()
+        quiet = not reports and not raw_findings and not (sig.requests or sig.scam_claims or sig.impersonation)
+        if quiet:
+            probability = self.model.score(prose).probability
+            if probability < LOW_AT:
+                return self._clean()
         for r in reports:
             raw_findings += r.findings
         raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered)
-        if score.probability >= LOW_AT:
-            raw_findings.append(self._model_finding(prose, score.probability, sig, reports))
+        if not quiet:
+            # the classifier cannot raise a verdict the rules already made high: skip it then
+            high = any(f.severity is Risk.HIGH for f in raw_findings)
+            probability = 0.0 if high else self.model.score(prose).probability
+        if probability >= LOW_AT:
+            raw_findings.append(self._model_finding(prose, probability, sig, reports))
         if not raw_findings:
             return self._clean()
         return self._verdict(raw_findings, sig)

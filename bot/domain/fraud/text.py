@@ -111,6 +111,7 @@ class _Request:
 
 _DIGITS = re.compile(r"\d[\d\s()-]*\d")
 _PHONE_LIKE = re.compile(r"\d{3}")
+_SENTENCE_START = re.compile(r"[。！？!?\n]|\.\s")
 
 
 class TextChecker:
@@ -287,7 +288,10 @@ class TextChecker:
             sig.scam_claims = [x.group() for x in self.scam_claims.finditer(text)][:3]
         if "secrecy" in groups:
             for x in self.secrecy.finditer(text):
-                lo = max(0, x.start() - 16)
+                # look back to the start of the sentence (at most 60 characters)
+                lo = max(0, x.start() - 60)
+                ends = list(_SENTENCE_START.finditer(text, lo, x.start()))
+                lo = ends[-1].end() if ends else lo
                 if self.discussion.search(text, lo, x.start()) or _HYPOTHETICAL.search(text, lo, x.start()):
                     continue  # "骗子会让你不要挂电话": a warning that quotes the trick
                 sig.secrecy = x.group()
