@@ -290,8 +290,8 @@ class TextChecker:
             for x in self.secrecy.finditer(text):
                 # look back to the start of the sentence (at most 60 characters)
                 lo = max(0, x.start() - 60)
-                ends = list(_SENTENCE_START.finditer(text, lo, x.start()))
-                lo = ends[-1].end() if ends else lo
+                stops = list(_SENTENCE_START.finditer(text, lo, x.start()))
+                lo = stops[-1].end() if stops else lo
                 if self.discussion.search(text, lo, x.start()) or _HYPOTHETICAL.search(text, lo, x.start()):
                     continue  # "骗子会让你不要挂电话": a warning that quotes the trick
                 sig.secrecy = x.group()
