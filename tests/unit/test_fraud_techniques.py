@@ -109,6 +109,16 @@ def test_refund_slang_and_off_platform_settlement(detector: Detector) -> None:
     )
 
 
+def test_off_platform_settlement_is_named_as_such(detector: Detector) -> None:
+    for text in (
+        "您先确认收货，我这边微信给您退差价",
+        "Please confirm receipt on the platform first, then I'll transfer you on WeChat",
+        "平台退款太慢，你先好评确认，我私下转你",
+    ):
+        verdict = detector.scan_text(text)
+        assert verdict.at_least(Risk.MEDIUM) and any("off_platform" in f.detail for f in verdict.findings), text
+
+
 def test_secrecy_and_staying_on_the_line_is_no_advice(detector: Detector) -> None:
     long_script = (
         "您好，我是抖音官方客服，您之前误开通了百万保障，现在需要帮您关闭，否则每月扣费。"
