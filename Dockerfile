@@ -14,8 +14,11 @@ WORKDIR /app
 ARG EXTRAS=""
 # the package (with its migrations, locales and fraud data) goes into site-packages; the
 # refund policy, the knowledge base and the prompts stay plain files under /app
+# pictures (QR codes, OCR): the images extra brings the headless OpenCV; rapidocr-onnxruntime
+# goes in without its dependencies, whose GUI OpenCV would need libGL (docs/fraud.md#pictures)
 COPY . /tmp/src
-RUN pip install "/tmp/src${EXTRAS:+[$EXTRAS]}" \
+RUN pip install "/tmp/src[images${EXTRAS:+,$EXTRAS}]" \
+    && pip install --no-deps "rapidocr-onnxruntime==1.4.4" \
     && cp -r /tmp/src/knowledge /app/knowledge \
     && cp -r /tmp/src/prompts /app/prompts \
     && rm -rf /tmp/src \

@@ -9,11 +9,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# OCR: rapidocr-onnxruntime without its dependencies, whose `opencv-python` would replace the
+# headless OpenCV of the `images` extra (and need libGL); its other dependencies are in the extra
+RAPIDOCR ?= rapidocr-onnxruntime==1.4.4
+
 install: $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[images]"
+	$(BIN)/python -m pip install -q --no-deps "$(RAPIDOCR)"
 
 install-test: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,images]"
+	$(BIN)/python -m pip install -q --no-deps "$(RAPIDOCR)"
 
 run: install
 	$(BIN)/refund-bot

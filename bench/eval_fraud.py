@@ -1,6 +1,9 @@
 """Accuracy of the fraud detector on the labelled set (tests/data/fraud_cases.jsonl).
 
-    python bench/eval_fraud.py [--cases FILE] [--errors]
+    python bench/eval_fraud.py [--cases FILE] [--errors] [--fresh]
+
+The labelled set must reach recall >= 0.97 at a false-positive rate <= 1 %; a fresh
+batch (written after the code was final, scored once: `--fresh`) recall >= 0.95 at <= 2 %.
 
 Prints JSON: precision, recall and false-positive rate overall and per category.
 A case counts as positive (flagged) when the verdict's risk is "medium" or "high";
@@ -20,9 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.domain.fraud import Detector, LinkRef, MessageInput, Risk  # noqa: E402
+from bot.services.scam import build_detector  # noqa: E402
 
 CASES = ROOT / "tests" / "data" / "fraud_cases.jsonl"
-TARGETS = {"recall": 0.95, "false_positive_rate": 0.02}
+TARGETS = {"recall": 0.97, "false_positive_rate": 0.01}
+FRESH_TARGETS = {"recall": 0.95, "false_positive_rate": 0.02}
 
 
 def load_cases(path: Path = CASES) -> list[dict]:
@@ -45,8 +50,8 @@ def _rates(tp: int, fp: int, tn: int, fn: int) -> dict:
     return out
 
 
-def evaluate(cases: list[dict], detector: Detector | None = None) -> dict:
-    detector = detector or Detector()
+def evaluate(cases: list[dict], detector: Detector | None = None, targets: dict[str, float] = TARGETS) -> dict:
+    detector = detector or build_detector()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # tp fp tn fn
     errors = []
     started = time.perf_counter()
@@ -69,11 +74,11 @@ def evaluate(cases: list[dict], detector: Detector | None = None) -> dict:
         "cases": len(cases),
         "positive": "risk >= medium",
         "overall": overall,
-        "targets": TARGETS,
+        "targets": targets,
         "meets_targets": bool(
             overall["recall"] is not None
-            and overall["recall"] >= TARGETS["recall"]
-            and (overall["false_positive_rate"] or 0.0) <= TARGETS["false_positive_rate"]
+            and overall["recall"] >= targets["recall"]
+            and (overall["false_positive_rate"] or 0.0) <= targets["false_positive_rate"]
         ),
         "per_category": {k: _rates(*v) for k, v in sorted(counts.items())},
         "seconds": round(elapsed, 3),
@@ -86,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=Path, default=CASES)
     ap.add_argument("--errors", action="store_true", help="list the misclassified cases too")
+    ap.add_argument("--fresh", action="store_true", help="a fresh batch: its targets (0.95 / 0.02)")
     args = ap.parse_args(argv)
-    result = evaluate(load_cases(args.cases))
+    result = evaluate(load_cases(args.cases), targets=FRESH_TARGETS if args.fresh else TARGETS)
     if not args.errors:
         result.pop("errors")
     print(json.dumps(result, ensure_ascii=False, indent=2))

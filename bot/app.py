@@ -35,6 +35,7 @@ from bot.services.support import SupportService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.fsm import SQLStorage
+from bot.telegram.fraud import ScanPictures
 from bot.telegram.handlers import build_router
 from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages, Throttle
 
@@ -54,10 +55,13 @@ class Services:
     support: SupportService
     kb: Any = None
     detector: Any = None
+    images: Any = None
     redis: Redis | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
+        if self.images is not None:
+            self.images.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -84,9 +88,22 @@ def load_knowledge(settings: Settings) -> Any:
 
 
 def load_detector(settings: Settings) -> Any:
-    from bot.domain.fraud import Detector, FraudConfig
+    from bot.services.scam import build_detector
 
-    return Detector(FraudConfig(allow_domains=settings.fraud_allow_domains, platform_domains=settings.platform_domains))
+    return build_detector(allow_domains=settings.fraud_allow_domains, platform_domains=settings.platform_domains)
+
+
+def load_image_scanner(settings: Settings, detector: Any) -> Any:
+    """The picture checker (QR codes, OCR), or None when FRAUD_IMAGES is off or the
+    `images` extra is not installed (then pictures are not checked, and the log says so)."""
+    if not settings.fraud_images:
+        return None
+    from bot.imagescan import ImageScanner, available
+
+    if not available():
+        log.warning("FRAUD_IMAGES is on but the images extra is not installed: pictures are not checked")
+        return None
+    return ImageScanner(detector, max_bytes=settings.fraud_image_max_mb * 1024 * 1024, workers=settings.fraud_image_workers)
 
 
 async def create_services(settings: Settings) -> Services:
@@ -130,6 +147,7 @@ async def create_services(settings: Settings) -> Services:
         support=support,
         kb=kb,
         detector=detector,
+        images=load_image_scanner(settings, detector),
         redis=redis,
     )
 
@@ -170,6 +188,7 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         support=services.support,
         kb=services.kb,
         detector=services.detector,
+        image_scanner=services.images,
         services=services,
     )
     for observer in observers:
@@ -181,5 +200,6 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         events.outer_middleware(language)
         events.outer_middleware(throttle)
     dp.message.outer_middleware(ScanPrivateMessages())
+    dp.message.outer_middleware(ScanPictures())
     dp.include_router(build_router(services.settings))
     return dp

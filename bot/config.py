@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     platform_domains: Annotated[list[str], NoDecode] = []
     group_delete_scams: bool = False
     fraud_dry_run: bool = False
+    fraud_images: bool = True
+    fraud_image_max_mb: int = Field(default=8, ge=1, le=20)
+    fraud_image_workers: int = Field(default=1, ge=1, le=8)
 
     # language model (optional; off without LLM_BASE_URL; see docs/llm.md)
     llm_base_url: AnyHttpUrl | None = None

@@ -4,8 +4,11 @@
     refund-bot scan < messages.txt                       one text a line -> JSON Lines
     refund-bot scan --jsonl < messages.jsonl             one message object a line:
         {"text": ..., "links": [{"url": ..., "visible_text": ...}], "button_urls": [...]}
+    refund-bot scan --image shot.png qr.jpg              one JSON line per picture: the verdict
+        plus "file" and "extracted": {"qr": [...], "text": "..."} (QR payloads and OCR text)
 
-Exit status: 0, or 1 with --fail-on RISK when some verdict reaches that risk.
+Exit status: 0, or 1 with --fail-on RISK when some verdict reaches that risk; 2 when a
+picture cannot be read (its line says why: {"file", "error"}).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.domain.fraud import Detector, FraudConfig, LinkRef, MessageInput, Risk, Verdict
+from bot.domain.fraud import LinkRef, MessageInput, Risk, Verdict
+from bot.services.scam import build_detector
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +47,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", choices=[r.value for r in Risk if r is not Risk.NONE],
                    help="exit 1 when a verdict reaches this risk")
     p.add_argument("--pretty", action="store_true", help="indent the JSON (single text only)")
+    p.add_argument("--image", nargs="+", metavar="PATH",
+                   help="scan pictures (QR codes and text read by OCR); one JSON line each")
+    p.add_argument("--max-mb", type=float, default=8.0, help="skip pictures larger than this (default 8)")
     return p
+
+
+def _scan_images(paths: list[str], detector: Any, args: argparse.Namespace) -> int:
+    from bot.imagescan import ImageScanner, available
+
+    if not available():
+        print(json.dumps({"error": "picture scanning needs the images extra (zxing-cpp, rapidocr-onnxruntime)"}))
+        return 2
+    scanner = ImageScanner(detector, max_bytes=int(args.max_mb * 1024 * 1024))
+    status, worst = 0, 0
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(scanner.max_bytes + 1)
+        except OSError as exc:
+            print(json.dumps({"file": path, "error": f"cannot open: {exc.strerror or exc}"}, ensure_ascii=False))
+            status = 2
+            continue
+        result = scanner.scan_sync(data)
+        if result.skipped in ("unreadable", "too_large"):
+            what = "not a picture that can be read" if result.skipped == "unreadable" else f"larger than {args.max_mb:g} MB"
+            print(json.dumps({"file": path, "error": what}, ensure_ascii=False))
+            status = 2
+            continue
+        worst = max(worst, result.verdict.risk.rank)
+        line = {"file": path, **_render(result.verdict, args.lang, args.brief),
+                "extracted": result.extracted.model_dump(), "seconds": result.seconds}
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    scanner.close()
+    if status:
+        return status
+    return 1 if args.fail_on and worst >= Risk(args.fail_on).rank else 0
 
 
 def _link(spec: str) -> LinkRef:
@@ -78,9 +117,9 @@ def _messages_from_stdin(lines: Iterable[str], jsonl: bool) -> Iterable[MessageI
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    detector = Detector(
-        FraudConfig(allow_domains=args.allow, platform_domains=args.platform, protected_brands=args.brand)
-    )
+    detector = build_detector(allow_domains=args.allow, platform_domains=args.platform, protected_brands=args.brand)
+    if args.image:
+        return _scan_images(args.image, detector, args)
     fail_rank = Risk(args.fail_on).rank if args.fail_on else None
     worst = 0
     if args.text is not None or args.link or args.button:

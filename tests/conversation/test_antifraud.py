@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import pytest
+
+from bot.i18n import Translator
+from bot.imagescan import available
 from tests.conversation.conftest import Harness
 from tests.conversation.test_refund_wizard import start_wizard
 from tests.fakeapi.forum import ForumGroup
+from tests.support import pictures
 
 SCAM_ZH = "【支付宝客服】您的订单有质量问题，可双倍赔偿，请点击 http://alipay-tuikuan.top/r 并告诉我验证码"
+needs_images = pytest.mark.skipif(not available(), reason="the images extra is not installed")
 SCAM_EN = "This is Taobao support. Your refund is ready, open https://taobao-refund.xyz/claim and send us the SMS code"
 
 
@@ -110,12 +119,86 @@ async def test_group_guard_warns_and_deletes_when_enabled(harness: Harness) -> N
     assert len(deletes) == 1
 
 
-async def test_group_dry_run_only_logs(harness: Harness) -> None:
+async def test_group_dry_run_only_logs(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     await harness.start_bot(fraud_dry_run=True)
     group = harness.tg.group(-100555, title="Buyers")
     await group.ensure()
     await harness.tg.set_bot_admin(-100555, True)
     scammer = harness.tg.user(7102, first_name="Support", language_code="en")
-    await group.send_text(scammer, SCAM_EN)
-    await group.expect_no_message(quiet=0.5)
+    member = harness.tg.user(7103, first_name="Ann", language_code="en")
+    with caplog.at_level(logging.INFO, logger="bot.telegram.handlers.groups"):
+        await group.send_text(member, "How long does a phone top-up usually take?")
+        await group.send_text(scammer, SCAM_EN)
+        await group.expect_no_message(quiet=0.5)
     assert not [r for r in harness.tg.requests("deleteMessage")]
+    # the guard did look at the scam (and only at the scam): it logged what it would do
+    dry = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dry run: would warn")]
+    assert len(dry) == 1, dry
+    assert "text.scam_script" in dry[0] or "url." in dry[0]
+
+
+# ------------------------------------------------------------------------------ pictures
+
+QR_SCAM = "https://alipay-tuikuan.top/r"
+
+
+def qr_png(payload: str) -> bytes:
+    return pictures.png(pictures.qr_code(payload, scale=6))
+
+
+@needs_images
+async def test_a_scam_qr_code_in_a_private_chat_is_warned_about(harness: Harness) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(6101, "zh")
+    await buyer.say("/start")
+    await buyer.user.send_photo(qr_png(QR_SCAM))
+    title = buyer.needle("fraud.title.high")
+    warning = await buyer.user.wait_for_message(timeout=90, predicate=lambda m: (m.text or "").startswith(title))
+    assert warning.text is not None
+    assert buyer.text("fraud_advice.in_picture") in warning.text
+    assert "alipay-tuikuan.top" in warning.text
+    assert warning.raw.get("reply_to_message") is not None
+
+
+@needs_images
+async def test_a_harmless_picture_gets_no_warning(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    await harness.start_bot()
+    buyer = harness.buyer(6102, "en")
+    await buyer.say("/start")
+    with caplog.at_level(logging.INFO, logger="bot.telegram.fraud"):
+        await buyer.user.send_photo(qr_png("https://www.alipay.com/"))
+        await buyer.settle()  # the ordinary answer to a picture outside a conversation
+        for _ in range(900):  # the check runs in the background: wait until it is done
+            if any(r.getMessage().startswith("checked a picture") for r in caplog.records):
+                break
+            await asyncio.sleep(0.1)
+    checked = [r.getMessage() for r in caplog.records if r.getMessage().startswith("checked a picture")]
+    assert checked and "none" in checked[0], checked
+    await asyncio.sleep(0.3)
+    titles = tuple(buyer.needle(f"fraud.title.{r}") for r in ("medium", "high"))
+    assert not [m for m in buyer.user.messages() if (m.text or "").startswith(titles)]
+
+
+@needs_images
+async def test_a_picture_over_the_size_limit_is_skipped_with_a_note(harness: Harness) -> None:
+    await harness.start_bot(fraud_image_max_mb=1)
+    buyer = harness.buyer(6103, "en")
+    await buyer.say("/start")
+    await buyer.user.send_document(qr_png(QR_SCAM), file_name="big.png", mime_type="image/png", file_size=3 * 1024 * 1024)
+    expected = buyer.text("fraud_advice.picture_skipped", limit_mb=1)
+    note = await buyer.user.wait_for_message(timeout=30, predicate=lambda m: m.text == expected)
+    assert note.raw.get("reply_to_message") is not None
+
+
+@needs_images
+async def test_group_guard_warns_about_a_scam_picture(harness: Harness) -> None:
+    await harness.start_bot()
+    group = harness.tg.group(-100777, title="买家交流群")
+    await group.ensure()
+    await harness.tg.set_bot_admin(-100777, True)  # an admin bot sees every message
+    scammer = harness.tg.user(7201, first_name="客服", language_code="zh")
+    await group.send_photo(scammer, qr_png(QR_SCAM))
+    warning = await group.wait_for_message(timeout=90)
+    assert "🚨" in (warning.text or "")
+    assert Translator("zh")("fraud_advice.in_picture") in (warning.text or "")
+    assert warning.raw.get("reply_to_message") is not None

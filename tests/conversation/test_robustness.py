@@ -190,8 +190,8 @@ async def test_a_file_that_only_pretends_to_be_an_image_is_refused(harness: Harn
     buyer.expect(await buyer.settle(), "error.evidence.type")
     await buyer.user.send_document(PNG, file_name="receipt.png", mime_type="image/png")
     buyer.expect(await buyer.settle(), "evidence.received", n=1, max_files=10)
-    downloads = [r for r in harness.tg.requests("getFile")]
-    assert len(downloads) == 2  # both documents were looked at, not trusted by their name
+    downloads = {r.params["file_id"] for r in harness.tg.requests("getFile")}
+    assert len(downloads) == 2  # both documents were looked at, not trusted by their name (the picture check may fetch them too)
 
 
 async def test_start_or_the_menu_in_the_middle_never_drops_the_draft(harness: Harness) -> None:

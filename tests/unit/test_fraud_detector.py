@@ -7,12 +7,15 @@ import json
 import pytest
 
 from bot.domain.fraud import Detector, Finding, FraudConfig, LinkRef, MessageInput, Risk, Verdict
+from bot.domain.fraud.model import TextModel
 from bot.domain.fraud.resources import load_yaml
+from bot.i18n import catalog
+from bot.services.scam import fraud_texts
 
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector(FraudConfig(allow_domains=[], platform_domains=[], protected_brands=None))
+    return Detector(FraudConfig(allow_domains=[], platform_domains=[], protected_brands=None), texts=fraud_texts(), model=TextModel.off())
 
 
 def test_clean_message(detector: Detector) -> None:
@@ -70,19 +73,22 @@ def test_risk_aggregation(detector: Detector, text: str, risk: str) -> None:
 
 
 def test_every_check_has_texts() -> None:
-    advice = load_yaml("advice.yaml")
+    """Every check and request kind the detector can report has a text in both languages."""
     checks = {
         "url.lookalike", "url.brand_in_domain", "url.brand_in_subdomain", "url.brand_in_path",
-        "url.idn", "url.shortener", "url.ip_host", "url.userinfo", "url.suspicious_tld",
-        "link.text_mismatch", "text.scam_script", "text.sensitive_request", "text.scam_claim",
-        "text.refund_link",
+        "url.idn", "url.shortener", "url.ip_host", "url.userinfo", "url.suspicious_tld", "url.encoded",
+        "link.text_mismatch", "contact.brand_handle", "text.scam_script", "text.sensitive_request",
+        "text.scam_claim", "text.refund_link", "model.text",
     }
-    assert set(advice["findings"]) == checks
-    for texts in advice["findings"].values():
-        assert set(texts) == {"zh", "en"} and all(texts.values())
-    assert set(advice["risk"]) == {r.value for r in Risk}
     scripts = load_yaml("scripts.yaml")
-    assert set(advice["requests"]) == set(scripts["requests"])
+    for lang in ("zh", "en"):
+        texts = catalog(lang)
+        found = {k.removeprefix("fraud_advice.finding.") for k in texts if k.startswith("fraud_advice.finding.")}
+        assert found == {c.replace(".", "_") for c in checks}
+        for risk in Risk:
+            assert texts[f"fraud_advice.risk.{risk.value}"]
+        requests = {k.removeprefix("fraud_advice.request.") for k in texts if k.startswith("fraud_advice.request.")}
+        assert requests == set(scripts["requests"]) | {"trust"}
 
 
 def test_shortener_list_is_comprehensive() -> None:

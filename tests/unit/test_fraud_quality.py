@@ -12,6 +12,7 @@ import pytest
 
 from bot.domain.fraud import Detector
 from bot.domain.fraud.normalize import compact, normalize
+from bot.services.scam import fraud_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "data" / "fraud_cases.jsonl"
@@ -33,7 +34,7 @@ def cases() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector()
+    return Detector(texts=fraud_texts())
 
 
 def test_labelled_set_shape(cases: list[dict]) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.fraud import Detector, Risk
+from bot.domain.fraud.model import TextModel
 from bot.domain.fraud.normalize import compact, normalize, to_simplified, url_ready
+from bot.services.scam import fraud_texts
 
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector()
+    # the rules on their own: the classifier's contribution is tested in test_fraud_model.py
+    return Detector(texts=fraud_texts(), model=TextModel.off())
 
 
 # ----------------------------------------------------------------- normalisation

@@ -7,12 +7,15 @@ import socket
 import pytest
 
 from bot.domain.fraud import Detector, FraudConfig, LinkRef, MessageInput, Risk
+from bot.domain.fraud.model import TextModel
 from bot.domain.fraud.urls import extract_urls, parse_ip, parse_url
+from bot.services.scam import fraud_texts
 
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector()
+    # the rules on their own: the classifier's contribution is tested in test_fraud_model.py
+    return Detector(texts=fraud_texts(), model=TextModel.off())
 
 
 def checks(detector: Detector, text: str) -> dict[str, str]:

@@ -1,20 +1,84 @@
-"""The detector: message in, verdict out (risk, findings, advice)."""
+"""The detector: message in, verdict out (risk, findings, advice).
+
+Layers, each reported as findings like the others: the disguises are undone first
+(`reveal.py`), then the URL checks (`urls.py`), the scam-script rules (`text.py`) and
+the trained classifier (`model.py`). Texts for people come from the message catalog
+the caller passes in (`texts`: language -> {key: text}, keys under `fraud_advice.`);
+the domain itself reads no locale files.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from .models import Finding, FraudConfig, LinkRef, MessageInput, Risk, Verdict
+from .model import TextModel
+from .models import Finding, FraudConfig, LinkRef, MessageInput, RawFinding, Risk, Verdict
 from .normalize import compact, despace, normalize, url_ready
 from .resources import load_list, load_yaml
+from .reveal import (
+    encoded_urls,
+    expand_slang,
+    markdown_links,
+    rejoin_links,
+    reverse_overrides,
+    strip_decorations,
+    unescape_entities,
+)
 from .text import TextChecker, TextSignals
-from .urls import RawFinding, UrlAnalyzer, UrlReport, extract_urls, find_urls, mask_urls
+from .urls import UrlAnalyzer, UrlReport, extract_urls, find_urls, mask_urls
 
 # requests that are dangerous even without a refund pretext
-_LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer"}
+_LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer", "off_platform", "prepay", "fake_paid"}
+# requests that count only next to a scam line or an impersonation: a merchant's own
+# phone number under "refund sent to your original account" is no scam
+_NEEDS_SCAM_LINE = {"callback"}
+# classifier thresholds: at LOW_AT the model's finding is low, at MEDIUM_AT medium
+LOW_AT = 0.7
+MEDIUM_AT = 0.9
+LANGS = ("zh", "en")
+_HANDLE = re.compile(r"(?<![\w.@/])@([a-z][a-z0-9_]{3,31})\b")
+
+# a refund offered right before a link: "退款入口：<link>", "refund here: <link>", "理赔👉 <link>"
+_OFFER_BEFORE = re.compile(
+    r"(?:退款|退费|退钱|赔偿|理赔|补偿|返还|赔付|\brefunds?|\bcompensation|\bclaim|\breimbursement)"
+    r"[^。！？!?\n]{0,16}(?:[:：]|\bhere\b|\bbelow\b|\blink\b|\bat\b|入口|链接|网址|地址|通道|页面|这里|如下|→|👉|>>|->)\s*$"
+)
+
+Texts = Mapping[str, Mapping[str, str]]
 
 
-def _brands_from_domains(domains: list[str]) -> list[dict]:
+class SecondOpinion(Protocol):
+    """An optional model check (e.g. an LLM under its own guardrails) asked about
+    messages the other layers are unsure about. Returns the probability that the
+    text is a scam, or None when it cannot tell (no answer, refused, timed out).
+    The caller decides when to ask: `Verdict` risk "low" with a model score between
+    LOW_AT and MEDIUM_AT is the unsure band."""
+
+    async def scam_probability(self, text: str) -> float | None: ...
+
+
+def reveal(raw: str) -> tuple[str, list[LinkRef], list[str]]:
+    """The text as shown (overrides reversed, HTML entities decoded), its Markdown links
+    and its base64-hidden links."""
+    shown = unescape_entities(reverse_overrides(raw))
+    return shown, markdown_links(shown), encoded_urls(shown)
+
+
+def ready_of(shown: str) -> str:
+    """Normalised text for the URL checks: disguises removed, broken links rejoined."""
+    return url_ready(rejoin_links(despace(strip_decorations(normalize(shown)))))
+
+
+def prose_of(raw: str) -> str:
+    """The text as the text checks and the classifier read it (links masked)."""
+    ready = ready_of(reveal(raw)[0])
+    return compact(expand_slang(mask_urls(ready, find_urls(ready))))
+
+
+def _brands_from_domains(domains: list[str]) -> list[dict[str, Any]]:
     brands = []
     for d in domains:
         d = d.strip().lower()
@@ -29,7 +93,9 @@ class Detector:
     """Scans messages for refund-scam links and scripts. Build once, reuse: the data
     files are read and compiled in the constructor; `scan` does no I/O."""
 
-    def __init__(self, config: FraudConfig | None = None) -> None:
+    def __init__(
+        self, config: FraudConfig | None = None, texts: Texts | None = None, model: TextModel | None = None
+    ) -> None:
         self.config = config = config or FraudConfig()
         brand_data = load_yaml("brands.yaml")
         if config.protected_brands is None:
@@ -54,13 +120,10 @@ class Detector:
             shortener_exempt=set(brand_data["shortener_exempt"]),
             suspicious_tlds=tlds,
         )
-        self.text = TextChecker()
-        advice = load_yaml("advice.yaml")
-        self._risk_text: dict[str, dict[str, str]] = advice["risk"]
-        self._real_refund: dict[str, str] = advice["real_refund"]
-        self._finding_text: dict[str, dict[str, str]] = advice["findings"]
-        self._request_text: dict[str, dict[str, str]] = advice["requests"]
-        self._none_advice = dict(self._risk_text["none"])
+        self.text = TextChecker(frozenset(self.urls.brands.hotlines))
+        self.model = model if model is not None else TextModel.load()
+        self.texts: Texts = texts or {}
+        self._none_advice = self._advice(Risk.NONE, [])
 
     # ------------------------------------------------------------------ API
 
@@ -69,25 +132,59 @@ class Detector:
 
     def scan(self, message: MessageInput) -> Verdict:
         raw = message.text if not message.caption else f"{message.text}\n{message.caption}"
-        ready = url_ready(despace(normalize(raw)))
+        shown, md_links, hidden = reveal(raw)
+        ready = ready_of(shown)
         spans = find_urls(ready)
         reports: list[UrlReport] = [self.urls.analyze(url) for _, _, url in spans]
         raw_findings: list[RawFinding] = []
-        for link in message.links:
+        for link in [*message.links, *md_links]:
             raw_findings += self._link(link, reports)
         for url in message.button_urls:
             target = normalize(url).strip()
             if target:
                 reports.append(self.urls.analyze(target, "button"))
-        sig = self.text.check(compact(mask_urls(ready, spans)), context=bool(reports))
-        if not reports and not raw_findings and not (sig.requests or sig.scam_claims or sig.impersonation):
-            return self._clean()
+        for url in hidden:
+            report = self.urls.analyze(normalize(url), "encoded")
+            reports.append(report)
+            raw_findings.append(RawFinding(
+                "url.encoded", Risk.MEDIUM, f"base64-encoded link to {report.registered or report.host}",
+                url, {"host": report.registered or report.host},
+            ))
+        if "@" in ready:
+            for handle in _HANDLE.findall(ready):
+                raw_findings += self.urls.brands.handle_findings(handle)
+        prose = compact(expand_slang(mask_urls(ready, spans)))
+        sig = self.text.check(prose, context=bool(reports))
+        offered = [r for (start, _, _), r in zip(spans, reports, strict=False)
+                   if _OFFER_BEFORE.search(ready, max(0, start - 40), start)]
+        quiet = not reports and not raw_findings and not (sig.requests or sig.scam_claims or sig.impersonation)
+        if quiet:
+            probability = self.model.score(prose).probability
+            if probability < LOW_AT:
+                return self._clean()
         for r in reports:
             raw_findings += r.findings
-        raw_findings += self._text_findings(sig, reports, bool(message.button_urls))
+        raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered)
+        if not quiet:
+            # the classifier cannot raise a verdict the rules already made high: skip it then
+            high = any(f.severity is Risk.HIGH for f in raw_findings)
+            probability = 0.0 if high else self.model.score(prose).probability
+        if probability >= LOW_AT:
+            raw_findings.append(self._model_finding(prose, probability, sig, reports))
         if not raw_findings:
             return self._clean()
         return self._verdict(raw_findings, sig)
+
+    def _model_finding(self, prose: str, p: float, sig: TextSignals, reports: list[UrlReport]) -> RawFinding:
+        score = self.model.score(prose, explain=True)
+        sev = Risk.MEDIUM if p >= MEDIUM_AT else Risk.LOW
+        if sev is Risk.MEDIUM and sig.discussion and not sig.requests and not any(r.findings for r in reports):
+            sev = Risk.LOW  # talk about scams reads like scams; without a request it stays low
+        words = ", ".join(f"'{w}'" for w in score.top)
+        return RawFinding(
+            "model.text", sev, f"text classifier: scam probability {p:.2f} (strongest: {words})", None,
+            {"score": f"{p:.2f}"},
+        )
 
     # ------------------------------------------------------------------ parts
 
@@ -140,9 +237,11 @@ class Detector:
         ]
 
     def _text_findings(
-        self, sig: TextSignals, reports: list[UrlReport], has_buttons: bool
+        self, sig: TextSignals, reports: list[UrlReport], has_buttons: bool, offered: list[UrlReport]
     ) -> list[RawFinding]:
         out: list[RawFinding] = []
+        if not (sig.scam_claims or sig.impersonation) and any(r.kind in _NEEDS_SCAM_LINE for r in sig.requests):
+            sig.requests = [r for r in sig.requests if r.kind not in _NEEDS_SCAM_LINE]
         claim = sig.impersonation or (sig.scam_claims[0] if sig.scam_claims else None) or sig.claim
         weak = sig.weak_claim
         sensitive, soft = sig.sensitive, sig.soft
@@ -150,10 +249,7 @@ class Detector:
         params = {}
         if sensitive or soft:
             kinds = list(dict.fromkeys(r.kind for r in (sensitive or soft)))
-            params = {
-                "request": "、".join(self._request_text[k]["zh"] for k in kinds),
-                "request_en": ", ".join(self._request_text[k]["en"] for k in kinds),
-            }
+            params = {"requests": ",".join(kinds)}
         script = None
         if (claim or weak) and handed:
             script = (Risk.HIGH, claim or weak, sensitive, "a request for")
@@ -183,7 +279,7 @@ class Detector:
                 out.append(RawFinding(
                     "text.scam_script", Risk.MEDIUM,
                     f"impersonation '{sig.impersonation}' with scam line '{sig.scam_claims[0]}'",
-                    None, {"request": "相信对方的说法", "request_en": "trust this story"},
+                    None, {"requests": "trust"},
                 ))
             else:
                 out.append(RawFinding(
@@ -194,8 +290,11 @@ class Detector:
         untrusted = [r for r in reports if not r.trusted and (r.registered or r.findings)]
         pretext = sig.refund or sig.scam_claims or sig.impersonation
         flagged = [r for r in untrusted if r.findings]
+        # the platform never sends refund links: a refund offered right before a link to
+        # an unknown domain is enough ("refund here: <link>")
         if untrusted and pretext and (
             sig.link_verb or sig.scam_claims or sig.impersonation or has_buttons or flagged
+            or any(r in untrusted for r in offered)
         ):
             target = (flagged or untrusted)[0]
             out.append(RawFinding(
@@ -235,17 +334,31 @@ class Detector:
         risk = Risk.from_rank(rank)
         return Verdict(risk=risk, findings=findings, advice=self._advice(risk, findings))
 
+    def _text(self, lang: str, key: str) -> str:
+        return self.texts.get(lang, {}).get(f"fraud_advice.{key}", "")
+
     def _explain(self, rf: RawFinding) -> dict[str, str]:
-        texts = self._finding_text.get(rf.check)
-        if not texts:
-            return {}
-        params = defaultdict(str, rf.params)
-        return {lang: text.format_map(params) for lang, text in texts.items()}
+        out: dict[str, str] = {}
+        key = "finding." + rf.check.replace(".", "_")
+        for lang in LANGS:
+            text = self._text(lang, key)
+            if not text:
+                continue
+            params: defaultdict[str, str] = defaultdict(str, rf.params)
+            kinds = [k for k in rf.params.get("requests", "").split(",") if k]
+            if kinds:
+                sep = "、" if lang == "zh" else ", "
+                params["request"] = sep.join(self._text(lang, f"request.{k}") or k for k in kinds)
+            out[lang] = text.format_map(params)
+        return out
 
     def _advice(self, risk: Risk, findings: list[Finding]) -> dict[str, str]:
         out = {}
-        for lang in ("zh", "en"):
-            lines = [self._risk_text[risk.value][lang]]
+        for lang in LANGS:
+            head = self._text(lang, f"risk.{risk.value}")
+            if not head:
+                continue
+            lines = [head]
             done: set[str] = set()
             for f in findings:
                 text = f.explain.get(lang)
@@ -253,6 +366,6 @@ class Detector:
                     done.add(text)
                     lines.append(f"- {text}")
             if risk is not Risk.NONE:
-                lines.append(self._real_refund[lang])
+                lines.append(self._text(lang, "real_refund"))
             out[lang] = "\n".join(lines)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,3 +83,14 @@ class FraudConfig(BaseModel):
     suspicious_tlds: list[str] | None = None
     """Suffixes that count as suspicious; None -> the built-in list."""
     extra_shorteners: list[str] = Field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RawFinding:
+    """A finding before it is explained (internal to the detector)."""
+
+    check: str
+    severity: Risk
+    detail: str
+    url: str | None = None
+    params: dict[str, str] = field(default_factory=dict)

@@ -2,7 +2,7 @@
 
 * NFKC: full-width letters, digits and punctuation fold to their ASCII forms.
 * Zero-width, bidi and control characters are removed (they split words invisibly).
-* Lower case.
+* Lower case; small capital letters (ᴛᴀᴏʙᴀᴏ) to their letters.
 * Traditional Chinese characters of the matched vocabulary fold to simplified
   (data/t2s.txt).
 * For the text checks, spaces and separators between Chinese characters are
@@ -17,6 +17,7 @@ import re
 import unicodedata
 
 from .resources import read_text
+from .reveal import SMALL_CAPS, SMALL_CAPS_RE
 
 _INVISIBLE = (
     [chr(c) for c in range(0x00, 0x09)]
@@ -80,6 +81,8 @@ def normalize(text: str) -> str:
             text = text.translate(_REMOVE_INVISIBLE)
         if _TRAD_RE.search(text):
             text = text.translate(_T2S)
+        if SMALL_CAPS_RE.search(text):
+            text = text.translate(SMALL_CAPS)  # "ᴛᴀᴏʙᴀᴏ": NFKC keeps small capitals
     elif _ASCII_CONTROL.search(text):
         text = text.translate(_REMOVE_INVISIBLE)
     return text.lower()

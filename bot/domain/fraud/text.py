@@ -90,6 +90,7 @@ class TextSignals:
     requests: list[RequestHit] = field(default_factory=list)
     discussion: bool = False
     link_verb: bool = False
+    secrecy: str | None = None
 
     @property
     def sensitive(self) -> list[RequestHit]:
@@ -108,9 +109,16 @@ class _Request:
     pattern: re.Pattern[str]
 
 
+_DIGITS = re.compile(r"\d[\d\s()-]*\d")
+_PHONE_LIKE = re.compile(r"\d{3}")
+_SENTENCE_START = re.compile(r"[。！？!?\n]|\.\s")
+
+
 class TextChecker:
-    def __init__(self) -> None:
+    def __init__(self, hotlines: frozenset[str] = frozenset()) -> None:
         data = load_yaml("scripts.yaml")
+        self.hotlines = hotlines
+        self.secrecy = _compile(data["secrecy"])
         self.claims = _compile(data["claims"])
         self.weak_claims = _compile(data["weak_claims"])
         self.refund = _compile(data["refund_words"])
@@ -194,6 +202,10 @@ class TextChecker:
             first = min(start, v.start())
         elif wide and _SELF_ACTION.search(text, max(lo, start - 24), start):
             return None  # "I'll transfer the money", "we will share the screen": not asked of the reader
+        if req.kind == "callback":
+            number = _DIGITS.search(m.group())
+            if number is None or re.sub(r"\D", "", number.group()) in self.hotlines:
+                return None  # the brand's official hotline: calling it is what we advise
         if req.kind == "app" and _KNOWN_APP.search(m.group()):
             return None  # the official app of a brand is where a real refund happens
         if not giving and _OFFICIAL_PLACE.search(text, lo, hi if hi > lo else len(text)):
@@ -263,7 +275,7 @@ class TextChecker:
         if groups:
             ends = [m.span() for m in _CLAUSE_END.finditer(text)]
             for req in self.requests:
-                if req.kind not in groups:
+                if req.kind not in groups or (req.kind == "callback" and not _PHONE_LIKE.search(text)):
                     continue
                 for n, found in enumerate(req.pattern.finditer(text)):
                     if n == _MAX_CANDIDATES:
@@ -274,6 +286,17 @@ class TextChecker:
                         break
         if "scam_claims" in groups:
             sig.scam_claims = [x.group() for x in self.scam_claims.finditer(text)][:3]
+        if "secrecy" in groups:
+            for x in self.secrecy.finditer(text):
+                # look back to the start of the sentence (at most 60 characters)
+                lo = max(0, x.start() - 60)
+                stops = list(_SENTENCE_START.finditer(text, lo, x.start()))
+                lo = stops[-1].end() if stops else lo
+                if self.discussion.search(text, lo, x.start()) or _HYPOTHETICAL.search(text, lo, x.start()):
+                    continue  # "骗子会让你不要挂电话": a warning that quotes the trick
+                sig.secrecy = x.group()
+                sig.scam_claims = [*sig.scam_claims, x.group()][:3]
+                break
         if "impersonation" in groups:
             m = self.impersonation.search(text)
             if m:
@@ -290,7 +313,9 @@ class TextChecker:
         m = self.refund.search(text)
         if m:
             sig.refund = m.group()
-        if sig.requests or sig.scam_claims or sig.impersonation:
+        if (sig.requests or sig.scam_claims or sig.impersonation) and not sig.secrecy:
+            # a message telling the reader to keep quiet and stay on the line is no
+            # anti-scam advice, whatever else it says ("don't hang up")
             sig.discussion = bool(self.discussion.search(text))
         sig.link_verb = bool(self.link_verbs.search(text))
         return sig

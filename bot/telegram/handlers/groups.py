@@ -4,6 +4,7 @@ FRAUD_DRY_RUN makes the bot only log what it would have done."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -16,8 +17,16 @@ from aiogram.types import ChatMemberAdministrator, ChatMemberOwner, Message
 
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.imagescan import ImageScanner
 from bot.services.groups import GroupService
-from bot.telegram.fraud import WARN_AT, scan, short_warning
+from bot.telegram.fraud import (
+    WARN_AT,
+    check_picture,
+    picture_of,
+    scan,
+    short_picture_warning,
+    short_warning,
+)
 
 log = logging.getLogger(__name__)
 router = Router(name="groups")
@@ -69,17 +78,49 @@ async def toggle_delete(message: Message, bot: Bot, t: Translator, groups: Group
 
 
 @router.message(~F.text.startswith("/"))
-async def guard(message: Message, bot: Bot, t: Translator, settings: Settings, groups: GroupService, detector: Any = None) -> None:
+async def guard(
+    message: Message, bot: Bot, t: Translator, settings: Settings, groups: GroupService,
+    detector: Any = None, image_scanner: ImageScanner | None = None,
+) -> None:
     if message.from_user is not None and message.from_user.id == bot.id:
         return
     verdict = scan(detector, message)
-    if verdict is None or not verdict.at_least(WARN_AT):
+    if verdict is not None and verdict.at_least(WARN_AT):
+        await act(message, bot, t, settings, groups, short_warning(t, verdict), verdict.checks)
         return
+    if image_scanner is not None and picture_of(message):
+        # OCR takes a while: the group's other messages are not kept waiting
+        task = asyncio.create_task(_guard_picture(message, bot, t, settings, groups, image_scanner))
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+async def _guard_picture(
+    message: Message, bot: Bot, t: Translator, settings: Settings, groups: GroupService, scanner: ImageScanner
+) -> None:
+    try:
+        result = await check_picture(bot, message, scanner)
+        if result is None or not result.at_least(WARN_AT):
+            if result is not None and result.skipped:
+                log.info("picture %s in chat %s not checked: %s", message.message_id, message.chat.id, result.skipped)
+            return
+        await act(message, bot, t, settings, groups, short_picture_warning(t, result), result.verdict.checks)
+    except Exception:  # noqa: BLE001 - a background check must never take the bot down
+        log.exception("checking a picture in a group failed")
+
+
+async def act(
+    message: Message, bot: Bot, t: Translator, settings: Settings, groups: GroupService, text: str, checks: list[str]
+) -> None:
+    """Warn about a risky message (as a reply), or delete it and say so when the group's
+    admins turned deletion on and the bot may delete. FRAUD_DRY_RUN: only log it."""
     delete = await groups.delete_enabled(chat_id=message.chat.id) and await bot_can_delete(bot, message.chat.id)
     if settings.fraud_dry_run:
-        log.info("dry run: would warn%s in chat %s about message %s: %s", " and delete" if delete else "", message.chat.id, message.message_id, verdict.checks)
+        log.info("dry run: would warn%s in chat %s about message %s: %s", " and delete" if delete else "", message.chat.id, message.message_id, checks)
         return
-    text = short_warning(t, verdict)
     if delete:
         try:
             await message.delete()
