@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.rules import DEFAULT_POLICY_PATH, load_policy
+from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 from bot.services.support import SupportService, local_day_start
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Case

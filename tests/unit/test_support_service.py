@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.rules import DEFAULT_POLICY_PATH, load_policy
+from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 from bot.services.support import Action, Operators, SupportService
 from bot.storage import repo
 from bot.storage.db import create_engine, migrate, session_factory

@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.domain.cases import CaseStatus, can_transition
+from bot.domain.vocab import EvidenceKind
 from bot.i18n import Translator
 from bot.services.support import ACTION_STATUS, Action, CardData, SupportService, aware
 from bot.telegram import render
@@ -107,7 +108,11 @@ def card_text(t: Translator, data: CardData, support: SupportService, settings: 
         ),
         "",
         t("support.card_evidence", count=len(data.evidence)),
-        render.checklist(t, [str(k) for k in decision.get("required_evidence") or []], [e.kind for e in data.evidence]),
+        render.checklist(
+            t,
+            [EvidenceKind(str(k)) for k in decision.get("required_evidence") or []],
+            [EvidenceKind(e.kind) for e in data.evidence if e.kind in EvidenceKind.__members__.values()],
+        ),
     ]
     summary = support.summary_lines(data)
     if summary:
