@@ -29,7 +29,9 @@ test: install-test
 
 lint: install-test
 	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy bot
+	$(BIN)/mypy --strict bot/domain bot/services
 
 bench: install
 	$(BIN)/python bench/run_all.py

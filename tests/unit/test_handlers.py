@@ -208,7 +208,7 @@ async def test_a_missing_injection_fails_at_start(make_settings: Callable[..., S
         dp = create_dispatcher(services)
         bot = Bot("42:TEST", session=RecordingSession())
         with pytest.raises(ConfigError, match="kb"):
-            await dp.emit_startup(bot=bot, **dp.workflow_data)
+            await dp.emit_startup(bot=bot, dispatcher=dp, **dp.workflow_data)
     finally:
         await services.close()
 
