@@ -27,13 +27,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import ConfigError, Settings
 from bot.domain.rules import Policy, PolicyError, load_policy
 from bot.services.groups import GroupService
-from bot.services.ledger import RedisLedger, SqlLedger
+from bot.services.inbox import InboxService
+from bot.services.privacy import PrivacyService
 from bot.services.refunds import RefundService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
-from bot.storage.fsm import SQLStorage
+from bot.telegram.fsm import ScopedStorage, SQLStorage
 from bot.telegram.handlers import ROUTERS
-from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages, Throttle
+from bot.telegram.middlewares import Language, ScanPrivateMessages, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class Services:
     refunds: RefundService
     users: UserService
     groups: GroupService
+    inbox: InboxService
+    privacy: PrivacyService
     kb: Any = None
     detector: Any = None
     redis: Redis | None = None
@@ -99,6 +102,7 @@ async def create_services(settings: Settings) -> Services:
     # the first buyer waits
     kb.ask("退款多久到账", lang="zh")
     detector.scan_text("http://example.com 验证码")
+    inbox = InboxService(engine)
     return Services(
         settings=settings,
         engine=engine,
@@ -107,6 +111,8 @@ async def create_services(settings: Settings) -> Services:
         refunds=RefundService(policy=policy, sessions=sessions),
         users=UserService(sessions=sessions),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
+        inbox=inbox,
+        privacy=PrivacyService(engine, inbox),
         kb=kb,
         detector=detector,
         redis=redis,
@@ -132,26 +138,25 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
     if services.redis is not None:
         storage = RedisStorage(services.redis, key_builder=DefaultKeyBuilder(with_destiny=True))
         isolation = RedisEventIsolation(services.redis)
-        ledger: Any = RedisLedger(services.redis)
     else:
         storage = SQLStorage(services.engine)
         isolation = SimpleEventIsolation()
-        ledger = SqlLedger(services.sessions)
     dp = Dispatcher(
-        storage=storage,
+        # an update's state writes are committed with its inbox row (see bot.telegram.inbox)
+        storage=ScopedStorage(storage),
         events_isolation=isolation,
         settings=services.settings,
         policy=services.policy,
         refunds=services.refunds,
         users=services.users,
         groups=services.groups,
+        privacy=services.privacy,
         kb=services.kb,
         detector=services.detector,
         services=services,
     )
     for observer in observers:
         dp.update.outer_middleware(observer)
-    dp.update.outer_middleware(DeduplicateUpdates(ledger))
     language = Language(services.users, services.settings.default_language)
     throttle = Throttle(services.settings.rate_limit, services.settings.rate_window_seconds)
     for events in (dp.message, dp.callback_query):

@@ -7,9 +7,10 @@ from bot.telegram.handlers import (
     fallback,
     groups,
     links,
+    privacy,
     refund,
     start,
     support,
 )
 
-ROUTERS = (errors, start, support, groups, links, cases, ask, refund, fallback)
+ROUTERS = (errors, start, privacy, support, groups, links, cases, ask, refund, fallback)
