@@ -76,9 +76,12 @@ def load_knowledge(settings: Settings) -> Any:
     if not settings.knowledge_dir.is_dir():
         raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} is not a folder")
     try:
-        return KnowledgeBase.load(settings.knowledge_dir, embeddings=settings.knowledge_embeddings, cache_dir=settings.knowledge_cache_dir)
+        kb = KnowledgeBase.load(settings.knowledge_dir, embeddings=settings.knowledge_embeddings, cache_dir=settings.knowledge_cache_dir)
     except ImportError as exc:
         raise ConfigError(f"invalid setting KNOWLEDGE_EMBEDDINGS: the embeddings extra is not installed ({exc.name})") from None
+    if not kb.section_ids():
+        raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} holds no texts (.md or .txt)")
+    return kb
 
 
 def load_detector(settings: Settings) -> Any:
@@ -121,10 +124,11 @@ async def create_services(settings: Settings) -> Services:
 
 def create_bot(settings: Settings, *, session: BaseSession | None = None, token: str | None = None) -> Bot:
     if session is None:
+        timeout = settings.telegram_timeout_seconds
         if settings.telegram_api_url is not None:
-            session = AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")))
+            session = AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")), timeout=timeout)
         else:
-            session = AiohttpSession()
+            session = AiohttpSession(timeout=timeout)
     value = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
     if not value:
         raise ConfigError("invalid setting BOT_TOKEN: missing")

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/webhook"
+    telegram_timeout_seconds: float = Field(default=60.0, gt=0, le=600)  # one Bot API call
     telegram_retry_seconds: float = Field(default=30.0, ge=0, le=600)  # retrying a failed Bot API call
 
     # storage
