@@ -52,7 +52,7 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         record.msg, record.args = redact(message), None
         if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = format_traceback(record.exc_info)  # type: ignore[arg-type]
+            record.exc_text = format_traceback(record.exc_info)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True

@@ -80,7 +80,7 @@ class RetryRequests(BaseRequestMiddleware):
         self.max_delay = max_delay
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates):  # the polling loop has its own pace
+        if method.__api_method__ == GetUpdates.__api_method__:  # the polling loop has its own pace
             return await make_request(bot, method)
         deadline = time.monotonic() + self.budget
         delay = self.first_delay
@@ -119,9 +119,9 @@ class CallbackAnswers(BaseRequestMiddleware):
             self._answered.popitem(last=False)
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        if not isinstance(method, AnswerCallbackQuery):
+        if method.__api_method__ != AnswerCallbackQuery.__api_method__:
             return await make_request(bot, method)
-        query_id = method.callback_query_id
+        query_id = str(getattr(method, "callback_query_id", ""))
         if query_id in self._answered:
             self.dropped += 1
             log.info("callback query %s was answered already; second answer dropped", query_id)

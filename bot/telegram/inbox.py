@@ -162,11 +162,24 @@ class InboxWorker:
                     chat.attempts.pop(item.update_id, None)
                     continue
                 chat.wake.clear()
+                await self._tell_waiting(chat)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(chat.wake.wait(), delay)
+                await self._tell_waiting(chat)
         finally:
             if not chat.items and self._chats.get(key) is chat:
                 del self._chats[key]
+
+    async def _tell_waiting(self, chat: _Chat) -> None:
+        """Updates queued behind one that cannot finish yet: each buyer hears once that we
+        are down, instead of silence (they are handled, in order, once it passes)."""
+        waiting = [item for item in list(chat.items)[1:] if item.update_id not in self._told]
+        updates = []
+        for item in waiting:
+            with contextlib.suppress(Exception):
+                updates.append(Update.model_validate(item.payload or {}, context={"bot": self.bot}))
+        if updates:
+            await self.tell_unavailable(updates)
 
     async def _handle(self, item: InboxItem, chat: _Chat) -> tuple[bool, float]:
         """(finished, pause before the next try)."""
@@ -201,7 +214,9 @@ class InboxWorker:
         scope_cm = self.storage.scope() if self.storage is not None else contextlib.nullcontext(Scope())
         with scope_cm as scope:
             try:
-                await self.dp.feed_update(self.bot, update, inbox_outcome=outcome, inbox_attempt=attempt, inbox_started=started)
+                # a buyer already told we are down is not told again by the error handler
+                told = attempt if item.update_id not in self._told else max(attempt, 2)
+                await self.dp.feed_update(self.bot, update, inbox_outcome=outcome, inbox_attempt=told, inbox_started=started)
             except Exception as exc:  # noqa: BLE001 - no error handler took it
                 outcome.error = outcome.error or exc
         return outcome.error, scope

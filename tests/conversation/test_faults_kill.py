@@ -95,12 +95,13 @@ async def bot_process(harness: Harness, tmp_path: Path) -> AsyncIterator[BotProc
         await process.stop()
 
 
-async def wait_text(buyer: Buyer, needle: str, since: int, timeout: float = 300.0) -> None:
-    """`needle` in a message sent after `since`, or in an earlier one edited to show it."""
-    deadline = time.monotonic() + timeout
+async def wait_text(buyer: Buyer, needle: str, since: int, within: float = 300.0) -> None:
+    """`needle` (a text or a button) in a message sent after `since`, or in an earlier one
+    edited to show it."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         messages = buyer.user.messages()
-        if any(needle in (m.text or "") for i, m in enumerate(messages) if i >= since or m.edited):
+        if any(needle in (m.text or "") or m.has_button(needle) for i, m in enumerate(messages) if i >= since or m.edited):
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{needle!r} never came; last: {[m.text for m in buyer.user.messages()[-3:]]}")
@@ -114,7 +115,7 @@ async def crash_during(harness: Harness, process: BotProcess, action: Callable[[
         faults.slow(method, 30.0)
     await action()
     deadline = time.monotonic() + 60
-    while not faults.hits and time.monotonic() < deadline:
+    while not faults.hits and time.monotonic() < deadline:  # noqa: ASYNC110 - the server's task fills it
         await asyncio.sleep(0.01)
     assert faults.hits, "the bot never called the Bot API for this step"
     killed_in = faults.hits[0][0]
