@@ -11,7 +11,7 @@ import pytest
 from bot.domain.pii import luhn_ok, mask_pii
 from bot.domain.textclean import clean_payload, clean_text
 from bot.logs import RedactingFilter, add_secret, redact
-from bot.services.inbox import route_of, short_error
+from bot.services.inbox import InboxService, route_of, short_error
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,24 @@ def test_route_of_updates() -> None:
 def test_short_error_is_one_bounded_line() -> None:
     assert short_error(ValueError("first\nsecond")) == "ValueError: first"
     assert len(short_error("x" * 2000)) == 500
+
+
+async def test_an_update_that_keeps_failing_is_parked_and_can_be_retried(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.storage.db import create_engine, migrate
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.sqlite3'}")
+    await migrate(engine)
+    try:
+        inbox = InboxService(engine, max_attempts=3)
+        await inbox.store(1, [{"update_id": 5, "message": {"chat": {"id": 9}, "text": "hi"}}, {"update_id": 6}])
+        assert await inbox.failed(1, 5, ValueError("boom"), attempts=1) == "pending"
+        assert await inbox.failed(1, 5, ValueError("boom"), attempts=3) == "parked"
+        assert [i.update_id for i in await inbox.pending(1)] == [6]  # the later one goes on
+        parked = await inbox.parked()
+        assert [(i.update_id, i.error, i.payload is not None) for i in parked] == [(5, "ValueError: boom", True)]
+        assert await inbox.retry(update_ids=[5]) == 1
+        assert [i.update_id for i in await inbox.pending(1)] == [5, 6]
+        await inbox.done(1, 5)
+        assert (await inbox.get(1, 5)).payload is None  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()
