@@ -33,6 +33,8 @@ async def test_sends_are_retried_on_429_5xx_and_timeouts(harness: Harness) -> No
     assert len(welcome) == 1  # retried, not repeated
     # retried call by call: the handler never failed, so the buyer never heard of an outage
     assert not any(buyer.needle("error.unavailable") in (m.text or "") for m in buyer.user.messages())
+    # every attempt carried the welcome: no outage notice was even tried
+    assert len({str(r["params"].get("text")) for r in calls(harness, "sendMessage")}) == 1
     failed = [r.get("error_code") for r in calls(harness, "sendMessage") if not r["ok"]]
     assert failed == [429, 502, 500]
     assert ("sendMessage", "hang") in faults.hits
