@@ -175,7 +175,7 @@ async def tell_unavailable(
     chat = message.chat if message is not None else query.message.chat if query is not None and query.message is not None else None
     try:
         if query is not None and (answers is None or not answers.answered(query.id)):
-            await bot.answer_callback_query(query.id, text=text[:200])
+            await bot.answer_callback_query(query.id, text=text[:200], show_alert=True)
         if first and chat is not None and chat.type == "private":
             await bot.send_message(chat.id, text)
     except Exception as exc:  # noqa: BLE001 - Telegram is down too; the update is retried

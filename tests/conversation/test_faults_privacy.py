@@ -102,7 +102,7 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
 async def test_startup_errors_are_one_line(harness: Harness, tmp_path: Path) -> None:
     secret = TOKEN.split(":", 1)[1]
     line = one_line(await asyncio.to_thread(run_cli, tmp_path, "run", BOT_TOKEN="abc"))
-    assert "BOT_TOKEN" in line
+    assert "invalid setting BOT_TOKEN: not a bot token" in line
     wrong = "123456:WRONG-TOKEN-VALUE"
     line = one_line(await asyncio.to_thread(run_cli, tmp_path, "run", BOT_TOKEN=wrong, TELEGRAM_API_URL=harness.base_url))
     assert "BOT_TOKEN" in line and "Unauthorized" in line and "WRONG-TOKEN" not in line
