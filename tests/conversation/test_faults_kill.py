@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.conversation.conftest import PNG, TOKEN, Buyer, Harness
 from tests.fakeapi.faults import Faults
 
+ROOT = str(Path(__file__).resolve().parents[2])
 SLOW = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "getFile")
 
 
@@ -82,6 +83,7 @@ async def bot_process(harness: Harness, tmp_path: Path) -> AsyncIterator[BotProc
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
+        "PYTHONPATH": ROOT,  # the code under test, even in a copy of the tree
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": harness.base_url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",

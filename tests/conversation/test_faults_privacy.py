@@ -86,8 +86,11 @@ async def test_retention_removes_personal_data_of_closed_cases(harness: Harness)
     assert await rows(url, "SELECT count(*) FROM evidence") == [(0,)]
 
 
+ROOT = Path(__file__).resolve().parents[2]  # the code under test, even in a copy of the tree
+
+
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "bot", *args], env={**base, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=300)
 
 
@@ -119,9 +122,9 @@ async def test_startup_errors_are_one_line(harness: Harness, tmp_path: Path) -> 
 
 def test_command_line_errors_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    binary = subprocess.run([sys.executable, "-m", "bot", "ask"], input=b"\xff\xfe\x00 not utf-8\n", env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, cwd=tmp_path, capture_output=True, timeout=300)
+    binary = subprocess.run([sys.executable, "-m", "bot", "ask"], input=b"\xff\xfe\x00 not utf-8\n", env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, timeout=300)
     assert binary.returncode == 2 and binary.stderr.decode().count("\n") == 1 and b"UTF-8" in binary.stderr
-    deep = subprocess.run([sys.executable, "-m", "bot", "scan", "--jsonl"], input=b"[" * 200_000 + b"\n", env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, cwd=tmp_path, capture_output=True, timeout=300)
+    deep = subprocess.run([sys.executable, "-m", "bot", "scan", "--jsonl"], input=b"[" * 200_000 + b"\n", env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, timeout=300)
     assert deep.returncode == 2 and deep.stderr.decode().count("\n") == 1 and b"nested" in deep.stderr
     assert "unrecognized arguments" in one_line(run_cli(tmp_path, "ask", "--mode-x", "hi"))
     assert "invalid choice" in one_line(run_cli(tmp_path, "policy", "frobnicate"))
