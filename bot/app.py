@@ -28,16 +28,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import ConfigError, Settings
 from bot.policy_files import Policy, PolicyError, load_policy
 from bot.services.groups import GroupService
-from bot.services.ledger import RedisLedger, SqlLedger
+from bot.services.inbox import InboxService
+from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionLog
 from bot.services.refunds import RefundService
 from bot.services.support import SupportService
 from bot.services.users import UserService
 from bot.storage.db import create_engine, migrate, session_factory
-from bot.storage.fsm import SQLStorage
 from bot.telegram.fraud import ScanPictures
+from bot.telegram.fsm import ScopedStorage, SQLStorage
 from bot.telegram.handlers import build_router
-from bot.telegram.middlewares import DeduplicateUpdates, Language, ScanPrivateMessages, Throttle
+from bot.telegram.middlewares import Language, ScanPrivateMessages, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Services:
     groups: GroupService
     questions: QuestionLog
     support: SupportService
+    inbox: InboxService
+    privacy: PrivacyService
     kb: Any = None
     detector: Any = None
     images: Any = None
@@ -82,9 +85,12 @@ def load_knowledge(settings: Settings) -> Any:
     if not settings.knowledge_dir.is_dir():
         raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} is not a folder")
     try:
-        return KnowledgeBase.load(settings.knowledge_dir, embeddings=settings.knowledge_embeddings, cache_dir=settings.knowledge_cache_dir)
+        kb = KnowledgeBase.load(settings.knowledge_dir, embeddings=settings.knowledge_embeddings, cache_dir=settings.knowledge_cache_dir)
     except ImportError as exc:
         raise ConfigError(f"invalid setting KNOWLEDGE_EMBEDDINGS: the embeddings extra is not installed ({exc.name})") from None
+    if not kb.section_ids():
+        raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} holds no texts (.md or .txt)")
+    return kb
 
 
 def load_detector(settings: Settings) -> Any:
@@ -135,6 +141,7 @@ async def create_services(settings: Settings) -> Services:
     # the first buyer waits
     kb.ask("退款多久到账", lang="zh")
     detector.scan_text("http://example.com 验证码")
+    inbox = InboxService(engine)
     return Services(
         settings=settings,
         engine=engine,
@@ -145,6 +152,8 @@ async def create_services(settings: Settings) -> Services:
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
         questions=QuestionLog(sessions=sessions),
         support=support,
+        inbox=inbox,
+        privacy=PrivacyService(engine, inbox),
         kb=kb,
         detector=detector,
         images=load_image_scanner(settings, detector),
@@ -154,10 +163,11 @@ async def create_services(settings: Settings) -> Services:
 
 def create_bot(settings: Settings, *, session: BaseSession | None = None, token: str | None = None) -> Bot:
     if session is None:
+        timeout = settings.telegram_timeout_seconds
         if settings.telegram_api_url is not None:
-            session = AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")))
+            session = AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")), timeout=timeout)
         else:
-            session = AiohttpSession()
+            session = AiohttpSession(timeout=timeout)
     value = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
     if not value:
         raise ConfigError("invalid setting BOT_TOKEN: missing")
@@ -171,13 +181,12 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
     if services.redis is not None:
         storage = RedisStorage(services.redis, key_builder=DefaultKeyBuilder(with_destiny=True))
         isolation = RedisEventIsolation(services.redis)
-        ledger: Any = RedisLedger(services.redis)
     else:
         storage = SQLStorage(services.engine)
         isolation = SimpleEventIsolation()
-        ledger = SqlLedger(services.sessions)
     dp = Dispatcher(
-        storage=storage,
+        # an update's state writes are committed with its inbox row (see bot.telegram.inbox)
+        storage=ScopedStorage(storage),
         events_isolation=isolation,
         settings=services.settings,
         policy=services.policy,
@@ -186,6 +195,7 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
         groups=services.groups,
         questions=services.questions,
         support=services.support,
+        privacy=services.privacy,
         kb=services.kb,
         detector=services.detector,
         image_scanner=services.images,
@@ -193,7 +203,6 @@ def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware]
     )
     for observer in observers:
         dp.update.outer_middleware(observer)
-    dp.update.outer_middleware(DeduplicateUpdates(ledger))
     language = Language(services.users, services.settings.default_language)
     throttle = Throttle(services.settings.rate_limit, services.settings.rate_window_seconds)
     for events in (dp.message, dp.callback_query):

@@ -6,9 +6,12 @@ configured, the local console chat when it is not.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import NoReturn
 
 # sub-command -> module in bot.commands exposing `main(argv: list[str]) -> int`
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -20,7 +23,45 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "knowledge": ("knowledge", "knowledge tools: `knowledge report` (unanswered), `knowledge check DIR`"),
     "scan": ("scan", "scan a text for refund-scam links and scripts"),
     "db": ("db", "database tools: `db upgrade`"),
+    "inbox": ("inbox", "updates that kept failing: `inbox` lists them, `inbox retry [ID...]`"),
 }
+
+
+class UsageError(Exception):
+    """A command line that does not parse: told in one line."""
+
+
+@contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    """argparse prints a usage block and exits; every sub-command tells one line instead."""
+
+    def error(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+        raise UsageError(f"{parser.prog}: {message} (see --help)")
+
+    original = argparse.ArgumentParser.error
+    argparse.ArgumentParser.error = error  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        argparse.ArgumentParser.error = original  # type: ignore[method-assign]
+
+
+def _one_line(name: str, error: BaseException) -> str:
+    """Why a command stopped, in one line, without a traceback."""
+    from bot.logs import redact
+
+    if isinstance(error, UsageError):
+        return redact(str(error))
+    if isinstance(error, UnicodeError):
+        reason = "the input is not UTF-8 text"
+    elif isinstance(error, RecursionError):
+        reason = "the input is nested too deeply"
+    elif isinstance(error, MemoryError):
+        reason = "the input is too large"
+    else:
+        first = next((line for line in str(error).splitlines() if line.strip()), "")
+        reason = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return redact(f"refund-bot {name}: {reason[:300]}")
 
 
 def _usage() -> str:
@@ -40,7 +81,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"refund-bot: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(f"bot.commands.{COMMANDS[name][0]}")
-    return int(module.main(args))
+    try:
+        with _one_line_usage_errors():
+            return int(module.main(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader of our output went away (`| head`)
+        return 0
+    except Exception as error:  # noqa: BLE001 - the one place a command's error becomes a line
+        print(_one_line(name, error), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

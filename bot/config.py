@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/webhook"
+    telegram_timeout_seconds: float = Field(default=60.0, gt=0, le=600)  # one Bot API call
+    telegram_retry_seconds: float = Field(default=30.0, ge=0, le=600)  # retrying a failed Bot API call
 
     # storage
     database_url: str = "sqlite+aiosqlite:///data/refund-bot.sqlite3"
@@ -64,6 +66,9 @@ class Settings(BaseSettings):
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
     knowledge_embeddings: bool = False  # needs `pip install .[embeddings]`
     knowledge_cache_dir: Path | None = None
+
+    # privacy: personal data of cases closed this many days ago is removed (0: kept)
+    retention_days: int = Field(default=180, ge=0)
 
     # support team
     support_chat_id: int | None = None
@@ -128,6 +133,20 @@ class Settings(BaseSettings):
             value = "sqlite+aiosqlite://" + value.split("://", 1)[1]
         if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d{1,20}:[A-Za-z0-9_-]{6,100}", value.get_secret_value()):
+            raise ValueError("not a bot token (expected digits, a colon and the secret part, as BotFather gives it)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (or unset: one is generated)")
         return value
 
     @field_validator("webhook_path")

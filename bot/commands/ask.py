@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as exc:  # the embeddings extra is missing or broken
         print(f"refund-bot ask: {exc}", file=sys.stderr)
         return 2
+    if not kb.section_ids():
+        print(f"refund-bot ask: the knowledge folder {resolve_knowledge_dir(args.knowledge_dir)} holds no texts", file=sys.stderr)
+        return 2
     if args.mode in ("embeddings", "hybrid") and kb.embedder is None:
         print(f"refund-bot ask: --mode {args.mode} needs --embeddings", file=sys.stderr)
         return 2

@@ -36,3 +36,7 @@ class UserService:
         async with self.sessions() as session:
             await repo.set_user_language(session, user_id=user_id, language=language)
         self._seen.pop(user_id, None)
+
+    def forget(self, user_id: int) -> None:
+        """The user's data was deleted: the next update records them afresh."""
+        self._seen.pop(user_id, None)

@@ -1,5 +1,5 @@
 """SQLModel tables: users, cases, evidence, case events, plus the bot's own bookkeeping
-(persistent FSM state and processed update ids).
+(persistent FSM state and the inbox of updates).
 
 Timestamps are timezone-aware UTC. Money is stored as NUMERIC(12, 2).
 """
@@ -102,14 +102,24 @@ class FsmRecord(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False)
 
 
-class ProcessedUpdate(SQLModel, table=True):
-    """Update ids already handled: a repeated delivery is dropped."""
+class InboxUpdate(SQLModel, table=True):
+    """The durable inbox: every update from Telegram is stored here before it is
+    acknowledged, and marked done once handled. Its key drops a repeated delivery.
+    The payload (which holds what the buyer typed) is emptied once the update is done."""
 
-    __tablename__ = "processed_updates"
+    __tablename__ = "inbox_updates"
+    __table_args__ = (sa.Index("ix_inbox_updates_status", "bot_id", "status", "update_id"),)
 
     bot_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
+    user_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True, index=True))
+    status: str = Field(default="pending", max_length=16)  # pending | done | parked
+    attempts: int = Field(default=0)
+    error: str | None = Field(default=None, max_length=500)
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(sa.JSON, nullable=True))
     created_at: datetime = _ts(nullable=False, index=True)
+    updated_at: datetime = _ts(nullable=False)
 
 
 class GroupSettings(SQLModel, table=True):

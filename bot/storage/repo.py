@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.pii import mask_pii
 from bot.storage.models import (
     Case,
     CaseEvent,
     Evidence,
     GroupSettings,
-    ProcessedUpdate,
     User,
     utcnow,
 )
@@ -99,7 +99,7 @@ async def create_case(
         platform_type=platform_type,
         order_status=order_status,
         cause=cause,
-        cause_text=cause_text,
+        cause_text=mask_pii(cause_text) if cause_text else cause_text,  # typed text: no phone or card numbers kept
         payment_channel=payment_channel,
         amount=amount,
         paid_at=paid_at,
@@ -195,8 +195,13 @@ async def add_evidence(
     return True
 
 
+def _masked(payload: dict[str, Any] | None) -> dict[str, Any]:
+    """An event payload with phone and card numbers masked in its texts."""
+    return {key: mask_pii(value) if isinstance(value, str) else value for key, value in (payload or {}).items()}
+
+
 async def add_event(session: AsyncSession, *, case_id: int, actor: str, kind: str, payload: dict[str, Any] | None = None) -> None:
-    session.add(CaseEvent(case_id=case_id, actor=actor, kind=kind, payload=payload or {}))
+    session.add(CaseEvent(case_id=case_id, actor=actor, kind=kind, payload=_masked(payload)))
     await session.commit()
 
 
@@ -215,28 +220,9 @@ async def set_status(
     if decided:
         case.decided_at = now
     session.add(case)
-    session.add(CaseEvent(case_id=case.id or 0, actor=actor, kind="status", payload={"status": status, **(payload or {})}, created_at=now))
+    session.add(CaseEvent(case_id=case.id or 0, actor=actor, kind="status", payload=_masked({"status": status, **(payload or {})}), created_at=now))
     await session.commit()
     return case
-
-
-async def mark_update_processed(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
-    """Remember an update id; False when it was seen before (a repeated delivery)."""
-    session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id))
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
-    return True
-
-
-async def prune_processed_updates(session: AsyncSession, *, older_than: timedelta) -> int:
-    result = await session.exec(
-        sa.delete(ProcessedUpdate).where(col(ProcessedUpdate.created_at) < utcnow() - older_than)
-    )
-    await session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined, unused-ignore]
 
 
 async def label_evidence(session: AsyncSession, *, case_id: int, file_unique_id: str, kind: str) -> None:

@@ -1,4 +1,6 @@
-"""Middlewares: drop repeated updates, pick the user's language."""
+"""Middlewares: pick the user's language, scan private messages, limit floods.
+
+Repeated deliveries are dropped by the inbox (bot.telegram.inbox), before any middleware."""
 
 from __future__ import annotations
 
@@ -6,10 +8,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.i18n import Translator, pick_language
 from bot.services.users import UserService
@@ -19,31 +21,6 @@ from bot.telegram.states import LinkCheck
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-
-class UpdateLedger(Protocol):
-    async def first_time(self, *, bot_id: int, update_id: int) -> bool: ...
-
-
-class DeduplicateUpdates(BaseMiddleware):
-    """Telegram may deliver an update again (a webhook retry, a restart before the offset
-    was confirmed); each update id is handled once."""
-
-    def __init__(self, ledger: UpdateLedger) -> None:
-        self.ledger = ledger
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            bot: Bot = data["bot"]
-            try:
-                first = await self.ledger.first_time(bot_id=bot.id, update_id=event.update_id)
-            except Exception:  # noqa: BLE001 - a ledger outage must not drop the buyer's message
-                log.warning("update ledger unavailable; handling update %s without the duplicate check", event.update_id, exc_info=True)
-                first = True
-            if not first:
-                log.info("dropping repeated update %s", event.update_id)
-                return None
-        return await handler(event, data)
 
 
 class Language(BaseMiddleware):

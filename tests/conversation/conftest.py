@@ -96,7 +96,7 @@ class Harness:
                 "webhook_url": f"http://127.0.0.1:{port}/webhook",
                 "webhook_host": "127.0.0.1",
                 "webhook_port": port,
-                "webhook_secret": "s3cret-token",
+                "webhook_secret": "s3cret-token-for-tests",
             }
         values.update(overrides)
         return self.make_settings(**values)

@@ -326,6 +326,7 @@ class FakeTelegramServer(ForumMixin):
         self._stopping = False
         self._runner: web.AppRunner | None = None
         self._failures: dict[str, list[TelegramError]] = {}
+        self.faults: Any = None  # a tests.fakeapi.faults.Faults: slow, hanging, dropped calls
 
         self._methods: dict[str, tuple[str, Handler]] = {}
         for attr in dir(self):
@@ -456,8 +457,10 @@ class FakeTelegramServer(ForumMixin):
                         params.setdefault(key, f"attach://{key}")
         return {k: _coerce(k, v) for k, v in params.items()}, files
 
-    async def _handle_api(self, request: web.Request) -> web.Response:
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
+        if self.faults is not None and (faulty := await self.faults.before(method, request)) is not None:
+            return faulty
         try:
             params, files = await self._read_params(request)
         except TelegramError as exc:
@@ -562,6 +565,8 @@ class FakeTelegramServer(ForumMixin):
         self._emit("request", request=record)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        if self.faults is not None and (faulty := await self.faults.before("file", request)) is not None:
+            return faulty
         if request.match_info["token"] != self.token:
             return web.json_response(TelegramError(401, "Unauthorized").payload(), status=401)
         stored = self.files_by_path.get(request.match_info["path"])

@@ -1,5 +1,5 @@
 """The application built the real way on PostgreSQL and Redis: a repeated delivery of an
-update (same update_id) is handled once."""
+update (same update_id) is handled once (the inbox, in PostgreSQL, drops it)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from aiogram.types import Chat, Message, Update, User
 
 from bot.app import Services, create_bot, create_dispatcher, create_services
 from bot.config import load_settings
-from bot.services.ledger import RedisLedger
-from bot.storage import repo
 from bot.storage.models import User as StoredUser
+from bot.telegram.fsm import ScopedStorage
+from bot.telegram.inbox import InboxWorker
 from tests.services.support import RecordingSession, RedisScope
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -58,24 +58,27 @@ async def test_a_repeated_update_is_handled_once(app: tuple[Services, Dispatcher
     services, dp, bot = app
     session = bot.session
     assert isinstance(session, RecordingSession)
-    assert isinstance(dp.storage, RedisStorage)  # REDIS_URL set: the Redis flavour of everything
-    assert isinstance(dp.storage.key_builder, DefaultKeyBuilder) and dp.storage.key_builder.with_destiny
+    assert isinstance(dp.storage, ScopedStorage) and isinstance(dp.storage.inner, RedisStorage)  # REDIS_URL set: the Redis flavour of everything
+    assert isinstance(dp.storage.inner.key_builder, DefaultKeyBuilder) and dp.storage.inner.key_builder.with_destiny
 
-    await dp.feed_update(bot, start_update(700_001))
-    await dp.feed_update(bot, start_update(700_001))  # Telegram delivers it again
+    worker = InboxWorker(bot, dp, services.inbox)
+    assert await worker.accept([start_update(700_001)]) == 1
+    assert await worker.accept([start_update(700_001)]) == 0  # Telegram delivers it again
+    await worker.close()
 
     sent = session.sent(SendMessage)
     assert len(sent) == 1, [r.__class__.__name__ for r in session.requests]
     assert int(sent[0].chat_id) == USER_ID and sent[0].text
 
-    await dp.feed_update(bot, start_update(700_002))  # a new update is handled
+    worker = InboxWorker(bot, dp, services.inbox)
+    assert await worker.accept([start_update(700_002)]) == 1  # a new update is handled
+    await worker.close()
     assert len(session.sent(SendMessage)) == 2
 
-    # the update ids went to Redis, the buyer to PostgreSQL
-    assert await RedisLedger(services.redis).first_time(bot_id=bot.id, update_id=700_001) is False  # type: ignore[arg-type]
+    # the inbox and the buyer are in PostgreSQL, the conversation state in Redis
+    assert await services.inbox.counts(bot.id) == {"done": 2}
     async with services.sessions() as db:
         buyer = await db.get(StoredUser, USER_ID)
         assert buyer is not None and buyer.first_name == "Ming"
-        assert await repo.mark_update_processed(db, bot_id=bot.id, update_id=700_001) is True  # the SQL ledger was not used
     key = StorageKey(bot_id=bot.id, chat_id=USER_ID, user_id=USER_ID)
     assert await dp.storage.get_state(key) is None  # /start leaves no wizard behind

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.inbox import InboxService
 from bot.storage import repo
 from bot.storage.models import Case, Evidence, User
 
@@ -221,29 +222,17 @@ async def test_concurrent_add_evidence_of_different_files_stores_each(
 # --- processed updates ----------------------------------------------------------------
 
 
-async def mark(sessions: async_sessionmaker[AsyncSession], update_id: int, bot_id: int = 777) -> bool:
-    async with sessions() as session:
-        return await repo.mark_update_processed(session, bot_id=bot_id, update_id=update_id)
-
-
-async def test_mark_update_processed_is_true_once(sessions: async_sessionmaker[AsyncSession]) -> None:
-    assert await mark(sessions, 1) is True
-    assert await mark(sessions, 1) is False
-    assert await mark(sessions, 1, bot_id=778) is True  # another bot's update 1
-    assert await mark(sessions, 2) is True
-
-
-async def test_concurrent_mark_update_processed_is_true_once(sessions: async_sessionmaker[AsyncSession]) -> None:
-    results = await asyncio.gather(*(mark(sessions, 900_000_001) for _ in range(8)))
-    assert results.count(True) == 1
-
-
-async def test_prune_processed_updates(sessions: async_sessionmaker[AsyncSession]) -> None:
-    await mark(sessions, 10)
-    async with sessions() as session:
-        assert await repo.prune_processed_updates(session, older_than=timedelta(days=2)) == 0
-        assert await repo.prune_processed_updates(session, older_than=timedelta(seconds=-1)) == 1
-    assert await mark(sessions, 10) is True
+async def test_inbox_keeps_each_update_once_and_prunes_handled_ones(engine: AsyncEngine) -> None:
+    inbox = InboxService(engine)
+    assert [i.update_id for i in await inbox.store(777, [{"update_id": 1}, {"update_id": 2}])] == [1, 2]
+    assert await inbox.store(777, [{"update_id": 1}]) == []
+    assert [i.update_id for i in await inbox.store(778, [{"update_id": 1}])] == [1]  # another bot's update 1
+    results = await asyncio.gather(*(inbox.store(777, [{"update_id": 900_000_001}]) for _ in range(8)))
+    assert sum(len(r) for r in results) == 1
+    await inbox.done(777, 1)
+    assert await inbox.prune(older_than=timedelta(days=2)) == 0
+    assert await inbox.prune(older_than=timedelta(seconds=-1)) == 1  # only the handled one
+    assert [i.update_id for i in await inbox.pending(777)] == [2, 900_000_001]
 
 
 # --- time zones -----------------------------------------------------------------------

@@ -15,11 +15,11 @@ from bot.config import DEFAULT_POLICY_FILE
 from bot.domain.draft import Draft, Moment
 from bot.domain.vocab import Cause, EvidenceKind, OrderStatus, PaymentChannel, PlatformType
 from bot.policy_files import load_policy
-from bot.services.ledger import SqlLedger
+from bot.services.inbox import InboxService
 from bot.services.refunds import RefundService
 from bot.storage import repo
 from bot.storage.db import create_engine, session_factory
-from bot.storage.fsm import SQLStorage
+from bot.telegram.fsm import SQLStorage
 from bot.telegram.states import Wizard
 
 pytestmark = pytest.mark.postgres
@@ -118,12 +118,13 @@ async def test_concurrent_submits_with_one_draft_make_one_case(service: RefundSe
     assert len(await service.list_cases(user_id=USER_ID)) == 1
 
 
-async def test_sql_ledger_first_time_once(sessions: async_sessionmaker[AsyncSession]) -> None:
-    ledger = SqlLedger(sessions)
-    assert await ledger.first_time(bot_id=BOT_ID, update_id=1) is True
-    assert await ledger.first_time(bot_id=BOT_ID, update_id=1) is False
-    results = await asyncio.gather(*(ledger.first_time(bot_id=BOT_ID, update_id=2) for _ in range(6)))
-    assert results.count(True) == 1
+async def test_inbox_stores_an_update_once(engine: AsyncEngine) -> None:
+    inbox = InboxService(engine)
+    assert [item.update_id for item in await inbox.store(BOT_ID, [{"update_id": 1}])] == [1]
+    assert await inbox.store(BOT_ID, [{"update_id": 1}]) == []
+    # concurrent deliveries of one update (two webhook instances): stored once
+    results = await asyncio.gather(*(InboxService(engine).store(BOT_ID, [{"update_id": 2}]) for _ in range(6)))
+    assert sum(len(new) for new in results) == 1
 
 
 async def test_a_second_engine_sees_the_first_ones_cases(migrated_url: str, service: RefundService) -> None:

@@ -1,5 +1,5 @@
-"""Redis as the bot uses it with REDIS_URL: aiogram's RedisStorage and RedisEventIsolation,
-and the Redis update ledger."""
+"""Redis as the bot uses it with REDIS_URL: aiogram's RedisStorage and RedisEventIsolation
+(the update inbox stays in the database: see tests/services/test_faults.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.types import Chat, Message, Update, User
-from redis.asyncio import Redis
 
-from bot.services.ledger import RedisLedger
 from bot.telegram.states import Wizard
 from tests.services.support import RecordingSession, RedisScope
 
@@ -51,29 +49,6 @@ async def test_redis_storage_keeps_the_wizard_across_a_restart(redis_scope: Redi
         assert await restarted.get_state(key) is None
     finally:
         await restarted.close()
-
-
-async def test_redis_ledger_first_time_once(redis: Redis, redis_scope: RedisScope) -> None:
-    ledger = RedisLedger(redis)
-    bot_id = redis_scope.bot_id
-    assert await ledger.first_time(bot_id=bot_id, update_id=1) is True
-    assert await ledger.first_time(bot_id=bot_id, update_id=1) is False
-    assert await ledger.first_time(bot_id=bot_id, update_id=2) is True
-    ttl = await redis.ttl(f"refund-bot:update:{bot_id}:1")
-    assert 0 < ttl <= 2 * 24 * 3600  # entries expire on their own
-
-
-async def test_concurrent_redis_ledger_calls_are_true_once(redis_scope: RedisScope) -> None:
-    clients = [redis_scope.client() for _ in range(4)]  # like several bot instances
-    try:
-        ledgers = [RedisLedger(client) for client in clients]
-        results = await asyncio.gather(
-            *(ledgers[n % 4].first_time(bot_id=redis_scope.bot_id, update_id=77) for n in range(12))
-        )
-    finally:
-        for client in clients:
-            await client.aclose()
-    assert results.count(True) == 1
 
 
 def message_update(update_id: int, user_id: int, text: str) -> Update:

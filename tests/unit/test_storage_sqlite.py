@@ -11,9 +11,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from bot.services.inbox import InboxService
 from bot.storage import repo
 from bot.storage.db import create_engine, migrate, session_factory
-from bot.storage.fsm import SQLStorage
+from bot.telegram.fsm import SQLStorage
 
 
 @pytest.fixture
@@ -97,12 +98,12 @@ async def test_evidence_added_once(engine) -> None:  # type: ignore[no-untyped-d
         assert await repo.count_evidence(session, case_id=case.id) == 2
 
 
-async def test_update_ledger(engine) -> None:  # type: ignore[no-untyped-def]
-    sessions = session_factory(engine)
-    async with sessions() as session:
-        assert await repo.mark_update_processed(session, bot_id=1, update_id=10)
-        assert not await repo.mark_update_processed(session, bot_id=1, update_id=10)
-        assert await repo.mark_update_processed(session, bot_id=2, update_id=10)
+async def test_inbox_drops_a_repeated_update(engine) -> None:  # type: ignore[no-untyped-def]
+    inbox = InboxService(engine)
+    first = await inbox.store(1, [{"update_id": 10, "message": {"chat": {"id": 5}, "from": {"id": 5}}}])
+    assert [(item.update_id, item.chat_id, item.user_id) for item in first] == [(10, 5, 5)]
+    assert await inbox.store(1, [{"update_id": 10}]) == []  # a repeated delivery
+    assert [item.update_id for item in await inbox.store(2, [{"update_id": 10}])] == [10]  # another bot
 
 
 async def test_fsm_state_survives_a_restart(tmp_path: Path) -> None:

@@ -16,13 +16,14 @@ from bot.telegram.handlers import (
     fallback,
     groups,
     links,
+    privacy,
     start,
     support,
     wizard,
 )
 
-ROUTERS = (errors, start, support, groups, links, cases, ask, wizard, fallback)
-PRIVATE = (start, support, links, cases, ask, wizard, fallback)
+ROUTERS = (errors, start, privacy, support, groups, links, cases, ask, wizard, fallback)
+PRIVATE = (start, privacy, support, links, cases, ask, wizard, fallback)
 GROUP_TYPES = {"group", "supergroup"}
 
 

@@ -1,34 +1,41 @@
-"""The last resort: an error is logged, and the user gets a polite line instead of silence.
-Nothing the user typed so far is lost: the conversation state is kept."""
+"""The last resort: every update that fails still gets an answer.
+
+The buyer gets the short "temporarily unavailable, your answers are kept" text (a pressed
+button gets it as its answer, once); nothing typed is lost, because the conversation state of
+a failed update is not written and the inbox handles the update again later. The log line
+carries the update id and the error's type, never its message (which may quote data).
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.i18n import Translator, pick_language
+from bot.i18n import Translator
+from bot.telegram.delivery import CallbackAnswers, is_transient, tell_unavailable
 
 log = logging.getLogger(__name__)
 router = Router(name="errors")
 
 
 @router.errors()
-async def on_error(event: ErrorEvent, t: Translator | None = None) -> bool:
-    update = event.update
-    storage_down = isinstance(event.exception, OperationalError | DBAPIError | PoolTimeout | ConnectionError | OSError)
-    log.error("error while handling update %s: %r", update.update_id, event.exception, exc_info=event.exception)
-    user = update.message.from_user if update.message else update.callback_query.from_user if update.callback_query else None
-    translator = t or Translator(pick_language(user.language_code if user else None))
-    text = translator("error.unavailable" if storage_down else "error.internal")
-    try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        elif update.message is not None and update.message.chat.type == "private":
-            await update.message.answer(text)
-    except Exception:  # noqa: BLE001 - telling the user failed too; it is logged above
-        log.warning("could not tell the user about the error", exc_info=True)
+async def on_error(
+    event: ErrorEvent,
+    bot: Bot,
+    t: Translator | None = None,
+    inbox_outcome: Any = None,
+    inbox_attempt: int = 1,
+    callback_answers: CallbackAnswers | None = None,
+) -> bool:
+    update, error = event.update, event.exception
+    if inbox_outcome is not None:
+        inbox_outcome.error = error
+    if is_transient(error):
+        log.warning("update %s failed: %s (an outage)", update.update_id, type(error).__name__)
+    else:
+        log.error("update %s failed: %s", update.update_id, type(error).__name__, exc_info=error)
+    await tell_unavailable(bot, update, t, first=inbox_attempt <= 1, answers=callback_answers)
     return True

@@ -3,7 +3,7 @@ saved replies; case statuses renamed (merchant_review -> with_merchant, platform
 human_review -> in_review)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 02:25:46.011946
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

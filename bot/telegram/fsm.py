@@ -1,0 +1,171 @@
+"""aiogram FSM storages: conversation state on the project's own database (SQLite or
+PostgreSQL), and a scope that keeps the writes of one update until it is done.
+
+`SQLStorage` is the default (no Redis): an unfinished wizard survives a restart. With
+REDIS_URL set the bot uses aiogram's RedisStorage instead.
+
+`ScopedStorage` wraps either: while an update is handled (`with storage.scope():`), every
+state write stays in memory; the inbox then commits them in the same transaction that marks
+the update done (SQL), or just before it (Redis). An update that fails, or a process killed
+half-way, leaves the conversation exactly as it was, so handling the update again is safe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import (
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.storage import fsm as rows
+
+
+def _detached(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON copy: what a database keeps, detached from the caller's objects."""
+    copied: dict[str, Any] = json.loads(json.dumps(dict(data)))
+    return copied
+
+
+def _state_value(state: StateType) -> str | None:
+    return state.state if isinstance(state, State) else state
+
+
+class SQLStorage(BaseStorage):
+    def __init__(self, engine: AsyncEngine, key_builder: KeyBuilder | None = None) -> None:
+        self.engine = engine
+        self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+
+    async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        async with self.engine.connect() as connection:
+            found = await rows.read_state(connection, self.key_builder.build(key))
+        return found or (None, {})
+
+    async def write(self, key: StorageKey, state: str | None, data: dict[str, Any], connection: AsyncConnection | None = None) -> None:
+        if connection is not None:
+            await rows.write_state(connection, self.key_builder.build(key), state, data)
+            return
+        async with self.engine.begin() as own:
+            await rows.write_state(own, self.key_builder.build(key), state, data)
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        _, data = await self.read(key)
+        await self.write(key, _state_value(state), data)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        state, _ = await self.read(key)
+        return state
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        state, _ = await self.read(key)
+        await self.write(key, state, _detached(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        _, data = await self.read(key)
+        return data
+
+    async def close(self) -> None:
+        """The engine belongs to the application, which disposes of it."""
+
+
+@dataclass
+class _Entry:
+    key: StorageKey
+    state: str | None
+    data: dict[str, Any]
+    dirty: bool = False
+
+
+@dataclass
+class Scope:
+    """The conversation state one update read and wrote."""
+
+    entries: dict[StorageKey, _Entry] = field(default_factory=dict)
+
+    @property
+    def dirty(self) -> list[_Entry]:
+        return [entry for entry in self.entries.values() if entry.dirty]
+
+
+_current: ContextVar[Scope | None] = ContextVar("fsm_scope", default=None)
+
+
+class ScopedStorage(BaseStorage):
+    def __init__(self, inner: BaseStorage) -> None:
+        self.inner = inner
+
+    @contextmanager
+    def scope(self) -> Iterator[Scope]:
+        scope = Scope()
+        token = _current.set(scope)
+        try:
+            yield scope
+        finally:
+            _current.reset(token)
+
+    async def _entry(self, scope: Scope, key: StorageKey) -> _Entry:
+        entry = scope.entries.get(key)
+        if entry is None:
+            if isinstance(self.inner, SQLStorage):
+                state, data = await self.inner.read(key)
+            else:
+                state, data = await self.inner.get_state(key), await self.inner.get_data(key)
+            entry = scope.entries[key] = _Entry(key, state, _detached(data))
+        return entry
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        scope = _current.get()
+        if scope is None:
+            await self.inner.set_state(key, state)
+            return
+        entry = await self._entry(scope, key)
+        entry.state, entry.dirty = _state_value(state), True
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        scope = _current.get()
+        if scope is None:
+            return await self.inner.get_state(key)
+        return (await self._entry(scope, key)).state
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        scope = _current.get()
+        if scope is None:
+            await self.inner.set_data(key, data)
+            return
+        entry = await self._entry(scope, key)
+        entry.data, entry.dirty = _detached(data), True
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        scope = _current.get()
+        if scope is None:
+            return await self.inner.get_data(key)
+        return _detached((await self._entry(scope, key)).data)
+
+    async def commit(self, scope: Scope, connection: AsyncConnection | None = None) -> None:
+        """Write what the scope changed: inside `connection`'s transaction when the state
+        lives in that database, else straight to the storage (Redis)."""
+        for entry in scope.dirty:
+            if isinstance(self.inner, SQLStorage):
+                await self.inner.write(entry.key, entry.state, entry.data, connection)
+            else:
+                await self.inner.set_data(entry.key, entry.data)
+                await self.inner.set_state(entry.key, entry.state)
+            entry.dirty = False
+
+    @property
+    def shares_database(self) -> bool:
+        return isinstance(self.inner, SQLStorage)
+
+    async def close(self) -> None:
+        await self.inner.close()

@@ -1,0 +1,280 @@
+"""Feeding the durable inbox to the dispatcher.
+
+`InboxWorker.accept` cleans incoming updates (NUL, control characters, lone surrogates),
+stores them (the caller acknowledges them to Telegram only after that) and queues them.
+Updates of one chat are handled one after the other, in update order; chats go side by
+side. Each update runs inside a conversation-state scope: its state writes are committed in
+the same transaction that marks it done, so a crash at any point leaves it to be handled
+again, once, from the same state.
+
+A failed update stays at the head of its chat's queue: an outage (database, network,
+Telegram) is retried with growing pauses, or at once when the buyer writes again; a bug is
+tried `max_attempts` times and then parked with its error, and the chat goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import Update
+
+from bot.domain.textclean import clean_payload
+from bot.services.inbox import PARKED, InboxItem, InboxService
+from bot.telegram.delivery import CallbackAnswers, is_transient, tell_unavailable
+from bot.telegram.fsm import Scope, ScopedStorage
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+BUG_DELAYS = (0.2, 0.5, 1.0, 2.0)
+SWEEP_SECONDS = 20.0
+START_WAIT_SECONDS = 2.0
+
+
+@dataclass
+class Outcome:
+    """Filled by the error handler: the exception an update ended with, if any."""
+
+    error: BaseException | None = None
+
+
+@dataclass
+class _Chat:
+    items: deque[InboxItem] = field(default_factory=deque)
+    ids: set[int] = field(default_factory=set)
+    attempts: dict[int, int] = field(default_factory=dict)
+    uncommitted: dict[int, Scope] = field(default_factory=dict)
+    started: dict[int, asyncio.Event] = field(default_factory=dict)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+async def _mark_started(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+    started = data.get("inbox_started")
+    if isinstance(started, asyncio.Event):
+        started.set()
+    return await handler(event, data)
+
+
+def payload_of(update: Update) -> dict[str, Any]:
+    """An update as Telegram sent it (JSON), cleaned of characters nothing downstream takes."""
+    raw = update.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=False)
+    cleaned: dict[str, Any] = clean_payload(raw)
+    return cleaned
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        dp: Dispatcher,
+        inbox: InboxService,
+        *,
+        answers: CallbackAnswers | None = None,
+    ) -> None:
+        self.bot = bot
+        self.dp = dp
+        self.inbox = inbox
+        self.answers = answers
+        storage: BaseStorage = dp.storage
+        self.storage = storage if isinstance(storage, ScopedStorage) else None
+        self._chats: dict[int, _Chat] = {}
+        self._told: set[int] = set()
+        self._closing = False
+        self.handled = 0
+        self.parked = 0
+        # innermost update middleware so far: the dispatcher's own and the observers (metrics,
+        # a test's tracker) have seen the update when it runs
+        dp.update.outer_middleware(_mark_started)
+
+    # --- taking updates in -----------------------------------------------------------
+
+    async def accept(self, updates: Sequence[Update]) -> int:
+        """Store updates, then queue the new ones. Raises when they cannot be stored: the
+        caller must not acknowledge them then."""
+        payloads = [payload_of(update) for update in updates]
+        new = await self.inbox.store(self.bot.id, payloads)
+        started = [self.submit(item) for item in new]
+        # let the handling begin before Telegram hears the updates arrived (an observer of
+        # the dispatcher then sees them in flight); a chat busy with an earlier update is
+        # not waited for long
+        waiting = [event.wait() for event in started if event is not None]
+        if waiting:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*waiting), START_WAIT_SECONDS)
+        return len(new)
+
+    async def tell_unavailable(self, updates: Sequence[Update]) -> None:
+        """Updates that could not even be stored: the buyer hears once that we are down
+        (Telegram delivers them again, and they are handled when storage is back)."""
+        for update in updates:
+            if update.update_id in self._told:
+                continue
+            self._told.add(update.update_id)
+            if len(self._told) > 100_000:
+                self._told.clear()
+            await tell_unavailable(self.bot, update, answers=self.answers)
+
+    async def recover(self) -> int:
+        """Queue what was stored but not handled (after a crash, or retried by the operator)."""
+        items = await self.inbox.pending(self.bot.id)
+        for item in items:
+            self.submit(item)
+        return len(items)
+
+    def submit(self, item: InboxItem) -> asyncio.Event | None:
+        """Queue an update; the event is set once its handling has begun."""
+        if self._closing:
+            return None
+        key = item.chat_id if item.chat_id is not None else -item.update_id
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = self._chats[key] = _Chat()
+        if item.update_id in chat.ids:
+            return None
+        chat.ids.add(item.update_id)
+        started = chat.started[item.update_id] = asyncio.Event()
+        chat.attempts.setdefault(item.update_id, item.attempts)
+        chat.items.append(item)
+        chat.wake.set()
+        if chat.task is None or chat.task.done():
+            chat.task = asyncio.create_task(self._run(key, chat), name=f"inbox-chat-{key}")
+        return started
+
+    # --- handling ----------------------------------------------------------------------
+
+    async def _run(self, key: int, chat: _Chat) -> None:
+        try:
+            while chat.items and not self._closing:
+                item = chat.items[0]
+                finished, delay = await self._handle(item, chat)
+                if finished:
+                    chat.items.popleft()
+                    chat.ids.discard(item.update_id)
+                    chat.attempts.pop(item.update_id, None)
+                    continue
+                chat.wake.clear()
+                await self._tell_waiting(chat)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(chat.wake.wait(), delay)
+                await self._tell_waiting(chat)
+        finally:
+            if not chat.items and self._chats.get(key) is chat:
+                del self._chats[key]
+
+    async def _tell_waiting(self, chat: _Chat) -> None:
+        """Updates queued behind one that cannot finish yet: each buyer hears once that we
+        are down, instead of silence (they are handled, in order, once it passes)."""
+        waiting = [item for item in list(chat.items)[1:] if item.update_id not in self._told]
+        updates = []
+        for item in waiting:
+            with contextlib.suppress(Exception):
+                updates.append(Update.model_validate(item.payload or {}, context={"bot": self.bot}))
+        if updates:
+            await self.tell_unavailable(updates)
+
+    async def _handle(self, item: InboxItem, chat: _Chat) -> tuple[bool, float]:
+        """(finished, pause before the next try)."""
+        update_id = item.update_id
+        scope = chat.uncommitted.get(update_id)
+        if scope is None:  # handle it (again)
+            attempt = chat.attempts.get(update_id, 0) + 1
+            chat.attempts[update_id] = attempt
+            started = chat.started.pop(update_id, None) or asyncio.Event()
+            try:
+                error, scope = await self._feed(item, attempt, started)
+            finally:
+                started.set()
+            if error is not None:
+                return await self._failed(item, error, attempt)
+        try:
+            await self._commit(item, scope)
+        except Exception as exc:  # noqa: BLE001 - handled, not yet recorded: retry the record
+            log.warning("update %s handled but not marked done (%s); trying again", update_id, type(exc).__name__)
+            chat.uncommitted[update_id] = scope
+            return False, TRANSIENT_DELAYS[min(len(chat.uncommitted), len(TRANSIENT_DELAYS) - 1)]
+        chat.uncommitted.pop(update_id, None)
+        self.handled += 1
+        return True, 0.0
+
+    async def _feed(self, item: InboxItem, attempt: int, started: asyncio.Event) -> tuple[BaseException | None, Scope]:
+        try:
+            update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
+        except Exception as exc:  # noqa: BLE001 - a payload aiogram cannot read: park it
+            return exc, Scope()
+        outcome = Outcome()
+        scope_cm = self.storage.scope() if self.storage is not None else contextlib.nullcontext(Scope())
+        with scope_cm as scope:
+            try:
+                # a buyer already told we are down is not told again by the error handler
+                told = attempt if item.update_id not in self._told else max(attempt, 2)
+                await self.dp.feed_update(self.bot, update, inbox_outcome=outcome, inbox_attempt=told, inbox_started=started)
+            except Exception as exc:  # noqa: BLE001 - no error handler took it
+                outcome.error = outcome.error or exc
+        return outcome.error, scope
+
+    async def _commit(self, item: InboxItem, scope: Scope) -> None:
+        storage = self.storage
+        if storage is None or not scope.dirty:
+            await self.inbox.done(self.bot.id, item.update_id)
+        elif storage.shares_database:
+            await self.inbox.done(self.bot.id, item.update_id, before_commit=lambda connection: storage.commit(scope, connection))
+        else:
+            await storage.commit(scope)
+            await self.inbox.done(self.bot.id, item.update_id)
+
+    async def _failed(self, item: InboxItem, error: BaseException, attempt: int) -> tuple[bool, float]:
+        transient = is_transient(error)
+        kind = type(error).__name__
+        if transient:
+            log.warning("update %s failed on attempt %d (%s); will try again", item.update_id, attempt, kind)
+            with contextlib.suppress(Exception):
+                await self.inbox.failed(self.bot.id, item.update_id, error, attempts=min(attempt, self.inbox.max_attempts - 1))
+            return False, TRANSIENT_DELAYS[min(attempt - 1, len(TRANSIENT_DELAYS) - 1)]
+        try:
+            status = await self.inbox.failed(self.bot.id, item.update_id, error, attempts=attempt)
+        except Exception:  # noqa: BLE001 - cannot record it now: try again later
+            return False, TRANSIENT_DELAYS[min(attempt - 1, len(TRANSIENT_DELAYS) - 1)]
+        if status == PARKED:
+            self.parked += 1
+            log.error("update %s parked after %d attempts (%s); `refund-bot inbox` lists it", item.update_id, attempt, kind)
+            return True, 0.0
+        log.warning("update %s failed on attempt %d (%s)", item.update_id, attempt, kind)
+        return False, BUG_DELAYS[min(attempt - 1, len(BUG_DELAYS) - 1)]
+
+    # --- running -----------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return any(chat.items for chat in self._chats.values())
+
+    async def sweep_forever(self, every: float = SWEEP_SECONDS) -> None:
+        """Pick up pending updates no queue holds (retried by the operator, or stored by
+        another instance that stopped)."""
+        while not self._closing:
+            await asyncio.sleep(every)
+            try:
+                await self.recover()
+            except Exception as exc:  # noqa: BLE001 - the database is down: next round
+                log.warning("inbox sweep failed (%s)", type(exc).__name__)
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Let running updates finish (up to `grace` seconds), then stop; what is left stays
+        pending in the database for the next start."""
+        tasks = [chat.task for chat in self._chats.values() if chat.task is not None and not chat.task.done()]
+        self._closing = True
+        for chat in self._chats.values():
+            chat.wake.set()
+        if tasks:
+            _, running = await asyncio.wait(tasks, timeout=grace)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
