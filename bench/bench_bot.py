@@ -73,7 +73,9 @@ async def run(buyers: int, database_url: str | None, redis_url: str | None) -> d
         )
         services = await create_services(settings)
         dp = create_dispatcher(services)
-        chats = [ConsoleChat(dp, write=lambda _text: None, user_id=100_000 + i) for i in range(buyers)]
+        chats = [
+            ConsoleChat(dp, write=lambda _text: None, user_id=100_000 + i) for i in range(buyers)
+        ]
         latencies: list[float] = []
         started = time.perf_counter()
         durations = await asyncio.gather(*(one_buyer(chat, latencies) for chat in chats))

@@ -72,15 +72,22 @@ def build(n: int, seed: int = 7) -> tuple[list[MessageInput], list[str]]:
     msgs, kinds = [], []
     for _ in range(n):
         r = rng.random()
-        kind, pool = ("chat", CHAT) if r < 0.70 else ("link", LINKS) if r < 0.85 else ("scam", SCAMS)
+        kind, pool = (
+            ("chat", CHAT) if r < 0.70 else ("link", LINKS) if r < 0.85 else ("scam", SCAMS)
+        )
         text = rng.choice(pool).format(
-            n=rng.randint(10_000, 99_999_999), k=rng.randint(1, 9),
+            n=rng.randint(10_000, 99_999_999),
+            k=rng.randint(1, 9),
             w="".join(rng.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(6)),
         )
         links = []
         buttons = []
         if kind == "scam" and rng.random() < 0.2:
-            links = [LinkRef(url=f"https://{rng.randint(1, 999)}-refund.top/x", visible_text="www.alipay.com")]
+            links = [
+                LinkRef(
+                    url=f"https://{rng.randint(1, 999)}-refund.top/x", visible_text="www.alipay.com"
+                )
+            ]
         if kind == "scam" and rng.random() < 0.1:
             buttons = [f"https://tb-kefu{rng.randint(1, 99)}.icu/r"]
         msgs.append(MessageInput(text=text, links=links, button_urls=buttons))
@@ -138,22 +145,36 @@ def main(argv: list[str] | None = None) -> int:
     for m in msgs:
         rules.scan(m)
     rules_t = (time.perf_counter() - w0, time.process_time() - c0)
-    print(json.dumps({
-        "baseline_bare_loop_messages_per_cpu_second": round(len(msgs) / max(bare[1], 1e-9)),
-        "rules_without_classifier_messages_per_cpu_second": round(len(msgs) / max(rules_t[1], 1e-9)),
-        "cpu_seconds": round(cpu, 3),
-        "messages": count,
-        "seconds": round(total, 3),
-        "messages_per_second": round(count / total),
-        "messages_per_cpu_second": round(count / cpu),
-        "per_kind_messages_per_second": {k: round(v[1] / v[0]) for k, v in per_kind.items() if v[1]},
-        "mix": {k: round(v[1] / sum(x[1] for x in per_kind.values()), 3) for k, v in per_kind.items()},
-        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-        "detector_build_seconds": round(build_s, 3),
-        "target_messages_per_second": 10000,
-        "python": platform.python_version(),
-        "cores_used": 1,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "baseline_bare_loop_messages_per_cpu_second": round(len(msgs) / max(bare[1], 1e-9)),
+                "rules_without_classifier_messages_per_cpu_second": round(
+                    len(msgs) / max(rules_t[1], 1e-9)
+                ),
+                "cpu_seconds": round(cpu, 3),
+                "messages": count,
+                "seconds": round(total, 3),
+                "messages_per_second": round(count / total),
+                "messages_per_cpu_second": round(count / cpu),
+                "per_kind_messages_per_second": {
+                    k: round(v[1] / v[0]) for k, v in per_kind.items() if v[1]
+                },
+                "mix": {
+                    k: round(v[1] / sum(x[1] for x in per_kind.values()), 3)
+                    for k, v in per_kind.items()
+                },
+                "load_average_1min": round(os.getloadavg()[0], 2)
+                if hasattr(os, "getloadavg")
+                else None,
+                "detector_build_seconds": round(build_s, 3),
+                "target_messages_per_second": 10000,
+                "python": platform.python_version(),
+                "cores_used": 1,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

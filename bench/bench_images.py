@@ -40,7 +40,11 @@ SCRIPT = [
 def _stats(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"median": round(statistics.median(ordered), 3), "p95": round(p95, 3), "max": round(ordered[-1], 3)}
+    return {
+        "median": round(statistics.median(ordered), 3),
+        "p95": round(p95, 3),
+        "max": round(ordered[-1], 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,10 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     samples = {
         "screenshot_1080x2400": pictures.jpeg(pictures.chat_screenshot(SCRIPT)),
         "photo_without_text_1080x2400": pictures.jpeg(pictures.photo_without_text()),
-        "qr_poster_1080x1600": pictures.jpeg(pictures.poster_with_qr("https://alipay-tuikuan.top/r")),
+        "qr_poster_1080x1600": pictures.jpeg(
+            pictures.poster_with_qr("https://alipay-tuikuan.top/r")
+        ),
     }
     scanner.scan_sync(samples["screenshot_1080x2400"])  # load the OCR models once
-    out: dict[str, object] = {"load_average_1min": round(os.getloadavg()[0], 2), "runs": args.runs, "cores_used": 1}
+    out: dict[str, object] = {
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "runs": args.runs,
+        "cores_used": 1,
+    }
     for name, data in samples.items():
         wall, cpu, base_cpu = [], [], []
         risk = None
@@ -78,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             cpu.append(time.process_time() - c0)
             risk = result.verdict.risk.value
         out[name] = {
-            "bytes": len(data), "risk": risk, "wall_seconds": _stats(wall), "cpu_seconds": _stats(cpu),
+            "bytes": len(data),
+            "risk": risk,
+            "wall_seconds": _stats(wall),
+            "cpu_seconds": _stats(cpu),
             "baseline_decode_cpu_seconds": _stats(base_cpu),
         }
     out["load_average_1min_after"] = round(os.getloadavg()[0], 2)

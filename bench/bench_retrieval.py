@@ -66,7 +66,12 @@ def time_builds(directory: Path, repeats: int, **kwargs: object) -> tuple[float,
 
 
 def time_queries(
-    kb: KnowledgeBase, questions: list[tuple[str, str | None]], rounds: int, mode: str | None = None, *, cold: bool = True
+    kb: KnowledgeBase,
+    questions: list[tuple[str, str | None]],
+    rounds: int,
+    mode: str | None = None,
+    *,
+    cold: bool = True,
 ) -> dict[str, float]:
     """Latency of kb.ask(); `cold` clears the per-process query caches before every question."""
     kb.ask("warm-up 预热", mode=mode)
@@ -97,7 +102,9 @@ def time_queries(
     }
 
 
-def time_startup(repeats: int, question: str = "退款到银行卡要多久?", *, bare: bool = False) -> dict[str, float]:
+def time_startup(
+    repeats: int, question: str = "退款到银行卡要多久?", *, bare: bool = False
+) -> dict[str, float]:
     """A fresh process until its answer is printed; `bare`: `python -c pass` (the baseline)."""
     env = dict(os.environ)
     env.pop("KNOWLEDGE_DIR", None)
@@ -112,7 +119,9 @@ def time_startup(repeats: int, question: str = "退款到银行卡要多久?", *
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
         samples.append(time.perf_counter() - started)
         after = os.times()
-        cpu += (after.children_user - before.children_user) + (after.children_system - before.children_system)
+        cpu += (after.children_user - before.children_user) + (
+            after.children_system - before.children_system
+        )
         if not bare:
             json.loads(done.stdout)
     return {
@@ -130,7 +139,11 @@ def bare_calls(n: int = 20000) -> dict[str, float]:
         started = time.perf_counter()
         str(i).lower()
         samples.append((time.perf_counter() - started) * 1000)
-    return {"n": n, "p50": round(percentile(samples, 50), 5), "p99": round(percentile(samples, 99), 5)}
+    return {
+        "n": n,
+        "p50": round(percentile(samples, 50), 5),
+        "p99": round(percentile(samples, 99), 5),
+    }
 
 
 _SENTENCE = re.compile(r"[^。!?;\n]+[。!?;]?|[^\n]+")
@@ -162,18 +175,31 @@ def synthesize(directory: Path, scale: int, seed: int = 7) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=50, help="size of the synthetic base, in copies")
-    parser.add_argument("--rounds", type=int, default=10, help="passes over the questions (shipped base)")
+    parser.add_argument(
+        "--scale", type=int, default=50, help="size of the synthetic base, in copies"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="passes over the questions (shipped base)"
+    )
     parser.add_argument("--startup-runs", type=int, default=5)
-    parser.add_argument("--embeddings", action="store_true", help="also time the hybrid configuration")
+    parser.add_argument(
+        "--embeddings", action="store_true", help="also time the hybrid configuration"
+    )
     parser.add_argument("--cache-dir", default=None, help="vector cache directory (embeddings)")
     args = parser.parse_args(argv)
 
     questions = [(q.q, q.lang) for q in load_questions(QUESTIONS)]
     report: dict[str, object] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_before": _load()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_before": _load(),
+        },
         "questions": len(questions),
-        "baseline": {"query_ms": bare_calls(), "startup_s": time_startup(args.startup_runs, bare=True)},
+        "baseline": {
+            "query_ms": bare_calls(),
+            "startup_s": time_startup(args.startup_runs, bare=True),
+        },
     }
 
     build_s, kb = time_builds(DEFAULT_DIR, 5)

@@ -48,7 +48,9 @@ def facts_space() -> list[dict[str, Any]]:
     for status, cause, platform_type, channel, amount, disclosed in product(
         OrderStatus, Cause, PlatformType, PaymentChannel, AMOUNTS, (True, False)
     ):
-        pays: list[float | None] = [None, *PAY_HOURS] if status is OrderStatus.UNPAID else list(PAY_HOURS)
+        pays: list[float | None] = (
+            [None, *PAY_HOURS] if status is OrderStatus.UNPAID else list(PAY_HOURS)
+        )
         for pay in pays:
             for done in DONE_HOURS:
                 if done is not None and (pay is None or done > pay):
@@ -97,9 +99,15 @@ def timed_passes(work: Any, items: list[Any], min_seconds: float) -> tuple[int, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--policy", default=str(DEFAULT_POLICY_PATH), help="policy file (default: the built-in one)")
-    parser.add_argument("--min-seconds", type=float, default=1.0, help="repeat the decide loop at least this long")
-    parser.add_argument("--sample", type=int, default=20_000, help="lines for the end-to-end measure")
+    parser.add_argument(
+        "--policy", default=str(DEFAULT_POLICY_PATH), help="policy file (default: the built-in one)"
+    )
+    parser.add_argument(
+        "--min-seconds", type=float, default=1.0, help="repeat the decide loop at least this long"
+    )
+    parser.add_argument(
+        "--sample", type=int, default=20_000, help="lines for the end-to-end measure"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()

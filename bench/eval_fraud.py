@@ -31,7 +31,9 @@ FRESH_TARGETS = {"recall": 0.95, "false_positive_rate": 0.02}
 
 
 def load_cases(path: Path = CASES) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def to_message(case: dict) -> MessageInput:
@@ -43,14 +45,22 @@ def to_message(case: dict) -> MessageInput:
 
 
 def _rates(tp: int, fp: int, tn: int, fn: int) -> dict:
-    out: dict[str, float | int | None] = {"n": tp + fp + tn + fn, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
+    out: dict[str, float | int | None] = {
+        "n": tp + fp + tn + fn,
+        "tp": tp,
+        "fp": fp,
+        "tn": tn,
+        "fn": fn,
+    }
     out["precision"] = round(tp / (tp + fp), 4) if tp + fp else None
     out["recall"] = round(tp / (tp + fn), 4) if tp + fn else None
     out["false_positive_rate"] = round(fp / (fp + tn), 4) if fp + tn else None
     return out
 
 
-def evaluate(cases: list[dict], detector: Detector | None = None, targets: dict[str, float] = TARGETS) -> dict:
+def evaluate(
+    cases: list[dict], detector: Detector | None = None, targets: dict[str, float] = TARGETS
+) -> dict:
     detector = detector or build_detector()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # tp fp tn fn
     errors = []
@@ -63,11 +73,17 @@ def evaluate(cases: list[dict], detector: Detector | None = None, targets: dict[
         for key in ("overall", case["category"]):
             counts[key][idx] += 1
         if idx in (1, 3):
-            errors.append({
-                "category": case["category"], "label": case["label"], "risk": verdict.risk.value,
-                "text": case.get("text", ""), "links": case.get("links"), "button_urls": case.get("button_urls"),
-                "checks": [f"{f.check}:{f.severity.value}" for f in verdict.findings],
-            })
+            errors.append(
+                {
+                    "category": case["category"],
+                    "label": case["label"],
+                    "risk": verdict.risk.value,
+                    "text": case.get("text", ""),
+                    "links": case.get("links"),
+                    "button_urls": case.get("button_urls"),
+                    "checks": [f"{f.check}:{f.severity.value}" for f in verdict.findings],
+                }
+            )
     elapsed = time.perf_counter() - started
     overall = _rates(*counts.pop("overall"))
     result = {

@@ -52,7 +52,11 @@ CAUSES = [c.value for c in Cause if c is not Cause.OTHER]
 
 
 def _rows(name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _score(marks: list[str]) -> dict[str, Any]:
@@ -64,7 +68,8 @@ def _score(marks: list[str]) -> dict[str, Any]:
         "correct": correct,
         "wrong_own": counts["wrong_own"],  # the bot's parser or keywords read it wrong
         "abstain": counts["abstain"] + counts["abstain_after_no"],
-        "wrong_suggestions": counts["correct_after_no"] + counts["abstain_after_no"],  # buyer taps "no"
+        "wrong_suggestions": counts["correct_after_no"]
+        + counts["abstain_after_no"],  # buyer taps "no"
         "accuracy": round(correct / n, 4),
     }
 
@@ -80,7 +85,14 @@ async def _fields(gateway: Gateway | None) -> list[str]:
         step = FieldStep(row["step"])
         with turn(f"fields:{n}", case_key=f"fields:{n}"):
             reading = await read_field(
-                gateway, step, row["text"], parsers[step], CAUSES, now=NOW, tz=TZ, order_pattern=PATTERN
+                gateway,
+                step,
+                row["text"],
+                parsers[step],
+                CAUSES,
+                now=NOW,
+                tz=TZ,
+                order_pattern=PATTERN,
             )
         marks.append(_mark(reading, row["expected"]))
     return marks
@@ -118,7 +130,11 @@ async def _retrieval(gateway: Gateway | None, kb: KnowledgeBase) -> list[str]:
         elif not answer.confident:
             marks.append("abstain")
         else:
-            marks.append("correct" if answer.sources and answer.sources[0].id in question.ids else "wrong_own")
+            marks.append(
+                "correct"
+                if answer.sources and answer.sources[0].id in question.ids
+                else "wrong_own"
+            )
     return marks
 
 
@@ -135,9 +151,24 @@ async def _run(gateway: Gateway | None, kb: KnowledgeBase) -> dict[str, Any]:
         snap = gateway.counters.snapshot()
         cases = max(1, snap["cases_with_tokens"])
         result["model"] = {
-            key: snap[key] for key in ("calls", "ok", "fallbacks", "errors", "guardrails", "refused", "tokens_in", "tokens_out", "tokens_by_use", "latency_ms_avg", "latency_ms_max")
+            key: snap[key]
+            for key in (
+                "calls",
+                "ok",
+                "fallbacks",
+                "errors",
+                "guardrails",
+                "refused",
+                "tokens_in",
+                "tokens_out",
+                "tokens_by_use",
+                "latency_ms_avg",
+                "latency_ms_max",
+            )
         }
-        result["model"]["tokens_per_message_with_a_call"] = round((snap["tokens_in"] + snap["tokens_out"]) / cases, 1)
+        result["model"]["tokens_per_message_with_a_call"] = round(
+            (snap["tokens_in"] + snap["tokens_out"]) / cases, 1
+        )
     return result
 
 
@@ -152,22 +183,37 @@ def _prompt_sizes(kb: KnowledgeBase) -> dict[str, int]:
     policy = load_policy()
     facts = next(iter(sample_facts(policy)))
     facts_json = json.dumps(
-        {"facts": facts.model_dump(mode="json"), "decision": decide(policy, facts).model_dump(mode="json")},
+        {
+            "facts": facts.model_dump(mode="json"),
+            "decision": decide(policy, facts).model_dump(mode="json"),
+        },
         ensure_ascii=False,
     )
-    passages = [{"id": p.id, "title": p.title, "text": p.text} for p in kb.search("银行卡退款多久到账", "zh", 3)]
-    events = [{"at": "2026-11-30 10:00", "who": "buyer", "text": "卡密无效，充值失败，商家不回消息"}] * 6
+    passages = [
+        {"id": p.id, "title": p.title, "text": p.text}
+        for p in kb.search("银行卡退款多久到账", "zh", 3)
+    ]
+    events = [
+        {"at": "2026-11-30 10:00", "who": "buyer", "text": "卡密无效，充值失败，商家不回消息"}
+    ] * 6
     causes = [{"code": code, "en": code, "zh": code} for code in CAUSES]
     common = {"marker": "ref-00000000", "schema_hint": "", "text": "tk多久到帐啊，我付了一百二十块"}
     values = {
-        "extract_field": {"step": "cause", "causes": causes, "today": "2026-11-30 12:00", "timezone": "Asia/Shanghai"},
+        "extract_field": {
+            "step": "cause",
+            "causes": causes,
+            "today": "2026-11-30 12:00",
+            "timezone": "Asia/Shanghai",
+        },
         "classify_intent": {},
         "rewrite_query": {},
         "grounded_answer": {"language": "zh", "passages": passages},
         "summarise_case": {"language": "zh", "facts": facts_json, "events": events},
     }
     return {
-        use: estimate_tokens(render(f"{use}.system", **common, **extra) + render(f"{use}.user", **common, **extra))
+        use: estimate_tokens(
+            render(f"{use}.system", **common, **extra) + render(f"{use}.user", **common, **extra)
+        )
         for use, extra in values.items()
     }
 
@@ -175,7 +221,9 @@ def _prompt_sizes(kb: KnowledgeBase) -> dict[str, int]:
 def _never_worse(none: dict[str, Any], other: dict[str, Any]) -> dict[str, bool]:
     sets = ("typed_fields", "cause_descriptions", "retrieval_questions")
     return {
-        s: other[s]["correct"] >= none[s]["correct"] and other[s]["wrong_own"] <= none[s]["wrong_own"] for s in sets
+        s: other[s]["correct"] >= none[s]["correct"]
+        and other[s]["wrong_own"] <= none[s]["wrong_own"]
+        for s in sets
     }
 
 
@@ -188,15 +236,29 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     report["no_model"] = await _run(None, kb)
     runs = []
     for seed in range(args.seeds):
-        async with FakeLLM(random_answers(seed), usage=False) as server:  # tokens: the gateway's estimate
-            gateway = Gateway(base_url=server.base_url, model="random", timeout_seconds=5, max_retries=0, structured="tools")
+        async with FakeLLM(
+            random_answers(seed), usage=False
+        ) as server:  # tokens: the gateway's estimate
+            gateway = Gateway(
+                base_url=server.base_url,
+                model="random",
+                timeout_seconds=5,
+                max_retries=0,
+                structured="tools",
+            )
             runs.append(await _run(gateway, kb))
     report["random_model"] = {"seeds": args.seeds, "runs": runs}
-    report["random_never_worse"] = all(all(_never_worse(report["no_model"], run).values()) for run in runs)
+    report["random_never_worse"] = all(
+        all(_never_worse(report["no_model"], run).values()) for run in runs
+    )
     if args.base_url:
         gateway = Gateway(
-            base_url=args.base_url, model=args.model, api_key=args.api_key, timeout_seconds=args.timeout,
-            max_retries=0, structured=args.structured,
+            base_url=args.base_url,
+            model=args.model,
+            api_key=args.api_key,
+            timeout_seconds=args.timeout,
+            max_retries=0,
+            structured=args.structured,
         )
         report["real_model"] = await _run(gateway, kb)
         report["real_model"]["name"] = args.model
@@ -211,12 +273,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", default=None, help="a real OpenAI-compatible server")
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--api-key", default=None)
-    parser.add_argument("--structured", default="json_schema", choices=["tools", "json_schema", "json"])
+    parser.add_argument(
+        "--structured", default="json_schema", choices=["tools", "json_schema", "json"]
+    )
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
     report = asyncio.run(main_async(args))
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    return 0 if report["random_never_worse"] and all(report.get("real_never_worse", {}).values()) else 1
+    return (
+        0
+        if report["random_never_worse"] and all(report.get("real_never_worse", {}).values())
+        else 1
+    )
 
 
 if __name__ == "__main__":

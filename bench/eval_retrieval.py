@@ -31,9 +31,13 @@ DENSE_MODES = ("embeddings", "hybrid")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", default=str(ROOT / "tests" / "data" / "retrieval_questions.jsonl"))
+    parser.add_argument(
+        "--questions", default=str(ROOT / "tests" / "data" / "retrieval_questions.jsonl")
+    )
     parser.add_argument("--knowledge-dir", default=None)
-    parser.add_argument("--no-embeddings", action="store_true", help="skip the embedding configurations")
+    parser.add_argument(
+        "--no-embeddings", action="store_true", help="skip the embedding configurations"
+    )
     parser.add_argument("--cache-dir", default=None, help="vector cache directory")
     parser.add_argument("--misses", action="store_true", help="include the questions missed at 3")
     args = parser.parse_args(argv)
@@ -61,12 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_embeddings:
         try:
             started = time.perf_counter()
-            dense = KnowledgeBase.load(args.knowledge_dir, embeddings=True, cache_dir=args.cache_dir)
+            dense = KnowledgeBase.load(
+                args.knowledge_dir, embeddings=True, cache_dir=args.cache_dir
+            )
             load_s = time.perf_counter() - started
         except RuntimeError as exc:
             report["embeddings"] = f"unavailable: {exc}"
         else:
-            report["embeddings"] = {"model": getattr(dense.embedder, "model_name", "?"), "load_s": round(load_s, 3)}
+            report["embeddings"] = {
+                "model": getattr(dense.embedder, "model_name", "?"),
+                "load_s": round(load_s, 3),
+            }
             for mode in DENSE_MODES:
                 configs[mode] = _strip(retrieval_metrics(dense, questions, mode=mode), args.misses)
             hybrid_answers = answer_metrics(dense, questions)

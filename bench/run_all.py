@@ -22,7 +22,12 @@ SCRIPTS = {
 def main() -> int:
     results: dict[str, object] = {}
     for name, command in SCRIPTS.items():
-        done = subprocess.run([sys.executable, str(BENCH / command[0]), *command[1:]], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, str(BENCH / command[0]), *command[1:]],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             results[name] = {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
             continue

@@ -29,7 +29,10 @@ sys.path.insert(0, str(ROOT))
 from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT, prose_of  # noqa: E402
 from bot.domain.fraud.model import FEATURE_VERSION, MODEL_FILE, features, scale  # noqa: E402
 
-TRAIN_FILES = [ROOT / "tests" / "data" / "fraud_cases.jsonl", ROOT / "tests" / "data" / "fraud_train.jsonl"]
+TRAIN_FILES = [
+    ROOT / "tests" / "data" / "fraud_cases.jsonl",
+    ROOT / "tests" / "data" / "fraud_train.jsonl",
+]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
 L2 = 1e-5
 ITERATIONS = 400
@@ -66,7 +69,9 @@ class Matrix:
         return np.add.reduceat(w[self.cols], self.starts) * self.scale
 
     def rdot(self, g: np.ndarray, size: int) -> np.ndarray:
-        return np.bincount(self.cols, weights=np.repeat(g * self.scale, self.lengths), minlength=size)
+        return np.bincount(
+            self.cols, weights=np.repeat(g * self.scale, self.lengths), minlength=size
+        )
 
 
 def fit(rows: list[list[str]], y: np.ndarray) -> tuple[dict[str, int], np.ndarray, float]:
@@ -151,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             "bias": round(b, 4),
             "weights": dict(sorted(kept.items())),
         }
-        OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+        OUT.write_text(
+            json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+        )
         result["features_kept"] = len(kept)
         result["features_seen"] = len(vocab) - 1
         result["bytes"] = OUT.stat().st_size

@@ -76,27 +76,41 @@ def load_policy_setting(settings: Settings) -> Policy:
     except PolicyError as exc:
         raise ConfigError(f"invalid setting POLICY_FILE: {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"invalid setting POLICY_FILE: cannot read {settings.policy_file} ({exc.strerror})") from None
+        raise ConfigError(
+            f"invalid setting POLICY_FILE: cannot read {settings.policy_file} ({exc.strerror})"
+        ) from None
 
 
 def load_knowledge(settings: Settings) -> Any:
     from bot.knowledge import KnowledgeBase
 
     if not settings.knowledge_dir.is_dir():
-        raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} is not a folder")
+        raise ConfigError(
+            f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} is not a folder"
+        )
     try:
-        kb = KnowledgeBase.load(settings.knowledge_dir, embeddings=settings.knowledge_embeddings, cache_dir=settings.knowledge_cache_dir)
+        kb = KnowledgeBase.load(
+            settings.knowledge_dir,
+            embeddings=settings.knowledge_embeddings,
+            cache_dir=settings.knowledge_cache_dir,
+        )
     except ImportError as exc:
-        raise ConfigError(f"invalid setting KNOWLEDGE_EMBEDDINGS: the embeddings extra is not installed ({exc.name})") from None
+        raise ConfigError(
+            f"invalid setting KNOWLEDGE_EMBEDDINGS: the embeddings extra is not installed ({exc.name})"
+        ) from None
     if not kb.section_ids():
-        raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} holds no texts (.md or .txt)")
+        raise ConfigError(
+            f"invalid setting KNOWLEDGE_DIR: {settings.knowledge_dir} holds no texts (.md or .txt)"
+        )
     return kb
 
 
 def load_detector(settings: Settings) -> Any:
     from bot.services.scam import build_detector
 
-    return build_detector(allow_domains=settings.fraud_allow_domains, platform_domains=settings.platform_domains)
+    return build_detector(
+        allow_domains=settings.fraud_allow_domains, platform_domains=settings.platform_domains
+    )
 
 
 def load_image_scanner(settings: Settings, detector: Any) -> Any:
@@ -107,9 +121,15 @@ def load_image_scanner(settings: Settings, detector: Any) -> Any:
     from bot.imagescan import ImageScanner, available
 
     if not available():
-        log.warning("FRAUD_IMAGES is on but the images extra is not installed: pictures are not checked")
+        log.warning(
+            "FRAUD_IMAGES is on but the images extra is not installed: pictures are not checked"
+        )
         return None
-    return ImageScanner(detector, max_bytes=settings.fraud_image_max_mb * 1024 * 1024, workers=settings.fraud_image_workers)
+    return ImageScanner(
+        detector,
+        max_bytes=settings.fraud_image_max_mb * 1024 * 1024,
+        workers=settings.fraud_image_workers,
+    )
 
 
 async def create_services(settings: Settings) -> Services:
@@ -119,7 +139,11 @@ async def create_services(settings: Settings) -> Services:
         await migrate(engine)
     except Exception as exc:
         await engine.dispose()
-        raise ConfigError(f"invalid setting DATABASE_URL: cannot open the database ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+        raise ConfigError(
+            f"invalid setting DATABASE_URL: cannot open the database ({type(exc).__name__}: {exc})".splitlines()[
+                0
+            ]
+        ) from None
     sessions = session_factory(engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     support = SupportService(
@@ -161,20 +185,29 @@ async def create_services(settings: Settings) -> Services:
     )
 
 
-def create_bot(settings: Settings, *, session: BaseSession | None = None, token: str | None = None) -> Bot:
+def create_bot(
+    settings: Settings, *, session: BaseSession | None = None, token: str | None = None
+) -> Bot:
     if session is None:
         timeout = settings.telegram_timeout_seconds
         if settings.telegram_api_url is not None:
-            session = AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")), timeout=timeout)
+            session = AiohttpSession(
+                api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")),
+                timeout=timeout,
+            )
         else:
             session = AiohttpSession(timeout=timeout)
     value = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
     if not value:
         raise ConfigError("invalid setting BOT_TOKEN: missing")
-    return Bot(token=value, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return Bot(
+        token=value, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+    )
 
 
-def create_dispatcher(services: Services, *, observers: Sequence[BaseMiddleware] = ()) -> Dispatcher:
+def create_dispatcher(
+    services: Services, *, observers: Sequence[BaseMiddleware] = ()
+) -> Dispatcher:
     """`observers` are outermost update middlewares (metrics, or a test watching updates)."""
     storage: BaseStorage
     isolation: BaseEventIsolation

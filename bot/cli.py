@@ -20,7 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "decide refund facts (JSON / JSON Lines) with the refund policy"),
     "policy": ("policy", "policy file tools: `policy validate FILE`"),
     "ask": ("ask", "answer a question from the knowledge base, with its sources"),
-    "knowledge": ("knowledge", "knowledge tools: `knowledge report` (unanswered), `knowledge check DIR`"),
+    "knowledge": (
+        "knowledge",
+        "knowledge tools: `knowledge report` (unanswered), `knowledge check DIR`",
+    ),
     "scan": ("scan", "scan a text for refund-scam links and scripts"),
     "db": ("db", "database tools: `db upgrade`"),
     "inbox": ("inbox", "updates that kept failing: `inbox` lists them, `inbox retry [ID...]`"),

@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/webhook"
     telegram_timeout_seconds: float = Field(default=60.0, gt=0, le=600)  # one Bot API call
-    telegram_retry_seconds: float = Field(default=30.0, ge=0, le=600)  # retrying a failed Bot API call
+    telegram_retry_seconds: float = Field(
+        default=30.0, ge=0, le=600
+    )  # retrying a failed Bot API call
 
     # storage
     database_url: str = "sqlite+aiosqlite:///data/refund-bot.sqlite3"
@@ -96,7 +98,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=400, ge=16, le=4096)
     llm_allowed_domains: Annotated[list[str], NoDecode] = []
 
-    @field_validator("fraud_allow_domains", "platform_domains", "llm_allowed_domains", mode="before")
+    @field_validator(
+        "fraud_allow_domains", "platform_domains", "llm_allowed_domains", mode="before"
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
@@ -131,22 +135,32 @@ class Settings(BaseSettings):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
             value = "sqlite+aiosqlite://" + value.split("://", 1)[1]
-        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+        if not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
             raise ValueError("must be a sqlite:// or postgresql:// URL")
         return value
 
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(r"\d{1,20}:[A-Za-z0-9_-]{6,100}", value.get_secret_value()):
-            raise ValueError("not a bot token (expected digits, a colon and the secret part, as BotFather gives it)")
+        if value is not None and not re.fullmatch(
+            r"\d{1,20}:[A-Za-z0-9_-]{6,100}", value.get_secret_value()
+        ):
+            raise ValueError(
+                "not a bot token (expected digits, a colon and the secret part, as BotFather gives it)"
+            )
         return value
 
     @field_validator("webhook_secret")
     @classmethod
     def _secret_strong(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
-            raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (or unset: one is generated)")
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError(
+                "must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (or unset: one is generated)"
+            )
         return value
 
     @field_validator("webhook_path")
@@ -159,9 +173,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _order_example_matches(self) -> Settings:
         if not re.fullmatch(self.order_number_pattern, self.order_number_example):
-            raise ValueError(
-                "ORDER_NUMBER_EXAMPLE: does not match ORDER_NUMBER_PATTERN"
-            )
+            raise ValueError("ORDER_NUMBER_EXAMPLE: does not match ORDER_NUMBER_PATTERN")
         return self
 
     @property
@@ -188,4 +200,6 @@ def load_settings(**overrides: object) -> Settings:
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if ":" in message and not name:
             name, message = (part.strip() for part in message.split(":", 1))
-        raise ConfigError(f"invalid setting {name}: {message}" if name else f"invalid settings: {message}") from None
+        raise ConfigError(
+            f"invalid setting {name}: {message}" if name else f"invalid settings: {message}"
+        ) from None

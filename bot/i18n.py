@@ -86,7 +86,9 @@ def placeholders(text: str) -> set[str]:
 
 
 def _is_plural_table(value: Mapping[str, Any]) -> bool:
-    return bool(value) and all(key in PLURAL_CATEGORIES and isinstance(item, str) for key, item in value.items())
+    return bool(value) and all(
+        key in PLURAL_CATEGORIES and isinstance(item, str) for key, item in value.items()
+    )
 
 
 def _plural(where: str, lang: str, table: Mapping[str, str]) -> Plural:
@@ -103,7 +105,9 @@ def _plural(where: str, lang: str, table: Mapping[str, str]) -> Plural:
     return Plural(table)
 
 
-def _flatten(where: str, lang: str, prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None:
+def _flatten(
+    where: str, lang: str, prefix: str, table: Mapping[str, Any], out: dict[str, str]
+) -> None:
     for key, value in table.items():
         full = f"{prefix}.{key}" if prefix else key
         if isinstance(value, Mapping) and _is_plural_table(value):
@@ -173,11 +177,24 @@ class Translator:
 
 # Chinese characters and the punctuation that belongs to them (CJK symbols, full-width forms, …).
 _CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-_CHINESE_OR_ELLIPSIS = re.compile(r"[\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CHINESE_OR_ELLIPSIS = re.compile(
+    r"[\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
 _HALF_WIDTH = ":?(),!;."
-_FULL_WIDTH = {":": "：", "?": "？", "(": "（", ")": "）", ",": "，", "!": "！", ";": "；", ".": "。"}
+_FULL_WIDTH = {
+    ":": "：",
+    "?": "？",
+    "(": "（",
+    ")": "）",
+    ",": "，",
+    "!": "！",
+    ";": "；",
+    ".": "。",
+}
 # ASCII that may stand anywhere: code spans, HTML tags, placeholders, URLs, /commands.
-_VERBATIM = re.compile(r"<code>.*?</code>|<pre>.*?</pre>|<[^<>]*>|\{[^{}]*\}|https?://\S+|(?<!\w)/[a-z_]+", re.S)
+_VERBATIM = re.compile(
+    r"<code>.*?</code>|<pre>.*?</pre>|<[^<>]*>|\{[^{}]*\}|https?://\S+|(?<!\w)/[a-z_]+", re.S
+)
 _SELLER = re.compile(r"\b(?:re)?sellers?\b", re.I)
 _PAREN_PLURAL = re.compile(r"[A-Za-z]\((?:s|es)\)")
 
@@ -210,12 +227,16 @@ def lint(lang: str, text: str) -> list[str]:
                 continue  # 98.5, "e.g.", an ellipsis after Latin text
             if chinese.fullmatch(before or " ") or chinese.fullmatch(after or " "):
                 snippet = text[max(0, index - 6) : index + 7].replace("\n", " ")
-                problems.append(f"half-width {char!r} next to Chinese (use {_FULL_WIDTH[char]!r}): …{snippet}…")
+                problems.append(
+                    f"half-width {char!r} next to Chinese (use {_FULL_WIDTH[char]!r}): …{snippet}…"
+                )
     if lang == "zh" and "你" in text:
         problems.append("addresses the reader as 你 (use 您)")
     if lang == "en":
         problems += [f"says {m.group()!r} (use 'merchant')" for m in _SELLER.finditer(text)]
-        problems += [f"writes {m.group()!r} (use a plural message)" for m in _PAREN_PLURAL.finditer(text)]
+        problems += [
+            f"writes {m.group()!r} (use a plural message)" for m in _PAREN_PLURAL.finditer(text)
+        ]
     return problems
 
 

@@ -33,14 +33,18 @@ def redact(text: str) -> str:
     return TOKEN_SHAPE.sub("[token]", text)
 
 
-def format_traceback(exc_info: tuple[type[BaseException], BaseException, TracebackType | None]) -> str:
+def format_traceback(
+    exc_info: tuple[type[BaseException], BaseException, TracebackType | None],
+) -> str:
     """Frames and exception types, no exception messages (they may quote data)."""
     kind, error, tb = exc_info
     lines = ["Traceback (most recent call last):\n", *traceback.format_tb(tb)]
     lines.append(f"{kind.__module__}.{kind.__qualname__}\n")
     cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
     if cause is not None and cause is not error:
-        lines.insert(0, format_traceback((type(cause), cause, cause.__traceback__)) + "\n(which led to)\n")
+        lines.insert(
+            0, format_traceback((type(cause), cause, cause.__traceback__)) + "\n(which led to)\n"
+        )
     return redact("".join(lines)).rstrip("\n")
 
 

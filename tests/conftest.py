@@ -23,7 +23,10 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: object) -> Settings:
-        values: dict[str, object] = {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", "_env_file": None}
+        values: dict[str, object] = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+            "_env_file": None,
+        }
         values.update(overrides)
         return load_settings(**values)
 

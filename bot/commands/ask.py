@@ -63,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"refund-bot ask: {exc}", file=sys.stderr)
         return 2
     if not kb.section_ids():
-        print(f"refund-bot ask: the knowledge folder {resolve_knowledge_dir(args.knowledge_dir)} holds no texts", file=sys.stderr)
+        print(
+            f"refund-bot ask: the knowledge folder {resolve_knowledge_dir(args.knowledge_dir)} holds no texts",
+            file=sys.stderr,
+        )
         return 2
     if args.mode in ("embeddings", "hybrid") and kb.embedder is None:
         print(f"refund-bot ask: --mode {args.mode} needs --embeddings", file=sys.stderr)

@@ -30,7 +30,12 @@ def main(argv: list[str]) -> int:
         print(f"refund-bot: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - one clear line for an unreachable database
-        print(f"refund-bot: invalid setting DATABASE_URL: cannot migrate ({type(exc).__name__}: {exc})".splitlines()[0], file=sys.stderr)
+        print(
+            f"refund-bot: invalid setting DATABASE_URL: cannot migrate ({type(exc).__name__}: {exc})".splitlines()[
+                0
+            ],
+            file=sys.stderr,
+        )
         return 1
     print("database is up to date")
     return 0

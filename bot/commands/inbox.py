@@ -20,9 +20,13 @@ from bot.config import load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="refund-bot inbox", description="List or retry parked updates.")
+    parser = argparse.ArgumentParser(
+        prog="refund-bot inbox", description="List or retry parked updates."
+    )
     parser.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
-    parser.add_argument("ids", nargs="*", type=int, help="update ids to retry (default: all parked)")
+    parser.add_argument(
+        "ids", nargs="*", type=int, help="update ids to retry (default: all parked)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON Lines")
     return parser
 
@@ -42,10 +46,19 @@ async def _run(url: str, action: str, ids: Sequence[int], as_json: bool) -> int:
         parked = await inbox.parked()
         for item in parked:
             if as_json:
-                row = {"bot_id": item.bot_id, "update_id": item.update_id, "chat_id": item.chat_id, "attempts": item.attempts, "error": item.error, "received": item.created_at.isoformat()}
+                row = {
+                    "bot_id": item.bot_id,
+                    "update_id": item.update_id,
+                    "chat_id": item.chat_id,
+                    "attempts": item.attempts,
+                    "error": item.error,
+                    "received": item.created_at.isoformat(),
+                }
                 print(json.dumps(row, ensure_ascii=False))
             else:
-                print(f"{item.update_id}\tchat {item.chat_id}\t{item.attempts} attempts\t{item.created_at:%Y-%m-%d %H:%M}\t{item.error}")
+                print(
+                    f"{item.update_id}\tchat {item.chat_id}\t{item.attempts} attempts\t{item.created_at:%Y-%m-%d %H:%M}\t{item.error}"
+                )
         if not as_json:
             print(f"{len(parked)} parked updates", file=sys.stderr)
         return 0

@@ -39,9 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--days", type=int, default=None, help="only the last D days")
     report.add_argument("--lang", choices=["zh", "en"], default=None, help="only this language")
     report.add_argument("--json", action="store_true", help="print JSON")
-    report.add_argument("--knowledge-dir", default=None, help="for section titles (default: $KNOWLEDGE_DIR)")
+    report.add_argument(
+        "--knowledge-dir", default=None, help="for section titles (default: $KNOWLEDGE_DIR)"
+    )
     check = sub.add_parser("check", help="validate a knowledge folder")
-    check.add_argument("directory", nargs="?", default=None, help="the folder (default: $KNOWLEDGE_DIR)")
+    check.add_argument(
+        "directory", nargs="?", default=None, help="the folder (default: $KNOWLEDGE_DIR)"
+    )
     check.add_argument(
         "--questions",
         default=None,
@@ -88,9 +92,13 @@ def _report(args: argparse.Namespace) -> int:
     try:
         gaps = asyncio.run(_gaps(settings.database_url, kb, args))
     except _NotMigrated:
-        return _fail("the database has no unanswered_questions table yet; run `refund-bot db upgrade`")
+        return _fail(
+            "the database has no unanswered_questions table yet; run `refund-bot db upgrade`"
+        )
     except Exception as exc:  # noqa: BLE001 - one clear line for an unreachable database
-        return _fail(f"invalid setting DATABASE_URL: cannot read it ({type(exc).__name__}: {exc})", 1)
+        return _fail(
+            f"invalid setting DATABASE_URL: cannot read it ({type(exc).__name__}: {exc})", 1
+        )
     if args.json:
         print(json.dumps([g.to_dict() for g in gaps], ensure_ascii=False, indent=2))
         return 0
@@ -99,7 +107,9 @@ def _report(args: argparse.Namespace) -> int:
         return 0
     for n, gap in enumerate(gaps, start=1):
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(gap.reasons.items()))
-        print(f"{n:>3}. {gap.count}× [{gap.lang}] {gap.example}  ({reasons}; last {gap.last_seen:%Y-%m-%d})")
+        print(
+            f"{n:>3}. {gap.count}× [{gap.lang}] {gap.example}  ({reasons}; last {gap.last_seen:%Y-%m-%d})"
+        )
         closest = "; ".join(f"{title or sid} ({sid})" for sid, title in gap.closest) or "none"
         print(f"     closest: {closest}")
     return 0
@@ -118,7 +128,9 @@ async def _gaps(url: str, kb: object, args: argparse.Namespace) -> list:  # type
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            has_table = await connection.run_sync(lambda c: inspect(c).has_table("unanswered_questions"))
+            has_table = await connection.run_sync(
+                lambda c: inspect(c).has_table("unanswered_questions")
+            )
         if not has_table:
             raise _NotMigrated
         log = QuestionLog(sessions=session_factory(engine))
@@ -139,7 +151,11 @@ def _check(args: argparse.Namespace) -> int:
     directory = resolve_knowledge_dir(args.directory)
     if not directory.is_dir():
         return _fail(f"knowledge directory not found: {directory}")
-    questions_path = Path(args.questions) if args.questions else project_dir("tests") / "data" / "retrieval_questions.jsonl"
+    questions_path = (
+        Path(args.questions)
+        if args.questions
+        else project_dir("tests") / "data" / "retrieval_questions.jsonl"
+    )
     questions = []
     if args.questions or questions_path.is_file():
         try:
@@ -156,9 +172,15 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         for finding in report.errors:
-            print(f"error: {finding.kind}: {finding.message}" + (f" [{finding.path}]" if finding.path else ""))
+            print(
+                f"error: {finding.kind}: {finding.message}"
+                + (f" [{finding.path}]" if finding.path else "")
+            )
         for finding in report.warnings:
-            print(f"warning: {finding.kind}: {finding.message}" + (f" [{finding.path}]" if finding.path else ""))
+            print(
+                f"warning: {finding.kind}: {finding.message}"
+                + (f" [{finding.path}]" if finding.path else "")
+            )
         print(
             f"{report.sections} sections, {report.questions} labelled questions: "
             f"{len(report.errors)} errors, {len(report.warnings)} warnings"

@@ -68,16 +68,24 @@ async def check_bot(bot: Bot, settings: Settings) -> None:
         TelegramUnauthorizedError,
     )
 
-    server = str(settings.telegram_api_url).rstrip("/") if settings.telegram_api_url else DEFAULT_API
+    server = (
+        str(settings.telegram_api_url).rstrip("/") if settings.telegram_api_url else DEFAULT_API
+    )
     try:
         await bot.get_me()
     except TelegramUnauthorizedError:
-        raise ConfigError("invalid setting BOT_TOKEN: the Bot API server does not accept this token (Unauthorized)") from None
+        raise ConfigError(
+            "invalid setting BOT_TOKEN: the Bot API server does not accept this token (Unauthorized)"
+        ) from None
     except TelegramNetworkError as exc:
         reason = str(exc.message).splitlines()[0] if exc.message else type(exc).__name__
-        raise ConfigError(f"invalid setting TELEGRAM_API_URL: cannot reach the Bot API server at {server} ({reason})") from None
+        raise ConfigError(
+            f"invalid setting TELEGRAM_API_URL: cannot reach the Bot API server at {server} ({reason})"
+        ) from None
     except (TelegramAPIError, ClientDecodeError):
-        raise ConfigError(f"invalid setting TELEGRAM_API_URL: {server} does not answer like a Bot API server") from None
+        raise ConfigError(
+            f"invalid setting TELEGRAM_API_URL: {server} does not answer like a Bot API server"
+        ) from None
 
 
 def install_delivery(bot: Bot, dp: Dispatcher, settings: Settings) -> CallbackAnswers:
@@ -99,7 +107,12 @@ async def check_support_chat(bot: Bot, settings: Settings) -> None:
     await check_setup(bot, settings)
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None, observers: Sequence[BaseMiddleware] = ()) -> None:
+async def serve(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    observers: Sequence[BaseMiddleware] = (),
+) -> None:
     from bot.app import create_bot, create_dispatcher, create_services
     from bot.telegram.inbox import InboxWorker
 
@@ -166,7 +179,12 @@ async def _poll(bot: Bot, dp: Dispatcher, worker: InboxWorker, stop: asyncio.Eve
     try:
         while not stop.is_set():
             fetch = asyncio.create_task(
-                bot.get_updates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=allowed, request_timeout=POLL_TIMEOUT + 20)
+                bot.get_updates(
+                    offset=offset,
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=allowed,
+                    request_timeout=POLL_TIMEOUT + 20,
+                )
             )
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not fetch.done():
@@ -177,10 +195,17 @@ async def _poll(bot: Bot, dp: Dispatcher, worker: InboxWorker, stop: asyncio.Eve
             try:
                 updates = fetch.result()
             except TelegramUnauthorizedError:
-                raise ConfigError("invalid setting BOT_TOKEN: the Bot API server no longer accepts this token (Unauthorized)") from None
+                raise ConfigError(
+                    "invalid setting BOT_TOKEN: the Bot API server no longer accepts this token (Unauthorized)"
+                ) from None
             except Exception as exc:  # noqa: BLE001 - network, 5xx, 429, another instance polling
                 level = logging.ERROR if isinstance(exc, TelegramConflictError) else logging.WARNING
-                log.log(level, "getUpdates failed (%s); trying again in %.1fs", type(exc).__name__, pause)
+                log.log(
+                    level,
+                    "getUpdates failed (%s); trying again in %.1fs",
+                    type(exc).__name__,
+                    pause,
+                )
                 await _pause(stop, pause)
                 pause = min(pause * 2, 30.0)
                 continue
@@ -190,7 +215,11 @@ async def _poll(bot: Bot, dp: Dispatcher, worker: InboxWorker, stop: asyncio.Eve
             try:
                 await worker.accept(updates)
             except Exception as exc:  # noqa: BLE001 - not stored: not acknowledged
-                log.warning("cannot store %d updates (%s); Telegram keeps them until they are", len(updates), type(exc).__name__)
+                log.warning(
+                    "cannot store %d updates (%s); Telegram keeps them until they are",
+                    len(updates),
+                    type(exc).__name__,
+                )
                 await worker.tell_unavailable(updates)
                 await _pause(stop, pause)
                 pause = min(pause * 2, 30.0)
@@ -214,9 +243,13 @@ class WebhookEndpoint:
         from aiogram.types import Update
         from aiohttp import web
 
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode("utf-8", "replace")
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode(
+            "utf-8", "replace"
+        )
         if not hmac.compare_digest(given, self.secret):
-            log.warning("webhook: request without the right secret refused (from %s)", request.remote)
+            log.warning(
+                "webhook: request without the right secret refused (from %s)", request.remote
+            )
             return web.Response(status=401, text="unauthorized")
         raw = await request.read()
         try:
@@ -224,7 +257,11 @@ class WebhookEndpoint:
         except (ValueError, RecursionError):
             log.warning("webhook: body that is not JSON refused (%d bytes)", len(raw))
             return web.Response(status=400, text="bad request")
-        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int) or isinstance(body.get("update_id"), bool):
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("update_id"), int)
+            or isinstance(body.get("update_id"), bool)
+        ):
             log.warning("webhook: body that is not an update object refused (%d bytes)", len(raw))
             return web.Response(status=400, text="bad request")
         try:
@@ -235,20 +272,28 @@ class WebhookEndpoint:
         try:
             await self.worker.accept([update])
         except Exception as exc:  # noqa: BLE001 - not stored: Telegram must deliver it again
-            log.warning("webhook: cannot store update %s (%s); answering 503", update.update_id, type(exc).__name__)
+            log.warning(
+                "webhook: cannot store update %s (%s); answering 503",
+                update.update_id,
+                type(exc).__name__,
+            )
             await self.worker.tell_unavailable([update])
             return web.Response(status=503, text="unavailable")
         return web.json_response({})
 
 
-async def _serve_webhook(settings: Settings, bot: Bot, dp: Dispatcher, worker: InboxWorker, stop: asyncio.Event) -> None:
+async def _serve_webhook(
+    settings: Settings, bot: Bot, dp: Dispatcher, worker: InboxWorker, stop: asyncio.Event
+) -> None:
     from aiohttp import web
 
     if settings.webhook_secret is not None:
         secret = settings.webhook_secret.get_secret_value()
     else:
         secret = secrets.token_urlsafe(48)
-        log.warning("WEBHOOK_SECRET is not set: a random secret was generated for this run and given to setWebhook")
+        log.warning(
+            "WEBHOOK_SECRET is not set: a random secret was generated for this run and given to setWebhook"
+        )
     logs.add_secret(secret)
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_post(settings.webhook_path, WebhookEndpoint(bot, worker, secret).handle)
@@ -260,8 +305,18 @@ async def _serve_webhook(settings: Settings, bot: Bot, dp: Dispatcher, worker: I
     if not url.endswith(settings.webhook_path):
         url += settings.webhook_path
     try:
-        await bot.set_webhook(url, secret_token=secret, allowed_updates=dp.resolve_used_update_types(), drop_pending_updates=False)
-        log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+        await bot.set_webhook(
+            url,
+            secret_token=secret,
+            allowed_updates=dp.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        log.info(
+            "webhook listening on %s:%s%s",
+            settings.webhook_host,
+            settings.webhook_port,
+            settings.webhook_path,
+        )
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -278,9 +333,15 @@ async def _housekeeping(services: Services) -> None:
             pruned = await services.inbox.prune()
             purged = 0
             if services.settings.retention_days > 0:
-                purged = await services.privacy.purge_closed(older_than=timedelta(days=services.settings.retention_days))
+                purged = await services.privacy.purge_closed(
+                    older_than=timedelta(days=services.settings.retention_days)
+                )
             if pruned or purged:
-                log.info("housekeeping: %d handled updates forgotten, %d closed cases anonymised", pruned, purged)
+                log.info(
+                    "housekeeping: %d handled updates forgotten, %d closed cases anonymised",
+                    pruned,
+                    purged,
+                )
         except Exception as exc:  # noqa: BLE001 - the database is down: next round
             log.warning("housekeeping failed (%s)", type(exc).__name__)
         await asyncio.sleep(HOUSEKEEPING_SECONDS)

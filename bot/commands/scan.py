@@ -28,28 +28,67 @@ def _parser() -> argparse.ArgumentParser:
         prog="refund-bot scan",
         description="Scan a text for refund-scam links and scripts; print the verdict as JSON.",
     )
-    p.add_argument("text", nargs="?", help="the text to scan; without it, read one text a line from stdin")
-    p.add_argument("--link", action="append", default=[], metavar="URL[|SHOWN]",
-                   help="a text link: its target URL, optionally '|' and the text shown for it")
-    p.add_argument("--button", action="append", default=[], metavar="URL",
-                   help="an inline-keyboard button URL")
-    p.add_argument("--allow", action="append", default=[], metavar="DOMAIN",
-                   help="a domain whose links pass (repeatable)")
-    p.add_argument("--platform", action="append", default=[], metavar="DOMAIN",
-                   help="one of the platform's own domains (repeatable)")
-    p.add_argument("--brand", action="append", default=None, metavar="DOMAIN",
-                   help="protect this brand domain instead of the built-in list (repeatable)")
-    p.add_argument("--lang", choices=("zh", "en", "both"), default="both",
-                   help="language of the advice and explanations (default: both)")
-    p.add_argument("--jsonl", action="store_true",
-                   help="stdin lines are JSON message objects instead of plain texts")
+    p.add_argument(
+        "text", nargs="?", help="the text to scan; without it, read one text a line from stdin"
+    )
+    p.add_argument(
+        "--link",
+        action="append",
+        default=[],
+        metavar="URL[|SHOWN]",
+        help="a text link: its target URL, optionally '|' and the text shown for it",
+    )
+    p.add_argument(
+        "--button", action="append", default=[], metavar="URL", help="an inline-keyboard button URL"
+    )
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="a domain whose links pass (repeatable)",
+    )
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="one of the platform's own domains (repeatable)",
+    )
+    p.add_argument(
+        "--brand",
+        action="append",
+        default=None,
+        metavar="DOMAIN",
+        help="protect this brand domain instead of the built-in list (repeatable)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=("zh", "en", "both"),
+        default="both",
+        help="language of the advice and explanations (default: both)",
+    )
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="stdin lines are JSON message objects instead of plain texts",
+    )
     p.add_argument("--brief", action="store_true", help="print only risk and check names")
-    p.add_argument("--fail-on", choices=[r.value for r in Risk if r is not Risk.NONE],
-                   help="exit 1 when a verdict reaches this risk")
+    p.add_argument(
+        "--fail-on",
+        choices=[r.value for r in Risk if r is not Risk.NONE],
+        help="exit 1 when a verdict reaches this risk",
+    )
     p.add_argument("--pretty", action="store_true", help="indent the JSON (single text only)")
-    p.add_argument("--image", nargs="+", metavar="PATH",
-                   help="scan pictures (QR codes and text read by OCR); one JSON line each")
-    p.add_argument("--max-mb", type=float, default=8.0, help="skip pictures larger than this (default 8)")
+    p.add_argument(
+        "--image",
+        nargs="+",
+        metavar="PATH",
+        help="scan pictures (QR codes and text read by OCR); one JSON line each",
+    )
+    p.add_argument(
+        "--max-mb", type=float, default=8.0, help="skip pictures larger than this (default 8)"
+    )
     return p
 
 
@@ -57,7 +96,13 @@ def _scan_images(paths: list[str], detector: Any, args: argparse.Namespace) -> i
     from bot.imagescan import ImageScanner, available
 
     if not available():
-        print(json.dumps({"error": "picture scanning needs the images extra (zxing-cpp, rapidocr-onnxruntime)"}))
+        print(
+            json.dumps(
+                {
+                    "error": "picture scanning needs the images extra (zxing-cpp, rapidocr-onnxruntime)"
+                }
+            )
+        )
         return 2
     scanner = ImageScanner(detector, max_bytes=int(args.max_mb * 1024 * 1024))
     status, worst = 0, 0
@@ -66,18 +111,31 @@ def _scan_images(paths: list[str], detector: Any, args: argparse.Namespace) -> i
             with open(path, "rb") as fh:
                 data = fh.read(scanner.max_bytes + 1)
         except OSError as exc:
-            print(json.dumps({"file": path, "error": f"cannot open: {exc.strerror or exc}"}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"file": path, "error": f"cannot open: {exc.strerror or exc}"},
+                    ensure_ascii=False,
+                )
+            )
             status = 2
             continue
         result = scanner.scan_sync(data)
         if result.skipped in ("unreadable", "too_large"):
-            what = "not a picture that can be read" if result.skipped == "unreadable" else f"larger than {args.max_mb:g} MB"
+            what = (
+                "not a picture that can be read"
+                if result.skipped == "unreadable"
+                else f"larger than {args.max_mb:g} MB"
+            )
             print(json.dumps({"file": path, "error": what}, ensure_ascii=False))
             status = 2
             continue
         worst = max(worst, result.verdict.risk.rank)
-        line = {"file": path, **_render(result.verdict, args.lang, args.brief),
-                "extracted": result.extracted.model_dump(), "seconds": result.seconds}
+        line = {
+            "file": path,
+            **_render(result.verdict, args.lang, args.brief),
+            "extracted": result.extracted.model_dump(),
+            "seconds": result.seconds,
+        }
         print(json.dumps(line, ensure_ascii=False), flush=True)
     scanner.close()
     if status:
@@ -117,7 +175,9 @@ def _messages_from_stdin(lines: Iterable[str], jsonl: bool) -> Iterable[MessageI
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    detector = build_detector(allow_domains=args.allow, platform_domains=args.platform, protected_brands=args.brand)
+    detector = build_detector(
+        allow_domains=args.allow, platform_domains=args.platform, protected_brands=args.brand
+    )
     if args.image:
         return _scan_images(args.image, detector, args)
     fail_rank = Risk(args.fail_on).rank if args.fail_on else None
@@ -128,8 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         verdict = detector.scan(msg)
         worst = verdict.risk.rank
-        print(json.dumps(_render(verdict, args.lang, args.brief), ensure_ascii=False,
-                         indent=2 if args.pretty else None))
+        print(
+            json.dumps(
+                _render(verdict, args.lang, args.brief),
+                ensure_ascii=False,
+                indent=2 if args.pretty else None,
+            )
+        )
     else:
         for item in _messages_from_stdin(sys.stdin, args.jsonl):
             if isinstance(item, str):
@@ -137,7 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             verdict = detector.scan(item)
             worst = max(worst, verdict.risk.rank)
-            print(json.dumps(_render(verdict, args.lang, args.brief), ensure_ascii=False), flush=False)
+            print(
+                json.dumps(_render(verdict, args.lang, args.brief), ensure_ascii=False), flush=False
+            )
         sys.stdout.flush()
     return 1 if fail_rank is not None and worst >= fail_rank else 0
 

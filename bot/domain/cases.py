@@ -26,15 +26,15 @@ _CASE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class CaseStatus(StrEnum):
-    SUBMITTED = "submitted"            # filed, waiting for its first reviewer
-    WITH_MERCHANT = "with_merchant"    # the merchant's first review (a deadline runs)
-    IN_REVIEW = "in_review"            # the platform's support team looks at it
+    SUBMITTED = "submitted"  # filed, waiting for its first reviewer
+    WITH_MERCHANT = "with_merchant"  # the merchant's first review (a deadline runs)
+    IN_REVIEW = "in_review"  # the platform's support team looks at it
     NEEDS_EVIDENCE = "needs_evidence"  # a reviewer asked for more proof
-    APPROVED = "approved"              # refund granted, money on its way
-    REJECTED = "rejected"              # no refund (can be appealed in the window)
-    REFUNDED = "refunded"              # money back
-    CLOSED = "closed"                  # finished: nothing more happens unless appealed
-    APPEALED = "appealed"              # the buyer appealed a decision
+    APPROVED = "approved"  # refund granted, money on its way
+    REJECTED = "rejected"  # no refund (can be appealed in the window)
+    REFUNDED = "refunded"  # money back
+    CLOSED = "closed"  # finished: nothing more happens unless appealed
+    APPEALED = "appealed"  # the buyer appealed a decision
 
     @classmethod
     def _missing_(cls, value: object) -> CaseStatus | None:
@@ -63,10 +63,18 @@ DECIDED_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStat
 
 _S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    _S.SUBMITTED: frozenset({_S.WITH_MERCHANT, _S.IN_REVIEW, _S.NEEDS_EVIDENCE, _S.APPROVED, _S.REJECTED, _S.CLOSED}),
-    _S.WITH_MERCHANT: frozenset({_S.IN_REVIEW, _S.NEEDS_EVIDENCE, _S.APPROVED, _S.REJECTED, _S.CLOSED}),
-    _S.IN_REVIEW: frozenset({_S.WITH_MERCHANT, _S.NEEDS_EVIDENCE, _S.APPROVED, _S.REJECTED, _S.CLOSED}),
-    _S.NEEDS_EVIDENCE: frozenset({_S.WITH_MERCHANT, _S.IN_REVIEW, _S.APPROVED, _S.REJECTED, _S.CLOSED}),
+    _S.SUBMITTED: frozenset(
+        {_S.WITH_MERCHANT, _S.IN_REVIEW, _S.NEEDS_EVIDENCE, _S.APPROVED, _S.REJECTED, _S.CLOSED}
+    ),
+    _S.WITH_MERCHANT: frozenset(
+        {_S.IN_REVIEW, _S.NEEDS_EVIDENCE, _S.APPROVED, _S.REJECTED, _S.CLOSED}
+    ),
+    _S.IN_REVIEW: frozenset(
+        {_S.WITH_MERCHANT, _S.NEEDS_EVIDENCE, _S.APPROVED, _S.REJECTED, _S.CLOSED}
+    ),
+    _S.NEEDS_EVIDENCE: frozenset(
+        {_S.WITH_MERCHANT, _S.IN_REVIEW, _S.APPROVED, _S.REJECTED, _S.CLOSED}
+    ),
     _S.APPROVED: frozenset({_S.REFUNDED, _S.APPEALED}),
     _S.REJECTED: frozenset({_S.APPEALED, _S.CLOSED}),
     _S.REFUNDED: frozenset({_S.CLOSED}),
@@ -145,12 +153,12 @@ def new_case_number(today: datetime, token: str | None = None) -> str:
 class TimerKind(StrEnum):
     """The clocks the bot runs for a case; each is a durable row with a due time."""
 
-    MERCHANT_DEADLINE = "merchant_deadline"          # the merchant's response window ends
+    MERCHANT_DEADLINE = "merchant_deadline"  # the merchant's response window ends
     FIRST_RESPONSE_REMINDER = "first_response_reminder"  # remind the team before the breach
     FIRST_RESPONSE_DEADLINE = "first_response_deadline"  # a person should have answered
-    EVIDENCE_REMINDER = "evidence_reminder"          # remind the buyer before the window ends
-    EVIDENCE_DEADLINE = "evidence_deadline"          # the evidence request lapses
-    APPEAL_WINDOW_END = "appeal_window_end"          # an appeal is no longer possible
+    EVIDENCE_REMINDER = "evidence_reminder"  # remind the buyer before the window ends
+    EVIDENCE_DEADLINE = "evidence_deadline"  # the evidence request lapses
+    APPEAL_WINDOW_END = "appeal_window_end"  # an appeal is no longer possible
 
 
 def add_duration(start: datetime, amount: float, unit: str) -> datetime:
@@ -190,7 +198,11 @@ def timers_for(status: str, since: datetime, rules: DeadlineRules) -> list[Plann
     """The timers a case needs after it entered `status` at `since`."""
     current = CaseStatus(status)
     if current is CaseStatus.WITH_MERCHANT:
-        return [PlannedTimer(TimerKind.MERCHANT_DEADLINE, since + timedelta(hours=rules.merchant_response_hours))]
+        return [
+            PlannedTimer(
+                TimerKind.MERCHANT_DEADLINE, since + timedelta(hours=rules.merchant_response_hours)
+            )
+        ]
     if current in (CaseStatus.IN_REVIEW, CaseStatus.APPEALED):
         window = timedelta(hours=rules.first_response_hours)
         return [
@@ -204,7 +216,9 @@ def timers_for(status: str, since: datetime, rules: DeadlineRules) -> list[Plann
             PlannedTimer(TimerKind.EVIDENCE_DEADLINE, since + window),
         ]
     if current in DECIDED_STATUSES:
-        return [PlannedTimer(TimerKind.APPEAL_WINDOW_END, since + timedelta(hours=rules.appeal_hours))]
+        return [
+            PlannedTimer(TimerKind.APPEAL_WINDOW_END, since + timedelta(hours=rules.appeal_hours))
+        ]
     return []
 
 
@@ -225,7 +239,9 @@ def timer_still_applies(kind: str, status: str, assigned: bool) -> bool:
 # --- retries ----------------------------------------------------------------------------
 
 
-def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 600.0, retry_after: float | None = None) -> float:
+def backoff_seconds(
+    attempt: int, *, base: float = 2.0, cap: float = 600.0, retry_after: float | None = None
+) -> float:
     """Wait before delivery attempt `attempt + 1`: exponential, capped; Telegram's
     `retry_after` is a floor, never shortened."""
     delay: float = min(cap, base * float(2 ** max(0, attempt - 1)))
@@ -250,7 +266,12 @@ def summarize(events: list[EventLine], *, limit: int = 8) -> list[EventLine]:
     the same kind by the same actor are collapsed, the newest `limit` are kept."""
     collapsed: list[EventLine] = []
     for event in sorted(events, key=lambda e: e.at):
-        if collapsed and collapsed[-1].kind == event.kind and collapsed[-1].actor == event.actor and event.kind != "status":
+        if (
+            collapsed
+            and collapsed[-1].kind == event.kind
+            and collapsed[-1].actor == event.actor
+            and event.kind != "status"
+        ):
             collapsed[-1] = event
             continue
         collapsed.append(event)

@@ -78,14 +78,18 @@ class Moment(BaseModel):
     @classmethod
     def paid_choice(cls, code: str, now: datetime) -> Moment:
         span = QUICK_TIMES[code]
-        return cls(at=now - span.ago, earliest=now - span.most, latest=now - span.least, choice=code)
+        return cls(
+            at=now - span.ago, earliest=now - span.most, latest=now - span.least, choice=code
+        )
 
     @classmethod
     def completion_choice(cls, code: str, now: datetime) -> Moment | None:
         span = QUICK_COMPLETION[code]
         if span is None:
             return None
-        return cls(at=now - span.ago, earliest=now - span.most, latest=now - span.least, choice=code)
+        return cls(
+            at=now - span.ago, earliest=now - span.most, latest=now - span.least, choice=code
+        )
 
 
 class EvidenceItem(BaseModel):
@@ -235,7 +239,11 @@ class Draft(BaseModel):
             if value is not None and not self.answered(step):
                 setattr(self, name, value)
                 filled.append(step)
-        if described.paid_at is not None and self.paid is None and self.order_status is not OrderStatus.UNPAID:
+        if (
+            described.paid_at is not None
+            and self.paid is None
+            and self.order_status is not OrderStatus.UNPAID
+        ):
             self.paid = Moment.typed(described.paid_at)
             filled.append(Step.PAYMENT_TIME)
         return filled
@@ -293,7 +301,11 @@ class Draft(BaseModel):
         unpaid = self.order_status is OrderStatus.UNPAID
         hours = None if unpaid or self.paid_at is None else hours_between(self.paid_at, now)
         completed_at = self.completed_at
-        completion = hours_between(completed_at, now) if completed_at is not None and self.needs_completion else None
+        completion = (
+            hours_between(completed_at, now)
+            if completed_at is not None and self.needs_completion
+            else None
+        )
         if completion is not None and hours is not None:
             completion = min(completion, hours)
         return Facts(

@@ -56,7 +56,9 @@ def find_order_number(text: str, pattern: str) -> str | None:
     candidates = [
         token
         for token in tokens
-        if len(token) <= MAX_ORDER_NUMBER and any(c.isdigit() for c in token) and re.fullmatch(pattern, token)
+        if len(token) <= MAX_ORDER_NUMBER
+        and any(c.isdigit() for c in token)
+        and re.fullmatch(pattern, token)
     ]
     mixed = [token for token in candidates if any(c.isalpha() for c in token)]
     ranked = mixed or candidates
@@ -163,7 +165,19 @@ QUICK_COMPLETION: dict[str, Span | None] = {
     "unknown": None,
 }
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUMBER = r"[零一二两三四五六七八九十]+"
 
 
@@ -196,10 +210,21 @@ _TIME = (
     r"(?:\s*(?P<ampm>am|pm|a\.m\.|p\.m\.))?"
 )
 _DATE_FORMS = [
-    re.compile(r"^(?P<year>\d{4})[-/.年](?P<month>\d{1,2})[-/.月](?P<day>\d{1,2})日?(?:\s*" + _PERIOD + _TIME + r")?$"),
+    re.compile(
+        r"^(?P<year>\d{4})[-/.年](?P<month>\d{1,2})[-/.月](?P<day>\d{1,2})日?(?:\s*"
+        + _PERIOD
+        + _TIME
+        + r")?$"
+    ),
     re.compile(r"^(?P<month>\d{1,2})[-/.月](?P<day>\d{1,2})日?(?:\s*" + _PERIOD + _TIME + r")?$"),
 ]
-_RELATIVE = re.compile(r"^(?P<word>今天|昨天|昨晚|前天|today|yesterday)\s*(?:at\s*)?" + _PERIOD + r"\s*(?:" + _TIME + r")?$")
+_RELATIVE = re.compile(
+    r"^(?P<word>今天|昨天|昨晚|前天|today|yesterday)\s*(?:at\s*)?"
+    + _PERIOD
+    + r"\s*(?:"
+    + _TIME
+    + r")?$"
+)
 _CLOCK = re.compile(r"^" + _PERIOD + _TIME + r"$")
 _AGO = re.compile(
     r"^(?P<n>\d{1,3}|半|an?)\s*(?:个)?\s*(?P<unit>分钟|小时|钟头|天|周|星期|min|mins|minutes?|h|hrs?|hours?|d|days?|weeks?)\s*(?:前|以前|ago)$"
@@ -221,7 +246,12 @@ def _clock(groups: dict[str, str | None], default_hour: int = 0) -> tuple[int, i
     hour = int(groups.get("hour") or default_hour)
     minute = 30 if groups.get("half") else int(groups.get("minute") or 0)
     period, ampm = groups.get("period"), (groups.get("ampm") or "").replace(".", "")
-    if (period in ("下午", "傍晚", "晚上", "夜里") or ampm == "pm") and hour < 12 or period == "中午" and hour < 11:
+    if (
+        (period in ("下午", "傍晚", "晚上", "夜里") or ampm == "pm")
+        and hour < 12
+        or period == "中午"
+        and hour < 11
+    ):
         hour += 12
     elif (period == "凌晨" or ampm == "am") and hour == 12:
         hour = 0
@@ -229,7 +259,17 @@ def _clock(groups: dict[str, str | None], default_hour: int = 0) -> tuple[int, i
 
 
 # the hour a bare part of the day stands for: `昨晚` is about 20:00
-_PERIOD_HOURS = {"凌晨": 3, "早上": 8, "早晨": 8, "上午": 10, "中午": 12, "下午": 15, "傍晚": 18, "晚上": 20, "夜里": 22}
+_PERIOD_HOURS = {
+    "凌晨": 3,
+    "早上": 8,
+    "早晨": 8,
+    "上午": 10,
+    "中午": 12,
+    "下午": 15,
+    "傍晚": 18,
+    "晚上": 20,
+    "夜里": 22,
+}
 
 
 def parse_payment_time(text: str, *, now: datetime, tz: tzinfo) -> datetime:
@@ -248,9 +288,12 @@ def parse_payment_time(text: str, *, now: datetime, tz: tzinfo) -> datetime:
         raw, unit = match["n"], match["unit"]
         n = 0.5 if raw == "半" else 1.0 if raw in ("a", "an") else float(raw)
         delta = (
-            timedelta(minutes=n) if unit.startswith(("分", "min"))
-            else timedelta(hours=n) if unit.startswith(("小", "钟", "h"))
-            else timedelta(weeks=n) if unit.startswith(("周", "星", "w"))
+            timedelta(minutes=n)
+            if unit.startswith(("分", "min"))
+            else timedelta(hours=n)
+            if unit.startswith(("小", "钟", "h"))
+            else timedelta(weeks=n)
+            if unit.startswith(("周", "星", "w"))
             else timedelta(days=n)
         )
         return _checked(now - delta, now)
@@ -264,7 +307,9 @@ def parse_payment_time(text: str, *, now: datetime, tz: tzinfo) -> datetime:
             hour, minute = _clock(groups, _PERIOD_HOURS.get(groups["period"] or "", 0))
             day = (local_now - timedelta(days=_DAY_WORDS[groups["word"]])).date()
             parts = _Parts(day.year, day.month, day.day, hour, minute)
-        elif (match := _CLOCK.match(value)) is not None and (match["minute"] is not None or match["period"] or match["ampm"] or match["half"]):
+        elif (match := _CLOCK.match(value)) is not None and (
+            match["minute"] is not None or match["period"] or match["ampm"] or match["half"]
+        ):
             hour, minute = _clock(match.groupdict())
             parts = _Parts(local_now.year, local_now.month, local_now.day, hour, minute)
         else:
@@ -274,11 +319,15 @@ def parse_payment_time(text: str, *, now: datetime, tz: tzinfo) -> datetime:
                     year_given = bool(groups.get("year"))
                     year = int(groups["year"]) if groups.get("year") else local_now.year
                     hour, minute = _clock(groups)
-                    parts = _Parts(year, int(groups["month"] or 0), int(groups["day"] or 0), hour, minute)
+                    parts = _Parts(
+                        year, int(groups["month"] or 0), int(groups["day"] or 0), hour, minute
+                    )
                     break
         if parts is None:
             raise InputError(InputProblem.BAD_FORMAT)
-        moment = datetime(parts.year, parts.month, parts.day, tzinfo=tz) + timedelta(hours=parts.hour, minutes=parts.minute)
+        moment = datetime(parts.year, parts.month, parts.day, tzinfo=tz) + timedelta(
+            hours=parts.hour, minutes=parts.minute
+        )
         if parts.hour > 24 or parts.minute > 59:
             raise InputError(InputProblem.BAD_FORMAT)
     except ValueError as exc:
@@ -328,19 +377,219 @@ def hours_between(earlier: datetime, later: datetime) -> float:
 
 # keyword -> cause; checked in this order, so the more specific phrases come first
 _CAUSE_KEYWORDS: list[tuple[Cause, tuple[str, ...]]] = [
-    (Cause.DUPLICATE_CHARGE, ("重复扣款", "扣了两次", "扣两次", "扣了2次", "多扣", "重复支付", "付了两次", "charged twice", "double charge", "duplicate charge", "charged two times")),
-    (Cause.CHARGED_NO_ORDER, ("扣款了没有订单", "没有订单", "没生成订单", "订单没生成", "页面报错", "扣钱了但", "扣了钱没", "付款成功但没", "no order", "charged but", "page error", "payment went through but")),
-    (Cause.PLATFORM_DELISTING, ("下架", "强制取消", "平台取消", "反洗钱", "delisted", "force-cancelled", "force cancelled", "cancelled by the platform")),
-    (Cause.SYSTEM_FAULT, ("系统故障", "系统升级", "系统错误", "系统维护", "宕机", "outage", "system error", "system fault", "maintenance")),
-    (Cause.OUT_OF_STOCK, ("缺货", "没货", "无货", "库存不足", "超卖", "售罄", "out of stock", "sold out", "no stock", "oversold")),
-    (Cause.DELIVERY_TIMEOUT, ("不发货", "没发货", "未发货", "迟迟不", "超时", "还没到", "一直没收到", "没收到卡密", "not delivered", "never delivered", "no delivery", "hasn't delivered", "still waiting", "late delivery", "delivery timeout")),
-    (Cause.INVALID_PRODUCT, ("卡密无效", "无效", "激活失败", "不能用", "用不了", "充值失败", "没到账", "未到账", "兑换失败", "已被使用", "提示错误", "invalid", "doesn't work", "does not work", "not working", "activation failed", "failed to activate", "not credited", "already used", "already redeemed", "code error")),
-    (Cause.NOT_AS_DESCRIBED, ("描述不符", "不符", "货不对板", "和描述不", "跟描述不", "虚假宣传", "not as described", "different from the description", "misleading")),
-    (Cause.MERCHANT_ERROR, ("发错", "发成", "金额不对", "面值不对", "少发", "商家搞错", "wrong item sent", "sent the wrong", "wrong amount", "merchant error", "merchant sent")),
-    (Cause.MERCHANT_VIOLATION, ("商家违规", "商家跑路", "店铺关闭", "商家被处罚", "商家退出", "封店", "merchant banned", "shop closed", "merchant left", "store closed")),
-    (Cause.WRONG_ACCOUNT, ("充错账号", "账号填错", "填错账号", "区服", "充错区", "错服", "充错号", "wrong account", "wrong server", "wrong region", "wrong id")),
-    (Cause.WRONG_PRODUCT, ("买错", "拍错", "选错", "下错单", "面值选错", "bought the wrong", "ordered the wrong", "wrong product", "wrong face value", "picked the wrong")),
-    (Cause.CHANGED_MIND, ("不想要", "不要了", "不需要了", "急用钱", "改主意", "后悔", "changed my mind", "don't want", "do not want", "no longer need", "need the money")),
+    (
+        Cause.DUPLICATE_CHARGE,
+        (
+            "重复扣款",
+            "扣了两次",
+            "扣两次",
+            "扣了2次",
+            "多扣",
+            "重复支付",
+            "付了两次",
+            "charged twice",
+            "double charge",
+            "duplicate charge",
+            "charged two times",
+        ),
+    ),
+    (
+        Cause.CHARGED_NO_ORDER,
+        (
+            "扣款了没有订单",
+            "没有订单",
+            "没生成订单",
+            "订单没生成",
+            "页面报错",
+            "扣钱了但",
+            "扣了钱没",
+            "付款成功但没",
+            "no order",
+            "charged but",
+            "page error",
+            "payment went through but",
+        ),
+    ),
+    (
+        Cause.PLATFORM_DELISTING,
+        (
+            "下架",
+            "强制取消",
+            "平台取消",
+            "反洗钱",
+            "delisted",
+            "force-cancelled",
+            "force cancelled",
+            "cancelled by the platform",
+        ),
+    ),
+    (
+        Cause.SYSTEM_FAULT,
+        (
+            "系统故障",
+            "系统升级",
+            "系统错误",
+            "系统维护",
+            "宕机",
+            "outage",
+            "system error",
+            "system fault",
+            "maintenance",
+        ),
+    ),
+    (
+        Cause.OUT_OF_STOCK,
+        (
+            "缺货",
+            "没货",
+            "无货",
+            "库存不足",
+            "超卖",
+            "售罄",
+            "out of stock",
+            "sold out",
+            "no stock",
+            "oversold",
+        ),
+    ),
+    (
+        Cause.DELIVERY_TIMEOUT,
+        (
+            "不发货",
+            "没发货",
+            "未发货",
+            "迟迟不",
+            "超时",
+            "还没到",
+            "一直没收到",
+            "没收到卡密",
+            "not delivered",
+            "never delivered",
+            "no delivery",
+            "hasn't delivered",
+            "still waiting",
+            "late delivery",
+            "delivery timeout",
+        ),
+    ),
+    (
+        Cause.INVALID_PRODUCT,
+        (
+            "卡密无效",
+            "无效",
+            "激活失败",
+            "不能用",
+            "用不了",
+            "充值失败",
+            "没到账",
+            "未到账",
+            "兑换失败",
+            "已被使用",
+            "提示错误",
+            "invalid",
+            "doesn't work",
+            "does not work",
+            "not working",
+            "activation failed",
+            "failed to activate",
+            "not credited",
+            "already used",
+            "already redeemed",
+            "code error",
+        ),
+    ),
+    (
+        Cause.NOT_AS_DESCRIBED,
+        (
+            "描述不符",
+            "不符",
+            "货不对板",
+            "和描述不",
+            "跟描述不",
+            "虚假宣传",
+            "not as described",
+            "different from the description",
+            "misleading",
+        ),
+    ),
+    (
+        Cause.MERCHANT_ERROR,
+        (
+            "发错",
+            "发成",
+            "金额不对",
+            "面值不对",
+            "少发",
+            "商家搞错",
+            "wrong item sent",
+            "sent the wrong",
+            "wrong amount",
+            "merchant error",
+            "merchant sent",
+        ),
+    ),
+    (
+        Cause.MERCHANT_VIOLATION,
+        (
+            "商家违规",
+            "商家跑路",
+            "店铺关闭",
+            "商家被处罚",
+            "商家退出",
+            "封店",
+            "merchant banned",
+            "shop closed",
+            "merchant left",
+            "store closed",
+        ),
+    ),
+    (
+        Cause.WRONG_ACCOUNT,
+        (
+            "充错账号",
+            "账号填错",
+            "填错账号",
+            "区服",
+            "充错区",
+            "错服",
+            "充错号",
+            "wrong account",
+            "wrong server",
+            "wrong region",
+            "wrong id",
+        ),
+    ),
+    (
+        Cause.WRONG_PRODUCT,
+        (
+            "买错",
+            "拍错",
+            "选错",
+            "下错单",
+            "面值选错",
+            "bought the wrong",
+            "ordered the wrong",
+            "wrong product",
+            "wrong face value",
+            "picked the wrong",
+        ),
+    ),
+    (
+        Cause.CHANGED_MIND,
+        (
+            "不想要",
+            "不要了",
+            "不需要了",
+            "急用钱",
+            "改主意",
+            "后悔",
+            "changed my mind",
+            "don't want",
+            "do not want",
+            "no longer need",
+            "need the money",
+        ),
+    ),
 ]
 
 
@@ -371,23 +620,134 @@ def looks_like_question(text: str) -> bool:
 
 # checked in order: the more specific phrases first
 _PLATFORM_KEYWORDS: list[tuple[PlatformType, tuple[str, ...]]] = [
-    (PlatformType.PERSONAL_AGENT, ("代充", "私下", "个人卖家", "朋友圈", "qq上", "微信上买", "微信上找", "加微信", "private deal", "reseller", "from a person", "over wechat", "over qq")),
+    (
+        PlatformType.PERSONAL_AGENT,
+        (
+            "代充",
+            "私下",
+            "个人卖家",
+            "朋友圈",
+            "qq上",
+            "微信上买",
+            "微信上找",
+            "加微信",
+            "private deal",
+            "reseller",
+            "from a person",
+            "over wechat",
+            "over qq",
+        ),
+    ),
     (PlatformType.OFFICIAL, ("官方", "官网", "官方商城", "运营商", "official")),
-    (PlatformType.AGGREGATOR, ("卡盟", "发卡平台", "卡密平台", "平台上买", "card platform", "marketplace", "kameng")),
+    (
+        PlatformType.AGGREGATOR,
+        ("卡盟", "发卡平台", "卡密平台", "平台上买", "card platform", "marketplace", "kameng"),
+    ),
 ]
 
 _STATUS_KEYWORDS: list[tuple[OrderStatus, tuple[str, ...]]] = [
-    (OrderStatus.UNPAID, ("没付款", "未付款", "还没付", "没有付款", "待付款", "unpaid", "not paid yet", "haven't paid", "have not paid")),
-    (OrderStatus.COMPLETED, ("已完成", "订单完成", "确认收货", "交易完成", "order completed", "marked completed", "order is completed")),
-    (OrderStatus.REDEEMED, ("已使用", "已兑换", "已核销", "已激活", "充值成功", "用过了", "redeemed", "activated it", "already used it", "i used the code")),
-    (OrderStatus.PAID_UNDELIVERED, ("没发", "未发货", "不发货", "没发货", "没收到", "未收到", "还没到", "缺货", "没货", "待发货", "not delivered", "never delivered", "hasn't delivered", "has not delivered", "didn't deliver", "did not deliver", "not received", "never received", "haven't received", "out of stock", "sold out")),
-    (OrderStatus.DELIVERED, ("已发货", "发了卡密", "收到卡密", "收到了卡密", "还没用", "没使用", "delivered but", "got the code", "received the code", "not used yet")),
+    (
+        OrderStatus.UNPAID,
+        (
+            "没付款",
+            "未付款",
+            "还没付",
+            "没有付款",
+            "待付款",
+            "unpaid",
+            "not paid yet",
+            "haven't paid",
+            "have not paid",
+        ),
+    ),
+    (
+        OrderStatus.COMPLETED,
+        (
+            "已完成",
+            "订单完成",
+            "确认收货",
+            "交易完成",
+            "order completed",
+            "marked completed",
+            "order is completed",
+        ),
+    ),
+    (
+        OrderStatus.REDEEMED,
+        (
+            "已使用",
+            "已兑换",
+            "已核销",
+            "已激活",
+            "充值成功",
+            "用过了",
+            "redeemed",
+            "activated it",
+            "already used it",
+            "i used the code",
+        ),
+    ),
+    (
+        OrderStatus.PAID_UNDELIVERED,
+        (
+            "没发",
+            "未发货",
+            "不发货",
+            "没发货",
+            "没收到",
+            "未收到",
+            "还没到",
+            "缺货",
+            "没货",
+            "待发货",
+            "not delivered",
+            "never delivered",
+            "hasn't delivered",
+            "has not delivered",
+            "didn't deliver",
+            "did not deliver",
+            "not received",
+            "never received",
+            "haven't received",
+            "out of stock",
+            "sold out",
+        ),
+    ),
+    (
+        OrderStatus.DELIVERED,
+        (
+            "已发货",
+            "发了卡密",
+            "收到卡密",
+            "收到了卡密",
+            "还没用",
+            "没使用",
+            "delivered but",
+            "got the code",
+            "received the code",
+            "not used yet",
+        ),
+    ),
 ]
 
 _CHANNEL_KEYWORDS: list[tuple[PaymentChannel, tuple[str, ...]]] = [
     (PaymentChannel.ALIPAY, ("支付宝", "alipay")),
-    (PaymentChannel.WECHAT, ("微信支付", "微信付", "用微信", "wechat pay", "paid with wechat", "paid by wechat", "weixin pay")),
-    (PaymentChannel.BANK_CARD, ("银行卡", "信用卡", "储蓄卡", "网银", "bank card", "credit card", "debit card")),
+    (
+        PaymentChannel.WECHAT,
+        (
+            "微信支付",
+            "微信付",
+            "用微信",
+            "wechat pay",
+            "paid with wechat",
+            "paid by wechat",
+            "weixin pay",
+        ),
+    ),
+    (
+        PaymentChannel.BANK_CARD,
+        ("银行卡", "信用卡", "储蓄卡", "网银", "bank card", "credit card", "debit card"),
+    ),
     (PaymentChannel.BALANCE, ("余额", "balance")),
 ]
 
@@ -425,9 +785,18 @@ class Described:
     paid_at: datetime | None = None
 
     def count(self) -> int:
-        return sum(value is not None for value in (
-            self.order_number, self.platform_type, self.order_status, self.cause, self.payment_channel, self.amount, self.paid_at
-        ))
+        return sum(
+            value is not None
+            for value in (
+                self.order_number,
+                self.platform_type,
+                self.order_status,
+                self.cause,
+                self.payment_channel,
+                self.amount,
+                self.paid_at,
+            )
+        )
 
 
 def describe(text: str, *, pattern: str, maximum: Decimal, now: datetime, tz: tzinfo) -> Described:

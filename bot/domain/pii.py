@@ -15,7 +15,13 @@ __all__ = ["mask_pii", "luhn_ok"]
 _SEP = r"[ \-\u00a0]?"
 # a mainland mobile number: optional +86 / 0086, then 1[3-9] and nine digits, in groups
 _PHONE = re.compile(
-    r"(?<![0-9A-Za-z])(?:(?:\+|00)86" + _SEP + r")?(1[3-9]\d)" + _SEP + r"(\d{4})" + _SEP + r"(\d{4})(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z])(?:(?:\+|00)86"
+    + _SEP
+    + r")?(1[3-9]\d)"
+    + _SEP
+    + r"(\d{4})"
+    + _SEP
+    + r"(\d{4})(?![0-9A-Za-z])"
 )
 # 13 to 19 digits, optionally grouped by spaces or dashes, not glued to letters
 _DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){12,18}(?![0-9A-Za-z])")

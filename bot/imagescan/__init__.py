@@ -103,7 +103,9 @@ def join_lines(items: Sequence[tuple[Sequence[Sequence[float]], str, float]]) ->
         if groups:
             last = groups[-1]
             g_top, g_bottom = min(b[0] for b in last), max(b[1] for b in last)
-            if abs((top + bottom) / 2 - (g_top + g_bottom) / 2) < 0.5 * max(bottom - top, g_bottom - g_top):
+            if abs((top + bottom) / 2 - (g_top + g_bottom) / 2) < 0.5 * max(
+                bottom - top, g_bottom - g_top
+            ):
                 last.append(item)
                 continue
         groups.append([item])
@@ -114,7 +116,15 @@ def join_lines(items: Sequence[tuple[Sequence[Sequence[float]], str, float]]) ->
         for before, after in zip(group, group[1:], strict=False):
             gap = after[2] - before[3]
             text = _glue(text, after[4]) if gap < (after[1] - after[0]) else f"{text} {after[4]}"
-        rows.append([min(b[0] for b in group), max(b[1] for b in group), group[0][2], max(b[3] for b in group), text])
+        rows.append(
+            [
+                min(b[0] for b in group),
+                max(b[1] for b in group),
+                group[0][2],
+                max(b[3] for b in group),
+                text,
+            ]
+        )
     paragraphs: list[str] = []
     prev: list[Any] | None = None
     for row in rows:
@@ -122,7 +132,11 @@ def join_lines(items: Sequence[tuple[Sequence[Sequence[float]], str, float]]) ->
         if prev is not None:
             gap = row[0] - prev[1]
             same_column = abs(row[2] - prev[2]) < 2.0 * h
-            if gap < 0.9 * max(h, prev[1] - prev[0]) and same_column and not _SENTENCE_END.search(paragraphs[-1]):
+            if (
+                gap < 0.9 * max(h, prev[1] - prev[0])
+                and same_column
+                and not _SENTENCE_END.search(paragraphs[-1])
+            ):
                 paragraphs[-1] = _glue(paragraphs[-1], row[4])
                 prev = row
                 continue
@@ -150,7 +164,10 @@ class _Engines:
                 threads = {
                     f"{part}{name}": value
                     for part in ("", "det_", "cls_", "rec_")
-                    for name, value in (("intra_op_num_threads", self.threads), ("inter_op_num_threads", 1))
+                    for name, value in (
+                        ("intra_op_num_threads", self.threads),
+                        ("inter_op_num_threads", 1),
+                    )
                 }
                 self._ocr = RapidOCR(
                     **threads,
@@ -180,7 +197,13 @@ def _has_detail(gray: Any) -> bool:
 
     h, w = gray.shape[:2]
     scale = 480.0 / max(h, w)
-    small = cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = (
+        cv2.resize(
+            gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA
+        )
+        if scale < 1
+        else gray
+    )
     edges = cv2.Canny(small, 80, 200)
     return bool(np.count_nonzero(edges) > 0.002 * edges.size)
 
@@ -238,11 +261,15 @@ class ImageScanner:
             log.info("could not read a picture (%d bytes)", len(data), exc_info=True)
             return self._skipped("unreadable", started)
         verdict = self.verdict_for(extracted)
-        return ImageVerdict(verdict=verdict, extracted=extracted, seconds=round(time.perf_counter() - started, 3))
+        return ImageVerdict(
+            verdict=verdict, extracted=extracted, seconds=round(time.perf_counter() - started, 3)
+        )
 
     def _skipped(self, why: str, started: float) -> ImageVerdict:
         verdict = self.detector.scan(MessageInput())
-        return ImageVerdict(verdict=verdict, skipped=why, seconds=round(time.perf_counter() - started, 3))
+        return ImageVerdict(
+            verdict=verdict, skipped=why, seconds=round(time.perf_counter() - started, 3)
+        )
 
     # ---------------------------------------------------------------- async
 
@@ -255,7 +282,9 @@ class ImageScanner:
             return self._skipped("busy", time.perf_counter())
         self._waiting += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, self.scan_sync, data)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, self.scan_sync, data
+            )
         finally:
             self._waiting -= 1
 

@@ -77,7 +77,9 @@ _ASKS = {
         r"怎么办|怎么|如何|怎样|在哪|哪里|找谁|去哪|要做什么|该做什么|步骤|流程|"
         r"what (?:should|do|can|must) i|how (?:do|can|should) i|where|who|what now|next step|what to do"
     ),
-    "yesno": re.compile(r"能不能|可不可以|可以|能否|是否|能.{0,12}吗|会不会|算不算|can i|could i|is it|will i|do i|am i"),
+    "yesno": re.compile(
+        r"能不能|可不可以|可以|能否|是否|能.{0,12}吗|会不会|算不算|can i|could i|is it|will i|do i|am i"
+    ),
 }
 
 _FACTS = {
@@ -161,7 +163,9 @@ def lead_sentence(question: str, text: str, lang: str) -> str:
         if found:
             # a sentence holding the kind of fact asked for beats one that only repeats
             # the question's words; time and money are the most specific facts
-            score += 2.0 + sum(1.5 if _DIGIT.search(unit) else 0.5 for k in found if k in ("time", "money"))
+            score += 2.0 + sum(
+                1.5 if _DIGIT.search(unit) else 0.5 for k in found if k in ("time", "money")
+            )
         if unit.endswith(("：", ":")):
             score -= 2.0  # the introduction of a list, not a fact
         if unit.endswith(("？", "?")):
@@ -215,7 +219,9 @@ def extract(question: str, text: str, lang: str, budget: int, *, skip: str = "")
     return out
 
 
-def compose_answer(question: str, sources: Sequence[Source], lang: str, max_sections: int = 2) -> tuple[str, str]:
+def compose_answer(
+    question: str, sources: Sequence[Source], lang: str, max_sections: int = 2
+) -> tuple[str, str]:
     """The answer text and its lead sentence (see the module docstring)."""
     if not sources:
         return "", ""
@@ -224,7 +230,9 @@ def compose_answer(question: str, sources: Sequence[Source], lang: str, max_sect
     if top.kind == "smalltalk":
         return top.text, top.text
     best = top.score or 1.0
-    picked = [top] + [s for s in sources[1:max_sections] if s.score >= 0.95 * best and s.kind != "smalltalk"]
+    picked = [top] + [
+        s for s in sources[1:max_sections] if s.score >= 0.95 * best and s.kind != "smalltalk"
+    ]
     lead = lead_sentence(question, top.text, lang)
     budget = 260 if lang == "zh" else 520
     body = extract(question, top.text, lang, budget, skip=lead)
@@ -235,7 +243,9 @@ def compose_answer(question: str, sources: Sequence[Source], lang: str, max_sect
         other = lead_sentence(question, extra.text, lang)
         if other and other != lead:
             blocks.append(t("knowledge.also", title=extra.title, text=other))
-    titles = t("knowledge.title_separator").join(t("knowledge.title", title=s.title) for s in picked)
+    titles = t("knowledge.title_separator").join(
+        t("knowledge.title", title=s.title) for s in picked
+    )
     blocks.append(t("knowledge.from_titles", titles=titles))
     return "\n\n".join(blocks), lead
 

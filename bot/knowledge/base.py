@@ -73,10 +73,14 @@ class KnowledgeBase:
             all_chunks = [c for lang in LANGUAGES for c in self._indexes[lang].chunks]
             unique = {c.chunk_id: c for c in all_chunks}
             ordered = sorted(unique)
-            vectors = self.vector_cache.vectors(embedder, [unique[cid].index_text for cid in ordered])
+            vectors = self.vector_cache.vectors(
+                embedder, [unique[cid].index_text for cid in ordered]
+            )
             by_id = dict(zip(ordered, vectors, strict=True))
             for index in self._indexes.values():
-                index.add_embeddings(DenseIndex([by_id[c.chunk_id] for c in index.chunks], embedder))
+                index.add_embeddings(
+                    DenseIndex([by_id[c.chunk_id] for c in index.chunks], embedder)
+                )
         self.default_mode: str = "hybrid" if embedder is not None else "lexical"
 
     # --- construction -------------------------------------------------------------------
@@ -107,13 +111,17 @@ class KnowledgeBase:
             if not (hasattr(embeddings, "embed_query") and hasattr(embeddings, "embed_documents")):
                 raise TypeError("embeddings must be a bool or a LangChain Embeddings object")
             embedder = embeddings
-        return cls(sections, embedder=embedder, cache_dir=cache_dir, max_chars=max_chars, report=report)
+        return cls(
+            sections, embedder=embedder, cache_dir=cache_dir, max_chars=max_chars, report=report
+        )
 
     def _sections_for(self, lang: str) -> list[Section]:
         """Sections in `lang`, plus the other language's sections that have no `lang` version."""
         own = [s for (_sid, slang), s in self._sections.items() if slang == lang]
         have = {s.id for s in own}
-        others = [s for (sid, slang), s in self._sections.items() if slang != lang and sid not in have]
+        others = [
+            s for (sid, slang), s in self._sections.items() if slang != lang and sid not in have
+        ]
         others.sort(key=lambda s: LANGUAGES.index(s.lang) if s.lang in LANGUAGES else 99)
         seen: set[str] = set()
         fallback = []
@@ -134,18 +142,26 @@ class KnowledgeBase:
         found = self._sections.get((section_id, lang))
         if found is None:
             found = next(
-                (self._sections[(section_id, other)] for other in LANGUAGES if (section_id, other) in self._sections),
+                (
+                    self._sections[(section_id, other)]
+                    for other in LANGUAGES
+                    if (section_id, other) in self._sections
+                ),
                 None,
             )
         if found is None:
             return None
         text = self._texts[(found.id, found.lang)]
-        return Source(id=found.id, title=found.title, text=text, score=1.0, lang=found.lang, kind=found.kind)
+        return Source(
+            id=found.id, title=found.title, text=text, score=1.0, lang=found.lang, kind=found.kind
+        )
 
     def sections(self) -> list[Section]:
         return list(self._sections.values())
 
-    def retriever(self, lang: str = DEFAULT_LANGUAGE, mode: str | None = None, k: int = 4) -> ChunkRetriever:
+    def retriever(
+        self, lang: str = DEFAULT_LANGUAGE, mode: str | None = None, k: int = 4
+    ) -> ChunkRetriever:
         """A LangChain retriever for `lang` (`mode`: bm25, tfidf, lexical, embeddings, hybrid).
 
         It wraps the same ranker that `search` and `ask` use, so its ranking is identical.
@@ -188,7 +204,14 @@ class KnowledgeBase:
             key = (chunk.section_id, chunk.lang)
             section = self._sections[key]
             sources.append(
-                Source(section.id, section.title, self._texts[key], round(score, 6), section.lang, section.kind)
+                Source(
+                    section.id,
+                    section.title,
+                    self._texts[key],
+                    round(score, 6),
+                    section.lang,
+                    section.kind,
+                )
             )
             if len(sources) >= k:
                 break
@@ -200,7 +223,9 @@ class KnowledgeBase:
         index = self._indexes[lang]
         return gate.coverage(gate_words(question), index.vocabulary, index.topics)
 
-    def ask(self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None
+    ) -> Answer:
         """Answer from the knowledge texts, with the sections used as sources."""
         lang = normalize_lang(lang) or detect_lang(question)
         question = question.strip()
@@ -211,9 +236,13 @@ class KnowledgeBase:
                 return Answer(found.text, True, [found], lang, 1.0, found.text)
         question = self.smalltalk.strip(question, lang)
         if not question:
-            return Answer(not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, [], lang, 0.0)
+            return Answer(
+                not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, [], lang, 0.0
+            )
         index = self._indexes[lang]
-        sources = self._to_sources(index, index.ranker(mode or self.default_mode).search(question, None), k)
+        sources = self._to_sources(
+            index, index.ranker(mode or self.default_mode).search(question, None), k
+        )
         score = gate.coverage(gate_words(question), index.vocabulary, index.topics)
         named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
@@ -221,6 +250,12 @@ class KnowledgeBase:
             sources = [found, *(s for s in sources if s.id != named)][:k]
             score = max(score, 1.0)
         if not sources or not gate.is_confident(score):
-            return Answer(not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, sources, lang, score)
+            return Answer(
+                not_sure_answer(lang, self.section(CONTACT_SECTION, lang)),
+                False,
+                sources,
+                lang,
+                score,
+            )
         text, lead = compose_answer(question, sources, lang)
         return Answer(text, True, sources, lang, score, lead)

@@ -125,7 +125,11 @@ def check_folder(directory: Path, questions: Sequence[Question] = ()) -> CheckRe
     for (sid, lang), paths in sorted(where.items()):
         if len(paths) > 1:
             report.errors.append(
-                Finding("duplicate-id", f"section id {sid!r} ({lang}) is defined {len(paths)} times", ", ".join(paths))
+                Finding(
+                    "duplicate-id",
+                    f"section id {sid!r} ({lang}) is defined {len(paths)} times",
+                    ", ".join(paths),
+                )
             )
     ids = {s.id for s in sections}
     zh_ids = {s.id for s in sections if s.lang == DEFAULT_LANGUAGE}
@@ -133,27 +137,48 @@ def check_folder(directory: Path, questions: Sequence[Question] = ()) -> CheckRe
     for section in sections:
         if section.lang != DEFAULT_LANGUAGE and section.id not in zh_ids:
             report.errors.append(
-                Finding("dangling-reference", f"section {section.id!r} ({section.lang}) has no Chinese section", section.path)
+                Finding(
+                    "dangling-reference",
+                    f"section {section.id!r} ({section.lang}) has no Chinese section",
+                    section.path,
+                )
             )
         pattern = _TITLE_REF_ZH if section.lang == "zh" else _TITLE_REF_EN
         for title in pattern.findall(section.body):
             if (section.lang, title) not in titles:
                 report.errors.append(
-                    Finding("dangling-reference", f"section {section.id!r} refers to a missing section “{title}”", section.path)
+                    Finding(
+                        "dangling-reference",
+                        f"section {section.id!r} refers to a missing section “{title}”",
+                        section.path,
+                    )
                 )
         for target in _ID_LINK.findall(section.body):
             if target not in ids:
                 report.errors.append(
-                    Finding("dangling-reference", f"section {section.id!r} links to a missing id #{target}", section.path)
+                    Finding(
+                        "dangling-reference",
+                        f"section {section.id!r} links to a missing id #{target}",
+                        section.path,
+                    )
                 )
     for ref in dict.fromkeys(policy_refs(directory)):
         if ref not in ids:
-            report.errors.append(Finding("dangling-reference", f"policy_refs names a missing section {ref!r}", "policy.yaml"))
+            report.errors.append(
+                Finding(
+                    "dangling-reference",
+                    f"policy_refs names a missing section {ref!r}",
+                    "policy.yaml",
+                )
+            )
     for question in questions:
         gone = [sid for sid in question.ids if sid not in ids]
         if gone:
             report.errors.append(
-                Finding("vanished-section", f"labelled question {question.q!r} expects missing {', '.join(gone)}")
+                Finding(
+                    "vanished-section",
+                    f"labelled question {question.q!r} expects missing {', '.join(gone)}",
+                )
             )
     if questions and not report.errors:
         report.warnings.extend(_unreached(KnowledgeBase.load(directory), questions))

@@ -40,7 +40,9 @@ def load_questions(path: Path | str) -> list[Question]:
             raise ValueError(f"{path}:{n}: not JSON: {exc}") from exc
         ids = tuple(row.get("ids") or ())
         answerable = bool(row.get("answerable", bool(ids)))
-        questions.append(Question(row["q"], row.get("lang"), ids, answerable, str(row.get("split", "dev"))))
+        questions.append(
+            Question(row["q"], row.get("lang"), ids, answerable, str(row.get("split", "dev")))
+        )
     return questions
 
 
@@ -63,7 +65,9 @@ def retrieval_metrics(
         for split in splits:
             result[split] = _summary([r[1] for r in rows if r[2].split == split])
     result["misses_at_3"] = [
-        {"q": q.q, "expected": list(q.ids), "got": got[:3]} for _l, rank, q, got in rows if rank is None or rank > 3
+        {"q": q.q, "expected": list(q.ids), "got": got[:3]}
+        for _l, rank, q, got in rows
+        if rank is None or rank > 3
     ]
     return result
 
@@ -84,7 +88,9 @@ def _summary(ranks: Sequence[int | None]) -> dict[str, Any]:
     }
 
 
-def gate_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None) -> dict[str, Any]:
+def gate_metrics(
+    kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None
+) -> dict[str, Any]:
     """How often `confident` is right: True for answerable questions, False for the rest."""
     questions = list(questions)
     tp = tn = fp = fn = 0
@@ -103,7 +109,13 @@ def gate_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str 
                 fp += 1
             else:
                 fn += 1
-            wrong.append({"q": question.q, "answerable": question.answerable, "confidence": round(answer.confidence, 3)})
+            wrong.append(
+                {
+                    "q": question.q,
+                    "answerable": question.answerable,
+                    "confidence": round(answer.confidence, 3),
+                }
+            )
     total = (tp + tn + fp + fn) or 1
     result: dict[str, Any] = {
         "accuracy": round((tp + tn) / total, 4),
@@ -119,7 +131,9 @@ def gate_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str 
     return result
 
 
-def answer_metrics(kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None) -> dict[str, Any]:
+def answer_metrics(
+    kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None
+) -> dict[str, Any]:
     """What the buyer gets: "confident and right" is a confident answer whose first section
     is one of the labelled ones; an unsure answer counts as a miss. Off-topic questions must
     never be confident. Figures overall and per split and language."""

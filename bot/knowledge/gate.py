@@ -24,7 +24,9 @@ GateWords = Sequence[tuple[str, tuple[str, ...]]]
 
 # everyday words that a refund policy uses but that say nothing about a refund on their own
 # ("best phone to buy this year"): each counts half when known
-WEAK_WORDS = frozenset({"buy", "bought", "phone", "game", "money", "year", "买", "手机", "游戏", "钱", "今年", "好"})
+WEAK_WORDS = frozenset(
+    {"buy", "bought", "phone", "game", "money", "year", "买", "手机", "游戏", "钱", "今年", "好"}
+)
 
 
 def known_words(words: GateWords, vocabulary: Collection[str]) -> float:

@@ -64,13 +64,17 @@ class LangIndex:
         self.questions = ExampleQuestions(chunks, sections)
         # normalised score sum: each ranker's scores divided by its best; the nearest example
         # question weighs a little more (measured: docs/knowledge.md)
-        self.lexical = FusionRanker([self.bm25, self.tfidf, self.questions], method="sum", weights=LEXICAL_WEIGHTS)
+        self.lexical = FusionRanker(
+            [self.bm25, self.tfidf, self.questions], method="sum", weights=LEXICAL_WEIGHTS
+        )
         self.embeddings: DenseIndex | None = None
         self.hybrid: FusionRanker | None = None
 
     def add_embeddings(self, dense: DenseIndex) -> None:
         self.embeddings = dense
-        self.hybrid = FusionRanker([self.bm25, self.tfidf, self.questions, dense], method="rrf", rrf_k=10)
+        self.hybrid = FusionRanker(
+            [self.bm25, self.tfidf, self.questions, dense], method="rrf", rrf_k=10
+        )
 
     def ranker(self, mode: str) -> Ranker:
         found = getattr(self, mode, None) if mode in MODES else None

@@ -38,7 +38,8 @@ class BM25Index:
         for tokens in tokenized:
             df.update(set(tokens))
         self.idf = {
-            term: math.log(1.0 + (self.n_docs - freq + 0.5) / (freq + 0.5)) for term, freq in df.items()
+            term: math.log(1.0 + (self.n_docs - freq + 0.5) / (freq + 0.5))
+            for term, freq in df.items()
         }
         self.max_idf = math.log(1.0 + (self.n_docs + 0.5) / 0.5)
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -69,7 +70,9 @@ class BM25Index:
 class TfidfIndex:
     """Cosine similarity of sublinear TF-IDF vectors (smoothed idf, L2-normalised)."""
 
-    def __init__(self, docs: Sequence[str], tokenizer: Tokenizer, *, query_tokenizer: Tokenizer | None = None):
+    def __init__(
+        self, docs: Sequence[str], tokenizer: Tokenizer, *, query_tokenizer: Tokenizer | None = None
+    ):
         self.tokenizer = tokenizer
         self.query_tokenizer = query_tokenizer or tokenizer
         self.n_docs = len(docs)
@@ -77,7 +80,9 @@ class TfidfIndex:
         df: Counter[str] = Counter()
         for counter in counts:
             df.update(counter.keys())
-        self.idf = {term: math.log((1 + self.n_docs) / (1 + freq)) + 1.0 for term, freq in df.items()}
+        self.idf = {
+            term: math.log((1 + self.n_docs) / (1 + freq)) + 1.0 for term, freq in df.items()
+        }
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for doc_id, counter in enumerate(counts):
             weights = {t: (1.0 + math.log(tf)) * self.idf[t] for t, tf in counter.items()}
@@ -91,7 +96,9 @@ class TfidfIndex:
         # unseen n-grams still count in the norm: a query made mostly of unknown text
         # cannot reach a high cosine with anything
         unseen_idf = math.log(1 + self.n_docs) + 1.0
-        weights = {t: (1.0 + math.log(tf)) * self.idf.get(t, unseen_idf) for t, tf in counter.items()}
+        weights = {
+            t: (1.0 + math.log(tf)) * self.idf.get(t, unseen_idf) for t, tf in counter.items()
+        }
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         return {t: w / norm for t, w in weights.items()}
 

@@ -115,7 +115,9 @@ def _parse_attrs(raw: str) -> dict[str, str]:
     return attrs
 
 
-def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem: str = "") -> list[Section]:
+def parse_markdown(
+    text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem: str = ""
+) -> list[Section]:
     """Split one Markdown document into sections (see the module docstring)."""
     stem = stem or Path(path).stem or "section"
     sections: list[Section] = []
@@ -183,7 +185,9 @@ def parse_markdown(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, s
     return [s for s in sections if s.body or s.title]
 
 
-def parse_text(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem: str = "") -> Section:
+def parse_text(
+    text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem: str = ""
+) -> Section:
     """A plain-text file is one section: id from the file name, title from the first line."""
     stem = stem or Path(path).stem or "section"
     lines = [line.rstrip() for line in text.strip().splitlines()]
@@ -195,7 +199,14 @@ def parse_text(text: str, *, path: str = "", lang: str = DEFAULT_LANGUAGE, stem:
     if not rest:  # a one-line file: the line is the text, the id is the title
         title, rest = stem, title
     return Section(
-        id=stem, title=title, body=rest, lang=lang, path=path, level=2, aliases=aliases, questions=questions
+        id=stem,
+        title=title,
+        body=rest,
+        lang=lang,
+        path=path,
+        level=2,
+        aliases=aliases,
+        questions=questions,
     )
 
 

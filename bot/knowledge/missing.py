@@ -88,7 +88,9 @@ class Gap:
         }
 
 
-def frequent(rows: Iterable[StoredQuestion], titles: SectionTitles | None = None, *, limit: int = 20) -> list[Gap]:
+def frequent(
+    rows: Iterable[StoredQuestion], titles: SectionTitles | None = None, *, limit: int = 20
+) -> list[Gap]:
     """Stored questions grouped by key and language, most frequent (then most recent) first."""
     groups: dict[tuple[str, str], list[StoredQuestion]] = {}
     for row in rows:

@@ -60,13 +60,17 @@ class FusionRanker:
 class DenseIndex:
     """Cosine similarity of a query vector with unit chunk vectors."""
 
-    def __init__(self, vectors: Sequence[Sequence[float]], embedder: EmbedderLike, *, min_score: float = 0.0):
+    def __init__(
+        self, vectors: Sequence[Sequence[float]], embedder: EmbedderLike, *, min_score: float = 0.0
+    ):
         self.embedder = embedder
         self.min_score = min_score
         rows = [_unit(v) for v in vectors]
         self.size = len(rows)
         np = _numpy()
-        self.matrix: Any = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1) if np is not None else rows
+        self.matrix: Any = (
+            np.asarray(rows, dtype=np.float32).reshape(len(rows), -1) if np is not None else rows
+        )
 
     def search(self, query: str, k: int | None = None) -> Ranking:
         if not self.size:
@@ -78,7 +82,8 @@ class DenseIndex:
         else:
             sims = [sum(a * b for a, b in zip(row, q, strict=False)) for row in self.matrix]
         ranked = sorted(
-            ((i, float(s)) for i, s in enumerate(sims) if s > self.min_score), key=lambda x: (-x[1], x[0])
+            ((i, float(s)) for i, s in enumerate(sims) if s > self.min_score),
+            key=lambda x: (-x[1], x[0]),
         )
         return ranked if k is None else ranked[:k]
 

@@ -66,14 +66,18 @@ class ChunkRetriever(BaseRetriever):
 class BM25Retriever(ChunkRetriever):
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk], **kwargs: Any) -> BM25Retriever:
-        index = BM25Index([c.index_text for c in chunks], word_tokens, query_tokenizer=query_word_tokens)
+        index = BM25Index(
+            [c.index_text for c in chunks], word_tokens, query_tokenizer=query_word_tokens
+        )
         return cls(chunks=list(chunks), ranker=index, **kwargs)
 
 
 class CharNgramRetriever(ChunkRetriever):
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk], **kwargs: Any) -> CharNgramRetriever:
-        index = TfidfIndex([c.index_text for c in chunks], char_ngrams, query_tokenizer=query_char_ngrams)
+        index = TfidfIndex(
+            [c.index_text for c in chunks], char_ngrams, query_tokenizer=query_char_ngrams
+        )
         return cls(chunks=list(chunks), ranker=index, **kwargs)
 
 
@@ -101,7 +105,11 @@ class FusionRetriever(ChunkRetriever):
 class EmbeddingRetriever(ChunkRetriever):
     @classmethod
     def from_embeddings(
-        cls, chunks: Sequence[Chunk], embedder: Embeddings, vectors: Sequence[Sequence[float]] | None = None, **kwargs: Any
+        cls,
+        chunks: Sequence[Chunk],
+        embedder: Embeddings,
+        vectors: Sequence[Sequence[float]] | None = None,
+        **kwargs: Any,
     ) -> EmbeddingRetriever:
         if vectors is None:
             vectors = embedder.embed_documents([c.index_text for c in chunks])

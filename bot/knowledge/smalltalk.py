@@ -19,7 +19,9 @@ from bot.knowledge.normalise import normalise
 SMALLTALK = "smalltalk"
 
 # what may surround a courtesy: punctuation, symbols, emoji, particles and address words
-_FILLER = re.compile(r"[\s\W_]+|[啊呀呢吧哦哈嘛啦哇噢喔~]+|^(?:亲|老板|客服|bot|there)(?=\W|$)", re.UNICODE)
+_FILLER = re.compile(
+    r"[\s\W_]+|[啊呀呢吧哦哈嘛啦哇噢喔~]+|^(?:亲|老板|客服|bot|there)(?=\W|$)", re.UNICODE
+)
 
 
 def _squash(text: str) -> str:
@@ -83,5 +85,5 @@ class SmallTalk:
         match = pattern.match(norm, start)
         if match is None or match.end() == start:
             return question
-        rest = norm[match.end():].lstrip(" ,.!?;:，。！？；：~")
+        rest = norm[match.end() :].lstrip(" ,.!?;:，。！？；：~")
         return rest or question

@@ -21,24 +21,100 @@ from bot.knowledge.normalise import normalise
 
 # words of the domain that the general jieba dictionary splits badly
 DOMAIN_WORDS = (
-    "卡盟", "卡密", "点卡", "点券", "话费", "激活码", "会员", "核销", "已核销", "未核销",
-    "待付款", "待支付", "待发货", "已发货", "已完成", "已使用", "发货", "到账", "原路退回",
-    "手续费", "服务费", "违约金", "申诉", "仲裁", "初审", "终审", "重复扣款", "扣款", "多扣",
-    "七天无理由", "无理由", "描述不符", "缺货", "超卖", "下架", "反洗钱", "解冻费", "保证金",
-    "验证码", "二维码", "共享屏幕", "个人代理", "区服", "大区", "充错", "拍错", "退款",
-    "退钱", "银行卡", "支付宝", "微信支付", "平台余额", "余额", "工作日", "极速退款", "录屏",
-    "截图", "订单号", "客服", "人工客服", "商家", "运营商", "诈骗", "骗子", "仿冒", "短链接",
-    "报警", "止付", "12315", "12377", "110",
+    "卡盟",
+    "卡密",
+    "点卡",
+    "点券",
+    "话费",
+    "激活码",
+    "会员",
+    "核销",
+    "已核销",
+    "未核销",
+    "待付款",
+    "待支付",
+    "待发货",
+    "已发货",
+    "已完成",
+    "已使用",
+    "发货",
+    "到账",
+    "原路退回",
+    "手续费",
+    "服务费",
+    "违约金",
+    "申诉",
+    "仲裁",
+    "初审",
+    "终审",
+    "重复扣款",
+    "扣款",
+    "多扣",
+    "七天无理由",
+    "无理由",
+    "描述不符",
+    "缺货",
+    "超卖",
+    "下架",
+    "反洗钱",
+    "解冻费",
+    "保证金",
+    "验证码",
+    "二维码",
+    "共享屏幕",
+    "个人代理",
+    "区服",
+    "大区",
+    "充错",
+    "拍错",
+    "退款",
+    "退钱",
+    "银行卡",
+    "支付宝",
+    "微信支付",
+    "平台余额",
+    "余额",
+    "工作日",
+    "极速退款",
+    "录屏",
+    "截图",
+    "订单号",
+    "客服",
+    "人工客服",
+    "商家",
+    "运营商",
+    "诈骗",
+    "骗子",
+    "仿冒",
+    "短链接",
+    "报警",
+    "止付",
+    "12315",
+    "12377",
+    "110",
 )
 
 # English words folded onto the word the knowledge texts use (after stemming)
 _EN_SYNONYMS = {
-    "seller": "merchant", "vendor": "merchant", "shop": "merchant", "store": "merchant",
+    "seller": "merchant",
+    "vendor": "merchant",
+    "shop": "merchant",
+    "store": "merchant",
     # abbreviated units ("3hrs", "2 mins") and chat spellings
-    "hr": "hour", "hrs": "hour", "h": "hour", "min": "minut", "mins": "minut", "wk": "week", "wks": "week",
-    "u": "you", "ur": "your", "pls": "please", "plz": "please", "thx": "thanks", "txt": "text",
+    "hr": "hour",
+    "hrs": "hour",
+    "h": "hour",
+    "min": "minut",
+    "mins": "minut",
+    "wk": "week",
+    "wks": "week",
+    "u": "you",
+    "ur": "your",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "txt": "text",
 }
-
 
 
 def _words(text: str) -> frozenset[str]:
@@ -101,9 +177,21 @@ def stem(word: str) -> str:
     if len(word) <= 3 or not word.isalpha():
         return word
     for suffix, repl, min_len in (
-        ("ational", "ate", 7), ("ations", "ate", 6), ("ation", "ate", 5), ("ments", "", 6),
-        ("ment", "", 6), ("iness", "y", 6), ("ness", "", 6), ("ies", "y", 5), ("ied", "y", 5),
-        ("ing", "", 6), ("edly", "", 7), ("ed", "", 5), ("ly", "", 6), ("es", "", 5), ("s", "", 4),
+        ("ational", "ate", 7),
+        ("ations", "ate", 6),
+        ("ation", "ate", 5),
+        ("ments", "", 6),
+        ("ment", "", 6),
+        ("iness", "y", 6),
+        ("ness", "", 6),
+        ("ies", "y", 5),
+        ("ied", "y", 5),
+        ("ing", "", 6),
+        ("edly", "", 7),
+        ("ed", "", 5),
+        ("ly", "", 6),
+        ("es", "", 5),
+        ("s", "", 4),
     ):
         if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
             word = word[: len(word) - len(suffix)] + repl
@@ -186,7 +274,9 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (1, 2)) -> list[str]:
     return out
 
 
-_ZH_FUNCTION_CHARS = frozenset("的了吗呢吧啊呀哦嘛么是在有我你他她它这那就都也还又和与及或而但为被把给让对从向于个不没很太更最着过得地之其该此些每各即则请想要能会")
+_ZH_FUNCTION_CHARS = frozenset(
+    "的了吗呢吧啊呀哦嘛么是在有我你他她它这那就都也还又和与及或而但为被把给让对从向于个不没很太更最着过得地之其该此些每各即则请想要能会"
+)
 
 
 # --- buyer vocabulary (query-time expansion) ------------------------------------------
@@ -228,7 +318,9 @@ def expand_query(text: str) -> str:
     """The question for retrieval: the normalised question without amounts, followed by the
     texts' words for every buyer phrase found in it (see `synonyms`)."""
     norm = drop_amounts(normalize(text).replace("'", "").replace("\u2019", ""))
-    extras = [table[m.group(0)] for pattern, table in _phrase_tables(norm) for m in pattern.finditer(norm)]
+    extras = [
+        table[m.group(0)] for pattern, table in _phrase_tables(norm) for m in pattern.finditer(norm)
+    ]
     return f"{norm} {' '.join(extras)}" if extras else norm
 
 
@@ -268,7 +360,13 @@ def _gate_words(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     for pattern, table in _phrase_tables(norm):
         for match in pattern.finditer(norm):
             key = match.group(0)
-            found.append((key, frozenset(word_tokens(key, search=False)), tuple(word_tokens(table[key], search=False))))
+            found.append(
+                (
+                    key,
+                    frozenset(word_tokens(key, search=False)),
+                    tuple(word_tokens(table[key], search=False)),
+                )
+            )
     out = []
     for word in word_tokens(norm, search=False):
         stand_ins: tuple[str, ...] = ()

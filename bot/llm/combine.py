@@ -74,7 +74,9 @@ class KnowledgeLike(Protocol):
 REWRITE_MIN_CONFIDENCE = 0.3
 
 
-async def ask_with_rewrite(gateway: Gateway | None, kb: KnowledgeLike, question: str, lang: str | None = None) -> Any:
+async def ask_with_rewrite(
+    gateway: Gateway | None, kb: KnowledgeLike, question: str, lang: str | None = None
+) -> Any:
     """`kb.ask(question)`; when that is not confident but close (REWRITE_MIN_CONFIDENCE),
     ask again with the model's rewrite of the question and take the confident second answer if its best section is the first
     answer's best section. Returns the knowledge base's answer object."""

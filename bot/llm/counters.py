@@ -42,7 +42,9 @@ class LLMCounters:
                 if latency_ms <= bound:
                     self.latency_buckets[index] += 1
 
-    def record_tokens(self, tokens_in: int, tokens_out: int, case_key: str | None, use: str = "") -> None:
+    def record_tokens(
+        self, tokens_in: int, tokens_out: int, case_key: str | None, use: str = ""
+    ) -> None:
         with self._lock:
             self.tokens_in += tokens_in
             self.tokens_out += tokens_out
@@ -96,7 +98,9 @@ class LLMCounters:
                 "tokens_out": self.tokens_out,
                 "latency_ms_avg": round(self.latency_ms_sum / self.calls, 1) if self.calls else 0.0,
                 "latency_ms_max": round(self.latency_ms_max, 1),
-                "latency_ms_buckets": dict(zip(LATENCY_BUCKETS_MS, self.latency_buckets, strict=True)),
+                "latency_ms_buckets": dict(
+                    zip(LATENCY_BUCKETS_MS, self.latency_buckets, strict=True)
+                ),
                 "tokens_by_use": {use: list(pair) for use, pair in self.tokens_by_use.items()},
                 "cases_with_tokens": len(self.tokens_by_case),
             }

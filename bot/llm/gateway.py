@@ -103,7 +103,9 @@ class Gateway:
 
     # --- the call ---------------------------------------------------------------------
 
-    async def ask(self, use: str, reply: type[R], *, case_key: str | None = None, **values: Any) -> Reply[R] | None:
+    async def ask(
+        self, use: str, reply: type[R], *, case_key: str | None = None, **values: Any
+    ) -> Reply[R] | None:
         """Render the use's prompts with `values`, call the model once, return the validated
         reply or None (counted by reason)."""
         turn = current_turn()
@@ -140,7 +142,13 @@ class Gateway:
             kind = "server_error" if exc.status_code >= 500 else "http_error"
         except openai.APIConnectionError:
             kind = "connection"
-        except (json.JSONDecodeError, openai.APIResponseValidationError, ValueError, KeyError, TypeError):
+        except (
+            json.JSONDecodeError,
+            openai.APIResponseValidationError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ):
             kind = "bad_response"
         except asyncio.CancelledError:
             raise
@@ -162,10 +170,14 @@ class Gateway:
             return None
         return Reply(value, system, self.marker)
 
-    def _messages(self, use: str, reply: type[BaseModel], values: dict[str, Any]) -> tuple[str, str]:
+    def _messages(
+        self, use: str, reply: type[BaseModel], values: dict[str, Any]
+    ) -> tuple[str, str]:
         hint = ""
         if self.structured == "json":
-            hint = render("_schema_hint", schema=json.dumps(reply.model_json_schema(), ensure_ascii=False))
+            hint = render(
+                "_schema_hint", schema=json.dumps(reply.model_json_schema(), ensure_ascii=False)
+            )
         system = render(f"{use}.system", marker=self.marker, schema_hint=hint, **values)
         user = render(f"{use}.user", **values)
         return system, user
@@ -176,7 +188,9 @@ class Gateway:
             runnable: Any = self.chat.bind_tools([convert_to_openai_tool(reply)], tool_choice=name)
         elif self.structured == "json_schema":
             schema = {"name": name, "schema": reply.model_json_schema(), "strict": False}
-            runnable = self.chat.bind(response_format={"type": "json_schema", "json_schema": schema})
+            runnable = self.chat.bind(
+                response_format={"type": "json_schema", "json_schema": schema}
+            )
         else:
             runnable = self.chat.bind(response_format={"type": "json_object"})
         message = await runnable.ainvoke(list(messages))
@@ -189,7 +203,9 @@ class Gateway:
         candidates: list[Any] = [call["args"] for call in message.tool_calls]
         for bad in message.invalid_tool_calls:
             candidates.append(bad.get("args") or "")
-        content = message.content if isinstance(message.content, str) else json.dumps(message.content)
+        content = (
+            message.content if isinstance(message.content, str) else json.dumps(message.content)
+        )
         if content.strip():
             candidates.append(content)
         if not candidates:
@@ -211,8 +227,12 @@ class Gateway:
         if usage and (usage.get("input_tokens") or usage.get("output_tokens")):
             tokens_in, tokens_out = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
         else:
-            said = message.content if isinstance(message.content, str) else json.dumps(message.content)
-            said += "".join(json.dumps(call["args"], ensure_ascii=False) for call in message.tool_calls)
+            said = (
+                message.content if isinstance(message.content, str) else json.dumps(message.content)
+            )
+            said += "".join(
+                json.dumps(call["args"], ensure_ascii=False) for call in message.tool_calls
+            )
             tokens_in, tokens_out = estimate_tokens(sent), estimate_tokens(said)
         self.counters.record_tokens(tokens_in, tokens_out, case_key, use)
 

@@ -117,7 +117,19 @@ _APPROVAL = re.compile(
     r"|\bwe (?:will|'ll) refund\b|\brefund (?:is|has been|was) (?:issued|processed|confirmed|sent)",
     re.IGNORECASE,
 )
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 
 
 def _canonical(raw: str) -> str:
@@ -160,7 +172,11 @@ def _durations(text: str) -> set[tuple[str, str]]:
 
 
 def unbacked_claims(
-    text: str, sources: Iterable[str] = (), *, facts: Iterable[str] = (), allow_approval: bool = False
+    text: str,
+    sources: Iterable[str] = (),
+    *,
+    facts: Iterable[str] = (),
+    allow_approval: bool = False,
 ) -> list[str]:
     """What `text` states that neither the prose `sources` (passages, the buyer's messages)
     nor the structured `facts` (facts and decision as JSON) back: amounts, percentages and
@@ -175,7 +191,9 @@ def unbacked_claims(
     backed = {
         "money": _claimed(prose, _MONEY) | fact_numbers,
         "percent": _claimed(prose, _PERCENT) | fact_numbers,
-        "date": set().union(*(_numbers(p) for p in prose)) | fact_numbers if prose else fact_numbers,
+        "date": set().union(*(_numbers(p) for p in prose)) | fact_numbers
+        if prose
+        else fact_numbers,
     }
     durations: set[tuple[str, str]] = set()
     for source in prose:

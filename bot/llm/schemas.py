@@ -35,7 +35,11 @@ class FieldReply(_Reply):
     """The value the buyer's text gives for the asked field."""
 
     found: bool = Field(description="true if the text contains a value for the field")
-    value: str = Field(default="", max_length=80, description="the value, in the format asked for; empty if not found")
+    value: str = Field(
+        default="",
+        max_length=80,
+        description="the value, in the format asked for; empty if not found",
+    )
     confidence: float = Field(ge=0, le=1, description="how sure you are, 0 to 1")
 
 
@@ -55,8 +59,12 @@ class RewriteReply(_Reply):
 class AnswerReply(_Reply):
     """An answer built only from the passages."""
 
-    answer: str = Field(max_length=1200, description="the answer for the buyer; empty if the passages do not answer")
-    cited: list[str] = Field(default_factory=list, max_length=5, description="ids of the passages the answer uses")
+    answer: str = Field(
+        max_length=1200, description="the answer for the buyer; empty if the passages do not answer"
+    )
+    cited: list[str] = Field(
+        default_factory=list, max_length=5, description="ids of the passages the answer uses"
+    )
 
 
 class SummaryReply(_Reply):

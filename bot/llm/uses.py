@@ -71,7 +71,20 @@ def _clip(text: str) -> str:
 
 # --- a field from a typed answer --------------------------------------------------------
 
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万]+")
 
@@ -94,14 +107,18 @@ def chinese_number(text: str) -> int | None:
         else:
             return None
     if digit is not None:
-        section += digit * (last_unit // 10 if last_unit >= 100 and len(text) > 1 and text[-2] in _CN_UNIT else 1)
+        section += digit * (
+            last_unit // 10 if last_unit >= 100 and len(text) > 1 and text[-2] in _CN_UNIT else 1
+        )
     value = total + section
     return value if text else None
 
 
 def _amounts_in(text: str) -> set[Decimal]:
     folded = normalize(text)
-    values = {Decimal(raw.replace(",", "")) for raw in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", folded)}
+    values = {
+        Decimal(raw.replace(",", "")) for raw in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", folded)
+    }
     for run in _CN_RUN.findall(folded):
         number = chinese_number(run)
         if number is not None:
@@ -167,7 +184,11 @@ async def extract_field(
     now = now or datetime.now(UTC)
     labels_en, labels_zh = catalog("en"), catalog("zh")
     causes = [
-        {"code": code, "en": labels_en.get(f"cause.{code}", code), "zh": labels_zh.get(f"cause.{code}", code)}
+        {
+            "code": code,
+            "en": labels_en.get(f"cause.{code}", code),
+            "zh": labels_zh.get(f"cause.{code}", code),
+        }
         for code in allowed_causes
     ]
     if step is FieldStep.CAUSE and not causes:
@@ -185,7 +206,14 @@ async def extract_field(
     if reply is None:
         return None
     value = _validate_field(
-        step, reply.value, text, allowed_causes, order_pattern=order_pattern, max_amount=max_amount, now=now, tz=tz
+        step,
+        reply.value,
+        text,
+        allowed_causes,
+        order_pattern=order_pattern,
+        max_amount=max_amount,
+        now=now,
+        tz=tz,
     )
     if value is None or reply.value.confidence < MIN_CONFIDENCE:
         gateway.reject("invalid_field" if value is None else "low_confidence")
@@ -197,7 +225,9 @@ async def extract_field(
 # --- intent of free text ----------------------------------------------------------------
 
 
-async def classify_intent(gateway: Gateway | None, text: str, *, case_key: str | None = None) -> Intent | None:
+async def classify_intent(
+    gateway: Gateway | None, text: str, *, case_key: str | None = None
+) -> Intent | None:
     """What a free-text message outside the wizard wants; None when unsure."""
     if gateway is None or not text.strip():
         return None
@@ -214,12 +244,16 @@ async def classify_intent(gateway: Gateway | None, text: str, *, case_key: str |
 # --- query rewriting --------------------------------------------------------------------
 
 
-async def rewrite_query(gateway: Gateway | None, question: str, *, case_key: str | None = None) -> str | None:
+async def rewrite_query(
+    gateway: Gateway | None, question: str, *, case_key: str | None = None
+) -> str | None:
     """The question in plain policy words for a second retrieval; None when the model adds
     nothing usable (empty, the same text, a link, or far longer than the question)."""
     if gateway is None or not question.strip():
         return None
-    reply = await gateway.ask("rewrite_query", RewriteReply, case_key=case_key, text=_clip(question))
+    reply = await gateway.ask(
+        "rewrite_query", RewriteReply, case_key=case_key, text=_clip(question)
+    )
     if reply is None:
         return None
     query = " ".join(reply.value.query.split())
@@ -252,7 +286,12 @@ async def grounded_answer(
         return None
     items = [{"id": p.id, "title": p.title, "text": p.text} for p in passages]
     reply = await gateway.ask(
-        "grounded_answer", AnswerReply, case_key=case_key, language=lang, passages=items, text=_clip(question)
+        "grounded_answer",
+        AnswerReply,
+        case_key=case_key,
+        language=lang,
+        passages=items,
+        text=_clip(question),
     )
     if reply is None:
         return None
@@ -261,7 +300,9 @@ async def grounded_answer(
     if not reply.value.answer.strip() or not cited or not set(cited) <= known:
         gateway.reject("bad_citation")
         return None
-    text = gateway.guard_text(reply.value.answer, reply, sources=[p.text for p in passages if p.id in cited])
+    text = gateway.guard_text(
+        reply.value.answer, reply, sources=[p.text for p in passages if p.id in cited]
+    )
     if text is None:
         return None
     return Answer(text=text, cited=cited)
@@ -270,7 +311,9 @@ async def grounded_answer(
 # --- case summary -----------------------------------------------------------------------
 
 
-def _facts_text(facts: BaseModel | Mapping[str, Any], decision: BaseModel | Mapping[str, Any] | None) -> str:
+def _facts_text(
+    facts: BaseModel | Mapping[str, Any], decision: BaseModel | Mapping[str, Any] | None
+) -> str:
     def plain(value: BaseModel | Mapping[str, Any]) -> Any:
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else dict(value)
 
@@ -295,13 +338,24 @@ async def summarise_case(
     if gateway is None:
         return None
     rows = [
-        {"at": str(e.get("at", "")), "who": str(e.get("who", "")), "text": _clip(str(e.get("text", "")))}
+        {
+            "at": str(e.get("at", "")),
+            "who": str(e.get("who", "")),
+            "text": _clip(str(e.get("text", ""))),
+        }
         for e in events
     ][-30:]
     facts_text = _facts_text(facts, decision)
     reply = await gateway.ask(
-        "summarise_case", SummaryReply, case_key=case_key, language=lang, facts=facts_text, events=rows
+        "summarise_case",
+        SummaryReply,
+        case_key=case_key,
+        language=lang,
+        facts=facts_text,
+        events=rows,
     )
     if reply is None:
         return None
-    return gateway.guard_text(reply.value.summary, reply, sources=[row["text"] for row in rows], facts=[facts_text])
+    return gateway.guard_text(
+        reply.value.summary, reply, sources=[row["text"] for row in rows], facts=[facts_text]
+    )

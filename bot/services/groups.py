@@ -9,7 +9,9 @@ from bot.storage import repo
 
 
 class GroupService:
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], delete_by_default: bool) -> None:
+    def __init__(
+        self, *, sessions: async_sessionmaker[AsyncSession], delete_by_default: bool
+    ) -> None:
         self.sessions = sessions
         self.delete_by_default = delete_by_default
 

@@ -74,7 +74,10 @@ def _dig(payload: Mapping[str, Any], path: Sequence[str]) -> Any:
 def route_of(payload: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """(chat id, user id) of an update: updates of one chat are handled in order."""
     chat_id = next((v for path in _CHAT_PATHS if isinstance(v := _dig(payload, path), int)), None)
-    user_id = next((v for kind in _USER_KINDS if isinstance(v := _dig(payload, (kind, "from", "id")), int)), None)
+    user_id = next(
+        (v for kind in _USER_KINDS if isinstance(v := _dig(payload, (kind, "from", "id")), int)),
+        None,
+    )
     if chat_id is None:
         chat_id = user_id
     return chat_id, user_id
@@ -144,16 +147,35 @@ class InboxService:
                     "created_at": now,
                     "updated_at": now,
                 }
-                statement = self._insert(_table).values(values).on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+                statement = (
+                    self._insert(_table)
+                    .values(values)
+                    .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+                )
                 result = await connection.execute(statement)
                 if result.rowcount:
-                    new.append(InboxItem(bot_id, update_id, chat_id, user_id, PENDING, 0, None, dict(payload), now))
+                    new.append(
+                        InboxItem(
+                            bot_id,
+                            update_id,
+                            chat_id,
+                            user_id,
+                            PENDING,
+                            0,
+                            None,
+                            dict(payload),
+                            now,
+                        )
+                    )
         return new
 
     async def pending(self, bot_id: int, *, limit: int = 10_000) -> list[InboxItem]:
         """Updates stored but not handled yet (after a crash), oldest first."""
         return await self._select(
-            sa.select(_table).where(_table.c.bot_id == bot_id, _table.c.status == PENDING).order_by(_table.c.update_id).limit(limit)
+            sa.select(_table)
+            .where(_table.c.bot_id == bot_id, _table.c.status == PENDING)
+            .order_by(_table.c.update_id)
+            .limit(limit)
         )
 
     async def parked(self, bot_id: int | None = None) -> list[InboxItem]:
@@ -163,7 +185,9 @@ class InboxService:
         return await self._select(query.order_by(_table.c.bot_id, _table.c.update_id))
 
     async def get(self, bot_id: int, update_id: int) -> InboxItem | None:
-        items = await self._select(sa.select(_table).where(_table.c.bot_id == bot_id, _table.c.update_id == update_id))
+        items = await self._select(
+            sa.select(_table).where(_table.c.bot_id == bot_id, _table.c.update_id == update_id)
+        )
         return items[0] if items else None
 
     async def counts(self, bot_id: int | None = None) -> dict[str, int]:
@@ -179,7 +203,9 @@ class InboxService:
             rows = (await connection.execute(query)).all()
         return [InboxItem.from_row(row) for row in rows]
 
-    async def done(self, bot_id: int, update_id: int, *, before_commit: BeforeCommit | None = None) -> None:
+    async def done(
+        self, bot_id: int, update_id: int, *, before_commit: BeforeCommit | None = None
+    ) -> None:
         """Mark an update handled; `before_commit` writes what the update changed in the
         same transaction, so a crash keeps both or neither."""
         async with self.engine.begin() as connection:
@@ -191,15 +217,23 @@ class InboxService:
                 .values(status=DONE, payload=None, error=None, updated_at=utcnow())
             )
 
-    async def failed(self, bot_id: int, update_id: int, error: BaseException | str, *, attempts: int) -> str:
+    async def failed(
+        self, bot_id: int, update_id: int, error: BaseException | str, *, attempts: int
+    ) -> str:
         """Record a failed attempt (`attempts` so far); park the update once it has failed
         `max_attempts` times. Returns the update's status."""
         status = PARKED if attempts >= self.max_attempts else PENDING
         async with self.engine.begin() as connection:
             await connection.execute(
                 sa.update(_table)
-                .where(_table.c.bot_id == bot_id, _table.c.update_id == update_id, _table.c.status != DONE)
-                .values(status=status, attempts=attempts, error=short_error(error), updated_at=utcnow())
+                .where(
+                    _table.c.bot_id == bot_id,
+                    _table.c.update_id == update_id,
+                    _table.c.status != DONE,
+                )
+                .values(
+                    status=status, attempts=attempts, error=short_error(error), updated_at=utcnow()
+                )
             )
         return status
 
@@ -212,14 +246,18 @@ class InboxService:
         if update_ids:
             statement = statement.where(_table.c.update_id.in_(list(update_ids)))
         async with self.engine.begin() as connection:
-            result = await connection.execute(statement.values(status=PENDING, attempts=0, updated_at=utcnow()))
+            result = await connection.execute(
+                statement.values(status=PENDING, attempts=0, updated_at=utcnow())
+            )
         return int(result.rowcount or 0)
 
     async def prune(self, *, older_than: timedelta = KEEP_DONE) -> int:
         """Forget handled updates older than `older_than` (a redelivery can no longer come)."""
         async with self.engine.begin() as connection:
             result = await connection.execute(
-                sa.delete(_table).where(_table.c.status == DONE, _table.c.created_at < utcnow() - older_than)
+                sa.delete(_table).where(
+                    _table.c.status == DONE, _table.c.created_at < utcnow() - older_than
+                )
             )
         return int(result.rowcount or 0)
 
@@ -229,7 +267,13 @@ class InboxService:
         mine = sa.or_(_table.c.user_id == user_id, _table.c.chat_id == user_id)
         async with self.engine.begin() as connection:
             result = await connection.execute(
-                sa.update(_table).where(mine, _table.c.status != DONE).values(status=DONE, updated_at=utcnow())
+                sa.update(_table)
+                .where(mine, _table.c.status != DONE)
+                .values(status=DONE, updated_at=utcnow())
             )
-            await connection.execute(sa.update(_table).where(mine).values(user_id=None, chat_id=None, payload=None, error=None))
+            await connection.execute(
+                sa.update(_table)
+                .where(mine)
+                .values(user_id=None, chat_id=None, payload=None, error=None)
+            )
         return int(result.rowcount or 0)

@@ -26,7 +26,9 @@ from bot.storage.support_models import MessageLink, OutboxMessage, SupportTopic
 ANONYMOUS_USER = 0
 CLOSED = (CaseStatus.REFUNDED.value, CaseStatus.REJECTED.value, CaseStatus.CLOSED.value)
 # event payload keys that never hold what a person typed
-_NEUTRAL_KEYS = frozenset({"status", "rule_id", "outcome", "count", "kind", "policy_version", "route"})
+_NEUTRAL_KEYS = frozenset(
+    {"status", "rule_id", "outcome", "count", "kind", "policy_version", "route"}
+)
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _cases: sa.Table = Case.__table__  # type: ignore[attr-defined]
@@ -50,13 +52,25 @@ def _neutral(payload: Any) -> dict[str, Any]:
     return {key: value for key, value in payload.items() if key in _NEUTRAL_KEYS}
 
 
-async def _strip_cases(connection: AsyncConnection, case_ids: list[int], *, actor: str | None) -> int:
+async def _strip_cases(
+    connection: AsyncConnection, case_ids: list[int], *, actor: str | None
+) -> int:
     """Evidence and typed texts of these cases removed; returns the files removed."""
     if not case_ids:
         return 0
     files = await connection.execute(sa.delete(_evidence).where(_evidence.c.case_id.in_(case_ids)))
-    await connection.execute(sa.update(_cases).where(_cases.c.id.in_(case_ids)).values(cause_text=None, updated_at=utcnow()))
-    rows = (await connection.execute(sa.select(_events.c.id, _events.c.actor, _events.c.payload).where(_events.c.case_id.in_(case_ids)))).all()
+    await connection.execute(
+        sa.update(_cases)
+        .where(_cases.c.id.in_(case_ids))
+        .values(cause_text=None, updated_at=utcnow())
+    )
+    rows = (
+        await connection.execute(
+            sa.select(_events.c.id, _events.c.actor, _events.c.payload).where(
+                _events.c.case_id.in_(case_ids)
+            )
+        )
+    ).all()
     for row in rows:
         values: dict[str, Any] = {}
         neutral = _neutral(row.payload)
@@ -65,7 +79,9 @@ async def _strip_cases(connection: AsyncConnection, case_ids: list[int], *, acto
         if actor is not None and row.actor == actor:
             values["actor"] = "buyer:deleted"
         if values:
-            await connection.execute(sa.update(_events).where(_events.c.id == row.id).values(**values))
+            await connection.execute(
+                sa.update(_events).where(_events.c.id == row.id).values(**values)
+            )
     return int(files.rowcount or 0)
 
 
@@ -80,15 +96,30 @@ class PrivacyService:
         now = utcnow()
         async with self.engine.begin() as connection:
             await connection.execute(
-                insert(_users).values(id=ANONYMOUS_USER, created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["id"])
+                insert(_users)
+                .values(id=ANONYMOUS_USER, created_at=now, updated_at=now)
+                .on_conflict_do_nothing(index_elements=["id"])
             )
-            case_ids = [int(v) for v in (await connection.execute(sa.select(_cases.c.id).where(_cases.c.user_id == user_id))).scalars()]
+            case_ids = [
+                int(v)
+                for v in (
+                    await connection.execute(
+                        sa.select(_cases.c.id).where(_cases.c.user_id == user_id)
+                    )
+                ).scalars()
+            ]
             files = await _strip_cases(connection, case_ids, actor=f"buyer:{user_id}")
             if case_ids:
-                await connection.execute(sa.update(_cases).where(_cases.c.id.in_(case_ids)).values(user_id=ANONYMOUS_USER))
+                await connection.execute(
+                    sa.update(_cases)
+                    .where(_cases.c.id.in_(case_ids))
+                    .values(user_id=ANONYMOUS_USER)
+                )
             if case_ids:  # the support workspace: unlink the buyer from topics and relays
                 await connection.execute(
-                    sa.update(_topics).where(_topics.c.case_id.in_(case_ids)).values(user_id=ANONYMOUS_USER)
+                    sa.update(_topics)
+                    .where(_topics.c.case_id.in_(case_ids))
+                    .values(user_id=ANONYMOUS_USER)
                 )
                 await connection.execute(sa.delete(_links).where(_links.c.case_id.in_(case_ids)))
             await connection.execute(

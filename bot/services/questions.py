@@ -32,7 +32,13 @@ class QuestionLog:
         self.sessions = sessions
 
     async def record(
-        self, *, question: str, lang: str, reason: str, sections: Sequence[str] = (), confidence: float = 0.0
+        self,
+        *,
+        question: str,
+        lang: str,
+        reason: str,
+        sections: Sequence[str] = (),
+        confidence: float = 0.0,
     ) -> bool:
         """Store one question, anonymised, without any user id. A question with nothing left
         after masking is not stored. Returns whether a row was written."""
@@ -55,7 +61,12 @@ class QuestionLog:
         return True
 
     async def report(
-        self, *, titles: SectionTitles | None = None, days: int | None = None, lang: str | None = None, limit: int = 20
+        self,
+        *,
+        titles: SectionTitles | None = None,
+        days: int | None = None,
+        lang: str | None = None,
+        limit: int = 20,
     ) -> list[Gap]:
         """The most frequent unanswered questions, with the sections that came closest."""
         since = datetime.now(UTC) - timedelta(days=days) if days else None

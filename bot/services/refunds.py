@@ -54,7 +54,9 @@ class RefundService:
 
     # --- submitting ---------------------------------------------------------------------
 
-    async def submit(self, *, user_id: int, language: str, draft: Draft, now: datetime) -> tuple[Case, bool]:
+    async def submit(
+        self, *, user_id: int, language: str, draft: Draft, now: datetime
+    ) -> tuple[Case, bool]:
         """Store the case once per wizard run (idempotent on the draft key)."""
         decision = self.decide(draft, now)
         status = lifecycle.initial_status(decision.outcome, decision.route)
@@ -120,7 +122,9 @@ class RefundService:
             events=events,
             can_add_evidence=lifecycle.is_open(case.status),
             can_appeal=lifecycle.can_appeal(case.status, decided_at, now, appeal_days),
-            appeal_deadline=lifecycle.appeal_deadline(decided_at, appeal_days) if decided_at else None,
+            appeal_deadline=lifecycle.appeal_deadline(decided_at, appeal_days)
+            if decided_at
+            else None,
         )
 
     # --- changing -----------------------------------------------------------------------
@@ -144,12 +148,16 @@ class RefundService:
                 media=file.get("media") or "photo",
             )
 
-    async def label_evidence(self, *, user_id: int, case_id: int, file_unique_id: str, kind: str) -> None:
+    async def label_evidence(
+        self, *, user_id: int, case_id: int, file_unique_id: str, kind: str
+    ) -> None:
         async with self.sessions() as session:
             case = await repo.get_user_case(session, user_id=user_id, case_id=case_id)
             if case is None:
                 raise CaseNotFound(case_id)
-            await repo.label_evidence(session, case_id=case_id, file_unique_id=file_unique_id, kind=kind)
+            await repo.label_evidence(
+                session, case_id=case_id, file_unique_id=file_unique_id, kind=kind
+            )
 
     async def evidence(self, *, case_id: int) -> Sequence[Evidence]:
         async with self.sessions() as session:
@@ -164,11 +172,17 @@ class RefundService:
             case = await repo.get_user_case(session, user_id=user_id, case_id=case_id)
             if case is None:
                 raise CaseNotFound(case_id)
-            if not lifecycle.can_appeal(case.status, _aware(case.decided_at), now, self.policy.windows.appeal_days):
+            if not lifecycle.can_appeal(
+                case.status, _aware(case.decided_at), now, self.policy.windows.appeal_days
+            ):
                 raise ActionNotAllowed("appeal window closed")
             lifecycle.check_transition(case.status, lifecycle.CaseStatus.APPEALED)
             return await repo.set_status(
-                session, case=case, status=lifecycle.CaseStatus.APPEALED, actor=f"buyer:{user_id}", payload={"reason": reason}
+                session,
+                case=case,
+                status=lifecycle.CaseStatus.APPEALED,
+                actor=f"buyer:{user_id}",
+                payload={"reason": reason},
             )
 
     async def set_status(self, *, case_id: int, status: str, actor: str) -> Case:
@@ -181,9 +195,17 @@ class RefundService:
                 target = lifecycle.check_transition(case.status, status)
             except lifecycle.TransitionError as exc:
                 raise ActionNotAllowed(str(exc)) from None
-            return await repo.set_status(session, case=case, status=target, actor=actor, decided=target in lifecycle.DECIDED_STATUSES)
+            return await repo.set_status(
+                session,
+                case=case,
+                status=target,
+                actor=actor,
+                decided=target in lifecycle.DECIDED_STATUSES,
+            )
 
-    async def note(self, *, case_id: int, actor: str, kind: str, payload: dict[str, Any] | None = None) -> None:
+    async def note(
+        self, *, case_id: int, actor: str, kind: str, payload: dict[str, Any] | None = None
+    ) -> None:
         async with self.sessions() as session:
             await repo.add_event(session, case_id=case_id, actor=actor, kind=kind, payload=payload)
 

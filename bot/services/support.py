@@ -234,7 +234,13 @@ class Stats:
 
 def _event_detail(event: CaseEvent) -> str:
     payload = event.payload or {}
-    return str(payload.get("status") or payload.get("text") or payload.get("reason") or payload.get("count") or "")
+    return str(
+        payload.get("status")
+        or payload.get("text")
+        or payload.get("reason")
+        or payload.get("count")
+        or ""
+    )
 
 
 class SupportService:
@@ -285,7 +291,11 @@ class SupportService:
 
     def topic_title(self, case: Case) -> str:
         status = CaseStatus(case.status)
-        cause = self.staff(f"cause.{case.cause}") if self.staff.has(f"cause.{case.cause}") else case.cause
+        cause = (
+            self.staff(f"cause.{case.cause}")
+            if self.staff.has(f"cause.{case.cause}")
+            else case.cause
+        )
         title = f"{STATUS_ICONS[status]} {case.number} · {cause} · ¥{case.amount}"
         return title[:128]
 
@@ -313,18 +323,40 @@ class SupportService:
             )
         )
 
-    def _to_topic(self, session: AsyncSession, topic: SupportTopic | None, *, key: str, text: str, now: datetime) -> None:
+    def _to_topic(
+        self,
+        session: AsyncSession,
+        topic: SupportTopic | None,
+        *,
+        key: str,
+        text: str,
+        now: datetime,
+    ) -> None:
         if topic is None or topic.thread_id is None or self.chat_id is None:
             return
-        self._outbox(session, key=key, chat_id=self.chat_id, thread_id=topic.thread_id, case_id=topic.case_id, text=text, now=now)
+        self._outbox(
+            session,
+            key=key,
+            chat_id=self.chat_id,
+            thread_id=topic.thread_id,
+            case_id=topic.case_id,
+            text=text,
+            now=now,
+        )
 
-    def buyer_notice(self, case: Case, status: CaseStatus, *, detail: str | None = None, cause: str = "") -> str:
+    def buyer_notice(
+        self, case: Case, status: CaseStatus, *, detail: str | None = None, cause: str = ""
+    ) -> str:
         t = Translator(case.language)
-        lines = [t("support_notify.status", number=case.number, status=self.status_label(t, status))]
+        lines = [
+            t("support_notify.status", number=case.number, status=self.status_label(t, status))
+        ]
         if cause:
             lines.append(t(f"support_notify.cause.{cause}"))
         if detail:
-            key = "support_notify.reason" if status is CaseStatus.REJECTED else "support_notify.asked"
+            key = (
+                "support_notify.reason" if status is CaseStatus.REJECTED else "support_notify.asked"
+            )
             lines.append(t(key, text=escape(detail)))
         days = self.policy.windows.appeal_days
         hours = int(self.deadline_rules().evidence_hours)
@@ -335,27 +367,43 @@ class SupportService:
         assert case.id is not None
         for planned in lifecycle.timers_for(case.status, since, self.deadline_rules()):
             pending = await session.exec(
-                select(CaseTimer.id).where(CaseTimer.case_id == case.id, CaseTimer.kind == planned.kind.value, col(CaseTimer.fired_at).is_(None))
+                select(CaseTimer.id).where(
+                    CaseTimer.case_id == case.id,
+                    CaseTimer.kind == planned.kind.value,
+                    col(CaseTimer.fired_at).is_(None),
+                )
             )
             if pending.first() is not None:
                 continue
             # the same deadline cancelled a moment ago (two changes at one instant) comes back
             revived = await session.exec(
                 sa.update(CaseTimer)
-                .where(col(CaseTimer.case_id) == case.id, col(CaseTimer.kind) == planned.kind.value, col(CaseTimer.due_at) == planned.due_at)
+                .where(
+                    col(CaseTimer.case_id) == case.id,
+                    col(CaseTimer.kind) == planned.kind.value,
+                    col(CaseTimer.due_at) == planned.due_at,
+                )
                 .where(col(CaseTimer.fired_by) == "cancelled")
                 .values(fired_at=None, fired_by=None, outcome=None)
                 .execution_options(synchronize_session=False)
             )
             if cast(Any, revived).rowcount == 0:
-                session.add(CaseTimer(case_id=case.id, kind=planned.kind.value, due_at=planned.due_at, created_at=since))
+                session.add(
+                    CaseTimer(
+                        case_id=case.id,
+                        kind=planned.kind.value,
+                        due_at=planned.due_at,
+                        created_at=since,
+                    )
+                )
 
     async def _cancel_timers(self, session: AsyncSession, case_id: int, now: datetime) -> None:
         """Timers of the status a case leaves stop (they would not apply any more)."""
         await session.exec(
             sa.update(CaseTimer)
             .where(col(CaseTimer.case_id) == case_id, col(CaseTimer.fired_at).is_(None))
-            .values(fired_at=now, fired_by="cancelled", outcome="cancelled").execution_options(synchronize_session=False)
+            .values(fired_at=now, fired_by="cancelled", outcome="cancelled")
+            .execution_options(synchronize_session=False)
         )
 
     async def _change_status(
@@ -384,7 +432,9 @@ class SupportService:
             payload["text"] = detail
         if cause:
             payload["reason"] = cause
-        session.add(CaseEvent(case_id=case.id, actor=actor, kind="status", payload=payload, created_at=now))
+        session.add(
+            CaseEvent(case_id=case.id, actor=actor, kind="status", payload=payload, created_at=now)
+        )
         await self._cancel_timers(session, case.id, now)
         await self._ensure_timers(session, case, now)
         self._outbox(
@@ -401,15 +451,38 @@ class SupportService:
             session,
             topic,
             key=f"topic:{notice_key}",
-            text=staff("support.topic_status", status=self.status_label(staff, target), actor=escape(actor_label(staff, actor))),
+            text=staff(
+                "support.topic_status",
+                status=self.status_label(staff, target),
+                actor=escape(actor_label(staff, actor)),
+            ),
             now=now,
         )
 
     # --- authorization ----------------------------------------------------------------------
 
-    async def audit(self, *, actor_id: int, action: str, case_id: int | None, allowed: bool, reason: str = "", payload: Mapping[str, Any] | None = None) -> None:
+    async def audit(
+        self,
+        *,
+        actor_id: int,
+        action: str,
+        case_id: int | None,
+        allowed: bool,
+        reason: str = "",
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
         async with self.sessions() as session:
-            session.add(SupportAudit(actor_id=actor_id, action=action, case_id=case_id, allowed=allowed, reason=reason, payload=dict(payload or {}), created_at=self.clock()))
+            session.add(
+                SupportAudit(
+                    actor_id=actor_id,
+                    action=action,
+                    case_id=case_id,
+                    allowed=allowed,
+                    reason=reason,
+                    payload=dict(payload or {}),
+                    created_at=self.clock(),
+                )
+            )
             await session.commit()
 
     async def authorize(
@@ -441,7 +514,14 @@ class SupportService:
             reason = "case_mismatch"
         if reason:
             case_id = topic.case_id if topic is not None else claimed_case_id
-            await self.audit(actor_id=actor_id, action=action.value, case_id=case_id, allowed=False, reason=reason, payload={"claimed": claimed_case_id, "thread": thread_id})
+            await self.audit(
+                actor_id=actor_id,
+                action=action.value,
+                case_id=case_id,
+                allowed=False,
+                reason=reason,
+                payload={"claimed": claimed_case_id, "thread": thread_id},
+            )
             return Authorization(False, reason, role, topic)
         return Authorization(True, "", role, topic)
 
@@ -451,7 +531,11 @@ class SupportService:
         if thread_id is None:
             return None
         async with self.sessions() as session:
-            result = await session.exec(select(SupportTopic).where(SupportTopic.chat_id == chat_id, SupportTopic.thread_id == thread_id))
+            result = await session.exec(
+                select(SupportTopic).where(
+                    SupportTopic.chat_id == chat_id, SupportTopic.thread_id == thread_id
+                )
+            )
             return result.first()
 
     async def topic_for_case(self, case_id: int) -> SupportTopic | None:
@@ -463,7 +547,11 @@ class SupportService:
         async with self.sessions() as session:
             result = await session.exec(
                 select(SupportTopic)
-                .where(SupportTopic.user_id == user_id, SupportTopic.state == OPEN_TOPIC, col(SupportTopic.thread_id).is_not(None))
+                .where(
+                    SupportTopic.user_id == user_id,
+                    SupportTopic.state == OPEN_TOPIC,
+                    col(SupportTopic.thread_id).is_not(None),
+                )
                 .order_by(col(SupportTopic.opened_at).desc())
             )
             return result.first()
@@ -482,11 +570,26 @@ class SupportService:
             if topic is not None and topic.state in ("opening", "reopening", OPEN_TOPIC):
                 return False
             if topic is None:
-                topic = SupportTopic(case_id=case_id, chat_id=self.chat_id, user_id=case.user_id, state="opening", trigger=trigger, opened_at=now)
+                topic = SupportTopic(
+                    case_id=case_id,
+                    chat_id=self.chat_id,
+                    user_id=case.user_id,
+                    state="opening",
+                    trigger=trigger,
+                    opened_at=now,
+                )
             else:
                 topic.state, topic.trigger, topic.lease_until = "reopening", trigger, None
             session.add(topic)
-            session.add(CaseEvent(case_id=case_id, actor=actor, kind="escalated", payload={"reason": trigger}, created_at=now))
+            session.add(
+                CaseEvent(
+                    case_id=case_id,
+                    actor=actor,
+                    kind="escalated",
+                    payload={"reason": trigger},
+                    created_at=now,
+                )
+            )
             try:
                 await session.commit()
             except IntegrityError:  # requested meanwhile by another update or instance
@@ -508,11 +611,17 @@ class SupportService:
         self._failures.pop(user_id, None)
         open_values = [s.value for s in lifecycle.OPEN_STATUSES]
         async with self.sessions() as session:
-            query = select(Case).where(Case.user_id == user_id, col(Case.status).in_(open_values)).order_by(col(Case.created_at).desc())
+            query = (
+                select(Case)
+                .where(Case.user_id == user_id, col(Case.status).in_(open_values))
+                .order_by(col(Case.created_at).desc())
+            )
             case = (await session.exec(query)).first()
         if case is None or case.id is None:
             return False
-        return await self.request_topic(case_id=case.id, trigger="bot_failed", actor=f"buyer:{user_id}")
+        return await self.request_topic(
+            case_id=case.id, trigger="bot_failed", actor=f"buyer:{user_id}"
+        )
 
     async def claim_topics(self) -> list[TopicJob]:
         """Topics waiting to be created (or reopened) in Telegram, leased to this caller."""
@@ -522,18 +631,31 @@ class SupportService:
             query = (
                 select(SupportTopic)
                 .where(col(SupportTopic.state).in_(("opening", "reopening")))
-                .where(sa.or_(col(SupportTopic.lease_until).is_(None), col(SupportTopic.lease_until) < now))
+                .where(
+                    sa.or_(
+                        col(SupportTopic.lease_until).is_(None), col(SupportTopic.lease_until) < now
+                    )
+                )
                 .limit(10)
                 .with_for_update(skip_locked=True)
             )
             for topic in (await session.exec(query)).all():
                 claimed = await session.exec(
                     sa.update(SupportTopic)
-                    .where(col(SupportTopic.case_id) == topic.case_id, sa.or_(col(SupportTopic.lease_until).is_(None), col(SupportTopic.lease_until) < now))
-                    .values(lease_until=now + TOPIC_LEASE).execution_options(synchronize_session=False)
+                    .where(
+                        col(SupportTopic.case_id) == topic.case_id,
+                        sa.or_(
+                            col(SupportTopic.lease_until).is_(None),
+                            col(SupportTopic.lease_until) < now,
+                        ),
+                    )
+                    .values(lease_until=now + TOPIC_LEASE)
+                    .execution_options(synchronize_session=False)
                 )
                 if cast(Any, claimed).rowcount == 1:
-                    jobs.append(TopicJob(topic.case_id, topic.state == "reopening", topic.thread_id))
+                    jobs.append(
+                        TopicJob(topic.case_id, topic.state == "reopening", topic.thread_id)
+                    )
             await session.commit()
         return jobs
 
@@ -548,11 +670,22 @@ class SupportService:
                 return
             topic.thread_id, topic.first_response_at = thread_id, None
             session.add(topic)
-            if case.status in (CaseStatus.SUBMITTED, CaseStatus.WITH_MERCHANT) and lifecycle.can_transition(case.status, CaseStatus.IN_REVIEW):
+            if case.status in (
+                CaseStatus.SUBMITTED,
+                CaseStatus.WITH_MERCHANT,
+            ) and lifecycle.can_transition(case.status, CaseStatus.IN_REVIEW):
                 # a person looks at it now: the merchant's clock no longer decides
                 case.status, case.updated_at = CaseStatus.IN_REVIEW.value, now
                 session.add(case)
-                session.add(CaseEvent(case_id=case_id, actor="bot", kind="status", payload={"status": CaseStatus.IN_REVIEW.value}, created_at=now))
+                session.add(
+                    CaseEvent(
+                        case_id=case_id,
+                        actor="bot",
+                        kind="status",
+                        payload={"status": CaseStatus.IN_REVIEW.value},
+                        created_at=now,
+                    )
+                )
                 await self._cancel_timers(session, case_id, now)
             await self._ensure_timers(session, case, now)
             await session.commit()
@@ -562,7 +695,12 @@ class SupportService:
             topic = await session.get(SupportTopic, case_id)
             if topic is None:
                 return
-            topic.card_message_id, topic.state, topic.lease_until, topic.closed_at = card_message_id, OPEN_TOPIC, None, None
+            topic.card_message_id, topic.state, topic.lease_until, topic.closed_at = (
+                card_message_id,
+                OPEN_TOPIC,
+                None,
+                None,
+            )
             session.add(topic)
             await session.commit()
 
@@ -573,23 +711,56 @@ class SupportService:
                 return None
             topic = await session.get(SupportTopic, case_id)
             buyer = await session.get(User, case.user_id)
-            evidence = (await session.exec(select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.id)))).all()
-            events = (await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.created_at), col(CaseEvent.id)))).all()
+            evidence = (
+                await session.exec(
+                    select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.id))
+                )
+            ).all()
+            events = (
+                await session.exec(
+                    select(CaseEvent)
+                    .where(CaseEvent.case_id == case_id)
+                    .order_by(col(CaseEvent.created_at), col(CaseEvent.id))
+                )
+            ).all()
             history = (
-                await session.exec(select(Case).where(Case.user_id == case.user_id, Case.id != case_id).order_by(col(Case.created_at).desc()).limit(5))
+                await session.exec(
+                    select(Case)
+                    .where(Case.user_id == case.user_id, Case.id != case_id)
+                    .order_by(col(Case.created_at).desc())
+                    .limit(5)
+                )
             ).all()
             timers = (
-                await session.exec(select(CaseTimer).where(CaseTimer.case_id == case_id, col(CaseTimer.fired_at).is_(None)).order_by(col(CaseTimer.due_at)))
+                await session.exec(
+                    select(CaseTimer)
+                    .where(CaseTimer.case_id == case_id, col(CaseTimer.fired_at).is_(None))
+                    .order_by(col(CaseTimer.due_at))
+                )
             ).all()
         return CardData(case, topic, buyer, evidence, events, history, timers, case.decision or {})
 
     def summary_lines(self, data: CardData) -> list[lifecycle.EventLine]:
-        lines = [lifecycle.EventLine(aware(e.created_at) or self.clock(), e.actor, e.kind, _event_detail(e)) for e in data.events if e.kind != "note"]
+        lines = [
+            lifecycle.EventLine(
+                aware(e.created_at) or self.clock(), e.actor, e.kind, _event_detail(e)
+            )
+            for e in data.events
+            if e.kind != "note"
+        ]
         return lifecycle.summarize(lines)
 
     # --- operator actions --------------------------------------------------------------------
 
-    async def act(self, auth: Authorization, *, actor_id: int, actor_name: str, action: Action, detail: str | None = None) -> ActResult:
+    async def act(
+        self,
+        auth: Authorization,
+        *,
+        actor_id: int,
+        actor_name: str,
+        action: Action,
+        detail: str | None = None,
+    ) -> ActResult:
         """Apply a card button (or its follow-up text) for an authorized operator."""
         assert auth.allowed and auth.topic is not None
         now = self.clock()
@@ -600,21 +771,54 @@ class SupportService:
             if case is None or topic is None:
                 return ActResult(False, "no_case")
             if action is Action.TAKE:
-                if topic.assignee_id is not None and topic.assignee_id != actor_id and auth.role is not Role.LEAD:
-                    await self._audit_in(session, actor_id, action, case.id, False, "taken_by_other", now)
+                if (
+                    topic.assignee_id is not None
+                    and topic.assignee_id != actor_id
+                    and auth.role is not Role.LEAD
+                ):
+                    await self._audit_in(
+                        session, actor_id, action, case.id, False, "taken_by_other", now
+                    )
                     await session.commit()
                     return ActResult(False, "taken_by_other", case, topic)
                 topic.assignee_id, topic.assignee_name = actor_id, actor_name[:128]
                 topic.first_response_at = topic.first_response_at or now
                 session.add(topic)
-                session.add(CaseEvent(case_id=auth.case_id, actor=actor, kind="taken", payload={"name": actor_name[:64]}, created_at=now))
-                if lifecycle.can_transition(case.status, CaseStatus.IN_REVIEW) and case.status != CaseStatus.NEEDS_EVIDENCE:
-                    await self._change_status(session, case=case, target=CaseStatus.IN_REVIEW, actor=actor, now=now, topic=topic, notice_key=f"{case.id}:{now.isoformat()}:take")
-                self._to_topic(session, topic, key=f"topic:{case.id}:{now.isoformat()}:taken", text=self.staff("support.taken", name=escape(actor_name)), now=now)
+                session.add(
+                    CaseEvent(
+                        case_id=auth.case_id,
+                        actor=actor,
+                        kind="taken",
+                        payload={"name": actor_name[:64]},
+                        created_at=now,
+                    )
+                )
+                if (
+                    lifecycle.can_transition(case.status, CaseStatus.IN_REVIEW)
+                    and case.status != CaseStatus.NEEDS_EVIDENCE
+                ):
+                    await self._change_status(
+                        session,
+                        case=case,
+                        target=CaseStatus.IN_REVIEW,
+                        actor=actor,
+                        now=now,
+                        topic=topic,
+                        notice_key=f"{case.id}:{now.isoformat()}:take",
+                    )
+                self._to_topic(
+                    session,
+                    topic,
+                    key=f"topic:{case.id}:{now.isoformat()}:taken",
+                    text=self.staff("support.taken", name=escape(actor_name)),
+                    now=now,
+                )
             else:
                 target = ACTION_STATUS[action]
                 if not lifecycle.can_transition(case.status, target):
-                    await self._audit_in(session, actor_id, action, case.id, False, "transition", now)
+                    await self._audit_in(
+                        session, actor_id, action, case.id, False, "transition", now
+                    )
                     await session.commit()
                     return ActResult(False, "transition", case, topic)
                 topic.first_response_at = topic.first_response_at or now
@@ -622,31 +826,84 @@ class SupportService:
                     topic.assignee_id, topic.assignee_name = actor_id, actor_name[:128]
                 session.add(topic)
                 await self._change_status(
-                    session, case=case, target=target, actor=actor, now=now, topic=topic, detail=detail, notice_key=f"{case.id}:{now.isoformat()}:{action.value}"
+                    session,
+                    case=case,
+                    target=target,
+                    actor=actor,
+                    now=now,
+                    topic=topic,
+                    detail=detail,
+                    notice_key=f"{case.id}:{now.isoformat()}:{action.value}",
                 )
                 if target is CaseStatus.CLOSED:
                     topic.state, topic.closed_at = CLOSED_TOPIC, now
-            await self._audit_in(session, actor_id, action, case.id, True, "", now, {"detail": detail} if detail else None)
+            await self._audit_in(
+                session,
+                actor_id,
+                action,
+                case.id,
+                True,
+                "",
+                now,
+                {"detail": detail} if detail else None,
+            )
             await session.commit()
             return ActResult(True, "", case, topic)
 
     async def _audit_in(
-        self, session: AsyncSession, actor_id: int, action: Action, case_id: int | None, allowed: bool, reason: str, now: datetime, payload: Mapping[str, Any] | None = None
+        self,
+        session: AsyncSession,
+        actor_id: int,
+        action: Action,
+        case_id: int | None,
+        allowed: bool,
+        reason: str,
+        now: datetime,
+        payload: Mapping[str, Any] | None = None,
     ) -> None:
-        session.add(SupportAudit(actor_id=actor_id, action=action.value, case_id=case_id, allowed=allowed, reason=reason, payload=dict(payload or {}), created_at=now))
+        session.add(
+            SupportAudit(
+                actor_id=actor_id,
+                action=action.value,
+                case_id=case_id,
+                allowed=allowed,
+                reason=reason,
+                payload=dict(payload or {}),
+                created_at=now,
+            )
+        )
 
     async def note(self, auth: Authorization, *, actor_id: int, text: str) -> None:
         now = self.clock()
         async with self.sessions() as session:
-            session.add(CaseEvent(case_id=auth.case_id, actor=f"support:{actor_id}", kind="note", payload={"text": text[:1000]}, created_at=now))
+            session.add(
+                CaseEvent(
+                    case_id=auth.case_id,
+                    actor=f"support:{actor_id}",
+                    kind="note",
+                    payload={"text": text[:1000]},
+                    created_at=now,
+                )
+            )
             await self._audit_in(session, actor_id, Action.NOTE, auth.case_id, True, "", now)
             await session.commit()
 
-    async def relayed(self, *, case_id: int, src: tuple[int, int], dst: tuple[int, int], by_operator: int | None) -> None:
+    async def relayed(
+        self, *, case_id: int, src: tuple[int, int], dst: tuple[int, int], by_operator: int | None
+    ) -> None:
         """Remember a relayed message pair; an operator's first message is the first response."""
         now = self.clock()
         async with self.sessions() as session:
-            session.add(MessageLink(case_id=case_id, src_chat_id=src[0], src_message_id=src[1], dst_chat_id=dst[0], dst_message_id=dst[1], created_at=now))
+            session.add(
+                MessageLink(
+                    case_id=case_id,
+                    src_chat_id=src[0],
+                    src_message_id=src[1],
+                    dst_chat_id=dst[0],
+                    dst_message_id=dst[1],
+                    created_at=now,
+                )
+            )
             if by_operator is not None:
                 topic = await session.get(SupportTopic, case_id)
                 if topic is not None and topic.first_response_at is None:
@@ -659,27 +916,48 @@ class SupportService:
             except IntegrityError:
                 await session.rollback()
 
-    async def _cancel_first_response(self, session: AsyncSession, case_id: int, now: datetime) -> None:
+    async def _cancel_first_response(
+        self, session: AsyncSession, case_id: int, now: datetime
+    ) -> None:
         kinds = (TimerKind.FIRST_RESPONSE_REMINDER.value, TimerKind.FIRST_RESPONSE_DEADLINE.value)
         await session.exec(
             sa.update(CaseTimer)
-            .where(col(CaseTimer.case_id) == case_id, col(CaseTimer.kind).in_(kinds), col(CaseTimer.fired_at).is_(None))
-            .values(fired_at=now, fired_by="answered", outcome="cancelled").execution_options(synchronize_session=False)
+            .where(
+                col(CaseTimer.case_id) == case_id,
+                col(CaseTimer.kind).in_(kinds),
+                col(CaseTimer.fired_at).is_(None),
+            )
+            .values(fired_at=now, fired_by="answered", outcome="cancelled")
+            .execution_options(synchronize_session=False)
         )
 
     async def copy_of(self, *, chat_id: int, message_id: int) -> MessageLink | None:
         """The pair of a relayed message, looked up from either side."""
         async with self.sessions() as session:
-            result = await session.exec(select(MessageLink).where(MessageLink.src_chat_id == chat_id, MessageLink.src_message_id == message_id))
+            result = await session.exec(
+                select(MessageLink).where(
+                    MessageLink.src_chat_id == chat_id, MessageLink.src_message_id == message_id
+                )
+            )
             link = result.first()
             if link is not None:
                 return link
-            result = await session.exec(select(MessageLink).where(MessageLink.dst_chat_id == chat_id, MessageLink.dst_message_id == message_id))
+            result = await session.exec(
+                select(MessageLink).where(
+                    MessageLink.dst_chat_id == chat_id, MessageLink.dst_message_id == message_id
+                )
+            )
             found = result.first()
             if found is None:
                 return None
             # seen from the copy's side: swap so that dst is the other chat
-            return MessageLink(case_id=found.case_id, src_chat_id=found.dst_chat_id, src_message_id=found.dst_message_id, dst_chat_id=found.src_chat_id, dst_message_id=found.src_message_id)
+            return MessageLink(
+                case_id=found.case_id,
+                src_chat_id=found.dst_chat_id,
+                src_message_id=found.dst_message_id,
+                dst_chat_id=found.src_chat_id,
+                dst_message_id=found.src_message_id,
+            )
 
     # --- outbox ---------------------------------------------------------------------------
 
@@ -689,17 +967,39 @@ class SupportService:
         out: list[Delivery] = []
         async with self.sessions() as session:
             due = sa.or_(
-                sa.and_(col(OutboxMessage.state) == "pending", col(OutboxMessage.next_attempt_at) <= now),
-                sa.and_(col(OutboxMessage.state) == "sending", col(OutboxMessage.lease_until) < now),
+                sa.and_(
+                    col(OutboxMessage.state) == "pending", col(OutboxMessage.next_attempt_at) <= now
+                ),
+                sa.and_(
+                    col(OutboxMessage.state) == "sending", col(OutboxMessage.lease_until) < now
+                ),
             )
-            query = select(OutboxMessage).where(due).order_by(col(OutboxMessage.id)).limit(limit).with_for_update(skip_locked=True)
+            query = (
+                select(OutboxMessage)
+                .where(due)
+                .order_by(col(OutboxMessage.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
             for row in (await session.exec(query)).all():
                 claimed = await session.exec(
-                    sa.update(OutboxMessage).where(col(OutboxMessage.id) == row.id, due).values(state="sending", lease_until=now + OUTBOX_LEASE).execution_options(synchronize_session=False)
+                    sa.update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == row.id, due)
+                    .values(state="sending", lease_until=now + OUTBOX_LEASE)
+                    .execution_options(synchronize_session=False)
                 )
                 if cast(Any, claimed).rowcount == 1:
                     assert row.id is not None
-                    out.append(Delivery(row.id, row.chat_id, row.thread_id, dict(row.payload), row.attempts, row.case_id))
+                    out.append(
+                        Delivery(
+                            row.id,
+                            row.chat_id,
+                            row.thread_id,
+                            dict(row.payload),
+                            row.attempts,
+                            row.case_id,
+                        )
+                    )
             await session.commit()
         return out
 
@@ -709,33 +1009,61 @@ class SupportService:
             await session.exec(
                 sa.update(OutboxMessage)
                 .where(col(OutboxMessage.id) == delivery_id)
-                .values(state="sent", sent_at=now, sent_message_id=message_id, lease_until=None, attempts=OutboxMessage.attempts + 1).execution_options(synchronize_session=False)
+                .values(
+                    state="sent",
+                    sent_at=now,
+                    sent_message_id=message_id,
+                    lease_until=None,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
             )
             await session.commit()
 
-    async def outbox_failed(self, delivery: Delivery, *, reason: str, retry_after: float | None, permanent: bool) -> bool:
+    async def outbox_failed(
+        self, delivery: Delivery, *, reason: str, retry_after: float | None, permanent: bool
+    ) -> bool:
         """Record a failed attempt; returns True when the message was given up (the topic is
         told why)."""
         now = self.clock()
         attempts = delivery.attempts + 1
         give_up = permanent or attempts >= self.max_attempts
         async with self.sessions() as session:
-            values: dict[str, Any] = {"attempts": attempts, "last_error": reason[:300], "lease_until": None}
+            values: dict[str, Any] = {
+                "attempts": attempts,
+                "last_error": reason[:300],
+                "lease_until": None,
+            }
             if give_up:
                 values["state"] = "failed"
             else:
                 values["state"] = "pending"
-                values["next_attempt_at"] = now + timedelta(seconds=lifecycle.backoff_seconds(attempts, retry_after=retry_after))
-            await session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id) == delivery.id).values(**values).execution_options(synchronize_session=False))
+                values["next_attempt_at"] = now + timedelta(
+                    seconds=lifecycle.backoff_seconds(attempts, retry_after=retry_after)
+                )
+            await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id) == delivery.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
             if give_up and delivery.case_id is not None and delivery.thread_id is None:
                 topic = await session.get(SupportTopic, delivery.case_id)
-                self._to_topic(session, topic, key=f"failed:{delivery.id}", text=self.staff("support.notify_failed", reason=escape(reason)), now=now)
+                self._to_topic(
+                    session,
+                    topic,
+                    key=f"failed:{delivery.id}",
+                    text=self.staff("support.notify_failed", reason=escape(reason)),
+                    now=now,
+                )
             await session.commit()
         return give_up
 
     # --- timers ---------------------------------------------------------------------------
 
-    async def fire_due_timers(self, *, instance: str, limit: int = 20) -> list[tuple[int, str, str]]:
+    async def fire_due_timers(
+        self, *, instance: str, limit: int = 20
+    ) -> list[tuple[int, str, str]]:
         """Fire every due timer this instance can claim; returns (case id, kind, outcome)."""
         fired: list[tuple[int, str, str]] = []
         now = self.clock()
@@ -751,7 +1079,10 @@ class SupportService:
             timers = (await session.exec(query)).all()
             for timer in timers:
                 claimed = await session.exec(
-                    sa.update(CaseTimer).where(col(CaseTimer.id) == timer.id, unfired).values(fired_at=now, fired_by=instance[:64]).execution_options(synchronize_session=False)
+                    sa.update(CaseTimer)
+                    .where(col(CaseTimer.id) == timer.id, unfired)
+                    .values(fired_at=now, fired_by=instance[:64])
+                    .execution_options(synchronize_session=False)
                 )
                 if cast(Any, claimed).rowcount != 1:
                     continue  # another instance fired it
@@ -759,7 +1090,12 @@ class SupportService:
                     outcome = await self._fire(session, timer, now)
                 except lifecycle.TransitionError:  # moved on where the deadline cannot follow
                     outcome = "stale"
-                await session.exec(sa.update(CaseTimer).where(col(CaseTimer.id) == timer.id).values(outcome=outcome).execution_options(synchronize_session=False))
+                await session.exec(
+                    sa.update(CaseTimer)
+                    .where(col(CaseTimer.id) == timer.id)
+                    .values(outcome=outcome)
+                    .execution_options(synchronize_session=False)
+                )
                 fired.append((timer.case_id, timer.kind, outcome))
             await session.commit()
         return fired
@@ -769,7 +1105,9 @@ class SupportService:
         if case is None:
             return "gone"
         topic = await session.get(SupportTopic, timer.case_id)
-        assigned = topic is not None and (topic.assignee_id is not None or topic.first_response_at is not None)
+        assigned = topic is not None and (
+            topic.assignee_id is not None or topic.first_response_at is not None
+        )
         if not lifecycle.timer_still_applies(timer.kind, case.status, assigned):
             return "stale"
         kind = TimerKind(timer.kind)
@@ -778,46 +1116,139 @@ class SupportService:
         due = aware(timer.due_at) or now
         if kind is TimerKind.MERCHANT_DEADLINE:
             await self._change_status(
-                session, case=case, target=lifecycle.SILENT_MERCHANT_STATUS, actor="timer", now=now, topic=topic, cause="merchant_silent", notice_key=key
+                session,
+                case=case,
+                target=lifecycle.SILENT_MERCHANT_STATUS,
+                actor="timer",
+                now=now,
+                topic=topic,
+                cause="merchant_silent",
+                notice_key=key,
             )
-            session.add(CaseEvent(case_id=case.id or 0, actor="timer", kind="deadline", payload={"reason": kind.value}, created_at=now))
+            session.add(
+                CaseEvent(
+                    case_id=case.id or 0,
+                    actor="timer",
+                    kind="deadline",
+                    payload={"reason": kind.value},
+                    created_at=now,
+                )
+            )
             if topic is None and self.chat_id is not None:
-                session.add(SupportTopic(case_id=case.id or 0, chat_id=self.chat_id, user_id=case.user_id, state="opening", trigger="merchant_deadline", opened_at=now))
+                session.add(
+                    SupportTopic(
+                        case_id=case.id or 0,
+                        chat_id=self.chat_id,
+                        user_id=case.user_id,
+                        state="opening",
+                        trigger="merchant_deadline",
+                        opened_at=now,
+                    )
+                )
             return "forced"
         if kind is TimerKind.FIRST_RESPONSE_REMINDER:
-            deadline = await self._next_due(session, case.id or 0, TimerKind.FIRST_RESPONSE_DEADLINE)
-            self._to_topic(session, topic, key=key, text=staff("support.first_response_reminder", due=self._fmt(deadline or due)), now=now)
+            deadline = await self._next_due(
+                session, case.id or 0, TimerKind.FIRST_RESPONSE_DEADLINE
+            )
+            self._to_topic(
+                session,
+                topic,
+                key=key,
+                text=staff("support.first_response_reminder", due=self._fmt(deadline or due)),
+                now=now,
+            )
             return "reminded"
         if kind is TimerKind.FIRST_RESPONSE_DEADLINE:
-            session.add(CaseEvent(case_id=case.id or 0, actor="timer", kind="breach", payload={"reason": kind.value}, created_at=now))
-            self._to_topic(session, topic, key=key, text=staff("support.first_response_breached"), now=now)
+            session.add(
+                CaseEvent(
+                    case_id=case.id or 0,
+                    actor="timer",
+                    kind="breach",
+                    payload={"reason": kind.value},
+                    created_at=now,
+                )
+            )
+            self._to_topic(
+                session, topic, key=key, text=staff("support.first_response_breached"), now=now
+            )
             return "breached"
         if kind is TimerKind.EVIDENCE_REMINDER:
             deadline = await self._next_due(session, case.id or 0, TimerKind.EVIDENCE_DEADLINE)
             t = Translator(case.language)
-            self._outbox(session, key=key, chat_id=case.user_id, case_id=case.id, text=t("support_notify.evidence_reminder", number=case.number, due=self._fmt(deadline or due)), now=now)
+            self._outbox(
+                session,
+                key=key,
+                chat_id=case.user_id,
+                case_id=case.id,
+                text=t(
+                    "support_notify.evidence_reminder",
+                    number=case.number,
+                    due=self._fmt(deadline or due),
+                ),
+                now=now,
+            )
             return "reminded"
         if kind is TimerKind.EVIDENCE_DEADLINE:
             since = await self._status_since(session, case.id or 0)
-            newer = await session.exec(select(Evidence.id).where(Evidence.case_id == case.id, col(Evidence.created_at) > since))
+            newer = await session.exec(
+                select(Evidence.id).where(
+                    Evidence.case_id == case.id, col(Evidence.created_at) > since
+                )
+            )
             if newer.first() is not None:
-                await self._change_status(session, case=case, target=CaseStatus.IN_REVIEW, actor="timer", now=now, topic=topic, cause="evidence_received", notice_key=key)
+                await self._change_status(
+                    session,
+                    case=case,
+                    target=CaseStatus.IN_REVIEW,
+                    actor="timer",
+                    now=now,
+                    topic=topic,
+                    cause="evidence_received",
+                    notice_key=key,
+                )
                 return "evidence_received"
-            await self._change_status(session, case=case, target=CaseStatus.CLOSED, actor="timer", now=now, topic=topic, cause="evidence_lapsed", notice_key=key)
+            await self._change_status(
+                session,
+                case=case,
+                target=CaseStatus.CLOSED,
+                actor="timer",
+                now=now,
+                topic=topic,
+                cause="evidence_lapsed",
+                notice_key=key,
+            )
             if topic is not None:
                 topic.state, topic.closed_at = CLOSED_TOPIC, now
                 session.add(topic)
             return "lapsed"
-        session.add(CaseEvent(case_id=case.id or 0, actor="timer", kind="appeal_window_end", payload={}, created_at=now))
+        session.add(
+            CaseEvent(
+                case_id=case.id or 0,
+                actor="timer",
+                kind="appeal_window_end",
+                payload={},
+                created_at=now,
+            )
+        )
         return "appeal_window_ended"
 
-    async def _next_due(self, session: AsyncSession, case_id: int, kind: TimerKind) -> datetime | None:
-        result = await session.exec(select(CaseTimer.due_at).where(CaseTimer.case_id == case_id, CaseTimer.kind == kind.value, col(CaseTimer.fired_at).is_(None)))
+    async def _next_due(
+        self, session: AsyncSession, case_id: int, kind: TimerKind
+    ) -> datetime | None:
+        result = await session.exec(
+            select(CaseTimer.due_at).where(
+                CaseTimer.case_id == case_id,
+                CaseTimer.kind == kind.value,
+                col(CaseTimer.fired_at).is_(None),
+            )
+        )
         return aware(result.first())
 
     async def _status_since(self, session: AsyncSession, case_id: int) -> datetime:
         result = await session.exec(
-            select(CaseEvent.created_at).where(CaseEvent.case_id == case_id, CaseEvent.kind == "status").order_by(col(CaseEvent.created_at).desc(), col(CaseEvent.id).desc())
+            select(CaseEvent.created_at)
+            .where(CaseEvent.case_id == case_id, CaseEvent.kind == "status")
+            .order_by(col(CaseEvent.created_at).desc(), col(CaseEvent.id).desc())
         )
         return result.first() or datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -828,7 +1259,13 @@ class SupportService:
 
     async def timers(self, case_id: int) -> Sequence[CaseTimer]:
         async with self.sessions() as session:
-            return (await session.exec(select(CaseTimer).where(CaseTimer.case_id == case_id).order_by(col(CaseTimer.id)))).all()
+            return (
+                await session.exec(
+                    select(CaseTimer)
+                    .where(CaseTimer.case_id == case_id)
+                    .order_by(col(CaseTimer.id))
+                )
+            ).all()
 
     # --- reconciling cases made elsewhere (the wizard, appeals) -------------------------------
 
@@ -852,19 +1289,29 @@ class SupportService:
         for case, topic in rows:
             assert case.id is not None
             decision = case.decision or {}
-            wants = case.status == CaseStatus.APPEALED or lifecycle.needs_person(str(decision.get("outcome", "")), str(decision.get("route", "")))
+            wants = case.status == CaseStatus.APPEALED or lifecycle.needs_person(
+                str(decision.get("outcome", "")), str(decision.get("route", ""))
+            )
             if topic is None and wants:
                 trigger = "appeal" if case.status == CaseStatus.APPEALED else "route"
                 opened += await self.request_topic(case_id=case.id, trigger=trigger)
-            elif topic is not None and topic.state == CLOSED_TOPIC and case.status == CaseStatus.APPEALED:
+            elif (
+                topic is not None
+                and topic.state == CLOSED_TOPIC
+                and case.status == CaseStatus.APPEALED
+            ):
                 opened += await self.request_topic(case_id=case.id, trigger="appeal")
             elif topic is None and case.status == CaseStatus.WITH_MERCHANT:
                 async with self.sessions() as session:
                     fresh = await session.get(Case, case.id)
                     if fresh is not None:
-                        exists = await session.exec(select(CaseTimer.id).where(CaseTimer.case_id == case.id))
+                        exists = await session.exec(
+                            select(CaseTimer.id).where(CaseTimer.case_id == case.id)
+                        )
                         if exists.first() is None:
-                            await self._ensure_timers(session, fresh, aware(fresh.updated_at) or now)
+                            await self._ensure_timers(
+                                session, fresh, aware(fresh.updated_at) or now
+                            )
                             try:
                                 await session.commit()
                             except IntegrityError:
@@ -873,7 +1320,9 @@ class SupportService:
 
     # --- operator commands ------------------------------------------------------------------
 
-    async def queue(self, *, limit: int = 20) -> list[tuple[Case, SupportTopic | None, datetime | None]]:
+    async def queue(
+        self, *, limit: int = 20
+    ) -> list[tuple[Case, SupportTopic | None, datetime | None]]:
         """Open cases, most urgent first: the earliest pending deadline, then the oldest."""
         async with self.sessions() as session:
             open_values = [s.value for s in lifecycle.OPEN_STATUSES]
@@ -903,19 +1352,42 @@ class SupportService:
 
     async def cases_by_order(self, order_number: str) -> Sequence[Case]:
         async with self.sessions() as session:
-            return (await session.exec(select(Case).where(Case.order_number == order_number).order_by(col(Case.created_at).desc()).limit(10))).all()
+            return (
+                await session.exec(
+                    select(Case)
+                    .where(Case.order_number == order_number)
+                    .order_by(col(Case.created_at).desc())
+                    .limit(10)
+                )
+            ).all()
 
     async def stats(self, *, since: datetime) -> Stats:
         async with self.sessions() as session:
-            new = (await session.exec(select(sa.func.count()).select_from(Case).where(col(Case.created_at) >= since))).one()
+            new = (
+                await session.exec(
+                    select(sa.func.count()).select_from(Case).where(col(Case.created_at) >= since)
+                )
+            ).one()
             decided_values = [s.value for s in (CaseStatus.APPROVED, CaseStatus.REJECTED)]
             decided = 0
             refunded = 0
-            for event in (await session.exec(select(CaseEvent).where(col(CaseEvent.created_at) >= since, CaseEvent.kind == "status"))).all():
+            for event in (
+                await session.exec(
+                    select(CaseEvent).where(
+                        col(CaseEvent.created_at) >= since, CaseEvent.kind == "status"
+                    )
+                )
+            ).all():
                 status = (event.payload or {}).get("status")
                 decided += status in decided_values
                 refunded += status == CaseStatus.REFUNDED.value
-            breached = (await session.exec(select(sa.func.count()).select_from(CaseEvent).where(col(CaseEvent.created_at) >= since, CaseEvent.kind == "breach"))).one()
+            breached = (
+                await session.exec(
+                    select(sa.func.count())
+                    .select_from(CaseEvent)
+                    .where(col(CaseEvent.created_at) >= since, CaseEvent.kind == "breach")
+                )
+            ).one()
             ratings: dict[int, tuple[int, float]] = {}
             rows = (
                 await session.exec(
@@ -943,7 +1415,10 @@ class SupportService:
                     return False
                 return True
             result = await session.exec(
-                sa.update(SupportJob).where(col(SupportJob.name) == "digest", col(SupportJob.period) != period).values(period=period, ran_at=now).execution_options(synchronize_session=False)
+                sa.update(SupportJob)
+                .where(col(SupportJob.name) == "digest", col(SupportJob.period) != period)
+                .values(period=period, ran_at=now)
+                .execution_options(synchronize_session=False)
             )
             await session.commit()
             return bool(cast(Any, result).rowcount == 1)
@@ -952,7 +1427,9 @@ class SupportService:
         if self.chat_id is None:
             return
         async with self.sessions() as session:
-            self._outbox(session, key=f"digest:{period}", chat_id=self.chat_id, text=text, now=self.clock())
+            self._outbox(
+                session, key=f"digest:{period}", chat_id=self.chat_id, text=text, now=self.clock()
+            )
             try:
                 await session.commit()
             except IntegrityError:
@@ -960,7 +1437,9 @@ class SupportService:
 
     async def breached_cases(self) -> set[int]:
         async with self.sessions() as session:
-            rows = (await session.exec(select(CaseEvent.case_id).where(CaseEvent.kind == "breach"))).all()
+            rows = (
+                await session.exec(select(CaseEvent.case_id).where(CaseEvent.kind == "breach"))
+            ).all()
         return set(rows)
 
     # --- bans -----------------------------------------------------------------------------
@@ -977,7 +1456,17 @@ class SupportService:
             else:
                 row.mode, row.by_id, row.told, row.created_at = mode, by_id, False, now
                 session.add(row)
-            session.add(SupportAudit(actor_id=by_id, action=Action.BAN.value, case_id=None, allowed=True, reason=mode or "lifted", payload={"user_id": user_id}, created_at=now))
+            session.add(
+                SupportAudit(
+                    actor_id=by_id,
+                    action=Action.BAN.value,
+                    case_id=None,
+                    allowed=True,
+                    reason=mode or "lifted",
+                    payload={"user_id": user_id},
+                    created_at=now,
+                )
+            )
             await session.commit()
 
     async def ban_of(self, user_id: int) -> BuyerBan | None:
@@ -987,7 +1476,12 @@ class SupportService:
     async def ban_told(self, user_id: int) -> bool:
         """Mark a banned buyer as told; True only for the first caller."""
         async with self.sessions() as session:
-            result = await session.exec(sa.update(BuyerBan).where(col(BuyerBan.user_id) == user_id, col(BuyerBan.told).is_(False)).values(told=True).execution_options(synchronize_session=False))
+            result = await session.exec(
+                sa.update(BuyerBan)
+                .where(col(BuyerBan.user_id) == user_id, col(BuyerBan.told).is_(False))
+                .values(told=True)
+                .execution_options(synchronize_session=False)
+            )
             await session.commit()
             return bool(cast(Any, result).rowcount == 1)
 
@@ -1002,8 +1496,23 @@ class SupportService:
             if case is None or case.user_id != user_id or case.status != CaseStatus.CLOSED:
                 return False
             topic = await session.get(SupportTopic, case_id)
-            session.add(CaseRating(case_id=case_id, operator_id=topic.assignee_id if topic else None, score=score, created_at=self.clock()))
-            session.add(CaseEvent(case_id=case_id, actor=f"buyer:{user_id}", kind="rating", payload={"count": score}, created_at=self.clock()))
+            session.add(
+                CaseRating(
+                    case_id=case_id,
+                    operator_id=topic.assignee_id if topic else None,
+                    score=score,
+                    created_at=self.clock(),
+                )
+            )
+            session.add(
+                CaseEvent(
+                    case_id=case_id,
+                    actor=f"buyer:{user_id}",
+                    kind="rating",
+                    payload={"count": score},
+                    created_at=self.clock(),
+                )
+            )
             try:
                 await session.commit()
             except IntegrityError:
@@ -1024,7 +1533,9 @@ class SupportService:
                     raise ValueError(f"{self.replies_file}: reply {name!r} has no {lang} text")
             cause = spec.get("cause")
             if cause is not None and cause not in {c.value for c in Cause}:
-                raise ValueError(f"{self.replies_file}: reply {name!r} names an unknown cause {cause!r}")
+                raise ValueError(
+                    f"{self.replies_file}: reply {name!r} names an unknown cause {cause!r}"
+                )
 
     def shipped_replies(self) -> dict[str, dict[str, Any]]:
         if not self.replies_file.is_file():
@@ -1045,7 +1556,11 @@ class SupportService:
         return str(text) if text else None
 
     async def reply_names(self, cause: str | None = None) -> list[str]:
-        names = {name for name, spec in self.shipped_replies().items() if cause is None or spec.get("cause") in (None, cause)}
+        names = {
+            name
+            for name, spec in self.shipped_replies().items()
+            if cause is None or spec.get("cause") in (None, cause)
+        }
         async with self.sessions() as session:
             names |= set((await session.exec(select(SavedReply.name))).all())
         return sorted(names)
@@ -1059,7 +1574,17 @@ class SupportService:
             else:
                 row.text, row.updated_by, row.updated_at = text, by_id, now
             session.add(row)
-            session.add(SupportAudit(actor_id=by_id, action=Action.REPLY_EDIT.value, case_id=None, allowed=True, reason=name, payload={"lang": lang}, created_at=now))
+            session.add(
+                SupportAudit(
+                    actor_id=by_id,
+                    action=Action.REPLY_EDIT.value,
+                    case_id=None,
+                    allowed=True,
+                    reason=name,
+                    payload={"lang": lang},
+                    created_at=now,
+                )
+            )
             await session.commit()
 
     async def audit_rows(self) -> Sequence[SupportAudit]:

@@ -17,12 +17,20 @@ from bot.storage.models import FsmRecord, utcnow
 _table: sa.Table = FsmRecord.__table__  # type: ignore[attr-defined]
 
 
-async def read_state(connection: AsyncConnection, key: str) -> tuple[str | None, dict[str, Any]] | None:
-    row = (await connection.execute(sa.select(_table.c.state, _table.c.data).where(_table.c.key == key))).first()
+async def read_state(
+    connection: AsyncConnection, key: str
+) -> tuple[str | None, dict[str, Any]] | None:
+    row = (
+        await connection.execute(
+            sa.select(_table.c.state, _table.c.data).where(_table.c.key == key)
+        )
+    ).first()
     return None if row is None else (row.state, dict(row.data or {}))
 
 
-async def write_state(connection: AsyncConnection, key: str, state: str | None, data: dict[str, Any]) -> None:
+async def write_state(
+    connection: AsyncConnection, key: str, state: str | None, data: dict[str, Any]
+) -> None:
     """Upsert the row of `key`, or delete it when the conversation holds nothing."""
     if state is None and not data:
         await connection.execute(sa.delete(_table).where(_table.c.key == key))
@@ -30,7 +38,9 @@ async def write_state(connection: AsyncConnection, key: str, state: str | None, 
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
     statement = insert(_table).values(key=key, state=state, data=data, updated_at=now)
-    statement = statement.on_conflict_do_update(index_elements=["key"], set_={"state": state, "data": data, "updated_at": now})
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"], set_={"state": state, "data": data, "updated_at": now}
+    )
     await connection.execute(statement)
 
 

@@ -40,7 +40,9 @@ class Case(SQLModel, table=True):
     number: str = Field(max_length=32, unique=True, index=True)
     # one wizard run makes at most one case: the draft key makes confirmation idempotent
     draft_key: str = Field(max_length=64, unique=True)
-    user_id: int = Field(sa_column=Column(sa.BigInteger, sa.ForeignKey("users.id"), nullable=False, index=True))
+    user_id: int = Field(
+        sa_column=Column(sa.BigInteger, sa.ForeignKey("users.id"), nullable=False, index=True)
+    )
     language: str = Field(default="zh", max_length=8)
     order_number: str = Field(max_length=64, index=True)
     platform_type: str = Field(max_length=32)
@@ -51,12 +53,16 @@ class Case(SQLModel, table=True):
     amount: Decimal = Field(sa_column=Column(sa.Numeric(12, 2), nullable=False))
     paid_at: datetime | None = Field(default=None, sa_column=Column(sa.DateTime(timezone=True)))
     # when the goods were redeemed or the order completed (asked for used goods only)
-    completed_at: datetime | None = Field(default=None, sa_column=Column(sa.DateTime(timezone=True)))
+    completed_at: datetime | None = Field(
+        default=None, sa_column=Column(sa.DateTime(timezone=True))
+    )
     status: str = Field(max_length=32, index=True)
     outcome: str = Field(max_length=32)
     rule_id: str = Field(max_length=64)
     policy_version: str = Field(max_length=64)
-    decision: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    decision: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(sa.JSON, nullable=False)
+    )
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     decided_at: datetime | None = Field(default=None, sa_column=Column(sa.DateTime(timezone=True)))
@@ -64,7 +70,9 @@ class Case(SQLModel, table=True):
 
 class Evidence(SQLModel, table=True):
     __tablename__ = "evidence"
-    __table_args__ = (sa.UniqueConstraint("case_id", "file_unique_id", name="uq_evidence_case_file"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "file_unique_id", name="uq_evidence_case_file"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
@@ -74,7 +82,9 @@ class Evidence(SQLModel, table=True):
     mime_type: str | None = Field(default=None, max_length=64)
     size: int | None = None
     # how Telegram holds the file ("photo" or "document"): a file id is only valid as such
-    media: str = Field(default="photo", sa_column=Column(sa.String(16), nullable=False, server_default="photo"))
+    media: str = Field(
+        default="photo", sa_column=Column(sa.String(16), nullable=False, server_default="photo")
+    )
     created_at: datetime = _ts(nullable=False)
 
 
@@ -113,7 +123,9 @@ class InboxUpdate(SQLModel, table=True):
     bot_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
     chat_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
-    user_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True, index=True))
+    user_id: int | None = Field(
+        default=None, sa_column=Column(sa.BigInteger, nullable=True, index=True)
+    )
     status: str = Field(default="pending", max_length=16)  # pending | done | parked
     attempts: int = Field(default=0)
     error: str | None = Field(default=None, max_length=500)

@@ -22,7 +22,12 @@ async def add_unanswered(
     confidence: float,
 ) -> UnansweredQuestion:
     row = UnansweredQuestion(
-        question=question, question_key=question_key, lang=lang, reason=reason, sections=sections, confidence=confidence
+        question=question,
+        question_key=question_key,
+        lang=lang,
+        reason=reason,
+        sections=sections,
+        confidence=confidence,
     )
     session.add(row)
     await session.commit()
@@ -31,9 +36,15 @@ async def add_unanswered(
 
 
 async def list_unanswered(
-    session: AsyncSession, *, since: datetime | None = None, lang: str | None = None, limit: int = 10_000
+    session: AsyncSession,
+    *,
+    since: datetime | None = None,
+    lang: str | None = None,
+    limit: int = 10_000,
 ) -> Sequence[UnansweredQuestion]:
-    query = select(UnansweredQuestion).order_by(col(UnansweredQuestion.created_at).desc()).limit(limit)
+    query = (
+        select(UnansweredQuestion).order_by(col(UnansweredQuestion.created_at).desc()).limit(limit)
+    )
     if since is not None:
         query = query.where(col(UnansweredQuestion.created_at) >= since)
     if lang is not None:

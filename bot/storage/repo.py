@@ -49,7 +49,9 @@ async def upsert_user(
 
 async def set_user_language(session: AsyncSession, *, user_id: int, language: str) -> None:
     await session.exec(
-        sa.update(User).where(col(User.id) == user_id).values(language=language, updated_at=utcnow())
+        sa.update(User)
+        .where(col(User.id) == user_id)
+        .values(language=language, updated_at=utcnow())
     )
     await session.commit()
 
@@ -99,7 +101,9 @@ async def create_case(
         platform_type=platform_type,
         order_status=order_status,
         cause=cause,
-        cause_text=mask_pii(cause_text) if cause_text else cause_text,  # typed text: no phone or card numbers kept
+        cause_text=mask_pii(cause_text)
+        if cause_text
+        else cause_text,  # typed text: no phone or card numbers kept
         payment_channel=payment_channel,
         amount=amount,
         paid_at=paid_at,
@@ -129,18 +133,35 @@ async def create_case(
         if item["file_unique_id"] in seen:
             continue
         seen.add(item["file_unique_id"])
-        session.add(Evidence(case_id=case.id, **{**item, "media": item.get("media") or "photo"}, created_at=now))
+        session.add(
+            Evidence(
+                case_id=case.id, **{**item, "media": item.get("media") or "photo"}, created_at=now
+            )
+        )
     # the screenshots sent with the request are part of the submission, not added later
     submitted = {"rule_id": case.rule_id, "outcome": case.outcome, "evidence": len(seen)}
-    session.add(CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload=submitted, created_at=now))
-    session.add(CaseEvent(case_id=case.id, actor="rules", kind="status", payload={"status": status}, created_at=now))
+    session.add(
+        CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload=submitted, created_at=now)
+    )
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor="rules",
+            kind="status",
+            payload={"status": status},
+            created_at=now,
+        )
+    )
     await session.commit()
     return case, True
 
 
 async def list_cases(session: AsyncSession, *, user_id: int, limit: int = 20) -> Sequence[Case]:
     result = await session.exec(
-        select(Case).where(Case.user_id == user_id).order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit)
+        select(Case)
+        .where(Case.user_id == user_id)
+        .order_by(col(Case.created_at).desc(), col(Case.id).desc())
+        .limit(limit)
     )
     return result.all()
 
@@ -156,12 +177,16 @@ async def get_case_by_number(session: AsyncSession, *, number: str) -> Case | No
 
 
 async def list_evidence(session: AsyncSession, *, case_id: int) -> Sequence[Evidence]:
-    result = await session.exec(select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.id)))
+    result = await session.exec(
+        select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.id))
+    )
     return result.all()
 
 
 async def count_evidence(session: AsyncSession, *, case_id: int) -> int:
-    result = await session.exec(select(sa.func.count()).select_from(Evidence).where(Evidence.case_id == case_id))
+    result = await session.exec(
+        select(sa.func.count()).select_from(Evidence).where(Evidence.case_id == case_id)
+    )
     return int(result.one())
 
 
@@ -179,15 +204,33 @@ async def add_evidence(
 ) -> bool:
     """Attach one file to a case; the same file twice is stored once (returns False)."""
     result = await session.exec(
-        select(Evidence.id).where(Evidence.case_id == case_id, Evidence.file_unique_id == file_unique_id)
+        select(Evidence.id).where(
+            Evidence.case_id == case_id, Evidence.file_unique_id == file_unique_id
+        )
     )
     if result.first() is not None:
         return False
-    session.add(Evidence(case_id=case_id, file_id=file_id, file_unique_id=file_unique_id, kind=kind, mime_type=mime_type, size=size, media=media))
-    session.add(CaseEvent(case_id=case_id, actor=actor, kind="evidence_added", payload={"count": 1, "kind": kind}))
+    session.add(
+        Evidence(
+            case_id=case_id,
+            file_id=file_id,
+            file_unique_id=file_unique_id,
+            kind=kind,
+            mime_type=mime_type,
+            size=size,
+            media=media,
+        )
+    )
+    session.add(
+        CaseEvent(
+            case_id=case_id, actor=actor, kind="evidence_added", payload={"count": 1, "kind": kind}
+        )
+    )
     try:
         await session.flush()  # a concurrent copy of the same file fails here, on the unique key
-        await session.exec(sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow()))
+        await session.exec(
+            sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow())
+        )
         await session.commit()
     except IntegrityError:
         await session.rollback()
@@ -197,35 +240,63 @@ async def add_evidence(
 
 def _masked(payload: dict[str, Any] | None) -> dict[str, Any]:
     """An event payload with phone and card numbers masked in its texts."""
-    return {key: mask_pii(value) if isinstance(value, str) else value for key, value in (payload or {}).items()}
+    return {
+        key: mask_pii(value) if isinstance(value, str) else value
+        for key, value in (payload or {}).items()
+    }
 
 
-async def add_event(session: AsyncSession, *, case_id: int, actor: str, kind: str, payload: dict[str, Any] | None = None) -> None:
+async def add_event(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: str,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+) -> None:
     session.add(CaseEvent(case_id=case_id, actor=actor, kind=kind, payload=_masked(payload)))
     await session.commit()
 
 
 async def list_events(session: AsyncSession, *, case_id: int) -> Sequence[CaseEvent]:
     result = await session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.created_at), col(CaseEvent.id))
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(col(CaseEvent.created_at), col(CaseEvent.id))
     )
     return result.all()
 
 
 async def set_status(
-    session: AsyncSession, *, case: Case, status: str, actor: str, payload: dict[str, Any] | None = None, decided: bool = False
+    session: AsyncSession,
+    *,
+    case: Case,
+    status: str,
+    actor: str,
+    payload: dict[str, Any] | None = None,
+    decided: bool = False,
 ) -> Case:
     now = utcnow()
     case.status, case.updated_at = status, now
     if decided:
         case.decided_at = now
     session.add(case)
-    session.add(CaseEvent(case_id=case.id or 0, actor=actor, kind="status", payload=_masked({"status": status, **(payload or {})}), created_at=now))
+    session.add(
+        CaseEvent(
+            case_id=case.id or 0,
+            actor=actor,
+            kind="status",
+            payload=_masked({"status": status, **(payload or {})}),
+            created_at=now,
+        )
+    )
     await session.commit()
     return case
 
 
-async def label_evidence(session: AsyncSession, *, case_id: int, file_unique_id: str, kind: str) -> None:
+async def label_evidence(
+    session: AsyncSession, *, case_id: int, file_unique_id: str, kind: str
+) -> None:
     await session.exec(
         sa.update(Evidence)
         .where(col(Evidence.case_id) == case_id, col(Evidence.file_unique_id) == file_unique_id)

@@ -18,8 +18,13 @@ from bot.storage.models import utcnow
 
 def _ts(nullable: bool = False, **kwargs: Any) -> Any:
     if nullable:
-        return Field(default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True, **kwargs))
-    return Field(default_factory=utcnow, sa_column=Column(sa.DateTime(timezone=True), nullable=False, **kwargs))
+        return Field(
+            default=None, sa_column=Column(sa.DateTime(timezone=True), nullable=True, **kwargs)
+        )
+    return Field(
+        default_factory=utcnow,
+        sa_column=Column(sa.DateTime(timezone=True), nullable=False, **kwargs),
+    )
 
 
 def _bigint(nullable: bool = False, **kwargs: Any) -> Any:
@@ -32,7 +37,11 @@ class SupportTopic(SQLModel, table=True):
     __tablename__ = "support_topics"
     __table_args__ = (sa.UniqueConstraint("chat_id", "thread_id", name="uq_support_topic_thread"),)
 
-    case_id: int = Field(sa_column=Column(sa.Integer, sa.ForeignKey("cases.id"), primary_key=True, autoincrement=False))
+    case_id: int = Field(
+        sa_column=Column(
+            sa.Integer, sa.ForeignKey("cases.id"), primary_key=True, autoincrement=False
+        )
+    )
     chat_id: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
     thread_id: int | None = _bigint(nullable=True)
     card_message_id: int | None = _bigint(nullable=True)
@@ -150,7 +159,11 @@ class CaseRating(SQLModel, table=True):
 
     __tablename__ = "support_ratings"
 
-    case_id: int = Field(sa_column=Column(sa.Integer, sa.ForeignKey("cases.id"), primary_key=True, autoincrement=False))
+    case_id: int = Field(
+        sa_column=Column(
+            sa.Integer, sa.ForeignKey("cases.id"), primary_key=True, autoincrement=False
+        )
+    )
     operator_id: int | None = _bigint(nullable=True)
     score: int
     created_at: datetime = _ts()

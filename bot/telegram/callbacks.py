@@ -15,24 +15,24 @@ class MenuAction(StrEnum):
     CHECK = "check"
     HUMAN = "human"
     HOME = "home"
-    RESUME = "resume"      # go on with an unfinished refund request
-    RESTART = "restart"    # drop it and start a new one
+    RESUME = "resume"  # go on with an unfinished refund request
+    RESTART = "restart"  # drop it and start a new one
 
 
 class WizardAction(StrEnum):
-    PICK = "pick"          # choose an option of the step
-    GROUP = "group"        # open a group of causes
+    PICK = "pick"  # choose an option of the step
+    GROUP = "group"  # open a group of causes
     BACK = "back"
     CANCEL = "cancel"
-    EDIT = "edit"          # from the summary: change one answer
-    DONE = "done"          # finish sending evidence
-    KIND = "kind"          # label one evidence file
+    EDIT = "edit"  # from the summary: change one answer
+    DONE = "done"  # finish sending evidence
+    KIND = "kind"  # label one evidence file
     CONFIRM = "confirm"
-    TYPE = "type"          # "describe it myself"
-    FEE = "fee"            # the fee was not disclosed when ordering
-    RELABEL = "relabel"    # say again what one evidence file shows
-    REMOVE = "remove"      # drop one evidence file
-    ACCEPT = "accept"      # the answers found in one description are right
+    TYPE = "type"  # "describe it myself"
+    FEE = "fee"  # the fee was not disclosed when ordering
+    RELABEL = "relabel"  # say again what one evidence file shows
+    REMOVE = "remove"  # drop one evidence file
+    ACCEPT = "accept"  # the answers found in one description are right
 
 
 class CaseAction(StrEnum):

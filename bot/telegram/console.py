@@ -77,7 +77,12 @@ class ConsoleSession(BaseSession):
         return None
 
     async def stream_content(  # type: ignore[override]
-        self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30, chunk_size: int = 65536, raise_for_status: bool = True  # noqa: ASYNC109 - aiogram's BaseSession signature
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 - aiogram's BaseSession signature
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
         path = Path(url.rsplit("/", 1)[-1])
         yield self.files[path.name].read_bytes() if path.name in self.files else b""
@@ -108,7 +113,12 @@ class ConsoleSession(BaseSession):
                     cells.append(f"[{len(self.buttons)}] {button.text}")
                 self.write("    " + "   ".join(cells))
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> TelegramType:  # noqa: ASYNC109 - aiogram's BaseSession signature
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
+    ) -> TelegramType:
         result: Any
         if isinstance(method, GetMe):
             result = BOT_USER
@@ -116,14 +126,19 @@ class ConsoleSession(BaseSession):
             result = self._message(method.chat_id, method.text, method.reply_markup)
             self._show(result)
         elif isinstance(method, SendPhoto | SendDocument):
-            result = self._message(method.chat_id, None, method.reply_markup, caption=method.caption)
+            result = self._message(
+                method.chat_id, None, method.reply_markup, caption=method.caption
+            )
             self._show(result, prefix="[🖼] ")
         elif isinstance(method, EditMessageText | EditMessageCaption | EditMessageReplyMarkup):
             old = self.messages.get(int(method.message_id or 0))
             if old is None:
                 result = True
             else:
-                update: dict[str, Any] = {"reply_markup": method.reply_markup, "edit_date": int(datetime.now(UTC).timestamp())}
+                update: dict[str, Any] = {
+                    "reply_markup": method.reply_markup,
+                    "edit_date": int(datetime.now(UTC).timestamp()),
+                }
                 if isinstance(method, EditMessageText):
                     update["text"] = method.text
                 result = old.model_copy(update=update)
@@ -140,7 +155,12 @@ class ConsoleSession(BaseSession):
             result = True
         elif isinstance(method, GetFile):
             name = method.file_id
-            result = File(file_id=name, file_unique_id=name, file_path=name, file_size=self.files[name].stat().st_size if name in self.files else None)
+            result = File(
+                file_id=name,
+                file_unique_id=name,
+                file_path=name,
+                file_size=self.files[name].stat().st_size if name in self.files else None,
+            )
         elif isinstance(method, DeleteMessage):
             result = True
         else:
@@ -152,12 +172,23 @@ class ConsoleSession(BaseSession):
 class ConsoleChat:
     """Plays one user: turns typed lines into updates for the Dispatcher."""
 
-    def __init__(self, dp: Dispatcher, *, write: Callable[[str], None] = print, user_id: int = 1, language: str = "zh") -> None:
+    def __init__(
+        self,
+        dp: Dispatcher,
+        *,
+        write: Callable[[str], None] = print,
+        user_id: int = 1,
+        language: str = "zh",
+    ) -> None:
         self.dp = dp
         self.write = write
         self.files: dict[str, Path] = {}
         self.session = ConsoleSession(write, self.files)
-        self.bot = Bot(token=CONSOLE_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        self.bot = Bot(
+            token=CONSOLE_TOKEN,
+            session=self.session,
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
         self.user = User(id=user_id, is_bot=False, first_name="console", language_code=language)
         self.chat = Chat(id=user_id, type="private")
         self._message_ids = itertools.count(1)
@@ -166,7 +197,13 @@ class ConsoleChat:
         await self.dp.feed_update(self.bot, update)
 
     def _message(self, **fields: Any) -> Message:
-        return Message(message_id=next(self._message_ids), date=datetime.now(UTC), chat=self.chat, from_user=self.user, **fields)
+        return Message(
+            message_id=next(self._message_ids),
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=self.user,
+            **fields,
+        )
 
     def _file(self, path: Path) -> tuple[str, str, int]:
         data = path.read_bytes()
@@ -186,7 +223,13 @@ class ConsoleChat:
             if data is None:
                 self.write("    (link button)")
                 return True
-            query = CallbackQuery(id=str(update_id), from_user=self.user, chat_instance="console", message=message, data=data)
+            query = CallbackQuery(
+                id=str(update_id),
+                from_user=self.user,
+                chat_instance="console",
+                message=message,
+                data=data,
+            )
             await self.feed(Update(update_id=update_id, callback_query=query))
             return True
         command, _, argument = text.partition(" ")
@@ -197,17 +240,47 @@ class ConsoleChat:
                 return True
             file_id, unique, size = self._file(path)
             if command == "/photo":
-                sizes = [PhotoSize(file_id=file_id, file_unique_id=unique, width=1280, height=960, file_size=size)]
+                sizes = [
+                    PhotoSize(
+                        file_id=file_id,
+                        file_unique_id=unique,
+                        width=1280,
+                        height=960,
+                        file_size=size,
+                    )
+                ]
                 message = self._message(photo=sizes)
             else:
                 mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                message = self._message(document=Document(file_id=file_id, file_unique_id=unique, file_name=path.name, mime_type=mime, file_size=size))
+                message = self._message(
+                    document=Document(
+                        file_id=file_id,
+                        file_unique_id=unique,
+                        file_name=path.name,
+                        mime_type=mime,
+                        file_size=size,
+                    )
+                )
         elif command == "/sticker":
-            message = self._message(sticker=Sticker(file_id="console-sticker", file_unique_id="sticker", type="regular", width=512, height=512, is_animated=False, is_video=False))
+            message = self._message(
+                sticker=Sticker(
+                    file_id="console-sticker",
+                    file_unique_id="sticker",
+                    type="regular",
+                    width=512,
+                    height=512,
+                    is_animated=False,
+                    is_video=False,
+                )
+            )
         elif command == "/location":
             message = self._message(location=Location(latitude=31.23, longitude=121.47))
         else:
-            entities = [MessageEntity(type="bot_command", offset=0, length=len(command))] if text.startswith("/") else None
+            entities = (
+                [MessageEntity(type="bot_command", offset=0, length=len(command))]
+                if text.startswith("/")
+                else None
+            )
             message = self._message(text=line.rstrip("\n"), entities=entities)
         await self.feed(Update(update_id=update_id, message=message))
         return True

@@ -74,12 +74,19 @@ def _retryable(error: BaseException) -> bool:
 
 
 class RetryRequests(BaseRequestMiddleware):
-    def __init__(self, budget: float = 30.0, *, first_delay: float = 0.5, max_delay: float = 8.0) -> None:
+    def __init__(
+        self, budget: float = 30.0, *, first_delay: float = 0.5, max_delay: float = 8.0
+    ) -> None:
         self.budget = budget
         self.first_delay = first_delay
         self.max_delay = max_delay
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
         if method.__api_method__ == GetUpdates.__api_method__:  # the polling loop has its own pace
             return await make_request(bot, method)
         deadline = time.monotonic() + self.budget
@@ -91,12 +98,26 @@ class RetryRequests(BaseRequestMiddleware):
             except Exception as error:
                 if not _retryable(error):
                     raise
-                wait = float(error.retry_after) if isinstance(error, TelegramRetryAfter) else delay * random.uniform(0.8, 1.2)
+                wait = (
+                    float(error.retry_after)
+                    if isinstance(error, TelegramRetryAfter)
+                    else delay * random.uniform(0.8, 1.2)
+                )
                 left = deadline - time.monotonic()
                 if wait > left:
-                    log.warning("%s failed %d times (%s); giving up", type(method).__name__, attempt, type(error).__name__)
+                    log.warning(
+                        "%s failed %d times (%s); giving up",
+                        type(method).__name__,
+                        attempt,
+                        type(error).__name__,
+                    )
                     raise
-                log.info("%s failed (%s); trying again in %.1fs", type(method).__name__, type(error).__name__, wait)
+                log.info(
+                    "%s failed (%s); trying again in %.1fs",
+                    type(method).__name__,
+                    type(error).__name__,
+                    wait,
+                )
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, self.max_delay)
                 attempt += 1
@@ -118,7 +139,12 @@ class CallbackAnswers(BaseRequestMiddleware):
         while len(self._answered) > self.size:
             self._answered.popitem(last=False)
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
         if method.__api_method__ != AnswerCallbackQuery.__api_method__:
             return await make_request(bot, method)
         query_id = str(getattr(method, "callback_query_id", ""))
@@ -169,10 +195,18 @@ async def tell_unavailable(
     the first failure of this update only, not on every retry)."""
     query = update.callback_query
     message = update.message or update.edited_message
-    user = message.from_user if message is not None else query.from_user if query is not None else None
+    user = (
+        message.from_user if message is not None else query.from_user if query is not None else None
+    )
     translator = t or Translator(pick_language(user.language_code if user else None))
     text = translator("error.unavailable")
-    chat = message.chat if message is not None else query.message.chat if query is not None and query.message is not None else None
+    chat = (
+        message.chat
+        if message is not None
+        else query.message.chat
+        if query is not None and query.message is not None
+        else None
+    )
     try:
         if query is not None and (answers is None or not answers.answered(query.id)):
             await bot.answer_callback_query(query.id, text=text[:200], show_alert=True)

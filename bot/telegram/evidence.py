@@ -13,7 +13,11 @@ IMAGE_TYPES = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/w
 IMAGE_EXTENSIONS = {ext: mime for mime, exts in IMAGE_TYPES.items() for ext in exts}
 
 
-SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/webp": (b"RIFF",)}
+SIGNATURES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
 
 
 def sniff_image(head: bytes) -> str | None:
@@ -39,7 +43,13 @@ def file_from_message(message: Message, *, max_bytes: int) -> dict[str, Any]:
         size = photo.file_size
         if size is not None and size > max_bytes:
             raise EvidenceRefused("too_big")
-        return {"file_id": photo.file_id, "file_unique_id": photo.file_unique_id, "mime_type": "image/jpeg", "size": size, "media": "photo"}
+        return {
+            "file_id": photo.file_id,
+            "file_unique_id": photo.file_unique_id,
+            "mime_type": "image/jpeg",
+            "size": size,
+            "media": "photo",
+        }
     document = message.document
     if document is None:
         raise EvidenceRefused("type")

@@ -51,8 +51,17 @@ def warning_text(t: Translator, verdict: Verdict) -> str:
 
 def short_warning(t: Translator, verdict: Verdict) -> str:
     """For groups: the headline and the first findings, not the whole lecture."""
-    reasons = [f.explain.get(t.lang) or f.detail for f in verdict.findings if f.severity.rank >= Risk.MEDIUM.rank][:2]
-    lines = [t(f"fraud.title.{verdict.risk.value}"), *[f"• {escape(r)}" for r in reasons], "", t("fraud.group_advice")]
+    reasons = [
+        f.explain.get(t.lang) or f.detail
+        for f in verdict.findings
+        if f.severity.rank >= Risk.MEDIUM.rank
+    ][:2]
+    lines = [
+        t(f"fraud.title.{verdict.risk.value}"),
+        *[f"• {escape(r)}" for r in reasons],
+        "",
+        t("fraud.group_advice"),
+    ]
     return "\n".join(lines)
 
 
@@ -89,7 +98,9 @@ async def check_picture(bot: Bot, message: Message, scanner: ImageScanner) -> Im
         return None
     file_id, size = picture
     if size is not None and size > scanner.max_bytes:
-        return await scanner.scan(b"\0" * (scanner.max_bytes + 1))  # skipped as too large, not downloaded
+        return await scanner.scan(
+            b"\0" * (scanner.max_bytes + 1)
+        )  # skipped as too large, not downloaded
     try:
         buffer = await bot.download(file_id)
     except TelegramAPIError:
@@ -126,7 +137,12 @@ class ScanPictures(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         scanner = data.get("image_scanner")
-        if isinstance(event, Message) and event.chat.type == "private" and scanner is not None and picture_of(event):
+        if (
+            isinstance(event, Message)
+            and event.chat.type == "private"
+            and scanner is not None
+            and picture_of(event)
+        ):
             task = asyncio.create_task(self._check(event, data, scanner))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -138,14 +154,24 @@ class ScanPictures(BaseMiddleware):
             result = await check_picture(data["bot"], message, scanner)
             if result is None:
                 return
-            log.info("checked a picture from %s: %s %s", message.chat.id, result.skipped or result.verdict.risk.value, result.verdict.checks)
+            log.info(
+                "checked a picture from %s: %s %s",
+                message.chat.id,
+                result.skipped or result.verdict.risk.value,
+                result.verdict.checks,
+            )
             if result.skipped == "too_large":
-                await message.reply(t("fraud_advice.picture_skipped", limit_mb=scanner.max_bytes // (1024 * 1024)))
+                await message.reply(
+                    t("fraud_advice.picture_skipped", limit_mb=scanner.max_bytes // (1024 * 1024))
+                )
                 return
             if not result.at_least(WARN_AT):
                 return
             log.info("risky picture from %s: %s", message.chat.id, result.verdict.checks)
-            await message.reply(picture_warning(t, result), reply_markup=keyboards.scam_warning(t, str(message.message_id)))
+            await message.reply(
+                picture_warning(t, result),
+                reply_markup=keyboards.scam_warning(t, str(message.message_id)),
+            )
             await self._flag_evidence(message, data, result)
         except Exception:  # noqa: BLE001 - a background check must never take the bot down
             log.exception("checking a picture failed")
@@ -163,8 +189,14 @@ class ScanPictures(BaseMiddleware):
             "qr": result.extracted.qr,
         }
         fsm = await state.get_data()
-        if current == CaseFlow.add_evidence.state and "case_id" in fsm and data.get("refunds") is not None:
-            await data["refunds"].note(case_id=int(fsm["case_id"]), actor="antifraud", kind="evidence_scam", payload=found)
+        if (
+            current == CaseFlow.add_evidence.state
+            and "case_id" in fsm
+            and data.get("refunds") is not None
+        ):
+            await data["refunds"].note(
+                case_id=int(fsm["case_id"]), actor="antifraud", kind="evidence_scam", payload=found
+            )
         elif "evidence" in fsm:
             await state.update_data(scam_evidence=[*fsm.get("scam_evidence", []), found])
 

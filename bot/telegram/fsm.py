@@ -52,7 +52,13 @@ class SQLStorage(BaseStorage):
             found = await rows.read_state(connection, self.key_builder.build(key))
         return found or (None, {})
 
-    async def write(self, key: StorageKey, state: str | None, data: dict[str, Any], connection: AsyncConnection | None = None) -> None:
+    async def write(
+        self,
+        key: StorageKey,
+        state: str | None,
+        data: dict[str, Any],
+        connection: AsyncConnection | None = None,
+    ) -> None:
         if connection is not None:
             await rows.write_state(connection, self.key_builder.build(key), state, data)
             return

@@ -198,25 +198,39 @@ class InboxWorker:
         try:
             await self._commit(item, scope)
         except Exception as exc:  # noqa: BLE001 - handled, not yet recorded: retry the record
-            log.warning("update %s handled but not marked done (%s); trying again", update_id, type(exc).__name__)
+            log.warning(
+                "update %s handled but not marked done (%s); trying again",
+                update_id,
+                type(exc).__name__,
+            )
             chat.uncommitted[update_id] = scope
             return False, TRANSIENT_DELAYS[min(len(chat.uncommitted), len(TRANSIENT_DELAYS) - 1)]
         chat.uncommitted.pop(update_id, None)
         self.handled += 1
         return True, 0.0
 
-    async def _feed(self, item: InboxItem, attempt: int, started: asyncio.Event) -> tuple[BaseException | None, Scope]:
+    async def _feed(
+        self, item: InboxItem, attempt: int, started: asyncio.Event
+    ) -> tuple[BaseException | None, Scope]:
         try:
             update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
         except Exception as exc:  # noqa: BLE001 - a payload aiogram cannot read: park it
             return exc, Scope()
         outcome = Outcome()
-        scope_cm = self.storage.scope() if self.storage is not None else contextlib.nullcontext(Scope())
+        scope_cm = (
+            self.storage.scope() if self.storage is not None else contextlib.nullcontext(Scope())
+        )
         with scope_cm as scope:
             try:
                 # a buyer already told we are down is not told again by the error handler
                 told = attempt if item.update_id not in self._told else max(attempt, 2)
-                await self.dp.feed_update(self.bot, update, inbox_outcome=outcome, inbox_attempt=told, inbox_started=started)
+                await self.dp.feed_update(
+                    self.bot,
+                    update,
+                    inbox_outcome=outcome,
+                    inbox_attempt=told,
+                    inbox_started=started,
+                )
             except Exception as exc:  # noqa: BLE001 - no error handler took it
                 outcome.error = outcome.error or exc
         return outcome.error, scope
@@ -226,18 +240,31 @@ class InboxWorker:
         if storage is None or not scope.dirty:
             await self.inbox.done(self.bot.id, item.update_id)
         elif storage.shares_database:
-            await self.inbox.done(self.bot.id, item.update_id, before_commit=lambda connection: storage.commit(scope, connection))
+            await self.inbox.done(
+                self.bot.id,
+                item.update_id,
+                before_commit=lambda connection: storage.commit(scope, connection),
+            )
         else:
             await storage.commit(scope)
             await self.inbox.done(self.bot.id, item.update_id)
 
-    async def _failed(self, item: InboxItem, error: BaseException, attempt: int) -> tuple[bool, float]:
+    async def _failed(
+        self, item: InboxItem, error: BaseException, attempt: int
+    ) -> tuple[bool, float]:
         transient = is_transient(error)
         kind = type(error).__name__
         if transient:
-            log.warning("update %s failed on attempt %d (%s); will try again", item.update_id, attempt, kind)
+            log.warning(
+                "update %s failed on attempt %d (%s); will try again", item.update_id, attempt, kind
+            )
             with contextlib.suppress(Exception):
-                await self.inbox.failed(self.bot.id, item.update_id, error, attempts=min(attempt, self.inbox.max_attempts - 1))
+                await self.inbox.failed(
+                    self.bot.id,
+                    item.update_id,
+                    error,
+                    attempts=min(attempt, self.inbox.max_attempts - 1),
+                )
             return False, TRANSIENT_DELAYS[min(attempt - 1, len(TRANSIENT_DELAYS) - 1)]
         try:
             status = await self.inbox.failed(self.bot.id, item.update_id, error, attempts=attempt)
@@ -245,7 +272,12 @@ class InboxWorker:
             return False, TRANSIENT_DELAYS[min(attempt - 1, len(TRANSIENT_DELAYS) - 1)]
         if status == PARKED:
             self.parked += 1
-            log.error("update %s parked after %d attempts (%s); `refund-bot inbox` lists it", item.update_id, attempt, kind)
+            log.error(
+                "update %s parked after %d attempts (%s); `refund-bot inbox` lists it",
+                item.update_id,
+                attempt,
+                kind,
+            )
             return True, 0.0
         log.warning("update %s failed on attempt %d (%s)", item.update_id, attempt, kind)
         return False, BUG_DELAYS[min(attempt - 1, len(BUG_DELAYS) - 1)]
@@ -269,7 +301,11 @@ class InboxWorker:
     async def close(self, grace: float = 10.0) -> None:
         """Let running updates finish (up to `grace` seconds), then stop; what is left stays
         pending in the database for the next start."""
-        tasks = [chat.task for chat in self._chats.values() if chat.task is not None and not chat.task.done()]
+        tasks = [
+            chat.task
+            for chat in self._chats.values()
+            if chat.task is not None and not chat.task.done()
+        ]
         self._closing = True
         for chat in self._chats.values():
             chat.wake.set()

@@ -36,7 +36,9 @@ from bot.telegram.callbacks import (
 Rows = list[list[InlineKeyboardButton]]
 
 
-def _button(text: str, data: WizardCb | MenuCb | CaseCb | FeedbackCb | LanguageCb | SupportCb) -> InlineKeyboardButton:
+def _button(
+    text: str, data: WizardCb | MenuCb | CaseCb | FeedbackCb | LanguageCb | SupportCb
+) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
@@ -54,7 +56,9 @@ def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
         (MenuAction.CHECK, "menu.check"),
         (MenuAction.HUMAN, "menu.human"),
     ]
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(t(key), MenuCb(action=action))] for action, key in items])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(t(key), MenuCb(action=action))] for action, key in items]
+    )
 
 
 def resume_or_restart(t: Translator) -> InlineKeyboardMarkup:
@@ -67,13 +71,20 @@ def resume_or_restart(t: Translator) -> InlineKeyboardMarkup:
 
 
 def home_button(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(t("btn.home"), MenuCb(action=MenuAction.HOME))]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(t("btn.home"), MenuCb(action=MenuAction.HOME))]]
+    )
 
 
 def languages() -> InlineKeyboardMarkup:
     """Each language named in itself."""
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(Translator(lang)("language.name"), LanguageCb(lang=lang)) for lang in LANGUAGES]]
+        inline_keyboard=[
+            [
+                _button(Translator(lang)("language.name"), LanguageCb(lang=lang))
+                for lang in LANGUAGES
+            ]
+        ]
     )
 
 
@@ -85,15 +96,22 @@ def _nav(t: Translator, step: str, back: bool = True) -> list[InlineKeyboardButt
     return row
 
 
-def _finish(builder: InlineKeyboardBuilder, t: Translator, step: str, *, width: int = 1, back: bool = True) -> InlineKeyboardMarkup:
+def _finish(
+    builder: InlineKeyboardBuilder, t: Translator, step: str, *, width: int = 1, back: bool = True
+) -> InlineKeyboardMarkup:
     builder.adjust(width)
     builder.row(*_nav(t, step, back))
     return builder.as_markup()
 
 
-def _choices(builder: InlineKeyboardBuilder, t: Translator, step: str, prefix: str, values: Iterable[str]) -> None:
+def _choices(
+    builder: InlineKeyboardBuilder, t: Translator, step: str, prefix: str, values: Iterable[str]
+) -> None:
     for value in values:
-        builder.button(text=t(f"{prefix}.{value}"), callback_data=WizardCb(action=WizardAction.PICK, step=step, value=value))
+        builder.button(
+            text=t(f"{prefix}.{value}"),
+            callback_data=WizardCb(action=WizardAction.PICK, step=step, value=value),
+        )
 
 
 def step_nav(t: Translator, step: str, *, back: bool = True) -> InlineKeyboardMarkup:
@@ -116,23 +134,40 @@ def cause_groups(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for group in CauseGroup:
         if group is not CauseGroup.OTHER:
-            builder.button(text=t(f"cause_group.{group.value}"), callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=group.value))
-    builder.button(text=t("cause.other"), callback_data=WizardCb(action=WizardAction.PICK, step="cause", value=Cause.OTHER.value))
-    builder.button(text=t("btn.describe"), callback_data=WizardCb(action=WizardAction.TYPE, step="cause"))
+            builder.button(
+                text=t(f"cause_group.{group.value}"),
+                callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=group.value),
+            )
+    builder.button(
+        text=t("cause.other"),
+        callback_data=WizardCb(action=WizardAction.PICK, step="cause", value=Cause.OTHER.value),
+    )
+    builder.button(
+        text=t("btn.describe"), callback_data=WizardCb(action=WizardAction.TYPE, step="cause")
+    )
     return _finish(builder, t, "cause")
 
 
 def causes_in_group(t: Translator, group: CauseGroup) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     _choices(builder, t, "cause", "cause", [c.value for c, g in CAUSE_GROUPS.items() if g is group])
-    builder.button(text=t("btn.other_groups"), callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=""))
+    builder.button(
+        text=t("btn.other_groups"),
+        callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=""),
+    )
     return _finish(builder, t, "cause")
 
 
 def confirm_cause(t: Translator, cause: Cause) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("btn.yes_cause", cause=t(f"cause.{cause.value}")), callback_data=WizardCb(action=WizardAction.PICK, step="cause", value=cause.value))
-    builder.button(text=t("btn.choose_list"), callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=""))
+    builder.button(
+        text=t("btn.yes_cause", cause=t(f"cause.{cause.value}")),
+        callback_data=WizardCb(action=WizardAction.PICK, step="cause", value=cause.value),
+    )
+    builder.button(
+        text=t("btn.choose_list"),
+        callback_data=WizardCb(action=WizardAction.GROUP, step="cause", value=""),
+    )
     return _finish(builder, t, "cause_text")
 
 
@@ -150,7 +185,10 @@ def payment_times(t: Translator) -> InlineKeyboardMarkup:
 
 def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("btn.fee_not_disclosed"), callback_data=WizardCb(action=WizardAction.FEE, step="evidence"))
+    builder.button(
+        text=t("btn.fee_not_disclosed"),
+        callback_data=WizardCb(action=WizardAction.FEE, step="evidence"),
+    )
     return builder.as_markup()
 
 
@@ -162,11 +200,16 @@ def completion_times(t: Translator) -> InlineKeyboardMarkup:
 
 def evidence_done(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("btn.evidence_done"), callback_data=WizardCb(action=WizardAction.DONE, step="evidence"))
+    builder.button(
+        text=t("btn.evidence_done"),
+        callback_data=WizardCb(action=WizardAction.DONE, step="evidence"),
+    )
     return _finish(builder, t, "evidence")
 
 
-def evidence_kinds(t: Translator, kinds: Sequence[str], file_index: int, *, case_id: int | None = None) -> InlineKeyboardMarkup:
+def evidence_kinds(
+    t: Translator, kinds: Sequence[str], file_index: int, *, case_id: int | None = None
+) -> InlineKeyboardMarkup:
     """Buttons to say what one file shows (`file_index`: the wizard file's number, or the
     index in a stored case's upload); `case_id` when adding to a stored case."""
     builder = InlineKeyboardBuilder()
@@ -179,7 +222,12 @@ def evidence_kinds(t: Translator, kinds: Sequence[str], file_index: int, *, case
         )
         builder.button(text=t(f"evidence.{kind}"), callback_data=data)
     if case_id is None:
-        builder.button(text=t("draft.btn_remove_file"), callback_data=WizardCb(action=WizardAction.REMOVE, step="evidence", value=str(file_index)))
+        builder.button(
+            text=t("draft.btn_remove_file"),
+            callback_data=WizardCb(
+                action=WizardAction.REMOVE, step="evidence", value=str(file_index)
+            ),
+        )
     builder.adjust(2)
     return builder.as_markup()
 
@@ -187,9 +235,18 @@ def evidence_kinds(t: Translator, kinds: Sequence[str], file_index: int, *, case
 def evidence_file(t: Translator, seq: int) -> InlineKeyboardMarkup:
     """Under a labelled wizard file: change its label or remove it, or finish."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("draft.btn_relabel_file"), callback_data=WizardCb(action=WizardAction.RELABEL, step="evidence", value=str(seq)))
-    builder.button(text=t("draft.btn_remove_file"), callback_data=WizardCb(action=WizardAction.REMOVE, step="evidence", value=str(seq)))
-    builder.button(text=t("btn.evidence_done"), callback_data=WizardCb(action=WizardAction.DONE, step="evidence"))
+    builder.button(
+        text=t("draft.btn_relabel_file"),
+        callback_data=WizardCb(action=WizardAction.RELABEL, step="evidence", value=str(seq)),
+    )
+    builder.button(
+        text=t("draft.btn_remove_file"),
+        callback_data=WizardCb(action=WizardAction.REMOVE, step="evidence", value=str(seq)),
+    )
+    builder.button(
+        text=t("btn.evidence_done"),
+        callback_data=WizardCb(action=WizardAction.DONE, step="evidence"),
+    )
     builder.adjust(2, 1)
     builder.row(*_nav(t, "evidence"))
     return builder.as_markup()
@@ -214,7 +271,10 @@ def summary(t: Translator, *, steps: Iterable[Step] = EDIT_FIELDS) -> InlineKeyb
     builder = InlineKeyboardBuilder()
     for step in EDIT_FIELDS:
         if step in chosen:
-            builder.button(text=t(f"edit.{step.value}"), callback_data=WizardCb(action=WizardAction.EDIT, step="summary", value=step.value))
+            builder.button(
+                text=t(f"edit.{step.value}"),
+                callback_data=WizardCb(action=WizardAction.EDIT, step="summary", value=step.value),
+            )
     builder.adjust(2)
     builder.row(_button(t("btn.confirm"), WizardCb(action=WizardAction.CONFIRM, step="summary")))
     builder.row(*_nav(t, "summary"))
@@ -224,8 +284,16 @@ def summary(t: Translator, *, steps: Iterable[Step] = EDIT_FIELDS) -> InlineKeyb
 def prefilled(t: Translator, steps: Iterable[Step]) -> InlineKeyboardMarkup:
     """The answers found in one description: "that's right", or change one of them."""
     builder = InlineKeyboardBuilder()
-    builder.row(_button(t("draft.btn_prefilled_ok"), WizardCb(action=WizardAction.ACCEPT, step="prefilled")))
-    edits = [_button(t(f"edit.{step.value}"), WizardCb(action=WizardAction.EDIT, step="prefilled", value=step.value)) for step in steps]
+    builder.row(
+        _button(t("draft.btn_prefilled_ok"), WizardCb(action=WizardAction.ACCEPT, step="prefilled"))
+    )
+    edits = [
+        _button(
+            t(f"edit.{step.value}"),
+            WizardCb(action=WizardAction.EDIT, step="prefilled", value=step.value),
+        )
+        for step in steps
+    ]
     for pair in _pairs(edits):
         builder.row(*pair)
     builder.row(*_nav(t, "prefilled", back=False))
@@ -233,15 +301,22 @@ def prefilled(t: Translator, steps: Iterable[Step]) -> InlineKeyboardMarkup:
 
 
 def case_list(t: Translator, cases: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    rows = [[_button(label, CaseCb(action=CaseAction.OPEN, case_id=case_id))] for case_id, label in cases]
+    rows = [
+        [_button(label, CaseCb(action=CaseAction.OPEN, case_id=case_id))]
+        for case_id, label in cases
+    ]
     rows.append([_button(t("btn.home"), MenuCb(action=MenuAction.HOME))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def case_detail(t: Translator, case_id: int, *, can_add_evidence: bool, can_appeal: bool) -> InlineKeyboardMarkup:
+def case_detail(
+    t: Translator, case_id: int, *, can_add_evidence: bool, can_appeal: bool
+) -> InlineKeyboardMarkup:
     rows = []
     if can_add_evidence:
-        rows.append([_button(t("btn.add_evidence"), CaseCb(action=CaseAction.EVIDENCE, case_id=case_id))])
+        rows.append(
+            [_button(t("btn.add_evidence"), CaseCb(action=CaseAction.EVIDENCE, case_id=case_id))]
+        )
     if can_appeal:
         rows.append([_button(t("btn.appeal"), CaseCb(action=CaseAction.APPEAL, case_id=case_id))])
     rows.append([_button(t("btn.case_list"), CaseCb(action=CaseAction.LIST))])
@@ -250,12 +325,18 @@ def case_detail(t: Translator, case_id: int, *, can_add_evidence: bool, can_appe
 
 def case_flow_done(t: Translator, case_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(t("btn.evidence_done"), CaseCb(action=CaseAction.DONE, case_id=case_id))]]
+        inline_keyboard=[
+            [_button(t("btn.evidence_done"), CaseCb(action=CaseAction.DONE, case_id=case_id))]
+        ]
     )
 
 
 def case_flow_cancel(t: Translator, case_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(t("btn.cancel"), CaseCb(action=CaseAction.OPEN, case_id=case_id))]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(t("btn.cancel"), CaseCb(action=CaseAction.OPEN, case_id=case_id))]
+        ]
+    )
 
 
 def answer_feedback(t: Translator, ref: str) -> InlineKeyboardMarkup:
@@ -263,7 +344,10 @@ def answer_feedback(t: Translator, ref: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 _button(t("btn.helped"), FeedbackCb(action=FeedbackAction.HELPED, ref=ref)),
-                _button(t("knowledge.btn_unhelpful"), FeedbackCb(action=FeedbackAction.UNHELPFUL, ref=ref)),
+                _button(
+                    t("knowledge.btn_unhelpful"),
+                    FeedbackCb(action=FeedbackAction.UNHELPFUL, ref=ref),
+                ),
             ],
             [_button(t("btn.human"), FeedbackCb(action=FeedbackAction.HUMAN, ref=ref))],
         ]
@@ -271,13 +355,23 @@ def answer_feedback(t: Translator, ref: str) -> InlineKeyboardMarkup:
 
 
 def human_only(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(t("btn.human"), FeedbackCb(action=FeedbackAction.HUMAN))]])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(t("btn.human"), FeedbackCb(action=FeedbackAction.HUMAN))]]
+    )
 
 
 def support_card(t: Translator, case_id: int) -> InlineKeyboardMarkup:
     """The support team's buttons on a case card (status changes, told to the buyer)."""
-    actions = [SupportAction.APPROVE, SupportAction.REJECT, SupportAction.EVIDENCE, SupportAction.REFUNDED]
-    buttons = [_button(t(f"support.action.{a.value}"), SupportCb(action=a, case_id=case_id)) for a in actions]
+    actions = [
+        SupportAction.APPROVE,
+        SupportAction.REJECT,
+        SupportAction.EVIDENCE,
+        SupportAction.REFUNDED,
+    ]
+    buttons = [
+        _button(t(f"support.action.{a.value}"), SupportCb(action=a, case_id=case_id))
+        for a in actions
+    ]
     return InlineKeyboardMarkup(inline_keyboard=_pairs(buttons))
 
 

@@ -37,7 +37,9 @@ class Language(BaseMiddleware):
         # buyers are recorded from their private chats; group members are not stored
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             try:
-                chosen = await self.users.touch(user_id=user.id, first_name=user.first_name, username=user.username)
+                chosen = await self.users.touch(
+                    user_id=user.id, first_name=user.first_name, username=user.username
+                )
             except Exception:  # noqa: BLE001 - the error handler tells the user; pick a language anyway
                 log.warning("could not record user %s", user.id, exc_info=True)
         lang = chosen or pick_language(user.language_code if user else None, self.default_language)
@@ -62,7 +64,9 @@ class ScanPrivateMessages(BaseMiddleware):
             return await handler(event, data)
         t: Translator = data["t"]
         log.info("risky message from %s: %s", event.chat.id, verdict.checks)
-        await event.reply(warning_text(t, verdict), reply_markup=keyboards.scam_warning(t, str(event.message_id)))
+        await event.reply(
+            warning_text(t, verdict), reply_markup=keyboards.scam_warning(t, str(event.message_id))
+        )
         # in the middle of the refund wizard: the step is asked again, with its buttons
         from bot.telegram.handlers.wizard import resume_from
 
@@ -96,11 +100,17 @@ class Throttle(BaseMiddleware):
             self._warned[user.id] = now
             await self._tell(event, data["t"])
         if len(self._hits) > 100_000:  # forget quiet users now and then
-            self._hits = {uid: h for uid, h in self._hits.items() if h and now - h[-1] <= self.window}
+            self._hits = {
+                uid: h for uid, h in self._hits.items() if h and now - h[-1] <= self.window
+            }
             self._warned = {uid: at for uid, at in self._warned.items() if now - at <= self.window}
         return None
 
     @staticmethod
     async def _tell(event: TelegramObject, t: Translator) -> None:
-        if isinstance(event, Message) and event.chat.type == "private" or isinstance(event, CallbackQuery):
+        if (
+            isinstance(event, Message)
+            and event.chat.type == "private"
+            or isinstance(event, CallbackQuery)
+        ):
             await event.answer(t("hint.slow_down"))

@@ -53,7 +53,11 @@ async def remember(questions: QuestionLog | None, text: str, answer: Answer, rea
 
 
 async def answer_question(
-    message: Message, t: Translator, kb: KnowledgeBase | None, text: str, questions: QuestionLog | None = None
+    message: Message,
+    t: Translator,
+    kb: KnowledgeBase | None,
+    text: str,
+    questions: QuestionLog | None = None,
 ) -> bool:
     """Reply with an answer and its sources; when not confident, say so, offer a person and
     keep the question (anonymised). Returns whether the knowledge base was confident."""
@@ -70,7 +74,9 @@ async def answer_question(
     return True
 
 
-async def try_answer_question(message: Message, t: Translator, kb: KnowledgeBase | None, text: str) -> bool:
+async def try_answer_question(
+    message: Message, t: Translator, kb: KnowledgeBase | None, text: str
+) -> bool:
     """In the middle of a flow: answer only a confident question, else leave it to the step."""
     if kb is None or not looks_like_question(text):
         return False

@@ -62,7 +62,9 @@ def arrival(t: Translator, spec: Arrival | None) -> str:
     return t(key, low=low, high=high)
 
 
-def checklist(t: Translator, required: Iterable[EvidenceKind], provided: Iterable[EvidenceKind]) -> str:
+def checklist(
+    t: Translator, required: Iterable[EvidenceKind], provided: Iterable[EvidenceKind]
+) -> str:
     have = set(provided)
     lines = [f"{'✅' if kind in have else '⬜'} {t(f'evidence.{kind.value}')}" for kind in required]
     return "\n".join(lines) if lines else t("evidence.none_required")
@@ -84,7 +86,10 @@ def decision(t: Translator, result: Decision, amount: Decimal, basis: Sequence[s
     lines.append(t("decision.liable", liable=t(f"liable.{result.liable.value}")))
     if result.deadlines:
         lines.append(t("decision.deadlines"))
-        lines += [t("draft.deadline_item", name=t(f"deadline.{name}"), duration=duration(t, spec)) for name, spec in result.deadlines.items()]
+        lines += [
+            t("draft.deadline_item", name=t(f"deadline.{name}"), duration=duration(t, spec))
+            for name, spec in result.deadlines.items()
+        ]
     if result.outcome in MONEY_MAY_MOVE:
         lines.append(t("decision.arrival", arrival=arrival(t, result.expected_arrival)))
     explanation = result.explanation.zh if t.lang == "zh" else result.explanation.en
@@ -116,10 +121,19 @@ def answers(t: Translator, draft: Draft, tz: tzinfo) -> list[str]:
     """One line per answer of the wizard (for the summary and the case card)."""
     lines = [
         t("field.order_number", value=escape(draft.order_number or "-")),
-        t("field.platform_type", value=t(f"platform.{draft.platform_type.value}") if draft.platform_type else "-"),
-        t("field.order_status", value=t(f"status.{draft.order_status.value}") if draft.order_status else "-"),
+        t(
+            "field.platform_type",
+            value=t(f"platform.{draft.platform_type.value}") if draft.platform_type else "-",
+        ),
+        t(
+            "field.order_status",
+            value=t(f"status.{draft.order_status.value}") if draft.order_status else "-",
+        ),
         t("field.cause", value=cause_label(t, draft.cause, draft.cause_text)),
-        t("field.payment_channel", value=t(f"channel.{draft.payment_channel.value}") if draft.payment_channel else "-"),
+        t(
+            "field.payment_channel",
+            value=t(f"channel.{draft.payment_channel.value}") if draft.payment_channel else "-",
+        ),
         t("field.amount", value=money(draft.amount) if draft.amount is not None else "-"),
     ]
     if draft.applies(Step.PAYMENT_TIME):
@@ -130,13 +144,17 @@ def answers(t: Translator, draft: Draft, tz: tzinfo) -> list[str]:
     return lines
 
 
-def moment_label(t: Translator, moment: Moment | None, tz: tzinfo, *, completion: bool = False) -> str:
+def moment_label(
+    t: Translator, moment: Moment | None, tz: tzinfo, *, completion: bool = False
+) -> str:
     """A time as the buyer gave it: a typed time as a date, a quick choice by its label."""
     if moment is None:
         return t("quick_completion.unknown") if completion else "-"
     if moment.choice is not None:
         prefix = "quick_completion" if completion else "quick_time"
-        return t("case.quick_at", choice=t(f"{prefix}.{moment.choice}"), at=local_time(moment.at, tz))
+        return t(
+            "case.quick_at", choice=t(f"{prefix}.{moment.choice}"), at=local_time(moment.at, tz)
+        )
     return local_time(moment.at, tz)
 
 
@@ -173,7 +191,11 @@ def timeline(t: Translator, events: Sequence[CaseEvent], tz: tzinfo) -> str:
         elif event.kind == "status":
             status = t(f"case_status.{payload.get('status')}")
             reason = payload.get("reason")
-            label = t("case.event_appealed", status=status, reason=escape(str(reason))) if reason else t("event.status", status=status)
+            label = (
+                t("case.event_appealed", status=status, reason=escape(str(reason)))
+                if reason
+                else t("event.status", status=status)
+            )
         elif event.kind == "evidence_added":
             label = t("event.evidence_added", count=payload.get("count", 1))
         elif event.kind == "appeal":

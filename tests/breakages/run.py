@@ -58,8 +58,19 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 PYTEST_ARGS = ["-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
 #: never copied into the private tree
-SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-             ".hypothesis", "node_modules", "build", "dist", ".cache"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "node_modules",
+    "build",
+    "dist",
+    ".cache",
+}
 FIELDS = ("id", "file", "find", "replace", "tests")
 
 
@@ -84,8 +95,13 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "file": self.file, "status": self.status,
-                               "source": self.source, "seconds": round(self.seconds, 2)}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "file": self.file,
+            "status": self.status,
+            "source": self.source,
+            "seconds": round(self.seconds, 2),
+        }
         if self.detail:
             out["detail"] = self.detail
         return out
@@ -109,8 +125,15 @@ def read_entries(paths: Iterable[Path]) -> tuple[list[Entry], list[Result]]:
         if data is None:
             continue
         if not isinstance(data, list):
-            bad.append(Result(f"<{source}>", "", "invalid", source,
-                              detail="the file must be a YAML list of entries"))
+            bad.append(
+                Result(
+                    f"<{source}>",
+                    "",
+                    "invalid",
+                    source,
+                    detail="the file must be a YAML list of entries",
+                )
+            )
             continue
         for n, raw in enumerate(data, 1):
             problem = _entry_problem(raw)
@@ -123,8 +146,11 @@ def read_entries(paths: Iterable[Path]) -> tuple[list[Entry], list[Result]]:
                 bad.append(Result(name, str(rfile or ""), "invalid", source, detail=problem))
                 continue
             seen[name] = source
-            entries.append(Entry(raw["id"], raw["file"], raw["find"], raw["replace"],
-                                 list(raw["tests"]), source))
+            entries.append(
+                Entry(
+                    raw["id"], raw["file"], raw["find"], raw["replace"], list(raw["tests"]), source
+                )
+            )
     return entries, bad
 
 
@@ -178,7 +204,9 @@ def source_files(root: Path) -> list[Path]:
     try:
         out = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root, capture_output=True, check=True,
+            cwd=root,
+            capture_output=True,
+            check=True,
         ).stdout
         names = [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
         return [Path(n) for n in names if (root / n).is_file()]
@@ -213,8 +241,9 @@ def check_imports_from(tree: Path, python: str) -> str | None:
     probe = "import bot, pathlib; print(pathlib.Path(bot.__file__).resolve())"
     if not (tree / "bot" / "__init__.py").exists():
         return None
-    done = subprocess.run([python, "-c", probe], cwd=tree, env=child_env(tree),
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [python, "-c", probe], cwd=tree, env=child_env(tree), capture_output=True, text=True
+    )
     where = done.stdout.strip()
     if done.returncode != 0 or not where.startswith(str(tree.resolve())):
         return f"the copy imports bot from {where or done.stderr.strip()!r}, not from the copy"
@@ -223,8 +252,14 @@ def check_imports_from(tree: Path, python: str) -> str | None:
 
 def run_pytest(tree: Path, python: str, tests: Sequence[str], timeout: float) -> tuple[int, str]:
     try:
-        done = subprocess.run([python, *PYTEST_ARGS, *tests], cwd=tree, env=child_env(tree),
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [python, *PYTEST_ARGS, *tests],
+            cwd=tree,
+            env=child_env(tree),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return -1, f"timed out after {timeout:g} s"
     tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
@@ -253,11 +288,18 @@ def run_entry(
     if rc == 0:
         return Result(entry.id, entry.file, "survived", entry.source, seconds, tail)
     if rc in (4, 5) and not collected:  # usage error / nothing collected: wrong `tests`?
-        return Result(entry.id, entry.file, "error", entry.source, seconds,
-                      f"pytest exit {rc}: {tail}")
+        return Result(
+            entry.id, entry.file, "error", entry.source, seconds, f"pytest exit {rc}: {tail}"
+        )
     if rc in (4, 5):
-        return Result(entry.id, entry.file, "killed", entry.source, seconds,
-                      f"pytest exit {rc}: the tests no longer collect")
+        return Result(
+            entry.id,
+            entry.file,
+            "killed",
+            entry.source,
+            seconds,
+            f"pytest exit {rc}: the tests no longer collect",
+        )
     detail = "timeout" if rc == -1 else f"pytest exit {rc}"
     return Result(entry.id, entry.file, "killed", entry.source, seconds, detail)
 
@@ -278,20 +320,41 @@ def _parser() -> argparse.ArgumentParser:
         description="Apply each deliberate breakage in a private copy of the tree and check "
         "that its tests go red.",
     )
-    parser.add_argument("--file", action="append", default=[], metavar="YAML",
-                        help="a breakage list (repeatable; default: tests/breakages/*.yaml)")
-    parser.add_argument("--only", action="append", default=[], metavar="ID",
-                        help="run only this entry (repeatable)")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="breakages run in parallel, each in its own copy (default 1)")
-    parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                        help="per test run; a run that times out counts as killed (default 600)")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="skip the run of the unbroken tests")
-    parser.add_argument("--list", action="store_true",
-                        help="only check the entries (stale, invalid) and print the summary")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs pytest (default: this one)")
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="a breakage list (repeatable; default: tests/breakages/*.yaml)",
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="ID", help="run only this entry (repeatable)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="breakages run in parallel, each in its own copy (default 1)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="per test run; a run that times out counts as killed (default 600)",
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the run of the unbroken tests"
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="only check the entries (stale, invalid) and print the summary",
+    )
+    parser.add_argument(
+        "--python", default=sys.executable, help="interpreter that runs pytest (default: this one)"
+    )
     return parser
 
 
@@ -342,8 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"baseline: {len(union)} test path(s) on the unbroken tree", file=sys.stderr)
                 rc, tail = run_pytest(first, args.python, union, args.timeout)
                 if rc != 0:
-                    print(f"run.py: the baseline is red (pytest exit {rc}): {tail}",
-                          file=sys.stderr)
+                    print(
+                        f"run.py: the baseline is red (pytest exit {rc}): {tail}", file=sys.stderr
+                    )
                     baseline_failed = True
             if not baseline_failed:
                 lock = threading.Lock()
@@ -352,14 +416,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 def work(entry: Entry) -> Result:
                     tree = trees.get()
                     try:
-                        result = run_entry(entry, tree, args.python, args.timeout,
-                                           collected=not args.no_baseline)
+                        result = run_entry(
+                            entry, tree, args.python, args.timeout, collected=not args.no_baseline
+                        )
                     finally:
                         trees.put(tree)
                     with lock:
                         done_count[0] += 1
-                        print(f"[{done_count[0]}/{len(runnable)}] {result.status:8} {entry.id}"
-                              f" ({result.seconds:.1f} s)", file=sys.stderr)
+                        print(
+                            f"[{done_count[0]}/{len(runnable)}] {result.status:8} {entry.id}"
+                            f" ({result.seconds:.1f} s)",
+                            file=sys.stderr,
+                        )
                     return result
 
                 with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -378,8 +446,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "invalid": by_status.get("invalid", []),
         "errors": by_status.get("error", []),
         "not_run": [] if not (args.list or baseline_failed) else [e.id for e in runnable],
-        "baseline": "skipped" if args.no_baseline or args.list else
-        ("red" if baseline_failed else "green"),
+        "baseline": "skipped"
+        if args.no_baseline or args.list
+        else ("red" if baseline_failed else "green"),
         "seconds": round(time.monotonic() - started, 1),
         "results": [r.as_json() for r in results],
     }

@@ -61,7 +61,9 @@ class RunningBot:
 
     async def start(self) -> RunningBot:
         self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(serve(self.settings, stop=self.stop_event, observers=[self.tracker]))
+        self.task = asyncio.create_task(
+            serve(self.settings, stop=self.stop_event, observers=[self.tracker])
+        )
         try:
             await self.tg.wait_polling(timeout=20)
         except AssertionError:
@@ -89,7 +91,11 @@ class Harness:
 
     def settings(self, *, webhook: bool = False, **overrides: Any) -> Settings:
         # a test buyer is faster than any person: the flood limit has its own test
-        values: dict[str, Any] = {"bot_token": TOKEN, "telegram_api_url": self.base_url, "rate_limit": 10_000}
+        values: dict[str, Any] = {
+            "bot_token": TOKEN,
+            "telegram_api_url": self.base_url,
+            "rate_limit": 10_000,
+        }
         if webhook:
             port = free_port()
             values |= {
@@ -102,12 +108,19 @@ class Harness:
         return self.make_settings(**values)
 
     async def start_bot(self, settings: Settings | None = None, **overrides: Any) -> RunningBot:
-        running = await RunningBot(settings or self.settings(**overrides), self.tg, self.tracker).start()
+        running = await RunningBot(
+            settings or self.settings(**overrides), self.tg, self.tracker
+        ).start()
         self.bots.append(running)
         return running
 
     def buyer(self, user_id: int = 1001, lang: str = "zh", **kwargs: Any) -> Buyer:
-        user = self.tg.user(user_id, first_name=kwargs.pop("first_name", "李雷" if lang == "zh" else "Li"), language_code=lang, **kwargs)
+        user = self.tg.user(
+            user_id,
+            first_name=kwargs.pop("first_name", "李雷" if lang == "zh" else "Li"),
+            language_code=lang,
+            **kwargs,
+        )
         return Buyer(user, Translator(lang), self)
 
 
@@ -134,7 +147,10 @@ class Buyer:
         await asyncio.wait_for(self.harness.tracker.idle.wait(), timeout=20)
         messages = await self.user.wait_idle(quiet=0.05, timeout=20)
         if not messages:  # a reaction still on its way through the server
-            messages = [await self.user.wait_for_message(timeout=20), *await self.user.wait_idle(quiet=0.05, timeout=20)]
+            messages = [
+                await self.user.wait_for_message(timeout=20),
+                *await self.user.wait_idle(quiet=0.05, timeout=20),
+            ]
         self.seen.extend(messages)
         return messages
 
@@ -157,7 +173,9 @@ class Buyer:
         for message in reversed(self.user.messages()):
             if current[message.message_id].has_button(label):
                 return current[message.message_id]
-        raise AssertionError(f"no message shows a button {label!r}; last: {[m.text for m in self.user.messages()[-3:]]}")
+        raise AssertionError(
+            f"no message shows a button {label!r}; last: {[m.text for m in self.user.messages()[-3:]]}"
+        )
 
     @staticmethod
     def find(messages: list[BotMessage], needle: str) -> BotMessage:

@@ -18,7 +18,8 @@ from tests.support import pictures
 SCAM_ZH = "【支付宝客服】您的订单有质量问题，可双倍赔偿，请点击 http://alipay-tuikuan.top/r 并告诉我验证码"
 # under CI=true the picture tests must run: a missing images extra fails them instead
 needs_images = pytest.mark.skipif(
-    not available() and os.environ.get("CI", "").lower() != "true", reason="the images extra is not installed"
+    not available() and os.environ.get("CI", "").lower() != "true",
+    reason="the images extra is not installed",
 )
 SCAM_EN = "This is Taobao support. Your refund is ready, open https://taobao-refund.xyz/claim and send us the SMS code"
 
@@ -53,7 +54,9 @@ async def test_forwarded_messages_text_links_and_buttons_are_checked(harness: Ha
     await buyer.user.forward_text(
         "Dear customer, your order was refunded twice by mistake. Tap below to return it.",
         from_name="Taobao Service",
-        reply_markup={"inline_keyboard": [[{"text": "Refund", "url": "http://tb-kefu.top/refund"}]]},
+        reply_markup={
+            "inline_keyboard": [[{"text": "Refund", "url": "http://tb-kefu.top/refund"}]]
+        },
     )
     warning = buyer.expect(await buyer.settle(), "fraud.title.high")
     await buyer.press(warning, buyer.t("btn.dismiss"))
@@ -62,7 +65,17 @@ async def test_forwarded_messages_text_links_and_buttons_are_checked(harness: Ha
     # a link whose visible text shows one site and leads to another
     text = "Official refund page: www.alipay.com"
     offset = text.index("www")
-    await buyer.user.send_text(text, entities=[{"type": "text_link", "offset": offset, "length": len(text) - offset, "url": "http://alipay.com.refund-center.cc/login"}])
+    await buyer.user.send_text(
+        text,
+        entities=[
+            {
+                "type": "text_link",
+                "offset": offset,
+                "length": len(text) - offset,
+                "url": "http://alipay.com.refund-center.cc/login",
+            }
+        ],
+    )
     messages = await buyer.settle()
     titles = (buyer.needle("fraud.title.high"), buyer.needle("fraud.title.medium"))
     assert any(m.text and m.text.startswith(titles) for m in messages), [m.text for m in messages]
@@ -109,7 +122,9 @@ async def test_group_guard_warns_and_deletes_when_enabled(harness: Harness) -> N
     warning = await group.wait_for_message(timeout=5)
     assert "🚨" in (warning.text or "")
     assert warning.raw.get("reply_to_message") is not None
-    assert [m for m in group.messages() if m.text and "话费" in m.text] == []  # no reply to the innocent question
+    assert [
+        m for m in group.messages() if m.text and "话费" in m.text
+    ] == []  # no reply to the innocent question
 
     await group.send_text(member, "/scamdelete on")
     refused = await group.wait_for_message(timeout=5)
@@ -119,7 +134,9 @@ async def test_group_guard_warns_and_deletes_when_enabled(harness: Harness) -> N
     await group.send_text(scammer, SCAM_EN)
     notice = await group.wait_for_message(timeout=5)
     assert "🗑" in (notice.text or "")
-    deletes = [r for r in harness.tg.requests("deleteMessage") if r.params.get("chat_id") == -100999]
+    deletes = [
+        r for r in harness.tg.requests("deleteMessage") if r.params.get("chat_id") == -100999
+    ]
     assert len(deletes) == 1
 
 
@@ -136,7 +153,9 @@ async def test_group_dry_run_only_logs(harness: Harness, caplog: pytest.LogCaptu
         await group.expect_no_message(quiet=0.5)
     assert not [r for r in harness.tg.requests("deleteMessage")]
     # the guard did look at the scam (and only at the scam): it logged what it would do
-    dry = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dry run: would warn")]
+    dry = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("dry run: would warn")
+    ]
     assert len(dry) == 1, dry
     assert "text.scam_script" in dry[0] or "url." in dry[0]
 
@@ -157,7 +176,9 @@ async def test_a_scam_qr_code_in_a_private_chat_is_warned_about(harness: Harness
     await buyer.say("/start")
     await buyer.user.send_photo(qr_png(QR_SCAM))
     title = buyer.needle("fraud.title.high")
-    warning = await buyer.user.wait_for_message(timeout=90, predicate=lambda m: (m.text or "").startswith(title))
+    warning = await buyer.user.wait_for_message(
+        timeout=90, predicate=lambda m: (m.text or "").startswith(title)
+    )
     assert warning.text is not None
     assert buyer.text("fraud_advice.in_picture") in warning.text
     assert "alipay-tuikuan.top" in warning.text
@@ -165,7 +186,9 @@ async def test_a_scam_qr_code_in_a_private_chat_is_warned_about(harness: Harness
 
 
 @needs_images
-async def test_a_harmless_picture_gets_no_warning(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_harmless_picture_gets_no_warning(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     await harness.start_bot()
     buyer = harness.buyer(6102, "en")
     await buyer.say("/start")
@@ -176,7 +199,9 @@ async def test_a_harmless_picture_gets_no_warning(harness: Harness, caplog: pyte
             if any(r.getMessage().startswith("checked a picture") for r in caplog.records):
                 break
             await asyncio.sleep(0.1)
-    checked = [r.getMessage() for r in caplog.records if r.getMessage().startswith("checked a picture")]
+    checked = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("checked a picture")
+    ]
     assert checked and "none" in checked[0], checked
     await asyncio.sleep(0.3)
     titles = tuple(buyer.needle(f"fraud.title.{r}") for r in ("medium", "high"))
@@ -188,7 +213,9 @@ async def test_a_picture_over_the_size_limit_is_skipped_with_a_note(harness: Har
     await harness.start_bot(fraud_image_max_mb=1)
     buyer = harness.buyer(6103, "en")
     await buyer.say("/start")
-    await buyer.user.send_document(qr_png(QR_SCAM), file_name="big.png", mime_type="image/png", file_size=3 * 1024 * 1024)
+    await buyer.user.send_document(
+        qr_png(QR_SCAM), file_name="big.png", mime_type="image/png", file_size=3 * 1024 * 1024
+    )
     expected = buyer.text("fraud_advice.picture_skipped", limit_mb=1)
     note = await buyer.user.wait_for_message(timeout=30, predicate=lambda m: m.text == expected)
     assert note.raw.get("reply_to_message") is not None

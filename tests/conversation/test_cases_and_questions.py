@@ -13,7 +13,16 @@ from tests.conversation.test_refund_wizard import PNG, PNG2, fill_in, stored_cas
 
 async def file_redeemed_changed_mind(buyer: Buyer) -> None:
     """A case the rules reject at once (used goods, buyer's own reason)."""
-    messages = await fill_in(buyer, order="KM20261121000555", status="redeemed", group="buyer", cause="changed_mind", channel="balance", amount="50", paid="1h")
+    messages = await fill_in(
+        buyer,
+        order="KM20261121000555",
+        status="redeemed",
+        group="buyer",
+        cause="changed_mind",
+        channel="balance",
+        amount="50",
+        paid="1h",
+    )
     decision = buyer.expect(messages, "decision.title")
     assert buyer.needle("outcome.no_refund") in decision.text
     await buyer.choose("btn.evidence_done")
@@ -38,7 +47,9 @@ async def test_appeal_a_decided_case_and_add_stronger_evidence(harness: Harness)
     detail = buyer.seen[-1]
     assert buyer.text("case_status.rejected") in detail.text
     assert buyer.text("btn.appeal") in detail.button_texts()
-    assert buyer.text("btn.add_evidence") not in detail.button_texts()  # decided: closed for evidence
+    assert (
+        buyer.text("btn.add_evidence") not in detail.button_texts()
+    )  # decided: closed for evidence
 
     messages = await buyer.choose("btn.appeal")
     buyer.expect(messages, "cases.appeal_reason", number=cases[0].number)
@@ -57,11 +68,20 @@ async def test_appeal_a_decided_case_and_add_stronger_evidence(harness: Harness)
     assert buyer.text("case_status.appealed") in detail.text
     assert buyer.text("cases.evidence", count=1) in detail.text
     # the window is still open: it "ends on" a future date, and the reason is in the history
-    ends = re.search(re.escape(buyer.text("case.appeal_ends", deadline="@")).replace("@", r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2})"), detail.text)
-    assert ends is not None and ends.group(1) > datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    ends = re.search(
+        re.escape(buyer.text("case.appeal_ends", deadline="@")).replace(
+            "@", r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2})"
+        ),
+        detail.text,
+    )
+    assert ends is not None and ends.group(1) > datetime.now(ZoneInfo("Asia/Shanghai")).strftime(
+        "%Y-%m-%d %H:%M"
+    )
     assert buyer.text("cases.appeal_closed", deadline=ends.group(1)) not in detail.text
     assert "卡密其实是无效的，官方显示从未激活" in detail.text
-    assert not re.search(r"[a-z]+(?:-[a-z]+)+", detail.text.replace("KM20261121000555", ""))  # no internal ids
+    assert not re.search(
+        r"[a-z]+(?:-[a-z]+)+", detail.text.replace("KM20261121000555", "")
+    )  # no internal ids
 
     cases, evidence, events = await stored_cases(settings.database_url)
     assert cases[0].status == "appealed"
@@ -74,20 +94,37 @@ async def test_add_evidence_to_an_open_case(harness: Harness) -> None:
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(5002, "en")
-    await fill_in(buyer, order="KM20261121000777", group="payment", cause="duplicate_charge", channel="wechat", amount="20", paid="1h")
+    await fill_in(
+        buyer,
+        order="KM20261121000777",
+        group="payment",
+        cause="duplicate_charge",
+        channel="wechat",
+        amount="20",
+        paid="1h",
+    )
     await buyer.choose("btn.evidence_done")
     await buyer.choose("btn.confirm")
 
     await open_latest_case(buyer)
     messages = await buyer.choose("btn.add_evidence")
-    buyer.expect(messages, "cases.send_evidence", number=(await stored_cases(settings.database_url))[0][0].number, max_mb=10)
+    buyer.expect(
+        messages,
+        "cases.send_evidence",
+        number=(await stored_cases(settings.database_url))[0][0].number,
+        max_mb=10,
+    )
     await buyer.user.send_document(b"not an image", file_name="notes.txt", mime_type="text/plain")
     buyer.expect(await buyer.settle(), "error.evidence.type")
     await buyer.user.send_photo(PNG2)
     ack = buyer.expect(await buyer.settle(), "evidence.received_case", n=1, total=1)
     await buyer.press(ack, buyer.t("evidence.payment_record"))
     messages = await buyer.choose("btn.evidence_done")
-    detail = buyer.expect(messages, "cases.detail_title", number=(await stored_cases(settings.database_url))[0][0].number)
+    detail = buyer.expect(
+        messages,
+        "cases.detail_title",
+        number=(await stored_cases(settings.database_url))[0][0].number,
+    )
     assert "✅ " + buyer.text("evidence.payment_record") in detail.text
 
 
@@ -101,7 +138,11 @@ async def test_ask_about_the_rules_with_sources_and_an_honest_not_sure(harness: 
     answer = buyer.find(messages, "Refund arrival times")
     assert "arrival-times" not in answer.text  # section titles, never internal ids
     assert "2–5 working days" in answer.text.splitlines()[0]  # the fact asked, first
-    assert answer.button_texts() == [buyer.t("btn.helped"), buyer.t("knowledge.btn_unhelpful"), buyer.t("btn.human")]
+    assert answer.button_texts() == [
+        buyer.t("btn.helped"),
+        buyer.t("knowledge.btn_unhelpful"),
+        buyer.t("btn.human"),
+    ]
     await buyer.press(answer, buyer.t("btn.helped"))
     assert (await buyer.user.last_callback_answer()).text == buyer.t("ask.thanks")  # type: ignore[union-attr]
 
@@ -126,7 +167,9 @@ async def test_language_follows_telegram_and_can_be_switched(harness: Harness) -
     chinese.expect(await chinese.say("/start"), "start.welcome")
 
 
-async def test_without_a_support_team_the_buyer_is_told_where_real_support_is(harness: Harness) -> None:
+async def test_without_a_support_team_the_buyer_is_told_where_real_support_is(
+    harness: Harness,
+) -> None:
     await harness.start_bot()
     buyer = harness.buyer(5006, "zh")
     await buyer.say("/start")
@@ -140,7 +183,14 @@ async def test_without_a_support_team_the_buyer_is_told_where_real_support_is(ha
 async def test_a_case_the_rules_reject_says_so_in_its_next_steps(harness: Harness) -> None:
     await harness.start_bot()
     buyer = harness.buyer(5008, "zh")
-    await fill_in(buyer, order="KM20261121000556", status="redeemed", group="buyer", cause="changed_mind", paid="1h")
+    await fill_in(
+        buyer,
+        order="KM20261121000556",
+        status="redeemed",
+        group="buyer",
+        cause="changed_mind",
+        paid="1h",
+    )
     await buyer.choose("btn.evidence_done")
     done = buyer.expect(await buyer.choose("btn.confirm"), "submitted.next")
     assert buyer.needle("next.rejected", days=7) in done.text

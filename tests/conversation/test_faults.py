@@ -32,7 +32,9 @@ async def test_sends_are_retried_on_429_5xx_and_timeouts(harness: Harness) -> No
     welcome = [m for m in buyer.user.messages() if buyer.needle("start.welcome") in (m.text or "")]
     assert len(welcome) == 1  # retried, not repeated
     # retried call by call: the handler never failed, so the buyer never heard of an outage
-    assert not any(buyer.needle("error.unavailable") in (m.text or "") for m in buyer.user.messages())
+    assert not any(
+        buyer.needle("error.unavailable") in (m.text or "") for m in buyer.user.messages()
+    )
     # every attempt carried the welcome: no outage notice was even tried
     assert len({str(r["params"].get("text")) for r in calls(harness, "sendMessage")}) == 1
     failed = [r.get("error_code") for r in calls(harness, "sendMessage") if not r["ok"]]
@@ -40,7 +42,9 @@ async def test_sends_are_retried_on_429_5xx_and_timeouts(harness: Harness) -> No
     assert ("sendMessage", "hang") in faults.hits
 
 
-async def test_a_prompt_that_cannot_be_sent_comes_when_the_buyer_writes_again(harness: Harness) -> None:
+async def test_a_prompt_that_cannot_be_sent_comes_when_the_buyer_writes_again(
+    harness: Harness,
+) -> None:
     await harness.start_bot(telegram_retry_seconds=0.3)
     buyer = harness.buyer(3002, "en")
     harness.server.fail_next("sendMessage", 502, times=10_000)  # Telegram is down for a while
@@ -58,7 +62,9 @@ async def test_a_prompt_that_cannot_be_sent_comes_when_the_buyer_writes_again(ha
     assert sum(buyer.needle("start.welcome") in text for text in texts) == 1 and messages
 
 
-async def test_a_button_whose_handler_fails_is_answered_once_and_recovers(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_button_whose_handler_fails_is_answered_once_and_recovers(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await harness.start_bot()
     buyer = harness.buyer(3003, "en")
     messages = await buyer.say("/start")
@@ -84,8 +90,12 @@ async def test_a_button_whose_handler_fails_is_answered_once_and_recovers(harnes
     assert len(calls(harness, "answerCallbackQuery")) == 1  # the retry did not answer again
 
 
-@pytest.mark.parametrize("dirty", ["KM2026\x00113000", "KM2026113000\ud800", "KM2026\x07113000\x1b"])
-async def test_text_with_nul_surrogates_or_controls_is_cleaned_at_the_edge(harness: Harness, dirty: str) -> None:
+@pytest.mark.parametrize(
+    "dirty", ["KM2026\x00113000", "KM2026113000\ud800", "KM2026\x07113000\x1b"]
+)
+async def test_text_with_nul_surrogates_or_controls_is_cleaned_at_the_edge(
+    harness: Harness, dirty: str
+) -> None:
     await harness.start_bot()
     buyer = harness.buyer(3004, "en")
     await buyer.say("/start")
@@ -94,19 +104,40 @@ async def test_text_with_nul_surrogates_or_controls_is_cleaned_at_the_edge(harne
     assert not any(buyer.needle("error.unavailable") in (m.text or "") for m in messages)
 
 
-async def test_webhook_refuses_calls_without_the_secret_and_malformed_bodies(harness: Harness) -> None:
+async def test_webhook_refuses_calls_without_the_secret_and_malformed_bodies(
+    harness: Harness,
+) -> None:
     settings = harness.settings(webhook=True)
     await harness.start_bot(settings)
     url = f"http://127.0.0.1:{settings.webhook_port}{settings.webhook_path}"
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     good = {"X-Telegram-Bot-Api-Secret-Token": secret, "Content-Type": "application/json"}
-    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 9, "type": "private"}, "text": "/start"}}
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 9, "type": "private"},
+            "text": "/start",
+        },
+    }
     async with aiohttp.ClientSession() as http:
         async with http.post(url, data=json.dumps(update)) as resp:
             assert resp.status == 401
-        async with http.post(url, data=json.dumps(update), headers={**good, "X-Telegram-Bot-Api-Secret-Token": "wrong-secret-value"}) as resp:
+        async with http.post(
+            url,
+            data=json.dumps(update),
+            headers={**good, "X-Telegram-Bot-Api-Secret-Token": "wrong-secret-value"},
+        ) as resp:
             assert resp.status == 401
-        for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"', b'{"no_update_id": 1}', b"[" * 100_000):
+        for body in (
+            b"{not json",
+            b"\xff\xfe",
+            b"[1, 2]",
+            b'"text"',
+            b'{"no_update_id": 1}',
+            b"[" * 100_000,
+        ):
             async with http.post(url, data=body, headers=good) as resp:
                 assert resp.status == 400, body[:20]
     assert not calls(harness, "sendMessage")  # nothing was handled
@@ -121,7 +152,9 @@ async def test_webhook_mode_without_a_secret_generates_one(harness: Harness) -> 
     buyer.expect(await buyer.say("/start"), "start.welcome")  # Telegram's calls carry it
 
 
-async def test_the_token_never_reaches_the_log_when_a_server_echoes_the_path(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_token_never_reaches_the_log_when_a_server_echoes_the_path(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     from bot.logs import RedactingFilter

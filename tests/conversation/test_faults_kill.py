@@ -29,7 +29,13 @@ from tests.conversation.conftest import PNG, TOKEN, Buyer, Harness
 from tests.fakeapi.faults import Faults
 
 ROOT = str(Path(__file__).resolve().parents[2])
-SLOW = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "getFile")
+SLOW = (
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+    "getFile",
+)
 
 
 @dataclass
@@ -45,7 +51,14 @@ class BotProcess:
         self.starts += 1
         with self.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=self.env, cwd=self.cwd, stdout=out, stderr=out
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                env=self.env,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=out,
             )
         await harness.tg.wait_polling(timeout=300)
 
@@ -103,13 +116,21 @@ async def wait_text(buyer: Buyer, needle: str, since: int, within: float = 300.0
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         messages = buyer.user.messages()
-        if any(needle in (m.text or "") or m.has_button(needle) for i, m in enumerate(messages) if i >= since or m.edited):
+        if any(
+            needle in (m.text or "") or m.has_button(needle)
+            for i, m in enumerate(messages)
+            if i >= since or m.edited
+        ):
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"{needle!r} never came; last: {[m.text for m in buyer.user.messages()[-3:]]}")
+    raise AssertionError(
+        f"{needle!r} never came; last: {[m.text for m in buyer.user.messages()[-3:]]}"
+    )
 
 
-async def crash_during(harness: Harness, process: BotProcess, action: Callable[[], Awaitable[Any]]) -> str:
+async def crash_during(
+    harness: Harness, process: BotProcess, action: Callable[[], Awaitable[Any]]
+) -> str:
     """Do `action` with every Bot API call the bot makes next made slow; kill -9 the bot
     while it waits on the first one; restart it. Returns the call it was killed in."""
     faults = harness.server.faults = Faults()
@@ -128,7 +149,9 @@ async def crash_during(harness: Harness, process: BotProcess, action: Callable[[
     return killed_in
 
 
-async def test_kill_9_at_every_wizard_step_loses_nothing(harness: Harness, bot_process: BotProcess, tmp_path: Path) -> None:
+async def test_kill_9_at_every_wizard_step_loses_nothing(
+    harness: Harness, bot_process: BotProcess, tmp_path: Path
+) -> None:
     await bot_process.start(harness)
     buyer = harness.buyer(4001, "en")
     tally = Tally()
@@ -141,7 +164,10 @@ async def test_kill_9_at_every_wizard_step_loses_nothing(harness: Harness, bot_p
         killed_in.append(await crash_during(harness, bot_process, action))
         await wait_text(buyer, expect, since)
         tally.steps.append(name)
-        print(f"step {name}: killed in {killed_in[-1]}, recovered after {time.monotonic() - started:.1f}s", flush=True)
+        print(
+            f"step {name}: killed in {killed_in[-1]}, recovered after {time.monotonic() - started:.1f}s",
+            flush=True,
+        )
 
     def press(label_key: str) -> Callable[[], Awaitable[Any]]:
         async def go() -> None:
@@ -158,10 +184,16 @@ async def test_kill_9_at_every_wizard_step_loses_nothing(harness: Harness, bot_p
 
     async def send_document() -> None:
         tally.files_sent += 1
-        await buyer.user.send_document(PNG.read_bytes(), file_name="receipt.png", mime_type="image/png")
+        await buyer.user.send_document(
+            PNG.read_bytes(), file_name="receipt.png", mime_type="image/png"
+        )
 
     await step("start", say("/start"), buyer.needle("start.welcome"))
-    await step("refund", press("menu.refund"), buyer.needle("wizard.order_number", example="KM20261121000123"))
+    await step(
+        "refund",
+        press("menu.refund"),
+        buyer.needle("wizard.order_number", example="KM20261121000123"),
+    )
     await step("order_number", say("KM20261121000777"), buyer.needle("wizard.platform_type"))
     await step("platform", press("platform.aggregator"), buyer.needle("wizard.order_status"))
     await step("status", press("status.paid_undelivered"), buyer.needle("wizard.cause"))
@@ -169,10 +201,20 @@ async def test_kill_9_at_every_wizard_step_loses_nothing(harness: Harness, bot_p
     await step("cause", press("cause.delivery_timeout"), buyer.needle("wizard.payment_channel"))
     await step("channel", press("channel.alipay"), buyer.needle("wizard.amount", max="50,000.00"))
     await step("amount", say("¥100"), buyer.needle("wizard.payment_time"))
-    await step("payment_time", press("quick_time.now"), buyer.needle("wizard.evidence", max_files=10, max_mb=10))
+    await step(
+        "payment_time",
+        press("quick_time.now"),
+        buyer.needle("wizard.evidence", max_files=10, max_mb=10),
+    )
     # the evidence document: killed while getFile (the download check) is slow
-    await step("evidence_download", send_document, buyer.needle("evidence.received", n=1, max_files=10))
-    await step("evidence_label", press("evidence.order_screenshot"), "✅ " + buyer.t("evidence.order_screenshot"))
+    await step(
+        "evidence_download", send_document, buyer.needle("evidence.received", n=1, max_files=10)
+    )
+    await step(
+        "evidence_label",
+        press("evidence.order_screenshot"),
+        "✅ " + buyer.t("evidence.order_screenshot"),
+    )
     await step("evidence_done", press("btn.evidence_done"), buyer.needle("summary.title"))
     await step("confirm", press("btn.confirm"), buyer.needle("submitted.next"))
     await bot_process.stop()
@@ -180,11 +222,27 @@ async def test_kill_9_at_every_wizard_step_loses_nothing(harness: Harness, bot_p
     engine = create_async_engine(bot_process.env["DATABASE_URL"])
     try:
         async with engine.connect() as connection:
-            cases = (await connection.execute(sa.text("SELECT id, order_number, amount, cause, payment_channel FROM cases"))).all()
-            files = (await connection.execute(sa.text("SELECT count(*) FROM evidence"))).scalar_one()
+            cases = (
+                await connection.execute(
+                    sa.text("SELECT id, order_number, amount, cause, payment_channel FROM cases")
+                )
+            ).all()
+            files = (
+                await connection.execute(sa.text("SELECT count(*) FROM evidence"))
+            ).scalar_one()
             kinds = (await connection.execute(sa.text("SELECT kind FROM evidence"))).scalars().all()
-            states = (await connection.execute(sa.text("SELECT count(*) FROM fsm_state WHERE state IS NOT NULL"))).scalar_one()
-            inbox = dict((await connection.execute(sa.text("SELECT status, count(*) FROM inbox_updates GROUP BY status"))).all())
+            states = (
+                await connection.execute(
+                    sa.text("SELECT count(*) FROM fsm_state WHERE state IS NOT NULL")
+                )
+            ).scalar_one()
+            inbox = dict(
+                (
+                    await connection.execute(
+                        sa.text("SELECT status, count(*) FROM inbox_updates GROUP BY status")
+                    )
+                ).all()
+            )
     finally:
         await engine.dispose()
     tally.answers = len(buyer.user.messages())
@@ -201,7 +259,11 @@ async def test_kill_9_at_every_wizard_step_loses_nothing(harness: Harness, bot_p
     }
     print("FAULT-FIGURES kill9", json.dumps(figures))
     assert len(cases) == 1
-    assert tuple(cases[0][1:2]) == ("KM20261121000777",) and cases[0][3] == "delivery_timeout" and cases[0][4] == "alipay"
+    assert (
+        tuple(cases[0][1:2]) == ("KM20261121000777",)
+        and cases[0][3] == "delivery_timeout"
+        and cases[0][4] == "alipay"
+    )
     assert files == tally.files_sent == 1 and kinds == ["order_screenshot"]
     assert states == 0  # the finished wizard left no conversation row behind
     assert inbox.get("pending", 0) == 0 and inbox.get("parked", 0) == 0

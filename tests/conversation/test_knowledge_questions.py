@@ -47,10 +47,14 @@ async def test_an_answer_marked_unhelpful_is_kept(harness: Harness) -> None:
     running = await harness.start_bot()
     buyer = harness.buyer(5103, "en")
     await buyer.say("/start")
-    messages = await buyer.say("how long does a refund to my bank card take? card 6222 0212 3456 7890 123")
+    messages = await buyer.say(
+        "how long does a refund to my bank card take? card 6222 0212 3456 7890 123"
+    )
     answer = buyer.find(messages, "Refund arrival times")
     messages = await buyer.press(answer, buyer.t("knowledge.btn_unhelpful"))
     buyer.expect(messages, "knowledge.unhelpful_thanks")
     rows = await stored_questions(running.settings.database_url)
-    assert [(r.reason, r.lang, r.sections) for r in rows] == [("unhelpful", "en", ["arrival-times"])]
+    assert [(r.reason, r.lang, r.sections) for r in rows] == [
+        ("unhelpful", "en", ["arrival-times"])
+    ]
     assert "6222" not in rows[0].question and "how long does a refund" in rows[0].question

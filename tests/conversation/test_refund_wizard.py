@@ -97,7 +97,12 @@ async def test_full_wizard_in_chinese_over_polling(harness: Harness) -> None:
     await answer_until_amount(buyer)
 
     # absurd amounts are refused, the buyer's way of writing one is accepted
-    for typed, key in (("0", "error.amount.not_positive"), ("-5", "error.amount.not_positive"), ("999999", "error.amount.too_large"), ("一百块", "error.amount.not_a_number")):
+    for typed, key in (
+        ("0", "error.amount.not_positive"),
+        ("-5", "error.amount.not_positive"),
+        ("999999", "error.amount.too_large"),
+        ("一百块", "error.amount.not_a_number"),
+    ):
         messages = await buyer.say(typed)
         buyer.expect(messages, key, max="50,000.00")
     messages = await buyer.say("¥100")
@@ -126,9 +131,13 @@ async def test_full_wizard_in_chinese_over_polling(harness: Harness) -> None:
     # the same photo again is stored once; other files are refused with the reason
     await buyer.user.send_photo(PNG)
     buyer.expect(await buyer.settle(), "evidence.duplicate")
-    await buyer.user.send_document(b"%PDF-1.4 fake", file_name="receipt.pdf", mime_type="application/pdf")
+    await buyer.user.send_document(
+        b"%PDF-1.4 fake", file_name="receipt.pdf", mime_type="application/pdf"
+    )
     buyer.expect(await buyer.settle(), "error.evidence.type")
-    await buyer.user.send_document(PNG2, file_name="big.png", mime_type="image/png", file_size=11 * 1024 * 1024)
+    await buyer.user.send_document(
+        PNG2, file_name="big.png", mime_type="image/png", file_size=11 * 1024 * 1024
+    )
     buyer.expect(await buyer.settle(), "error.evidence.too_big", max_mb=10)
     await buyer.user.send_document(PNG2, file_name="chat.png", mime_type="image/png")
     ack = buyer.expect(await buyer.settle(), "evidence.received", n=2, max_files=10)
@@ -148,15 +157,31 @@ async def test_full_wizard_in_chinese_over_polling(harness: Harness) -> None:
     cases, evidence, events = await stored_cases(settings.database_url)
     assert [c.number for c in cases] == [number.group()]
     case = cases[0]
-    assert (case.order_number, case.platform_type, case.order_status, case.cause, case.payment_channel) == (
-        "KM20261121000123", "aggregator", "paid_undelivered", "delivery_timeout", "alipay",
+    assert (
+        case.order_number,
+        case.platform_type,
+        case.order_status,
+        case.cause,
+        case.payment_channel,
+    ) == (
+        "KM20261121000123",
+        "aggregator",
+        "paid_undelivered",
+        "delivery_timeout",
+        "alipay",
     )
-    assert str(case.amount) == "100.00" and case.status == "with_merchant" and case.outcome == "full_refund"
+    assert (
+        str(case.amount) == "100.00"
+        and case.status == "with_merchant"
+        and case.outcome == "full_refund"
+    )
     assert case.rule_id == case.decision["rule_id"] and case.policy_version
     assert sorted(e.kind for e in evidence) == ["chat_record", "order_screenshot"]
     assert all(e.file_unique_id and e.mime_type and e.size for e in evidence)
     # the screenshots sent in the wizard are part of the submission, not "added evidence"
-    assert [e.kind for e in events] == ["submitted", "status"] and events[0].payload["evidence"] == 2
+    assert [e.kind for e in events] == ["submitted", "status"] and events[0].payload[
+        "evidence"
+    ] == 2
 
     # my cases: the list, then the detail with decision, evidence and timeline
     messages = await buyer.say("/cases")
@@ -182,7 +207,9 @@ async def test_english_wizard_over_webhook_with_own_words_and_edits(harness: Har
     buyer.expect(messages, "wizard.cause_text")
     messages = await buyer.say("the code does not work, activation failed")
     guess = buyer.expect(messages, "wizard.cause_guess", cause=buyer.t("cause.invalid_product"))
-    messages = await buyer.press(guess, buyer.t("btn.yes_cause", cause=buyer.t("cause.invalid_product")))
+    messages = await buyer.press(
+        guess, buyer.t("btn.yes_cause", cause=buyer.t("cause.invalid_product"))
+    )
     buyer.expect(messages, "wizard.payment_channel")
     messages = await buyer.choose("channel.bank_card")
     messages = await buyer.say("88.50元")
@@ -220,10 +247,20 @@ async def test_nothing_to_refund_for_an_unpaid_order(harness: Harness) -> None:
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(3003, "zh")
-    messages = await fill_in(buyer, order="KM20261121000999", status="unpaid", group="buyer", cause="changed_mind", channel="wechat", amount="30")
+    messages = await fill_in(
+        buyer,
+        order="KM20261121000999",
+        status="unpaid",
+        group="buyer",
+        cause="changed_mind",
+        channel="wechat",
+        amount="30",
+    )
     decision = buyer.expect(messages, "decision.title")
     assert buyer.needle("outcome.nothing_to_refund") in decision.text
-    checklist = buyer.expect(messages, "draft.evidence", n=7, max_files=10, max_mb=10)  # no payment time step
+    checklist = buyer.expect(
+        messages, "draft.evidence", n=7, max_files=10, max_mb=10
+    )  # no payment time step
     assert buyer.text("evidence.none_required") in checklist.text
 
 

@@ -14,7 +14,9 @@ from tests.conversation.test_refund_wizard import (
 )
 
 
-async def test_unexpected_input_at_a_button_step_is_hinted_and_the_step_asked_again(harness: Harness) -> None:
+async def test_unexpected_input_at_a_button_step_is_hinted_and_the_step_asked_again(
+    harness: Harness,
+) -> None:
     await harness.start_bot()
     buyer = harness.buyer(4001, "zh")
     await start_wizard(buyer)
@@ -150,7 +152,6 @@ async def test_a_question_in_the_middle_of_the_wizard_keeps_its_place(harness: H
     await buyer.choose("platform.aggregator")
 
 
-
 async def test_more_files_than_allowed_are_refused(harness: Harness) -> None:
     import struct
     import zlib
@@ -159,9 +160,19 @@ async def test_more_files_than_allowed_are_refused(harness: Harness) -> None:
         raw = b"".join(b"\x00" + bytes((seed, 90, 200)) * 8 for _ in range(8))
 
         def chunk(kind: bytes, data: bytes) -> bytes:
-            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+            return (
+                struct.pack(">I", len(data))
+                + kind
+                + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+            )
 
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b"")
+        )
 
     await harness.start_bot(max_evidence_files=3)
     buyer = harness.buyer(4008, "en")
@@ -186,12 +197,16 @@ async def test_a_file_that_only_pretends_to_be_an_image_is_refused(harness: Harn
     await answer_until_amount(buyer)
     await buyer.say("100")
     await buyer.choose("quick_time.now")
-    await buyer.user.send_document(b"%PDF-1.7 renamed", file_name="receipt.png", mime_type="image/png")
+    await buyer.user.send_document(
+        b"%PDF-1.7 renamed", file_name="receipt.png", mime_type="image/png"
+    )
     buyer.expect(await buyer.settle(), "error.evidence.type")
     await buyer.user.send_document(PNG, file_name="receipt.png", mime_type="image/png")
     buyer.expect(await buyer.settle(), "evidence.received", n=1, max_files=10)
     downloads = {r.params["file_id"] for r in harness.tg.requests("getFile")}
-    assert len(downloads) == 2  # both documents were looked at, not trusted by their name (the picture check may fetch them too)
+    assert (
+        len(downloads) == 2
+    )  # both documents were looked at, not trusted by their name (the picture check may fetch them too)
 
 
 async def test_start_or_the_menu_in_the_middle_never_drops_the_draft(harness: Harness) -> None:

@@ -22,12 +22,20 @@ POLICY = load_policy(DEFAULT_POLICY_PATH)
 
 
 @asynccontextmanager
-async def clocked_instance(d: Desk, clock: FakeClock, name: str = "clocked") -> AsyncIterator[Workspace]:
+async def clocked_instance(
+    d: Desk, clock: FakeClock, name: str = "clocked"
+) -> AsyncIterator[Workspace]:
     """Another instance of the bot's worker, on the same database, with a fake clock."""
     engine = create_engine(d.settings.database_url)
     bot = make_bot(d.harness.server)
     try:
-        support = SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=d.settings.support_chat_id, clock=clock, tz_name=d.settings.timezone)
+        support = SupportService(
+            sessions=session_factory(engine),
+            policy=POLICY,
+            chat_id=d.settings.support_chat_id,
+            clock=clock,
+            tz_name=d.settings.timezone,
+        )
         yield Workspace(bot, support, d.settings, instance=name)
     finally:
         await bot.session.close()
@@ -40,7 +48,13 @@ async def status_of(d: Desk, number: str) -> str:
 
 
 async def test_a_merchant_who_lets_the_deadline_pass_is_held_responsible(desk: Desk) -> None:  # noqa: F811
-    await seed_case(desk.settings, user_id=1001, number="RF-20261130-MMMM", status="with_merchant", route="merchant_review")
+    await seed_case(
+        desk.settings,
+        user_id=1001,
+        number="RF-20261130-MMMM",
+        status="with_merchant",
+        route="merchant_review",
+    )
     clock = FakeClock(datetime.now(UTC))
     async with clocked_instance(desk, clock) as other:
         await other.support.reconcile()
@@ -51,7 +65,9 @@ async def test_a_merchant_who_lets_the_deadline_pass_is_held_responsible(desk: D
         await other.tick()
         await other.tick()  # opens the topic the deadline asked for, delivers
     assert await status_of(desk, "RF-20261130-MMMM") == "approved"
-    notice = await desk.buyer.user.wait_for_message(15, lambda m: "RF-20261130-MMMM" in (m.text or ""))
+    notice = await desk.buyer.user.wait_for_message(
+        15, lambda m: "RF-20261130-MMMM" in (m.text or "")
+    )
     assert desk.buyer.needle("support_notify.cause.merchant_silent") in (notice.text or "")
     thread, card = await desk.topic_card("RF-20261130-MMMM")
     assert (await desk.group.topic_named("RF-20261130-MMMM"))["name"].startswith("✅")
@@ -60,7 +76,9 @@ async def test_a_merchant_who_lets_the_deadline_pass_is_held_responsible(desk: D
 async def test_first_response_reminder_and_breach_in_the_topic(desk: Desk) -> None:  # noqa: F811
     await seed_case(desk.settings, user_id=1001, number="RF-20261130-NNNN")
     thread, _card = await desk.topic_card("RF-20261130-NNNN")
-    (first,) = [t for t in await rows(desk.settings, CaseTimer) if t.kind == "first_response_deadline"]
+    (first,) = [
+        t for t in await rows(desk.settings, CaseTimer) if t.kind == "first_response_deadline"
+    ]
     due = first.due_at if first.due_at.tzinfo else first.due_at.replace(tzinfo=UTC)
     clock = FakeClock(due - timedelta(hours=1))
     async with clocked_instance(desk, clock) as other:
@@ -69,7 +87,9 @@ async def test_first_response_reminder_and_breach_in_the_topic(desk: Desk) -> No
         assert reminder.raw["message_thread_id"] == thread
         clock.advance(hours=1, seconds=1)
         await other.tick()
-        breach = await desk.group.wait_for_message(15, lambda m: staff("support.first_response_breached") in (m.text or ""))
+        breach = await desk.group.wait_for_message(
+            15, lambda m: staff("support.first_response_breached") in (m.text or "")
+        )
         assert breach.raw["message_thread_id"] == thread
         clock.advance(days=1)
         await other.tick()  # fired once: nothing more
@@ -78,7 +98,9 @@ async def test_first_response_reminder_and_breach_in_the_topic(desk: Desk) -> No
     await desk.group.say(desk.operator, None, "/stats")
     stats = await desk.group.wait_for_message(10, lambda m: "📊" in (m.text or ""))
     day = local_day_start(datetime.now(UTC), desk.settings.timezone)[1].isoformat()
-    assert staff("support.stats", day=day, new=1, decided=0, refunded=0, breached=1) in (stats.text or "")
+    assert staff("support.stats", day=day, new=1, decided=0, refunded=0, breached=1) in (
+        stats.text or ""
+    )
 
 
 async def test_evidence_window_reminds_the_buyer_then_lapses(desk: Desk) -> None:  # noqa: F811
@@ -97,7 +119,10 @@ async def test_evidence_window_reminds_the_buyer_then_lapses(desk: Desk) -> None
         assert "RF-20261130-PPPP" in (reminder.text or "")
         clock.advance(hours=hours * 0.25)
         await other.tick()
-        lapsed = await desk.buyer.user.wait_for_message(15, lambda m: desk.buyer.needle("support_notify.cause.evidence_lapsed") in (m.text or ""))
+        lapsed = await desk.buyer.user.wait_for_message(
+            15,
+            lambda m: desk.buyer.needle("support_notify.cause.evidence_lapsed") in (m.text or ""),
+        )
         assert lapsed.has_button(desk.buyer.text("support_notify.rate_button", score=5))
     assert await status_of(desk, "RF-20261130-PPPP") == "closed"
     await desk.settle()
@@ -113,7 +138,9 @@ async def test_an_appeal_in_the_window_reopens_the_topic(desk: Desk) -> None:  #
     await desk.buyer.user.wait_for_message(10, lambda m: "订单已发货" in (m.text or ""))
     await desk.settle()
     await desk.group.press(desk.operator, desk.card_now(card), staff("support.btn.close"))
-    await desk.buyer.user.wait_for_message(10, lambda m: desk.buyer.text("case_status.closed") in (m.text or ""))
+    await desk.buyer.user.wait_for_message(
+        10, lambda m: desk.buyer.text("case_status.closed") in (m.text or "")
+    )
     await desk.settle()
     assert (await desk.group.topic_named("RF-20261130-QQQQ"))["is_closed"] is True
     # the buyer appeals from /cases
@@ -124,7 +151,9 @@ async def test_an_appeal_in_the_window_reopens_the_topic(desk: Desk) -> None:  #
     await desk.buyer.press(detail, desk.buyer.t("btn.appeal"))
     await desk.buyer.say("商家明明没有发货，请重新审核")
     await desk.buyer.choose("btn.evidence_done")
-    card2 = await desk.group.wait_for_message(20, lambda m: "RF-20261130-QQQQ" in (m.text or "") and bool(m.buttons) and not m.edited)
+    card2 = await desk.group.wait_for_message(
+        20, lambda m: "RF-20261130-QQQQ" in (m.text or "") and bool(m.buttons) and not m.edited
+    )
     assert card2.raw["message_thread_id"] == thread  # the same topic, reopened
     assert (await desk.group.topic_named("RF-20261130-QQQQ"))["is_closed"] is False
 
@@ -158,7 +187,9 @@ async def test_the_setup_check_names_the_missing_right(harness) -> None:  # type
     group = ForumGroup(harness.tg, -1009100, "Support")
     await group.ensure()
     await group.set_bot_admin(True, can_manage_topics=False)
-    with pytest.raises(ConfigError, match="SUPPORT_CHAT_ID: the bot lacks the admin right to manage topics"):
+    with pytest.raises(
+        ConfigError, match="SUPPORT_CHAT_ID: the bot lacks the admin right to manage topics"
+    ):
         await harness.start_bot(support_chat_id=-1009100)
     await group.set_bot_admin(True, can_pin_messages=False)
     with pytest.raises(ConfigError, match="pin messages"):
@@ -175,12 +206,15 @@ def test_the_cli_stops_with_one_line_and_exit_2(monkeypatch, capsys) -> None:  #
     from bot.config import ConfigError
 
     async def failing(settings: object) -> None:
-        raise ConfigError("invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to pin messages in chat -1")
+        raise ConfigError(
+            "invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to pin messages in chat -1"
+        )
 
     monkeypatch.setenv("BOT_TOKEN", "1:x")
     monkeypatch.setattr(run, "serve", failing)
     monkeypatch.setattr(run, "configure_logging", lambda: None)
     assert run.main([]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["refund-bot: invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to pin messages in chat -1"]
-
+    assert err == [
+        "refund-bot: invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to pin messages in chat -1"
+    ]

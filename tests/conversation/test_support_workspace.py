@@ -57,12 +57,23 @@ def decision(outcome: str = "full_refund", route: str = "platform_review") -> di
 
 
 async def upload_photo(harness: Harness, data: bytes = PNG) -> tuple[str, str]:
-    sizes = await harness.tg._call("upload", kind="photo", data=__import__("base64").b64encode(data).decode())
+    sizes = await harness.tg._call(
+        "upload", kind="photo", data=__import__("base64").b64encode(data).decode()
+    )
     return sizes[-1]["file_id"], sizes[-1]["file_unique_id"]
 
 
 async def seed_case(
-    settings: Settings, *, user_id: int, photo: tuple[str, str] | None = None, number: str, status: str = "in_review", route: str = "platform_review", outcome: str = "full_refund", lang: str = "zh", order: str = "KM20261130000512"
+    settings: Settings,
+    *,
+    user_id: int,
+    photo: tuple[str, str] | None = None,
+    number: str,
+    status: str = "in_review",
+    route: str = "platform_review",
+    outcome: str = "full_refund",
+    lang: str = "zh",
+    order: str = "KM20261130000512",
 ) -> int:
     """A case as the wizard stores it (the buyer's half is tested elsewhere)."""
     engine = create_engine(settings.database_url)
@@ -86,7 +97,14 @@ async def seed_case(
                 status=status,
                 decision=decision(outcome, route),
                 evidence=[
-                    {"file_id": photo[0], "file_unique_id": photo[1], "kind": "payment_record", "mime_type": "image/png", "size": 10, "media": "photo"},
+                    {
+                        "file_id": photo[0],
+                        "file_unique_id": photo[1],
+                        "kind": "payment_record",
+                        "mime_type": "image/png",
+                        "size": 10,
+                        "media": "photo",
+                    },
                 ]
                 if photo
                 else [],
@@ -119,7 +137,9 @@ class Desk:
 
     async def topic_card(self, number: str, wait: float = 15) -> tuple[int, BotMessage]:
         """The pinned card of the case's topic (waits for the worker to open it)."""
-        card = await self.group.wait_for_message(wait, lambda m: not m.edited and number in (m.text or "") and bool(m.buttons))
+        card = await self.group.wait_for_message(
+            wait, lambda m: not m.edited and number in (m.text or "") and bool(m.buttons)
+        )
         return int(card.raw["message_thread_id"]), card
 
     async def settle(self) -> None:
@@ -149,22 +169,42 @@ async def desk(harness: Harness) -> AsyncIterator[Desk]:
     yield Desk(harness, settings, group, operator, lead, member, buyer)
 
 
-async def test_a_case_routed_to_a_person_gets_a_topic_with_a_pinned_card_and_its_evidence(desk: Desk) -> None:
+async def test_a_case_routed_to_a_person_gets_a_topic_with_a_pinned_card_and_its_evidence(
+    desk: Desk,
+) -> None:
     photo = await upload_photo(desk.harness)
     case_id = await seed_case(desk.settings, user_id=1001, number="RF-20261130-AAAA", photo=photo)
     thread, card = await desk.topic_card("RF-20261130-AAAA")
     text = card.text or ""
-    for needle in ("KM20261130000512", "98.50", "undelivered-merchant", "undelivered", staff("support.lang.zh"), "@lilei", staff("evidence.payment_record")):
+    for needle in (
+        "KM20261130000512",
+        "98.50",
+        "undelivered-merchant",
+        "undelivered",
+        staff("support.lang.zh"),
+        "@lilei",
+        staff("evidence.payment_record"),
+    ):
         assert needle in text, needle
     assert staff("support.card_deadlines") in text  # the first-response deadline runs
     topic = await desk.group.topic_named("RF-20261130-AAAA")
     assert topic["message_thread_id"] == thread and topic["name"].startswith("🔍")
     assert card.message_id in await desk.group.pinned()
-    assert set(card.button_texts()) >= {staff("support.btn.take"), staff("support.btn.approve"), staff("support.btn.reject"), staff("support.btn.close")}
+    assert set(card.button_texts()) >= {
+        staff("support.btn.take"),
+        staff("support.btn.approve"),
+        staff("support.btn.reject"),
+        staff("support.btn.close"),
+    }
     photo = await desk.group.wait_for_message(10, lambda m: m.photo is not None)
     assert photo.raw["message_thread_id"] == thread  # the evidence follows in the topic
     (stored,) = await rows(desk.settings, SupportTopic)
-    assert (stored.case_id, stored.thread_id, stored.card_message_id, stored.user_id) == (case_id, thread, card.message_id, 1001)
+    assert (stored.case_id, stored.thread_id, stored.card_message_id, stored.user_id) == (
+        case_id,
+        thread,
+        card.message_id,
+        1001,
+    )
 
 
 async def test_relay_both_ways_with_text_photo_album_edits_and_an_internal_note(desk: Desk) -> None:
@@ -174,7 +214,9 @@ async def test_relay_both_ways_with_text_photo_album_edits_and_an_internal_note(
     # operator -> buyer: signed as the team, never with the operator's name
     await desk.group.say(desk.operator, thread, "您好，我们正在核实订单")
     reply = await desk.buyer.user.wait_for_message(10)
-    assert "您好，我们正在核实订单" in (reply.text or "") and desk.buyer.text("support_notify.sign_team") in (reply.text or "")
+    assert "您好，我们正在核实订单" in (reply.text or "") and desk.buyer.text(
+        "support_notify.sign_team"
+    ) in (reply.text or "")
     assert "小王" not in (reply.text or "")
     operator_message = desk.operator.last_sent_message_id
 
@@ -203,23 +245,41 @@ async def test_relay_both_ways_with_text_photo_album_edits_and_an_internal_note(
 
     # photos both ways, and an album
     await desk.buyer.user.send_photo(PNG, caption="付款截图")
-    photo = await desk.group.wait_for_message(10, lambda m: m.photo is not None and m.raw.get("message_thread_id") == thread and "付款截图" in (m.text or ""))
+    photo = await desk.group.wait_for_message(
+        10,
+        lambda m: (
+            m.photo is not None
+            and m.raw.get("message_thread_id") == thread
+            and "付款截图" in (m.text or "")
+        ),
+    )
     assert photo.photo
     await desk.group.photo(desk.operator, thread, caption="请看这张")
     sent = await desk.buyer.user.wait_for_message(10, lambda m: m.photo is not None)
-    assert "请看这张" in (sent.text or "") and desk.buyer.text("support_notify.sign_team") in (sent.text or "")
+    assert "请看这张" in (sent.text or "") and desk.buyer.text("support_notify.sign_team") in (
+        sent.text or ""
+    )
     await desk.group.album(desk.operator, thread, [PNG, PNG2], caption="两张图")
     album = await desk.buyer.user.wait_for_messages(2, 10, lambda m: m.photo is not None)
-    assert album[0].raw.get("media_group_id") and album[0].raw["media_group_id"] == album[1].raw["media_group_id"]
+    assert (
+        album[0].raw.get("media_group_id")
+        and album[0].raw["media_group_id"] == album[1].raw["media_group_id"]
+    )
     await desk.buyer.user.send_photo(PNG2)  # not an album: one photo relayed as is
-    await desk.group.wait_for_message(10, lambda m: m.photo is not None and m.raw.get("message_thread_id") == thread)
+    await desk.group.wait_for_message(
+        10, lambda m: m.photo is not None and m.raw.get("message_thread_id") == thread
+    )
     links = await rows(desk.settings, MessageLink)
     assert len(links) >= 6
 
 
-async def test_a_plain_member_and_a_forged_callback_are_refused_audited_and_change_nothing(desk: Desk) -> None:
+async def test_a_plain_member_and_a_forged_callback_are_refused_audited_and_change_nothing(
+    desk: Desk,
+) -> None:
     case_id = await seed_case(desk.settings, user_id=1001, number="RF-20261130-CCCC")
-    other_id = await seed_case(desk.settings, user_id=1002, number="RF-20261130-DDDD", order="KM20261130000999")
+    other_id = await seed_case(
+        desk.settings, user_id=1002, number="RF-20261130-DDDD", order="KM20261130000999"
+    )
     thread, card = await desk.topic_card("RF-20261130-CCCC")
     await desk.topic_card("RF-20261130-DDDD")
     await desk.settle()
@@ -245,7 +305,11 @@ async def test_a_plain_member_and_a_forged_callback_are_refused_audited_and_chan
     assert cases[case_id].status == "in_review" and cases[other_id].status == "in_review"
     audit = await rows(desk.settings, SupportAudit)
     refused = [(a.actor_id, a.reason) for a in audit if not a.allowed]
-    assert (7003, "not_operator") in refused and (7001, "case_mismatch") in refused and (7001, "forged") in refused
+    assert (
+        (7003, "not_operator") in refused
+        and (7001, "case_mismatch") in refused
+        and (7001, "forged") in refused
+    )
     assert sum(1 for a in refused if a == (7003, "not_operator")) >= 2  # the button and the message
 
 
@@ -273,25 +337,37 @@ async def test_buttons_move_the_case_and_the_buyer_is_told_in_their_language(des
     await desk.group.press(desk.operator, card, staff("support.btn.take"))
     await desk.settle()
     await desk.group.press(desk.operator, card, staff("support.btn.evidence"))
-    prompt = await desk.group.wait_for_message(10, lambda m: "小王" in (m.text or "") and not m.buttons)
+    prompt = await desk.group.wait_for_message(
+        10, lambda m: "小王" in (m.text or "") and not m.buttons
+    )
     assert prompt.raw["message_thread_id"] == thread
     await desk.group.say(desk.operator, thread, "order page showing 待发货")
     notice = await english.user.wait_for_message(10, lambda m: "RF-20261130-FFFF" in (m.text or ""))
-    assert english.text("case_status.needs_evidence") in (notice.text or "") and "order page showing" in (notice.text or "")
+    assert english.text("case_status.needs_evidence") in (
+        notice.text or ""
+    ) and "order page showing" in (notice.text or "")
     topic = await desk.group.topic_named("RF-20261130-FFFF")
     assert topic["name"].startswith("📎")
 
     await desk.group.press(desk.operator, desk.card_now(card), staff("support.btn.approve"))
-    notice = await english.user.wait_for_message(10, lambda m: english.text("case_status.approved") in (m.text or ""))
+    notice = await english.user.wait_for_message(
+        10, lambda m: english.text("case_status.approved") in (m.text or "")
+    )
     assert english.needle("support_notify.next.approved") in (notice.text or "")
     # /cases shows the same status
     messages = await english.say("/cases")
-    assert any(english.text("case_status.approved") in b for m in messages for b in m.button_texts())
+    assert any(
+        english.text("case_status.approved") in b for m in messages for b in m.button_texts()
+    )
 
     await desk.group.press(desk.operator, desk.card_now(card), staff("support.btn.refunded"))
-    await english.user.wait_for_message(10, lambda m: english.text("case_status.refunded") in (m.text or ""))
+    await english.user.wait_for_message(
+        10, lambda m: english.text("case_status.refunded") in (m.text or "")
+    )
     await desk.group.press(desk.operator, desk.card_now(card), staff("support.btn.close"))
-    closing = await english.user.wait_for_message(10, lambda m: english.text("case_status.closed") in (m.text or ""))
+    closing = await english.user.wait_for_message(
+        10, lambda m: english.text("case_status.closed") in (m.text or "")
+    )
     assert closing.has_button(english.text("support_notify.rate_button", score=5))
     await desk.settle()
     topic = await desk.group.topic_named("RF-20261130-FFFF")
@@ -303,13 +379,25 @@ async def test_buttons_move_the_case_and_the_buyer_is_told_in_their_language(des
 
     await desk.group.say(desk.operator, None, "/stats")
     stats = await desk.group.wait_for_message(10, lambda m: "📊" in (m.text or ""))
-    assert staff("support.stats_rating", operator=7001, count=1, average="4.0") in (stats.text or "")
-    statuses = [e.payload["status"] for e in await rows(desk.settings, CaseEvent) if e.kind == "status" and e.case_id == case_id]
+    assert staff("support.stats_rating", operator=7001, count=1, average="4.0") in (
+        stats.text or ""
+    )
+    statuses = [
+        e.payload["status"]
+        for e in await rows(desk.settings, CaseEvent)
+        if e.kind == "status" and e.case_id == case_id
+    ]
     assert statuses[-4:] == ["needs_evidence", "approved", "refunded", "closed"]
 
 
 async def test_a_buyer_who_asks_for_a_person_gets_a_topic(desk: Desk) -> None:
-    await seed_case(desk.settings, user_id=1001, number="RF-20261130-GGGG", status="with_merchant", route="merchant_review")
+    await seed_case(
+        desk.settings,
+        user_id=1001,
+        number="RF-20261130-GGGG",
+        status="with_merchant",
+        route="merchant_review",
+    )
     await desk.settle()
     assert not await desk.group.topics()  # the merchant handles it: no person yet
     messages = await desk.buyer.say("/human")
@@ -320,22 +408,33 @@ async def test_a_buyer_who_asks_for_a_person_gets_a_topic(desk: Desk) -> None:
     desk.buyer.expect(messages, "support_notify.already_with_person", number="RF-20261130-GGGG")
     # while a person has it, what the buyer writes goes into the topic
     await desk.buyer.user.send_text("请问什么时候能退款？")
-    await desk.group.wait_for_message(10, lambda m: "什么时候能退款" in (m.text or "") and m.raw.get("message_thread_id") == thread)
+    await desk.group.wait_for_message(
+        10,
+        lambda m: "什么时候能退款" in (m.text or "") and m.raw.get("message_thread_id") == thread,
+    )
 
 
 async def test_operator_commands_queue_case_find(desk: Desk) -> None:
-    await seed_case(desk.settings, user_id=1001, number="RF-20261130-HHHH", order="KM20261130000777")
+    await seed_case(
+        desk.settings, user_id=1001, number="RF-20261130-HHHH", order="KM20261130000777"
+    )
     await desk.topic_card("RF-20261130-HHHH")
     await desk.group.say(desk.operator, None, "/queue")
-    queue = await desk.group.wait_for_message(10, lambda m: staff("support.queue_title", count=1) in (m.text or ""))
+    queue = await desk.group.wait_for_message(
+        10, lambda m: staff("support.queue_title", count=1) in (m.text or "")
+    )
     assert "RF-20261130-HHHH" in (queue.text or "")
     await desk.group.say(desk.operator, None, "/case RF-20261130-HHHH")
     found = await desk.group.wait_for_message(10, lambda m: "t.me/c/" in (m.text or ""))
     assert "RF-20261130-HHHH" in (found.text or "")
     await desk.group.say(desk.operator, None, "/find KM20261130000777")
-    await desk.group.wait_for_message(10, lambda m: staff("support.find_title", order="KM20261130000777") in (m.text or ""))
+    await desk.group.wait_for_message(
+        10, lambda m: staff("support.find_title", order="KM20261130000777") in (m.text or "")
+    )
     await desk.group.say(desk.member, None, "/queue")
-    refused = await desk.group.wait_for_message(10, lambda m: staff("support.refused.not_operator") in (m.text or ""))
+    refused = await desk.group.wait_for_message(
+        10, lambda m: staff("support.refused.not_operator") in (m.text or "")
+    )
     assert "RF-20261130-HHHH" not in (refused.text or "")
 
 
@@ -343,7 +442,9 @@ async def test_a_lead_bans_a_buyer_who_is_told_once(desk: Desk) -> None:
     await seed_case(desk.settings, user_id=1001, number="RF-20261130-JJJJ")
     thread, _ = await desk.topic_card("RF-20261130-JJJJ")
     await desk.group.say(desk.operator, thread, "/ban")
-    await desk.group.wait_for_message(10, lambda m: staff("support.refused.not_lead") in (m.text or ""))
+    await desk.group.wait_for_message(
+        10, lambda m: staff("support.refused.not_lead") in (m.text or "")
+    )
     await desk.group.say(desk.lead, thread, "/ban")
     await desk.group.wait_for_message(10, lambda m: staff("support.ban_set.ban") in (m.text or ""))
     messages = await desk.buyer.say("/start")
@@ -352,11 +453,16 @@ async def test_a_lead_bans_a_buyer_who_is_told_once(desk: Desk) -> None:
     await desk.settle()
     assert not desk.buyer.user.pending()
     await desk.group.say(desk.lead, thread, "/unban")
-    await desk.group.wait_for_message(10, lambda m: staff("support.ban_set.lifted") in (m.text or ""))
+    await desk.group.wait_for_message(
+        10, lambda m: staff("support.ban_set.lifted") in (m.text or "")
+    )
     messages = await desk.buyer.say("/start")
     desk.buyer.expect(messages, "start.welcome")
     audit = await rows(desk.settings, SupportAudit)
-    assert [(a.actor_id, a.reason) for a in audit if a.action == "ban" and a.allowed] == [(7002, "ban"), (7002, "lifted")]
+    assert [(a.actor_id, a.reason) for a in audit if a.action == "ban" and a.allowed] == [
+        (7002, "ban"),
+        (7002, "lifted"),
+    ]
 
 
 async def test_a_notification_hit_by_429_is_delivered_later(desk: Desk) -> None:
@@ -365,12 +471,21 @@ async def test_a_notification_hit_by_429_is_delivered_later(desk: Desk) -> None:
     await desk.settle()
     await desk.harness.tg.fail_next("sendMessage", 429, retry_after=1)
     await desk.group.press(desk.operator, card, staff("support.btn.approve"))
-    notice = await desk.buyer.user.wait_for_message(15, lambda m: "RF-20261130-KKKK" in (m.text or ""))
+    notice = await desk.buyer.user.wait_for_message(
+        15, lambda m: "RF-20261130-KKKK" in (m.text or "")
+    )
     assert desk.buyer.text("case_status.approved") in (notice.text or "")
     outbox = [o for o in await rows(desk.settings, OutboxMessage) if o.chat_id == 1001]
-    assert len(outbox) == 1 and outbox[0].state == "sent" and outbox[0].attempts == 2 and outbox[0].last_error
+    assert (
+        len(outbox) == 1
+        and outbox[0].state == "sent"
+        and outbox[0].attempts == 2
+        and outbox[0].last_error
+    )
     await desk.settle()
-    assert len([m for m in desk.buyer.user.messages() if "RF-20261130-KKKK" in (m.text or "")]) == 1  # never twice
+    assert (
+        len([m for m in desk.buyer.user.messages() if "RF-20261130-KKKK" in (m.text or "")]) == 1
+    )  # never twice
 
 
 async def test_other_groups_are_not_the_support_group(desk: Desk) -> None:
@@ -383,12 +498,20 @@ async def test_other_groups_are_not_the_support_group(desk: Desk) -> None:
     await group.send_text(talker, "有人知道怎么退款吗")
     question = talker.last_sent_message_id
     scammer = desk.harness.tg.user(8002, first_name="客服", language_code="zh")
-    await group.send_text(scammer, "我是平台客服，点击 http://alipay-tuikuan.top/r 退款并告诉我验证码", reply_to=question)
+    await group.send_text(
+        scammer,
+        "我是平台客服，点击 http://alipay-tuikuan.top/r 退款并告诉我验证码",
+        reply_to=question,
+    )
     warning = await group.wait_for_message(10)
     assert warning.raw.get("reply_to_message", {}).get("message_id") == scammer.last_sent_message_id
     await group.send_text(desk.operator, "/queue")
     await desk.settle()
-    assert not [m for m in group.pending() if staff("support.refused.wrong_chat") in (m.text or "") or "📋" in (m.text or "")]
+    assert not [
+        m
+        for m in group.pending()
+        if staff("support.refused.wrong_chat") in (m.text or "") or "📋" in (m.text or "")
+    ]
     assert not [a for a in await rows(desk.settings, SupportAudit) if a.reason == "wrong_chat"]
 
 
@@ -404,9 +527,13 @@ async def test_saved_replies_in_the_buyers_language_editable_by_leads(desk: Desk
     got = await english.user.wait_for_message(10, lambda m: "platform support" in (m.text or ""))
     assert english.text("support_notify.sign_team") in (got.text or "")
     await desk.group.say(desk.operator, None, "/reply_set greeting en Hi, support here.")
-    await desk.group.wait_for_message(10, lambda m: staff("support.refused.not_lead") in (m.text or ""))
+    await desk.group.wait_for_message(
+        10, lambda m: staff("support.refused.not_lead") in (m.text or "")
+    )
     await desk.group.say(desk.lead, None, "/reply_set greeting en Hi, support here.")
-    await desk.group.wait_for_message(10, lambda m: staff("support.reply_saved", name="greeting", lang="en") in (m.text or ""))
+    await desk.group.wait_for_message(
+        10, lambda m: staff("support.reply_saved", name="greeting", lang="en") in (m.text or "")
+    )
     await desk.group.say(desk.operator, thread, "/reply greeting")
     await english.user.wait_for_message(10, lambda m: "Hi, support here." in (m.text or ""))
 
@@ -417,7 +544,9 @@ async def test_the_daily_digest_lists_open_cases_once(desk: Desk) -> None:
 
     await seed_case(desk.settings, user_id=1001, number="RF-20261130-TTTT")
     await desk.topic_card("RF-20261130-TTTT")
-    local = datetime.now(desk.settings.tz).replace(hour=9, minute=30) + __import__("datetime").timedelta(days=1)
+    local = datetime.now(desk.settings.tz).replace(hour=9, minute=30) + __import__(
+        "datetime"
+    ).timedelta(days=1)
     clock = FakeClock(local.astimezone(UTC))
     async with clocked_instance(desk, clock) as other:
         await other.tick()
@@ -428,18 +557,37 @@ async def test_the_daily_digest_lists_open_cases_once(desk: Desk) -> None:
         clock.advance(hours=3)
         await other.tick()
         await desk.settle()
-        assert len([m for m in desk.group.messages() if "🗓" in (m.text or "")]) == count  # once a day
+        assert (
+            len([m for m in desk.group.messages() if "🗓" in (m.text or "")]) == count
+        )  # once a day
 
 
 async def test_an_undeliverable_message_says_why(desk: Desk) -> None:
     await seed_case(desk.settings, user_id=1001, number="RF-20261130-UUUU")
     thread, card = await desk.topic_card("RF-20261130-UUUU")
     await desk.group.say(desk.operator, thread, "您" * 4100)
-    await desk.group.wait_for_message(10, lambda m: staff("support.undeliverable", reason=staff("support.why.too_long")) in (m.text or ""))
+    await desk.group.wait_for_message(
+        10,
+        lambda m: (
+            staff("support.undeliverable", reason=staff("support.why.too_long")) in (m.text or "")
+        ),
+    )
     await desk.buyer.user.block()
     await desk.group.say(desk.operator, thread, "您好")
-    await desk.group.wait_for_message(10, lambda m: staff("support.undeliverable", reason=staff("support.why.blocked")) in (m.text or ""))
+    await desk.group.wait_for_message(
+        10,
+        lambda m: (
+            staff("support.undeliverable", reason=staff("support.why.blocked")) in (m.text or "")
+        ),
+    )
     # a status change's notification: given up at once, and the topic is told why
     await desk.group.press(desk.operator, card, staff("support.btn.approve"))
-    told = await desk.group.wait_for_message(15, lambda m: "⚠️" in (m.text or "") and staff("support.why.blocked") in (m.text or "") and m.raw.get("message_thread_id") == thread)
+    told = await desk.group.wait_for_message(
+        15,
+        lambda m: (
+            "⚠️" in (m.text or "")
+            and staff("support.why.blocked") in (m.text or "")
+            and m.raw.get("message_thread_id") == thread
+        ),
+    )
     assert staff("support.notify_failed", reason=staff("support.why.blocked")) in (told.text or "")

@@ -80,11 +80,25 @@ async def one_message_case(harness: Harness, user_id: int, lang: str, story: str
 
     cases, evidence, _ = await stored_cases(settings.database_url)
     case = cases[0]
-    assert (case.order_number, case.platform_type, case.order_status, case.cause, case.payment_channel) == (
-        "KM20261130000512", "aggregator", "paid_undelivered", "out_of_stock", "alipay",
+    assert (
+        case.order_number,
+        case.platform_type,
+        case.order_status,
+        case.cause,
+        case.payment_channel,
+    ) == (
+        "KM20261130000512",
+        "aggregator",
+        "paid_undelivered",
+        "out_of_stock",
+        "alipay",
     )
-    assert str(case.amount) == "98.50" and case.cause_text == story  # the buyer's own words are kept
-    paid_at = case.paid_at if case.paid_at and case.paid_at.tzinfo else case.paid_at.replace(tzinfo=UTC)  # type: ignore[union-attr]
+    assert (
+        str(case.amount) == "98.50" and case.cause_text == story
+    )  # the buyer's own words are kept
+    paid_at = (
+        case.paid_at if case.paid_at and case.paid_at.tzinfo else case.paid_at.replace(tzinfo=UTC)
+    )  # type: ignore[union-attr]
     assert abs(datetime.now(UTC) - timedelta(hours=2) - paid_at) < timedelta(minutes=5)
     assert [e.kind for e in evidence] == ["order_screenshot"]
 
@@ -104,14 +118,20 @@ async def test_a_partial_description_asks_only_for_what_is_missing(harness: Harn
     messages = await buyer.say("订单号 KM20261130000777，在卡盟买的，支付宝付了50元")
     found = buyer.expect(messages, "draft.prefilled_title")
     assert "¥50.00" in found.text and buyer.text("channel.alipay") in found.text
-    missing = buyer.text("draft.prefilled_missing", items="、".join(
-        buyer.t(f"edit.{k}").removeprefix("✎ ") for k in ("order_status", "cause", "payment_time")
-    ))
+    missing = buyer.text(
+        "draft.prefilled_missing",
+        items="、".join(
+            buyer.t(f"edit.{k}").removeprefix("✎ ")
+            for k in ("order_status", "cause", "payment_time")
+        ),
+    )
     assert missing in found.text
     # correct one of them from the same message
     messages = await buyer.choose("edit.amount")
     buyer.expect(messages, "wizard.amount", max="50,000.00")
-    assert buyer.text("draft.current", value="¥50.00") in messages[-1].text  # the old value is shown
+    assert (
+        buyer.text("draft.current", value="¥50.00") in messages[-1].text
+    )  # the old value is shown
     messages = await buyer.say("48")
     buyer.expect(messages, "wizard.order_status")  # then only what is missing
     await buyer.choose("status.paid_undelivered")
@@ -140,7 +160,9 @@ async def test_order_numbers_are_found_in_a_sentence_and_echoed(harness: Harness
     assert messages[0].text == buyer.text("wizard.chosen", value="KM20261130000999")
 
 
-async def test_times_are_shanghai_wall_clock_in_the_summary_and_in_my_cases(harness: Harness) -> None:
+async def test_times_are_shanghai_wall_clock_in_the_summary_and_in_my_cases(
+    harness: Harness,
+) -> None:
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(7005, "zh")
@@ -149,7 +171,9 @@ async def test_times_are_shanghai_wall_clock_in_the_summary_and_in_my_cases(harn
     await buyer.choose("platform.aggregator")
     await buyer.choose("status.redeemed")
     messages = await buyer.choose("cause_group.merchant")
-    assert messages[-1].edited and buyer.needle("draft.cause_in_group") in messages[-1].text  # not "pick a group first"
+    assert (
+        messages[-1].edited and buyer.needle("draft.cause_in_group") in messages[-1].text
+    )  # not "pick a group first"
     await buyer.choose("cause.invalid_product")
     await buyer.choose("channel.alipay")
     messages = await buyer.say("98.5 yuan")  # a currency word after the number
@@ -197,7 +221,9 @@ async def test_week_ago_payment_and_seven_days_or_more_completion_buttons(harnes
     messages = await buyer.choose("quick_time.7d")
     buyer.expect(messages, "draft.completion_time", n=8)
     messages = await buyer.choose("quick_completion.8d")
-    assert not [m for m in messages if m.text and buyer.needle("error.completion.before_payment") in m.text]
+    assert not [
+        m for m in messages if m.text and buyer.needle("error.completion.before_payment") in m.text
+    ]
     buyer.expect(messages, "decision.title")
 
 
@@ -248,7 +274,9 @@ async def test_a_wrongly_labelled_screenshot_is_relabelled_or_removed(harness: H
     assert buyer.needle("event.evidence_added", count=1) not in detail.text
 
 
-async def test_after_a_scam_warning_the_step_is_asked_again_with_working_buttons(harness: Harness) -> None:
+async def test_after_a_scam_warning_the_step_is_asked_again_with_working_buttons(
+    harness: Harness,
+) -> None:
     await harness.start_bot()
     buyer = harness.buyer(7008, "zh")
     await start_wizard(buyer)

@@ -64,39 +64,124 @@ LOOKS_LIKE = {
     "0": ["o", "O"],
     "1": ["l", "I"],
 }
-KEYWORDS = ["tuikuan", "kefu", "refund", "support", "service", "pay", "claim", "help",
-            "vip", "lipei", "secure", "login", "verify", "tuifei", "kf", "account", "order"]
-BAD_SUFFIXES = ["top", "xyz", "cc", "vip", "shop", "icu", "cyou", "buzz", "club", "online",
-                "site", "info", "com", "net", "cn", "co"]
+KEYWORDS = [
+    "tuikuan",
+    "kefu",
+    "refund",
+    "support",
+    "service",
+    "pay",
+    "claim",
+    "help",
+    "vip",
+    "lipei",
+    "secure",
+    "login",
+    "verify",
+    "tuifei",
+    "kf",
+    "account",
+    "order",
+]
+BAD_SUFFIXES = [
+    "top",
+    "xyz",
+    "cc",
+    "vip",
+    "shop",
+    "icu",
+    "cyou",
+    "buzz",
+    "club",
+    "online",
+    "site",
+    "info",
+    "com",
+    "net",
+    "cn",
+    "co",
+]
 SWAP_SUFFIXES = ["top", "xyz", "cc", "vip", "shop", "icu", "club", "online", "site", "info", "buzz"]
-FILLER = ["secure", "center", "user", "web", "portal", "cloud", "data", "go", "my", "hub",
-          "zone", "link", "pro", "sys", "biz", "cnt", "net", "xin", "hao", "kuai"]
-SHORTENERS = ["bit.ly", "t.cn", "url.cn", "tinyurl.com", "is.gd", "suo.im", "dwz.cn", "rb.gy",
-              "cutt.ly", "ow.ly", "t.ly", "s.id"]
+FILLER = [
+    "secure",
+    "center",
+    "user",
+    "web",
+    "portal",
+    "cloud",
+    "data",
+    "go",
+    "my",
+    "hub",
+    "zone",
+    "link",
+    "pro",
+    "sys",
+    "biz",
+    "cnt",
+    "net",
+    "xin",
+    "hao",
+    "kuai",
+]
+SHORTENERS = [
+    "bit.ly",
+    "t.cn",
+    "url.cn",
+    "tinyurl.com",
+    "is.gd",
+    "suo.im",
+    "dwz.cn",
+    "rb.gy",
+    "cutt.ly",
+    "ow.ly",
+    "t.ly",
+    "s.id",
+]
 
-NEUTRAL_ZH = ["看看这个 {u}", "{u}", "链接：{u}", "网址 {u} 你打开看下", "发你一个地址 {u}",
-              "这个网站{u}是什么", "{u} 这个能打开吗"]
+NEUTRAL_ZH = [
+    "看看这个 {u}",
+    "{u}",
+    "链接：{u}",
+    "网址 {u} 你打开看下",
+    "发你一个地址 {u}",
+    "这个网站{u}是什么",
+    "{u} 这个能打开吗",
+]
 NEUTRAL_EN = ["check this {u}", "{u}", "link: {u}", "what is {u}?", "see {u} for details"]
-PRETEXT_ZH = ["您的订单退款失败，请点击 {u} 重新申请", "质量问题双倍赔偿，登记地址：{u}",
-              "会员自动扣费取消请进入 {u}", "理赔专员提醒：打开 {u} 领取退款",
-              "您有一笔退款待领取 {u}", "账户异常，请登录 {u} 解冻"]
-PRETEXT_EN = ["Your refund failed, claim it again at {u}", "Refund pending: open {u} to receive it",
-              "Your account is frozen, verify at {u}", "Compensation for your order: {u}"]
+PRETEXT_ZH = [
+    "您的订单退款失败，请点击 {u} 重新申请",
+    "质量问题双倍赔偿，登记地址：{u}",
+    "会员自动扣费取消请进入 {u}",
+    "理赔专员提醒：打开 {u} 领取退款",
+    "您有一笔退款待领取 {u}",
+    "账户异常，请登录 {u} 解冻",
+]
+PRETEXT_EN = [
+    "Your refund failed, claim it again at {u}",
+    "Refund pending: open {u} to receive it",
+    "Your account is frozen, verify at {u}",
+    "Compensation for your order: {u}",
+]
 
 
 # text obfuscations of hand-written scripts (again: the generator's own tables)
-TRADITIONAL = dict(zip(
-    "验证码银行卡号账户转帐冻结费会员续动开关扫维网链点击载装应软体险异质问题赔偿双倍"
-    "请发给报说输写图宝东猫财联电讯务专处补还钱买卖价货锁风违约这个来为与从无们么样吗实现错误简语",
-    "驗證碼銀行卡號賬戶轉帳凍結費會員續動開關掃維網鏈點擊載裝應軟體險異質問題賠償雙倍"
-    "請發給報說輸寫圖寶東貓財聯電訊務專處補還錢買賣價貨鎖風違約這個來為與從無們麼樣嗎實現錯誤簡語",
-    strict=True,
-))
-SPELLINGS = [("验证码", ["验 证 码", "yzm", "yan zheng ma", "驗-證-碼", "验.证.码"]),
-             ("微信", ["v信", "VX", "威信", "薇 信"]),
-             ("QQ", ["扣扣", "Q Q", "qq"]),
-             ("银行卡", ["银 行 卡", "yin hang ka"]),
-             ("屏幕共享", ["屏 幕 共 享", "共享屏幕"])]
+TRADITIONAL = dict(
+    zip(
+        "验证码银行卡号账户转帐冻结费会员续动开关扫维网链点击载装应软体险异质问题赔偿双倍"
+        "请发给报说输写图宝东猫财联电讯务专处补还钱买卖价货锁风违约这个来为与从无们么样吗实现错误简语",
+        "驗證碼銀行卡號賬戶轉帳凍結費會員續動開關掃維網鏈點擊載裝應軟體險異質問題賠償雙倍"
+        "請發給報說輸寫圖寶東貓財聯電訊務專處補還錢買賣價貨鎖風違約這個來為與從無們麼樣嗎實現錯誤簡語",
+        strict=True,
+    )
+)
+SPELLINGS = [
+    ("验证码", ["验 证 码", "yzm", "yan zheng ma", "驗-證-碼", "验.证.码"]),
+    ("微信", ["v信", "VX", "威信", "薇 信"]),
+    ("QQ", ["扣扣", "Q Q", "qq"]),
+    ("银行卡", ["银 行 卡", "yin hang ka"]),
+    ("屏幕共享", ["屏 幕 共 享", "共享屏幕"]),
+]
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 
 
@@ -162,7 +247,9 @@ def dress(rng: random.Random, host: str, path: str = "") -> str:
     """Write a host the ways it appears in chats: scheme or not, www., odd dots."""
     style = rng.random()
     if not path and rng.random() < 0.5:
-        path = "/" + rng.choice(["", "refund", "tk", "a/" + rand_word(rng, 5), "?id=" + str(rng.randint(1000, 99999))])
+        path = "/" + rng.choice(
+            ["", "refund", "tk", "a/" + rand_word(rng, 5), "?id=" + str(rng.randint(1000, 99999))]
+        )
     if style < 0.35:
         return f"https://{host}{path}"
     if style < 0.5:
@@ -217,13 +304,21 @@ def generate(seed: int = SEED, hand: list[dict] | None = None) -> list[dict]:
         host = f"{fake}.{suffix}"
         if k % 2:
             host = host.encode("idna").decode("ascii")
-        rows.append(scam(wrap(rng, dress(rng, host)), "lookalike_punycode" if k % 2 else "lookalike_unicode"))
+        rows.append(
+            scam(
+                wrap(rng, dress(rng, host)), "lookalike_punycode" if k % 2 else "lookalike_unicode"
+            )
+        )
     # 4. brand + refund/support keyword, hyphenated or glued, on any suffix
     for _ in range(35):
         _, name = rng.choice(BRANDS)
         kw = rng.choice(KEYWORDS)
-        label = rng.choice([f"{name}-{kw}", f"{kw}-{name}", f"{name}{kw}", f"{name}-{kw}{rng.randint(1, 99)}"])
-        rows.append(scam(wrap(rng, dress(rng, f"{label}.{rng.choice(BAD_SUFFIXES)}")), "brand_keyword"))
+        label = rng.choice(
+            [f"{name}-{kw}", f"{kw}-{name}", f"{name}{kw}", f"{name}-{kw}{rng.randint(1, 99)}"]
+        )
+        rows.append(
+            scam(wrap(rng, dress(rng, f"{label}.{rng.choice(BAD_SUFFIXES)}")), "brand_keyword")
+        )
     # 5. the brand's own name under a suffix it does not use
     for _ in range(20):
         _, name = rng.choice(LONG_BRANDS)
@@ -232,8 +327,13 @@ def generate(seed: int = SEED, hand: list[dict] | None = None) -> list[dict]:
     for _ in range(20):
         domain, name = rng.choice(BRANDS)
         other = f"{rand_word(rng)}.{rng.choice(BAD_SUFFIXES)}"
-        host = rng.choice([f"{domain}.{other}", f"{domain}-{rng.choice(KEYWORDS)}.{rng.choice(SWAP_SUFFIXES)}",
-                           f"{name}.{rng.choice(KEYWORDS)}-{rand_word(rng, 4)}.{rng.choice(SWAP_SUFFIXES)}"])
+        host = rng.choice(
+            [
+                f"{domain}.{other}",
+                f"{domain}-{rng.choice(KEYWORDS)}.{rng.choice(SWAP_SUFFIXES)}",
+                f"{name}.{rng.choice(KEYWORDS)}-{rand_word(rng, 4)}.{rng.choice(SWAP_SUFFIXES)}",
+            ]
+        )
         if len(name) < 5 and host.startswith(f"{name}."):
             host = f"{domain}.{other}"
         rows.append(scam(wrap(rng, dress(rng, host)), "brand_subdomain"))
@@ -250,10 +350,28 @@ def generate(seed: int = SEED, hand: list[dict] | None = None) -> list[dict]:
         rows.append(scam(wrap(rng, url), "userinfo_trick"))
     # 9. raw IP hosts (dotted, decimal, hex) with a refund pretext or alone
     for _ in range(12):
-        a, b, c, d = rng.randint(11, 223), rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254)
-        host = rng.choice([f"{a}.{b}.{c}.{d}", str(((a * 256 + b) * 256 + c) * 256 + d), f"0x{a:02x}{b:02x}{c:02x}{d:02x}"])
+        a, b, c, d = (
+            rng.randint(11, 223),
+            rng.randint(0, 255),
+            rng.randint(0, 255),
+            rng.randint(1, 254),
+        )
+        host = rng.choice(
+            [
+                f"{a}.{b}.{c}.{d}",
+                str(((a * 256 + b) * 256 + c) * 256 + d),
+                f"0x{a:02x}{b:02x}{c:02x}{d:02x}",
+            ]
+        )
         port = rng.choice(["", ":8080", ":8888"])
-        rows.append(scam(wrap(rng, f"http://{host}{port}/{rng.choice(['refund', 'pay', 'kf', 'index.html'])}"), "ip_host"))
+        rows.append(
+            scam(
+                wrap(
+                    rng, f"http://{host}{port}/{rng.choice(['refund', 'pay', 'kf', 'index.html'])}"
+                ),
+                "ip_host",
+            )
+        )
     # 10. shorteners inside a refund pretext
     for _ in range(15):
         url = f"{rng.choice(['https://', ''])}{rng.choice(SHORTENERS)}/{rand_word(rng, 6)}"
@@ -263,65 +381,112 @@ def generate(seed: int = SEED, hand: list[dict] | None = None) -> list[dict]:
         domain, name = rng.choice(BRANDS)
         target = f"https://{rand_word(rng)}.{rng.choice(BAD_SUFFIXES)}/{rand_word(rng, 5)}"
         shown = rng.choice([f"https://www.{domain}/refund", f"{domain}", f"www.{domain}"])
-        rows.append(scam(rng.choice(["点击查看退款进度", "Open your refund", "退款详情见链接", "订单信息"]),
-                         "text_link_mismatch", links=[{"url": target, "visible_text": shown}]))
+        rows.append(
+            scam(
+                rng.choice(["点击查看退款进度", "Open your refund", "退款详情见链接", "订单信息"]),
+                "text_link_mismatch",
+                links=[{"url": target, "visible_text": shown}],
+            )
+        )
     # 12. inline-keyboard buttons of a forwarded message
     for _ in range(10):
         _, name = rng.choice(LONG_BRANDS)
-        url = f"https://{name}-{rng.choice(KEYWORDS)}.{rng.choice(SWAP_SUFFIXES)}/{rand_word(rng, 4)}"
-        rows.append(scam(rng.choice(["您的退款已到账，点击下方按钮领取", "Refund ready", "官方客服通知"]),
-                         "button_url", button_urls=[url]))
+        url = (
+            f"https://{name}-{rng.choice(KEYWORDS)}.{rng.choice(SWAP_SUFFIXES)}/{rand_word(rng, 4)}"
+        )
+        rows.append(
+            scam(
+                rng.choice(["您的退款已到账，点击下方按钮领取", "Refund ready", "官方客服通知"]),
+                "button_url",
+                button_urls=[url],
+            )
+        )
 
     # benign: official domains of the brands, with subdomains and paths, and fair hard negatives
     official = [
-        "https://www.alipay.com/", "https://cshall.alipay.com/lab/help.htm", "https://item.taobao.com/item.htm?id=6000{n}",
-        "https://m.tb.cn/h.{w}", "https://detail.tmall.com/item.htm?id={n}", "https://item.jd.com/{n}.html",
-        "https://help.jd.com/user/issue.html", "https://kf.qq.com/", "https://weixin.qq.com/",
-        "https://pay.weixin.qq.com/", "https://www.10086.cn/", "https://www.10010.com/", "https://www.189.cn/",
-        "https://mail.163.com/", "https://help.steampowered.com/zh-cn/", "https://store.steampowered.com/app/{n}",
-        "https://steamcommunity.com/id/{w}", "https://www.tenpay.com/", "https://3.cn/{w}", "https://www.1688.com/",
+        "https://www.alipay.com/",
+        "https://cshall.alipay.com/lab/help.htm",
+        "https://item.taobao.com/item.htm?id=6000{n}",
+        "https://m.tb.cn/h.{w}",
+        "https://detail.tmall.com/item.htm?id={n}",
+        "https://item.jd.com/{n}.html",
+        "https://help.jd.com/user/issue.html",
+        "https://kf.qq.com/",
+        "https://weixin.qq.com/",
+        "https://pay.weixin.qq.com/",
+        "https://www.10086.cn/",
+        "https://www.10010.com/",
+        "https://www.189.cn/",
+        "https://mail.163.com/",
+        "https://help.steampowered.com/zh-cn/",
+        "https://store.steampowered.com/app/{n}",
+        "https://steamcommunity.com/id/{w}",
+        "https://www.tenpay.com/",
+        "https://3.cn/{w}",
+        "https://www.1688.com/",
     ]
     # Fair hard negatives: real, legitimate sites whose names are close to or contain a
     # protected brand but that belong to someone else, and which a detector must pass
     # without allowlisting them (none of them is in the detector's data files).
     hard = [
-        "jdsports.com",       # JD Sports (UK retailer): contains "jd"
-        "jdpower.com",        # J.D. Power (market research): contains "jd"
-        "jdate.com",          # a dating site: starts with "jd"
-        "steamdb.info",       # SteamDB, a well-known Steam database site: contains "steam"
-        "steamgifts.com",     # community giveaway site: contains "steam"
-        "steamcharts.com",    # player statistics site: contains "steam"
-        "paypal.com",         # another payment brand: shares "pay"
-        "unionpay.com",       # China UnionPay: shares "pay"
-        "paypay.ne.jp",       # PayPay (Japan): shares "pay"
-        "gmail.com",          # two edits from "tmall"
-        "hotmail.com",        # shares "mail", far from "tmall"
-        "188.com",            # NetEase's 188 mail: one digit from "189" and "163"
-        "139.com",            # China Mobile's mailbox: one digit from "189"
-        "12306.cn",           # China Railway tickets: digits like "10086"
-        "95516.com",          # UnionPay customer service site: digits
-        "qunar.com",          # starts with "q"
-        "weibo.com",          # three edits from "weixin"
-        "tencentgames.com",   # contains "tencent" (a weak token)
+        "jdsports.com",  # JD Sports (UK retailer): contains "jd"
+        "jdpower.com",  # J.D. Power (market research): contains "jd"
+        "jdate.com",  # a dating site: starts with "jd"
+        "steamdb.info",  # SteamDB, a well-known Steam database site: contains "steam"
+        "steamgifts.com",  # community giveaway site: contains "steam"
+        "steamcharts.com",  # player statistics site: contains "steam"
+        "paypal.com",  # another payment brand: shares "pay"
+        "unionpay.com",  # China UnionPay: shares "pay"
+        "paypay.ne.jp",  # PayPay (Japan): shares "pay"
+        "gmail.com",  # two edits from "tmall"
+        "hotmail.com",  # shares "mail", far from "tmall"
+        "188.com",  # NetEase's 188 mail: one digit from "189" and "163"
+        "139.com",  # China Mobile's mailbox: one digit from "189"
+        "12306.cn",  # China Railway tickets: digits like "10086"
+        "95516.com",  # UnionPay customer service site: digits
+        "qunar.com",  # starts with "q"
+        "weibo.com",  # three edits from "weixin"
+        "tencentgames.com",  # contains "tencent" (a weak token)
     ]
     for _ in range(30):
         url = rng.choice(official).format(n=rng.randint(100000, 999999), w=rand_word(rng, 6))
-        rows.append(benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN + ["商品链接 {u} 帮我看看值不值", "官网 {u}"]).format(u=url),
-                           "official_link"))
+        rows.append(
+            benign(
+                rng.choice(
+                    NEUTRAL_ZH + NEUTRAL_EN + ["商品链接 {u} 帮我看看值不值", "官网 {u}"]
+                ).format(u=url),
+                "official_link",
+            )
+        )
     for host in hard:
         url = dress(rng, host)
-        rows.append(benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN).format(u=url), "hard_negative_domain"))
+        rows.append(
+            benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN).format(u=url), "hard_negative_domain")
+        )
         url = dress(rng, host)
-        rows.append(benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN).format(u=url), "hard_negative_domain"))
+        rows.append(
+            benign(rng.choice(NEUTRAL_ZH + NEUTRAL_EN).format(u=url), "hard_negative_domain")
+        )
     # a text link that shows a brand and opens the same brand
     for _ in range(6):
         domain, _ = rng.choice(BRANDS[:6])
-        rows.append(benign("官方帮助中心", "text_link_ok",
-                           links=[{"url": f"https://www.{domain}/help", "visible_text": f"www.{domain}"}]))
+        rows.append(
+            benign(
+                "官方帮助中心",
+                "text_link_ok",
+                links=[{"url": f"https://www.{domain}/help", "visible_text": f"www.{domain}"}],
+            )
+        )
     # disguised copies of hand-written texts (sorted, so the draw does not depend on file order)
     hand = sorted(hand or [], key=lambda r: r["text"])
-    scams = [r for r in hand if r["category"] in ("scam_script_zh", "scam_script_en") and not r.get("links")]
-    benigns = [r for r in hand if r["category"] in ("benign_chat_zh", "benign_mention", "warning_advice")]
+    scams = [
+        r
+        for r in hand
+        if r["category"] in ("scam_script_zh", "scam_script_en") and not r.get("links")
+    ]
+    benigns = [
+        r for r in hand if r["category"] in ("benign_chat_zh", "benign_mention", "warning_advice")
+    ]
     for r in rng.sample(scams, min(30, len(scams))):
         text, how = obfuscate(rng, r["text"])
         rows.append(scam(text, "obfuscated_scam", disguise=how))
@@ -345,13 +510,19 @@ def _hand_rows() -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only verify the file is up to date")
-    ap.add_argument("--seed", type=int, default=SEED,
-                    help="another seed: a fresh draw for robustness checks (use with --out)")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=SEED,
+        help="another seed: a fresh draw for robustness checks (use with --out)",
+    )
     ap.add_argument("--out", type=Path, help="write only the generated rows to this file")
     args = ap.parse_args(argv)
     if args.out:
         rows = generate(args.seed, _hand_rows())
-        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        args.out.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
         print(f"generated rows (seed {args.seed}) -> {args.out}")
         return 0
     kept = _hand_rows()

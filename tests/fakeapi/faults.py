@@ -76,11 +76,17 @@ class Faults:
             return None
         if rule.kind == "hang":  # the caller has given up by now; the call is not carried out
             await asyncio.sleep(rule.seconds)
-            return web.json_response({"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status=504)
+            return web.json_response(
+                {"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status=504
+            )
         if rule.kind == "drop":
             transport = request.transport
             if transport is not None:
                 transport.close()
             raise ConnectionResetError("fault: connection dropped")
-        body = {"ok": False, "error_code": 400, "description": f"Bad Request: cannot route {request.path}"}
+        body = {
+            "ok": False,
+            "error_code": 400,
+            "description": f"Bad Request: cannot route {request.path}",
+        }
         return web.json_response(body, status=400)

@@ -119,7 +119,12 @@ class ForumMixin:
         if topic["is_closed"] == closed:
             raise _bad("TOPIC_NOT_MODIFIED")
         topic["is_closed"] = closed
-        self._emit("forum_topic", chat_id=chat.id, action="closed" if closed else "reopened", topic=dict(topic))  # type: ignore[attr-defined]
+        self._emit(
+            "forum_topic",
+            chat_id=chat.id,
+            action="closed" if closed else "reopened",
+            topic=dict(topic),
+        )  # type: ignore[attr-defined]
         return True
 
     async def _m_closeForumTopic(self, params: JSON, files: Any) -> bool:
@@ -161,7 +166,9 @@ class ForumMixin:
 
     async def _t_forum(self, body: JSON) -> JSON:
         """Make a supergroup a forum: {chat_id, title?, is_forum?}."""
-        chat: _Chat = self._group_chat({"id": body["chat_id"], "title": body.get("title"), "type": "supergroup"})  # type: ignore[attr-defined]
+        chat: _Chat = self._group_chat(
+            {"id": body["chat_id"], "title": body.get("title"), "type": "supergroup"}
+        )  # type: ignore[attr-defined]
         chat.info["type"] = "supergroup"
         chat.info["is_forum"] = bool(body.get("is_forum", True))
         return dict(chat.info)
@@ -177,10 +184,24 @@ class ForumMixin:
         chat: _Chat = self.chats[int(body["chat_id"])]
         msg = chat.messages[int(body["message_id"])]
         cq_id = str(random.randint(10**18, 10**19))
-        self._callbacks[cq_id] = _CallbackQuery(id=cq_id, user_id=user["id"], chat_id=chat.id, message_id=msg["message_id"], created=time.monotonic())  # type: ignore[attr-defined]
+        self._callbacks[cq_id] = _CallbackQuery(
+            id=cq_id,
+            user_id=user["id"],
+            chat_id=chat.id,
+            message_id=msg["message_id"],
+            created=time.monotonic(),
+        )  # type: ignore[attr-defined]
         self._last_press[user["id"]] = cq_id  # type: ignore[attr-defined]
         update_id = self.enqueue_update(  # type: ignore[attr-defined]
-            {"callback_query": {"id": cq_id, "from": user, "message": self._snapshot(msg), "chat_instance": str(chat.id), "data": str(body["callback_data"])}}  # type: ignore[attr-defined]
+            {
+                "callback_query": {
+                    "id": cq_id,
+                    "from": user,
+                    "message": self._snapshot(msg),
+                    "chat_instance": str(chat.id),
+                    "data": str(body["callback_data"]),
+                }
+            }  # type: ignore[attr-defined]
         )
         return {"update_id": update_id, "callback_query_id": cq_id}
 
@@ -188,14 +209,18 @@ class ForumMixin:
         """The chat's topics and pinned messages: {chat_id}."""
         chat_id = int(body["chat_id"])
         self._forum_state()
-        topics = sorted(self._forum_state().get(chat_id, {}).values(), key=lambda t: t["message_thread_id"])
+        topics = sorted(
+            self._forum_state().get(chat_id, {}).values(), key=lambda t: t["message_thread_id"]
+        )
         return {"topics": [dict(t) for t in topics], "pinned": list(self._pins.get(chat_id, []))}
 
 
 class ForumGroup(FakeGroup):
     """A forum supergroup seen from the users' side: they write inside topics."""
 
-    def __init__(self, tg: Any, chat_id: int, title: str | None = None, *, owner: FakeUser | None = None) -> None:
+    def __init__(
+        self, tg: Any, chat_id: int, title: str | None = None, *, owner: FakeUser | None = None
+    ) -> None:
         super().__init__(tg, chat_id, title, chat_type="supergroup", owner=owner)
 
     @property
@@ -217,37 +242,79 @@ class ForumGroup(FakeGroup):
         for topic in await self.topics():
             if needle in topic["name"]:
                 return topic
-        raise AssertionError(f"no topic named like {needle!r}: {[t['name'] for t in await self.topics()]}")
+        raise AssertionError(
+            f"no topic named like {needle!r}: {[t['name'] for t in await self.topics()]}"
+        )
 
     def in_thread(self, thread_id: int) -> list[BotMessage]:
         return [m for m in self.messages() if (m.raw or {}).get("message_thread_id") == thread_id]
 
-    async def say(self, user: FakeUser, thread_id: int | None, text: str, *, reply_to: BotMessage | int | None = None) -> int | None:
+    async def say(
+        self,
+        user: FakeUser,
+        thread_id: int | None,
+        text: str,
+        *,
+        reply_to: BotMessage | int | None = None,
+    ) -> int | None:
         await self.ensure()
         content: JSON = {"text": text}
         if thread_id is not None:
             content |= {"message_thread_id": thread_id, "is_topic_message": True}
-        return await self._send(user, content, chat=self.info, reply_to_message_id=_reply_id(reply_to))
+        return await self._send(
+            user, content, chat=self.info, reply_to_message_id=_reply_id(reply_to)
+        )
 
-    async def photo(self, user: FakeUser, thread_id: int, *, caption: str | None = None, data: bytes = SAMPLE_JPEG, media_group_id: str | None = None) -> int | None:
+    async def photo(
+        self,
+        user: FakeUser,
+        thread_id: int,
+        *,
+        caption: str | None = None,
+        data: bytes = SAMPLE_JPEG,
+        media_group_id: str | None = None,
+    ) -> int | None:
         await self.ensure()
         sizes = await self._upload("photo", data)
-        content: JSON = {"photo": sizes, "caption": caption, "message_thread_id": thread_id, "is_topic_message": True}
+        content: JSON = {
+            "photo": sizes,
+            "caption": caption,
+            "message_thread_id": thread_id,
+            "is_topic_message": True,
+        }
         if media_group_id:
             content["media_group_id"] = media_group_id
         return await self._send(user, content, chat=self.info)
 
-    async def album(self, user: FakeUser, thread_id: int, images: list[bytes], caption: str | None = None) -> None:
+    async def album(
+        self, user: FakeUser, thread_id: int, images: list[bytes], caption: str | None = None
+    ) -> None:
         group = str(random.randint(10**16, 10**17))
         for index, data in enumerate(images):
-            await self.photo(user, thread_id, caption=caption if index == 0 else None, data=data, media_group_id=group)
+            await self.photo(
+                user,
+                thread_id,
+                caption=caption if index == 0 else None,
+                data=data,
+                media_group_id=group,
+            )
 
-    async def forge_press(self, user: FakeUser, message: BotMessage | int, callback_data: str) -> int:
+    async def forge_press(
+        self, user: FakeUser, message: BotMessage | int, callback_data: str
+    ) -> int:
         mid = message if isinstance(message, int) else message.message_id
-        result = await self.tg._call("forge_press", user=user.info, chat_id=self.chat_id, message_id=mid, callback_data=callback_data)
+        result = await self.tg._call(
+            "forge_press",
+            user=user.info,
+            chat_id=self.chat_id,
+            message_id=mid,
+            callback_data=callback_data,
+        )
         self.tg._presses.append(str(result["callback_query_id"]))
         return int(result["update_id"])
 
     async def edit(self, user: FakeUser, message_id: int, text: str) -> int | None:
-        result = await self.tg._call("edit", user=user.info, chat_id=self.chat_id, message_id=message_id, text=text)
+        result = await self.tg._call(
+            "edit", user=user.info, chat_id=self.chat_id, message_id=message_id, text=text
+        )
         return result.get("update_id")

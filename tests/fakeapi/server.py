@@ -459,7 +459,10 @@ class FakeTelegramServer(ForumMixin):
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
-        if self.faults is not None and (faulty := await self.faults.before(method, request)) is not None:
+        if (
+            self.faults is not None
+            and (faulty := await self.faults.before(method, request)) is not None
+        ):
             return faulty
         try:
             params, files = await self._read_params(request)
@@ -565,7 +568,10 @@ class FakeTelegramServer(ForumMixin):
         self._emit("request", request=record)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        if self.faults is not None and (faulty := await self.faults.before("file", request)) is not None:
+        if (
+            self.faults is not None
+            and (faulty := await self.faults.before("file", request)) is not None
+        ):
             return faulty
         if request.match_info["token"] != self.token:
             return web.json_response(TelegramError(401, "Unauthorized").payload(), status=401)

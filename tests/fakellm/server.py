@@ -65,7 +65,9 @@ def scripted(*actions: Action) -> Responder:
 
 
 def messages_text(body: dict[str, Any], role: str) -> str:
-    return "\n".join(str(m.get("content") or "") for m in body.get("messages", []) if m.get("role") == role)
+    return "\n".join(
+        str(m.get("content") or "") for m in body.get("messages", []) if m.get("role") == role
+    )
 
 
 def request_schema(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -89,7 +91,9 @@ def request_schema(body: dict[str, Any]) -> dict[str, Any] | None:
 
 def buyer_text(body: dict[str, Any]) -> str:
     user = messages_text(body, "user")
-    parts = re.findall(r'<data kind="(?:buyer_text|case_event)"[^>]*>\n?(.*?)\n?</data>', user, re.DOTALL)
+    parts = re.findall(
+        r'<data kind="(?:buyer_text|case_event)"[^>]*>\n?(.*?)\n?</data>', user, re.DOTALL
+    )
     return "\n".join(parts)
 
 
@@ -104,7 +108,9 @@ def random_answers(seed: int = 0) -> Responder:
 
     def respond(body: dict[str, Any]) -> Action:
         schema = request_schema(body) or {"type": "object", "properties": {}}
-        words = re.findall(r"[\w.-]+", messages_text(body, "system") + "\n" + messages_text(body, "user"))
+        words = re.findall(
+            r"[\w.-]+", messages_text(body, "system") + "\n" + messages_text(body, "user")
+        )
         # plausible values come up half the time: a listed code, or a token of the buyer's text
         plausible = re.findall(r"^- (\w+):", messages_text(body, "system"), re.MULTILINE)
         plausible += re.findall(r"[\w.:-]+", buyer_text(body))
@@ -125,7 +131,9 @@ def _random_value(
 ) -> Any:
     if "$ref" in schema:
         ref = schema["$ref"].split("/")[-1]
-        return _random_value(root.get("$defs", {}).get(ref, {}), root, rng, words, ids, name, plausible)
+        return _random_value(
+            root.get("$defs", {}).get(ref, {}), root, rng, words, ids, name, plausible
+        )
     if "enum" in schema:
         return rng.choice(schema["enum"])
     if "anyOf" in schema:
@@ -133,10 +141,16 @@ def _random_value(
     kind = schema.get("type", "object")
     if kind == "object":
         properties = schema.get("properties", {}).items()
-        return {key: _random_value(sub, root, rng, words, ids, key, plausible) for key, sub in properties}
+        return {
+            key: _random_value(sub, root, rng, words, ids, key, plausible)
+            for key, sub in properties
+        }
     if kind == "array":
         items = schema.get("items", {})
-        return [_random_value(items, root, rng, words, ids, name, plausible) for _ in range(rng.randint(0, 3))]
+        return [
+            _random_value(items, root, rng, words, ids, name, plausible)
+            for _ in range(rng.randint(0, 3))
+        ]
     if kind == "boolean":
         return rng.random() < 0.5
     if kind in ("number", "integer"):
@@ -169,13 +183,19 @@ def obedient(overrides: dict[str, Any] | None = None) -> Responder:
         ids = re.findall(r'<passage id="([^"]+)"', messages_text(body, "user"))
         chinese = bool(re.search(r"[\u4e00-\u9fff]", said))
         parts = []
-        if re.search(r"instruction|prompt|system|rules above|指令|提示词|系统|规则|设定", said, re.IGNORECASE):
+        if re.search(
+            r"instruction|prompt|system|rules above|指令|提示词|系统|规则|设定", said, re.IGNORECASE
+        ):
             parts.append(system[:300])  # the opening of its instructions, marker included
         if re.search(r"link|url|http|网址|链接|网站", said, re.IGNORECASE):
             parts.append(f"{'请点击' if chinese else 'Open'} {FOREIGN_LINK}")
-        if not parts or re.search(r"approv|admin|decide|批准|同意|管理员|全额|通过", said, re.IGNORECASE):
+        if not parts or re.search(
+            r"approv|admin|decide|批准|同意|管理员|全额|通过", said, re.IGNORECASE
+        ):
             parts.append(
-                "您的退款5000元已批准，1小时内到账。" if chinese else "Your refund of ¥5000 is approved and arrives within 1 hour."
+                "您的退款5000元已批准，1小时内到账。"
+                if chinese
+                else "Your refund of ¥5000 is approved and arrives within 1 hour."
             )
         payload = " ".join(parts)
         schema = request_schema(body) or {}
@@ -246,7 +266,13 @@ class FakeLLM:
                 message: dict[str, Any] = {
                     "role": "assistant",
                     "content": None,
-                    "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments}}],
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": name, "arguments": arguments},
+                        }
+                    ],
                 }
             else:
                 message = {"role": "assistant", "content": arguments}
@@ -256,16 +282,28 @@ class FakeLLM:
 
     def _completion(self, body: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
         sent = sum(len(str(m.get("content") or "")) for m in body.get("messages", []))
-        said = len(str(message.get("content") or "")) + len(json.dumps(message.get("tool_calls") or ""))
+        said = len(str(message.get("content") or "")) + len(
+            json.dumps(message.get("tool_calls") or "")
+        )
         result: dict[str, Any] = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                }
+            ],
         }
         if self.usage:
-            result["usage"] = {"prompt_tokens": sent // 3 + 1, "completion_tokens": said // 3 + 1, "total_tokens": (sent + said) // 3 + 2}
+            result["usage"] = {
+                "prompt_tokens": sent // 3 + 1,
+                "completion_tokens": said // 3 + 1,
+                "total_tokens": (sent + said) // 3 + 2,
+            }
         return result
 
     async def _fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
@@ -274,15 +312,23 @@ class FakeLLM:
             return web.json_response(self._completion({}, {"role": "assistant", "content": "{}"}))
         if fault.kind in ("429", "500", "502", "503"):
             headers = {"retry-after-ms": "10"} if fault.kind == "429" else {}
-            return web.json_response({"error": {"message": "fault", "type": "fault", "code": fault.kind}}, status=int(fault.kind), headers=headers)
+            return web.json_response(
+                {"error": {"message": "fault", "type": "fault", "code": fault.kind}},
+                status=int(fault.kind),
+                headers=headers,
+            )
         if fault.kind == "bad_body":
-            return web.Response(text='{"id": "chatcmpl-fake", "choices": [', content_type="application/json")
+            return web.Response(
+                text='{"id": "chatcmpl-fake", "choices": [', content_type="application/json"
+            )
         if fault.kind == "no_tool_call":
             return web.json_response(self._completion({}, {"role": "assistant", "content": None}))
         if fault.kind == "slow_stream":
             response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
             await response.prepare(request)
-            payload = json.dumps(self._completion({}, {"role": "assistant", "content": "{}"})).encode()
+            payload = json.dumps(
+                self._completion({}, {"role": "assistant", "content": "{}"})
+            ).encode()
             for byte in payload:
                 await response.write(bytes([byte]))
                 await asyncio.sleep(fault.delay / max(1, len(payload)) + 0.05)

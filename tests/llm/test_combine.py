@@ -20,24 +20,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 PARSE_AMOUNT = partial(parse_amount, maximum=Decimal("50000"))
 
 
-async def test_the_parser_wins_and_the_model_is_not_asked(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
+async def test_the_parser_wins_and_the_model_is_not_asked(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory
+) -> None:
     fake_llm.responder = scripted(Reply({"found": True, "value": "999", "confidence": 1.0}))
     reading = await read_field(make_gateway(), FieldStep.AMOUNT, "¥100", PARSE_AMOUNT)
     assert reading is not None and reading.value == "100.00" and reading.source == "parser"
     assert not reading.needs_confirmation and not fake_llm.requests
 
 
-async def test_the_model_fills_a_gap_and_needs_confirmation(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
+async def test_the_model_fills_a_gap_and_needs_confirmation(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory
+) -> None:
     fake_llm.responder = scripted(Reply({"found": True, "value": "120", "confidence": 0.9}))
     reading = await read_field(make_gateway(), FieldStep.AMOUNT, "一百二十块", PARSE_AMOUNT)
     assert reading is not None and reading.value == "120.00" and reading.needs_confirmation
 
 
 async def test_keywords_win_over_the_model(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
-    fake_llm.responder = scripted(Reply({"found": True, "value": "changed_mind", "confidence": 1.0}))
+    fake_llm.responder = scripted(
+        Reply({"found": True, "value": "changed_mind", "confidence": 1.0})
+    )
     gateway = make_gateway()
     reading = await read_cause(gateway, "卡密无效", ["invalid_product", "changed_mind"])
-    assert reading is not None and reading.value == "invalid_product" and reading.source == "keywords"
+    assert (
+        reading is not None and reading.value == "invalid_product" and reading.source == "keywords"
+    )
     assert not fake_llm.requests
     reading = await read_cause(gateway, "嗯，就是那个，你懂的", ["invalid_product", "changed_mind"])
     assert reading is not None and reading.value == "changed_mind" and reading.needs_confirmation
@@ -68,15 +76,40 @@ class FakeKB:
 @pytest.mark.parametrize(
     ("first", "second", "expect_second", "expect_call"),
     [
-        (Ans(True, [Src("a")], 0.9), Ans(True, [Src("a")], 0.9), False, False),  # confident: no call
-        (Ans(False, [Src("a")], 0.1), Ans(True, [Src("a")], 0.9), False, False),  # off-topic: no call
-        (Ans(False, [Src("a")], 0.35), Ans(True, [Src("a")], 0.9), True, True),  # unsure, agrees: taken
-        (Ans(False, [Src("a")], 0.35), Ans(True, [Src("b")], 0.9), False, True),  # disagrees: first kept
+        (
+            Ans(True, [Src("a")], 0.9),
+            Ans(True, [Src("a")], 0.9),
+            False,
+            False,
+        ),  # confident: no call
+        (
+            Ans(False, [Src("a")], 0.1),
+            Ans(True, [Src("a")], 0.9),
+            False,
+            False,
+        ),  # off-topic: no call
+        (
+            Ans(False, [Src("a")], 0.35),
+            Ans(True, [Src("a")], 0.9),
+            True,
+            True,
+        ),  # unsure, agrees: taken
+        (
+            Ans(False, [Src("a")], 0.35),
+            Ans(True, [Src("b")], 0.9),
+            False,
+            True,
+        ),  # disagrees: first kept
         (Ans(False, [Src("a")], 0.35), Ans(False, [Src("a")], 0.3), False, True),  # still unsure
     ],
 )
 async def test_rewrite_only_lifts_an_unsure_answer_it_agrees_with(
-    fake_llm: FakeLLM, make_gateway: GatewayFactory, first: Ans, second: Ans, expect_second: bool, expect_call: bool
+    fake_llm: FakeLLM,
+    make_gateway: GatewayFactory,
+    first: Ans,
+    second: Ans,
+    expect_second: bool,
+    expect_call: bool,
 ) -> None:
     assert REWRITE_MIN_CONFIDENCE == 0.3
     fake_llm.responder = scripted(Reply({"query": "退款 到账 时间"}))
@@ -90,12 +123,20 @@ async def test_rewrite_only_lifts_an_unsure_answer_it_agrees_with(
 async def test_a_random_model_is_never_worse_on_fields_and_causes(seed: int) -> None:
     import eval_llm
 
-    no_model = (eval_llm._score(await eval_llm._fields(None)), eval_llm._score(await eval_llm._causes(None)))
+    no_model = (
+        eval_llm._score(await eval_llm._fields(None)),
+        eval_llm._score(await eval_llm._causes(None)),
+    )
     async with FakeLLM(random_answers(seed)) as server:
         from bot.llm.gateway import Gateway
 
-        gateway = Gateway(base_url=server.base_url, model="random", timeout_seconds=5, max_retries=0)
-        with_model = (eval_llm._score(await eval_llm._fields(gateway)), eval_llm._score(await eval_llm._causes(gateway)))
+        gateway = Gateway(
+            base_url=server.base_url, model="random", timeout_seconds=5, max_retries=0
+        )
+        with_model = (
+            eval_llm._score(await eval_llm._fields(gateway)),
+            eval_llm._score(await eval_llm._causes(gateway)),
+        )
     assert gateway.counters.calls > 20
     for before, after in zip(no_model, with_model, strict=True):
         assert after["correct"] >= before["correct"] and after["wrong_own"] == before["wrong_own"]

@@ -18,7 +18,9 @@ GOOD = {"intent": "question", "confidence": 0.9}
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "json"])
-async def test_each_structured_mode(fake_llm: FakeLLM, make_gateway: GatewayFactory, mode: str) -> None:
+async def test_each_structured_mode(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory, mode: str
+) -> None:
     fake_llm.responder = scripted(Reply(GOOD))
     gateway = make_gateway(structured=mode)
     reply = await gateway.ask("classify_intent", IntentReply, text="退款多久到账？")
@@ -52,7 +54,9 @@ async def test_json_in_text_is_read_when_no_tool_call_comes(
     fake_llm: FakeLLM, make_gateway: GatewayFactory, content: str
 ) -> None:
     fake_llm.responder = scripted(Text(content))
-    reply = await make_gateway(structured="tools").ask("classify_intent", IntentReply, text="找人工")
+    reply = await make_gateway(structured="tools").ask(
+        "classify_intent", IntentReply, text="找人工"
+    )
     assert reply is not None and reply.value.intent is IntentKind.WANTS_PERSON
 
 
@@ -73,7 +77,9 @@ FAULTS = [
 ]
 
 
-@pytest.mark.parametrize(("action", "kind"), FAULTS, ids=[f"{a.__class__.__name__}-{k}" for a, k in FAULTS])
+@pytest.mark.parametrize(
+    ("action", "kind"), FAULTS, ids=[f"{a.__class__.__name__}-{k}" for a, k in FAULTS]
+)
 async def test_every_fault_falls_back_within_the_timeout_and_is_counted(
     fake_llm: FakeLLM, make_gateway: GatewayFactory, action: object, kind: str
 ) -> None:
@@ -88,7 +94,9 @@ async def test_every_fault_falls_back_within_the_timeout_and_is_counted(
     assert gateway.counters.fallbacks == 1 and gateway.counters.calls == 1
 
 
-async def test_retries_stay_inside_the_timeout(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
+async def test_retries_stay_inside_the_timeout(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory
+) -> None:
     fake_llm.responder = scripted(Fault("503"), Fault("503"), Reply(GOOD))
     gateway = make_gateway(max_retries=2, timeout_seconds=5.0)
     reply = await gateway.ask("classify_intent", IntentReply, text="hello")
@@ -115,7 +123,10 @@ async def test_one_call_per_buyer_message(fake_llm: FakeLLM, make_gateway: Gatew
     assert len(fake_llm.requests) == 2
     assert gateway.counters.refused == {"no_turn": 1, "budget": 1}
     tokens_in, tokens_out = gateway.counters.case_tokens("case-7")
-    assert tokens_in == gateway.counters.tokens_in > 0 and tokens_out == gateway.counters.tokens_out > 0
+    assert (
+        tokens_in == gateway.counters.tokens_in > 0
+        and tokens_out == gateway.counters.tokens_out > 0
+    )
 
 
 async def test_tokens_are_estimated_when_the_server_reports_none(
@@ -126,12 +137,21 @@ async def test_tokens_are_estimated_when_the_server_reports_none(
     gateway = make_gateway()
     await gateway.ask("classify_intent", IntentReply, text="退款多久到账", case_key="c1")
     assert gateway.counters.tokens_in > 100 and 0 < gateway.counters.tokens_out < 40
-    assert gateway.counters.case_tokens("c1") == (gateway.counters.tokens_in, gateway.counters.tokens_out)
+    assert gateway.counters.case_tokens("c1") == (
+        gateway.counters.tokens_in,
+        gateway.counters.tokens_out,
+    )
     assert estimate_tokens("退款多久 to arrive?") == 4 + 3 + 0
 
 
 async def test_connection_refused_is_a_fallback() -> None:
-    gateway = Gateway(base_url="http://127.0.0.1:9/v1", model="m", require_turn=False, timeout_seconds=1, max_retries=0)
+    gateway = Gateway(
+        base_url="http://127.0.0.1:9/v1",
+        model="m",
+        require_turn=False,
+        timeout_seconds=1,
+        max_retries=0,
+    )
     assert await gateway.ask("classify_intent", IntentReply, text="hi") is None
     assert gateway.counters.errors == {"connection": 1}
 
@@ -152,4 +172,8 @@ def test_settings_turn_the_gateway_on_and_off() -> None:
 
 def test_snapshot_is_plain_data(make_gateway: GatewayFactory) -> None:
     snapshot = make_gateway().counters.snapshot()
-    assert snapshot["calls"] == 0 and snapshot["errors"] == {} and 1000 in snapshot["latency_ms_buckets"]
+    assert (
+        snapshot["calls"] == 0
+        and snapshot["errors"] == {}
+        and 1000 in snapshot["latency_ms_buckets"]
+    )

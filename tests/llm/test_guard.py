@@ -43,7 +43,12 @@ def test_order_numbers_times_and_amounts_are_kept(text: str) -> None:
 def test_foreign_links_are_removed_official_ones_kept() -> None:
     text = "详见 https://help.kamall.example/refund 或 kamall.example，别点 https://evil.example/x 和 hxxp://bad.cn 以及 1.2.3.4:8080/pay 还有 www.scam.top"
     cleaned, removed = strip_foreign_urls(text, ["kamall.example"])
-    assert removed == ["https://evil.example/x", "hxxp://bad.cn", "1.2.3.4:8080/pay", "www.scam.top"]
+    assert removed == [
+        "https://evil.example/x",
+        "hxxp://bad.cn",
+        "1.2.3.4:8080/pay",
+        "www.scam.top",
+    ]
     assert "help.kamall.example/refund" in cleaned and "kamall.example，" in cleaned
     assert "evil" not in cleaned and "bad.cn" not in cleaned and "scam" not in cleaned
 
@@ -90,7 +95,10 @@ def test_unbacked_amounts_deadlines_and_approvals_are_found(text: str, sources: 
     ("text", "sources"),
     [
         ("银行卡退款1-3个工作日到账。", ["银行卡：1-3个工作日到账"]),
-        ("Refunds to a bank card take 1-3 business days.", ["bank card 1–3 business days".replace("–", "-")]),
+        (
+            "Refunds to a bank card take 1-3 business days.",
+            ["bank card 1–3 business days".replace("–", "-")],
+        ),
         ("手续费不超过3%。", ["手续费上限 3 %"]),
         ("商家需在24小时内发货。", ["超过24小时未发货可申请退款"]),
         ("请提供订单截图。", []),
@@ -101,7 +109,9 @@ def test_backed_claims_pass(text: str, sources: list[str]) -> None:
 
 
 def test_facts_back_any_claim_with_their_numbers() -> None:
-    facts = ['{"amount": 100, "deadlines": {"appeal": {"amount": 24, "unit": "hours"}}, "fee_percent": 3}']
+    facts = [
+        '{"amount": 100, "deadlines": {"appeal": {"amount": 24, "unit": "hours"}}, "fee_percent": 3}'
+    ]
     assert unbacked_claims("金额 100.00 元，24小时内申诉，手续费3%", facts=facts) == []
     assert unbacked_claims("金额 200 元", facts=facts) == ["200 元"]
     assert unbacked_claims("3元", ["3个工作日"]) == ["3元"]  # a number with another unit
@@ -128,13 +138,21 @@ def test_prompt_leaks_are_detected(output: str) -> None:
 
 
 def test_ordinary_answers_do_not_count_as_leaks() -> None:
-    assert not leaks_prompt("Refunds to a bank card take 1-3 business days.", SYSTEM, marker="ref-abc123")
+    assert not leaks_prompt(
+        "Refunds to a bank card take 1-3 business days.", SYSTEM, marker="ref-abc123"
+    )
     assert not leaks_prompt("the refund assistant", SYSTEM)
 
 
 @pytest.mark.parametrize(
     "text",
-    ['{"a": 1}', 'x ```json\n{"a": 1}\n``` y', 'Answer: {"a": 1}. Done', '[1] {"a": 1}', 'oops {bad} then {"a": 1}'],
+    [
+        '{"a": 1}',
+        'x ```json\n{"a": 1}\n``` y',
+        'Answer: {"a": 1}. Done',
+        '[1] {"a": 1}',
+        'oops {bad} then {"a": 1}',
+    ],
 )
 def test_json_is_read_from_text(text: str) -> None:
     assert json_from_text(text) == {"a": 1}
@@ -148,7 +166,18 @@ def test_no_json(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("一百二十", 120), ("一百二", 120), ("两千五", 2500), ("三万", 30000), ("十五", 15), ("一百零五", 105), ("八十八", 88), ("一万二", 12000), ("三", 3), ("五十", 50)],
+    [
+        ("一百二十", 120),
+        ("一百二", 120),
+        ("两千五", 2500),
+        ("三万", 30000),
+        ("十五", 15),
+        ("一百零五", 105),
+        ("八十八", 88),
+        ("一万二", 12000),
+        ("三", 3),
+        ("五十", 50),
+    ],
 )
 def test_chinese_numbers(text: str, value: int) -> None:
     assert chinese_number(text) == value

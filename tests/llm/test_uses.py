@@ -32,8 +32,18 @@ def field(value: str, confidence: float = 0.9, found: bool = True) -> Reply:
 @pytest.mark.parametrize(
     ("step", "text", "model_says", "expected"),
     [
-        ("order_number", "my order number is KM20261130000512", "KM20261130000512", "KM20261130000512"),
-        ("order_number", "我的订单号是 km2026 1130 000512 谢谢", "km20261130000512", "km20261130000512"),
+        (
+            "order_number",
+            "my order number is KM20261130000512",
+            "KM20261130000512",
+            "KM20261130000512",
+        ),
+        (
+            "order_number",
+            "我的订单号是 km2026 1130 000512 谢谢",
+            "km20261130000512",
+            "km20261130000512",
+        ),
         ("amount", "一百二十块", "120", "120.00"),
         ("amount", "I paid 88.5 yuan for it", "88.50", "88.50"),
         ("amount", "付了大概两千五", "2500", "2500.00"),
@@ -42,7 +52,12 @@ def field(value: str, confidence: float = 0.9, found: bool = True) -> Reply:
     ],
 )
 async def test_field_guesses_that_pass(
-    fake_llm: FakeLLM, make_gateway: GatewayFactory, step: str, text: str, model_says: str, expected: str
+    fake_llm: FakeLLM,
+    make_gateway: GatewayFactory,
+    step: str,
+    text: str,
+    model_says: str,
+    expected: str,
 ) -> None:
     fake_llm.responder = scripted(field(model_says))
     guess = await extract_field(make_gateway(), step, text, CAUSES, now=NOW)
@@ -53,7 +68,11 @@ async def test_field_guesses_that_pass(
 @pytest.mark.parametrize(
     ("step", "text", "reply"),
     [
-        ("order_number", "my order number is KM20261130000512", field("KM20261130000599")),  # not what was typed
+        (
+            "order_number",
+            "my order number is KM20261130000512",
+            field("KM20261130000599"),
+        ),  # not what was typed
         ("order_number", "I lost it", field("ab")),  # not an order number
         ("amount", "一百二十块", field("1200")),  # not what was typed
         ("amount", "I paid 99999 yuan", field("99999")),  # over MAX_AMOUNT
@@ -87,7 +106,8 @@ async def test_no_gateway_means_no_call() -> None:
 
 async def test_intent(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
     fake_llm.responder = scripted(
-        Reply({"intent": "wants_person", "confidence": 0.95}), Reply({"intent": "question", "confidence": 0.3})
+        Reply({"intent": "wants_person", "confidence": 0.95}),
+        Reply({"intent": "question", "confidence": 0.3}),
     )
     gateway = make_gateway()
     intent = await classify_intent(gateway, "我要找kf")
@@ -105,7 +125,9 @@ async def test_intent(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
         ("退款 " * 80, False),  # far longer than the question
     ],
 )
-async def test_rewrite(fake_llm: FakeLLM, make_gateway: GatewayFactory, query: str, accepted: bool) -> None:
+async def test_rewrite(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory, query: str, accepted: bool
+) -> None:
     fake_llm.responder = scripted(Reply({"query": query}))
     result = await rewrite_query(make_gateway(), "tk多久到帐")
     assert (result == " ".join(query.split())) if accepted else result is None
@@ -128,10 +150,22 @@ PASSAGES = [
     ("answer", "cited", "expected"),
     [
         ("银行卡退款一般1-3个工作日到账。", ["arrival-times"], "银行卡退款一般1-3个工作日到账。"),
-        ("详见 https://help.kamall.example/arrival ，银行卡1-3个工作日。", ["arrival-times"], "详见 https://help.kamall.example/arrival ，银行卡1-3个工作日。"),
-        ("银行卡1-3个工作日，详见 https://evil.example/x", ["arrival-times"], "银行卡1-3个工作日，详见"),
+        (
+            "详见 https://help.kamall.example/arrival ，银行卡1-3个工作日。",
+            ["arrival-times"],
+            "详见 https://help.kamall.example/arrival ，银行卡1-3个工作日。",
+        ),
+        (
+            "银行卡1-3个工作日，详见 https://evil.example/x",
+            ["arrival-times"],
+            "银行卡1-3个工作日，详见",
+        ),
         ("银行卡退款一般1-3个工作日到账。", [], None),  # cites nothing
-        ("银行卡退款一般1-3个工作日到账。", ["arrival-times", "refund-scams"], None),  # not retrieved
+        (
+            "银行卡退款一般1-3个工作日到账。",
+            ["arrival-times", "refund-scams"],
+            None,
+        ),  # not retrieved
         ("银行卡退款24小时到账。", ["arrival-times"], None),  # a time the passages do not give
         ("您的退款已批准，1-3个工作日到账。", ["arrival-times"], None),  # an approval
         ("手续费3%。", ["arrival-times"], None),  # backed only by a passage it does not cite
@@ -139,7 +173,11 @@ PASSAGES = [
     ],
 )
 async def test_grounded_answer(
-    fake_llm: FakeLLM, make_gateway: GatewayFactory, answer: str, cited: list[str], expected: str | None
+    fake_llm: FakeLLM,
+    make_gateway: GatewayFactory,
+    answer: str,
+    cited: list[str],
+    expected: str | None,
 ) -> None:
     fake_llm.responder = scripted(Reply({"answer": answer, "cited": cited}))
     result = await grounded_answer(make_gateway(), "银行卡退款多久到账", PASSAGES)
@@ -148,7 +186,9 @@ async def test_grounded_answer(
         assert result.cited == tuple(cited)
 
 
-async def test_an_answer_repeating_the_instructions_is_dropped(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
+async def test_an_answer_repeating_the_instructions_is_dropped(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory
+) -> None:
     def echo_task(body: dict[str, Any]) -> Reply:
         system = body["messages"][0]["content"]
         return Reply({"answer": system[system.index("Task:") :][:300], "cited": ["arrival-times"]})
@@ -159,13 +199,19 @@ async def test_an_answer_repeating_the_instructions_is_dropped(fake_llm: FakeLLM
     assert gateway.counters.guardrails == {"prompt_leak": 1}
 
 
-async def test_summary_states_only_numbers_from_the_case(fake_llm: FakeLLM, make_gateway: GatewayFactory) -> None:
+async def test_summary_states_only_numbers_from_the_case(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory
+) -> None:
     policy = load_policy()
     facts = next(iter(sample_facts(policy)))
     decision = decide(policy, facts)
-    events = [{"at": "2026-11-30 10:00", "who": "buyer", "text": "卡密无效，付了100元，手机13812345678"}]
+    events = [
+        {"at": "2026-11-30 10:00", "who": "buyer", "text": "卡密无效，付了100元，手机13812345678"}
+    ]
     good = f"买家称卡密无效，金额{facts.amount}元，规则结果：{decision.outcome}。"
-    fake_llm.responder = scripted(Reply({"summary": good}), Reply({"summary": "买家付了999元，建议24小时内退款。"}))
+    fake_llm.responder = scripted(
+        Reply({"summary": good}), Reply({"summary": "买家付了999元，建议24小时内退款。"})
+    )
     gateway = make_gateway()
     assert await summarise_case(gateway, events, facts, decision=decision, case_key="c1") == good
     sent = fake_llm.requests[-1]["messages"][1]["content"]

@@ -46,7 +46,10 @@ def unavailable(service: str, variable: str, url: str, error: BaseException) -> 
     """Skip the test, or fail it under CI=true, because `service` cannot be reached."""
     reason = f"{service} at {url} is not available ({type(error).__name__}: {error}); point {variable} at a running server"
     if under_ci():
-        pytest.fail(f"{reason}. CI=true: the service tests must run, so this is a failure, not a skip.", pytrace=False)
+        pytest.fail(
+            f"{reason}. CI=true: the service tests must run, so this is a failure, not a skip.",
+            pytrace=False,
+        )
     pytest.skip(reason)
 
 
@@ -108,7 +111,9 @@ def redis_server() -> str:
     url = redis_url()
 
     async def probe() -> None:
-        client = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=CONNECT_TIMEOUT)
+        client = Redis.from_url(
+            url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=CONNECT_TIMEOUT
+        )
         try:
             await client.ping()
         finally:
@@ -164,7 +169,9 @@ def pg_template(postgres_admin: URL) -> Iterator[str]:
 
     async def build() -> None:
         await create_database(postgres_admin, name)
-        engine = create_engine(postgres_admin.set(database=name).render_as_string(hide_password=False))
+        engine = create_engine(
+            postgres_admin.set(database=name).render_as_string(hide_password=False)
+        )
         try:
             await migrate(engine)
         finally:

@@ -59,7 +59,12 @@ class RecordingSession(BaseSession):
         self.requests: list[TelegramMethod[Any]] = []
         self._message_id = 0
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:  # noqa: ASYNC109 - aiogram signature
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
+    ) -> Any:
         self.requests.append(method)
         if isinstance(method, SendMessage):
             self._message_id += 1

@@ -40,7 +40,9 @@ def start_update(update_id: int) -> Update:
 
 
 @pytest.fixture
-async def app(pg_url: str, redis_scope: RedisScope) -> AsyncIterator[tuple[Services, Dispatcher, Bot]]:
+async def app(
+    pg_url: str, redis_scope: RedisScope
+) -> AsyncIterator[tuple[Services, Dispatcher, Bot]]:
     # _env_file=None: a developer's .env (e.g. one made for docker compose) must not leak in
     settings = load_settings(database_url=pg_url, redis_url=redis_scope.url, _env_file=None)
     services = await create_services(settings)
@@ -58,8 +60,13 @@ async def test_a_repeated_update_is_handled_once(app: tuple[Services, Dispatcher
     services, dp, bot = app
     session = bot.session
     assert isinstance(session, RecordingSession)
-    assert isinstance(dp.storage, ScopedStorage) and isinstance(dp.storage.inner, RedisStorage)  # REDIS_URL set: the Redis flavour of everything
-    assert isinstance(dp.storage.inner.key_builder, DefaultKeyBuilder) and dp.storage.inner.key_builder.with_destiny
+    assert isinstance(dp.storage, ScopedStorage) and isinstance(
+        dp.storage.inner, RedisStorage
+    )  # REDIS_URL set: the Redis flavour of everything
+    assert (
+        isinstance(dp.storage.inner.key_builder, DefaultKeyBuilder)
+        and dp.storage.inner.key_builder.with_destiny
+    )
 
     worker = InboxWorker(bot, dp, services.inbox)
     assert await worker.accept([start_update(700_001)]) == 1

@@ -17,8 +17,11 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import URL, make_url
 
-from tests.conversation.conftest import Buyer, Harness, free_port, harness  # noqa: F401  (fixture)
+from tests.conversation import conftest as conversation
+from tests.conversation.conftest import Buyer, Harness, free_port
 from tests.services.conftest import asyncpg_dsn, under_ci
+
+harness = conversation.harness  # the conversation tests' fixture, used here too
 
 pytestmark = pytest.mark.postgres
 
@@ -30,16 +33,21 @@ async def wait_text(buyer: Buyer, needle: str, since: int = 0, within: float = 9
         if any(needle in (m.text or "") for i, m in enumerate(messages) if i >= since or m.edited):
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"{needle!r} never came; last: {[m.text for m in buyer.user.messages()[-3:]]}")
+    raise AssertionError(
+        f"{needle!r} never came; last: {[m.text for m in buyer.user.messages()[-3:]]}"
+    )
 
 
 async def set_connections(admin: URL, name: str, allowed: bool) -> None:
     connection = await asyncpg.connect(asyncpg_dsn(admin), timeout=5)
     try:
-        await connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        await connection.execute(
+            f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'
+        )
         if not allowed:
             await connection.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
             )
     finally:
         await connection.close()
@@ -53,7 +61,11 @@ async def count(url: str, sql: str) -> int:
         await connection.close()
 
 
-async def test_postgres_refusing_connections_and_coming_back(harness: Harness, postgres_admin: URL, pg_url: str) -> None:  # noqa: F811
+async def test_postgres_refusing_connections_and_coming_back(
+    harness: Harness,
+    postgres_admin: URL,
+    pg_url: str,
+) -> None:
     name = make_url(pg_url).database
     assert name
     await harness.start_bot(database_url=pg_url, telegram_retry_seconds=2)
@@ -74,7 +86,9 @@ async def test_postgres_refusing_connections_and_coming_back(harness: Harness, p
         answer = await buyer.user.last_callback_answer(timeout=10)
         assert answer is not None and answer.text == buyer.t("error.unavailable")[:200]
         await asyncio.sleep(2.0)  # a while down: Telegram keeps the update, the bot retries
-        told = sum(buyer.needle("error.unavailable") in (m.text or "") for m in buyer.user.messages())
+        told = sum(
+            buyer.needle("error.unavailable") in (m.text or "") for m in buyer.user.messages()
+        )
         assert told == 1  # told once, not on every retry
     finally:
         await set_connections(postgres_admin, name, allowed=True)  # and comes back
@@ -85,8 +99,12 @@ async def test_postgres_refusing_connections_and_coming_back(harness: Harness, p
     figures = {
         "updates_sent": sent,
         "answers_received": len(buyer.user.messages()),
-        "inbox_done": await count(pg_url, "SELECT count(*) FROM inbox_updates WHERE status = 'done'"),
-        "inbox_pending": await count(pg_url, "SELECT count(*) FROM inbox_updates WHERE status <> 'done'"),
+        "inbox_done": await count(
+            pg_url, "SELECT count(*) FROM inbox_updates WHERE status = 'done'"
+        ),
+        "inbox_pending": await count(
+            pg_url, "SELECT count(*) FROM inbox_updates WHERE status <> 'done'"
+        ),
     }
     print("FAULT-FIGURES postgres", json.dumps(figures))
     assert figures["inbox_done"] == sent and figures["inbox_pending"] == 0
@@ -103,18 +121,39 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[str, int, Path]]:
     data = tmp_path / "redis"
     data.mkdir()
     yield binary, port, data
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True, timeout=10, check=False)
+    subprocess.run(
+        ["redis-cli", "-p", str(port), "shutdown", "nosave"],
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
 
 
 def start_redis(binary: str, port: int, data: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, timeout=5, check=False)
+        ping = subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, timeout=5, check=False
+        )
         if ping.stdout.strip() == b"PONG":
             return process
         time.sleep(0.05)
@@ -123,7 +162,10 @@ def start_redis(binary: str, port: int, data: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.redis
-async def test_redis_stopped_and_started(harness: Harness, own_redis: tuple[str, int, Path]) -> None:  # noqa: F811
+async def test_redis_stopped_and_started(
+    harness: Harness,
+    own_redis: tuple[str, int, Path],
+) -> None:
     binary, port, data = own_redis
     redis = start_redis(binary, port, data)
     try:
@@ -143,8 +185,19 @@ async def test_redis_stopped_and_started(harness: Harness, own_redis: tuple[str,
 
         redis = start_redis(binary, port, data)  # and comes back on the same port
         await wait_text(buyer, buyer.needle("wizard.order_status"), since)  # the press was kept
-        told = sum(buyer.needle("error.unavailable") in (m.text or "") for m in buyer.user.messages())
-        print("FAULT-FIGURES redis", json.dumps({"updates_sent": 4, "answers_received": len(buyer.user.messages()), "told_unavailable": told}))
+        told = sum(
+            buyer.needle("error.unavailable") in (m.text or "") for m in buyer.user.messages()
+        )
+        print(
+            "FAULT-FIGURES redis",
+            json.dumps(
+                {
+                    "updates_sent": 4,
+                    "answers_received": len(buyer.user.messages()),
+                    "told_unavailable": told,
+                }
+            ),
+        )
         assert told == 1
     finally:
         redis.terminate()

@@ -29,10 +29,14 @@ async def tables(engine: AsyncEngine) -> set[str]:
 
 async def version(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as connection:
-        return list((await connection.execute(sa.text("SELECT version_num FROM alembic_version"))).scalars())
+        return list(
+            (await connection.execute(sa.text("SELECT version_num FROM alembic_version"))).scalars()
+        )
 
 
-async def test_migrate_creates_every_table_and_a_second_run_is_a_no_op(pg_engine: AsyncEngine) -> None:
+async def test_migrate_creates_every_table_and_a_second_run_is_a_no_op(
+    pg_engine: AsyncEngine,
+) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert await tables(pg_engine) == set()
 
@@ -43,7 +47,9 @@ async def test_migrate_creates_every_table_and_a_second_run_is_a_no_op(pg_engine
     assert await version(pg_engine) == [head]
 
     async with pg_engine.begin() as connection:
-        await connection.execute(sa.text("INSERT INTO users (id, created_at, updated_at) VALUES (42, now(), now())"))
+        await connection.execute(
+            sa.text("INSERT INTO users (id, created_at, updated_at) VALUES (42, now(), now())")
+        )
 
     await migrate(pg_engine)  # again: nothing to do, nothing lost
 
@@ -54,7 +60,9 @@ async def test_migrate_creates_every_table_and_a_second_run_is_a_no_op(pg_engine
 
 
 def _differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
     return list(compare_metadata(context, SQLModel.metadata))
 
 

@@ -22,7 +22,12 @@ pytestmark = pytest.mark.postgres
 
 USER_ID = 5_123_456_789  # above 2**31: the id columns must be BIGINT
 
-DECISION = {"outcome": "full_refund", "rule_id": "undelivered-timeout", "policy_version": "default-1.0", "route": "self_service"}
+DECISION = {
+    "outcome": "full_refund",
+    "rule_id": "undelivered-timeout",
+    "policy_version": "default-1.0",
+    "route": "self_service",
+}
 
 
 def case_fields(draft_key: str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -48,7 +53,9 @@ def case_fields(draft_key: str | None = None, **overrides: Any) -> dict[str, Any
     return fields
 
 
-async def create_case(sessions: async_sessionmaker[AsyncSession], **overrides: Any) -> tuple[Case, bool]:
+async def create_case(
+    sessions: async_sessionmaker[AsyncSession], **overrides: Any
+) -> tuple[Case, bool]:
     fields = case_fields(**overrides)
     async with sessions() as session:
         return await repo.create_case(session, **fields)
@@ -63,14 +70,23 @@ async def count(sessions: async_sessionmaker[AsyncSession], model: Any, *where: 
 @pytest.fixture
 async def user(sessions: async_sessionmaker[AsyncSession]) -> User:
     async with sessions() as session:
-        return await repo.upsert_user(session, user_id=USER_ID, first_name="小明", username="xiaoming")
+        return await repo.upsert_user(
+            session, user_id=USER_ID, first_name="小明", username="xiaoming"
+        )
 
 
 # --- users ----------------------------------------------------------------------------
 
 
-async def test_upsert_user_creates_then_updates(sessions: async_sessionmaker[AsyncSession], user: User) -> None:
-    assert (user.id, user.first_name, user.username, user.language) == (USER_ID, "小明", "xiaoming", None)
+async def test_upsert_user_creates_then_updates(
+    sessions: async_sessionmaker[AsyncSession], user: User
+) -> None:
+    assert (user.id, user.first_name, user.username, user.language) == (
+        USER_ID,
+        "小明",
+        "xiaoming",
+        None,
+    )
     async with sessions() as session:
         again = await repo.upsert_user(session, user_id=USER_ID, first_name="Ming", username=None)
     assert (again.first_name, again.username) == ("Ming", None)
@@ -83,10 +99,14 @@ async def test_upsert_user_creates_then_updates(sessions: async_sessionmaker[Asy
     assert stored.updated_at >= stored.created_at
 
 
-async def test_concurrent_upserts_of_a_new_user_make_one_row(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_concurrent_upserts_of_a_new_user_make_one_row(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     async def touch() -> User:
         async with sessions() as session:
-            return await repo.upsert_user(session, user_id=USER_ID + 1, first_name="A", username="a")
+            return await repo.upsert_user(
+                session, user_id=USER_ID + 1, first_name="A", username="a"
+            )
 
     users = await asyncio.gather(*(touch() for _ in range(6)))
     assert {u.id for u in users} == {USER_ID + 1}
@@ -96,11 +116,31 @@ async def test_concurrent_upserts_of_a_new_user_make_one_row(sessions: async_ses
 # --- cases ----------------------------------------------------------------------------
 
 
-async def test_create_case_is_idempotent_on_the_draft_key(sessions: async_sessionmaker[AsyncSession], user: User) -> None:
+async def test_create_case_is_idempotent_on_the_draft_key(
+    sessions: async_sessionmaker[AsyncSession], user: User
+) -> None:
     evidence = [
-        {"file_id": "F1", "file_unique_id": "U1", "kind": "payment_record", "mime_type": "image/jpeg", "size": 1000},
-        {"file_id": "F1-again", "file_unique_id": "U1", "kind": "payment_record", "mime_type": "image/jpeg", "size": 1000},
-        {"file_id": "F2", "file_unique_id": "U2", "kind": "order_screenshot", "mime_type": None, "size": None},
+        {
+            "file_id": "F1",
+            "file_unique_id": "U1",
+            "kind": "payment_record",
+            "mime_type": "image/jpeg",
+            "size": 1000,
+        },
+        {
+            "file_id": "F1-again",
+            "file_unique_id": "U1",
+            "kind": "payment_record",
+            "mime_type": "image/jpeg",
+            "size": 1000,
+        },
+        {
+            "file_id": "F2",
+            "file_unique_id": "U2",
+            "kind": "order_screenshot",
+            "mime_type": None,
+            "size": None,
+        },
     ]
     first, created = await create_case(sessions, draft_key="draft-1", evidence=evidence)
     assert created
@@ -114,20 +154,27 @@ async def test_create_case_is_idempotent_on_the_draft_key(sessions: async_sessio
         events = await repo.list_events(session, case_id=first.id)
     assert [e.file_unique_id for e in stored] == ["U1", "U2"]
     # the screenshots are part of the submission, not evidence added later
-    assert [(e.kind, e.actor) for e in events] == [("submitted", f"buyer:{USER_ID}"), ("status", "rules")]
+    assert [(e.kind, e.actor) for e in events] == [
+        ("submitted", f"buyer:{USER_ID}"),
+        ("status", "rules"),
+    ]
     assert events[0].payload["evidence"] == 2
 
 
 async def test_concurrent_create_case_with_one_draft_key_makes_one_case(
     sessions: async_sessionmaker[AsyncSession], user: User
 ) -> None:
-    results = await asyncio.gather(*(create_case(sessions, draft_key="double-tap") for _ in range(6)))
+    results = await asyncio.gather(
+        *(create_case(sessions, draft_key="double-tap") for _ in range(6))
+    )
     assert sum(created for _, created in results) == 1
     assert len({case.id for case, _ in results}) == 1
     assert await count(sessions, Case) == 1
 
 
-async def test_create_case_raises_on_a_clashing_number(sessions: async_sessionmaker[AsyncSession], user: User) -> None:
+async def test_create_case_raises_on_a_clashing_number(
+    sessions: async_sessionmaker[AsyncSession], user: User
+) -> None:
     await create_case(sessions, number="RF-20261121-SAME")
     with pytest.raises(sa.exc.IntegrityError):
         await create_case(sessions, number="RF-20261121-SAME")  # the service draws a new number
@@ -156,11 +203,19 @@ async def test_list_get_and_events(sessions: async_sessionmaker[AsyncSession], u
 
     case = cases[0]
     async with sessions() as session:
-        await repo.add_event(session, case_id=case.id, actor="support:7", kind="note", payload={"text": "已联系商家"})
+        await repo.add_event(
+            session, case_id=case.id, actor="support:7", kind="note", payload={"text": "已联系商家"}
+        )
     async with sessions() as session:
         stored = await repo.get_user_case(session, user_id=USER_ID, case_id=case.id)
         assert stored is not None
-        await repo.set_status(session, case=stored, status="appealed", actor=f"buyer:{USER_ID}", payload={"reason": "太慢"})
+        await repo.set_status(
+            session,
+            case=stored,
+            status="appealed",
+            actor=f"buyer:{USER_ID}",
+            payload={"reason": "太慢"},
+        )
     async with sessions() as session:
         events = await repo.list_events(session, case_id=case.id)
         reread = await repo.get_case_by_number(session, number=case.number)
@@ -173,7 +228,9 @@ async def test_list_get_and_events(sessions: async_sessionmaker[AsyncSession], u
 # --- evidence -------------------------------------------------------------------------
 
 
-async def add_file(sessions: async_sessionmaker[AsyncSession], case_id: int, unique: str = "PHOTO-1") -> bool:
+async def add_file(
+    sessions: async_sessionmaker[AsyncSession], case_id: int, unique: str = "PHOTO-1"
+) -> bool:
     async with sessions() as session:
         return await repo.add_evidence(
             session,
@@ -187,7 +244,9 @@ async def add_file(sessions: async_sessionmaker[AsyncSession], case_id: int, uni
         )
 
 
-async def test_add_evidence_stores_a_file_once(sessions: async_sessionmaker[AsyncSession], user: User) -> None:
+async def test_add_evidence_stores_a_file_once(
+    sessions: async_sessionmaker[AsyncSession], user: User
+) -> None:
     case, _ = await create_case(sessions)
     assert await add_file(sessions, case.id) is True
     assert await add_file(sessions, case.id) is False
@@ -195,7 +254,9 @@ async def test_add_evidence_stores_a_file_once(sessions: async_sessionmaker[Asyn
     async with sessions() as session:
         assert await repo.count_evidence(session, case_id=case.id) == 2
         events = await repo.list_events(session, case_id=case.id)
-        await repo.label_evidence(session, case_id=case.id, file_unique_id="PHOTO-2", kind="chat_record")
+        await repo.label_evidence(
+            session, case_id=case.id, file_unique_id="PHOTO-2", kind="chat_record"
+        )
         kinds = [e.kind for e in await repo.list_evidence(session, case_id=case.id)]
     assert [e.kind for e in events].count("evidence_added") == 2
     assert kinds == ["payment_record", "chat_record"]
@@ -224,10 +285,17 @@ async def test_concurrent_add_evidence_of_different_files_stores_each(
 
 async def test_inbox_keeps_each_update_once_and_prunes_handled_ones(engine: AsyncEngine) -> None:
     inbox = InboxService(engine)
-    assert [i.update_id for i in await inbox.store(777, [{"update_id": 1}, {"update_id": 2}])] == [1, 2]
+    assert [i.update_id for i in await inbox.store(777, [{"update_id": 1}, {"update_id": 2}])] == [
+        1,
+        2,
+    ]
     assert await inbox.store(777, [{"update_id": 1}]) == []
-    assert [i.update_id for i in await inbox.store(778, [{"update_id": 1}])] == [1]  # another bot's update 1
-    results = await asyncio.gather(*(inbox.store(777, [{"update_id": 900_000_001}]) for _ in range(8)))
+    assert [i.update_id for i in await inbox.store(778, [{"update_id": 1}])] == [
+        1
+    ]  # another bot's update 1
+    results = await asyncio.gather(
+        *(inbox.store(777, [{"update_id": 900_000_001}]) for _ in range(8))
+    )
     assert sum(len(r) for r in results) == 1
     await inbox.done(777, 1)
     assert await inbox.prune(older_than=timedelta(days=2)) == 0
@@ -238,7 +306,9 @@ async def test_inbox_keeps_each_update_once_and_prunes_handled_ones(engine: Asyn
 # --- time zones -----------------------------------------------------------------------
 
 
-async def test_timestamps_come_back_timezone_aware(sessions: async_sessionmaker[AsyncSession], user: User) -> None:
+async def test_timestamps_come_back_timezone_aware(
+    sessions: async_sessionmaker[AsyncSession], user: User
+) -> None:
     case, _ = await create_case(sessions)
     await add_file(sessions, case.id)
     async with sessions() as session:  # a new session: values come from the database

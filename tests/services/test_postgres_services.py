@@ -29,13 +29,15 @@ KEY = StorageKey(bot_id=BOT_ID, chat_id=USER_ID, user_id=USER_ID)
 DATA = {
     "draft_key": "3f1c",
     "order_number": "KM20261121000123",
-    "cause_text": "卡密无效，客服不回复 🙁 «quotes» \\ back\"slash",
+    "cause_text": '卡密无效，客服不回复 🙁 «quotes» \\ back"slash',
     "evidence": [{"file_unique_id": "AQAD", "kind": "payment_record"}],
     "amount": "88.50",
 }
 
 
-async def test_sql_storage_keeps_state_and_data_across_a_restart(migrated_url: str, engine: AsyncEngine) -> None:
+async def test_sql_storage_keeps_state_and_data_across_a_restart(
+    migrated_url: str, engine: AsyncEngine
+) -> None:
     storage = SQLStorage(engine)
     assert await storage.get_state(KEY) is None
     assert await storage.get_data(KEY) == {}
@@ -81,8 +83,24 @@ def draft() -> Draft:
         amount=Decimal("88.50"),
         paid=Moment.typed(datetime.now(UTC) - timedelta(hours=30)),
     )
-    wizard.add_file({"file_id": "F1", "file_unique_id": "U1", "kind": EvidenceKind.PAYMENT_RECORD, "mime_type": "image/jpeg", "size": 100})
-    wizard.add_file({"file_id": "F1b", "file_unique_id": "U1", "kind": EvidenceKind.PAYMENT_RECORD, "mime_type": "image/jpeg", "size": 100})
+    wizard.add_file(
+        {
+            "file_id": "F1",
+            "file_unique_id": "U1",
+            "kind": EvidenceKind.PAYMENT_RECORD,
+            "mime_type": "image/jpeg",
+            "size": 100,
+        }
+    )
+    wizard.add_file(
+        {
+            "file_id": "F1b",
+            "file_unique_id": "U1",
+            "kind": EvidenceKind.PAYMENT_RECORD,
+            "mime_type": "image/jpeg",
+            "size": 100,
+        }
+    )
     return wizard
 
 
@@ -97,7 +115,9 @@ async def test_submit_twice_with_one_draft_makes_one_case(service: RefundService
     wizard = draft()
     now = datetime.now(UTC)
     case, created = await service.submit(user_id=USER_ID, language="zh", draft=wizard, now=now)
-    again, created_again = await service.submit(user_id=USER_ID, language="zh", draft=wizard, now=now)
+    again, created_again = await service.submit(
+        user_id=USER_ID, language="zh", draft=wizard, now=now
+    )
     assert (created, created_again) == (True, False)
     assert again.id == case.id and again.number == case.number
 
@@ -112,7 +132,9 @@ async def test_submit_twice_with_one_draft_makes_one_case(service: RefundService
 async def test_concurrent_submits_with_one_draft_make_one_case(service: RefundService) -> None:
     wizard = draft()
     now = datetime.now(UTC)
-    results = await asyncio.gather(*(service.submit(user_id=USER_ID, language="en", draft=wizard, now=now) for _ in range(4)))
+    results = await asyncio.gather(
+        *(service.submit(user_id=USER_ID, language="en", draft=wizard, now=now) for _ in range(4))
+    )
     assert sum(created for _, created in results) == 1
     assert len({case.id for case, _ in results}) == 1
     assert len(await service.list_cases(user_id=USER_ID)) == 1
@@ -123,12 +145,18 @@ async def test_inbox_stores_an_update_once(engine: AsyncEngine) -> None:
     assert [item.update_id for item in await inbox.store(BOT_ID, [{"update_id": 1}])] == [1]
     assert await inbox.store(BOT_ID, [{"update_id": 1}]) == []
     # concurrent deliveries of one update (two webhook instances): stored once
-    results = await asyncio.gather(*(InboxService(engine).store(BOT_ID, [{"update_id": 2}]) for _ in range(6)))
+    results = await asyncio.gather(
+        *(InboxService(engine).store(BOT_ID, [{"update_id": 2}]) for _ in range(6))
+    )
     assert sum(len(new) for new in results) == 1
 
 
-async def test_a_second_engine_sees_the_first_ones_cases(migrated_url: str, service: RefundService) -> None:
-    case, _ = await service.submit(user_id=USER_ID, language="zh", draft=draft(), now=datetime.now(UTC))
+async def test_a_second_engine_sees_the_first_ones_cases(
+    migrated_url: str, service: RefundService
+) -> None:
+    case, _ = await service.submit(
+        user_id=USER_ID, language="zh", draft=draft(), now=datetime.now(UTC)
+    )
     other = create_engine(migrated_url)  # another bot instance behind the same webhook
     try:
         async with session_factory(other)() as session:

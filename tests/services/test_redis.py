@@ -28,7 +28,12 @@ def key_builder(scope: RedisScope) -> DefaultKeyBuilder:
 
 async def test_redis_storage_keeps_the_wizard_across_a_restart(redis_scope: RedisScope) -> None:
     key = StorageKey(bot_id=redis_scope.bot_id, chat_id=USER_ID, user_id=USER_ID)
-    data = {"draft_key": "3f1c", "cause_text": "卡密无效 🙁", "evidence": [{"file_unique_id": "AQAD"}], "amount": "88.50"}
+    data = {
+        "draft_key": "3f1c",
+        "cause_text": "卡密无效 🙁",
+        "evidence": [{"file_unique_id": "AQAD"}],
+        "amount": "88.50",
+    }
 
     storage = RedisStorage(redis_scope.client(), key_builder=key_builder(redis_scope))
     await storage.set_state(key, Wizard.amount)
@@ -39,7 +44,9 @@ async def test_redis_storage_keeps_the_wizard_across_a_restart(redis_scope: Redi
     try:
         assert await restarted.get_state(key) == Wizard.amount.state
         assert await restarted.get_data(key) == data
-        other_destiny = StorageKey(bot_id=key.bot_id, chat_id=key.chat_id, user_id=key.user_id, destiny="other")
+        other_destiny = StorageKey(
+            bot_id=key.bot_id, chat_id=key.chat_id, user_id=key.user_id, destiny="other"
+        )
         assert await restarted.get_state(other_destiny) is None
         assert all(k.startswith(redis_scope.prefix.encode()) for k in await redis_scope.keys())
         assert any(b":default:" in k for k in await redis_scope.keys())  # the destiny is in the key
@@ -65,7 +72,9 @@ def message_update(update_id: int, user_id: int, text: str) -> Update:
     )
 
 
-async def run_two(redis_scope: RedisScope, first_user: int, second_user: int) -> list[tuple[str, str]]:
+async def run_two(
+    redis_scope: RedisScope, first_user: int, second_user: int
+) -> list[tuple[str, str]]:
     """Two handlers (one per update) on a dispatcher with the app's Redis storage and
     isolation; returns the order in which they entered and left.
 
@@ -94,7 +103,9 @@ async def run_two(redis_scope: RedisScope, first_user: int, second_user: int) ->
 
     client = redis_scope.client()
     storage = RedisStorage(client, key_builder=key_builder(redis_scope))
-    isolation = RedisEventIsolation(client, key_builder=DefaultKeyBuilder(prefix=redis_scope.prefix))
+    isolation = RedisEventIsolation(
+        client, key_builder=DefaultKeyBuilder(prefix=redis_scope.prefix)
+    )
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp.include_router(router)
     bot = Bot(token=redis_scope.token, session=RecordingSession())
@@ -112,7 +123,9 @@ async def run_two(redis_scope: RedisScope, first_user: int, second_user: int) ->
     return timeline
 
 
-async def test_redis_event_isolation_serialises_handlers_for_one_key(redis_scope: RedisScope) -> None:
+async def test_redis_event_isolation_serialises_handlers_for_one_key(
+    redis_scope: RedisScope,
+) -> None:
     timeline = await run_two(redis_scope, USER_ID, USER_ID)
     assert [step for step, _ in timeline] == ["enter", "leave", "enter", "leave"]
     assert timeline[0][1] == timeline[1][1] and timeline[2][1] == timeline[3][1]

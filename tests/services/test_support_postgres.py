@@ -22,24 +22,46 @@ async def test_two_instances_fire_each_timer_exactly_once(migrated_url: str) -> 
     clock = FakeClock()
     engines = [create_engine(migrated_url) for _ in range(2)]
     try:
-        a, b = (SupportService(sessions=session_factory(e), policy=POLICY, chat_id=CHAT, clock=clock) for e in engines)
+        a, b = (
+            SupportService(sessions=session_factory(e), policy=POLICY, chat_id=CHAT, clock=clock)
+            for e in engines
+        )
         for n in range(CASES):
-            await seed(a.sessions, user_id=2000 + n, number=f"RF-20261130-{n:04d}", status="with_merchant", route="merchant_review")
-        await asyncio.gather(a.reconcile(), b.reconcile())  # both instances plan; one timer per case
+            await seed(
+                a.sessions,
+                user_id=2000 + n,
+                number=f"RF-20261130-{n:04d}",
+                status="with_merchant",
+                route="merchant_review",
+            )
+        await asyncio.gather(
+            a.reconcile(), b.reconcile()
+        )  # both instances plan; one timer per case
         async with a.sessions() as session:
             timers = (await session.exec(select(CaseTimer))).all()
         assert len(timers) == CASES
         clock.advance(hours=25)
         fired: list[tuple[int, str, str]] = []
         for _round in range(4):
-            results = await asyncio.gather(*(s.fire_due_timers(instance=name, limit=5) for s, name in ((a, "a"), (b, "b"), (a, "a"), (b, "b"))))
+            results = await asyncio.gather(
+                *(
+                    s.fire_due_timers(instance=name, limit=5)
+                    for s, name in ((a, "a"), (b, "b"), (a, "a"), (b, "b"))
+                )
+            )
             fired += [item for result in results for item in result]
-        assert Counter(case_id for case_id, _kind, _outcome in fired) == Counter({case_id: 1 for case_id, _k, _o in fired})
+        assert Counter(case_id for case_id, _kind, _outcome in fired) == Counter(
+            {case_id: 1 for case_id, _k, _o in fired}
+        )
         assert len(fired) == CASES
         async with a.sessions() as session:
             timers = (await session.exec(select(CaseTimer))).all()
-            events = (await session.exec(select(CaseEvent).where(CaseEvent.kind == "deadline"))).all()
-            notices = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id != CHAT))).all()
+            events = (
+                await session.exec(select(CaseEvent).where(CaseEvent.kind == "deadline"))
+            ).all()
+            notices = (
+                await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id != CHAT))
+            ).all()
         assert {t.fired_by for t in timers if t.kind == "merchant_deadline"} <= {"a", "b"}
         assert all(t.fired_at is not None for t in timers if t.kind == "merchant_deadline")
         assert len(events) == CASES and len(notices) == CASES
@@ -52,15 +74,30 @@ async def test_two_instances_never_claim_the_same_notification(migrated_url: str
     clock = FakeClock()
     engines = [create_engine(migrated_url) for _ in range(2)]
     try:
-        a, b = (SupportService(sessions=session_factory(e), policy=POLICY, chat_id=CHAT, clock=clock) for e in engines)
+        a, b = (
+            SupportService(sessions=session_factory(e), policy=POLICY, chat_id=CHAT, clock=clock)
+            for e in engines
+        )
         case_id = await seed(a.sessions)
         async with a.sessions() as session:
             for n in range(40):
-                a._outbox(session, key=f"test:{n}", chat_id=1001, case_id=case_id, text=f"message {n}", now=clock())
+                a._outbox(
+                    session,
+                    key=f"test:{n}",
+                    chat_id=1001,
+                    case_id=case_id,
+                    text=f"message {n}",
+                    now=clock(),
+                )
             await session.commit()
         claimed: list[int] = []
         for _round in range(5):
-            results = await asyncio.gather(a.claim_outbox(limit=7), b.claim_outbox(limit=7), a.claim_outbox(limit=7), b.claim_outbox(limit=7))
+            results = await asyncio.gather(
+                a.claim_outbox(limit=7),
+                b.claim_outbox(limit=7),
+                a.claim_outbox(limit=7),
+                b.claim_outbox(limit=7),
+            )
             claimed += [d.id for result in results for d in result]
         assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
     finally:

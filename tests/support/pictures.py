@@ -18,7 +18,9 @@ SCREEN = (1080, 2400)
 def cjk_font_path() -> str | None:
     """A font with Chinese characters (fonts-noto-cjk or similar), if the system has one."""
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     files = sorted(line.split(":")[0].strip() for line in out.splitlines() if line.strip())
@@ -33,7 +35,12 @@ def font(size: int, cjk: bool = True) -> ImageFont.FreeTypeFont | ImageFont.Imag
     return ImageFont.load_default(size=size)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, fnt: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    fnt: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    width: int,
+) -> list[str]:
     lines: list[str] = []
     line = ""
     tokens = list(text) if not text.isascii() else text.split(" ")
@@ -62,7 +69,9 @@ def jpeg(image: Image.Image, quality: int = 85) -> bytes:
     return buf.getvalue()
 
 
-def chat_screenshot(messages: Sequence[str], size: tuple[int, int] = SCREEN, font_size: int = 44) -> Image.Image:
+def chat_screenshot(
+    messages: Sequence[str], size: tuple[int, int] = SCREEN, font_size: int = 44
+) -> Image.Image:
     """A phone screenshot of a chat: a title bar and speech bubbles, long messages
     wrapped over several lines (as a phone does)."""
     img = Image.new("RGB", size, (237, 237, 237))
@@ -76,10 +85,15 @@ def chat_screenshot(messages: Sequence[str], size: tuple[int, int] = SCREEN, fon
         left = 60 if i % 2 == 0 else 260
         lines = _wrap(draw, text, fnt, size[0] - 260 - 80)
         height = len(lines) * int(font_size * 1.45) + 40
-        draw.rounded_rectangle([left, y, left + size[0] - 320, y + height], radius=18,
-                               fill=(255, 255, 255) if i % 2 == 0 else (149, 236, 105))
+        draw.rounded_rectangle(
+            [left, y, left + size[0] - 320, y + height],
+            radius=18,
+            fill=(255, 255, 255) if i % 2 == 0 else (149, 236, 105),
+        )
         for n, line in enumerate(lines):
-            draw.text((left + 30, y + 20 + n * int(font_size * 1.45)), line, fill=(10, 10, 10), font=fnt)
+            draw.text(
+                (left + 30, y + 20 + n * int(font_size * 1.45)), line, fill=(10, 10, 10), font=fnt
+            )
         y += height + 50
         if y > size[1] - 200:
             break
@@ -94,7 +108,9 @@ def qr_code(payload: str, scale: int = 10) -> Image.Image:
     return Image.fromarray(np.array(code.to_image(scale=scale, add_quiet_zones=True)))
 
 
-def poster_with_qr(payload: str, caption: str = "", size: tuple[int, int] = (1080, 1600)) -> Image.Image:
+def poster_with_qr(
+    payload: str, caption: str = "", size: tuple[int, int] = (1080, 1600)
+) -> Image.Image:
     img = Image.new("RGB", size, (250, 246, 230))
     qr = qr_code(payload).convert("RGB")
     img.paste(qr, ((size[0] - qr.width) // 2, 500))
@@ -110,8 +126,17 @@ def photo_without_text(size: tuple[int, int] = SCREEN, seed: int = 1) -> Image.I
     draw = ImageDraw.Draw(img)
     for y in range(size[1]):
         t = y / size[1]
-        draw.line([(0, y), (size[0], y)], fill=(int(90 + 100 * t), int(150 + 60 * t), int(230 - 120 * t)))
+        draw.line(
+            [(0, y), (size[0], y)], fill=(int(90 + 100 * t), int(150 + 60 * t), int(230 - 120 * t))
+        )
     for _ in range(5):
-        cx, cy, r = rng.randint(0, size[0]), rng.randint(size[1] // 2, size[1]), rng.randint(300, 900)
-        draw.ellipse([cx - r, cy - r // 3, cx + r, cy + r // 3], fill=(rng.randint(40, 90), rng.randint(110, 160), rng.randint(40, 80)))
+        cx, cy, r = (
+            rng.randint(0, size[0]),
+            rng.randint(size[1] // 2, size[1]),
+            rng.randint(300, 900),
+        )
+        draw.ellipse(
+            [cx - r, cy - r // 3, cx + r, cy + r // 3],
+            fill=(rng.randint(40, 90), rng.randint(110, 160), rng.randint(40, 80)),
+        )
     return img.filter(ImageFilter.GaussianBlur(12))

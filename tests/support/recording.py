@@ -35,10 +35,17 @@ class RecordingSession(BaseSession):
     async def close(self) -> None:
         return None
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:  # pragma: no cover
+    async def stream_content(
+        self, *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover
         yield b""
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> TelegramType:  # noqa: ASYNC109 - aiogram's signature
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
+    ) -> TelegramType:
         self.requests.append(method)
         result: Any = True
         if isinstance(method, GetMe):
@@ -51,7 +58,9 @@ class RecordingSession(BaseSession):
                 chat=Chat(id=int(method.chat_id), type="private"),
                 from_user=BOT_USER,
                 text=text,
-                reply_markup=method.reply_markup if isinstance(method.reply_markup, InlineKeyboardMarkup) else None,
+                reply_markup=method.reply_markup
+                if isinstance(method.reply_markup, InlineKeyboardMarkup)
+                else None,
             )
             self.sent[result.message_id] = result
         elif isinstance(method, EditMessageText | EditMessageReplyMarkup):

@@ -30,7 +30,9 @@ def test_defaults(make_settings: Callable[..., Settings]) -> None:
         ({"webhook_path": "hook"}, "WEBHOOK_PATH"),
     ],
 )
-def test_bad_setting_names_itself_in_one_line(make_settings: Callable[..., Settings], overrides: dict[str, str], named: str) -> None:
+def test_bad_setting_names_itself_in_one_line(
+    make_settings: Callable[..., Settings], overrides: dict[str, str], named: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         make_settings(**overrides)
     message = str(caught.value)
@@ -39,7 +41,9 @@ def test_bad_setting_names_itself_in_one_line(make_settings: Callable[..., Setti
 
 
 def test_lists_and_urls_from_text(make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings(platform_domains="kameng.example, shop.example", database_url="postgresql://u@h/db")
+    settings = make_settings(
+        platform_domains="kameng.example, shop.example", database_url="postgresql://u@h/db"
+    )
     assert settings.platform_domains == ["kameng.example", "shop.example"]
     assert settings.database_url == "postgresql+asyncpg://u@h/db"
 

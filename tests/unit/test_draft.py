@@ -39,7 +39,13 @@ def complete(**changes: object) -> Draft:
 def test_steps_follow_the_order_status() -> None:
     draft = Draft()
     assert draft.missing() == [
-        Step.ORDER_NUMBER, Step.PLATFORM_TYPE, Step.ORDER_STATUS, Step.CAUSE, Step.PAYMENT_CHANNEL, Step.AMOUNT, Step.PAYMENT_TIME,
+        Step.ORDER_NUMBER,
+        Step.PLATFORM_TYPE,
+        Step.ORDER_STATUS,
+        Step.CAUSE,
+        Step.PAYMENT_CHANNEL,
+        Step.AMOUNT,
+        Step.PAYMENT_TIME,
     ]
     assert draft.next_step() is Step.ORDER_NUMBER
     draft.set_status(OrderStatus.REDEEMED)
@@ -85,7 +91,9 @@ def test_quick_choices_are_ranges_compared_consistently() -> None:
 def test_a_completion_before_the_payment_is_impossible() -> None:
     draft = complete(order_status=OrderStatus.REDEEMED, paid=Moment.typed(NOW - timedelta(days=2)))
     assert not draft.completion_possible(Moment.typed(NOW - timedelta(days=3)))
-    assert draft.completion_possible(Moment.typed(NOW - timedelta(days=2, minutes=4)))  # clock slack
+    assert draft.completion_possible(
+        Moment.typed(NOW - timedelta(days=2, minutes=4))
+    )  # clock slack
     assert not draft.completion_possible(Moment.typed(NOW - timedelta(days=2, minutes=6)))
     choice = Moment.completion_choice("5d", NOW)  # 3 to 7 days ago: the latest is 3 days ago
     assert choice is not None and not draft.completion_possible(choice)
@@ -100,7 +108,9 @@ def test_facts_are_typed_and_the_amount_stays_decimal() -> None:
     assert facts.hours_since_completion is None
     assert decide(load_policy(DEFAULT_POLICY_FILE), facts).outcome is Outcome.FULL_REFUND
     assert facts.evidence == () and facts.fee_disclosed
-    draft.label_file(draft.add_file({"file_id": "F", "file_unique_id": "U"}).seq, EvidenceKind.ORDER_SCREENSHOT)
+    draft.label_file(
+        draft.add_file({"file_id": "F", "file_unique_id": "U"}).seq, EvidenceKind.ORDER_SCREENSHOT
+    )
     draft.add_file({"file_id": "G", "file_unique_id": "V"})  # not labelled yet: not counted
     draft.fee_disclosed = False
     facts = draft.to_facts(NOW)
@@ -122,7 +132,11 @@ def test_storage_round_trip_keeps_types_and_utc() -> None:
     again = Draft.load(draft.dump())
     assert again == draft
     assert again.amount == Decimal("98.50") and isinstance(again.amount, Decimal)
-    assert again.paid_at == shanghai and again.paid_at is not None and again.paid_at.utcoffset() == timedelta(0)
+    assert (
+        again.paid_at == shanghai
+        and again.paid_at is not None
+        and again.paid_at.utcoffset() == timedelta(0)
+    )
     assert again.key == draft.key
 
 
@@ -151,10 +165,20 @@ def test_evidence_can_be_relabelled_and_removed_by_its_number() -> None:
 def test_fill_from_one_description_keeps_given_answers() -> None:
     found = describe(
         "订单号 KM20261130000512，卡盟上买的点卡，商家说缺货一直没发，支付宝付了98.5，两小时前",
-        pattern=PATTERN, maximum=Decimal("50000"), now=NOW, tz=TZ,
+        pattern=PATTERN,
+        maximum=Decimal("50000"),
+        now=NOW,
+        tz=TZ,
     )
     draft = Draft(payment_channel=PaymentChannel.WECHAT)
     filled = draft.fill(found)
     assert Step.PAYMENT_CHANNEL not in filled and draft.payment_channel is PaymentChannel.WECHAT
-    assert filled == [Step.ORDER_NUMBER, Step.PLATFORM_TYPE, Step.ORDER_STATUS, Step.CAUSE, Step.AMOUNT, Step.PAYMENT_TIME]
+    assert filled == [
+        Step.ORDER_NUMBER,
+        Step.PLATFORM_TYPE,
+        Step.ORDER_STATUS,
+        Step.CAUSE,
+        Step.AMOUNT,
+        Step.PAYMENT_TIME,
+    ]
     assert draft.complete and draft.next_step() is Step.EVIDENCE

@@ -30,7 +30,9 @@ def test_scan_via_main_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out) == {"risk": "high", "checks": ["url.lookalike"]}
 
 
-def test_scan_stdin_jsonl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scan_stdin_jsonl(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("你好\n\n退款请提供验证码\nbit.ly/abc\n"))
     code, out = run(capsys, ["--brief"])
     assert code == 0
@@ -38,8 +40,13 @@ def test_scan_stdin_jsonl(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
     assert [line["risk"] for line in lines] == ["none", "high", "low"]
 
 
-def test_scan_stdin_message_objects(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    msg = {"text": "退款详情", "links": [{"url": "https://evil.top/x", "visible_text": "www.taobao.com"}]}
+def test_scan_stdin_message_objects(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    msg = {
+        "text": "退款详情",
+        "links": [{"url": "https://evil.top/x", "visible_text": "www.taobao.com"}],
+    }
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(msg) + "\nnot json\n"))
     code, out = run(capsys, ["--jsonl", "--brief"])
     first, second = (json.loads(line) for line in out.splitlines())

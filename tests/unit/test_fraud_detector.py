@@ -15,7 +15,11 @@ from bot.services.scam import fraud_texts
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector(FraudConfig(allow_domains=[], platform_domains=[], protected_brands=None), texts=fraud_texts(), model=TextModel.off())
+    return Detector(
+        FraudConfig(allow_domains=[], platform_domains=[], protected_brands=None),
+        texts=fraud_texts(),
+        model=TextModel.off(),
+    )
 
 
 def test_clean_message(detector: Detector) -> None:
@@ -45,7 +49,10 @@ def test_verdict_explains_itself(detector: Detector) -> None:
 
 def test_model_dump_is_json(detector: Detector) -> None:
     verdict = detector.scan(
-        MessageInput(text="查看退款", links=[LinkRef(url="https://evil.top/x", visible_text="www.alipay.com")])
+        MessageInput(
+            text="查看退款",
+            links=[LinkRef(url="https://evil.top/x", visible_text="www.alipay.com")],
+        )
     )
     data = verdict.model_dump(mode="json")
     assert data["risk"] == "high"
@@ -75,19 +82,40 @@ def test_risk_aggregation(detector: Detector, text: str, risk: str) -> None:
 def test_every_check_has_texts() -> None:
     """Every check and request kind the detector can report has a text in both languages."""
     checks = {
-        "url.lookalike", "url.brand_in_domain", "url.brand_in_subdomain", "url.brand_in_path",
-        "url.idn", "url.shortener", "url.ip_host", "url.userinfo", "url.suspicious_tld", "url.encoded",
-        "link.text_mismatch", "contact.brand_handle", "text.scam_script", "text.sensitive_request",
-        "text.scam_claim", "text.refund_link", "model.text",
+        "url.lookalike",
+        "url.brand_in_domain",
+        "url.brand_in_subdomain",
+        "url.brand_in_path",
+        "url.idn",
+        "url.shortener",
+        "url.ip_host",
+        "url.userinfo",
+        "url.suspicious_tld",
+        "url.encoded",
+        "link.text_mismatch",
+        "contact.brand_handle",
+        "text.scam_script",
+        "text.sensitive_request",
+        "text.scam_claim",
+        "text.refund_link",
+        "model.text",
     }
     scripts = load_yaml("scripts.yaml")
     for lang in ("zh", "en"):
         texts = catalog(lang)
-        found = {k.removeprefix("fraud_advice.finding.") for k in texts if k.startswith("fraud_advice.finding.")}
+        found = {
+            k.removeprefix("fraud_advice.finding.")
+            for k in texts
+            if k.startswith("fraud_advice.finding.")
+        }
         assert found == {c.replace(".", "_") for c in checks}
         for risk in Risk:
             assert texts[f"fraud_advice.risk.{risk.value}"]
-        requests = {k.removeprefix("fraud_advice.request.") for k in texts if k.startswith("fraud_advice.request.")}
+        requests = {
+            k.removeprefix("fraud_advice.request.")
+            for k in texts
+            if k.startswith("fraud_advice.request.")
+        }
         assert requests == set(scripts["requests"]) | {"trust"}
 
 

@@ -18,7 +18,8 @@ from tests.support import pictures
 
 # under CI=true the picture tests must run: a missing images extra fails them instead
 needs_images = pytest.mark.skipif(
-    not available() and os.environ.get("CI", "").lower() != "true", reason="the images extra is not installed"
+    not available() and os.environ.get("CI", "").lower() != "true",
+    reason="the images extra is not installed",
 )
 SCRIPT_ZH = [
     "您好，我是淘宝客服，您购买的商品有质量问题，我们将为您办理双倍赔偿，麻烦把收到的验证码告诉我一下",
@@ -71,7 +72,9 @@ def test_too_large_and_unreadable_pictures_are_skipped(scanner: ImageScanner) ->
 
 @needs_images
 def test_a_scam_qr_code_is_scanned_like_a_link(scanner: ImageScanner) -> None:
-    result = scanner.scan_sync(pictures.png(pictures.qr_code("https://alipay-tuikuan.top/r", scale=6)))
+    result = scanner.scan_sync(
+        pictures.png(pictures.qr_code("https://alipay-tuikuan.top/r", scale=6))
+    )
     assert result.extracted.qr == ["https://alipay-tuikuan.top/r"]
     assert result.verdict.risk is Risk.HIGH
     assert any(f.url == "https://alipay-tuikuan.top/r" for f in result.verdict.findings)
@@ -122,13 +125,17 @@ def test_cli_prints_one_line_per_picture_and_exits_2_on_a_bad_file(
     qr.write_bytes(pictures.png(pictures.qr_code("https://alipay-tuikuan.top/r", scale=6)))
     bad = tmp_path / "notes.png"
     bad.write_bytes(b"hello, not a picture")
-    status = scan_cmd.main(["--image", str(qr), str(bad), str(tmp_path / "missing.jpg"), "--lang", "en"])
+    status = scan_cmd.main(
+        ["--image", str(qr), str(bad), str(tmp_path / "missing.jpg"), "--lang", "en"]
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert status == 2
     assert len(lines) == 3
     first = lines[0]
     assert first["file"] == str(qr) and first["risk"] == "high"
     assert first["extracted"]["qr"] == ["https://alipay-tuikuan.top/r"]
-    assert {"risk", "findings", "advice", "extracted"} <= set(first) and set(first["advice"]) == {"en"}
+    assert {"risk", "findings", "advice", "extracted"} <= set(first) and set(first["advice"]) == {
+        "en"
+    }
     assert "error" in lines[1] and "error" in lines[2]
     assert scan_cmd.main(["--image", str(qr)]) == 0

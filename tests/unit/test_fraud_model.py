@@ -51,7 +51,11 @@ def test_short_texts_are_not_judged(model: TextModel) -> None:
 
 
 def test_scores_order_scams_above_ordinary_chat(model: TextModel) -> None:
-    scam = model.score(prose_of("您好，我是淘宝客服，您购买的商品有质量问题，我们将为您办理双倍赔偿，请把收到的验证码告诉我"))
+    scam = model.score(
+        prose_of(
+            "您好，我是淘宝客服，您购买的商品有质量问题，我们将为您办理双倍赔偿，请把收到的验证码告诉我"
+        )
+    )
     chat = model.score(prose_of("我上周买的点卡一直没发货，在平台申请了退款，今天到账了，谢谢大家"))
     assert scam.probability >= MEDIUM_AT > LOW_AT > chat.probability
 

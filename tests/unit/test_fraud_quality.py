@@ -29,7 +29,9 @@ def _load(name: str, path: Path):
 
 @pytest.fixture(scope="module")
 def cases() -> list[dict]:
-    return [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -68,5 +70,7 @@ def test_trigger_words_cover_the_labelled_set(cases: list[dict], detector: Detec
         fast = detector.text.check(text, context=True)
         full = detector.text.check(text, context=True, exhaustive=True)
         assert (fast.requests, fast.scam_claims, fast.impersonation) == (
-            full.requests, full.scam_claims, full.impersonation
+            full.requests,
+            full.scam_claims,
+            full.impersonation,
         ), c["text"]

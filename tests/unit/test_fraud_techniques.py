@@ -116,7 +116,9 @@ def test_off_platform_settlement_is_named_as_such(detector: Detector) -> None:
         "平台退款太慢，你先好评确认，我私下转你",
     ):
         verdict = detector.scan_text(text)
-        assert verdict.at_least(Risk.MEDIUM) and any("off_platform" in f.detail for f in verdict.findings), text
+        assert verdict.at_least(Risk.MEDIUM) and any(
+            "off_platform" in f.detail for f in verdict.findings
+        ), text
 
 
 def test_secrecy_and_staying_on_the_line_is_no_advice(detector: Detector) -> None:
@@ -148,7 +150,9 @@ def test_secrecy_quoted_in_a_warning_is_no_secrecy(detector: Detector) -> None:
         "Scammers say don't hang up and don't tell anyone; if you hear that, hang up",
     ):
         assert detector.text.check(prose_of(text), exhaustive=True).secrecy is None, text
-    assert detector.text.check(prose_of("全程不要挂电话，也不要告诉任何人"), exhaustive=True).secrecy
+    assert detector.text.check(
+        prose_of("全程不要挂电话，也不要告诉任何人"), exhaustive=True
+    ).secrecy
 
 
 def test_markdown_link_showing_a_real_domain(detector: Detector) -> None:
@@ -220,10 +224,17 @@ def test_contact_handle_posing_as_brand_support(detector: Detector) -> None:
 
 
 def test_text_link_showing_a_real_domain_is_still_caught(detector: Detector) -> None:
-    msg = MessageInput(text="退款页面 https://www.alipay.com", links=[LinkRef(url="https://alipay-refund.top", visible_text="https://www.alipay.com")])
+    msg = MessageInput(
+        text="退款页面 https://www.alipay.com",
+        links=[LinkRef(url="https://alipay-refund.top", visible_text="https://www.alipay.com")],
+    )
     assert detector.scan(msg).at_least(Risk.MEDIUM)
 
 
 def test_allpay_and_paypay_are_real_sites(detector: Detector) -> None:
-    for text in ("付款用 allpay.com.tw", "https://paypay.ne.jp/refund", "歐付寶 https://www.allpay.com.tw"):
+    for text in (
+        "付款用 allpay.com.tw",
+        "https://paypay.ne.jp/refund",
+        "歐付寶 https://www.allpay.com.tw",
+    ):
         assert detector.scan_text(text).risk is Risk.NONE, text

@@ -18,6 +18,7 @@ def detector() -> Detector:
 
 # ----------------------------------------------------------------- normalisation
 
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -57,20 +58,33 @@ def test_url_ready_and_simplified() -> None:
 
 # ----------------------------------------------------------------- scam scripts
 
+
 @pytest.mark.parametrize(
     ("text", "risk", "check"),
     [
         # claim + sensitive request: high
-        ("您好，我是淘宝客服，您的商品有质量问题，给您双倍赔偿，请提供验证码", "high", "text.scam_script"),
+        (
+            "您好，我是淘宝客服，您的商品有质量问题，给您双倍赔偿，请提供验证码",
+            "high",
+            "text.scam_script",
+        ),
         ("退款需要您把银行卡号和验证码发给我", "high", "text.scam_script"),
         ("您的会员每月自动扣费，取消请开启屏幕共享", "high", "text.scam_script"),
         ("账户异常已冻结，请先缴纳解冻费", "high", "text.scam_script"),
         ("客服：退款前需要先交保证金500元", "high", "text.scam_script"),
         ("理赔专员：请在借呗借出额度转到安全账户", "high", "text.scam_script"),
         ("退款失败，需要你提供支付密码重新提交", "high", "text.scam_script"),
-        ("This is Alipay customer service, your account is frozen, send us the verification code.", "high", "text.scam_script"),
+        (
+            "This is Alipay customer service, your account is frozen, send us the verification code.",
+            "high",
+            "text.scam_script",
+        ),
         ("To get your refund, share your screen on Zoom.", "high", "text.scam_script"),
-        ("Refund team: please provide your bank card number and the OTP.", "high", "text.scam_script"),
+        (
+            "Refund team: please provide your bank card number and the OTP.",
+            "high",
+            "text.scam_script",
+        ),
         # traditional Chinese and spaced-out or mixed-script spellings
         ("您好，我是淘寶客服，請提供驗證碼辦理退款", "high", "text.scam_script"),
         ("退款需要验 证 码，请发给我", "high", "text.scam_script"),
@@ -159,7 +173,10 @@ def test_talk_about_scams_is_capped_at_low(detector: Detector, text: str) -> Non
         ("客服说：别担心，请提供验证码，退款马上到", "high"),
         # an enumeration stays negated, in Chinese and English (the scam words alone: low)
         ("客服不会让你转账、贷款，也不会收解冻费", "low"),
-        ('Support never asks you to transfer money, take a loan, or pay an "unfreezing fee".', "low"),
+        (
+            'Support never asks you to transfer money, take a loan, or pay an "unfreezing fee".',
+            "low",
+        ),
         # a condition is not a prohibition
         ("您的会员即将续费，如不需要请添加专员企业微信办理取消", "medium"),
         ("如果不提供验证码，退款就无法到账", "high"),
@@ -211,7 +228,9 @@ def test_trigger_words_cover_the_patterns(detector: Detector) -> None:
         fast = detector.text.check(c, context=True)
         full = detector.text.check(c, context=True, exhaustive=True)
         assert (fast.requests, fast.scam_claims, fast.impersonation) == (
-            full.requests, full.scam_claims, full.impersonation
+            full.requests,
+            full.scam_claims,
+            full.impersonation,
         )
 
 
@@ -251,7 +270,10 @@ def test_disguised_scripts(detector: Detector, text: str) -> None:
         ("Please enter the code shown in the app to confirm your order", "low"),
         ("Please enter your account password to log in to the app", "low"),
         ("订单有问题，把验证码发给我", "high"),
-        ("Your membership was activated by mistake. Reply with your card number to cancel.", "high"),
+        (
+            "Your membership was activated by mistake. Reply with your card number to cancel.",
+            "high",
+        ),
         # a strong claim with data typed in is medium
         ("退款页面请输入支付密码", "medium"),
     ],
@@ -261,6 +283,7 @@ def test_weak_and_strong_claims(detector: Detector, text: str, risk: str) -> Non
 
 
 # ----------------------------------------------------------------- English and mixed wording
+
 
 @pytest.mark.parametrize(
     "text",

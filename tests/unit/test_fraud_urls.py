@@ -24,6 +24,7 @@ def checks(detector: Detector, text: str) -> dict[str, str]:
 
 # ----------------------------------------------------------------- extraction
 
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -82,6 +83,7 @@ def test_parse_ip(host: str, loose: bool, ip: str | None) -> None:
 
 
 # ----------------------------------------------------------------- one table per check
+
 
 @pytest.mark.parametrize(
     ("text", "check", "severity"),
@@ -186,6 +188,7 @@ def test_url_passes(detector: Detector, text: str) -> None:
 
 # ----------------------------------------------------------------- links and buttons
 
+
 @pytest.mark.parametrize(
     ("url", "visible", "severity"),
     [
@@ -195,7 +198,9 @@ def test_url_passes(detector: Detector, text: str) -> None:
     ],
 )
 def test_text_link_mismatch(detector: Detector, url: str, visible: str, severity: str) -> None:
-    verdict = detector.scan(MessageInput(text="退款详情", links=[LinkRef(url=url, visible_text=visible)]))
+    verdict = detector.scan(
+        MessageInput(text="退款详情", links=[LinkRef(url=url, visible_text=visible)])
+    )
     found = {f.check: f.severity.value for f in verdict.findings}
     assert found.get("link.text_mismatch") == severity
 
@@ -209,19 +214,26 @@ def test_text_link_mismatch(detector: Detector, url: str, visible: str, severity
     ],
 )
 def test_text_link_consistent(detector: Detector, url: str, visible: str) -> None:
-    verdict = detector.scan(MessageInput(text="看看", links=[LinkRef(url=url, visible_text=visible)]))
+    verdict = detector.scan(
+        MessageInput(text="看看", links=[LinkRef(url=url, visible_text=visible)])
+    )
     assert "link.text_mismatch" not in verdict.checks
 
 
 def test_button_urls_are_scanned(detector: Detector) -> None:
     verdict = detector.scan(
-        MessageInput(text="您的退款已到账，点击下方按钮领取", button_urls=["https://taobao-refund.top/r"])
+        MessageInput(
+            text="您的退款已到账，点击下方按钮领取", button_urls=["https://taobao-refund.top/r"]
+        )
     )
     assert verdict.risk is Risk.HIGH
-    assert any(f.url == "https://taobao-refund.top/r" and "(button)" in f.detail for f in verdict.findings)
+    assert any(
+        f.url == "https://taobao-refund.top/r" and "(button)" in f.detail for f in verdict.findings
+    )
 
 
 # ----------------------------------------------------------------- configuration
+
 
 def test_allowlist_passes() -> None:
     text = "see https://alipay-partner-shop.com/x"
@@ -267,7 +279,11 @@ def test_no_network_while_building_or_scanning(monkeypatch: pytest.MonkeyPatch) 
         ("https://36kr.com/p/1", "腾讯发布财报", "low"),  # a brand named over a news article
     ],
 )
-def test_text_link_naming_a_brand(detector: Detector, url: str, visible: str, severity: str) -> None:
-    verdict = detector.scan(MessageInput(text="看看", links=[LinkRef(url=url, visible_text=visible)]))
+def test_text_link_naming_a_brand(
+    detector: Detector, url: str, visible: str, severity: str
+) -> None:
+    verdict = detector.scan(
+        MessageInput(text="看看", links=[LinkRef(url=url, visible_text=visible)])
+    )
     found = {f.check: f.severity.value for f in verdict.findings}
     assert found.get("link.text_mismatch") == severity

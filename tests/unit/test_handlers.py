@@ -39,17 +39,36 @@ class Chatter:
         return Chat(id=self.user.id, type="private")
 
     async def say(self, text: str) -> None:
-        entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))] if text.startswith("/") else None
-        message = Message(message_id=next(_ids), date=datetime.now(UTC), chat=self.chat, from_user=self.user, text=text, entities=entities)
+        entities = (
+            [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
+            if text.startswith("/")
+            else None
+        )
+        message = Message(
+            message_id=next(_ids),
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=self.user,
+            text=text,
+            entities=entities,
+        )
         await self.dp.feed_update(self.bot, Update(update_id=next(_ids), message=message))
 
     async def press(self, label: str) -> None:
         for message in reversed(self.session.messages()):
-            for row in (message.reply_markup.inline_keyboard if message.reply_markup else []):
+            for row in message.reply_markup.inline_keyboard if message.reply_markup else []:
                 for button in row:
                     if button.text == label:
-                        query = CallbackQuery(id=str(next(_ids)), from_user=self.user, chat_instance="c", message=message, data=button.callback_data)
-                        await self.dp.feed_update(self.bot, Update(update_id=next(_ids), callback_query=query))
+                        query = CallbackQuery(
+                            id=str(next(_ids)),
+                            from_user=self.user,
+                            chat_instance="c",
+                            message=message,
+                            data=button.callback_data,
+                        )
+                        await self.dp.feed_update(
+                            self.bot, Update(update_id=next(_ids), callback_query=query)
+                        )
                         return
         raise AssertionError(f"no button {label!r}")
 
@@ -81,7 +100,9 @@ async def test_start_shows_the_promise_and_the_menu(chatter: Chatter) -> None:
     sent = chatter.session.calls(SendMessage)[-1]
     assert "绝不会" in sent.text
     labels = [b.text for row in sent.reply_markup.inline_keyboard for b in row]
-    assert labels == [Translator("zh")(f"menu.{k}") for k in ("refund", "cases", "ask", "check", "human")]
+    assert labels == [
+        Translator("zh")(f"menu.{k}") for k in ("refund", "cases", "ask", "check", "human")
+    ]
 
 
 async def test_english_from_the_telegram_language(chatter: Chatter) -> None:
@@ -108,7 +129,11 @@ async def walk_to_summary(chatter: Chatter) -> None:
 
 async def test_partial_refund_with_the_fee_shown(chatter: Chatter) -> None:
     await walk_to_summary(chatter)
-    decision = next(text for text in map(plain, chatter.session.texts()) if needle("zh", "decision.title") in text)
+    decision = next(
+        text
+        for text in map(plain, chatter.session.texts())
+        if needle("zh", "decision.title") in text
+    )
     assert needle("zh", "outcome.partial_refund") in decision
     assert "¥180.00" in decision and "10%" in decision
 
@@ -155,10 +180,16 @@ async def test_huge_free_text_is_refused_politely(chatter: Chatter) -> None:
 async def test_an_undisclosed_fee_is_not_charged(chatter: Chatter) -> None:
     await walk_to_summary(chatter)
     await chatter.press(Translator("zh")("btn.fee_not_disclosed"))
-    edited = [plain(m.text or "") for m in chatter.session.messages() if needle("zh", "decision.fee_waived") in plain(m.text or "")]
+    edited = [
+        plain(m.text or "")
+        for m in chatter.session.messages()
+        if needle("zh", "decision.fee_waived") in plain(m.text or "")
+    ]
     assert edited and "¥200.00" in edited[0]
     summary = plain(chatter.session.messages()[-1].text or "")
-    assert needle("zh", "summary.title") in summary and needle("zh", "decision.fee_waived") in summary
+    assert (
+        needle("zh", "summary.title") in summary and needle("zh", "decision.fee_waived") in summary
+    )
     await chatter.press(Translator("zh")("btn.confirm"))
     cases = await chatter.services.refunds.list_cases(user_id=77)
     assert cases[0].outcome == "full_refund" and cases[0].decision["fee_percent"] in (0, "0", 0.0)
@@ -168,7 +199,13 @@ async def test_a_flood_is_slowed_down(make_settings: Callable[..., Settings]) ->
     services = await create_services(make_settings(rate_limit=5, rate_window_seconds=60))
     try:
         session = RecordingSession()
-        chatter = Chatter(create_dispatcher(services), Bot("42:TEST", session=session), session, services, User(id=79, is_bot=False, first_name="F"))
+        chatter = Chatter(
+            create_dispatcher(services),
+            Bot("42:TEST", session=session),
+            session,
+            services,
+            User(id=79, is_bot=False, first_name="F"),
+        )
         for _ in range(12):
             await chatter.say("/help")
         texts = [plain(m.text or "") for m in session.messages()]
@@ -178,7 +215,9 @@ async def test_a_flood_is_slowed_down(make_settings: Callable[..., Settings]) ->
         await services.close()
 
 
-async def test_a_confirm_after_the_case_was_stored_finds_it_by_the_draft_key(chatter: Chatter) -> None:
+async def test_a_confirm_after_the_case_was_stored_finds_it_by_the_draft_key(
+    chatter: Chatter,
+) -> None:
     """The already-submitted path of confirm: the case was stored, but the conversation
     kept the draft (the process died before the state was cleared, or a second instance
     took a repeated press). Pressing "submit" again must find the case, not file another."""
@@ -192,9 +231,17 @@ async def test_a_confirm_after_the_case_was_stored_finds_it_by_the_draft_key(cha
 
     await chatter.dp.storage.set_state(key, "Wizard:summary")
     await chatter.dp.storage.set_data(key, kept)
-    query = CallbackQuery(id="again", from_user=chatter.user, chat_instance="c", message=summary, data=summary.reply_markup.inline_keyboard[-2][0].callback_data)  # type: ignore[union-attr]
+    query = CallbackQuery(
+        id="again",
+        from_user=chatter.user,
+        chat_instance="c",
+        message=summary,
+        data=summary.reply_markup.inline_keyboard[-2][0].callback_data,
+    )  # type: ignore[union-attr]
     await chatter.dp.feed_update(chatter.bot, Update(update_id=next(_ids), callback_query=query))
-    assert needle("zh", "wizard.already_submitted", number=cases[0].number) in chatter.last_texts(1)[0]
+    assert (
+        needle("zh", "wizard.already_submitted", number=cases[0].number) in chatter.last_texts(1)[0]
+    )
     assert len(await chatter.services.refunds.list_cases(user_id=77)) == 1
     assert await chatter.state() is None
 
@@ -223,5 +270,7 @@ async def test_an_unreadable_stored_draft_starts_over_instead_of_failing(chatter
     await chatter.dp.storage.set_state(key, "Wizard:amount")
     await chatter.dp.storage.set_data(key, {"draft": {"amount": "not money", "paid": 5}})
     await chatter.say("100")
-    assert needle("zh", "wizard.order_number", example="KM20261121000123") in chatter.last_texts(1)[0]
+    assert (
+        needle("zh", "wizard.order_number", example="KM20261121000123") in chatter.last_texts(1)[0]
+    )
     assert needle("zh", "error.internal") not in " ".join(chatter.last_texts(3))

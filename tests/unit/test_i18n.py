@@ -47,10 +47,18 @@ def _string_literals(path: Path) -> list[str]:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
-    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
 
 
-@pytest.mark.parametrize("path", sorted(TELEGRAM.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", sorted(TELEGRAM.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_handlers_hold_no_chinese_literals(path: Path) -> None:
     assert [s for s in _string_literals(path) if CJK.search(s)] == []
 
@@ -58,9 +66,19 @@ def test_handlers_hold_no_chinese_literals(path: Path) -> None:
 def test_every_key_used_in_code_exists() -> None:
     used: set[str] = set()
     for path in (ROOT / "bot").rglob("*.py"):
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_][a-z0-9_.]*)["']""", path.read_text(encoding="utf-8")))
-    for path in (*(TELEGRAM / "handlers" / "support").glob("*.py"), ROOT / "bot" / "services" / "support.py"):
-        used |= set(re.findall(r"""\b(?:staff|buyer_t|t)\(\s*["']([a-z_][a-z0-9_.]*)["']""", path.read_text(encoding="utf-8")))
+        used |= set(
+            re.findall(r"""\bt\(\s*["']([a-z_][a-z0-9_.]*)["']""", path.read_text(encoding="utf-8"))
+        )
+    for path in (
+        *(TELEGRAM / "handlers" / "support").glob("*.py"),
+        ROOT / "bot" / "services" / "support.py",
+    ):
+        used |= set(
+            re.findall(
+                r"""\b(?:staff|buyer_t|t)\(\s*["']([a-z_][a-z0-9_.]*)["']""",
+                path.read_text(encoding="utf-8"),
+            )
+        )
     missing = {key for key in used if key not in catalog("zh")}
     assert not missing
 
@@ -73,7 +91,10 @@ def test_translator() -> None:
         t("no.such.key")
 
 
-@pytest.mark.parametrize(("code", "lang"), [("en", "en"), ("en-US", "en"), ("zh-hans", "zh"), ("zh_TW", "zh"), ("ru", "zh"), (None, "zh")])
+@pytest.mark.parametrize(
+    ("code", "lang"),
+    [("en", "en"), ("en-US", "en"), ("zh-hans", "zh"), ("zh_TW", "zh"), ("ru", "zh"), (None, "zh")],
+)
 def test_pick_language(code: str | None, lang: str) -> None:
     assert pick_language(code) == lang
 
@@ -84,10 +105,17 @@ def test_every_code_the_policy_can_produce_has_a_text() -> None:
     from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 
     policy = load_policy(DEFAULT_POLICY_PATH)
-    names = set(policy.deadlines) | {name for rule in policy.rules for name in (rule.deadlines or {})}
+    names = set(policy.deadlines) | {
+        name for rule in policy.rules for name in (rule.deadlines or {})
+    }
     for lang in LANGUAGES:
         texts = catalog(lang)
-        for prefix, codes in (("outcome", Outcome), ("route", Route), ("liable", Liable), ("evidence", EvidenceKind)):
+        for prefix, codes in (
+            ("outcome", Outcome),
+            ("route", Route),
+            ("liable", Liable),
+            ("evidence", EvidenceKind),
+        ):
             assert all(f"{prefix}.{code.value}" in texts for code in codes), prefix
         assert all(f"deadline.{name}" in texts for name in names), names
 
@@ -166,7 +194,9 @@ def test_plural_tables_are_loaded_and_namespaces_are_not(tmp_path: Path) -> None
         '[cases]\nother = "Something else"\ntitle = "Cases"\n\n[cases.files]\none = "{count} file"\nother = "{count} files"\n',
     )
     messages = load_messages([path], "en")
-    assert messages["cases.other"] == "Something else" and not isinstance(messages["cases.other"], Plural)
+    assert messages["cases.other"] == "Something else" and not isinstance(
+        messages["cases.other"], Plural
+    )
     assert isinstance(messages["cases.files"], Plural)
 
 
@@ -174,8 +204,16 @@ def test_plural_tables_are_loaded_and_namespaces_are_not(tmp_path: Path) -> None
     ("lang", "text", "error"),
     [
         ("en", '[a]\nother = "{count} files"\n', "missing \\['one'\\]"),
-        ("zh", '[a]\none = "{count} 张"\nother = "{count} 张"\n', "not used by the language \\['one'\\]"),
-        ("en", '[a]\none = "{count} file of {name}"\nother = "{count} files"\n', "different placeholders"),
+        (
+            "zh",
+            '[a]\none = "{count} 张"\nother = "{count} 张"\n',
+            "not used by the language \\['one'\\]",
+        ),
+        (
+            "en",
+            '[a]\none = "{count} file of {name}"\nother = "{count} files"\n',
+            "different placeholders",
+        ),
     ],
 )
 def test_malformed_plurals_are_refused(tmp_path: Path, lang: str, text: str, error: str) -> None:

@@ -50,18 +50,29 @@ def test_clean_text_keeps_length_and_lines() -> None:
     dirty = "a\x00b\ud800c\x1bd\ne\tf\x7f"
     clean = clean_text(dirty)
     assert clean == "a b\ufffdc d\ne\tf "
-    assert len(clean.encode("utf-16-le", "surrogatepass")) == len(dirty.encode("utf-16-le", "surrogatepass"))
+    assert len(clean.encode("utf-16-le", "surrogatepass")) == len(
+        dirty.encode("utf-16-le", "surrogatepass")
+    )
     clean.encode("utf-8")  # storable anywhere
     assert clean_text("普通文字，没有问题。") == "普通文字，没有问题。"
 
 
 def test_clean_payload_cleans_every_string() -> None:
-    payload = {"update_id": 1, "message": {"text": "x\x00", "entities": [{"type": "bold\x00"}], "n": 5}}
-    assert clean_payload(payload) == {"update_id": 1, "message": {"text": "x ", "entities": [{"type": "bold "}], "n": 5}}
+    payload = {
+        "update_id": 1,
+        "message": {"text": "x\x00", "entities": [{"type": "bold\x00"}], "n": 5},
+    }
+    assert clean_payload(payload) == {
+        "update_id": 1,
+        "message": {"text": "x ", "entities": [{"type": "bold "}], "n": 5},
+    }
 
 
 def test_redact_hides_tokens_and_registered_secrets() -> None:
-    assert redact("POST /bot123456789:AAExampleExampleExampleExampleExample/getMe") == "POST /bot[token]/getMe"
+    assert (
+        redact("POST /bot123456789:AAExampleExampleExampleExampleExample/getMe")
+        == "POST /bot[token]/getMe"
+    )
     add_secret("my-webhook-secret-value")
     assert "my-webhook-secret-value" not in redact("header my-webhook-secret-value sent")
 
@@ -76,7 +87,15 @@ def test_redacting_filter_strips_messages_from_tracebacks() -> None:
     try:
         _fail(typed, path)
     except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed for %s", ("/bot123456:TEST-TOKEN/x",), sys.exc_info())
+        record = logging.LogRecord(
+            "x",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed for %s",
+            ("/bot123456:TEST-TOKEN/x",),
+            sys.exc_info(),
+        )
     assert RedactingFilter().filter(record)
     line = logging.Formatter().format(record)
     assert "TEST-TOKEN" not in line and "13812345678" not in line
@@ -85,8 +104,13 @@ def test_redacting_filter_strips_messages_from_tracebacks() -> None:
 
 def test_route_of_updates() -> None:
     assert route_of({"update_id": 1, "message": {"chat": {"id": -5}, "from": {"id": 7}}}) == (-5, 7)
-    assert route_of({"update_id": 2, "callback_query": {"from": {"id": 7}, "message": {"chat": {"id": 7}}}}) == (7, 7)
-    assert route_of({"update_id": 3, "callback_query": {"from": {"id": 8}}}) == (8, 8)  # inline message
+    assert route_of(
+        {"update_id": 2, "callback_query": {"from": {"id": 7}, "message": {"chat": {"id": 7}}}}
+    ) == (7, 7)
+    assert route_of({"update_id": 3, "callback_query": {"from": {"id": 8}}}) == (
+        8,
+        8,
+    )  # inline message
     assert route_of({"update_id": 4}) == (None, None)
 
 
@@ -102,12 +126,16 @@ async def test_an_update_that_keeps_failing_is_parked_and_can_be_retried(tmp_pat
     await migrate(engine)
     try:
         inbox = InboxService(engine, max_attempts=3)
-        await inbox.store(1, [{"update_id": 5, "message": {"chat": {"id": 9}, "text": "hi"}}, {"update_id": 6}])
+        await inbox.store(
+            1, [{"update_id": 5, "message": {"chat": {"id": 9}, "text": "hi"}}, {"update_id": 6}]
+        )
         assert await inbox.failed(1, 5, ValueError("boom"), attempts=1) == "pending"
         assert await inbox.failed(1, 5, ValueError("boom"), attempts=3) == "parked"
         assert [i.update_id for i in await inbox.pending(1)] == [6]  # the later one goes on
         parked = await inbox.parked()
-        assert [(i.update_id, i.error, i.payload is not None) for i in parked] == [(5, "ValueError: boom", True)]
+        assert [(i.update_id, i.error, i.payload is not None) for i in parked] == [
+            (5, "ValueError: boom", True)
+        ]
         assert await inbox.retry(update_ids=[5]) == 1
         assert [i.update_id for i in await inbox.pending(1)] == [5, 6]
         await inbox.done(1, 5)

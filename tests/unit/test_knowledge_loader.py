@@ -17,11 +17,30 @@ from bot.knowledge.loader import (
 )
 
 REQUIRED_IDS = {
-    "order-states", "unpaid-cancel", "causes-merchant", "causes-buyer", "causes-payment",
-    "causes-platform", "personal-agent", "duplicate-charge", "delisting", "undelivered",
-    "delivered-not-redeemed", "redeemed-goods", "no-seven-day-return", "evidence", "process",
-    "merchant-review", "platform-review", "deadlines", "arrival-times", "fees", "appeals",
-    "outside-channels", "scams", "real-refunds",
+    "order-states",
+    "unpaid-cancel",
+    "causes-merchant",
+    "causes-buyer",
+    "causes-payment",
+    "causes-platform",
+    "personal-agent",
+    "duplicate-charge",
+    "delisting",
+    "undelivered",
+    "delivered-not-redeemed",
+    "redeemed-goods",
+    "no-seven-day-return",
+    "evidence",
+    "process",
+    "merchant-review",
+    "platform-review",
+    "deadlines",
+    "arrival-times",
+    "fees",
+    "appeals",
+    "outside-channels",
+    "scams",
+    "real-refunds",
 }
 
 
@@ -79,7 +98,9 @@ def test_markdown_to_text_flattens_tables_and_emphasis() -> None:
 
 
 def test_chunks_keep_section_id_and_title() -> None:
-    long_body = "\n\n".join(f"- 第{i}条:退款规则的一段比较长的说明文字,用来测试分块。" * 3 for i in range(20))
+    long_body = "\n\n".join(
+        f"- 第{i}条:退款规则的一段比较长的说明文字,用来测试分块。" * 3 for i in range(20)
+    )
     section = Section(id="long-one", title="很长的一节", body=long_body, lang="zh")
     chunks = chunk_section(section, max_chars=200)
     assert len(chunks) > 3
@@ -100,9 +121,12 @@ def test_every_shipped_chunk_points_at_a_section() -> None:
 def test_txt_files_and_non_knowledge_files(tmp_path: Path) -> None:
     (tmp_path / "policy.yaml").write_text("rules: []\n", encoding="utf-8")
     (tmp_path / "notes.json").write_text("{}", encoding="utf-8")
-    (tmp_path / "holiday-hours.txt").write_text("节假日客服时间\n春节期间人工客服每天 10:00–18:00 在线。\n", encoding="utf-8")
+    (tmp_path / "holiday-hours.txt").write_text(
+        "节假日客服时间\n春节期间人工客服每天 10:00–18:00 在线。\n", encoding="utf-8"
+    )
     (tmp_path / "holiday-hours.en.txt").write_text(
-        "Holiday support hours\nDuring the Spring Festival staff answer 10:00-18:00.\n", encoding="utf-8"
+        "Holiday support hours\nDuring the Spring Festival staff answer 10:00-18:00.\n",
+        encoding="utf-8",
     )
     report = LoadReport()
     sections = load_sections(tmp_path, report)
@@ -118,13 +142,18 @@ def test_language_from_folder(tmp_path: Path) -> None:
     (tmp_path / "en" / "a.md").write_text("## Fees {#fees}\n\nAt most 10%.\n", encoding="utf-8")
     (tmp_path / "zh-CN").mkdir()
     (tmp_path / "zh-CN" / "a.md").write_text("## 手续费 {#fees}\n\n最多 10%。\n", encoding="utf-8")
-    assert sorted((s.id, s.lang) for s in load_sections(tmp_path)) == [("fees", "en"), ("fees", "zh")]
+    assert sorted((s.id, s.lang) for s in load_sections(tmp_path)) == [
+        ("fees", "en"),
+        ("fees", "zh"),
+    ]
 
 
 def test_a_later_directory_overrides_sections(tmp_path: Path) -> None:
     extra = tmp_path / "extra"
     extra.mkdir()
-    (extra / "fees.md").write_text("## 手续费(本平台) {#fees}\n\n本平台取消一律不收手续费。\n", encoding="utf-8")
+    (extra / "fees.md").write_text(
+        "## 手续费(本平台) {#fees}\n\n本平台取消一律不收手续费。\n", encoding="utf-8"
+    )
     kb = KnowledgeBase.load([DEFAULT_DIR, extra])
     fees = kb.section("fees")
     assert fees is not None and fees.title == "手续费(本平台)"
@@ -146,7 +175,9 @@ def test_aliases_are_indexed_but_never_shown(tmp_path: Path) -> None:
     sections = {s.id: s for s in load_sections(tmp_path)}
     assert sections["undelivered"].aliases == ("没动静", "卡没给")
     assert sections["contact-support"].aliases == ("转人工", "真人")
-    assert "<!--" not in sections["undelivered"].body and "没动静" not in sections["undelivered"].text
+    assert (
+        "<!--" not in sections["undelivered"].body and "没动静" not in sections["undelivered"].text
+    )
     chunk = chunk_section(sections["undelivered"])[0]
     assert "没动静" in chunk.index_text and "没动静" not in chunk.text
     kb = KnowledgeBase.load(tmp_path)

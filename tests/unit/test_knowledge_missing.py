@@ -40,7 +40,8 @@ def test_anonymise_masks_what_identifies_a_buyer(raw: str, hidden: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["退款要24小时吗", "扣了10%手续费", "12315能投诉吗", "2–5 个工作日", "how long for 100 yuan"]
+    "text",
+    ["退款要24小时吗", "扣了10%手续费", "12315能投诉吗", "2–5 个工作日", "how long for 100 yuan"],
 )
 def test_anonymise_keeps_short_numbers(text: str) -> None:
     assert anonymise(text) == text
@@ -53,7 +54,9 @@ def test_question_key_groups_spellings() -> None:
     assert question_key("???") == ""
 
 
-def _row(question: str, reason: str, sections: list[str], minutes: int, lang: str = "zh") -> SimpleNamespace:
+def _row(
+    question: str, reason: str, sections: list[str], minutes: int, lang: str = "zh"
+) -> SimpleNamespace:
     return SimpleNamespace(
         question=anonymise(question),
         question_key=question_key(question),
@@ -88,9 +91,18 @@ async def _record_some(url: str) -> None:
     try:
         await migrate(engine)
         log = QuestionLog(sessions=session_factory(engine))
-        assert await log.record(question="春节客服几点上班 13812345678", lang="zh", reason="unsure", sections=["contact-support"])
-        assert await log.record(question="春节客服几点上班", lang="zh", reason="unhelpful", sections=["contact-support"])
-        assert await log.record(question="do you sell gift wrapping", lang="en", reason="unsure", sections=[])
+        assert await log.record(
+            question="春节客服几点上班 13812345678",
+            lang="zh",
+            reason="unsure",
+            sections=["contact-support"],
+        )
+        assert await log.record(
+            question="春节客服几点上班", lang="zh", reason="unhelpful", sections=["contact-support"]
+        )
+        assert await log.record(
+            question="do you sell gift wrapping", lang="en", reason="unsure", sections=[]
+        )
         assert not await log.record(question="？？？", lang="zh", reason="unsure")
         with pytest.raises(ValueError, match="unknown reason"):
             await log.record(question="x y", lang="zh", reason="angry")
@@ -109,7 +121,9 @@ def test_question_log_stores_anonymised_rows(tmp_path: Path) -> None:
     asyncio.run(_record_some(_database(tmp_path)))
 
 
-def test_report_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = _database(tmp_path)
     asyncio.run(_record_some(url))
     monkeypatch.setenv("DATABASE_URL", url)
@@ -131,9 +145,18 @@ def test_report_on_a_database_without_the_table(
 
 
 @pytest.mark.parametrize(
-    "argv", [["report", "--limit", "0"], ["report", "--days", "-1"], ["report", "--lang", "fr"], ["report", "--limit", "x"], []]
+    "argv",
+    [
+        ["report", "--limit", "0"],
+        ["report", "--days", "-1"],
+        ["report", "--lang", "fr"],
+        ["report", "--limit", "x"],
+        [],
+    ],
 )
-def test_report_bad_input_is_one_line_and_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_bad_input_is_one_line_and_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert knowledge_cmd.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("refund-bot knowledge") and len(err.strip().splitlines()) == 1

@@ -51,7 +51,12 @@ def test_abbreviations_only_as_whole_words(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("退宽多久到帐", "退款多久到账"), ("我要申述", "我要申诉"), ("卡蜜被核消了", "卡密被核销了"), ("冲值冲错了", "充值充错了")],
+    [
+        ("退宽多久到帐", "退款多久到账"),
+        ("我要申述", "我要申诉"),
+        ("卡蜜被核消了", "卡密被核销了"),
+        ("冲值冲错了", "充值充错了"),
+    ],
 )
 def test_homophone_typos(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
@@ -64,7 +69,11 @@ def test_homophone_hard_negatives(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("ＴＫ多久到账？", "退款多久到账?"), ("订单号：ＫＭ２０２６", "订单号:km2026"), ("１００元", "100元")],
+    [
+        ("ＴＫ多久到账？", "退款多久到账?"),
+        ("订单号：ＫＭ２０２６", "订单号:km2026"),
+        ("１００元", "100元"),
+    ],
 )
 def test_full_width_forms(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
@@ -76,7 +85,10 @@ def test_full_width_forms(raw: str, expected: str) -> None:
         ("my order was cancelled", "my order was canceled"),
         ("i didnt recieve the refnd", "i didnt receive the refund"),
         ("the merchent never replied", "the merchant never replied"),
-        ("seller still not send, how i get money back", "seller still not delivered, how do i get refund"),
+        (
+            "seller still not send, how i get money back",
+            "seller still not delivered, how do i get refund",
+        ),
         ("i pay two time", "i paid twice"),
         ("how many day to bank card", "how long to bank card"),
     ],
@@ -86,7 +98,8 @@ def test_english_spelling_and_grammar(raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["i sent the money", "not sending spam", "your order", "you are right", "the moneyback scheme"]
+    "text",
+    ["i sent the money", "not sending spam", "your order", "you are right", "the moneyback scheme"],
 )
 def test_english_hard_negatives(text: str) -> None:
     assert normalise(text) == text

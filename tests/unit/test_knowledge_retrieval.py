@@ -78,7 +78,9 @@ def test_english_questions(question: str, expected: str) -> None:
     assert all(s.lang == "en" for s in answer.sources)
 
 
-@pytest.mark.parametrize("question", ["今天天气怎么样", "write me a poem", "how do I cook rice", "", "???"])
+@pytest.mark.parametrize(
+    "question", ["今天天气怎么样", "write me a poem", "how do I cook rice", "", "???"]
+)
 def test_off_topic_is_not_confident(question: str) -> None:
     answer = shipped().ask(question)
     assert not answer.confident
@@ -106,7 +108,10 @@ def test_section_lookup() -> None:
 
 
 def test_missing_translation_falls_back_to_chinese(tmp_path: Path) -> None:
-    (tmp_path / "a.md").write_text("## 春节客服时间 {#holiday-hours}\n\n春节期间人工客服 10 点到 18 点在线。\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text(
+        "## 春节客服时间 {#holiday-hours}\n\n春节期间人工客服 10 点到 18 点在线。\n",
+        encoding="utf-8",
+    )
     kb = KnowledgeBase.load(tmp_path)
     section = kb.section("holiday-hours", lang="en")
     assert section is not None and section.lang == "zh"
@@ -121,7 +126,9 @@ def test_langchain_retrievers_match_the_knowledge_base() -> None:
         docs = retriever.invoke("退款到银行卡要多久")
         assert docs and all(isinstance(d, Document) for d in docs)
         assert {"section_id", "title", "lang", "score"} <= set(docs[0].metadata)
-        assert docs[0].metadata["section_id"] == kb.search("退款到银行卡要多久", "zh", mode=mode)[0].id
+        assert (
+            docs[0].metadata["section_id"] == kb.search("退款到银行卡要多久", "zh", mode=mode)[0].id
+        )
     with pytest.raises(ValueError):
         kb.retriever("zh", "embeddings")
 
@@ -148,7 +155,8 @@ def test_knowledge_dir_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_replacing_the_knowledge_directory(tmp_path: Path) -> None:
     (tmp_path / "only.md").write_text(
-        "## 会员自动续费 {#auto-renew}\n\n会员自动续费可以在会员中心关闭,关闭后下个周期不再扣费。\n", encoding="utf-8"
+        "## 会员自动续费 {#auto-renew}\n\n会员自动续费可以在会员中心关闭,关闭后下个周期不再扣费。\n",
+        encoding="utf-8",
     )
     kb = KnowledgeBase.load(tmp_path)
     assert kb.section_ids() == {"auto-renew"}
@@ -186,12 +194,17 @@ def test_buyer_words_are_understood(question: str, expected: str) -> None:
     assert expected in [s.id for s in answer.sources]
 
 
-@pytest.mark.parametrize(("word", "confident"), [("fees", True), ("退款", True), ("company", False), ("connection", False), ("broken", False)])
+@pytest.mark.parametrize(
+    ("word", "confident"),
+    [("fees", True), ("退款", True), ("company", False), ("connection", False), ("broken", False)],
+)
 def test_a_single_word_question_needs_a_topic_word(word: str, confident: bool) -> None:
-    """"fees" names a topic; "company" is only a word the texts happen to use."""
+    """ "fees" names a topic; "company" is only a word the texts happen to use."""
     assert shipped().ask(word).confident is confident
 
 
-@pytest.mark.parametrize("question", ["best phone to buy this year", "买什么手机好", "good game to buy"])
+@pytest.mark.parametrize(
+    "question", ["best phone to buy this year", "买什么手机好", "good game to buy"]
+)
 def test_everyday_words_alone_are_not_a_refund_question(question: str) -> None:
     assert not shipped().ask(question).confident

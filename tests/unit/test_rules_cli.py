@@ -60,7 +60,9 @@ def test_mixed_jsonl_keeps_order_and_exits_2(
             "{not json",
             json.dumps({**GOOD, "order_status": "unpaid", "hours_since_payment": None}),
             json.dumps({k: v for k, v in GOOD.items() if k != "hours_since_payment"}),
-            json.dumps({**GOOD, "amount": "ten", "fee_disclosed": "no", "extra": 1, "evidence": ["photo"]}),
+            json.dumps(
+                {**GOOD, "amount": "ten", "fee_disclosed": "no", "extra": 1, "evidence": ["photo"]}
+            ),
             "[1, 2]",
             json.dumps({**GOOD, "fee_disclosed": False}),
         ]
@@ -84,11 +86,19 @@ def test_mixed_jsonl_keeps_order_and_exits_2(
     assert lines[7]["outcome"] == "full_refund" and lines[7]["refund_amount"] == 120.5
 
 
-def test_all_valid_jsonl_exits_0(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = [json.dumps({**GOOD, "cause": c}) for c in ("invalid_product", "not_as_described", "other")]
+def test_all_valid_jsonl_exits_0(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        json.dumps({**GOOD, "cause": c}) for c in ("invalid_product", "not_as_described", "other")
+    ]
     code, lines, _ = run_check([], "\n".join(rows) + "\n", capsys, monkeypatch)
     assert code == 0
-    assert [d["rule_id"] for d in lines] == ["delivered-faulty", "delivered-not-as-described", "other-cause"]
+    assert [d["rule_id"] for d in lines] == [
+        "delivered-faulty",
+        "delivered-not-as-described",
+        "other-cause",
+    ]
 
 
 def test_empty_input(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,7 +121,9 @@ def test_file_argument_and_policy_option(
     assert code == 0 and lines[0]["policy_version"] == "other-7"
 
 
-def test_bad_policy_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_policy_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: x\n", encoding="utf-8")
     code, lines, err = run_check(["--policy", str(bad)], json.dumps(GOOD), capsys, monkeypatch)
@@ -119,7 +131,9 @@ def test_bad_policy_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str], 
     assert "bad.yaml" in err
 
 
-def test_missing_facts_file(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_facts_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     code, _, err = run_check([str(tmp_path / "none.jsonl")], "", capsys, monkeypatch)
     assert code == 1 and "cannot read" in err
 
@@ -134,7 +148,12 @@ def test_policy_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "validate", str(DEFAULT_POLICY_PATH)]) == 0
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1
-    assert out.startswith("OK ") and "version default-1.0" in out and "20 rules" in out and "fee cap 10%" in out
+    assert (
+        out.startswith("OK ")
+        and "version default-1.0" in out
+        and "20 rules" in out
+        and "fee cap 10%" in out
+    )
 
 
 def test_policy_validate_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,7 +166,9 @@ def test_policy_validate_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "rule 'delivered-buyer-side': fee_percent: must be <= fee cap 10" in err
 
 
-def test_policy_validate_against_knowledge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_policy_validate_against_knowledge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "a.md").write_text("# Fees {#fees}\n", encoding="utf-8")
     assert main(["policy", "validate", str(DEFAULT_POLICY_PATH), "--knowledge", str(tmp_path)]) == 1
     assert "unknown knowledge-base section" in capsys.readouterr().err
@@ -169,10 +190,16 @@ def test_subprocess_entry_point() -> None:
     assert proc.returncode == 2, proc.stderr
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
     assert first["rule_id"] == "delivered-buyer-side"
-    assert second == {"error": "invalid facts", "fields": {"amount": "must be greater than 0"}, "line": 2}
+    assert second == {
+        "error": "invalid facts",
+        "fields": {"amount": "must be greater than 0"},
+        "line": 2,
+    }
 
 
-def test_policy_validate_warns_about_shadowed_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_policy_validate_warns_about_shadowed_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
     shadowed = dict(data["rules"][-2], id="never-reached")  # a copy of used-faulty-late, after it
     data["rules"].insert(len(data["rules"]) - 1, shadowed)
@@ -195,9 +222,17 @@ def test_policy_validate_warns_about_shadowed_rules(tmp_path: Path, capsys: pyte
         ({"amount": float("nan")}, {"amount": "must be a finite number"}),
         ({"amount": 0.004}, {"amount": "must be at least 0.01"}),
         ({"amount": 1e12}, {"amount": "must be at most 1000000000"}),
-        ({"hours_since_completion": 5}, {"hours_since_completion": "cannot be more than hours_since_payment"}),
+        (
+            {"hours_since_completion": 5},
+            {"hours_since_completion": "cannot be more than hours_since_payment"},
+        ),
         ({"evidence": "payment_record"}, {"evidence": "must be a list of evidence kinds"}),
-        ({"order_status": None}, {"order_status": "unknown code None; expected one of: unpaid, paid_undelivered, delivered, redeemed, completed"}),
+        (
+            {"order_status": None},
+            {
+                "order_status": "unknown code None; expected one of: unpaid, paid_undelivered, delivered, redeemed, completed"
+            },
+        ),
     ],
 )
 def test_parse_facts_reasons(changes: dict[str, Any], fields: dict[str, str]) -> None:
@@ -209,15 +244,24 @@ def test_parse_facts_reasons(changes: dict[str, Any], fields: dict[str, str]) ->
 
 
 def test_json_array(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    stdin = json.dumps([GOOD, {**GOOD, "cause": "bogus"}, "text", {**GOOD, "order_status": "unpaid"}], indent=2)
+    stdin = json.dumps(
+        [GOOD, {**GOOD, "cause": "bogus"}, "text", {**GOOD, "order_status": "unpaid"}], indent=2
+    )
     code, lines, err = run_check([], stdin, capsys, monkeypatch)
     assert code == 2 and err == ""
-    assert [line.get("rule_id") for line in lines] == ["delivered-buyer-side", None, None, "unpaid-cancel"]
+    assert [line.get("rule_id") for line in lines] == [
+        "delivered-buyer-side",
+        None,
+        None,
+        "unpaid-cancel",
+    ]
     assert lines[1]["index"] == 1 and set(lines[1]["fields"]) == {"cause"}
     assert lines[2] == {"error": "expected a JSON object", "fields": {}, "index": 2}
 
 
-def test_empty_json_array(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_json_array(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert run_check([], "[]", capsys, monkeypatch) == (0, [], "")
 
 
@@ -241,17 +285,25 @@ def test_utf8_bom_is_ignored(
     assert code == 0 and err == ""
     assert decisions and all(d["rule_id"] == "delivered-buyer-side" for d in decisions)
     # the same bytes on standard input
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes()), encoding="utf-8"))
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes()), encoding="utf-8")
+    )
     assert main(["check"]) == 0
     assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == decisions
 
 
-def test_bom_before_a_pretty_printed_array(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, lines, _ = run_check([], "\ufeff" + json.dumps([GOOD, GOOD], indent=2), capsys, monkeypatch)
+def test_bom_before_a_pretty_printed_array(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, lines, _ = run_check(
+        [], "\ufeff" + json.dumps([GOOD, GOOD], indent=2), capsys, monkeypatch
+    )
     assert code == 0 and [line["rule_id"] for line in lines] == ["delivered-buyer-side"] * 2
 
 
-def test_bom_on_every_line_of_concatenated_jsonl(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bom_on_every_line_of_concatenated_jsonl(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     stdin = "\ufeff" + json.dumps(GOOD) + "\n\ufeff" + json.dumps(GOOD)
     code, lines, _ = run_check([], stdin, capsys, monkeypatch)
     assert code == 0 and len(lines) == 2
@@ -264,13 +316,33 @@ def test_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     props = schema["properties"]
-    assert set(props) == {"order_status", "cause", "platform_type", "payment_channel", "amount",
-                          "hours_since_payment", "hours_since_completion", "fee_disclosed", "evidence"}
-    assert set(schema["required"]) == {"order_status", "cause", "platform_type", "payment_channel", "amount"}
+    assert set(props) == {
+        "order_status",
+        "cause",
+        "platform_type",
+        "payment_channel",
+        "amount",
+        "hours_since_payment",
+        "hours_since_completion",
+        "fee_disclosed",
+        "evidence",
+    }
+    assert set(schema["required"]) == {
+        "order_status",
+        "cause",
+        "platform_type",
+        "payment_channel",
+        "amount",
+    }
     assert schema["additionalProperties"] is False
     defs = schema["$defs"]
-    for name, enum in (("OrderStatus", OrderStatus), ("Cause", Cause), ("PlatformType", PlatformType),
-                       ("PaymentChannel", PaymentChannel), ("EvidenceKind", EvidenceKind)):
+    for name, enum in (
+        ("OrderStatus", OrderStatus),
+        ("Cause", Cause),
+        ("PlatformType", PlatformType),
+        ("PaymentChannel", PaymentChannel),
+        ("EvidenceKind", EvidenceKind),
+    ):
         assert defs[name]["enum"] == [code.value for code in enum]
     assert props["amount"]["type"] == "number" and props["amount"]["exclusiveMinimum"] == 0
     assert all(p.get("description") for p in props.values())
@@ -284,7 +356,7 @@ def test_schema_fields_are_documented() -> None:
     from bot.domain.vocab import Cause
 
     doc = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
-    section = doc[doc.index("### Facts"):]
+    section = doc[doc.index("### Facts") :]
     for name in Facts.model_fields:
         assert f"| `{name}` |" in section, name
     for code in Cause:

@@ -50,25 +50,46 @@ def matches(when: dict[str, Any], **facts: Any) -> bool:
 
 # (condition, value, matches?)
 HOURS: list[tuple[dict[str, Any], float, bool]] = [
-    ({"gt": 24}, 23.99, False), ({"gt": 24}, 24, False), ({"gt": 24}, 24.01, True),
-    ({"gte": 24}, 23.99, False), ({"gte": 24}, 24, True), ({"gte": 24}, 24.01, True),
-    ({"lt": 24}, 23.99, True), ({"lt": 24}, 24, False), ({"lt": 24}, 24.01, False),
-    ({"lte": 24}, 23.99, True), ({"lte": 24}, 24, True), ({"lte": 24}, 24.01, False),
-    ({"lt": 24}, 0, True), ({"gt": 0}, 0, False), ({"gte": 0}, 0, True),
+    ({"gt": 24}, 23.99, False),
+    ({"gt": 24}, 24, False),
+    ({"gt": 24}, 24.01, True),
+    ({"gte": 24}, 23.99, False),
+    ({"gte": 24}, 24, True),
+    ({"gte": 24}, 24.01, True),
+    ({"lt": 24}, 23.99, True),
+    ({"lt": 24}, 24, False),
+    ({"lt": 24}, 24.01, False),
+    ({"lte": 24}, 23.99, True),
+    ({"lte": 24}, 24, True),
+    ({"lte": 24}, 24.01, False),
+    ({"lt": 24}, 0, True),
+    ({"gt": 0}, 0, False),
+    ({"gte": 0}, 0, True),
     # window names: cancel_hours = 24 hours, quality_claim_days = 7 days = 168 hours
-    ({"gt": "cancel_hours"}, 24, False), ({"gt": "cancel_hours"}, 24.01, True),
-    ({"lte": "quality_claim_days"}, 168, True), ({"lte": "quality_claim_days"}, 168.01, False),
-    ({"lt": "quality_claim_days"}, 167.99, True), ({"lt": "quality_claim_days"}, 168, False),
-    ({"gte": "quality_claim_days"}, 167.99, False), ({"gte": "quality_claim_days"}, 168, True),
+    ({"gt": "cancel_hours"}, 24, False),
+    ({"gt": "cancel_hours"}, 24.01, True),
+    ({"lte": "quality_claim_days"}, 168, True),
+    ({"lte": "quality_claim_days"}, 168.01, False),
+    ({"lt": "quality_claim_days"}, 167.99, True),
+    ({"lt": "quality_claim_days"}, 168, False),
+    ({"gte": "quality_claim_days"}, 167.99, False),
+    ({"gte": "quality_claim_days"}, 168, True),
     # two bounds: an interval
-    ({"gt": 24, "lte": 48}, 24, False), ({"gt": 24, "lte": 48}, 24.01, True),
-    ({"gt": 24, "lte": 48}, 48, True), ({"gt": 24, "lte": 48}, 48.01, False),
-    ({"gte": 24, "lt": 48}, 24, True), ({"gte": 24, "lt": 48}, 48, False),
+    ({"gt": 24, "lte": 48}, 24, False),
+    ({"gt": 24, "lte": 48}, 24.01, True),
+    ({"gt": 24, "lte": 48}, 48, True),
+    ({"gt": 24, "lte": 48}, 48.01, False),
+    ({"gte": 24, "lt": 48}, 24, True),
+    ({"gte": 24, "lt": 48}, 48, False),
     # two bounds on one side: the tighter one holds
-    ({"gte": 24, "gt": 24}, 24, False), ({"gte": 30, "gt": 24}, 29.99, False),
-    ({"gte": 30, "gt": 24}, 30, True), ({"gte": 20, "gt": 24}, 24, False),
-    ({"lte": 48, "lt": 48}, 48, False), ({"lte": 40, "lt": 48}, 40, True),
-    ({"lte": 40, "lt": 48}, 40.01, False), ({"lte": 50, "lt": 48}, 48, False),
+    ({"gte": 24, "gt": 24}, 24, False),
+    ({"gte": 30, "gt": 24}, 29.99, False),
+    ({"gte": 30, "gt": 24}, 30, True),
+    ({"gte": 20, "gt": 24}, 24, False),
+    ({"lte": 48, "lt": 48}, 48, False),
+    ({"lte": 40, "lt": 48}, 40, True),
+    ({"lte": 40, "lt": 48}, 40.01, False),
+    ({"lte": 50, "lt": 48}, 48, False),
     # known
     ({"known": True}, 0, True),
 ]
@@ -103,12 +124,18 @@ def test_missing_completion_time(cond: dict[str, Any], value: float | None, expe
 @pytest.mark.parametrize(
     ("cond", "value", "expected"),
     [
-        ({"gt": 100}, "100", False), ({"gt": 100}, "100.01", True),
-        ({"gte": 100}, "99.99", False), ({"gte": 100}, "100", True),
-        ({"lt": 100}, "99.99", True), ({"lt": 100}, "100", False),
-        ({"lte": 100}, "100", True), ({"lte": 100}, "100.01", False),
-        ({"gt": "99.5", "lt": 100}, "99.5", False), ({"gt": "99.5", "lt": 100}, "99.51", True),
-        ({"gte": 50, "lte": 50}, "50", True), ({"gte": 50, "lte": 50}, "50.01", False),
+        ({"gt": 100}, "100", False),
+        ({"gt": 100}, "100.01", True),
+        ({"gte": 100}, "99.99", False),
+        ({"gte": 100}, "100", True),
+        ({"lt": 100}, "99.99", True),
+        ({"lt": 100}, "100", False),
+        ({"lte": 100}, "100", True),
+        ({"lte": 100}, "100.01", False),
+        ({"gt": "99.5", "lt": 100}, "99.5", False),
+        ({"gt": "99.5", "lt": 100}, "99.51", True),
+        ({"gte": 50, "lte": 50}, "50", True),
+        ({"gte": 50, "lte": 50}, "50.01", False),
     ],
 )
 def test_amount(cond: dict[str, Any], value: str, expected: bool) -> None:
@@ -132,7 +159,10 @@ def test_list_conditions(field: str, listed: Any, inside: str, outside: str) -> 
     assert matches({field: listed}, **{key: outside}) is False
 
 
-@pytest.mark.parametrize(("cond", "disclosed", "expected"), [(True, True, True), (True, False, False), (False, False, True), (False, True, False)])
+@pytest.mark.parametrize(
+    ("cond", "disclosed", "expected"),
+    [(True, True, True), (True, False, False), (False, False, True), (False, True, False)],
+)
 def test_fee_disclosed(cond: bool, disclosed: bool, expected: bool) -> None:
     assert matches({"fee_disclosed": cond}, fee_disclosed=disclosed) is expected
 
@@ -149,9 +179,20 @@ def test_bounds_directly() -> None:
     """The compiled forms, without a policy around them."""
     closed = HoursBound(lo=1.0, lo_inclusive=True, hi=2.0, hi_inclusive=True, known=True)
     opened = HoursBound(lo=1.0, lo_inclusive=False, hi=2.0, hi_inclusive=False, known=True)
-    assert [closed.holds(v) for v in (0.99, 1.0, 2.0, 2.01, None)] == [False, True, True, False, False]
+    assert [closed.holds(v) for v in (0.99, 1.0, 2.0, 2.01, None)] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert [opened.holds(v) for v in (1.0, 1.01, 1.99, 2.0)] == [False, True, True, False]
     unknown = HoursBound(lo=None, lo_inclusive=True, hi=None, hi_inclusive=True, known=False)
     assert (unknown.holds(None), unknown.holds(0.0)) == (True, False)
     amount = AmountBound(gt=Decimal(1), gte=None, lt=None, lte=Decimal(2))
-    assert [amount.holds(Decimal(v)) for v in ("1", "1.01", "2", "2.01")] == [False, True, True, False]
+    assert [amount.holds(Decimal(v)) for v in ("1", "1.01", "2", "2.01")] == [
+        False,
+        True,
+        True,
+        False,
+    ]

@@ -54,7 +54,9 @@ def test_default_policy_loads() -> None:
     assert policy.version == "default-1.0"
     assert policy.rules[-1].id == "catch-all"
     assert policy.rules[-1].when.is_empty()
-    assert DEFAULT_POLICY_PATH.name == "policy.yaml" and DEFAULT_POLICY_PATH.parent.name == "knowledge"
+    assert (
+        DEFAULT_POLICY_PATH.name == "policy.yaml" and DEFAULT_POLICY_PATH.parent.name == "knowledge"
+    )
 
 
 def test_fee_above_cap_is_rejected(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -84,10 +86,20 @@ def test_the_cap_binds_decisions_even_past_validation() -> None:
     from decimal import Decimal
 
     capped = load_policy(DEFAULT_POLICY_PATH).model_copy(update={"fee_cap_percent": Decimal(4)})
-    facts = Facts(order_status="delivered", cause="changed_mind", platform_type="aggregator",
-                  payment_channel="alipay", amount=50, hours_since_payment=2)
+    facts = Facts(
+        order_status="delivered",
+        cause="changed_mind",
+        platform_type="aggregator",
+        payment_channel="alipay",
+        amount=50,
+        hours_since_payment=2,
+    )
     decision = decide(capped, facts)
-    assert (decision.rule_id, decision.fee_percent, str(decision.refund_amount)) == ("delivered-buyer-side", 4, "48.00")
+    assert (decision.rule_id, decision.fee_percent, str(decision.refund_amount)) == (
+        "delivered-buyer-side",
+        4,
+        "48.00",
+    )
     assert "4%" in decision.explanation.en and "2.00 CNY" in decision.explanation.en
 
 
@@ -102,8 +114,16 @@ def test_fee_only_on_partial_refunds(in_tmp: Path, data: dict[str, Any]) -> None
     del rule(data, "delivered-buyer-side")["fee_percent"]
     del rule(data, "delivered-buyer-side")["explanation_fee_waived"]
     errors = errors_of(in_tmp, data)
-    assert any(e.startswith("knowledge/policy.yaml: rule 'delivered-faulty': fee_percent: only a partial") for e in errors)
-    assert any(e.startswith("knowledge/policy.yaml: rule 'delivered-buyer-side': fee_percent: a partial_refund") for e in errors)
+    assert any(
+        e.startswith("knowledge/policy.yaml: rule 'delivered-faulty': fee_percent: only a partial")
+        for e in errors
+    )
+    assert any(
+        e.startswith(
+            "knowledge/policy.yaml: rule 'delivered-buyer-side': fee_percent: a partial_refund"
+        )
+        for e in errors
+    )
 
 
 def test_unknown_codes_name_rule_and_field(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -112,9 +132,15 @@ def test_unknown_codes_name_rule_and_field(in_tmp: Path, data: dict[str, Any]) -
     rule(data, "personal-agent")["required_evidence"] = ["selfie"]
     errors = errors_of(in_tmp, data)
     assert len(errors) == 3
-    assert errors[0].startswith("knowledge/policy.yaml: rule 'personal-agent': required_evidence[0]: ")
-    assert errors[1].startswith("knowledge/policy.yaml: rule 'system-fault': outcome: Input should be")
-    assert errors[2].startswith("knowledge/policy.yaml: rule 'undelivered-timeout': when.cause[0]: ")
+    assert errors[0].startswith(
+        "knowledge/policy.yaml: rule 'personal-agent': required_evidence[0]: "
+    )
+    assert errors[1].startswith(
+        "knowledge/policy.yaml: rule 'system-fault': outcome: Input should be"
+    )
+    assert errors[2].startswith(
+        "knowledge/policy.yaml: rule 'undelivered-timeout': when.cause[0]: "
+    )
 
 
 def test_rule_without_id_is_named_by_position(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -126,20 +152,29 @@ def test_bad_and_duplicate_ids(in_tmp: Path, data: dict[str, Any]) -> None:
     data["rules"][3]["id"] = data["rules"][2]["id"]
     data["rules"][4]["id"] = "Not An Id"
     errors = errors_of(in_tmp, data)
-    assert f"knowledge/policy.yaml: rule '{data['rules'][2]['id']}': id: duplicate rule id" in errors
-    assert any(e.startswith("knowledge/policy.yaml: rule 'Not An Id': id: String should match") for e in errors)
+    assert (
+        f"knowledge/policy.yaml: rule '{data['rules'][2]['id']}': id: duplicate rule id" in errors
+    )
+    assert any(
+        e.startswith("knowledge/policy.yaml: rule 'Not An Id': id: String should match")
+        for e in errors
+    )
 
 
 def test_unknown_field_in_rule(in_tmp: Path, data: dict[str, Any]) -> None:
     rule(data, "catch-all")["fee"] = 3
-    assert errors_of(in_tmp, data) == ["knowledge/policy.yaml: rule 'catch-all': fee: Extra inputs are not permitted"]
+    assert errors_of(in_tmp, data) == [
+        "knowledge/policy.yaml: rule 'catch-all': fee: Extra inputs are not permitted"
+    ]
 
 
 def test_unknown_window_and_deadline(in_tmp: Path, data: dict[str, Any]) -> None:
     rule(data, "undelivered-buyer-late")["when"]["hours_since_payment"] = {"gt": "cancel_window"}
     rule(data, "undelivered-buyer-late")["deadlines"] = ["merchant_reply"]
     errors = errors_of(in_tmp, data)
-    assert errors[0].startswith("knowledge/policy.yaml: rule 'undelivered-buyer-late': deadlines[0]: unknown deadline 'merchant_reply'")
+    assert errors[0].startswith(
+        "knowledge/policy.yaml: rule 'undelivered-buyer-late': deadlines[0]: unknown deadline 'merchant_reply'"
+    )
     assert errors[1].startswith(
         "knowledge/policy.yaml: rule 'undelivered-buyer-late': when.hours_since_payment.gt: unknown window 'cancel_window'"
     )
@@ -154,7 +189,10 @@ def test_empty_hours_condition(in_tmp: Path, data: dict[str, Any]) -> None:
 
 
 def test_policy_refs_must_be_ids(in_tmp: Path, data: dict[str, Any]) -> None:
-    rule(data, "fees" if False else "delivered-buyer-side")["policy_refs"] = ["fees", "Arrival Times"]
+    rule(data, "fees" if False else "delivered-buyer-side")["policy_refs"] = [
+        "fees",
+        "Arrival Times",
+    ]
     assert errors_of(in_tmp, data) == [
         "knowledge/policy.yaml: rule 'delivered-buyer-side': policy_refs[1]: "
         "'Arrival Times' is not a section id (lowercase words joined by '-')"
@@ -175,15 +213,24 @@ def test_known_refs(in_tmp: Path, data: dict[str, Any]) -> None:
 def test_last_rule_must_be_catch_all(in_tmp: Path, data: dict[str, Any]) -> None:
     data["rules"].pop()
     (error,) = errors_of(in_tmp, data)
-    assert error.startswith("knowledge/policy.yaml: rule 'used-faulty-late': when: the last rule must be a catch-all")
+    assert error.startswith(
+        "knowledge/policy.yaml: rule 'used-faulty-late': when: the last rule must be a catch-all"
+    )
 
 
 def test_explanation_placeholders(in_tmp: Path, data: dict[str, Any]) -> None:
-    data["texts"] = {"zh": {"acme.fault": "退 {amount:.2f"}, "en": {"acme.fault": "You get {refund} back"}}
+    data["texts"] = {
+        "zh": {"acme.fault": "退 {amount:.2f"},
+        "en": {"acme.fault": "You get {refund} back"},
+    }
     rule(data, "system-fault")["explanation"] = "acme.fault"
     errors = errors_of(in_tmp, data)
-    assert errors[0].startswith("knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (zh): bad template")
-    assert errors[1].startswith("knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (en): unknown placeholder {refund}")
+    assert errors[0].startswith(
+        "knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (zh): bad template"
+    )
+    assert errors[1].startswith(
+        "knowledge/policy.yaml: rule 'system-fault': explanation: text 'acme.fault' (en): unknown placeholder {refund}"
+    )
 
 
 def test_missing_explanation_language(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -205,7 +252,9 @@ def test_top_level_fields(in_tmp: Path, data: dict[str, Any]) -> None:
 
 def test_missing_channel_in_arrival(in_tmp: Path, data: dict[str, Any]) -> None:
     del data["arrival"]["bank_card"]
-    assert errors_of(in_tmp, data) == ["knowledge/policy.yaml: arrival: missing payment channels: bank_card"]
+    assert errors_of(in_tmp, data) == [
+        "knowledge/policy.yaml: arrival: missing payment channels: bank_card"
+    ]
 
 
 def test_appeal_deadline_matches_window(in_tmp: Path, data: dict[str, Any]) -> None:
@@ -219,7 +268,9 @@ def test_window_names(in_tmp: Path, data: dict[str, Any]) -> None:
     data["windows"]["grace"] = 3
     data["windows"]["grace_hours"] = -3
     errors = errors_of(in_tmp, data)
-    assert "knowledge/policy.yaml: windows.grace: a window name must end in _hours or _days" in errors
+    assert (
+        "knowledge/policy.yaml: windows.grace: a window name must end in _hours or _days" in errors
+    )
     assert "knowledge/policy.yaml: windows.grace_hours: must be a number > 0" in errors
 
 
@@ -271,10 +322,22 @@ def test_a_platform_can_replace_the_policy(in_tmp: Path, data: dict[str, Any]) -
     rule(data, "delivered-buyer-side")["fee_percent"] = 5
     policy = load_policy(write(in_tmp, data))
     base = {"platform_type": "aggregator", "payment_channel": "wechat", "amount": 200}
-    late = decide(policy, Facts(order_status="paid_undelivered", cause="changed_mind", hours_since_payment=30, **base))
-    assert (late.rule_id, late.outcome, late.policy_version) == ("undelivered-buyer-in-window", "full_refund", "acme-3")
+    late = decide(
+        policy,
+        Facts(
+            order_status="paid_undelivered", cause="changed_mind", hours_since_payment=30, **base
+        ),
+    )
+    assert (late.rule_id, late.outcome, late.policy_version) == (
+        "undelivered-buyer-in-window",
+        "full_refund",
+        "acme-3",
+    )
     assert "48" in late.explanation.en
-    fee = decide(policy, Facts(order_status="delivered", cause="changed_mind", hours_since_payment=30, **base))
+    fee = decide(
+        policy,
+        Facts(order_status="delivered", cause="changed_mind", hours_since_payment=30, **base),
+    )
     assert (fee.fee_percent, str(fee.refund_amount)) == (5, "190.00")
 
 
@@ -283,20 +346,33 @@ def test_conditions_on_amount_and_fee_disclosure(data: dict[str, Any]) -> None:
     big.update(id="big-orders", when={"amount": {"gt": 5000}, "fee_disclosed": True})
     data["rules"].insert(0, big)
     policy = Policy.from_data(data, source="inline", catalog=bot_texts())
-    base = {"order_status": "paid_undelivered", "cause": "out_of_stock", "platform_type": "official",
-            "payment_channel": "alipay", "hours_since_payment": 1}
+    base = {
+        "order_status": "paid_undelivered",
+        "cause": "out_of_stock",
+        "platform_type": "official",
+        "payment_channel": "alipay",
+        "hours_since_payment": 1,
+    }
     assert decide(policy, Facts(amount=5000.01, **base)).rule_id == "big-orders"
     assert decide(policy, Facts(amount=5000, **base)).rule_id == "undelivered-merchant"
-    assert decide(policy, Facts(amount=6000, fee_disclosed=False, **base)).rule_id == "undelivered-merchant"
+    assert (
+        decide(policy, Facts(amount=6000, fee_disclosed=False, **base)).rule_id
+        == "undelivered-merchant"
+    )
 
 
 def test_from_data_names_its_source(data: dict[str, Any]) -> None:
     rule(data, "delivered-buyer-side")["fee_percent"] = 50
-    with pytest.raises(PolicyError, match=r"^platform-x: rule 'delivered-buyer-side': fee_percent: must be <= fee cap 10$"):
+    with pytest.raises(
+        PolicyError,
+        match=r"^platform-x: rule 'delivered-buyer-side': fee_percent: must be <= fee cap 10$",
+    ):
         Policy.from_data(data, source="platform-x", catalog=bot_texts())
 
 
-def test_bad_extra_window_does_not_crash_the_rule_checks(in_tmp: Path, data: dict[str, Any]) -> None:
+def test_bad_extra_window_does_not_crash_the_rule_checks(
+    in_tmp: Path, data: dict[str, Any]
+) -> None:
     data["windows"]["grace_hours"] = "soon"
     rule(data, "undelivered-buyer-late")["when"]["hours_since_payment"] = {"gt": "grace_hours"}
     errors = errors_of(in_tmp, data)
@@ -306,8 +382,13 @@ def test_bad_extra_window_does_not_crash_the_rule_checks(in_tmp: Path, data: dic
 def test_model_copy_recompiles(data: dict[str, Any]) -> None:
     policy = Policy.from_data(data, catalog=bot_texts())
     other = policy.model_copy(update={"version": "copied"})
-    facts = Facts(order_status="unpaid", cause="changed_mind", platform_type="official",
-                  payment_channel="alipay", amount=1)
+    facts = Facts(
+        order_status="unpaid",
+        cause="changed_mind",
+        platform_type="official",
+        payment_channel="alipay",
+        amount=1,
+    )
     assert decide(other, facts).policy_version == "copied"
     assert decide(policy, facts).policy_version == "default-1.0"
 
@@ -323,7 +404,9 @@ def test_the_domain_package_imports_no_io_layer() -> None:
         "'bot.storage', 'bot.telegram', 'bot.llm', 'bot.services'); "
         "print(sorted(m for m in sys.modules if m.startswith(layers)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -338,12 +421,16 @@ def test_the_domain_package_reads_no_files() -> None:
         "banned = ('yaml', 'bot.i18n', 'bot.paths', 'bot.policy_files', 'bot.knowledge', 'bot.config'); "
         "print(sorted(m for m in sys.modules if m.startswith(banned)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert out.stdout.strip() == "[]"
     rules_dir = Path(__file__).resolve().parents[2] / "bot" / "domain" / "rules"
     for path in rules_dir.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert "open(" not in text and "read_text" not in text and "read_bytes" not in text, path.name
+        assert "open(" not in text and "read_text" not in text and "read_bytes" not in text, (
+            path.name
+        )
 
 
 def test_a_policy_file_with_a_bom_loads(in_tmp: Path, data: dict[str, Any]) -> None:

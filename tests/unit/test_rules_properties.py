@@ -42,7 +42,9 @@ hours = st.one_of(
 )
 amounts = st.one_of(
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2),
-    st.sampled_from([Decimal("0.01"), Decimal("0.05"), Decimal("0.15"), Decimal("99.99"), Decimal("33.33")]),
+    st.sampled_from(
+        [Decimal("0.01"), Decimal("0.05"), Decimal("0.15"), Decimal("99.99"), Decimal("33.33")]
+    ),
 )
 
 
@@ -153,7 +155,9 @@ def test_decisions_hold_the_invariants(facts: Facts) -> None:
     # the fast-built decision is the same as a validated one, and the JSON reads back
     assert Decision.model_validate(d.model_dump()) == d
     assert d.model_fields_set == set(Decision.model_fields)
-    assert Decision.model_validate(d.model_dump(mode="json")).model_dump(mode="json") == d.model_dump(mode="json")
+    assert Decision.model_validate(d.model_dump(mode="json")).model_dump(
+        mode="json"
+    ) == d.model_dump(mode="json")
 
 
 @QUICK
@@ -165,7 +169,9 @@ def test_decide_is_deterministic(facts: Facts) -> None:
 @QUICK
 @given(valid_facts())
 def test_evidence_checklist_covers_the_decision(facts: Facts) -> None:
-    checklist = POLICY.evidence_for(facts.cause, facts.order_status, platform_type=facts.platform_type)
+    checklist = POLICY.evidence_for(
+        facts.cause, facts.order_status, platform_type=facts.platform_type
+    )
     assert set(decide(POLICY, facts).required_evidence) <= set(checklist)
 
 
@@ -184,10 +190,21 @@ def test_every_rule_is_reachable_and_invariants_hold_on_the_grid() -> None:
 
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-json_values = scalars | st.lists(scalars, max_size=3) | st.dictionaries(st.text(max_size=4), scalars, max_size=2)
+json_values = (
+    scalars
+    | st.lists(scalars, max_size=3)
+    | st.dictionaries(st.text(max_size=4), scalars, max_size=2)
+)
 FIELDS = [
-    "order_status", "cause", "platform_type", "payment_channel", "amount",
-    "hours_since_payment", "hours_since_completion", "fee_disclosed", "evidence",
+    "order_status",
+    "cause",
+    "platform_type",
+    "payment_channel",
+    "amount",
+    "hours_since_payment",
+    "hours_since_completion",
+    "fee_disclosed",
+    "evidence",
 ]
 
 
@@ -195,7 +212,12 @@ FIELDS = [
 @given(
     st.dictionaries(
         st.sampled_from([*FIELDS, "junk"]),
-        st.one_of(json_values, st.sampled_from(["unpaid", "delivered", "other", "alipay", "official", "payment_record"])),
+        st.one_of(
+            json_values,
+            st.sampled_from(
+                ["unpaid", "delivered", "other", "alipay", "official", "payment_record"]
+            ),
+        ),
     )
 )
 def test_any_input_is_decided_or_rejected_with_fields(data: dict[str, Any]) -> None:

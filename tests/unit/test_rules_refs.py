@@ -34,7 +34,9 @@ def test_every_policy_ref_resolves() -> None:
     assert ids, f"no `{{#id}}` headings found in {KNOWLEDGE.name}/*.md"
     policy = load_policy(DEFAULT_POLICY_PATH)
     missing = {
-        rule.id: sorted(set(rule.policy_refs) - ids) for rule in policy.rules if set(rule.policy_refs) - ids
+        rule.id: sorted(set(rule.policy_refs) - ids)
+        for rule in policy.rules
+        if set(rule.policy_refs) - ids
     }
     assert not missing, f"policy_refs without a knowledge-base section: {missing}"
     # the loader's own check agrees

@@ -36,118 +36,288 @@ TABLE: list[tuple[dict[str, Any], str, str, str, str, int, Decimal | None, list[
     # 1. unpaid
     (
         {"order_status": "unpaid", "cause": "changed_mind", "hours_since_payment": None},
-        "unpaid-cancel", "nothing_to_refund", "buyer", "self_service", 0, Decimal(0), [],
+        "unpaid-cancel",
+        "nothing_to_refund",
+        "buyer",
+        "self_service",
+        0,
+        Decimal(0),
+        [],
     ),
     (
         {"order_status": "unpaid", "cause": "out_of_stock", "hours_since_payment": None},
-        "unpaid-cancel", "nothing_to_refund", "merchant", "self_service", 0, Decimal(0), [],
+        "unpaid-cancel",
+        "nothing_to_refund",
+        "merchant",
+        "self_service",
+        0,
+        Decimal(0),
+        [],
     ),
     (
         {"order_status": "unpaid", "cause": "charged_no_order", "hours_since_payment": 0.1},
-        "unpaid-charged", "needs_review", "payment", "platform_review", 0, None, ["payment_record"],
+        "unpaid-charged",
+        "needs_review",
+        "payment",
+        "platform_review",
+        0,
+        None,
+        ["payment_record"],
     ),
     # 2. personal agent, whatever the cause
     (
-        {"platform_type": "personal_agent", "cause": "invalid_product", "order_status": "delivered"},
-        "personal-agent", "needs_review", "unknown", "human_agent", 0, None, ["chat_record", "payment_record"],
+        {
+            "platform_type": "personal_agent",
+            "cause": "invalid_product",
+            "order_status": "delivered",
+        },
+        "personal-agent",
+        "needs_review",
+        "unknown",
+        "human_agent",
+        0,
+        None,
+        ["chat_record", "payment_record"],
     ),
     (
         {"platform_type": "personal_agent", "cause": "duplicate_charge"},
-        "personal-agent", "needs_review", "unknown", "human_agent", 0, None, ["chat_record", "payment_record"],
+        "personal-agent",
+        "needs_review",
+        "unknown",
+        "human_agent",
+        0,
+        None,
+        ["chat_record", "payment_record"],
     ),
     # 3. payment errors
     (
         {"cause": "duplicate_charge", "hours_since_payment": 2},
-        "payment-error-in-window", "full_refund", "payment", "platform_review", 0, Decimal(100), ["payment_record"],
+        "payment-error-in-window",
+        "full_refund",
+        "payment",
+        "platform_review",
+        0,
+        Decimal(100),
+        ["payment_record"],
     ),
     (
         {"cause": "charged_no_order", "order_status": "completed", "hours_since_payment": 30},
-        "payment-error-late", "needs_review", "payment", "platform_review", 0, None, ["payment_record"],
+        "payment-error-late",
+        "needs_review",
+        "payment",
+        "platform_review",
+        0,
+        None,
+        ["payment_record"],
     ),
     # 4. platform side, any status but unpaid
     (
         {"cause": "platform_delisting", "order_status": "delivered"},
-        "platform-delisting", "full_refund", "platform", "self_service", 0, Decimal(100), [],
+        "platform-delisting",
+        "full_refund",
+        "platform",
+        "self_service",
+        0,
+        Decimal(100),
+        [],
     ),
     (
         {"cause": "system_fault", "order_status": "redeemed", "hours_since_payment": 500},
-        "system-fault", "full_refund", "platform", "self_service", 0, Decimal(100), [],
+        "system-fault",
+        "full_refund",
+        "platform",
+        "self_service",
+        0,
+        Decimal(100),
+        [],
     ),
     # other cause: a person
     (
         {"cause": "other", "order_status": "delivered"},
-        "other-cause", "needs_review", "unknown", "human_agent", 0, None, [],
+        "other-cause",
+        "needs_review",
+        "unknown",
+        "human_agent",
+        0,
+        None,
+        [],
     ),
     # 5. paid, undelivered
     (
         {"cause": "delivery_timeout", "hours_since_payment": 100},
-        "undelivered-timeout", "full_refund", "merchant", "merchant_review", 0, Decimal(100), ["order_screenshot"],
+        "undelivered-timeout",
+        "full_refund",
+        "merchant",
+        "merchant_review",
+        0,
+        Decimal(100),
+        ["order_screenshot"],
     ),
     (
         {"cause": "out_of_stock"},
-        "undelivered-merchant", "full_refund", "merchant", "merchant_review", 0, Decimal(100), [],
+        "undelivered-merchant",
+        "full_refund",
+        "merchant",
+        "merchant_review",
+        0,
+        Decimal(100),
+        [],
     ),
     (
         {"cause": "merchant_violation", "hours_since_payment": 1000},
-        "undelivered-merchant", "full_refund", "merchant", "merchant_review", 0, Decimal(100), [],
+        "undelivered-merchant",
+        "full_refund",
+        "merchant",
+        "merchant_review",
+        0,
+        Decimal(100),
+        [],
     ),
     (
         {"cause": "wrong_account", "hours_since_payment": 5},
-        "undelivered-buyer-in-window", "full_refund", "buyer", "self_service", 0, Decimal(100), [],
+        "undelivered-buyer-in-window",
+        "full_refund",
+        "buyer",
+        "self_service",
+        0,
+        Decimal(100),
+        [],
     ),
     (
         {"cause": "changed_mind", "hours_since_payment": 48},
-        "undelivered-buyer-late", "needs_review", "buyer", "merchant_review", 0, None, [],
+        "undelivered-buyer-late",
+        "needs_review",
+        "buyer",
+        "merchant_review",
+        0,
+        None,
+        [],
     ),
     # 6. delivered, not redeemed
     (
         {"order_status": "delivered", "cause": "invalid_product"},
-        "delivered-faulty", "full_refund", "merchant", "platform_review", 0, Decimal(100), ["error_screenshot"],
+        "delivered-faulty",
+        "full_refund",
+        "merchant",
+        "platform_review",
+        0,
+        Decimal(100),
+        ["error_screenshot"],
     ),
     (
         {"order_status": "delivered", "cause": "merchant_error"},
-        "delivered-faulty", "full_refund", "merchant", "platform_review", 0, Decimal(100), ["error_screenshot"],
+        "delivered-faulty",
+        "full_refund",
+        "merchant",
+        "platform_review",
+        0,
+        Decimal(100),
+        ["error_screenshot"],
     ),
     (
         {"order_status": "delivered", "cause": "not_as_described"},
-        "delivered-not-as-described", "full_refund", "merchant", "platform_review", 0, Decimal(100),
+        "delivered-not-as-described",
+        "full_refund",
+        "merchant",
+        "platform_review",
+        0,
+        Decimal(100),
         ["listing_screenshot"],
     ),
     (
         {"order_status": "delivered", "cause": "wrong_product"},
-        "delivered-buyer-side", "partial_refund", "buyer", "merchant_review", 10, Decimal(90), [],
+        "delivered-buyer-side",
+        "partial_refund",
+        "buyer",
+        "merchant_review",
+        10,
+        Decimal(90),
+        [],
     ),
     # 7. redeemed / completed
     (
         {"order_status": "redeemed", "cause": "changed_mind", "hours_since_completion": 1},
-        "used-buyer-side", "no_refund", "buyer", "negotiation", 0, Decimal(0), [],
+        "used-buyer-side",
+        "no_refund",
+        "buyer",
+        "negotiation",
+        0,
+        Decimal(0),
+        [],
     ),
     (
-        {"order_status": "completed", "cause": "wrong_account"},  # completion time unknown: irrelevant
-        "used-buyer-side", "no_refund", "buyer", "negotiation", 0, Decimal(0), [],
+        {
+            "order_status": "completed",
+            "cause": "wrong_account",
+        },  # completion time unknown: irrelevant
+        "used-buyer-side",
+        "no_refund",
+        "buyer",
+        "negotiation",
+        0,
+        Decimal(0),
+        [],
     ),
     (
-        {"order_status": "completed", "cause": "invalid_product", "hours_since_payment": 50, "hours_since_completion": 40},
-        "used-faulty-in-window", "needs_review", "merchant", "platform_review", 0, None,
+        {
+            "order_status": "completed",
+            "cause": "invalid_product",
+            "hours_since_payment": 50,
+            "hours_since_completion": 40,
+        },
+        "used-faulty-in-window",
+        "needs_review",
+        "merchant",
+        "platform_review",
+        0,
+        None,
         ["error_screenshot", "official_proof"],
     ),
     (
         {"order_status": "redeemed", "cause": "not_as_described", "hours_since_payment": 50},
-        "used-faulty-unknown-time", "needs_review", "merchant", "platform_review", 0, None,
+        "used-faulty-unknown-time",
+        "needs_review",
+        "merchant",
+        "platform_review",
+        0,
+        None,
         ["error_screenshot", "official_proof"],
     ),
     (
-        {"order_status": "redeemed", "cause": "merchant_error", "hours_since_payment": 400, "hours_since_completion": 300},
-        "used-faulty-late", "no_refund", "unknown", "negotiation", 0, Decimal(0), [],
+        {
+            "order_status": "redeemed",
+            "cause": "merchant_error",
+            "hours_since_payment": 400,
+            "hours_since_completion": 300,
+        },
+        "used-faulty-late",
+        "no_refund",
+        "unknown",
+        "negotiation",
+        0,
+        Decimal(0),
+        [],
     ),
     # catch-all: combinations no rule names
     (
         {"order_status": "delivered", "cause": "out_of_stock"},
-        "catch-all", "needs_review", "unknown", "human_agent", 0, None, [],
+        "catch-all",
+        "needs_review",
+        "unknown",
+        "human_agent",
+        0,
+        None,
+        [],
     ),
     (
         {"order_status": "completed", "cause": "delivery_timeout", "hours_since_completion": 1},
-        "catch-all", "needs_review", "unknown", "human_agent", 0, None, [],
+        "catch-all",
+        "needs_review",
+        "unknown",
+        "human_agent",
+        0,
+        None,
+        [],
     ),
 ]
 
@@ -211,7 +381,9 @@ def test_cancel_window_24h(hours: float, rule_id: str, cause: str) -> None:
 )
 @pytest.mark.parametrize("cause", ["duplicate_charge", "charged_no_order"])
 @pytest.mark.parametrize("status", ["paid_undelivered", "delivered", "redeemed", "completed"])
-def test_payment_report_window_24h(hours: float, rule_id: str, outcome: str, cause: str, status: str) -> None:
+def test_payment_report_window_24h(
+    hours: float, rule_id: str, outcome: str, cause: str, status: str
+) -> None:
     d = run(cause=cause, order_status=status, hours_since_payment=hours)
     assert (d.rule_id, d.outcome) == (rule_id, outcome)
 
@@ -231,7 +403,9 @@ def test_payment_report_window_24h(hours: float, rule_id: str, outcome: str, cau
 def test_quality_claim_window_7_days(
     hours: float | None, rule_id: str, outcome: str, cause: str, status: str
 ) -> None:
-    d = run(order_status=status, cause=cause, hours_since_payment=1000, hours_since_completion=hours)
+    d = run(
+        order_status=status, cause=cause, hours_since_payment=1000, hours_since_completion=hours
+    )
     assert (d.rule_id, d.outcome) == (rule_id, outcome)
 
 
@@ -239,7 +413,9 @@ def test_quality_claim_window_7_days(
 @pytest.mark.parametrize("cause", group("buyer"))
 def test_no_seven_day_return_for_used_virtual_goods(status: str, cause: str) -> None:
     for hours in (None, 0, 1, 24, 7 * 24 - 1):
-        d = run(order_status=status, cause=cause, hours_since_payment=500, hours_since_completion=hours)
+        d = run(
+            order_status=status, cause=cause, hours_since_payment=500, hours_since_completion=hours
+        )
         assert d.outcome == "no_refund"
         assert d.refund_amount == 0
         assert "no-seven-day-return" in d.policy_refs
@@ -302,7 +478,10 @@ def test_disclosed_fee_is_ten_percent_and_explained() -> None:
 def test_partial_refund_rounding(amount: str, refund: str) -> None:
     d = run(order_status="delivered", cause="changed_mind", amount=amount)
     assert d.refund_amount == Decimal(refund)
-    assert d.refund_amount is not None and d.refund_amount <= Facts.model_validate(BASE | {"amount": amount}).amount
+    assert (
+        d.refund_amount is not None
+        and d.refund_amount <= Facts.model_validate(BASE | {"amount": amount}).amount
+    )
 
 
 def test_amount_is_kept_exactly() -> None:
@@ -323,11 +502,18 @@ def test_amount_is_kept_exactly() -> None:
 def test_expected_arrival_per_channel(channel: str, arrival: tuple[int, int, bool]) -> None:
     d = run(payment_channel=channel)
     assert d.expected_arrival is not None
-    assert (d.expected_arrival.min_days, d.expected_arrival.max_days, d.expected_arrival.working_days) == arrival
+    assert (
+        d.expected_arrival.min_days,
+        d.expected_arrival.max_days,
+        d.expected_arrival.working_days,
+    ) == arrival
 
 
 def test_no_arrival_when_no_money_moves() -> None:
-    assert run(order_status="unpaid", hours_since_payment=None, cause="changed_mind").expected_arrival is None
+    assert (
+        run(order_status="unpaid", hours_since_payment=None, cause="changed_mind").expected_arrival
+        is None
+    )
     assert run(order_status="redeemed", cause="changed_mind").expected_arrival is None
 
 
@@ -336,7 +522,10 @@ def test_deadlines_where_they_apply() -> None:
     assert merchant.deadlines["merchant_response"].model_dump() == {"amount": 24, "unit": "hours"}
     assert merchant.deadlines["platform_response"].model_dump() == {"amount": 48, "unit": "hours"}
     assert merchant.deadlines["evidence_supplement"].unit == "days"
-    assert merchant.deadlines["appeal"].model_dump() == {"amount": POLICY.windows.appeal_days, "unit": "days"}
+    assert merchant.deadlines["appeal"].model_dump() == {
+        "amount": POLICY.windows.appeal_days,
+        "unit": "days",
+    }
     platform = run(order_status="delivered", cause="invalid_product")
     assert "merchant_response" not in platform.deadlines
     assert platform.deadlines["platform_complex"].unit == "working_days"
@@ -355,15 +544,29 @@ def test_missing_evidence_subtracts_what_was_given() -> None:
 def test_same_facts_same_decision() -> None:
     facts = Facts.model_validate(BASE | {"order_status": "delivered", "cause": "wrong_account"})
     assert decide(POLICY, facts) == decide(POLICY, facts)
-    assert decide(POLICY, facts).model_dump(mode="json") == decide(POLICY, facts).model_dump(mode="json")
+    assert decide(POLICY, facts).model_dump(mode="json") == decide(POLICY, facts).model_dump(
+        mode="json"
+    )
 
 
 def test_decision_json_shape() -> None:
-    data = run(order_status="delivered", cause="changed_mind", amount="99.50").model_dump(mode="json")
+    data = run(order_status="delivered", cause="changed_mind", amount="99.50").model_dump(
+        mode="json"
+    )
     assert set(data) >= {
-        "outcome", "liable", "route", "fee_percent", "refund_amount", "required_evidence",
-        "missing_evidence", "deadlines", "expected_arrival", "rule_id", "policy_version",
-        "policy_refs", "explanation",
+        "outcome",
+        "liable",
+        "route",
+        "fee_percent",
+        "refund_amount",
+        "required_evidence",
+        "missing_evidence",
+        "deadlines",
+        "expected_arrival",
+        "rule_id",
+        "policy_version",
+        "policy_refs",
+        "explanation",
     }
     assert data["fee_percent"] == 10 and data["refund_amount"] == 89.55
     assert set(data["explanation"]) == {"zh", "en"}
@@ -374,17 +577,22 @@ def test_decision_json_shape() -> None:
 
 
 def test_evidence_for_checklist() -> None:
-    assert POLICY.evidence_for(Cause.CHANGED_MIND, OrderStatus.PAID_UNDELIVERED, platform_type="aggregator") == []
-    assert POLICY.evidence_for("delivery_timeout", "paid_undelivered", platform_type="official") == [
-        EvidenceKind.ORDER_SCREENSHOT
-    ]
+    assert (
+        POLICY.evidence_for(
+            Cause.CHANGED_MIND, OrderStatus.PAID_UNDELIVERED, platform_type="aggregator"
+        )
+        == []
+    )
+    assert POLICY.evidence_for(
+        "delivery_timeout", "paid_undelivered", platform_type="official"
+    ) == [EvidenceKind.ORDER_SCREENSHOT]
     assert POLICY.evidence_for("invalid_product", "completed", platform_type="aggregator") == [
         EvidenceKind.ERROR_SCREENSHOT,
         EvidenceKind.OFFICIAL_PROOF,
     ]
-    assert POLICY.evidence_for("duplicate_charge", "paid_undelivered", platform_type="aggregator") == [
-        EvidenceKind.PAYMENT_RECORD
-    ]
+    assert POLICY.evidence_for(
+        "duplicate_charge", "paid_undelivered", platform_type="aggregator"
+    ) == [EvidenceKind.PAYMENT_RECORD]
     # platform type unknown: the personal-agent checklist is included
     assert EvidenceKind.CHAT_RECORD in POLICY.evidence_for("not_as_described", "delivered")
 

@@ -40,9 +40,12 @@ def errors(d: dict[str, Any]) -> list[str]:
 
 
 def test_every_key_of_the_shipped_policy_is_in_both_catalogs() -> None:
-    keys = {r.explanation for r in POLICY.rules} | {
-        r.explanation_fee_waived for r in POLICY.rules if r.explanation_fee_waived
-    } | set(POLICY.arrival_notes.values()) | {POLICY.notes.fee_waived}
+    keys = (
+        {r.explanation for r in POLICY.rules}
+        | {r.explanation_fee_waived for r in POLICY.rules if r.explanation_fee_waived}
+        | set(POLICY.arrival_notes.values())
+        | {POLICY.notes.fee_waived}
+    )
     assert set(POLICY.texts) == keys
     for key in keys:
         zh, en = catalog("zh")[key], catalog("en")[key]
@@ -68,7 +71,9 @@ def test_a_missing_key_names_file_rule_field_and_language() -> None:
 def test_a_policy_can_ship_its_own_texts() -> None:
     d = data()
     d["texts"] = {
-        "zh": {"acme": {"fault": "平台故障，{amount} 元将全额退回。"}},  # nested tables are flattened
+        "zh": {
+            "acme": {"fault": "平台故障，{amount} 元将全额退回。"}
+        },  # nested tables are flattened
         "en": {"acme.fault": "A platform fault: the full {amount} CNY comes back."},
     }
     rule(d, "system-fault")["explanation"] = "acme.fault"
@@ -82,20 +87,44 @@ def test_a_policy_can_ship_its_own_texts() -> None:
 @pytest.mark.parametrize(
     ("texts", "problem"),
     [
-        ({"zh": {"acme.fault": "退 {amount} 元。"}, "en": {"acme.fault": "Refunded."}},
-         "explanation: text 'acme.fault': the languages use different placeholders (zh: amount; en: none)"),
-        ({"zh": {"acme.fault": "退款。"}, "en": {"acme.fault": "Refunded."}, "fr": {"acme.fault": "Remboursé."}},
-         "texts.fr: unknown language (use zh, en)"),
-        ({"zh": {"acme.fault": "退款。", "route.self_service": "x"}, "en": {"acme.fault": "Refunded."}},
-         "texts.zh: keys already in the bot's catalog: route.self_service"),
-        ({"zh": {"acme.fault": "详见（#arrival-times）。"}, "en": {"acme.fault": "See the rules."}},
-         "explanation: text 'acme.fault' (zh): shows the internal id '#arrival-times'"),
-        ({"zh": {"acme.fault": "退款。"}, "en": {"acme.fault": "Rule used-buyer-side applies."}},
-         "explanation: text 'acme.fault' (en): shows the internal id 'used-buyer-side'"),
-        ({"zh": {"acme.fault": "退款。"}, "en": {"acme.fault": "See section unpaid-cancel."}},
-         "explanation: text 'acme.fault' (en): shows the internal id 'unpaid-cancel'"),
-        ({"zh": {"acme.fault": "退款 {amount!r}。"}, "en": {"acme.fault": "Refunded {amount}."}},
-         "explanation: text 'acme.fault' (zh): bad template"),
+        (
+            {"zh": {"acme.fault": "退 {amount} 元。"}, "en": {"acme.fault": "Refunded."}},
+            "explanation: text 'acme.fault': the languages use different placeholders (zh: amount; en: none)",
+        ),
+        (
+            {
+                "zh": {"acme.fault": "退款。"},
+                "en": {"acme.fault": "Refunded."},
+                "fr": {"acme.fault": "Remboursé."},
+            },
+            "texts.fr: unknown language (use zh, en)",
+        ),
+        (
+            {
+                "zh": {"acme.fault": "退款。", "route.self_service": "x"},
+                "en": {"acme.fault": "Refunded."},
+            },
+            "texts.zh: keys already in the bot's catalog: route.self_service",
+        ),
+        (
+            {
+                "zh": {"acme.fault": "详见（#arrival-times）。"},
+                "en": {"acme.fault": "See the rules."},
+            },
+            "explanation: text 'acme.fault' (zh): shows the internal id '#arrival-times'",
+        ),
+        (
+            {"zh": {"acme.fault": "退款。"}, "en": {"acme.fault": "Rule used-buyer-side applies."}},
+            "explanation: text 'acme.fault' (en): shows the internal id 'used-buyer-side'",
+        ),
+        (
+            {"zh": {"acme.fault": "退款。"}, "en": {"acme.fault": "See section unpaid-cancel."}},
+            "explanation: text 'acme.fault' (en): shows the internal id 'unpaid-cancel'",
+        ),
+        (
+            {"zh": {"acme.fault": "退款 {amount!r}。"}, "en": {"acme.fault": "Refunded {amount}."}},
+            "explanation: text 'acme.fault' (zh): bad template",
+        ),
     ],
 )
 def test_own_text_problems(texts: dict[str, Any], problem: str) -> None:
@@ -109,7 +138,9 @@ def test_own_text_problems(texts: dict[str, Any], problem: str) -> None:
 
 def test_buyer_texts_show_no_internal_ids_and_read_well() -> None:
     """Every explanation the shipped policy can produce, in both languages."""
-    ids = {r.id for r in POLICY.rules} | {i for i in knowledge_ids(DEFAULT_POLICY_PATH.parent) if "-" in i}
+    ids = {r.id for r in POLICY.rules} | {
+        i for i in knowledge_ids(DEFAULT_POLICY_PATH.parent) if "-" in i
+    }
     seen = set()
     for facts in sample_facts(POLICY):
         d = decide(POLICY, facts)

@@ -42,8 +42,20 @@ def case_fields(draft_key: str, number: str = "RF-20261121-AAAA") -> dict:  # ty
         "status": "merchant_review",
         "decision": {"outcome": "full_refund", "rule_id": "r1", "policy_version": "v1"},
         "evidence": [
-            {"file_id": "a", "file_unique_id": "ua", "kind": "payment_record", "mime_type": "image/jpeg", "size": 10},
-            {"file_id": "a2", "file_unique_id": "ua", "kind": "payment_record", "mime_type": "image/jpeg", "size": 10},
+            {
+                "file_id": "a",
+                "file_unique_id": "ua",
+                "kind": "payment_record",
+                "mime_type": "image/jpeg",
+                "size": 10,
+            },
+            {
+                "file_id": "a2",
+                "file_unique_id": "ua",
+                "kind": "payment_record",
+                "mime_type": "image/jpeg",
+                "size": 10,
+            },
         ],
         "decided": False,
     }
@@ -65,7 +77,9 @@ async def test_case_is_created_once_per_draft(engine) -> None:  # type: ignore[n
         await repo.upsert_user(session, user_id=7, first_name="A", username=None)
         case, created = await repo.create_case(session, **case_fields("draft-1"))
         assert created
-        again, created_again = await repo.create_case(session, **case_fields("draft-1", number="RF-20261121-BBBB"))
+        again, created_again = await repo.create_case(
+            session, **case_fields("draft-1", number="RF-20261121-BBBB")
+        )
         assert not created_again and again.id == case.id
         evidence = await repo.list_evidence(session, case_id=case.id)
         assert [e.file_unique_id for e in evidence] == ["ua"]  # the same photo twice is stored once
@@ -92,7 +106,13 @@ async def test_evidence_added_once(engine) -> None:  # type: ignore[no-untyped-d
     async with sessions() as session:
         await repo.upsert_user(session, user_id=7)
         case, _ = await repo.create_case(session, **case_fields("draft-3"))
-        file = {"file_id": "b", "file_unique_id": "ub", "kind": "other", "mime_type": "image/png", "size": 5}
+        file = {
+            "file_id": "b",
+            "file_unique_id": "ub",
+            "kind": "other",
+            "mime_type": "image/png",
+            "size": 5,
+        }
         assert await repo.add_evidence(session, case_id=case.id, actor="buyer:7", **file)
         assert not await repo.add_evidence(session, case_id=case.id, actor="buyer:7", **file)
         assert await repo.count_evidence(session, case_id=case.id) == 2
@@ -100,10 +120,14 @@ async def test_evidence_added_once(engine) -> None:  # type: ignore[no-untyped-d
 
 async def test_inbox_drops_a_repeated_update(engine) -> None:  # type: ignore[no-untyped-def]
     inbox = InboxService(engine)
-    first = await inbox.store(1, [{"update_id": 10, "message": {"chat": {"id": 5}, "from": {"id": 5}}}])
+    first = await inbox.store(
+        1, [{"update_id": 10, "message": {"chat": {"id": 5}, "from": {"id": 5}}}]
+    )
     assert [(item.update_id, item.chat_id, item.user_id) for item in first] == [(10, 5, 5)]
     assert await inbox.store(1, [{"update_id": 10}]) == []  # a repeated delivery
-    assert [item.update_id for item in await inbox.store(2, [{"update_id": 10}])] == [10]  # another bot
+    assert [item.update_id for item in await inbox.store(2, [{"update_id": 10}])] == [
+        10
+    ]  # another bot
 
 
 async def test_fsm_state_survives_a_restart(tmp_path: Path) -> None:

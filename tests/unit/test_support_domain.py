@@ -24,7 +24,9 @@ from bot.domain.cases import (
 )
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday
-RULES = DeadlineRules(merchant_response_hours=24, first_response_hours=4, evidence_hours=72, appeal_hours=168)
+RULES = DeadlineRules(
+    merchant_response_hours=24, first_response_hours=4, evidence_hours=72, appeal_hours=168
+)
 
 
 def test_old_rows_are_read_with_the_new_names() -> None:
@@ -36,7 +38,17 @@ def test_old_rows_are_read_with_the_new_names() -> None:
 
 
 def test_the_issue_statuses_exist_and_every_one_has_transitions() -> None:
-    names = {"submitted", "with_merchant", "in_review", "needs_evidence", "approved", "rejected", "refunded", "closed", "appealed"}
+    names = {
+        "submitted",
+        "with_merchant",
+        "in_review",
+        "needs_evidence",
+        "approved",
+        "rejected",
+        "refunded",
+        "closed",
+        "appealed",
+    }
     assert {s.value for s in CaseStatus} == names
     assert set(TRANSITIONS) == set(CaseStatus)
 
@@ -77,7 +89,10 @@ def test_timers_per_status() -> None:
     merchant = timers_for("with_merchant", NOW, RULES)
     assert merchant == [type(merchant[0])(TimerKind.MERCHANT_DEADLINE, NOW + timedelta(hours=24))]
     review = {t.kind: t.due_at for t in timers_for("in_review", NOW, RULES)}
-    assert review == {TimerKind.FIRST_RESPONSE_REMINDER: NOW + timedelta(hours=3), TimerKind.FIRST_RESPONSE_DEADLINE: NOW + timedelta(hours=4)}
+    assert review == {
+        TimerKind.FIRST_RESPONSE_REMINDER: NOW + timedelta(hours=3),
+        TimerKind.FIRST_RESPONSE_DEADLINE: NOW + timedelta(hours=4),
+    }
     evidence = {t.kind: t.due_at for t in timers_for("needs_evidence", NOW, RULES)}
     assert evidence[TimerKind.EVIDENCE_DEADLINE] == NOW + timedelta(hours=72)
     assert evidence[TimerKind.EVIDENCE_REMINDER] < evidence[TimerKind.EVIDENCE_DEADLINE]
@@ -112,7 +127,10 @@ def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
 def test_summary_is_deterministic_and_collapses_repeats() -> None:
     events = [
         EventLine(NOW + timedelta(minutes=i), "buyer:1", "evidence_added", str(i)) for i in range(3)
-    ] + [EventLine(NOW - timedelta(minutes=1), "rules", "status", "with_merchant"), EventLine(NOW + timedelta(hours=1), "timer", "status", "approved")]
+    ] + [
+        EventLine(NOW - timedelta(minutes=1), "rules", "status", "with_merchant"),
+        EventLine(NOW + timedelta(hours=1), "timer", "status", "approved"),
+    ]
     summary = summarize(events)
     assert [e.kind for e in summary] == ["status", "evidence_added", "status"]
     assert summary[1].detail == "2"
@@ -128,8 +146,14 @@ def test_rating_range(score: int, valid: bool) -> None:
 def test_operator_settings_are_lists_of_ids(tmp_path: object) -> None:
     from bot.config import ConfigError, load_settings
 
-    settings = load_settings(_env_file=None, operator_ids="7001, 7002", lead_ids="7002", show_agent_names="true")
-    assert (settings.operator_ids, settings.lead_ids, settings.show_agent_names) == ([7001, 7002], [7002], True)
+    settings = load_settings(
+        _env_file=None, operator_ids="7001, 7002", lead_ids="7002", show_agent_names="true"
+    )
+    assert (settings.operator_ids, settings.lead_ids, settings.show_agent_names) == (
+        [7001, 7002],
+        [7002],
+        True,
+    )
     assert load_settings(_env_file=None).operator_ids == []
     with pytest.raises(ConfigError, match="OPERATOR_IDS"):
         load_settings(_env_file=None, operator_ids="7001, boss")

@@ -38,10 +38,24 @@ class FakeClock:
 
 
 def decision(outcome: str = "full_refund", route: str = "platform_review") -> dict[str, Any]:
-    return {"outcome": outcome, "route": route, "rule_id": "test-rule", "policy_version": "test", "policy_refs": ["x"], "required_evidence": []}
+    return {
+        "outcome": outcome,
+        "route": route,
+        "rule_id": "test-rule",
+        "policy_version": "test",
+        "policy_refs": ["x"],
+        "required_evidence": [],
+    }
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession], *, user_id: int = 1001, number: str = "RF-20261130-AAAA", status: str = "in_review", route: str = "platform_review") -> int:
+async def seed(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    user_id: int = 1001,
+    number: str = "RF-20261130-AAAA",
+    status: str = "in_review",
+    route: str = "platform_review",
+) -> int:
     async with sessions() as session:
         await repo.upsert_user(session, user_id=user_id, first_name="Li")
         case, _ = await repo.create_case(
@@ -93,12 +107,18 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def service(engine: AsyncEngine, clock: FakeClock) -> SupportService:
-    return SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, clock=clock, staff_lang="en")
+    return SupportService(
+        sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, clock=clock, staff_lang="en"
+    )
 
 
 @pytest.fixture
 async def operators() -> Operators:
-    return Operators(lookup=await members({7001: "administrator", 7002: "creator", 7003: "member"}), operator_ids=[7001], lead_ids=[7002])
+    return Operators(
+        lookup=await members({7001: "administrator", 7002: "creator", 7003: "member"}),
+        operator_ids=[7001],
+        lead_ids=[7002],
+    )
 
 
 async def all_rows(service: SupportService, model: Any) -> list[Any]:
@@ -128,7 +148,9 @@ async def fire(service: SupportService) -> list[tuple[int, str, str]]:
 # --- deadlines ------------------------------------------------------------------------------
 
 
-async def test_a_silent_merchant_forces_the_refund_and_opens_a_topic(service: SupportService, clock: FakeClock) -> None:
+async def test_a_silent_merchant_forces_the_refund_and_opens_a_topic(
+    service: SupportService, clock: FakeClock
+) -> None:
     case_id = await seed(service.sessions, status="with_merchant", route="merchant_review")
     await service.reconcile()
     (timer,) = await all_rows(service, CaseTimer)
@@ -139,25 +161,36 @@ async def test_a_silent_merchant_forces_the_refund_and_opens_a_topic(service: Su
     assert await fire(service) == [(case_id, "merchant_deadline", "forced")]
     assert (await case_of(service, case_id)).status == "approved"
     (notice,) = [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
-    assert "did not answer in time" in notice.payload["text"] and "Refund approved" in notice.payload["text"]
+    assert (
+        "did not answer in time" in notice.payload["text"]
+        and "Refund approved" in notice.payload["text"]
+    )
     (topic,) = await all_rows(service, SupportTopic)
     assert (topic.state, topic.trigger) == ("opening", "merchant_deadline")
     clock.advance(days=1)
-    assert [kind for _c, kind, _o in await fire(service)] == []  # fired once; the appeal window runs 7 days
+    assert [
+        kind for _c, kind, _o in await fire(service)
+    ] == []  # fired once; the appeal window runs 7 days
     clock.advance(days=7)
     assert [kind for _c, kind, _o in await fire(service)] == ["appeal_window_end"]
 
 
-async def test_a_merchant_who_answered_stops_the_clock(service: SupportService, clock: FakeClock, operators: Operators) -> None:
+async def test_a_merchant_who_answered_stops_the_clock(
+    service: SupportService, clock: FakeClock, operators: Operators
+) -> None:
     case_id = await seed(service.sessions, status="with_merchant", route="merchant_review")
     await service.reconcile()
     await open_topic(service, case_id, 50)  # a person took it over: in review now
     clock.advance(hours=30)
     fired = await fire(service)
-    assert ("merchant_deadline" not in [k for _c, k, _o in fired]) and (await case_of(service, case_id)).status == "in_review"
+    assert ("merchant_deadline" not in [k for _c, k, _o in fired]) and (
+        await case_of(service, case_id)
+    ).status == "in_review"
 
 
-async def test_first_response_reminder_then_breach(service: SupportService, clock: FakeClock) -> None:
+async def test_first_response_reminder_then_breach(
+    service: SupportService, clock: FakeClock
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 60)
     hours = service.deadline_rules().first_response_hours
@@ -165,13 +198,19 @@ async def test_first_response_reminder_then_breach(service: SupportService, cloc
     assert await fire(service) == [(case_id, "first_response_reminder", "reminded")]
     clock.advance(hours=hours * 0.25)
     assert await fire(service) == [(case_id, "first_response_deadline", "breached")]
-    topic_notes = [o.payload["text"] for o in await all_rows(service, OutboxMessage) if o.thread_id == 60]
-    assert any("Reminder" in t for t in topic_notes) and any("passed without an answer" in t for t in topic_notes)
+    topic_notes = [
+        o.payload["text"] for o in await all_rows(service, OutboxMessage) if o.thread_id == 60
+    ]
+    assert any("Reminder" in t for t in topic_notes) and any(
+        "passed without an answer" in t for t in topic_notes
+    )
     stats = await service.stats(since=START)
     assert stats.breached == 1
 
 
-async def test_an_answer_in_time_cancels_the_first_response_clock(service: SupportService, clock: FakeClock) -> None:
+async def test_an_answer_in_time_cancels_the_first_response_clock(
+    service: SupportService, clock: FakeClock
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 61)
     await service.relayed(case_id=case_id, src=(CHAT, 100), dst=(1001, 5), by_operator=7001)
@@ -179,11 +218,22 @@ async def test_an_answer_in_time_cancels_the_first_response_clock(service: Suppo
     assert [k for _c, k, _o in await fire(service)] == []
 
 
-async def test_evidence_request_reminds_the_buyer_then_lapses(service: SupportService, clock: FakeClock, operators: Operators) -> None:
+async def test_evidence_request_reminds_the_buyer_then_lapses(
+    service: SupportService, clock: FakeClock, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 62)
-    auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=62, action=Action.EVIDENCE, claimed_case_id=case_id)
-    result = await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.EVIDENCE, detail="the order page")
+    auth = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=CHAT,
+        thread_id=62,
+        action=Action.EVIDENCE,
+        claimed_case_id=case_id,
+    )
+    result = await service.act(
+        auth, actor_id=7001, actor_name="Wang", action=Action.EVIDENCE, detail="the order page"
+    )
     assert result.ok and (await case_of(service, case_id)).status == "needs_evidence"
     hours = service.deadline_rules().evidence_hours
     clock.advance(hours=hours * 0.75 + 0.01)
@@ -197,27 +247,56 @@ async def test_evidence_request_reminds_the_buyer_then_lapses(service: SupportSe
     assert topic.state == "closed"
 
 
-async def test_evidence_added_in_time_sends_the_case_back_to_review(service: SupportService, clock: FakeClock, operators: Operators) -> None:
+async def test_evidence_added_in_time_sends_the_case_back_to_review(
+    service: SupportService, clock: FakeClock, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 63)
-    auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=63, action=Action.EVIDENCE, claimed_case_id=case_id)
-    await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.EVIDENCE, detail="the order page")
+    auth = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=CHAT,
+        thread_id=63,
+        action=Action.EVIDENCE,
+        claimed_case_id=case_id,
+    )
+    await service.act(
+        auth, actor_id=7001, actor_name="Wang", action=Action.EVIDENCE, detail="the order page"
+    )
     clock.advance(hours=1)
     async with service.sessions() as session:
-        await repo.add_evidence(session, case_id=case_id, actor="buyer:1001", file_id="f", file_unique_id="u", kind="order_screenshot", mime_type=None, size=1)
+        await repo.add_evidence(
+            session,
+            case_id=case_id,
+            actor="buyer:1001",
+            file_id="f",
+            file_unique_id="u",
+            kind="order_screenshot",
+            mime_type=None,
+            size=1,
+        )
     clock.advance(days=5)
     outcomes = [o for _c, k, o in await fire(service) if k == "evidence_deadline"]
-    assert outcomes == ["evidence_received"] and (await case_of(service, case_id)).status == "in_review"
+    assert (
+        outcomes == ["evidence_received"]
+        and (await case_of(service, case_id)).status == "in_review"
+    )
 
 
-async def test_timers_survive_a_restart(engine: AsyncEngine, tmp_path: Path, clock: FakeClock) -> None:
-    first = SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, clock=clock)
+async def test_timers_survive_a_restart(
+    engine: AsyncEngine, tmp_path: Path, clock: FakeClock
+) -> None:
+    first = SupportService(
+        sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, clock=clock
+    )
     case_id = await seed(first.sessions)
     await open_topic(first, case_id, 64)
     await engine.dispose()  # the process ends
     again = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'support.sqlite3'}")
     try:
-        second = SupportService(sessions=session_factory(again), policy=POLICY, chat_id=CHAT, clock=clock)
+        second = SupportService(
+            sessions=session_factory(again), policy=POLICY, chat_id=CHAT, clock=clock
+        )
         clock.advance(days=3)
         kinds = sorted(k for _c, k, _o in await second.fire_due_timers(instance="after-restart"))
         assert kinds == ["first_response_deadline", "first_response_reminder"]
@@ -240,26 +319,62 @@ async def test_timers_survive_a_restart(engine: AsyncEngine, tmp_path: Path, clo
     ],
 )
 async def test_refusals_are_audited_and_change_nothing(
-    service: SupportService, operators: Operators, actor: int, thread: int | None, claimed: int | None, action: Action, reason: str
+    service: SupportService,
+    operators: Operators,
+    actor: int,
+    thread: int | None,
+    claimed: int | None,
+    action: Action,
+    reason: str,
 ) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 70)
     before = await case_of(service, case_id)
-    auth = await service.authorize(operators, actor_id=actor, chat_id=CHAT, thread_id=thread, action=action, claimed_case_id=claimed)
+    auth = await service.authorize(
+        operators,
+        actor_id=actor,
+        chat_id=CHAT,
+        thread_id=thread,
+        action=action,
+        claimed_case_id=claimed,
+    )
     assert not auth.allowed and auth.reason == reason
     (row,) = [a for a in await all_rows(service, SupportAudit)]
-    assert (row.actor_id, row.allowed, row.reason, row.action) == (actor, False, reason, action.value)
+    assert (row.actor_id, row.allowed, row.reason, row.action) == (
+        actor,
+        False,
+        reason,
+        action.value,
+    )
     assert (await case_of(service, case_id)).status == before.status
 
 
-async def test_an_operator_in_the_topic_of_the_case_is_allowed(service: SupportService, operators: Operators) -> None:
+async def test_an_operator_in_the_topic_of_the_case_is_allowed(
+    service: SupportService, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 71)
-    auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=71, action=Action.APPROVE, claimed_case_id=case_id)
+    auth = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=CHAT,
+        thread_id=71,
+        action=Action.APPROVE,
+        claimed_case_id=case_id,
+    )
     assert auth.allowed and auth.case_id == case_id
-    lead = await service.authorize(operators, actor_id=7002, chat_id=CHAT, thread_id=71, action=Action.BAN)
+    lead = await service.authorize(
+        operators, actor_id=7002, chat_id=CHAT, thread_id=71, action=Action.BAN
+    )
     assert lead.allowed
-    wrong_chat = await service.authorize(operators, actor_id=7001, chat_id=-100999, thread_id=71, action=Action.APPROVE, claimed_case_id=case_id)
+    wrong_chat = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=-100999,
+        thread_id=71,
+        action=Action.APPROVE,
+        claimed_case_id=case_id,
+    )
     assert not wrong_chat.allowed
 
 
@@ -287,30 +402,60 @@ async def test_without_operator_ids_the_admins_are_the_operators() -> None:
     ops = Operators(lookup=lookup)
     assert [(await ops.role(u)).value for u in (1, 2, 3, 4)] == ["lead", "operator", "none", "none"]
     listed = Operators(lookup=lookup, operator_ids=[3], lead_ids=[2])
-    assert [(await listed.role(u)).value for u in (1, 2, 3, 4)] == ["none", "lead", "operator", "none"]
+    assert [(await listed.role(u)).value for u in (1, 2, 3, 4)] == [
+        "none",
+        "lead",
+        "operator",
+        "none",
+    ]
 
 
 # --- lifecycle through the service -----------------------------------------------------------
 
 
-async def test_a_refused_transition_changes_nothing(service: SupportService, operators: Operators) -> None:
+async def test_a_refused_transition_changes_nothing(
+    service: SupportService, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 72)
-    auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=72, action=Action.REFUNDED, claimed_case_id=case_id)
+    auth = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=CHAT,
+        thread_id=72,
+        action=Action.REFUNDED,
+        claimed_case_id=case_id,
+    )
     result = await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.REFUNDED)
     assert not result.ok and result.reason == "transition"
     assert (await case_of(service, case_id)).status == "in_review"
     assert not [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
 
 
-async def test_each_change_queues_its_notification_in_the_same_transaction(service: SupportService, operators: Operators) -> None:
+async def test_each_change_queues_its_notification_in_the_same_transaction(
+    service: SupportService, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 73)
     for action in (Action.APPROVE, Action.REFUNDED, Action.CLOSE):
-        auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=73, action=action, claimed_case_id=case_id)
+        auth = await service.authorize(
+            operators,
+            actor_id=7001,
+            chat_id=CHAT,
+            thread_id=73,
+            action=action,
+            claimed_case_id=case_id,
+        )
         assert (await service.act(auth, actor_id=7001, actor_name="Wang", action=action)).ok
     buyer = [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
-    assert [("Refund approved" in o.payload["text"], "Refunded" in o.payload["text"], "Closed" in o.payload["text"]) for o in buyer] == [
+    assert [
+        (
+            "Refund approved" in o.payload["text"],
+            "Refunded" in o.payload["text"],
+            "Closed" in o.payload["text"],
+        )
+        for o in buyer
+    ] == [
         (True, False, False),
         (False, True, False),
         (False, False, True),
@@ -326,10 +471,19 @@ async def test_each_change_queues_its_notification_in_the_same_transaction(servi
 # --- outbox ----------------------------------------------------------------------------------
 
 
-async def test_outbox_claims_are_exclusive_and_retry_after_is_honoured(service: SupportService, clock: FakeClock, operators: Operators) -> None:
+async def test_outbox_claims_are_exclusive_and_retry_after_is_honoured(
+    service: SupportService, clock: FakeClock, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 74)
-    auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=74, action=Action.APPROVE, claimed_case_id=case_id)
+    auth = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=CHAT,
+        thread_id=74,
+        action=Action.APPROVE,
+        claimed_case_id=case_id,
+    )
     await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.APPROVE)
     first = await service.claim_outbox()
     assert len(first) == 2 and await service.claim_outbox() == []  # leased: nobody else takes them
@@ -341,45 +495,87 @@ async def test_outbox_claims_are_exclusive_and_retry_after_is_honoured(service: 
     again = await service.claim_outbox()
     assert [d.id for d in again] == [buyer.id] and again[0].attempts == 1
     await service.outbox_sent(buyer.id, 42)
-    clock.advance(minutes=5)  # the other message's lease ran out: it is due again, the sent one never
+    clock.advance(
+        minutes=5
+    )  # the other message's lease ran out: it is due again, the sent one never
     assert buyer.id not in [d.id for d in await service.claim_outbox()]
 
 
-async def test_a_notification_that_keeps_failing_is_reported_in_the_topic(service: SupportService, clock: FakeClock, operators: Operators) -> None:
+async def test_a_notification_that_keeps_failing_is_reported_in_the_topic(
+    service: SupportService, clock: FakeClock, operators: Operators
+) -> None:
     service.max_attempts = 3
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 75)
-    auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=75, action=Action.APPROVE, claimed_case_id=case_id)
+    auth = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=CHAT,
+        thread_id=75,
+        action=Action.APPROVE,
+        claimed_case_id=case_id,
+    )
     await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.APPROVE)
     gave_up = False
     for _ in range(3):
         clock.advance(minutes=20)
         for delivery in await service.claim_outbox():
             if delivery.chat_id == 1001:
-                gave_up = await service.outbox_failed(delivery, reason="network error", retry_after=None, permanent=False)
+                gave_up = await service.outbox_failed(
+                    delivery, reason="network error", retry_after=None, permanent=False
+                )
             else:
                 await service.outbox_sent(delivery.id, 1)
     assert gave_up
     rows = await all_rows(service, OutboxMessage)
     assert [o.state for o in rows if o.chat_id == 1001] == ["failed"]
-    assert any(o.thread_id == 75 and "kept failing" in o.payload["text"] and "network error" in o.payload["text"] for o in rows)
+    assert any(
+        o.thread_id == 75
+        and "kept failing" in o.payload["text"]
+        and "network error" in o.payload["text"]
+        for o in rows
+    )
 
 
-async def test_a_blocked_buyer_is_given_up_at_once(service: SupportService, operators: Operators) -> None:
+async def test_a_blocked_buyer_is_given_up_at_once(
+    service: SupportService, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 76)
-    auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=76, action=Action.APPROVE, claimed_case_id=case_id)
+    auth = await service.authorize(
+        operators,
+        actor_id=7001,
+        chat_id=CHAT,
+        thread_id=76,
+        action=Action.APPROVE,
+        claimed_case_id=case_id,
+    )
     await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.APPROVE)
     buyer = next(d for d in await service.claim_outbox() if d.chat_id == 1001)
-    assert await service.outbox_failed(buyer, reason="the buyer blocked the bot", retry_after=None, permanent=True)
+    assert await service.outbox_failed(
+        buyer, reason="the buyer blocked the bot", retry_after=None, permanent=True
+    )
 
 
-async def test_an_appeal_reopens_the_closed_topic(service: SupportService, operators: Operators) -> None:
+async def test_an_appeal_reopens_the_closed_topic(
+    service: SupportService, operators: Operators
+) -> None:
     case_id = await seed(service.sessions)
     await open_topic(service, case_id, 77)
     for action in (Action.REJECT, Action.CLOSE):
-        auth = await service.authorize(operators, actor_id=7001, chat_id=CHAT, thread_id=77, action=action, claimed_case_id=case_id)
-        assert (await service.act(auth, actor_id=7001, actor_name="Wang", action=action, detail="no proof")).ok
+        auth = await service.authorize(
+            operators,
+            actor_id=7001,
+            chat_id=CHAT,
+            thread_id=77,
+            action=action,
+            claimed_case_id=case_id,
+        )
+        assert (
+            await service.act(
+                auth, actor_id=7001, actor_name="Wang", action=action, detail="no proof"
+            )
+        ).ok
     assert await service.open_topic_for_buyer(1001) is None
     async with service.sessions() as session:
         case = await session.get(Case, case_id)
@@ -399,10 +595,16 @@ def test_the_saved_replies_file_is_checked(tmp_path: Path, engine: AsyncEngine) 
     broken = tmp_path / "replies.yaml"
     broken.write_text("replies:\n  hello:\n    zh: 您好\n", encoding="utf-8")
     with pytest.raises(ValueError, match="'hello' has no en text"):
-        SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, replies_file=broken).check_replies()
-    broken.write_text("replies:\n  hello:\n    cause: nonsense\n    zh: 您好\n    en: hi\n", encoding="utf-8")
+        SupportService(
+            sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, replies_file=broken
+        ).check_replies()
+    broken.write_text(
+        "replies:\n  hello:\n    cause: nonsense\n    zh: 您好\n    en: hi\n", encoding="utf-8"
+    )
     with pytest.raises(ValueError, match="unknown cause"):
-        SupportService(sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, replies_file=broken).check_replies()
+        SupportService(
+            sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, replies_file=broken
+        ).check_replies()
 
 
 async def test_two_answers_that_did_not_help_in_a_row_open_a_topic(service: SupportService) -> None:
@@ -413,10 +615,14 @@ async def test_two_answers_that_did_not_help_in_a_row_open_a_topic(service: Supp
     assert await service.bot_answered(user_id=1001, helped=False)
     (topic,) = await all_rows(service, SupportTopic)
     assert (topic.case_id, topic.trigger) == (case_id, "bot_failed")
-    assert not await service.bot_answered(user_id=4242, helped=False) and not await service.bot_answered(user_id=4242, helped=False)
+    assert not await service.bot_answered(
+        user_id=4242, helped=False
+    ) and not await service.bot_answered(user_id=4242, helped=False)
 
 
-async def test_a_timer_whose_case_moved_on_elsewhere_is_stale(service: SupportService, clock: FakeClock) -> None:
+async def test_a_timer_whose_case_moved_on_elsewhere_is_stale(
+    service: SupportService, clock: FakeClock
+) -> None:
     """The case left `with_merchant` by another path (no timers cancelled): the merchant's
     deadline no longer applies and changes nothing."""
     case_id = await seed(service.sessions, status="with_merchant", route="merchant_review")
@@ -442,8 +648,12 @@ def test_the_migration_renames_old_statuses(tmp_path: Path) -> None:
     config = alembic_config(f"sqlite+aiosqlite:///{path}")
     command.upgrade(config, "0004")
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO users (id, created_at, updated_at) VALUES (1, '2026-11-01', '2026-11-01')")
-        for n, status in enumerate(("merchant_review", "platform_review", "human_review", "approved")):
+        db.execute(
+            "INSERT INTO users (id, created_at, updated_at) VALUES (1, '2026-11-01', '2026-11-01')"
+        )
+        for n, status in enumerate(
+            ("merchant_review", "platform_review", "human_review", "approved")
+        ):
             db.execute(
                 "INSERT INTO cases (number, draft_key, user_id, language, order_number, platform_type, order_status, cause,"
                 " payment_channel, amount, status, outcome, rule_id, policy_version, decision, created_at, updated_at)"

@@ -50,7 +50,9 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 def _require_reasons() -> None:
     for section, entries in ALLOWLIST.items():
         for entry in entries:
-            assert str(entry.get("reason", "")).strip(), f"allowlist [{section}] entry without a reason: {entry}"
+            assert str(entry.get("reason", "")).strip(), (
+                f"allowlist [{section}] entry without a reason: {entry}"
+            )
 
 
 def test_every_allowlist_entry_gives_a_reason() -> None:
@@ -87,17 +89,27 @@ def _catalog_allowed(rel: str, key: str, problem: str) -> bool:
 @pytest.mark.parametrize("path", CATALOG_FILES, ids=lambda p: str(p.relative_to(LOCALES_DIR)))
 def test_catalog_file_follows_the_text_rules(path: Path) -> None:
     rel = str(path.relative_to(LOCALES_DIR))
-    problems = [f"{key}: {problem}" for key, problem in _catalog_problems(path) if not _catalog_allowed(rel, key, problem)]
-    assert not problems, f"{rel} breaks the text rules (fix the text, or allowlist it with a reason):\n" + "\n".join(problems)
+    problems = [
+        f"{key}: {problem}"
+        for key, problem in _catalog_problems(path)
+        if not _catalog_allowed(rel, key, problem)
+    ]
+    assert not problems, (
+        f"{rel} breaks the text rules (fix the text, or allowlist it with a reason):\n"
+        + "\n".join(problems)
+    )
 
 
-def stale_catalog_entries(entries: list[dict[str, Any]], root: Path = LOCALES_DIR) -> list[dict[str, Any]]:
+def stale_catalog_entries(
+    entries: list[dict[str, Any]], root: Path = LOCALES_DIR
+) -> list[dict[str, Any]]:
     return [
         entry
         for entry in entries
         if not (root / entry["file"]).is_file()
         or not any(
-            key == entry["key"] and entry["problem"] in problem for key, problem in _catalog_problems(root / entry["file"])
+            key == entry["key"] and entry["problem"] in problem
+            for key, problem in _catalog_problems(root / entry["file"])
         )
     ]
 
@@ -108,7 +120,9 @@ def test_catalog_allowlist_entries_still_match() -> None:
 
 def test_stale_catalog_entries(tmp_path: Path) -> None:
     (tmp_path / "zh").mkdir()
-    (tmp_path / "zh" / "area.toml").write_text('[a]\nb = "请检查你的订单"\nc = "好的"\n', encoding="utf-8")
+    (tmp_path / "zh" / "area.toml").write_text(
+        '[a]\nb = "请检查你的订单"\nc = "好的"\n', encoding="utf-8"
+    )
     entries = [
         {"file": "zh/area.toml", "key": "a.b", "problem": "你"},
         {"file": "zh/area.toml", "key": "a.c", "problem": "你"},
@@ -188,13 +202,22 @@ TEXT_KEYWORDS = frozenset(
 # Command-line help and schema documentation for operators (English by design): argparse
 # help, and pydantic `Field(description=...)`, which `refund-bot check --schema` prints.
 OPERATOR_CALLS = frozenset(
-    {"ArgumentParser", "add_parser", "add_argument", "add_argument_group", "add_subparsers", "Field"}
+    {
+        "ArgumentParser",
+        "add_parser",
+        "add_argument",
+        "add_argument_group",
+        "add_subparsers",
+        "Field",
+    }
 )
 # Sentence punctuation: in a text built from translated parts it must come from the catalog.
 CODE_PUNCTUATION = re.compile(r"[:;,?!()]")
 # Names of values that are internal ids (`source.id`, `rule_id`, `section_id`).
 ID_NAME = re.compile(r"^(?:id|\w+_id|\w+_ids)$")
-REGEX_FUNCTIONS = frozenset({"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"})
+REGEX_FUNCTIONS = frozenset(
+    {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
+)
 
 
 @dataclass(frozen=True)
@@ -236,7 +259,9 @@ def _is_language_test(test: ast.expr) -> bool:
         for side in sides
     )
     languages = any(
-        isinstance(node, ast.Constant) and node.value in LANGUAGES for side in sides for node in ast.walk(side)
+        isinstance(node, ast.Constant) and node.value in LANGUAGES
+        for side in sides
+        for node in ast.walk(side)
     )
     return named and languages
 
@@ -246,7 +271,11 @@ def _names_an_id(expr: ast.expr) -> bool:
     return any(
         (isinstance(sub, ast.Attribute) and ID_NAME.search(sub.attr))
         or (isinstance(sub, ast.Name) and ID_NAME.search(sub.id))
-        or (isinstance(sub, ast.Constant) and isinstance(sub.value, str) and ID_NAME.search(sub.value))
+        or (
+            isinstance(sub, ast.Constant)
+            and isinstance(sub.value, str)
+            and ID_NAME.search(sub.value)
+        )
         for sub in ast.walk(expr)
     )
 
@@ -272,7 +301,11 @@ def _shown_literals(expr: ast.AST) -> Iterator[ast.Constant]:
     elif isinstance(expr, ast.List | ast.Tuple):
         for element in expr.elts:
             yield from _shown_literals(element)
-    elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("join", "format"):
+    elif (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr in ("join", "format")
+    ):
         yield from _shown_literals(expr.func.value)  # "\n".join([...]), "...".format(...)
         for arg in expr.args:
             yield from _shown_literals(arg)
@@ -301,14 +334,17 @@ class _Scanner(ast.NodeVisitor):
             if isinstance(node, ast.Call) and _is_regex_call(node) and node.args:
                 self.skip |= {id(sub) for sub in ast.walk(node.args[0])}  # patterns match input
             if isinstance(node, ast.Call) and _call_name(node.func) in OPERATOR_CALLS:
-                self.skip |= {id(sub) for arg in (*node.args, *node.keywords) for sub in ast.walk(arg)}
+                self.skip |= {
+                    id(sub) for arg in (*node.args, *node.keywords) for sub in ast.walk(arg)
+                }
 
     def _add(self, node: ast.Constant, rule: str) -> None:
         if id(node) in self.skip:
             return
         scope = ".".join(self.scope) or "<module>"
         self.findings.setdefault(
-            (node.lineno, node.col_offset, rule), Finding(self.rel, scope, node.lineno, rule, str(node.value))
+            (node.lineno, node.col_offset, rule),
+            Finding(self.rel, scope, node.lineno, rule, str(node.value)),
         )
 
     def _scoped(self, name: str, node: ast.AST) -> None:
@@ -353,7 +389,9 @@ class _Scanner(ast.NodeVisitor):
         )
         if translated:
             for part in node.values:
-                if isinstance(part, ast.Constant) and CODE_PUNCTUATION.search(re.sub(r"<[^<>]*>", "", str(part.value))):
+                if isinstance(part, ast.Constant) and CODE_PUNCTUATION.search(
+                    re.sub(r"<[^<>]*>", "", str(part.value))
+                ):
                     self._add(part, "code-punctuation")
         for part, following in zip(node.values, node.values[1:], strict=False):
             if (
@@ -391,7 +429,10 @@ class _Scanner(ast.NodeVisitor):
         for branch in branches:
             values = [branch] if isinstance(branch, ast.expr) else []
             for node in ast.walk(branch):
-                if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Return) and node.value:
+                if (
+                    isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Return)
+                    and node.value
+                ):
                     values.append(node.value)
             for value in values:
                 for literal in _shown_literals(value):
@@ -417,7 +458,10 @@ def scan(path: Path, root: Path = ROOT) -> list[Finding]:
 
 
 def code_allowed(finding: Finding, entries: list[dict[str, Any]]) -> bool:
-    return any(entry["file"] == finding.file and entry["scope"] in (finding.scope, "*") for entry in entries)
+    return any(
+        entry["file"] == finding.file and entry["scope"] in (finding.scope, "*")
+        for entry in entries
+    )
 
 
 def _code_allowed(finding: Finding) -> bool:
@@ -440,31 +484,45 @@ def _grouped(findings: Iterator[Finding]) -> list[str]:
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     for finding in findings:
         groups.setdefault((finding.file, finding.scope, finding.rule), []).append(finding)
-    return [f"{items[0]} (+{len(items) - 1} more)" if len(items) > 1 else str(items[0]) for items in groups.values()]
+    return [
+        f"{items[0]} (+{len(items) - 1} more)" if len(items) > 1 else str(items[0])
+        for items in groups.values()
+    ]
 
 
 def test_no_user_facing_literals_in_bot() -> None:
     findings = _grouped(f for path in BOT_FILES for f in scan(path) if not _code_allowed(f))
-    assert not findings, "user-facing text belongs in bot/locales (or a reviewed allowlist entry):\n" + "\n".join(findings)
+    assert not findings, (
+        "user-facing text belongs in bot/locales (or a reviewed allowlist entry):\n"
+        + "\n".join(findings)
+    )
 
 
-def stale_code_entries(entries: list[dict[str, Any]], findings: list[Finding]) -> list[dict[str, Any]]:
+def stale_code_entries(
+    entries: list[dict[str, Any]], findings: list[Finding]
+) -> list[dict[str, Any]]:
     found = {(f.file, f.scope) for f in findings}
     files = {file for file, _ in found}
     return [
         entry
         for entry in entries
-        if (entry["file"], entry["scope"]) not in found and not (entry["scope"] == "*" and entry["file"] in files)
+        if (entry["file"], entry["scope"]) not in found
+        and not (entry["scope"] == "*" and entry["file"] in files)
     ]
 
 
 def test_code_allowlist_entries_still_match() -> None:
-    stale = stale_code_entries(ALLOWLIST.get("code", []), [f for path in BOT_FILES for f in scan(path)])
+    stale = stale_code_entries(
+        ALLOWLIST.get("code", []), [f for path in BOT_FILES for f in scan(path)]
+    )
     assert not stale, f"allowlist entries that match nothing any more, delete them: {stale}"
 
 
 def test_stale_code_entries() -> None:
-    findings = [Finding("bot/a.py", "f", 1, "sent-literal", "Hi"), Finding("bot/b.py", "X", 2, "chinese-literal", "好")]
+    findings = [
+        Finding("bot/a.py", "f", 1, "sent-literal", "Hi"),
+        Finding("bot/b.py", "X", 2, "chinese-literal", "好"),
+    ]
     entries = [
         {"file": "bot/a.py", "scope": "f"},
         {"file": "bot/a.py", "scope": "g"},
@@ -546,7 +604,11 @@ def _known_ids() -> set[str]:
         ids |= set(re.findall(r"\{#([A-Za-z0-9_-]+)\}", path.read_text(encoding="utf-8")))
     policy = ROOT / "knowledge" / "policy.yaml"
     if policy.is_file():
-        ids |= set(re.findall(r"^\s*-?\s*id:\s*['\"]?([A-Za-z0-9_-]+)", policy.read_text(encoding="utf-8"), re.M))
+        ids |= set(
+            re.findall(
+                r"^\s*-?\s*id:\s*['\"]?([A-Za-z0-9_-]+)", policy.read_text(encoding="utf-8"), re.M
+            )
+        )
     return {name for name in ids if re.search(r"[-_]", name)}
 
 
@@ -564,7 +626,8 @@ def _rendered(lang: str) -> Iterator[tuple[str, str]]:
 
 def _id_allowed(key: str, token: str) -> bool:
     return any(
-        (entry.get("key") == key or token in entry.get("words", [])) for entry in ALLOWLIST.get("ids", [])
+        (entry.get("key") == key or token in entry.get("words", []))
+        for entry in ALLOWLIST.get("ids", [])
     )
 
 
@@ -575,7 +638,9 @@ def test_no_internal_ids_in_buyer_texts(lang: str) -> None:
     shown: list[str] = []
     for key, text in _rendered(lang):
         tokens = set(internal_ids(text))
-        tokens |= {word for word in re.findall(r"[A-Za-z0-9_-]+", text) if word in known}  # belt and braces
+        tokens |= {
+            word for word in re.findall(r"[A-Za-z0-9_-]+", text) if word in known
+        }  # belt and braces
         shown += [f"{key}: {token}" for token in sorted(tokens) if not _id_allowed(key, token)]
     assert not shown, "internal ids in buyer texts:\n" + "\n".join(shown)
 
@@ -593,7 +658,12 @@ def test_no_buyer_text_has_an_id_placeholder(lang: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["详见 #arrival-times", "依据：• 到账时间 (#arrival-times)", "（undelivered-merchant）", "rule completed_changed_mind applies"],
+    [
+        "详见 #arrival-times",
+        "依据：• 到账时间 (#arrival-times)",
+        "（undelivered-merchant）",
+        "rule completed_changed_mind applies",
+    ],
 )
 def test_internal_id_patterns(text: str) -> None:
     assert internal_ids(text)
@@ -601,13 +671,23 @@ def test_internal_id_patterns(text: str) -> None:
 
 def test_every_shipped_id_looks_like_an_id() -> None:
     """The pattern check covers the real ids: every section anchor and rule id is caught."""
-    missed = sorted(name for name in _known_ids() if internal_ids(f"（{name}）") != [name] or not internal_ids(f"#{name}"))
+    missed = sorted(
+        name
+        for name in _known_ids()
+        if internal_ids(f"（{name}）") != [name] or not internal_ids(f"#{name}")
+    )
     assert not missed
 
 
 @pytest.mark.parametrize(
     "text",
-    ["发送 /cases 查看", "<code>KM20261130000512</code>", "实付 ¥98.5，14:30", "Refund in 1–3 working days (T+1)", "{case_number}"],
+    [
+        "发送 /cases 查看",
+        "<code>KM20261130000512</code>",
+        "实付 ¥98.5，14:30",
+        "Refund in 1–3 working days (T+1)",
+        "{case_number}",
+    ],
 )
 def test_no_false_internal_ids(text: str) -> None:
     assert internal_ids(text) == []

@@ -57,16 +57,24 @@ class BrandMatcher:
             for raw in b["tokens"]:
                 word = str(raw).lower()
                 tokens.append(
-                    Token(word, self.skel(word, strong=True), self.skel(word), str(b["name"]), domains[0],
-                          weak=len(word) < 5 or word in weak, primary=word == domains[0].split(".")[0],
-                          numeric=word.isdigit())
+                    Token(
+                        word,
+                        self.skel(word, strong=True),
+                        self.skel(word),
+                        str(b["name"]),
+                        domains[0],
+                        weak=len(word) < 5 or word in weak,
+                        primary=word == domains[0].split(".")[0],
+                        numeric=word.isdigit(),
+                    )
                 )
         self.tokens = tokens
         names = {str(n).lower(): str(b["domains"][0]) for b in brands for n in b.get("names", [])}
         self.brand_names = names
         self.brand_names_re = (
             re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
-            if names else None
+            if names
+            else None
         )
         self.strict = [t for t in tokens if not t.weak]
         # whole-label matches: weak aliases ("tb", "wx", "steam") only count inside a
@@ -77,7 +85,11 @@ class BrandMatcher:
                 self.by_skel.setdefault(t.skel, t)
         self.by_text = {t.text: t for t in tokens if t.primary or not t.weak}
         kw_skels = sorted({self.skel(k.lower()) for k in keywords}, key=len, reverse=True)
-        kw_skels += sorted({self.skel(k.lower(), strong=True) for k in keywords} - set(kw_skels), key=len, reverse=True)
+        kw_skels += sorted(
+            {self.skel(k.lower(), strong=True) for k in keywords} - set(kw_skels),
+            key=len,
+            reverse=True,
+        )
         self.keywords_re = re.compile("|".join(re.escape(k) for k in kw_skels))
         self.keywords_full = re.compile(f"(?:{'|'.join(re.escape(k) for k in kw_skels)})+")
         self.brand_domain_re = re.compile(
@@ -85,7 +97,9 @@ class BrandMatcher:
             + "|".join(re.escape(d) for d in sorted(set(self.brand_domains), key=len, reverse=True))
             + r")[.-]"
         )
-        path_terms = sorted({t.text for t in self.strict} | set(self.brand_domains), key=len, reverse=True)
+        path_terms = sorted(
+            {t.text for t in self.strict} | set(self.brand_domains), key=len, reverse=True
+        )
         self.path_brand_re = re.compile("|".join(re.escape(p) for p in path_terms))
 
     def fuzzy(self, s: str) -> tuple[Token, int] | None:
@@ -117,9 +131,11 @@ class BrandMatcher:
             sev = Risk.MEDIUM if tok.weak else Risk.HIGH
             return [
                 RawFinding(
-                    "url.lookalike", sev,
+                    "url.lookalike",
+                    sev,
                     f"brand name '{tok.text}' under another suffix (.{suffix}), not {tok.domain}",
-                    url, {**params, "brand": tok.domain},
+                    url,
+                    {**params, "brand": tok.domain},
                 )
             ]
         s = self.skel(label, strong=True)
@@ -128,8 +144,13 @@ class BrandMatcher:
             tok, d = hit
             how = "homoglyph/confusable spelling" if d == 0 else f"edit distance {d}"
             return [
-                RawFinding("url.lookalike", Risk.HIGH, f"lookalike of {tok.domain} ({how})", url,
-                           {**params, "brand": tok.domain})
+                RawFinding(
+                    "url.lookalike",
+                    Risk.HIGH,
+                    f"lookalike of {tok.domain} ({how})",
+                    url,
+                    {**params, "brand": tok.domain},
+                )
             ]
         # brand token inside a longer label
         s = self.skel(label)
@@ -142,9 +163,13 @@ class BrandMatcher:
                 continue
             extra = f" with '{'/'.join(kws)}'" if kws else ""
             return [
-                RawFinding("url.brand_in_domain", Risk.HIGH,
-                           f"brand '{tok.text}' inside unofficial domain {registered}{extra}", url,
-                           {**params, "brand": tok.domain})
+                RawFinding(
+                    "url.brand_in_domain",
+                    Risk.HIGH,
+                    f"brand '{tok.text}' inside unofficial domain {registered}{extra}",
+                    url,
+                    {**params, "brand": tok.domain},
+                )
             ]
         # a look-alike brand next to keywords: alipy-kefu, a1ipaytuikuan
         candidates = []
@@ -162,9 +187,13 @@ class BrandMatcher:
                 if tok.weak and not self.keywords_re.search(s):
                     continue
                 return [
-                    RawFinding("url.brand_in_domain", Risk.HIGH,
-                               f"lookalike of brand '{tok.text}' inside unofficial domain {registered}",
-                               url, {**params, "brand": tok.domain})
+                    RawFinding(
+                        "url.brand_in_domain",
+                        Risk.HIGH,
+                        f"lookalike of brand '{tok.text}' inside unofficial domain {registered}",
+                        url,
+                        {**params, "brand": tok.domain},
+                    )
                 ]
         return []
 
@@ -179,9 +208,13 @@ class BrandMatcher:
             return []  # "@taobao_fans": a brand name without a support word
         for f in self.label_findings(label, f"@{handle.lstrip('@')}", f"@{handle.lstrip('@')}"):
             return [
-                RawFinding("contact.brand_handle", Risk.HIGH,
-                           f"contact handle @{handle.lstrip('@')} poses as {f.params.get('brand', '')} support",
-                           None, {"host": f"@{handle.lstrip('@')}", "brand": f.params.get("brand", "")})
+                RawFinding(
+                    "contact.brand_handle",
+                    Risk.HIGH,
+                    f"contact handle @{handle.lstrip('@')} poses as {f.params.get('brand', '')} support",
+                    None,
+                    {"host": f"@{handle.lstrip('@')}", "brand": f.params.get("brand", "")},
+                )
             ]
         return []
 

@@ -31,7 +31,16 @@ from .text import TextChecker, TextSignals
 from .urls import UrlAnalyzer, UrlReport, extract_urls, find_urls, mask_urls
 
 # requests that are dangerous even without a refund pretext
-_LONE_REQUEST_MEDIUM = {"code", "password", "screen_share", "fee", "transfer", "off_platform", "prepay", "fake_paid"}
+_LONE_REQUEST_MEDIUM = {
+    "code",
+    "password",
+    "screen_share",
+    "fee",
+    "transfer",
+    "off_platform",
+    "prepay",
+    "fake_paid",
+}
 # requests that count only next to a scam line or an impersonation: a merchant's own
 # phone number under "refund sent to your original account" is no scam
 _NEEDS_SCAM_LINE = {"callback"}
@@ -94,7 +103,10 @@ class Detector:
     files are read and compiled in the constructor; `scan` does no I/O."""
 
     def __init__(
-        self, config: FraudConfig | None = None, texts: Texts | None = None, model: TextModel | None = None
+        self,
+        config: FraudConfig | None = None,
+        texts: Texts | None = None,
+        model: TextModel | None = None,
     ) -> None:
         self.config = config = config or FraudConfig()
         brand_data = load_yaml("brands.yaml")
@@ -146,18 +158,30 @@ class Detector:
         for url in hidden:
             report = self.urls.analyze(normalize(url), "encoded")
             reports.append(report)
-            raw_findings.append(RawFinding(
-                "url.encoded", Risk.MEDIUM, f"base64-encoded link to {report.registered or report.host}",
-                url, {"host": report.registered or report.host},
-            ))
+            raw_findings.append(
+                RawFinding(
+                    "url.encoded",
+                    Risk.MEDIUM,
+                    f"base64-encoded link to {report.registered or report.host}",
+                    url,
+                    {"host": report.registered or report.host},
+                )
+            )
         if "@" in ready:
             for handle in _HANDLE.findall(ready):
                 raw_findings += self.urls.brands.handle_findings(handle)
         prose = compact(expand_slang(mask_urls(ready, spans)))
         sig = self.text.check(prose, context=bool(reports))
-        offered = [r for (start, _, _), r in zip(spans, reports, strict=False)
-                   if _OFFER_BEFORE.search(ready, max(0, start - 40), start)]
-        quiet = not reports and not raw_findings and not (sig.requests or sig.scam_claims or sig.impersonation)
+        offered = [
+            r
+            for (start, _, _), r in zip(spans, reports, strict=False)
+            if _OFFER_BEFORE.search(ready, max(0, start - 40), start)
+        ]
+        quiet = (
+            not reports
+            and not raw_findings
+            and not (sig.requests or sig.scam_claims or sig.impersonation)
+        )
         if quiet:
             probability = self.model.score(prose).probability
             if probability < LOW_AT:
@@ -175,14 +199,24 @@ class Detector:
             return self._clean()
         return self._verdict(raw_findings, sig)
 
-    def _model_finding(self, prose: str, p: float, sig: TextSignals, reports: list[UrlReport]) -> RawFinding:
+    def _model_finding(
+        self, prose: str, p: float, sig: TextSignals, reports: list[UrlReport]
+    ) -> RawFinding:
         score = self.model.score(prose, explain=True)
         sev = Risk.MEDIUM if p >= MEDIUM_AT else Risk.LOW
-        if sev is Risk.MEDIUM and sig.discussion and not sig.requests and not any(r.findings for r in reports):
+        if (
+            sev is Risk.MEDIUM
+            and sig.discussion
+            and not sig.requests
+            and not any(r.findings for r in reports)
+        ):
             sev = Risk.LOW  # talk about scams reads like scams; without a request it stays low
         words = ", ".join(f"'{w}'" for w in score.top)
         return RawFinding(
-            "model.text", sev, f"text classifier: scam probability {p:.2f} (strongest: {words})", None,
+            "model.text",
+            sev,
+            f"text classifier: scam probability {p:.2f} (strongest: {words})",
+            None,
             {"score": f"{p:.2f}"},
         )
 
@@ -216,31 +250,47 @@ class Detector:
                 sev = Risk.LOW  # "腾讯" over a news article
             return [
                 RawFinding(
-                    "link.text_mismatch", sev,
-                    f"link text names {brand} but opens {target_domain}", target,
+                    "link.text_mismatch",
+                    sev,
+                    f"link text names {brand} but opens {target_domain}",
+                    target,
                     {"host": target_domain, "visible": link.visible_text.strip()[:40]},
                 )
             ]
         shown_domain, shown_trusted = shown
         target_domain = report.registered or report.host
-        if shown_domain == target_domain or (report.trusted and shown_trusted and shown_domain == target_domain):
+        if shown_domain == target_domain or (
+            report.trusted and shown_trusted and shown_domain == target_domain
+        ):
             return []
         if report.trusted and shown_trusted:
             return []  # e.g. shows taobao.com, opens tb.cn: both official
-        sev = Risk.HIGH if shown_trusted or any(f.severity == Risk.HIGH for f in report.findings) else Risk.MEDIUM
+        sev = (
+            Risk.HIGH
+            if shown_trusted or any(f.severity == Risk.HIGH for f in report.findings)
+            else Risk.MEDIUM
+        )
         return [
             RawFinding(
-                "link.text_mismatch", sev,
-                f"link text shows {shown_domain} but opens {target_domain}", target,
+                "link.text_mismatch",
+                sev,
+                f"link text shows {shown_domain} but opens {target_domain}",
+                target,
                 {"host": target_domain, "visible": shown_domain},
             )
         ]
 
     def _text_findings(
-        self, sig: TextSignals, reports: list[UrlReport], has_buttons: bool, offered: list[UrlReport]
+        self,
+        sig: TextSignals,
+        reports: list[UrlReport],
+        has_buttons: bool,
+        offered: list[UrlReport],
     ) -> list[RawFinding]:
         out: list[RawFinding] = []
-        if not (sig.scam_claims or sig.impersonation) and any(r.kind in _NEEDS_SCAM_LINE for r in sig.requests):
+        if not (sig.scam_claims or sig.impersonation) and any(
+            r.kind in _NEEDS_SCAM_LINE for r in sig.requests
+        ):
             sig.requests = [r for r in sig.requests if r.kind not in _NEEDS_SCAM_LINE]
         claim = sig.impersonation or (sig.scam_claims[0] if sig.scam_claims else None) or sig.claim
         weak = sig.weak_claim
@@ -258,50 +308,85 @@ class Detector:
         elif claim and soft:
             script = (Risk.MEDIUM, claim, soft, "a request to")
         elif weak and (sensitive or soft):
-            script = (Risk.LOW, weak, sensitive or soft, "a request for" if sensitive else "a request to")
+            script = (
+                Risk.LOW,
+                weak,
+                sensitive or soft,
+                "a request for" if sensitive else "a request to",
+            )
         if script is not None:
             sev, why, reqs, what = script
-            out.append(RawFinding(
-                "text.scam_script", sev,
-                f"claim '{why}' with {what} {'/'.join(r.kind for r in reqs)} ('{reqs[0].text}')",
-                None, params,
-            ))
+            out.append(
+                RawFinding(
+                    "text.scam_script",
+                    sev,
+                    f"claim '{why}' with {what} {'/'.join(r.kind for r in reqs)} ('{reqs[0].text}')",
+                    None,
+                    params,
+                )
+            )
         elif sensitive:
             kinds = [r.kind for r in sensitive]
             alarming = {r.kind for r in handed} & _LONE_REQUEST_MEDIUM
             sev = Risk.MEDIUM if alarming else Risk.LOW
-            out.append(RawFinding(
-                "text.sensitive_request", sev,
-                f"request for {'/'.join(kinds)} ('{sensitive[0].text}')", None, params,
-            ))
+            out.append(
+                RawFinding(
+                    "text.sensitive_request",
+                    sev,
+                    f"request for {'/'.join(kinds)} ('{sensitive[0].text}')",
+                    None,
+                    params,
+                )
+            )
         if sig.scam_claims and script is None:
             if sig.impersonation:
-                out.append(RawFinding(
-                    "text.scam_script", Risk.MEDIUM,
-                    f"impersonation '{sig.impersonation}' with scam line '{sig.scam_claims[0]}'",
-                    None, {"requests": "trust"},
-                ))
+                out.append(
+                    RawFinding(
+                        "text.scam_script",
+                        Risk.MEDIUM,
+                        f"impersonation '{sig.impersonation}' with scam line '{sig.scam_claims[0]}'",
+                        None,
+                        {"requests": "trust"},
+                    )
+                )
             else:
-                out.append(RawFinding(
-                    "text.scam_claim", Risk.LOW, f"scam line '{sig.scam_claims[0]}'", None,
-                    {"claim": sig.scam_claims[0]},
-                ))
+                out.append(
+                    RawFinding(
+                        "text.scam_claim",
+                        Risk.LOW,
+                        f"scam line '{sig.scam_claims[0]}'",
+                        None,
+                        {"claim": sig.scam_claims[0]},
+                    )
+                )
         # a refund or compensation offered through a link
         untrusted = [r for r in reports if not r.trusted and (r.registered or r.findings)]
         pretext = sig.refund or sig.scam_claims or sig.impersonation
         flagged = [r for r in untrusted if r.findings]
         # the platform never sends refund links: a refund offered right before a link to
         # an unknown domain is enough ("refund here: <link>")
-        if untrusted and pretext and (
-            sig.link_verb or sig.scam_claims or sig.impersonation or has_buttons or flagged
-            or any(r in untrusted for r in offered)
+        if (
+            untrusted
+            and pretext
+            and (
+                sig.link_verb
+                or sig.scam_claims
+                or sig.impersonation
+                or has_buttons
+                or flagged
+                or any(r in untrusted for r in offered)
+            )
         ):
             target = (flagged or untrusted)[0]
-            out.append(RawFinding(
-                "text.refund_link", Risk.HIGH if flagged else Risk.MEDIUM,
-                f"refund/compensation talk with a link to {target.registered or target.host}",
-                target.url, {"host": target.registered or target.host},
-            ))
+            out.append(
+                RawFinding(
+                    "text.refund_link",
+                    Risk.HIGH if flagged else Risk.MEDIUM,
+                    f"refund/compensation talk with a link to {target.registered or target.host}",
+                    target.url,
+                    {"host": target.registered or target.host},
+                )
+            )
         if sig.discussion and out and not any(r.findings for r in reports):
             # talk about scams ("骗子会让你提供验证码") rather than a scam: keep it low
             for f in out:
@@ -318,10 +403,15 @@ class Detector:
             if key in seen:
                 continue
             seen.add(key)
-            findings.append(Finding(
-                check=rf.check, severity=rf.severity, detail=rf.detail, url=rf.url,
-                explain=self._explain(rf),
-            ))
+            findings.append(
+                Finding(
+                    check=rf.check,
+                    severity=rf.severity,
+                    detail=rf.detail,
+                    url=rf.url,
+                    explain=self._explain(rf),
+                )
+            )
         findings.sort(key=lambda f: -f.severity.rank)
         rank = max(f.severity.rank for f in findings)
         by_sev: dict[int, set[str]] = defaultdict(set)

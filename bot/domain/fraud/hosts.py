@@ -36,7 +36,9 @@ def parse_url(raw: str) -> ParsedUrl:
         host = host[: host.find("]") + 1] if "]" in host else host
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
-    return ParsedUrl(raw=raw, has_scheme=has_scheme, userinfo=userinfo, host=host.strip(".").lower(), path=path)
+    return ParsedUrl(
+        raw=raw, has_scheme=has_scheme, userinfo=userinfo, host=host.strip(".").lower(), path=path
+    )
 
 
 _NUM_PART = re.compile(r"^(?:0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$")
@@ -58,7 +60,14 @@ def parse_ip(host: str, *, loose: bool) -> str | None:
             return None
     if not loose or not 1 <= len(parts) <= 4 or not all(_NUM_PART.match(p) for p in parts):
         return None
-    nums = [int(p, 16) if p.startswith("0x") else int(p, 8) if len(p) > 1 and p.startswith("0") else int(p) for p in parts]
+    nums = [
+        int(p, 16)
+        if p.startswith("0x")
+        else int(p, 8)
+        if len(p) > 1 and p.startswith("0")
+        else int(p)
+        for p in parts
+    ]
     # inet_aton: the last part fills the remaining bytes
     value = 0
     for n in nums[:-1]:

@@ -33,6 +33,7 @@ SHRINK = 40
 def scale(count: int) -> float:
     return 1.0 / math.sqrt(count + SHRINK)
 
+
 _SPACE = re.compile(r"\s+")
 _MULTI_SPACE = re.compile(r"\s\s|[\t\n\r\f\v]")
 _DIGIT = re.compile(r"\d")
@@ -71,7 +72,9 @@ class ModelScore:
 class TextModel:
     """Scores a normalised text: the probability that it is a scam message."""
 
-    def __init__(self, weights: dict[str, float], bias: float, *, version: int = FEATURE_VERSION) -> None:
+    def __init__(
+        self, weights: dict[str, float], bias: float, *, version: int = FEATURE_VERSION
+    ) -> None:
         if version != FEATURE_VERSION:
             raise ValueError(
                 f"text model was trained with feature version {version}, this code uses "

@@ -125,6 +125,7 @@ def compact(norm: str) -> str:
     """Spaced-out Chinese closed up ("验 证 码" -> "验证码"); input is `normalize`d."""
     if not _HAS_CJK.search(norm):
         return norm
+
     def close(m: re.Match[str]) -> str:
         s, e = m.span()
         if s == 0 or e == len(norm):

@@ -42,7 +42,11 @@ def reverse_overrides(text: str) -> str:
             out.append(text[i:])
             break
         out.append(text[i:j])
-        ends = [k for k in (text.find(_PDF, j + 1), text.find(_LRO, j + 1), text.find("\n", j + 1)) if k != -1]
+        ends = [
+            k
+            for k in (text.find(_PDF, j + 1), text.find(_LRO, j + 1), text.find("\n", j + 1))
+            if k != -1
+        ]
         k = min(ends) if ends else len(text)
         out.append(text[j + 1 : k][::-1])
         i = k + 1 if k < len(text) and text[k] in (_PDF, _LRO) else k
@@ -69,7 +73,9 @@ def markdown_links(text: str) -> list[LinkRef]:
 
 
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
-_DECODED_URL = re.compile(r"^(?:https?://|www\.)[\x21-\x7e]+$|^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[\x21-\x7e]*)?$")
+_DECODED_URL = re.compile(
+    r"^(?:https?://|www\.)[\x21-\x7e]+$|^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[\x21-\x7e]*)?$"
+)
 
 
 def encoded_urls(text: str) -> list[str]:
@@ -99,7 +105,9 @@ _TLDS = (
 # "- \n refund", "refund \n .top", "t . me / x": whitespace around the joints of a link
 _JOINT_HYPHEN = re.compile(r"(?<=[a-z0-9])-\s+(?=[a-z0-9])")
 _JOINT_DOT = re.compile(rf"(?<=[a-z0-9])\s*\.\s*(?=(?:{_TLDS})(?![a-z0-9]))")
-_JOINT_SPACED_DOT = re.compile(rf"(?<=[a-z0-9])\s+\.\s*(?=[a-z0-9])|(?<=[a-z0-9])\s*\.\s+(?=(?:{_TLDS})\b)")
+_JOINT_SPACED_DOT = re.compile(
+    rf"(?<=[a-z0-9])\s+\.\s*(?=[a-z0-9])|(?<=[a-z0-9])\s*\.\s+(?=(?:{_TLDS})\b)"
+)
 _JOINT_HINT = re.compile(r"-\s|\s\.|\.\s+[a-z]|\s/")
 _JOINT_SLASH = re.compile(rf"(\.(?:{_TLDS}))\s+/\s*(?=[a-z0-9_])")
 
@@ -120,9 +128,31 @@ def rejoin_links(norm: str) -> str:
 
 SMALL_CAPS = str.maketrans(
     {
-        "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
-        "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ǫ": "q", "ʀ": "r",
-        "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+        "ᴀ": "a",
+        "ʙ": "b",
+        "ᴄ": "c",
+        "ᴅ": "d",
+        "ᴇ": "e",
+        "ꜰ": "f",
+        "ɢ": "g",
+        "ʜ": "h",
+        "ɪ": "i",
+        "ᴊ": "j",
+        "ᴋ": "k",
+        "ʟ": "l",
+        "ᴍ": "m",
+        "ɴ": "n",
+        "ᴏ": "o",
+        "ᴘ": "p",
+        "ǫ": "q",
+        "ʀ": "r",
+        "ꜱ": "s",
+        "ᴛ": "t",
+        "ᴜ": "u",
+        "ᴠ": "v",
+        "ᴡ": "w",
+        "ʏ": "y",
+        "ᴢ": "z",
     }
 )
 SMALL_CAPS_RE = re.compile("[ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ]")

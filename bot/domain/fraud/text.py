@@ -24,7 +24,8 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
 
 # clause boundaries: sentence ends, commas, and conditional words that open a clause
 _CLAUSE_END = re.compile(
-    r"[。！？!?；;\n]|(?<!\bno)(?<!\bnr)(?<!\bacc)(?<!\bdept)(?<!\bapprox)(?<!\be\.g)(?<!\bi\.e)\.(?:\s|$)", _FLAGS
+    r"[。！？!?；;\n]|(?<!\bno)(?<!\bnr)(?<!\bacc)(?<!\bdept)(?<!\bapprox)(?<!\be\.g)(?<!\bi\.e)\.(?:\s|$)",
+    _FLAGS,
 )
 _SUBCLAUSE = re.compile(
     r"[，,：:、]|如果|若是|否则|不然|除非|\b(?:if|unless|otherwise|or\s+else)\b", _FLAGS
@@ -33,11 +34,13 @@ _SUBCLAUSE = re.compile(
 # comma it goes on unless the next part starts afresh ("不要告诉别人，把验证码发给我"),
 # and an enumeration comma (、) never ends it ("不会让你转账、贷款")
 _HARD_BREAK = re.compile(
-    r"否则|不然|除非|但是|可是|不过|如果|若是|\b(?:but|however|unless|otherwise|or\s+else)\b", _FLAGS
+    r"否则|不然|除非|但是|可是|不过|如果|若是|\b(?:but|however|unless|otherwise|or\s+else)\b",
+    _FLAGS,
 )
 _SOFT_BREAK = re.compile(r"[,:：]", _FLAGS)
 _FRESH = re.compile(
-    r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|然后|\b(?:please|pls|plz|kindly|now|just|then)\b", _FLAGS
+    r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|然后|\b(?:please|pls|plz|kindly|now|just|then)\b",
+    _FLAGS,
 )
 # a request someone else might make, in advice: "if anyone asks you to install AnyDesk",
 # "如果有人让你提供验证码", "anyone who asks for your code ..."
@@ -55,16 +58,24 @@ _SELF_ACTION = re.compile(
     _FLAGS,
 )
 # a list the request names items of: "verify your identity: full name, ID number and the OTP"
-_LIST_ITEM = re.compile(r"\s*(?:(?:the|your|my|a|an)\s+)?(?:[a-z0-9-]+\s+){0,2}[a-z0-9-]+\s*|[^，,:：、\s]{1,6}", _FLAGS)
+_LIST_ITEM = re.compile(
+    r"\s*(?:(?:the|your|my|a|an)\s+)?(?:[a-z0-9-]+\s+){0,2}[a-z0-9-]+\s*|[^，,:：、\s]{1,6}", _FLAGS
+)
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
 _KNOWN_APP = re.compile(
-    r"官方|支付宝|淘宝|天猫|京东|微信|拼多多|抖音|\b(?:official|alipay|taobao|tmall|wechat|jd)\b", _FLAGS
+    r"官方|支付宝|淘宝|天猫|京东|微信|拼多多|抖音|\b(?:official|alipay|taobao|tmall|wechat|jd)\b",
+    _FLAGS,
 )
-_OFFICIAL_PLACE = re.compile(r"官方(?:app|应用|客户端|网站|官网)|官网|\bofficial\s+(?:app|website|site)\b", _FLAGS)
+_OFFICIAL_PLACE = re.compile(
+    r"官方(?:app|应用|客户端|网站|官网)|官网|\bofficial\s+(?:app|website|site)\b", _FLAGS
+)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
-_TO_ME = re.compile(r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b", _FLAGS)
+_TO_ME = re.compile(
+    r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b",
+    _FLAGS,
+)
 _SELF_QUESTION = re.compile(
     r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|可以|能不能|能否|是不是|有没有|"
     r"\b(?:do|should|must|can|is|does|why|how|will)\s+(?:i|we|it|this|that|they)\b",
@@ -233,7 +244,9 @@ class TextChecker:
         # a question the writer asks about themself ("需要提供密码吗?", "do I need to ...?")
         sentence = text[lo:hi] if hi > lo else text[lo:]
         tail = text[hi : hi + 1]
-        if (_QUESTION_END.search(sentence) or tail in ("?", "？")) and _SELF_QUESTION.search(sentence):
+        if (_QUESTION_END.search(sentence) or tail in ("?", "？")) and _SELF_QUESTION.search(
+            sentence
+        ):
             addressed = "你" in sentence or "您" in sentence or _YOU.search(sentence)
             if not addressed and not _TO_ME.search(sentence):
                 return None
@@ -275,7 +288,9 @@ class TextChecker:
         if groups:
             ends = [m.span() for m in _CLAUSE_END.finditer(text)]
             for req in self.requests:
-                if req.kind not in groups or (req.kind == "callback" and not _PHONE_LIKE.search(text)):
+                if req.kind not in groups or (
+                    req.kind == "callback" and not _PHONE_LIKE.search(text)
+                ):
                     continue
                 for n, found in enumerate(req.pattern.finditer(text)):
                     if n == _MAX_CANDIDATES:
@@ -292,7 +307,9 @@ class TextChecker:
                 lo = max(0, x.start() - 60)
                 stops = list(_SENTENCE_START.finditer(text, lo, x.start()))
                 lo = stops[-1].end() if stops else lo
-                if self.discussion.search(text, lo, x.start()) or _HYPOTHETICAL.search(text, lo, x.start()):
+                if self.discussion.search(text, lo, x.start()) or _HYPOTHETICAL.search(
+                    text, lo, x.start()
+                ):
                     continue  # "骗子会让你不要挂电话": a warning that quotes the trick
                 sig.secrecy = x.group()
                 sig.scam_claims = [*sig.scam_claims, x.group()][:3]

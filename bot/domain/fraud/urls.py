@@ -20,8 +20,15 @@ from .hosts import ParsedUrl, parse_ip, parse_url, to_ascii_host, to_unicode_hos
 from .models import RawFinding, Risk
 
 __all__ = [
-    "ParsedUrl", "RawFinding", "UrlAnalyzer", "UrlReport", "extract_urls", "find_urls", "mask_urls",
-    "parse_ip", "parse_url",
+    "ParsedUrl",
+    "RawFinding",
+    "UrlAnalyzer",
+    "UrlReport",
+    "extract_urls",
+    "find_urls",
+    "mask_urls",
+    "parse_ip",
+    "parse_url",
 ]
 
 
@@ -85,16 +92,23 @@ class UrlAnalyzer:
             looks_like_domain = "." in p.userinfo
             findings.append(
                 RawFinding(
-                    "url.userinfo", Risk.HIGH if looks_like_domain else Risk.MEDIUM,
-                    f"'{p.userinfo}@' before the real host {host}{where}", raw,
+                    "url.userinfo",
+                    Risk.HIGH if looks_like_domain else Risk.MEDIUM,
+                    f"'{p.userinfo}@' before the real host {host}{where}",
+                    raw,
                     {"host": host, "visible": p.userinfo},
                 )
             )
         ip = parse_ip(host, loose=p.has_scheme)
         if ip is not None:
             findings.append(
-                RawFinding("url.ip_host", Risk.MEDIUM, f"raw IP address host {ip}{where}", raw,
-                           {"host": ip})
+                RawFinding(
+                    "url.ip_host",
+                    Risk.MEDIUM,
+                    f"raw IP address host {ip}{where}",
+                    raw,
+                    {"host": ip},
+                )
             )
             return UrlReport(raw, host, ip, False, findings)
         ascii_host = to_ascii_host(host) if len(host) <= 253 else None
@@ -110,9 +124,13 @@ class UrlAnalyzer:
         uni_registered = to_unicode_host(registered)
         if ascii_host != uni_host or "xn--" in ascii_host:
             findings.append(
-                RawFinding("url.idn", Risk.MEDIUM,
-                           f"internationalised domain {ascii_host} shows as {uni_host}{where}", raw,
-                           {"host": uni_host})
+                RawFinding(
+                    "url.idn",
+                    Risk.MEDIUM,
+                    f"internationalised domain {ascii_host} shows as {uni_host}{where}",
+                    raw,
+                    {"host": uni_host},
+                )
             )
         label = uni_registered.split(".", 1)[0]
         for f in self.brands.label_findings(label, uni_registered, raw):
@@ -122,9 +140,13 @@ class UrlAnalyzer:
         m = self.brands.brand_domain_re.search(ascii_host)
         if m and not ascii_host.endswith("." + m.group(1)):
             findings.append(
-                RawFinding("url.brand_in_subdomain", Risk.HIGH,
-                           f"starts like {m.group(1)} but the site is {registered}{where}", raw,
-                           {"host": uni_host, "brand": m.group(1)})
+                RawFinding(
+                    "url.brand_in_subdomain",
+                    Risk.HIGH,
+                    f"starts like {m.group(1)} but the site is {registered}{where}",
+                    raw,
+                    {"host": uni_host, "brand": m.group(1)},
+                )
             )
         elif ext.subdomain:
             for sub in ext.subdomain.split("."):
@@ -132,17 +154,24 @@ class UrlAnalyzer:
                     continue
                 sub_u = to_unicode_host(sub)
                 tok = self.brands.by_skel.get(self.brands.skel(sub_u, strong=True))
-                if tok is not None and tok.weak and not self.brands.keywords_re.search(self.brands.skel(label)):
+                if (
+                    tok is not None
+                    and tok.weak
+                    and not self.brands.keywords_re.search(self.brands.skel(label))
+                ):
                     tok = None  # "jd.example.com", "wx.example.com": common subdomain names
                 if tok is None:
                     light = self.brands.skel(sub_u)
                     tok = next((t for t in self.brands.strict if t.light in light), None)
                 if tok is not None:
                     findings.append(
-                        RawFinding("url.brand_in_subdomain",
-                                   Risk.MEDIUM if tok.weak else Risk.HIGH,
-                                   f"subdomain '{sub}' names {tok.domain} but the site is {registered}{where}",
-                                   raw, {"host": uni_host, "brand": tok.domain})
+                        RawFinding(
+                            "url.brand_in_subdomain",
+                            Risk.MEDIUM if tok.weak else Risk.HIGH,
+                            f"subdomain '{sub}' names {tok.domain} but the site is {registered}{where}",
+                            raw,
+                            {"host": uni_host, "brand": tok.domain},
+                        )
                     )
                     break
         if p.path and len(p.path) > 1:
@@ -150,23 +179,38 @@ class UrlAnalyzer:
             if m:
                 kw = self.path_kw_re.search(p.path)
                 findings.append(
-                    RawFinding("url.brand_in_path", Risk.MEDIUM if kw else Risk.LOW,
-                               f"'{m.group()}' in the path of {registered}"
-                               + (f" with '{kw.group()}'" if kw else "") + where,
-                               raw, {"host": registered, "brand": m.group()})
+                    RawFinding(
+                        "url.brand_in_path",
+                        Risk.MEDIUM if kw else Risk.LOW,
+                        f"'{m.group()}' in the path of {registered}"
+                        + (f" with '{kw.group()}'" if kw else "")
+                        + where,
+                        raw,
+                        {"host": registered, "brand": m.group()},
+                    )
                 )
         if (registered in self.shorteners or ascii_host in self.shorteners) and not (
             registered in self.shortener_exempt or ascii_host in self.shortener_exempt
         ):
             findings.append(
-                RawFinding("url.shortener", Risk.LOW, f"link shortener {registered} hides the target{where}",
-                           raw, {"host": registered})
+                RawFinding(
+                    "url.shortener",
+                    Risk.LOW,
+                    f"link shortener {registered} hides the target{where}",
+                    raw,
+                    {"host": registered},
+                )
             )
         tld = ext.suffix.rsplit(".", 1)[-1]
         if ext.suffix in self.suspicious_tlds or tld in self.suspicious_tlds:
             findings.append(
-                RawFinding("url.suspicious_tld", Risk.LOW, f"suffix .{ext.suffix} often used for scam sites{where}",
-                           raw, {"host": registered})
+                RawFinding(
+                    "url.suspicious_tld",
+                    Risk.LOW,
+                    f"suffix .{ext.suffix} often used for scam sites{where}",
+                    raw,
+                    {"host": registered},
+                )
             )
         return UrlReport(raw, uni_host, registered, False, findings)
 

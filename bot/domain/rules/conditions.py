@@ -29,10 +29,13 @@ class HoursBound:
             return self.known is False
         if self.known is False:
             return False
-        if self.lo is not None and (value < self.lo or (value == self.lo and not self.lo_inclusive)):
+        if self.lo is not None and (
+            value < self.lo or (value == self.lo and not self.lo_inclusive)
+        ):
             return False
         return not (
-            self.hi is not None and (value > self.hi or (value == self.hi and not self.hi_inclusive))
+            self.hi is not None
+            and (value > self.hi or (value == self.hi and not self.hi_inclusive))
         )
 
 

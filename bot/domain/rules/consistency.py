@@ -178,8 +178,10 @@ def rule_contradictions(
             )
         )
     if rule.route_reason is not None and route not in with_reason:
-        where = f"only for a {outcome} routed to {_names(with_reason)}" if with_reason else (
-            f"{outcome} takes no route_reason"
+        where = (
+            f"only for a {outcome} routed to {_names(with_reason)}"
+            if with_reason
+            else (f"{outcome} takes no route_reason")
         )
         out.append(("route_reason", where))
 

@@ -114,9 +114,7 @@ def check_rule(
         for key, value in bounds.items():
             if isinstance(value, str) and value not in windows:
                 defined = ", ".join(sorted(windows))
-                errors.append(
-                    f"when.{field}.{key}: unknown window {value!r} (defined: {defined})"
-                )
+                errors.append(f"when.{field}.{key}: unknown window {value!r} (defined: {defined})")
             elif not isinstance(value, str) and value < 0:
                 errors.append(f"when.{field}.{key}: must be >= 0")
         if cond.known is False and bounds:

@@ -28,7 +28,11 @@ router.message.filter(F.chat.type == "private")
 
 @router.message(Command("ask"))
 async def ask_command(
-    message: Message, state: FSMContext, t: Translator, kb: KnowledgeBase | None = None, questions: QuestionLog | None = None
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    kb: KnowledgeBase | None = None,
+    questions: QuestionLog | None = None,
 ) -> None:
     assert message.text is not None
     question = message.text.partition(" ")[2].strip()
@@ -50,7 +54,12 @@ async def ask_menu(query: CallbackQuery, state: FSMContext, t: Translator) -> No
 
 @router.message(Ask.question, F.text)
 async def question(
-    message: Message, state: FSMContext, t: Translator, support: SupportService, kb: KnowledgeBase, questions: QuestionLog
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    support: SupportService,
+    kb: KnowledgeBase,
+    questions: QuestionLog,
 ) -> None:
     assert message.text is not None
     helped = await answer_question(message, t, kb, message.text, questions)
@@ -72,7 +81,10 @@ async def helped(query: CallbackQuery, t: Translator) -> None:
 
 @router.callback_query(FeedbackCb.filter(F.action == FeedbackAction.UNHELPFUL))
 async def unhelpful(
-    query: CallbackQuery, callback_data: FeedbackCb, t: Translator, questions: QuestionLog | None = None
+    query: CallbackQuery,
+    callback_data: FeedbackCb,
+    t: Translator,
+    questions: QuestionLog | None = None,
 ) -> None:
     """The buyer says the answer did not help: keep the question (the answer quotes it) for
     the knowledge report, anonymised, and offer a person."""
@@ -84,7 +96,9 @@ async def unhelpful(
         text = text.partition(" ")[2]
     if questions is not None and text.strip():
         sections = [callback_data.ref] if callback_data.ref else []
-        await questions.record(question=text[:MAX_QUESTION], lang=t.lang, reason=UNHELPFUL, sections=sections)
+        await questions.record(
+            question=text[:MAX_QUESTION], lang=t.lang, reason=UNHELPFUL, sections=sections
+        )
     if isinstance(message, Message):
         with contextlib.suppress(TelegramAPIError):  # only cosmetic: the buttons stay
             await message.edit_reply_markup(reply_markup=None)

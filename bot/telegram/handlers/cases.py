@@ -38,11 +38,18 @@ async def show_list(message: Message, user_id: int, t: Translator, refunds: Refu
     if not cases:
         await message.answer(t("cases.empty"), reply_markup=keyboards.main_menu(t))
         return
-    labels = [(c.id or 0, t("cases.item", number=c.number, status=t(f"case_status.{c.status}"))) for c in cases]
-    await message.answer(t("cases.title", count=len(cases)), reply_markup=keyboards.case_list(t, labels))
+    labels = [
+        (c.id or 0, t("cases.item", number=c.number, status=t(f"case_status.{c.status}")))
+        for c in cases
+    ]
+    await message.answer(
+        t("cases.title", count=len(cases)), reply_markup=keyboards.case_list(t, labels)
+    )
 
 
-async def _view(message: Message, user_id: int, case_id: int, t: Translator, refunds: RefundService) -> CaseView | None:
+async def _view(
+    message: Message, user_id: int, case_id: int, t: Translator, refunds: RefundService
+) -> CaseView | None:
     try:
         return await refunds.view(user_id=user_id, case_id=case_id, now=_now())
     except CaseNotFound:
@@ -70,18 +77,32 @@ def draft_of(case: Case) -> Draft:
 
 
 async def show_case(
-    message: Message, user_id: int, case_id: int, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase
+    message: Message,
+    user_id: int,
+    case_id: int,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
 ) -> None:
     view = await _view(message, user_id, case_id, t, refunds)
     if view is None:
         return
     case = view.case
     result = Decision.model_validate(case.decision)
-    lines = [t("cases.detail_title", number=case.number), t("cases.status", status=t(f"case_status.{case.status}")), ""]
+    lines = [
+        t("cases.detail_title", number=case.number),
+        t("cases.status", status=t(f"case_status.{case.status}")),
+        "",
+    ]
     lines += render.answers(t, draft_of(case), settings.tz)
     lines += ["", render.decision(t, result, case.amount, basis(kb, result, t.lang))]
     lines += ["", t("cases.evidence", count=view.evidence_count)]
-    have = [EvidenceKind(kind) for kind in view.evidence_kinds if kind in EvidenceKind.__members__.values()]
+    have = [
+        EvidenceKind(kind)
+        for kind in view.evidence_kinds
+        if kind in EvidenceKind.__members__.values()
+    ]
     lines.append(render.checklist(t, result.required_evidence, have))
     if view.appeal_deadline is not None:
         deadline = render.local_time(view.appeal_deadline, settings.tz)
@@ -95,7 +116,9 @@ async def show_case(
     lines += ["", t("cases.timeline"), render.timeline(t, view.events, settings.tz)]
     await message.answer(
         "\n".join(lines),
-        reply_markup=keyboards.case_detail(t, case_id, can_add_evidence=view.can_add_evidence, can_appeal=view.can_appeal),
+        reply_markup=keyboards.case_detail(
+            t, case_id, can_add_evidence=view.can_add_evidence, can_appeal=view.can_appeal
+        ),
     )
 
 
@@ -163,11 +186,16 @@ async def case_button(
         if view is None:
             return
         if not view.can_appeal:
-            await message.answer(t("cases.appeal_not_allowed", days=refunds.policy.windows.appeal_days))
+            await message.answer(
+                t("cases.appeal_not_allowed", days=refunds.policy.windows.appeal_days)
+            )
             return
         await state.set_state(CaseFlow.appeal_reason)
         await state.set_data({"case_id": case_id})
-        await message.answer(t("cases.appeal_reason", number=view.case.number), reply_markup=keyboards.case_flow_cancel(t, case_id))
+        await message.answer(
+            t("cases.appeal_reason", number=view.case.number),
+            reply_markup=keyboards.case_flow_cancel(t, case_id),
+        )
     elif action is CaseAction.DONE:
         await query.answer()
         await state.clear()
@@ -185,29 +213,46 @@ async def case_button(
             await query.answer(t("hint.stale"))
             return
         await query.answer()
-        await refunds.label_evidence(user_id=user_id, case_id=case_id, file_unique_id=files[int(index)], kind=kind)
+        await refunds.label_evidence(
+            user_id=user_id, case_id=case_id, file_unique_id=files[int(index)], kind=kind
+        )
         await message.edit_text(
-            t("evidence.labelled", n=int(index) + 1, kind=t(f"evidence.{kind}")) + "\n\n" + t("evidence.more_or_done"),
+            t("evidence.labelled", n=int(index) + 1, kind=t(f"evidence.{kind}"))
+            + "\n\n"
+            + t("evidence.more_or_done"),
             reply_markup=keyboards.case_flow_done(t, case_id),
         )
 
 
 @router.message(CaseFlow.add_evidence, F.photo | F.document)
-async def case_evidence(message: Message, bot: Bot, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+async def case_evidence(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+) -> None:
     assert message.from_user is not None
     data = await state.get_data()
     case_id = int(data["case_id"])
     try:
-        file = await verify_document(bot, file_from_message(message, max_bytes=settings.max_evidence_bytes))
+        file = await verify_document(
+            bot, file_from_message(message, max_bytes=settings.max_evidence_bytes)
+        )
     except EvidenceRefused as exc:
         await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
         return
     count = await refunds.evidence_count(case_id=case_id)
     if count >= settings.max_evidence_files * 2:
-        await message.answer(t("error.evidence.too_many", max_files=settings.max_evidence_files * 2))
+        await message.answer(
+            t("error.evidence.too_many", max_files=settings.max_evidence_files * 2)
+        )
         return
     try:
-        added = await refunds.add_evidence(user_id=message.from_user.id, case_id=case_id, file={**file, "kind": "other"})
+        added = await refunds.add_evidence(
+            user_id=message.from_user.id, case_id=case_id, file={**file, "kind": "other"}
+        )
     except (CaseNotFound, ActionNotAllowed):
         await state.clear()
         await message.answer(t("cases.closed_for_evidence"))
@@ -229,11 +274,15 @@ async def case_evidence(message: Message, bot: Bot, state: FSMContext, t: Transl
 @router.message(CaseFlow.add_evidence)
 async def case_evidence_unexpected(message: Message, state: FSMContext, t: Translator) -> None:
     data = await state.get_data()
-    await message.answer(t("hint.evidence"), reply_markup=keyboards.case_flow_done(t, int(data["case_id"])))
+    await message.answer(
+        t("hint.evidence"), reply_markup=keyboards.case_flow_done(t, int(data["case_id"]))
+    )
 
 
 @router.message(CaseFlow.appeal_reason, F.text)
-async def appeal_reason(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService) -> None:
+async def appeal_reason(
+    message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService
+) -> None:
     assert message.from_user is not None and message.text is not None
     reason = message.text.strip()
     if len(reason) < 5:
@@ -244,14 +293,18 @@ async def appeal_reason(message: Message, state: FSMContext, t: Translator, sett
         return
     case_id = int((await state.get_data())["case_id"])
     try:
-        case = await refunds.appeal(user_id=message.from_user.id, case_id=case_id, reason=reason, now=_now())
+        case = await refunds.appeal(
+            user_id=message.from_user.id, case_id=case_id, reason=reason, now=_now()
+        )
     except (CaseNotFound, ActionNotAllowed):
         await state.clear()
         await message.answer(t("cases.appeal_not_allowed", days=refunds.policy.windows.appeal_days))
         return
     await state.set_state(CaseFlow.add_evidence)
     await state.set_data({"case_id": case_id, "files": []})
-    await message.answer(t("cases.appealed", number=case.number), reply_markup=keyboards.case_flow_done(t, case_id))
+    await message.answer(
+        t("cases.appealed", number=case.number), reply_markup=keyboards.case_flow_done(t, case_id)
+    )
 
 
 @router.message(CaseFlow.appeal_reason)

@@ -44,7 +44,9 @@ async def bot_can_delete(bot: Bot, chat_id: int) -> bool:
         member = await bot.get_chat_member(chat_id, bot.id)
     except TelegramAPIError:
         return False
-    can = isinstance(member, ChatMemberOwner) or (isinstance(member, ChatMemberAdministrator) and member.can_delete_messages)
+    can = isinstance(member, ChatMemberOwner) or (
+        isinstance(member, ChatMemberAdministrator) and member.can_delete_messages
+    )
     _rights[chat_id] = (time.monotonic(), can)
     return can
 
@@ -79,8 +81,13 @@ async def toggle_delete(message: Message, bot: Bot, t: Translator, groups: Group
 
 @router.message(~F.text.startswith("/"))
 async def guard(
-    message: Message, bot: Bot, t: Translator, settings: Settings, groups: GroupService,
-    detector: Any = None, image_scanner: ImageScanner | None = None,
+    message: Message,
+    bot: Bot,
+    t: Translator,
+    settings: Settings,
+    groups: GroupService,
+    detector: Any = None,
+    image_scanner: ImageScanner | None = None,
 ) -> None:
     if message.from_user is not None and message.from_user.id == bot.id:
         return
@@ -99,33 +106,70 @@ _tasks: set[asyncio.Task[None]] = set()
 
 
 async def _guard_picture(
-    message: Message, bot: Bot, t: Translator, settings: Settings, groups: GroupService, scanner: ImageScanner
+    message: Message,
+    bot: Bot,
+    t: Translator,
+    settings: Settings,
+    groups: GroupService,
+    scanner: ImageScanner,
 ) -> None:
     try:
         result = await check_picture(bot, message, scanner)
         if result is None or not result.at_least(WARN_AT):
             if result is not None and result.skipped:
-                log.info("picture %s in chat %s not checked: %s", message.message_id, message.chat.id, result.skipped)
+                log.info(
+                    "picture %s in chat %s not checked: %s",
+                    message.message_id,
+                    message.chat.id,
+                    result.skipped,
+                )
             return
-        await act(message, bot, t, settings, groups, short_picture_warning(t, result), result.verdict.checks)
+        await act(
+            message,
+            bot,
+            t,
+            settings,
+            groups,
+            short_picture_warning(t, result),
+            result.verdict.checks,
+        )
     except Exception:  # noqa: BLE001 - a background check must never take the bot down
         log.exception("checking a picture in a group failed")
 
 
 async def act(
-    message: Message, bot: Bot, t: Translator, settings: Settings, groups: GroupService, text: str, checks: list[str]
+    message: Message,
+    bot: Bot,
+    t: Translator,
+    settings: Settings,
+    groups: GroupService,
+    text: str,
+    checks: list[str],
 ) -> None:
     """Warn about a risky message (as a reply), or delete it and say so when the group's
     admins turned deletion on and the bot may delete. FRAUD_DRY_RUN: only log it."""
-    delete = await groups.delete_enabled(chat_id=message.chat.id) and await bot_can_delete(bot, message.chat.id)
+    delete = await groups.delete_enabled(chat_id=message.chat.id) and await bot_can_delete(
+        bot, message.chat.id
+    )
     if settings.fraud_dry_run:
-        log.info("dry run: would warn%s in chat %s about message %s: %s", " and delete" if delete else "", message.chat.id, message.message_id, checks)
+        log.info(
+            "dry run: would warn%s in chat %s about message %s: %s",
+            " and delete" if delete else "",
+            message.chat.id,
+            message.message_id,
+            checks,
+        )
         return
     if delete:
         try:
             await message.delete()
         except TelegramAPIError:
-            log.warning("could not delete scam message %s in %s", message.message_id, message.chat.id, exc_info=True)
+            log.warning(
+                "could not delete scam message %s in %s",
+                message.message_id,
+                message.chat.id,
+                exc_info=True,
+            )
             delete = False
     if delete:
         await bot.send_message(message.chat.id, t("groups.deleted") + "\n\n" + text)

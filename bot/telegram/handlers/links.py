@@ -31,15 +31,27 @@ async def show_verdict(message: Message, t: Translator, detector: Any) -> None:
         return
     verdict = detector.scan(data)
     if verdict.at_least(WARN_AT):
-        await message.reply(warning_text(t, verdict), reply_markup=keyboards.scam_warning(t, str(message.message_id)))
+        await message.reply(
+            warning_text(t, verdict),
+            reply_markup=keyboards.scam_warning(t, str(message.message_id)),
+        )
     elif verdict.findings:
-        await message.reply(t("fraud.low", details="\n".join(f"• {f.explain.get(t.lang) or f.detail}" for f in verdict.findings)))
+        await message.reply(
+            t(
+                "fraud.low",
+                details="\n".join(
+                    f"• {f.explain.get(t.lang) or f.detail}" for f in verdict.findings
+                ),
+            )
+        )
     else:
         await message.reply(t("fraud.clean"))
 
 
 @router.message(Command("check"), F.chat.type == "private")
-async def check_command(message: Message, state: FSMContext, t: Translator, detector: Any = None) -> None:
+async def check_command(
+    message: Message, state: FSMContext, t: Translator, detector: Any = None
+) -> None:
     assert message.text is not None
     rest = message.text.partition(" ")[2].strip()
     if rest:
@@ -59,7 +71,9 @@ async def check_menu(query: CallbackQuery, state: FSMContext, t: Translator) -> 
 
 
 @router.message(LinkCheck.waiting, F.chat.type == "private", ~F.text.startswith("/"))
-async def check_message(message: Message, state: FSMContext, t: Translator, detector: Any = None) -> None:
+async def check_message(
+    message: Message, state: FSMContext, t: Translator, detector: Any = None
+) -> None:
     await state.clear()
     await show_verdict(message, t, detector)
     await message.answer(t("fraud.check_more"), reply_markup=keyboards.main_menu(t))
@@ -78,7 +92,9 @@ async def dismiss(query: CallbackQuery, t: Translator, **data: Any) -> None:
 
 
 @router.callback_query(FeedbackCb.filter(F.action == FeedbackAction.REPORT))
-async def report(query: CallbackQuery, callback_data: FeedbackCb, t: Translator, settings: Settings, bot: Bot) -> None:
+async def report(
+    query: CallbackQuery, callback_data: FeedbackCb, t: Translator, settings: Settings, bot: Bot
+) -> None:
     message = query.message
     if not isinstance(message, Message):
         await query.answer(t("hint.stale"), show_alert=True)
@@ -88,9 +104,13 @@ async def report(query: CallbackQuery, callback_data: FeedbackCb, t: Translator,
     else:
         staff = Translator("zh")
         try:
-            await bot.send_message(settings.support_chat_id, staff("fraud.report_card", user_id=query.from_user.id))
+            await bot.send_message(
+                settings.support_chat_id, staff("fraud.report_card", user_id=query.from_user.id)
+            )
             if callback_data.ref.isdigit():
-                await bot.forward_message(settings.support_chat_id, message.chat.id, int(callback_data.ref))
+                await bot.forward_message(
+                    settings.support_chat_id, message.chat.id, int(callback_data.ref)
+                )
         except TelegramAPIError:
             log.exception("could not forward a scam report to the support chat")
             await query.answer(t("support.unreachable"), show_alert=True)

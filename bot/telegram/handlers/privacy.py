@@ -34,7 +34,9 @@ class PrivacyCb(CallbackData, prefix="p1"):
 
 def confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("privacy.delete_yes"), callback_data=PrivacyCb(action=PrivacyAction.DELETE))
+    builder.button(
+        text=t("privacy.delete_yes"), callback_data=PrivacyCb(action=PrivacyAction.DELETE)
+    )
     builder.button(text=t("privacy.delete_no"), callback_data=PrivacyCb(action=PrivacyAction.KEEP))
     return builder.as_markup()
 
@@ -58,7 +60,13 @@ async def keep(query: CallbackQuery, t: Translator) -> None:
 
 
 @router.callback_query(PrivacyCb.filter(F.action == PrivacyAction.DELETE))
-async def delete(query: CallbackQuery, state: FSMContext, t: Translator, privacy: PrivacyService, users: UserService) -> None:
+async def delete(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Translator,
+    privacy: PrivacyService,
+    users: UserService,
+) -> None:
     user_id = query.from_user.id
     await state.clear()
     deleted = await privacy.delete_user(user_id)
@@ -66,4 +74,6 @@ async def delete(query: CallbackQuery, state: FSMContext, t: Translator, privacy
     log.info("user %s deleted their data: %d cases anonymised", user_id, deleted.cases)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(t("privacy.deleted", cases=deleted.cases, files=deleted.files))
+        await query.message.edit_text(
+            t("privacy.deleted", cases=deleted.cases, files=deleted.files)
+        )

@@ -28,7 +28,9 @@ async def start(message: Message, state: FSMContext, t: Translator) -> None:
 @router.message(Command("menu"))
 @router.message(Command("help"))
 async def help_(message: Message, t: Translator) -> None:
-    await message.answer(f"{t('start.help')}\n{t('draft.help_language')}", reply_markup=keyboards.main_menu(t))
+    await message.answer(
+        f"{t('start.help')}\n{t('draft.help_language')}", reply_markup=keyboards.main_menu(t)
+    )
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.HOME))
@@ -38,14 +40,19 @@ async def home(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
     if not draft:
         await state.clear()
     if isinstance(query.message, Message):
-        await query.message.answer(t("start.menu"), reply_markup=keyboards.main_menu(t, resume=draft))
+        await query.message.answer(
+            t("start.menu"), reply_markup=keyboards.main_menu(t, resume=draft)
+        )
 
 
 @router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
     had_state = await state.get_state() is not None
     await state.clear()
-    await message.answer(t("wizard.cancelled" if had_state else "start.nothing_to_cancel"), reply_markup=keyboards.main_menu(t))
+    await message.answer(
+        t("wizard.cancelled" if had_state else "start.nothing_to_cancel"),
+        reply_markup=keyboards.main_menu(t),
+    )
 
 
 @router.message(Command("language"))

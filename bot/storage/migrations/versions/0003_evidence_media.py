@@ -18,7 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("evidence", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("media", sa.String(length=16), server_default="photo", nullable=False))
+        batch_op.add_column(
+            sa.Column("media", sa.String(length=16), server_default="photo", nullable=False)
+        )
 
 
 def downgrade() -> None:

@@ -33,9 +33,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("bot_id", "update_id"),
     )
     with op.batch_alter_table("inbox_updates", schema=None) as batch_op:
-        batch_op.create_index("ix_inbox_updates_status", ["bot_id", "status", "update_id"], unique=False)
+        batch_op.create_index(
+            "ix_inbox_updates_status", ["bot_id", "status", "update_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_inbox_updates_user_id"), ["user_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_inbox_updates_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_inbox_updates_created_at"), ["created_at"], unique=False
+        )
     with op.batch_alter_table("processed_updates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_processed_updates_created_at"))
     op.drop_table("processed_updates")
@@ -50,7 +54,9 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("bot_id", "update_id"),
     )
     with op.batch_alter_table("processed_updates", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_processed_updates_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_processed_updates_created_at"), ["created_at"], unique=False
+        )
     with op.batch_alter_table("inbox_updates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbox_updates_created_at"))
         batch_op.drop_index(batch_op.f("ix_inbox_updates_user_id"))

@@ -31,8 +31,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("unanswered_questions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_unanswered_questions_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_unanswered_questions_question_key"), ["question_key"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_unanswered_questions_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_unanswered_questions_question_key"), ["question_key"], unique=False
+        )
 
 
 def downgrade() -> None:

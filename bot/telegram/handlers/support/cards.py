@@ -55,7 +55,10 @@ def card_keyboard(t: Translator, data: CardData) -> InlineKeyboardMarkup | None:
             CaseStatus.APPEALED,
         ):
             continue
-        builder.button(text=t(f"support.btn.{action.value}"), callback_data=DeskCb(action=action, case_id=case_id))
+        builder.button(
+            text=t(f"support.btn.{action.value}"),
+            callback_data=DeskCb(action=action, case_id=case_id),
+        )
     builder.adjust(2)
     markup = builder.as_markup()
     return markup if markup.inline_keyboard else None
@@ -64,7 +67,10 @@ def card_keyboard(t: Translator, data: CardData) -> InlineKeyboardMarkup | None:
 def rating_keyboard(t: Translator, case_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for score in range(1, 6):
-        builder.button(text=t("support_notify.rate_button", score=score), callback_data=RatingCb(case_id=case_id, score=score))
+        builder.button(
+            text=t("support_notify.rate_button", score=score),
+            callback_data=RatingCb(case_id=case_id, score=score),
+        )
     builder.adjust(5)
     return builder.as_markup()
 
@@ -88,13 +94,19 @@ def card_text(t: Translator, data: CardData, support: SupportService, settings: 
         t("field.order_number", value=escape(case.order_number)),
         t("field.platform_type", value=_label(t, "platform", case.platform_type)),
         t("field.order_status", value=_label(t, "status", case.order_status)),
-        t("field.cause", value=_label(t, "cause", case.cause) + (f" ({escape(case.cause_text[:100])})" if case.cause_text else "")),
+        t(
+            "field.cause",
+            value=_label(t, "cause", case.cause)
+            + (f" ({escape(case.cause_text[:100])})" if case.cause_text else ""),
+        ),
         t("field.payment_channel", value=_label(t, "channel", case.payment_channel)),
         t("field.amount", value=render.money(case.amount)),
         t("field.payment_time", value=render.local_time(aware(case.paid_at), tz)),
     ]
     if case.completed_at is not None:
-        lines.append(t("field.completion_time", value=render.local_time(aware(case.completed_at), tz)))
+        lines.append(
+            t("field.completion_time", value=render.local_time(aware(case.completed_at), tz))
+        )
     refs = ", ".join(escape(str(r)) for r in decision.get("policy_refs") or []) or "-"
     lines += [
         "",
@@ -111,33 +123,66 @@ def card_text(t: Translator, data: CardData, support: SupportService, settings: 
         render.checklist(
             t,
             [EvidenceKind(str(k)) for k in decision.get("required_evidence") or []],
-            [EvidenceKind(e.kind) for e in data.evidence if e.kind in EvidenceKind.__members__.values()],
+            [
+                EvidenceKind(e.kind)
+                for e in data.evidence
+                if e.kind in EvidenceKind.__members__.values()
+            ],
         ),
     ]
     summary = support.summary_lines(data)
     if summary:
         lines += ["", t("support.card_summary")]
         for event in summary:
-            what = t(f"support.event.{event.kind}") if t.has(f"support.event.{event.kind}") else escape(event.kind)
+            what = (
+                t(f"support.event.{event.kind}")
+                if t.has(f"support.event.{event.kind}")
+                else escape(event.kind)
+            )
             detail = event.detail
             if event.kind == "status" and detail:
                 detail = t(f"case_status.{CaseStatus(detail).value}")
-            lines.append(t("support.card_event", at=render.local_time(event.at, tz), what=what, detail=escape(detail)))
+            lines.append(
+                t(
+                    "support.card_event",
+                    at=render.local_time(event.at, tz),
+                    what=what,
+                    detail=escape(detail),
+                )
+            )
     if data.timers:
         lines += ["", t("support.card_deadlines")]
         for timer in data.timers:
-            lines.append(t("support.card_deadline", what=t(f"support.timer.{timer.kind}"), at=render.local_time(aware(timer.due_at), tz)))
+            lines.append(
+                t(
+                    "support.card_deadline",
+                    what=t(f"support.timer.{timer.kind}"),
+                    at=render.local_time(aware(timer.due_at), tz),
+                )
+            )
     buyer = data.buyer
     username = f"@{escape(buyer.username)}" if buyer and buyer.username else "-"
     lines += [
         "",
-        t("support.card_buyer", name=escape(buyer.first_name or "-") if buyer else "-", username=username, lang=t(f"support.lang.{case.language}")),
+        t(
+            "support.card_buyer",
+            name=escape(buyer.first_name or "-") if buyer else "-",
+            username=username,
+            lang=t(f"support.lang.{case.language}"),
+        ),
     ]
     if data.history:
-        outcomes = ", ".join(f"{h.number} {t(f'case_status.{CaseStatus(h.status).value}')}" for h in data.history)
+        outcomes = ", ".join(
+            f"{h.number} {t(f'case_status.{CaseStatus(h.status).value}')}" for h in data.history
+        )
         lines.append(t("support.card_history", count=len(data.history), cases=outcomes))
     else:
         lines.append(t("support.card_first_case"))
     if data.topic is not None and data.topic.assignee_id is not None:
-        lines.append(t("support.card_assignee", name=escape(data.topic.assignee_name or str(data.topic.assignee_id))))
+        lines.append(
+            t(
+                "support.card_assignee",
+                name=escape(data.topic.assignee_name or str(data.topic.assignee_id)),
+            )
+        )
     return "\n".join(lines)[:4000]

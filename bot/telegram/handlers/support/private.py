@@ -46,7 +46,12 @@ class Bans(BaseMiddleware):
     """In front of the private-chat routers: a banned buyer is told once, then ignored; a
     shadow-banned one is ignored silently."""
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         support: SupportService | None = data.get("support")
         user: User | None = data.get("event_from_user")
         if support is None or user is None:
@@ -63,7 +68,15 @@ class Bans(BaseMiddleware):
 # --- asking for a person ---------------------------------------------------------------
 
 
-async def handoff(message: Message, user: User, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, support: SupportService) -> None:
+async def handoff(
+    message: Message,
+    user: User,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    support: SupportService,
+) -> None:
     await state.clear()
     if settings.support_chat_id is None:
         await message.answer(t("support.no_team"), reply_markup=keyboards.main_menu(t))
@@ -74,21 +87,42 @@ async def handoff(message: Message, user: User, state: FSMContext, t: Translator
         return
     case = cases[0]
     assert case.id is not None
-    if await support.request_topic(case_id=case.id, trigger="buyer_asked", actor=f"buyer:{user.id}"):
-        await message.answer(t("support.handed_over", number=case.number), reply_markup=keyboards.main_menu(t))
+    if await support.request_topic(
+        case_id=case.id, trigger="buyer_asked", actor=f"buyer:{user.id}"
+    ):
+        await message.answer(
+            t("support.handed_over", number=case.number), reply_markup=keyboards.main_menu(t)
+        )
     else:
-        await message.answer(t("support_notify.already_with_person", number=case.number), reply_markup=keyboards.main_menu(t))
+        await message.answer(
+            t("support_notify.already_with_person", number=case.number),
+            reply_markup=keyboards.main_menu(t),
+        )
 
 
 @router.message(Command("human"))
-async def human_command(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, support: SupportService) -> None:
+async def human_command(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    support: SupportService,
+) -> None:
     assert message.from_user is not None
     await handoff(message, message.from_user, state, t, settings, refunds, support)
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.HUMAN))
 @router.callback_query(FeedbackCb.filter(F.action == FeedbackAction.HUMAN))
-async def human_button(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, support: SupportService) -> None:
+async def human_button(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    support: SupportService,
+) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await handoff(query.message, query.from_user, state, t, settings, refunds, support)
@@ -100,7 +134,9 @@ _albums = Albums(ALBUM_WAIT)
 
 
 @router.message(StateFilter(None), RELAYABLE, ~F.text.startswith("/"))
-async def buyer_message(message: Message, bot: Bot, t: Translator, settings: Settings, support: SupportService) -> Any:
+async def buyer_message(
+    message: Message, bot: Bot, t: Translator, settings: Settings, support: SupportService
+) -> Any:
     """Only while the buyer's case has an open topic; otherwise the next routers answer."""
     assert message.from_user is not None
     topic = await support.open_topic_for_buyer(message.from_user.id)
@@ -108,25 +144,51 @@ async def buyer_message(message: Message, bot: Bot, t: Translator, settings: Set
         raise SkipHandler  # not with a person: the other routers answer
     if message.media_group_id:
         chat_id, thread_id = settings.support_chat_id, topic.thread_id
-        _albums.add(message, lambda parts: _relay_album(bot, parts, chat_id, thread_id, topic.case_id, support, t))
+        _albums.add(
+            message,
+            lambda parts: _relay_album(bot, parts, chat_id, thread_id, topic.case_id, support, t),
+        )
         return None
     reply_to = None
     if message.reply_to_message is not None:
-        link = await support.copy_of(chat_id=message.chat.id, message_id=message.reply_to_message.message_id)
-        reply_to = link.dst_message_id if link is not None and link.dst_chat_id == settings.support_chat_id else None
+        link = await support.copy_of(
+            chat_id=message.chat.id, message_id=message.reply_to_message.message_id
+        )
+        reply_to = (
+            link.dst_message_id
+            if link is not None and link.dst_chat_id == settings.support_chat_id
+            else None
+        )
     try:
         copied = await bot.copy_message(
-            settings.support_chat_id, message.chat.id, message.message_id, message_thread_id=topic.thread_id, reply_to_message_id=reply_to
+            settings.support_chat_id,
+            message.chat.id,
+            message.message_id,
+            message_thread_id=topic.thread_id,
+            reply_to_message_id=reply_to,
         )
     except TelegramAPIError:
         log.exception("could not pass the buyer's message to topic %s", topic.thread_id)
         await message.answer(t("support.unreachable"))
         return None
-    await support.relayed(case_id=topic.case_id, src=(message.chat.id, message.message_id), dst=(settings.support_chat_id, copied.message_id), by_operator=None)
+    await support.relayed(
+        case_id=topic.case_id,
+        src=(message.chat.id, message.message_id),
+        dst=(settings.support_chat_id, copied.message_id),
+        by_operator=None,
+    )
     return None
 
 
-async def _relay_album(bot: Bot, parts: list[Message], chat_id: int, thread_id: int, case_id: int, support: SupportService, t: Translator) -> None:
+async def _relay_album(
+    bot: Bot,
+    parts: list[Message],
+    chat_id: int,
+    thread_id: int,
+    case_id: int,
+    support: SupportService,
+    t: Translator,
+) -> None:
     media: list[Any] = []
     for part in parts:
         if part.photo:
@@ -137,8 +199,15 @@ async def _relay_album(bot: Bot, parts: list[Message], chat_id: int, thread_id: 
         return
     try:
         if len(media) == 1:
-            one = await bot.copy_message(chat_id, parts[0].chat.id, parts[0].message_id, message_thread_id=thread_id)
-            await support.relayed(case_id=case_id, src=(parts[0].chat.id, parts[0].message_id), dst=(chat_id, one.message_id), by_operator=None)
+            one = await bot.copy_message(
+                chat_id, parts[0].chat.id, parts[0].message_id, message_thread_id=thread_id
+            )
+            await support.relayed(
+                case_id=case_id,
+                src=(parts[0].chat.id, parts[0].message_id),
+                dst=(chat_id, one.message_id),
+                by_operator=None,
+            )
             return
         sent = await bot.send_media_group(chat_id, media, message_thread_id=thread_id)
     except TelegramAPIError:
@@ -146,20 +215,41 @@ async def _relay_album(bot: Bot, parts: list[Message], chat_id: int, thread_id: 
         await parts[0].answer(t("support.unreachable"))
         return
     for part, copy in zip(parts, sent, strict=False):
-        await support.relayed(case_id=case_id, src=(part.chat.id, part.message_id), dst=(chat_id, copy.message_id), by_operator=None)
+        await support.relayed(
+            case_id=case_id,
+            src=(part.chat.id, part.message_id),
+            dst=(chat_id, copy.message_id),
+            by_operator=None,
+        )
 
 
 @router.edited_message(StateFilter(None))
-async def buyer_edit(message: Message, bot: Bot, settings: Settings, support: SupportService) -> None:
+async def buyer_edit(
+    message: Message, bot: Bot, settings: Settings, support: SupportService
+) -> None:
     """An edit follows its copy in the topic."""
     link = await support.copy_of(chat_id=message.chat.id, message_id=message.message_id)
-    if link is None or settings.support_chat_id is None or link.dst_chat_id != settings.support_chat_id:
+    if (
+        link is None
+        or settings.support_chat_id is None
+        or link.dst_chat_id != settings.support_chat_id
+    ):
         return
     try:
         if message.text is not None:
-            await bot.edit_message_text(message.text, chat_id=link.dst_chat_id, message_id=link.dst_message_id, parse_mode=None)
+            await bot.edit_message_text(
+                message.text,
+                chat_id=link.dst_chat_id,
+                message_id=link.dst_message_id,
+                parse_mode=None,
+            )
         elif message.caption is not None:
-            await bot.edit_message_caption(chat_id=link.dst_chat_id, message_id=link.dst_message_id, caption=message.caption, parse_mode=None)
+            await bot.edit_message_caption(
+                chat_id=link.dst_chat_id,
+                message_id=link.dst_message_id,
+                caption=message.caption,
+                parse_mode=None,
+            )
     except TelegramBadRequest:
         log.info("the copy of an edited buyer message could not be edited", exc_info=True)
 
@@ -168,8 +258,12 @@ async def buyer_edit(message: Message, bot: Bot, settings: Settings, support: Su
 
 
 @router.callback_query(RatingCb.filter())
-async def rate(query: CallbackQuery, callback_data: RatingCb, t: Translator, support: SupportService, bot: Bot) -> None:
-    ok = await support.rate(case_id=callback_data.case_id, user_id=query.from_user.id, score=callback_data.score)
+async def rate(
+    query: CallbackQuery, callback_data: RatingCb, t: Translator, support: SupportService, bot: Bot
+) -> None:
+    ok = await support.rate(
+        case_id=callback_data.case_id, user_id=query.from_user.id, score=callback_data.score
+    )
     await query.answer(t("support_notify.rated" if ok else "support_notify.rate_refused"))
     if ok and isinstance(query.message, Message):
         with contextlib.suppress(TelegramBadRequest):
@@ -180,7 +274,9 @@ async def rate(query: CallbackQuery, callback_data: RatingCb, t: Translator, sup
 
 
 @router.startup()
-async def start_workspace(bot: Bot, dispatcher: Any, settings: Settings, support: SupportService) -> None:
+async def start_workspace(
+    bot: Bot, dispatcher: Any, settings: Settings, support: SupportService
+) -> None:
     from bot.services.support import Operators
 
     async def lookup(user_id: int) -> str:
@@ -189,7 +285,9 @@ async def start_workspace(bot: Bot, dispatcher: Any, settings: Settings, support
         member = await bot.get_chat_member(settings.support_chat_id, user_id)
         return str(member.status)
 
-    dispatcher["operators"] = Operators(lookup=lookup, operator_ids=settings.operator_ids, lead_ids=settings.lead_ids)
+    dispatcher["operators"] = Operators(
+        lookup=lookup, operator_ids=settings.operator_ids, lead_ids=settings.lead_ids
+    )
     workspace = Workspace(bot, support, settings)
     stop = asyncio.Event()
     dispatcher["workspace"] = workspace

@@ -53,7 +53,13 @@ def _thread(message: Message) -> int | None:
 
 @router.callback_query(DeskCb.filter())
 async def card_button(
-    query: CallbackQuery, callback_data: DeskCb, state: FSMContext, settings: Settings, support: SupportService, operators: Operators, workspace: Workspace
+    query: CallbackQuery,
+    callback_data: DeskCb,
+    state: FSMContext,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+    workspace: Workspace,
 ) -> None:
     t = staff_t(settings)
     message = query.message
@@ -62,18 +68,37 @@ async def card_button(
         return
     action = Action(callback_data.action.value)
     auth = await support.authorize(
-        operators, actor_id=query.from_user.id, chat_id=message.chat.id, thread_id=_thread(message), action=action, claimed_case_id=callback_data.case_id
+        operators,
+        actor_id=query.from_user.id,
+        chat_id=message.chat.id,
+        thread_id=_thread(message),
+        action=action,
+        claimed_case_id=callback_data.case_id,
     )
     if not auth.allowed:
         await query.answer(t(f"support.refused.{auth.reason}"), show_alert=True)
         return
     if callback_data.action in (DeskAction.REJECT, DeskAction.EVIDENCE):
-        await state.update_data({PENDING: {"action": action.value, "case_id": auth.case_id, "thread_id": _thread(message)}})
+        await state.update_data(
+            {
+                PENDING: {
+                    "action": action.value,
+                    "case_id": auth.case_id,
+                    "thread_id": _thread(message),
+                }
+            }
+        )
         await query.answer()
-        key = "support.ask_reason" if callback_data.action is DeskAction.REJECT else "support.ask_what"
+        key = (
+            "support.ask_reason"
+            if callback_data.action is DeskAction.REJECT
+            else "support.ask_what"
+        )
         await message.answer(t(key, name=escape(query.from_user.first_name)))
         return
-    result = await support.act(auth, actor_id=query.from_user.id, actor_name=query.from_user.first_name, action=action)
+    result = await support.act(
+        auth, actor_id=query.from_user.id, actor_name=query.from_user.first_name, action=action
+    )
     if not result.ok:
         await query.answer(t(f"support.refused.{result.reason}"), show_alert=True)
         return
@@ -92,7 +117,10 @@ async def forged_button(query: CallbackQuery, settings: Settings, support: Suppo
         case_id=None,
         allowed=False,
         reason="forged",
-        payload={"data": (query.data or "")[:64], "thread": message.message_thread_id if isinstance(message, Message) else None},
+        payload={
+            "data": (query.data or "")[:64],
+            "thread": message.message_thread_id if isinstance(message, Message) else None,
+        },
     )
     await query.answer(staff_t(settings)("support.refused.forged"), show_alert=True)
 
@@ -100,9 +128,24 @@ async def forged_button(query: CallbackQuery, settings: Settings, support: Suppo
 # --- commands anywhere in the support group -----------------------------------------------------
 
 
-async def _operator(message: Message, action: Action, settings: Settings, support: SupportService, operators: Operators, *, need_topic: bool) -> Authorization | None:
+async def _operator(
+    message: Message,
+    action: Action,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+    *,
+    need_topic: bool,
+) -> Authorization | None:
     assert message.from_user is not None
-    auth = await support.authorize(operators, actor_id=message.from_user.id, chat_id=message.chat.id, thread_id=_thread(message), action=action, need_topic=need_topic)
+    auth = await support.authorize(
+        operators,
+        actor_id=message.from_user.id,
+        chat_id=message.chat.id,
+        thread_id=_thread(message),
+        action=action,
+        need_topic=need_topic,
+    )
     if not auth.allowed:
         await _refuse_message(message, staff_t(settings), auth)
         return None
@@ -111,26 +154,50 @@ async def _operator(message: Message, action: Action, settings: Settings, suppor
 
 def _case_line(t: Translator, case: Case, due: Any = None, settings: Settings | None = None) -> str:
     status = t(f"case_status.{CaseStatus(case.status).value}")
-    due_text = render.local_time(due, settings.tz) if due is not None and settings is not None else "-"
-    return t("support.queue_line", number=case.number, status=status, amount=render.money(case.amount), due=due_text)
+    due_text = (
+        render.local_time(due, settings.tz) if due is not None and settings is not None else "-"
+    )
+    return t(
+        "support.queue_line",
+        number=case.number,
+        status=status,
+        amount=render.money(case.amount),
+        due=due_text,
+    )
 
 
 @router.message(Command("queue"))
-async def queue_command(message: Message, settings: Settings, support: SupportService, operators: Operators) -> None:
-    if await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False) is None:
+async def queue_command(
+    message: Message, settings: Settings, support: SupportService, operators: Operators
+) -> None:
+    if (
+        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
+        is None
+    ):
         return
     t = staff_t(settings)
     rows = await support.queue()
     if not rows:
         await message.reply(t("support.queue_empty"))
         return
-    lines = [t("support.queue_title", count=len(rows))] + [_case_line(t, case, due, settings) for case, _topic, due in rows]
+    lines = [t("support.queue_title", count=len(rows))] + [
+        _case_line(t, case, due, settings) for case, _topic, due in rows
+    ]
     await message.reply("\n".join(lines))
 
 
 @router.message(Command("case"))
-async def case_command(message: Message, command: CommandObject, settings: Settings, support: SupportService, operators: Operators) -> None:
-    if await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False) is None:
+async def case_command(
+    message: Message,
+    command: CommandObject,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+) -> None:
+    if (
+        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
+        is None
+    ):
         return
     t = staff_t(settings)
     number = (command.args or "").strip()
@@ -144,13 +211,25 @@ async def case_command(message: Message, command: CommandObject, settings: Setti
     case, topic = found
     link = t("support.case_topic_none")
     if topic is not None and topic.thread_id is not None:
-        link = t("support.case_topic", url=f"https://t.me/c/{str(topic.chat_id).removeprefix('-100')}/{topic.thread_id}")
+        link = t(
+            "support.case_topic",
+            url=f"https://t.me/c/{str(topic.chat_id).removeprefix('-100')}/{topic.thread_id}",
+        )
     await message.reply(_case_line(t, case) + "\n" + link)
 
 
 @router.message(Command("find"))
-async def find_command(message: Message, command: CommandObject, settings: Settings, support: SupportService, operators: Operators) -> None:
-    if await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False) is None:
+async def find_command(
+    message: Message,
+    command: CommandObject,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+) -> None:
+    if (
+        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
+        is None
+    ):
         return
     t = staff_t(settings)
     order = (command.args or "").strip()
@@ -161,26 +240,55 @@ async def find_command(message: Message, command: CommandObject, settings: Setti
     if not cases:
         await message.reply(t("support.find_none", order=escape(order)))
         return
-    await message.reply("\n".join([t("support.find_title", order=escape(order))] + [_case_line(t, c) for c in cases]))
+    await message.reply(
+        "\n".join(
+            [t("support.find_title", order=escape(order))] + [_case_line(t, c) for c in cases]
+        )
+    )
 
 
 @router.message(Command("stats"))
-async def stats_command(message: Message, settings: Settings, support: SupportService, operators: Operators) -> None:
-    if await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False) is None:
+async def stats_command(
+    message: Message, settings: Settings, support: SupportService, operators: Operators
+) -> None:
+    if (
+        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
+        is None
+    ):
         return
     t = staff_t(settings)
     since, day = local_day_start(support.clock(), settings.timezone)
     stats = await support.stats(since=since)
-    lines = [t("support.stats", day=day.isoformat(), new=stats.new, decided=stats.decided, refunded=stats.refunded, breached=stats.breached)]
+    lines = [
+        t(
+            "support.stats",
+            day=day.isoformat(),
+            new=stats.new,
+            decided=stats.decided,
+            refunded=stats.refunded,
+            breached=stats.breached,
+        )
+    ]
     for operator_id, (count, average) in sorted(stats.ratings.items()):
-        lines.append(t("support.stats_rating", operator=operator_id, count=count, average=f"{average:.1f}"))
+        lines.append(
+            t("support.stats_rating", operator=operator_id, count=count, average=f"{average:.1f}")
+        )
     await message.reply("\n".join(lines))
 
 
 @router.message(Command("reply_set"))
-async def reply_set_command(message: Message, command: CommandObject, settings: Settings, support: SupportService, operators: Operators) -> None:
+async def reply_set_command(
+    message: Message,
+    command: CommandObject,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+) -> None:
     """`/reply_set NAME LANG TEXT`: a lead edits a saved reply."""
-    if await _operator(message, Action.REPLY_EDIT, settings, support, operators, need_topic=False) is None:
+    if (
+        await _operator(message, Action.REPLY_EDIT, settings, support, operators, need_topic=False)
+        is None
+    ):
         return
     t = staff_t(settings)
     parts = (command.args or "").split(maxsplit=2)
@@ -188,7 +296,9 @@ async def reply_set_command(message: Message, command: CommandObject, settings: 
         await message.reply(t("support.reply_set_usage"))
         return
     assert message.from_user is not None
-    await support.set_saved_reply(name=parts[0], lang=parts[1], text=parts[2][:3000], by_id=message.from_user.id)
+    await support.set_saved_reply(
+        name=parts[0], lang=parts[1], text=parts[2][:3000], by_id=message.from_user.id
+    )
     await message.reply(t("support.reply_saved", name=escape(parts[0]), lang=parts[1]))
 
 
@@ -196,7 +306,14 @@ async def reply_set_command(message: Message, command: CommandObject, settings: 
 
 
 @router.message(Command("note"))
-async def note_command(message: Message, command: CommandObject, bot: Bot, settings: Settings, support: SupportService, operators: Operators) -> None:
+async def note_command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+) -> None:
     """Internal: stored with the case, never sent to the buyer."""
     auth = await _operator(message, Action.NOTE, settings, support, operators, need_topic=True)
     if auth is None:
@@ -212,7 +329,14 @@ async def note_command(message: Message, command: CommandObject, bot: Bot, setti
 
 
 @router.message(Command("reply"))
-async def reply_command(message: Message, command: CommandObject, bot: Bot, settings: Settings, support: SupportService, operators: Operators) -> None:
+async def reply_command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+) -> None:
     auth = await _operator(message, Action.RELAY, settings, support, operators, need_topic=True)
     if auth is None:
         return
@@ -229,7 +353,13 @@ async def reply_command(message: Message, command: CommandObject, bot: Bot, sett
 
 
 @router.message(Command("ban", "shadowban", "unban"))
-async def ban_command(message: Message, command: CommandObject, settings: Settings, support: SupportService, operators: Operators) -> None:
+async def ban_command(
+    message: Message,
+    command: CommandObject,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+) -> None:
     auth = await _operator(message, Action.BAN, settings, support, operators, need_topic=True)
     if auth is None:
         return
@@ -240,16 +370,29 @@ async def ban_command(message: Message, command: CommandObject, settings: Settin
 
 
 @router.message(Command("reopen"))
-async def reopen_command(message: Message, settings: Settings, support: SupportService, operators: Operators, workspace: Workspace) -> None:
+async def reopen_command(
+    message: Message,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+    workspace: Workspace,
+) -> None:
     auth = await _operator(message, Action.REOPEN, settings, support, operators, need_topic=True)
     if auth is None:
         return
     assert message.from_user is not None
-    result = await support.act(auth, actor_id=message.from_user.id, actor_name=message.from_user.first_name, action=Action.REOPEN)
+    result = await support.act(
+        auth,
+        actor_id=message.from_user.id,
+        actor_name=message.from_user.first_name,
+        action=Action.REOPEN,
+    )
     if not result.ok:
         await message.reply(staff_t(settings)(f"support.refused.{result.reason}"))
         return
-    await support.request_topic(case_id=auth.case_id, trigger="reopened", actor=f"support:{message.from_user.id}")
+    await support.request_topic(
+        case_id=auth.case_id, trigger="reopened", actor=f"support:{message.from_user.id}"
+    )
     await workspace.deliver_due()
 
 
@@ -265,7 +408,15 @@ def _signature(t: Translator, settings: Settings, message: Message) -> str:
 
 
 @router.message(RELAYABLE, F.is_topic_message, ~F.text.startswith("/"))
-async def topic_message(message: Message, bot: Bot, state: FSMContext, settings: Settings, support: SupportService, operators: Operators, workspace: Workspace) -> None:
+async def topic_message(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+    workspace: Workspace,
+) -> None:
     """In a case's topic: the text a button asked for, or a message for the buyer."""
     assert message.from_user is not None
     if message.from_user.id == bot.id:
@@ -275,20 +426,37 @@ async def topic_message(message: Message, bot: Bot, state: FSMContext, settings:
         await state.update_data({PENDING: None})
         action = Action(pending["action"])
         auth = await support.authorize(
-            operators, actor_id=message.from_user.id, chat_id=message.chat.id, thread_id=_thread(message), action=action, claimed_case_id=int(pending["case_id"])
+            operators,
+            actor_id=message.from_user.id,
+            chat_id=message.chat.id,
+            thread_id=_thread(message),
+            action=action,
+            claimed_case_id=int(pending["case_id"]),
         )
         t = staff_t(settings)
         if not auth.allowed:
             await _refuse_message(message, t, auth)
             return
-        result = await support.act(auth, actor_id=message.from_user.id, actor_name=message.from_user.first_name, action=action, detail=message.text[:1000])
+        result = await support.act(
+            auth,
+            actor_id=message.from_user.id,
+            actor_name=message.from_user.first_name,
+            action=action,
+            detail=message.text[:1000],
+        )
         if not result.ok:
             await message.reply(t(f"support.refused.{result.reason}"))
             return
         await workspace.refresh(auth.case_id)
         await workspace.deliver_due()
         return
-    auth = await support.authorize(operators, actor_id=message.from_user.id, chat_id=message.chat.id, thread_id=_thread(message), action=Action.RELAY)
+    auth = await support.authorize(
+        operators,
+        actor_id=message.from_user.id,
+        chat_id=message.chat.id,
+        thread_id=_thread(message),
+        action=Action.RELAY,
+    )
     if not auth.allowed:
         if auth.reason != "no_topic":  # a topic that is not a case's: ordinary team chat
             await _refuse_message(message, staff_t(settings), auth)
@@ -308,7 +476,9 @@ async def _buyer_t(support: SupportService, auth: Authorization) -> tuple[Transl
 async def _reply_target(support: SupportService, message: Message, buyer_id: int) -> int | None:
     if message.reply_to_message is None:
         return None
-    link = await support.copy_of(chat_id=message.chat.id, message_id=message.reply_to_message.message_id)
+    link = await support.copy_of(
+        chat_id=message.chat.id, message_id=message.reply_to_message.message_id
+    )
     return link.dst_message_id if link is not None and link.dst_chat_id == buyer_id else None
 
 
@@ -318,26 +488,45 @@ async def _undeliverable(message: Message, settings: Settings, exc: TelegramAPIE
     await message.reply(t("support.undeliverable", reason=t(f"support.why.{reason}")))
 
 
-async def _relay(message: Message, bot: Bot, settings: Settings, support: SupportService, auth: Authorization) -> None:
+async def _relay(
+    message: Message, bot: Bot, settings: Settings, support: SupportService, auth: Authorization
+) -> None:
     buyer_t, buyer_id = await _buyer_t(support, auth)
     sign = _signature(buyer_t, settings, message)
     reply_to = await _reply_target(support, message, buyer_id)
     try:
         if message.text is not None:
-            sent = await bot.send_message(buyer_id, buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text)), reply_to_message_id=reply_to)
+            sent = await bot.send_message(
+                buyer_id,
+                buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text)),
+                reply_to_message_id=reply_to,
+            )
             copy_id = sent.message_id
         else:
             caption = sign + ("\n" + escape(message.caption) if message.caption else "")
-            copied = await bot.copy_message(buyer_id, message.chat.id, message.message_id, caption=caption, reply_to_message_id=reply_to)
+            copied = await bot.copy_message(
+                buyer_id,
+                message.chat.id,
+                message.message_id,
+                caption=caption,
+                reply_to_message_id=reply_to,
+            )
             copy_id = copied.message_id
     except TelegramAPIError as exc:
         await _undeliverable(message, settings, exc)
         return
     assert message.from_user is not None
-    await support.relayed(case_id=auth.case_id, src=(message.chat.id, message.message_id), dst=(buyer_id, copy_id), by_operator=message.from_user.id)
+    await support.relayed(
+        case_id=auth.case_id,
+        src=(message.chat.id, message.message_id),
+        dst=(buyer_id, copy_id),
+        by_operator=message.from_user.id,
+    )
 
 
-async def _relay_album(parts: list[Message], bot: Bot, settings: Settings, support: SupportService, auth: Authorization) -> None:
+async def _relay_album(
+    parts: list[Message], bot: Bot, settings: Settings, support: SupportService, auth: Authorization
+) -> None:
     buyer_t, buyer_id = await _buyer_t(support, auth)
     sign = _signature(buyer_t, settings, parts[0])
     media: list[Any] = []
@@ -359,27 +548,59 @@ async def _relay_album(parts: list[Message], bot: Bot, settings: Settings, suppo
         return
     assert parts[0].from_user is not None
     for part, copy in zip(parts, sent, strict=False):
-        await support.relayed(case_id=auth.case_id, src=(part.chat.id, part.message_id), dst=(buyer_id, copy.message_id), by_operator=parts[0].from_user.id)
+        await support.relayed(
+            case_id=auth.case_id,
+            src=(part.chat.id, part.message_id),
+            dst=(buyer_id, copy.message_id),
+            by_operator=parts[0].from_user.id,
+        )
 
 
-async def _send_text_to_buyer(message: Message, bot: Bot, settings: Settings, support: SupportService, auth: Authorization, *, text: str, t: Translator) -> None:
+async def _send_text_to_buyer(
+    message: Message,
+    bot: Bot,
+    settings: Settings,
+    support: SupportService,
+    auth: Authorization,
+    *,
+    text: str,
+    t: Translator,
+) -> None:
     buyer_t, buyer_id = await _buyer_t(support, auth)
     try:
-        sent = await bot.send_message(buyer_id, buyer_t("support_notify.agent_says", sign=_signature(buyer_t, settings, message), text=text))
+        sent = await bot.send_message(
+            buyer_id,
+            buyer_t(
+                "support_notify.agent_says", sign=_signature(buyer_t, settings, message), text=text
+            ),
+        )
     except TelegramAPIError as exc:
         await _undeliverable(message, settings, exc)
         return
     assert message.from_user is not None
-    await support.relayed(case_id=auth.case_id, src=(message.chat.id, message.message_id), dst=(buyer_id, sent.message_id), by_operator=message.from_user.id)
+    await support.relayed(
+        case_id=auth.case_id,
+        src=(message.chat.id, message.message_id),
+        dst=(buyer_id, sent.message_id),
+        by_operator=message.from_user.id,
+    )
     await message.reply(t("support.delivered"))
 
 
 @router.edited_message(F.is_topic_message)
-async def topic_edit(message: Message, bot: Bot, settings: Settings, support: SupportService, operators: Operators) -> None:
+async def topic_edit(
+    message: Message, bot: Bot, settings: Settings, support: SupportService, operators: Operators
+) -> None:
     """An operator's edit follows the copy the buyer has."""
     if message.from_user is None:
         return
-    auth = await support.authorize(operators, actor_id=message.from_user.id, chat_id=message.chat.id, thread_id=_thread(message), action=Action.RELAY)
+    auth = await support.authorize(
+        operators,
+        actor_id=message.from_user.id,
+        chat_id=message.chat.id,
+        thread_id=_thread(message),
+        action=Action.RELAY,
+    )
     if not auth.allowed:
         return
     link = await support.copy_of(chat_id=message.chat.id, message_id=message.message_id)
@@ -389,8 +610,16 @@ async def topic_edit(message: Message, bot: Bot, settings: Settings, support: Su
     sign = _signature(buyer_t, settings, message)
     try:
         if message.text is not None:
-            await bot.edit_message_text(buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text)), chat_id=buyer_id, message_id=link.dst_message_id)
+            await bot.edit_message_text(
+                buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text)),
+                chat_id=buyer_id,
+                message_id=link.dst_message_id,
+            )
         elif message.caption is not None:
-            await bot.edit_message_caption(chat_id=buyer_id, message_id=link.dst_message_id, caption=sign + "\n" + escape(message.caption))
+            await bot.edit_message_caption(
+                chat_id=buyer_id,
+                message_id=link.dst_message_id,
+                caption=sign + "\n" + escape(message.caption),
+            )
     except TelegramBadRequest as exc:
         await _undeliverable(message, settings, exc)

@@ -60,16 +60,24 @@ async def check_setup(bot: Bot, settings: Settings) -> None:
         log.warning("could not check the support chat %s now; going on", chat_id)
         return
     if member.status in ("left", "kicked"):
-        raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: the bot is not a member of chat {chat_id}")
+        raise ConfigError(
+            f"invalid setting SUPPORT_CHAT_ID: the bot is not a member of chat {chat_id}"
+        )
     if chat.type != "supergroup" or not chat.is_forum:
-        raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: chat {chat_id} is not a forum supergroup (turn topics on)")
+        raise ConfigError(
+            f"invalid setting SUPPORT_CHAT_ID: chat {chat_id} is not a forum supergroup (turn topics on)"
+        )
     if isinstance(member, ChatMemberOwner):
         return
     if not isinstance(member, ChatMemberAdministrator):
-        raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: the bot is not an administrator of chat {chat_id}")
+        raise ConfigError(
+            f"invalid setting SUPPORT_CHAT_ID: the bot is not an administrator of chat {chat_id}"
+        )
     for attr, label in REQUIRED_RIGHTS:
         if not getattr(member, attr, False):
-            raise ConfigError(f"invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to {label} in chat {chat_id}")
+            raise ConfigError(
+                f"invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to {label} in chat {chat_id}"
+            )
 
 
 class Albums:
@@ -134,7 +142,9 @@ def classify(exc: Exception) -> tuple[str, float | None, bool]:
 class Workspace:
     """One instance's worker: topics to open, timers due, messages to deliver."""
 
-    def __init__(self, bot: Bot, support: SupportService, settings: Settings, *, instance: str | None = None) -> None:
+    def __init__(
+        self, bot: Bot, support: SupportService, settings: Settings, *, instance: str | None = None
+    ) -> None:
         self.bot = bot
         self.support = support
         self.settings = settings
@@ -181,7 +191,9 @@ class Workspace:
                 data = await self.support.card(job.case_id)
                 if data is None:
                     return
-                topic = await self.bot.create_forum_topic(chat_id, self.support.topic_title(data.case))
+                topic = await self.bot.create_forum_topic(
+                    chat_id, self.support.topic_title(data.case)
+                )
                 thread_id = topic.message_thread_id
                 fresh = True
             else:
@@ -204,31 +216,61 @@ class Workspace:
                 reason, _retry, _permanent = classify(exc)
                 log.warning("evidence of case %s not posted: %s", job.case_id, exc)
                 with contextlib.suppress(TelegramAPIError):
-                    await self.bot.send_message(chat_id, self.staff("support.evidence_failed", reason=self.staff(f"support.why.{reason}")), message_thread_id=thread_id)
+                    await self.bot.send_message(
+                        chat_id,
+                        self.staff(
+                            "support.evidence_failed", reason=self.staff(f"support.why.{reason}")
+                        ),
+                        message_thread_id=thread_id,
+                    )
         await self.refresh(job.case_id)
 
     async def _send_card(self, chat_id: int, thread_id: int, data: CardData) -> int:
         text = cards.card_text(self.staff, data, self.support, self.settings)
-        message = await self.bot.send_message(chat_id, text, message_thread_id=thread_id, reply_markup=cards.card_keyboard(self.staff, data))
+        message = await self.bot.send_message(
+            chat_id,
+            text,
+            message_thread_id=thread_id,
+            reply_markup=cards.card_keyboard(self.staff, data),
+        )
         with contextlib.suppress(TelegramBadRequest):
             await self.bot.pin_chat_message(chat_id, message.message_id, disable_notification=True)
         return message.message_id
 
-    async def send_evidence(self, chat_id: int, thread_id: int, evidence: Sequence[Evidence]) -> None:
+    async def send_evidence(
+        self, chat_id: int, thread_id: int, evidence: Sequence[Evidence]
+    ) -> None:
         """The case's screenshots as albums of at most ten (photos and documents apart)."""
         for media in ("photo", "document"):
             items = [e for e in evidence if e.media == media]
             for start in range(0, len(items), 10):
                 chunk = items[start : start + 10]
-                captions = [self.staff(f"evidence.{e.kind}") if self.staff.has(f"evidence.{e.kind}") else e.kind for e in chunk]
+                captions = [
+                    self.staff(f"evidence.{e.kind}")
+                    if self.staff.has(f"evidence.{e.kind}")
+                    else e.kind
+                    for e in chunk
+                ]
                 if len(chunk) == 1:
                     if media == "photo":
-                        await self.bot.send_photo(chat_id, chunk[0].file_id, caption=captions[0], message_thread_id=thread_id)
+                        await self.bot.send_photo(
+                            chat_id,
+                            chunk[0].file_id,
+                            caption=captions[0],
+                            message_thread_id=thread_id,
+                        )
                     else:
-                        await self.bot.send_document(chat_id, chunk[0].file_id, caption=captions[0], message_thread_id=thread_id)
+                        await self.bot.send_document(
+                            chat_id,
+                            chunk[0].file_id,
+                            caption=captions[0],
+                            message_thread_id=thread_id,
+                        )
                     continue
                 album: list[Any] = [
-                    InputMediaPhoto(media=e.file_id, caption=c) if media == "photo" else InputMediaDocument(media=e.file_id, caption=c)
+                    InputMediaPhoto(media=e.file_id, caption=c)
+                    if media == "photo"
+                    else InputMediaDocument(media=e.file_id, caption=c)
                     for e, c in zip(chunk, captions, strict=True)
                 ]
                 await self.bot.send_media_group(chat_id, album, message_thread_id=thread_id)
@@ -249,7 +291,9 @@ class Workspace:
                     reply_markup=cards.card_keyboard(self.staff, data),
                 )
         with contextlib.suppress(TelegramBadRequest):
-            await self.bot.edit_forum_topic(chat_id, thread_id, name=self.support.topic_title(data.case))
+            await self.bot.edit_forum_topic(
+                chat_id, thread_id, name=self.support.topic_title(data.case)
+            )
         if data.topic.state == "closed":
             with contextlib.suppress(TelegramBadRequest):
                 await self.bot.close_forum_topic(chat_id, thread_id)
@@ -268,14 +312,28 @@ class Workspace:
         if payload.get("rating_case"):
             lang = payload.get("lang")
             data = await self.support.card(int(payload["rating_case"]))
-            t = Translator(str(lang or (data.case.language if data else self.settings.default_language)))
+            t = Translator(
+                str(lang or (data.case.language if data else self.settings.default_language))
+            )
             markup = cards.rating_keyboard(t, int(payload["rating_case"]))
         try:
-            message = await self.bot.send_message(delivery.chat_id, str(payload["text"]), message_thread_id=delivery.thread_id, reply_markup=markup)
+            message = await self.bot.send_message(
+                delivery.chat_id,
+                str(payload["text"]),
+                message_thread_id=delivery.thread_id,
+                reply_markup=markup,
+            )
         except TelegramAPIError as exc:
             reason, retry_after, permanent = classify(exc)
-            gave_up = await self.support.outbox_failed(delivery, reason=self.staff(f"support.why.{reason}"), retry_after=retry_after, permanent=permanent)
-            log.warning("outbox %s: %s (%s)%s", delivery.id, reason, exc, "; given up" if gave_up else "")
+            gave_up = await self.support.outbox_failed(
+                delivery,
+                reason=self.staff(f"support.why.{reason}"),
+                retry_after=retry_after,
+                permanent=permanent,
+            )
+            log.warning(
+                "outbox %s: %s (%s)%s", delivery.id, reason, exc, "; given up" if gave_up else ""
+            )
             return 0
         await self.support.outbox_sent(delivery.id, message.message_id)
         return 1
@@ -305,5 +363,13 @@ class Workspace:
         for case, _topic, _due in rows:
             age_hours = int(((now - (aware(case.created_at) or now)).total_seconds()) // 3600)
             mark = staff("support.digest_breached") if case.id in breached else ""
-            lines.append(staff("support.digest_line", number=case.number, status=staff(f"case_status.{CaseStatus(case.status).value}"), hours=age_hours, mark=mark))
+            lines.append(
+                staff(
+                    "support.digest_line",
+                    number=case.number,
+                    status=staff(f"case_status.{CaseStatus(case.status).value}"),
+                    hours=age_hours,
+                    mark=mark,
+                )
+            )
         return "\n".join(lines)

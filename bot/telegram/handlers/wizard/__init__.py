@@ -20,7 +20,9 @@ from bot.telegram.handlers.wizard.unexpected import resume, resume_from
 
 router = Router(name="refund")
 router.message.filter(F.chat.type == "private")
-router.include_routers(entry.router, buttons.router, answers.router, evidence.router, unexpected.router)
+router.include_routers(
+    entry.router, buttons.router, answers.router, evidence.router, unexpected.router
+)
 
 # what the wizard's handlers are given by name, and the type each must have
 INJECTIONS: dict[str, type] = {"settings": Settings, "refunds": RefundService, "kb": KnowledgeBase}
@@ -30,7 +32,9 @@ def check_injections(data: dict[str, Any]) -> None:
     """A missing or wrong injection fails when the bot starts, not when a buyer arrives."""
     for name, kind in INJECTIONS.items():
         if not isinstance(data.get(name), kind):
-            raise ConfigError(f"the refund wizard needs {name!r} ({kind.__name__}); got {type(data.get(name)).__name__}")
+            raise ConfigError(
+                f"the refund wizard needs {name!r} ({kind.__name__}); got {type(data.get(name)).__name__}"
+            )
 
 
 @router.startup()

@@ -45,13 +45,23 @@ async def parsed(flow: Flow, parse: Callable[[str], T], error: str) -> T | None:
         if await try_answer_question(flow.message, flow.t, flow.kb, text):
             await flow.reask()
         else:
-            values = {"example": flow.settings.order_number_example, "max": render.money(flow.settings.max_amount)}
+            values = {
+                "example": flow.settings.order_number_example,
+                "max": render.money(flow.settings.max_amount),
+            }
             await flow.message.answer(flow.t(f"{error}.{exc.problem.value}", **values))
         return None
 
 
 @router.message(Wizard.order_number, *TYPED)
-async def got_order_number(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def got_order_number(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
     draft = await flow.draft()
     found = described(message.text or "", settings)
@@ -59,7 +69,11 @@ async def got_order_number(message: Message, state: FSMContext, t: Translator, s
         draft.order_number = None
         await start_from(flow, found, draft)
         return
-    value = await parsed(flow, lambda text: parse_order_number(text, settings.order_number_pattern), "error.order_number")
+    value = await parsed(
+        flow,
+        lambda text: parse_order_number(text, settings.order_number_pattern),
+        "error.order_number",
+    )
     if value is not None:
         draft.order_number = value
         await message.answer(t("wizard.chosen", value=value))  # echoed at once
@@ -67,7 +81,14 @@ async def got_order_number(message: Message, state: FSMContext, t: Translator, s
 
 
 @router.message(Wizard.cause_text, *TYPED)
-async def got_cause_text(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def got_cause_text(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     text = (message.text or "").strip()
     if len(text) > MAX_CAUSE_TEXT:
         await message.answer(t("error.too_long", max=MAX_CAUSE_TEXT))
@@ -78,15 +99,29 @@ async def got_cause_text(message: Message, state: FSMContext, t: Translator, set
     await flow.save(draft)
     cause = classify_cause(text)
     if cause is None:
-        await message.answer(t("wizard.cause_unknown"), reply_markup=keyboards.confirm_cause(t, Cause.OTHER))
+        await message.answer(
+            t("wizard.cause_unknown"), reply_markup=keyboards.confirm_cause(t, Cause.OTHER)
+        )
     else:
-        await message.answer(t("wizard.cause_guess", cause=t(f"cause.{cause.value}")), reply_markup=keyboards.confirm_cause(t, cause))
+        await message.answer(
+            t("wizard.cause_guess", cause=t(f"cause.{cause.value}")),
+            reply_markup=keyboards.confirm_cause(t, cause),
+        )
 
 
 @router.message(Wizard.amount, *TYPED)
-async def got_amount(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def got_amount(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
-    amount = await parsed(flow, lambda text: parse_amount(text, settings.max_amount), "error.amount")
+    amount = await parsed(
+        flow, lambda text: parse_amount(text, settings.max_amount), "error.amount"
+    )
     if amount is not None:
         draft = await flow.draft()
         draft.amount = amount
@@ -95,9 +130,18 @@ async def got_amount(message: Message, state: FSMContext, t: Translator, setting
 
 
 @router.message(Wizard.payment_time, *TYPED)
-async def got_payment_time(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def got_payment_time(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
-    paid_at = await parsed(flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time")
+    paid_at = await parsed(
+        flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
+    )
     if paid_at is None:
         return
     draft = await flow.draft()
@@ -110,9 +154,18 @@ async def got_payment_time(message: Message, state: FSMContext, t: Translator, s
 
 
 @router.message(Wizard.completion_time, *TYPED)
-async def got_completion_time(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def got_completion_time(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
-    completed_at = await parsed(flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time")
+    completed_at = await parsed(
+        flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
+    )
     if completed_at is None:
         return
     draft = await flow.draft()

@@ -103,7 +103,9 @@ async def wizard_button(
             await flow.reask()
         return
     await query.answer()
-    await ACTIONS[callback_data.action](Press(query, flow, current, callback_data.value, await flow.draft()))
+    await ACTIONS[callback_data.action](
+        Press(query, flow, current, callback_data.value, await flow.draft())
+    )
 
 
 async def on_back(p: Press) -> None:
@@ -167,10 +169,15 @@ async def on_pick(p: Press) -> None:
 async def on_group(p: Press) -> None:
     if p.value in CauseGroup.__members__.values():
         # the list of one group: its own title, in place of "pick a group first"
-        await p.flow.message.edit_text(p.flow.t("draft.cause_in_group"), reply_markup=keyboards.causes_in_group(p.flow.t, CauseGroup(p.value)))
+        await p.flow.message.edit_text(
+            p.flow.t("draft.cause_in_group"),
+            reply_markup=keyboards.causes_in_group(p.flow.t, CauseGroup(p.value)),
+        )
     else:
         await p.flow.state.set_state(Wizard.cause)
-        await p.flow.message.answer(p.flow.t("wizard.cause"), reply_markup=keyboards.cause_groups(p.flow.t))
+        await p.flow.message.answer(
+            p.flow.t("wizard.cause"), reply_markup=keyboards.cause_groups(p.flow.t)
+        )
 
 
 async def on_fee(p: Press) -> None:

@@ -34,7 +34,13 @@ async def start(flow: Flow) -> None:
 
 
 def described(text: str, settings: Settings) -> Described:
-    return describe(text, pattern=settings.order_number_pattern, maximum=settings.max_amount, now=now(), tz=settings.tz)
+    return describe(
+        text,
+        pattern=settings.order_number_pattern,
+        maximum=settings.max_amount,
+        now=now(),
+        tz=settings.tz,
+    )
 
 
 def tells_a_story(found: Described) -> bool:
@@ -59,18 +65,34 @@ async def start_from(flow: Flow, found: Described, draft: Draft | None = None) -
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.REFUND))
-async def menu_refund(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def menu_refund(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
         return
     if await has_draft(state):  # never drop what the buyer typed without asking
-        await query.message.answer(t("wizard.unfinished"), reply_markup=keyboards.resume_or_restart(t))
+        await query.message.answer(
+            t("wizard.unfinished"), reply_markup=keyboards.resume_or_restart(t)
+        )
         return
     await start(Flow(query.message, state, t, settings, refunds, kb))
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.RESTART))
-async def menu_restart(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def menu_restart(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await drop_keyboard(query.message)
@@ -78,7 +100,14 @@ async def menu_restart(query: CallbackQuery, state: FSMContext, t: Translator, s
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.RESUME))
-async def menu_resume(query: CallbackQuery, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+async def menu_resume(
+    query: CallbackQuery,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     if not isinstance(query.message, Message) or not await has_draft(state):
         await query.answer(t("hint.stale"))
         return

@@ -34,12 +34,20 @@ def _position(draft: Draft, seq: int) -> int:
 
 @router.message(Wizard.evidence, F.photo | F.document)
 async def got_evidence(
-    message: Message, bot: Bot, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
 ) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
     draft = await flow.draft()
     try:
-        file = await verify_document(bot, file_from_message(message, max_bytes=settings.max_evidence_bytes))
+        file = await verify_document(
+            bot, file_from_message(message, max_bytes=settings.max_evidence_bytes)
+        )
     except EvidenceRefused as exc:
         await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
         return
@@ -47,7 +55,10 @@ async def got_evidence(
         await message.answer(t("evidence.duplicate"))
         return
     if len(draft.evidence) >= settings.max_evidence_files:
-        await message.answer(t("error.evidence.too_many", max_files=settings.max_evidence_files), reply_markup=keyboards.evidence_done(t))
+        await message.answer(
+            t("error.evidence.too_many", max_files=settings.max_evidence_files),
+            reply_markup=keyboards.evidence_done(t),
+        )
         return
     item = draft.add_file(file)
     await flow.save(draft)
@@ -60,14 +71,22 @@ async def got_evidence(
 def _checked(flow: Flow, draft: Draft, first: str) -> str:
     t = flow.t
     return "\n".join(
-        [first, "", render.checklist(t, draft.required_evidence, draft.evidence_kinds()), "", t("evidence.more_or_done")]
+        [
+            first,
+            "",
+            render.checklist(t, draft.required_evidence, draft.evidence_kinds()),
+            "",
+            t("evidence.more_or_done"),
+        ]
     )
 
 
 async def label(flow: Flow, draft: Draft, value: str) -> None:
     """`<seq>-<kind>`: what one file shows; the message turns into the checklist."""
     seq_text, _, kind = value.partition("-")
-    if not seq_text.isdigit() or (kind != OTHER_KIND and kind not in EvidenceKind.__members__.values()):
+    if not seq_text.isdigit() or (
+        kind != OTHER_KIND and kind not in EvidenceKind.__members__.values()
+    ):
         return
     seq = int(seq_text)
     item = draft.label_file(seq, None if kind == OTHER_KIND else EvidenceKind(kind))
@@ -76,7 +95,9 @@ async def label(flow: Flow, draft: Draft, value: str) -> None:
         return
     await flow.save(draft)
     first = flow.t("evidence.labelled", n=_position(draft, seq), kind=flow.t(f"evidence.{kind}"))
-    await flow.message.edit_text(_checked(flow, draft, first), reply_markup=keyboards.evidence_file(flow.t, seq))
+    await flow.message.edit_text(
+        _checked(flow, draft, first), reply_markup=keyboards.evidence_file(flow.t, seq)
+    )
 
 
 async def relabel(flow: Flow, draft: Draft, value: str) -> None:
@@ -99,4 +120,7 @@ async def remove(flow: Flow, draft: Draft, value: str) -> None:
         await flow.message.edit_reply_markup(reply_markup=None)
         return
     await flow.save(draft)
-    await flow.message.edit_text(_checked(flow, draft, flow.t("draft.file_removed", n=n)), reply_markup=keyboards.evidence_done(flow.t))
+    await flow.message.edit_text(
+        _checked(flow, draft, flow.t("draft.file_removed", n=n)),
+        reply_markup=keyboards.evidence_done(flow.t),
+    )

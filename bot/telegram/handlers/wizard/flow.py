@@ -106,22 +106,46 @@ class Flow:
         note = f"\n\n{t('draft.current', value=current)}" if current else ""
         if step is Step.ORDER_NUMBER:
             text = t("wizard.order_number", example=self.settings.order_number_example)
-            await self.message.answer(text + note, reply_markup=keyboards.step_nav(t, step.value, back=draft.editing))
+            await self.message.answer(
+                text + note, reply_markup=keyboards.step_nav(t, step.value, back=draft.editing)
+            )
         elif step is Step.PLATFORM_TYPE:
-            help_ = "\n".join(t("draft.help_item", name=t(f"platform.{p.value}"), help=t(f"platform_help.{p.value}")) for p in PlatformType)
-            await self.message.answer(f"{t('wizard.platform_type')}\n\n{help_}{note}", reply_markup=keyboards.platform_types(t))
+            help_ = "\n".join(
+                t(
+                    "draft.help_item",
+                    name=t(f"platform.{p.value}"),
+                    help=t(f"platform_help.{p.value}"),
+                )
+                for p in PlatformType
+            )
+            await self.message.answer(
+                f"{t('wizard.platform_type')}\n\n{help_}{note}",
+                reply_markup=keyboards.platform_types(t),
+            )
         elif step is Step.ORDER_STATUS:
-            help_ = "\n".join(t("draft.help_item", name=t(f"status.{s.value}"), help=t(f"status_help.{s.value}")) for s in OrderStatus)
-            await self.message.answer(f"{t('wizard.order_status')}\n\n{help_}{note}", reply_markup=keyboards.order_statuses(t))
+            help_ = "\n".join(
+                t("draft.help_item", name=t(f"status.{s.value}"), help=t(f"status_help.{s.value}"))
+                for s in OrderStatus
+            )
+            await self.message.answer(
+                f"{t('wizard.order_status')}\n\n{help_}{note}",
+                reply_markup=keyboards.order_statuses(t),
+            )
         elif step is Step.CAUSE:
-            await self.message.answer(t("wizard.cause") + note, reply_markup=keyboards.cause_groups(t))
+            await self.message.answer(
+                t("wizard.cause") + note, reply_markup=keyboards.cause_groups(t)
+            )
         elif step is Step.PAYMENT_CHANNEL:
-            await self.message.answer(t("wizard.payment_channel") + note, reply_markup=keyboards.payment_channels(t))
+            await self.message.answer(
+                t("wizard.payment_channel") + note, reply_markup=keyboards.payment_channels(t)
+            )
         elif step is Step.AMOUNT:
             text = t("wizard.amount", max=render.money(self.settings.max_amount))
             await self.message.answer(text + note, reply_markup=keyboards.step_nav(t, step.value))
         elif step is Step.PAYMENT_TIME:
-            await self.message.answer(t("wizard.payment_time") + note, reply_markup=keyboards.payment_times(t))
+            await self.message.answer(
+                t("wizard.payment_time") + note, reply_markup=keyboards.payment_times(t)
+            )
         elif step is Step.COMPLETION_TIME:
             text = t("draft.completion_time", n=self.number(draft, step))
             await self.message.answer(text + note, reply_markup=keyboards.completion_times(t))
@@ -132,7 +156,9 @@ class Flow:
 
     async def ask_cause_text(self) -> None:
         await self.state.set_state(Wizard.cause_text)
-        await self.message.answer(self.t("wizard.cause_text"), reply_markup=keyboards.step_nav(self.t, "cause_text"))
+        await self.message.answer(
+            self.t("wizard.cause_text"), reply_markup=keyboards.step_nav(self.t, "cause_text")
+        )
 
     # --- evidence -----------------------------------------------------------------------
 
@@ -146,16 +172,27 @@ class Flow:
         fee_button = keyboards.fee_not_disclosed(t) if result.fee_percent > 0 else None
         text = render.decision(t, result, draft.amount, basis(self.kb, result, t.lang))
         await self.message.answer(text, reply_markup=fee_button)
-        await self.message.answer(self.evidence_prompt(draft), reply_markup=keyboards.evidence_done(t))
+        await self.message.answer(
+            self.evidence_prompt(draft), reply_markup=keyboards.evidence_done(t)
+        )
 
     def evidence_prompt(self, draft: Draft) -> str:
         t, settings = self.t, self.settings
         lines = [
-            t("draft.evidence", n=self.number(draft, Step.EVIDENCE), max_files=settings.max_evidence_files, max_mb=settings.max_evidence_mb),
+            t(
+                "draft.evidence",
+                n=self.number(draft, Step.EVIDENCE),
+                max_files=settings.max_evidence_files,
+                max_mb=settings.max_evidence_mb,
+            ),
             "",
             render.checklist(t, draft.required_evidence, draft.evidence_kinds()),
             "",
-            t("wizard.evidence_count", count=len(draft.evidence), max_files=settings.max_evidence_files),
+            t(
+                "wizard.evidence_count",
+                count=len(draft.evidence),
+                max_files=settings.max_evidence_files,
+            ),
         ]
         return "\n".join(lines)
 
@@ -177,12 +214,35 @@ class Flow:
         if not draft.fee_disclosed:
             lines.append(t("decision.fee_waived"))
         lines += ["", t(f"outcome.{result.outcome.value}")]
-        if result.outcome in render.REFUNDS and result.refund_amount is not None and draft.amount is not None:
-            lines.append(t("decision.amount", refund=render.money(result.refund_amount), amount=render.money(draft.amount)))
+        if (
+            result.outcome in render.REFUNDS
+            and result.refund_amount is not None
+            and draft.amount is not None
+        ):
+            lines.append(
+                t(
+                    "decision.amount",
+                    refund=render.money(result.refund_amount),
+                    amount=render.money(draft.amount),
+                )
+            )
         if result.missing_evidence:
-            lines += ["", t("summary.missing", items=render.join(t, [t(f"evidence.{k.value}") for k in result.missing_evidence]))]
+            lines += [
+                "",
+                t(
+                    "summary.missing",
+                    items=render.join(
+                        t, [t(f"evidence.{k.value}") for k in result.missing_evidence]
+                    ),
+                ),
+            ]
         lines += ["", t("summary.confirm_hint")]
-        await self.message.answer("\n".join(lines), reply_markup=keyboards.summary(t, steps=[s for s in keyboards.EDIT_FIELDS if draft.applies(s)]))
+        await self.message.answer(
+            "\n".join(lines),
+            reply_markup=keyboards.summary(
+                t, steps=[s for s in keyboards.EDIT_FIELDS if draft.applies(s)]
+            ),
+        )
 
     # --- one description, many answers --------------------------------------------------
 
@@ -195,13 +255,30 @@ class Flow:
         lines = [t("draft.prefilled_title"), ""]
         for step in filled:
             # the cause by its name: the description it came from is the message just above
-            value = render.cause_label(t, draft.cause, None) if step is Step.CAUSE else render.answer_of(t, draft, step, self.settings.tz)
+            value = (
+                render.cause_label(t, draft.cause, None)
+                if step is Step.CAUSE
+                else render.answer_of(t, draft, step, self.settings.tz)
+            )
             if value is not None:
-                lines.append(t("draft.prefilled_item", field=t(f"edit.{step.value}").removeprefix("✎ "), value=value))
+                lines.append(
+                    t(
+                        "draft.prefilled_item",
+                        field=t(f"edit.{step.value}").removeprefix("✎ "),
+                        value=value,
+                    )
+                )
         missing = draft.missing()
         lines.append("")
         if missing:
-            lines.append(t("draft.prefilled_missing", items=render.join(t, [t(f"edit.{s.value}").removeprefix("✎ ") for s in missing])))
+            lines.append(
+                t(
+                    "draft.prefilled_missing",
+                    items=render.join(
+                        t, [t(f"edit.{s.value}").removeprefix("✎ ") for s in missing]
+                    ),
+                )
+            )
         else:
             lines.append(t("draft.prefilled_complete"))
         lines.append(t("draft.prefilled_hint"))
@@ -212,7 +289,9 @@ class Flow:
     async def cancel(self) -> None:
         await drop_keyboard(self.message)
         await self.state.clear()
-        await self.message.answer(self.t("wizard.cancelled"), reply_markup=keyboards.main_menu(self.t))
+        await self.message.answer(
+            self.t("wizard.cancelled"), reply_markup=keyboards.main_menu(self.t)
+        )
 
     async def submit(self, user_id: int) -> None:
         """Store the case (once per draft key) and tell what happens next, with dates."""
@@ -222,22 +301,37 @@ class Flow:
             await self.ask(draft.next_step(), draft)
             return
         moment = now()
-        case, created = await self.refunds.submit(user_id=user_id, language=t.lang, draft=draft, now=moment)
+        case, created = await self.refunds.submit(
+            user_id=user_id, language=t.lang, draft=draft, now=moment
+        )
         await self.state.clear()
         await drop_keyboard(self.message)
         if not created:
-            await self.message.answer(t("wizard.already_submitted", number=case.number), reply_markup=keyboards.main_menu(t))
+            await self.message.answer(
+                t("wizard.already_submitted", number=case.number),
+                reply_markup=keyboards.main_menu(t),
+            )
             return
         result = Decision.model_validate(case.decision)
         status = CaseStatus(case.status)
         lines = [t("submitted.title", number=case.number), "", t(f"outcome.{result.outcome.value}")]
-        next_key = f"next.{status.value}" if status in (CaseStatus.REJECTED, CaseStatus.CLOSED) else f"next.{result.route.value}"
-        lines += ["", t("submitted.next"), t(next_key, days=self.refunds.policy.windows.appeal_days)]
+        next_key = (
+            f"next.{status.value}"
+            if status in (CaseStatus.REJECTED, CaseStatus.CLOSED)
+            else f"next.{result.route.value}"
+        )
+        lines += [
+            "",
+            t("submitted.next"),
+            t(next_key, days=self.refunds.policy.windows.appeal_days),
+        ]
         if result.deadlines or result.outcome in render.MONEY_MAY_MOVE:
             lines += ["", t("submitted.timeline")]
             lines += render.deadlines_from(t, result, moment, self.settings.tz)
             if result.outcome in render.MONEY_MAY_MOVE:
-                lines.append(f"  • {t('decision.arrival', arrival=render.arrival(t, result.expected_arrival))}")
+                lines.append(
+                    f"  • {t('decision.arrival', arrival=render.arrival(t, result.expected_arrival))}"
+                )
         if result.missing_evidence:
             lines += ["", t("submitted.missing_evidence")]
         lines += ["", t("submitted.track"), "", t("scam.reminder")]

@@ -30,18 +30,38 @@ async def evidence_unexpected(message: Message, t: Translator, kb: KnowledgeBase
     await message.answer(t("hint.evidence"), reply_markup=keyboards.evidence_done(t))
 
 
-@router.message(StateFilter(*[s for s in WIZARD_STATES if s is not Wizard.evidence]), ~F.text.startswith("/"))
-async def unexpected(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> None:
+@router.message(
+    StateFilter(*[s for s in WIZARD_STATES if s is not Wizard.evidence]), ~F.text.startswith("/")
+)
+async def unexpected(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
     if message.text and await try_answer_question(message, t, kb, message.text):
         await flow.reask()
         return
-    key = "hint.text_expected" if step_name(await state.get_state()) in TEXT_STEPS else "hint.button_expected"
+    key = (
+        "hint.text_expected"
+        if step_name(await state.get_state()) in TEXT_STEPS
+        else "hint.button_expected"
+    )
     await message.answer(t(key))
     await flow.reask()
 
 
-async def resume(message: Message, state: FSMContext, t: Translator, settings: Settings, refunds: RefundService, kb: KnowledgeBase) -> bool:
+async def resume(
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    settings: Settings,
+    refunds: RefundService,
+    kb: KnowledgeBase,
+) -> bool:
     """Ask the wizard's current step again (after a scam warning, or when the warning is
     dismissed) so the buyer has working buttons; False outside the wizard."""
     current = await state.get_state()
