@@ -16,7 +16,7 @@ import logging
 import secrets
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
@@ -124,11 +124,16 @@ async def serve(
     stop = stop or _signal_event()
     worker: InboxWorker | None = None
     background: list[asyncio.Task[None]] = []
+    # what aiogram's own polling and webhook runners hand to startup and shutdown handlers
+    lifecycle: dict[str, Any] = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
+    started = False
     try:
         await check_bot(bot, settings)
         answers = install_delivery(bot, dp, settings)
         await check_support_chat(bot, settings)
         await set_commands(bot, settings.default_language)
+        await dp.emit_startup(bot=bot, **lifecycle)  # the routers' startup checks and workers
+        started = True
         worker = InboxWorker(bot, dp, services.inbox, answers=answers)
         recovered = await worker.recover()
         if recovered:
@@ -149,6 +154,8 @@ async def serve(
         await asyncio.gather(*background, return_exceptions=True)
         if worker is not None:
             await worker.close()
+        if started:
+            await dp.emit_shutdown(bot=bot, **lifecycle)
         await bot.session.close()
         await dp.storage.close()
         await services.close()

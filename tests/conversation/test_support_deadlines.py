@@ -210,7 +210,7 @@ def test_the_cli_stops_with_one_line_and_exit_2(monkeypatch, capsys) -> None:  #
             "invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to pin messages in chat -1"
         )
 
-    monkeypatch.setenv("BOT_TOKEN", "1:x")
+    monkeypatch.setenv("BOT_TOKEN", "123456:TEST-TOKEN")
     monkeypatch.setattr(run, "serve", failing)
     monkeypatch.setattr(run, "configure_logging", lambda: None)
     assert run.main([]) == 2

