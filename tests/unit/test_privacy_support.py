@@ -1,0 +1,58 @@
+"""/delete_my_data reaches the support workspace too: the buyer's topics are unlinked from
+them, the relay pairs of their cases are deleted, and messages still waiting for them in the
+outbox are dropped (those already sent, and other buyers' rows, stay)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.services.inbox import InboxService
+from bot.services.privacy import ANONYMOUS_USER, PrivacyService
+from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.models import utcnow
+from bot.storage.support_models import MessageLink, OutboxMessage, SupportTopic
+from tests.conversation.test_support_workspace import seed_case
+
+
+async def test_deleting_a_buyer_unlinks_their_support_topics_and_relays(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    engine = create_engine(url)
+    await migrate(engine)
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    mine = await seed_case(settings, user_id=7001, number="RF-20261130-AAAA")
+    other = await seed_case(settings, user_id=7002, number="RF-20261130-BBBB")
+    async with session_factory(engine)() as session:
+        for case_id, user_id, thread in ((mine, 7001, 11), (other, 7002, 12)):
+            session.add(
+                SupportTopic(case_id=case_id, chat_id=-100, thread_id=thread, user_id=user_id)
+            )
+            session.add(
+                MessageLink(
+                    case_id=case_id,
+                    src_chat_id=-100,
+                    src_message_id=thread,
+                    dst_chat_id=user_id,
+                    dst_message_id=1,
+                )
+            )
+            session.add(OutboxMessage(key=f"pending-{user_id}", case_id=case_id, chat_id=user_id))
+        session.add(
+            OutboxMessage(
+                key="sent-7001", case_id=mine, chat_id=7001, state="sent", sent_at=utcnow()
+            )
+        )
+        await session.commit()
+
+    await PrivacyService(engine, InboxService(engine)).delete_user(7001)
+
+    async with session_factory(engine)() as session:
+        topics = {t.case_id: t.user_id for t in (await session.exec(select(SupportTopic))).all()}
+        links = [link.case_id for link in (await session.exec(select(MessageLink))).all()]
+        outbox = sorted(o.key for o in (await session.exec(select(OutboxMessage))).all())
+    await engine.dispose()
+    assert topics == {mine: ANONYMOUS_USER, other: 7002}
+    assert links == [other]
+    assert outbox == ["pending-7002", "sent-7001"]
