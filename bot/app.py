@@ -6,13 +6,16 @@ Handlers get their dependencies by name from the Dispatcher's workflow data
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -61,6 +64,14 @@ class Services:
     images: Any = None
     redis: Redis | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def warm(self) -> None:
+        """Load what the first question, the first scan and the first picture would load
+        (blocking: a thread may do it)."""
+        self.kb.ask("退款多久到账", lang="zh")
+        self.detector.scan_text("http://example.com 验证码")
+        if isinstance(self.images, DeferredScanner):
+            self.images.warm()
 
     async def close(self) -> None:
         if self.images is not None:
@@ -113,26 +124,71 @@ def load_detector(settings: Settings) -> Any:
     )
 
 
+def images_installed() -> bool:
+    """Whether the picture packages are installed, without importing them (OpenCV, ONNX
+    Runtime and RapidOCR take a third of a second to import)."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("cv2", "rapidocr_onnxruntime", "zxingcpp")
+    )
+
+
+class DeferredScanner:
+    """The picture checker, built on its first use or by `warm()` (the console warms it in
+    the background once it shows its first prompt; `refund-bot run` at start)."""
+
+    def __init__(self, build: Callable[[], Any], *, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._build = build
+        self._scanner: Any = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> Any:
+        with self._lock:
+            if self._scanner is None:
+                self._scanner = self._build()
+            return self._scanner
+
+    @property
+    def built(self) -> bool:
+        return self._scanner is not None
+
+    async def scan(self, data: bytes) -> Any:
+        scanner = self._scanner or await asyncio.to_thread(self.warm)
+        return await scanner.scan(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.warm(), name)
+
+    def close(self) -> None:
+        if self._scanner is not None:
+            self._scanner.close()
+
+
 def load_image_scanner(settings: Settings, detector: Any) -> Any:
     """The picture checker (QR codes, OCR), or None when FRAUD_IMAGES is off or the
     `images` extra is not installed (then pictures are not checked, and the log says so)."""
     if not settings.fraud_images:
         return None
-    from bot.imagescan import ImageScanner, available
-
-    if not available():
+    if not images_installed():
         log.warning(
             "FRAUD_IMAGES is on but the images extra is not installed: pictures are not checked"
         )
         return None
-    return ImageScanner(
-        detector,
-        max_bytes=settings.fraud_image_max_mb * 1024 * 1024,
-        workers=settings.fraud_image_workers,
-    )
+    max_bytes = settings.fraud_image_max_mb * 1024 * 1024
+
+    def build() -> Any:
+        from bot.imagescan import ImageScanner
+
+        return ImageScanner(detector, max_bytes=max_bytes, workers=settings.fraud_image_workers)
+
+    return DeferredScanner(build, max_bytes=max_bytes)
 
 
-async def create_services(settings: Settings) -> Services:
+async def create_services(settings: Settings, *, warm: bool = True) -> Services:
+    """Everything the handlers use. With `warm`, what loads on first use (the dictionaries
+    of the first question and the first scan, the picture checker) is loaded now, not while
+    the first buyer waits; without it, call `Services.warm()` later (in a thread)."""
     policy = load_policy_setting(settings)
     engine = create_engine(settings.database_url)
     try:
@@ -161,12 +217,8 @@ async def create_services(settings: Settings) -> Services:
         await engine.dispose()
         raise ConfigError(f"invalid setting KNOWLEDGE_DIR: {exc}".splitlines()[0]) from None
     kb, detector = load_knowledge(settings), load_detector(settings)
-    # the first question and the first scan load dictionaries lazily: do it now, not while
-    # the first buyer waits
-    kb.ask("退款多久到账", lang="zh")
-    detector.scan_text("http://example.com 验证码")
     inbox = InboxService(engine)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -183,6 +235,9 @@ async def create_services(settings: Settings) -> Services:
         images=load_image_scanner(settings, detector),
         redis=redis,
     )
+    if warm:
+        services.warm()
+    return services
 
 
 def create_bot(
@@ -206,7 +261,7 @@ def create_bot(
 
 
 def create_dispatcher(
-    services: Services, *, observers: Sequence[BaseMiddleware] = ()
+    services: Services, *, observers: Sequence[Callable[..., Any]] = ()
 ) -> Dispatcher:
     """`observers` are outermost update middlewares (metrics, or a test watching updates)."""
     storage: BaseStorage

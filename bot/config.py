@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         default=30.0, ge=0, le=600
     )  # retrying a failed Bot API call
 
+    # operations: /healthz and /metrics on their own port (polling mode; webhook mode serves
+    # them on the webhook server too); how long a stop (SIGTERM) may take
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    shutdown_timeout: float = Field(default=20.0, gt=0, le=600)
+
     # storage
     database_url: str = "sqlite+aiosqlite:///data/refund-bot.sqlite3"
     redis_url: str | None = None

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import json
 import logging
 import secrets
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from bot import logs
@@ -23,12 +25,14 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import LANGUAGES, Translator
 
 if TYPE_CHECKING:  # aiogram is imported only once the settings are known to be good
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
-    from aiogram import BaseMiddleware, Bot, Dispatcher
+    from aiogram import Bot, Dispatcher
     from aiohttp import web
 
     from bot.app import Services
+    from bot.ops.health import Health
+    from bot.ops.metrics import Metrics
     from bot.telegram.delivery import CallbackAnswers
     from bot.telegram.inbox import InboxWorker
 
@@ -111,25 +115,46 @@ async def serve(
     settings: Settings,
     *,
     stop: asyncio.Event | None = None,
-    observers: Sequence[BaseMiddleware] = (),
+    observers: Sequence[Callable[..., Any]] = (),
 ) -> None:
+    """Run until `stop` is set (SIGTERM, SIGINT), then stop within SHUTDOWN_TIMEOUT seconds:
+    no new updates are taken (polling stops fetching; the webhook answers 503), the support
+    worker stops claiming work, the updates being handled finish, the outbox messages that
+    are due are delivered, and the connections are closed. What is left (updates queued
+    behind, messages not yet due) stays in the database for the next start."""
     from bot.app import create_bot, create_dispatcher, create_services
+    from bot.ops.health import RUNNING, STOPPING, BotApiWatch, Health
+    from bot.ops.metrics import Metrics, UpdateMetrics
+    from bot.ops.server import start_server
     from bot.telegram.inbox import InboxWorker
 
     if settings.bot_token is not None:
         logs.add_secret(settings.bot_token.get_secret_value())
     services = await create_services(settings)
     bot = create_bot(settings)
-    dp = create_dispatcher(services, observers=observers)
+    dp = create_dispatcher(services, observers=[UpdateMetrics(), *observers])
     stop = stop or _signal_event()
     worker: InboxWorker | None = None
     background: list[asyncio.Task[None]] = []
     # what aiogram's own polling and webhook runners hand to startup and shutdown handlers
     lifecycle: dict[str, Any] = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     started = False
+    watch = BotApiWatch()
+    health = Health(
+        services.engine, services.redis, bot_api=watch, polling=not settings.use_webhook
+    )
+    metrics = Metrics(services.engine, gateway=lambda: _gateway(dp, services))
+    ops_server: web.AppRunner | None = None
     try:
+        if settings.metrics_port is not None:  # /healthz says "starting" until the bot runs
+            ops_server = await start_server(
+                settings.metrics_host, settings.metrics_port, health, metrics
+            )
+            log.info("/healthz and /metrics on %s:%s", settings.metrics_host, settings.metrics_port)
         await check_bot(bot, settings)
+        watch.succeeded()
         answers = install_delivery(bot, dp, settings)
+        bot.session.middleware(watch)  # innermost: every attempt of every call
         await check_support_chat(bot, settings)
         await set_commands(bot, settings.default_language)
         await dp.emit_startup(bot=bot, **lifecycle)  # the routers' startup checks and workers
@@ -142,23 +167,96 @@ async def serve(
             asyncio.create_task(worker.sweep_forever(), name="inbox-sweep"),
             asyncio.create_task(_housekeeping(services), name="housekeeping"),
         ]
+        gc.freeze()  # what start-up built lives as long as the process: no collection walks it
+        health.state = RUNNING
         if settings.use_webhook:
-            await _serve_webhook(settings, bot, dp, worker, stop)
+            await _serve_webhook(settings, bot, dp, worker, stop, health, metrics)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("long polling started")
             await _poll(bot, dp, worker, stop)
     finally:
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
-        if worker is not None:
-            await worker.close()
-        if started:
-            await dp.emit_shutdown(bot=bot, **lifecycle)
-        await bot.session.close()
-        await dp.storage.close()
-        await services.close()
+        health.state = STOPPING
+        await _shutdown(
+            settings,
+            Countdown(settings.shutdown_timeout),
+            bot=bot,
+            dp=dp,
+            services=services,
+            worker=worker,
+            background=background,
+            lifecycle=lifecycle if started else None,
+            ops_server=ops_server,
+        )
+
+
+def _gateway(dp: Dispatcher, services: Services) -> Any:
+    """The LLM gateway the application holds, if any (for its counters in /metrics)."""
+    return (
+        dp.workflow_data.get("gateway")
+        or getattr(services, "gateway", None)
+        or services.extra.get("gateway")
+    )
+
+
+class Countdown:
+    """The time a stop may still take."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def left(self, keep: float = 0.0) -> float:
+        return max(0.0, self.end - time.monotonic() - keep)
+
+    async def run(self, step: Awaitable[Any], what: str, *, keep: float = 0.0) -> bool:
+        """Await `step` for at most the time left (minus `keep` for the steps after it);
+        cancel it when time is up."""
+        try:
+            await asyncio.wait_for(step, max(self.left(keep), 0.01))
+        except TimeoutError:
+            log.warning("stopping: %s did not finish in time; left for the next start", what)
+            return False
+        except Exception as exc:  # noqa: BLE001 - a failed step must not stop the others
+            log.warning("stopping: %s failed (%s)", what, type(exc).__name__)
+            return False
+        return True
+
+
+async def _shutdown(
+    settings: Settings,
+    countdown: Countdown,
+    *,
+    bot: Bot,
+    dp: Dispatcher,
+    services: Services,
+    worker: InboxWorker | None,
+    background: list[asyncio.Task[None]],
+    lifecycle: dict[str, Any] | None,
+    ops_server: web.AppRunner | None,
+) -> None:
+    """The stop, in order; every step bounded by what is left of SHUTDOWN_TIMEOUT. The last
+    second or so is kept for closing the connections."""
+    closing = min(2.0, settings.shutdown_timeout / 5)
+    for task in background:  # the inbox sweep and housekeeping claim nothing new
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
+    steps: list[tuple[Awaitable[Any], str]] = []
+    if lifecycle is not None:  # the support worker ends its current round and stops
+        steps.append((dp.emit_shutdown(bot=bot, **lifecycle), "the support worker"))
+    if worker is not None:  # the updates being handled finish
+        steps.append((worker.close(grace=countdown.left(closing + 0.5)), "updates in flight"))
+    if steps:
+        await asyncio.gather(*(countdown.run(step, what, keep=closing) for step, what in steps))
+    workspace = dp.workflow_data.get("workspace")
+    if lifecycle is not None and workspace is not None:
+        # what the last updates (and the clock) made due goes out now, not at the next start
+        await countdown.run(workspace.deliver_due(), "delivering the outbox", keep=closing)
+    closers: list[Awaitable[Any]] = [bot.session.close(), dp.storage.close(), services.close()]
+    if ops_server is not None:
+        closers.append(ops_server.cleanup())
+    for closer in closers:
+        await countdown.run(closer, "closing connections", keep=0.0)
+    log.info("stopped")
 
 
 def _signal_event() -> asyncio.Event:
@@ -245,6 +343,7 @@ class WebhookEndpoint:
         self.bot = bot
         self.worker = worker
         self.secret = secret.encode()
+        self.closing = False  # stopping: updates are left to Telegram to deliver again
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         from aiogram.types import Update
@@ -258,6 +357,8 @@ class WebhookEndpoint:
                 "webhook: request without the right secret refused (from %s)", request.remote
             )
             return web.Response(status=401, text="unauthorized")
+        if self.closing:
+            return web.Response(status=503, text="unavailable")
         raw = await request.read()
         try:
             body = json.loads(raw)
@@ -290,9 +391,20 @@ class WebhookEndpoint:
 
 
 async def _serve_webhook(
-    settings: Settings, bot: Bot, dp: Dispatcher, worker: InboxWorker, stop: asyncio.Event
+    settings: Settings,
+    bot: Bot,
+    dp: Dispatcher,
+    worker: InboxWorker,
+    stop: asyncio.Event,
+    health: Health,
+    metrics: Metrics,
 ) -> None:
+    """The webhook (and /healthz, /metrics) until `stop`; then new webhook calls are
+    answered 503 (Telegram, or the proxy, delivers them again elsewhere or later) and the
+    calls being stored are let finish before the server closes."""
     from aiohttp import web
+
+    from bot.ops.server import add_routes
 
     if settings.webhook_secret is not None:
         secret = settings.webhook_secret.get_secret_value()
@@ -302,9 +414,13 @@ async def _serve_webhook(
             "WEBHOOK_SECRET is not set: a random secret was generated for this run and given to setWebhook"
         )
     logs.add_secret(secret)
+    endpoint = WebhookEndpoint(bot, worker, secret)
     app = web.Application(client_max_size=2 * 1024 * 1024)
-    app.router.add_post(settings.webhook_path, WebhookEndpoint(bot, worker, secret).handle)
-    runner = web.AppRunner(app, access_log=None)
+    app.router.add_post(settings.webhook_path, endpoint.handle)
+    add_routes(app, health, metrics)
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=min(5.0, settings.shutdown_timeout / 4)
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
@@ -326,6 +442,8 @@ async def _serve_webhook(
         )
         await stop.wait()
     finally:
+        endpoint.closing = True
+        health.state = "stopping"
         await runner.cleanup()
 
 

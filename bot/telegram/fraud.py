@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 from bot.domain.fraud import LinkRef, MessageInput, Risk, Verdict
 from bot.i18n import Translator
 from bot.imagescan import ImageScanner, ImageVerdict
+from bot.ops.metrics import record_fraud_findings
 from bot.telegram import keyboards
 from bot.telegram.states import CaseFlow
 
@@ -70,6 +71,7 @@ def scan(detector: Any, message: Message) -> Verdict | None:
     if detector is None or not has_content(data):
         return None
     verdict: Verdict = detector.scan(data)
+    record_fraud_findings(verdict.checks)
     return verdict
 
 
@@ -108,7 +110,9 @@ async def check_picture(bot: Bot, message: Message, scanner: ImageScanner) -> Im
         return None
     if buffer is None:  # pragma: no cover - download() returns the buffer it was given
         return None
-    return await scanner.scan(buffer.read())
+    result = await scanner.scan(buffer.read())
+    record_fraud_findings(result.verdict.checks)
+    return result
 
 
 def picture_warning(t: Translator, result: ImageVerdict) -> str:
