@@ -3,33 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import sys
 
-from bot.app import create_dispatcher, create_services
+from bot.app import Services, create_dispatcher, create_services
 from bot.config import ConfigError, load_settings
 from bot.telegram.console import HELP, ConsoleChat
 
 
 async def chat(lines: asyncio.Queue[str | None] | None = None) -> None:
     settings = load_settings()
-    services = await create_services(settings)
+    # what the first question, scan or picture loads is loaded once the first prompt shows
+    services = await create_services(settings, warm=False)
     dp = create_dispatcher(services)
+    gc.freeze()  # long-lived: out of the collector's sight
     console = ConsoleChat(dp, language=settings.default_language)
     print(HELP)
+    warming: asyncio.Future[None] | None = None
     try:
         await console.handle_line("/start")
         while True:
+            reading = asyncio.ensure_future(asyncio.to_thread(_read))
+            if warming is None:
+                warming = asyncio.ensure_future(asyncio.to_thread(_warm, services))
             try:
-                line = await asyncio.to_thread(_read)
+                line = await reading
             except EOFError:
                 break
             if not await console.handle_line(line):
                 break
     finally:
+        if warming is not None:
+            with contextlib.suppress(Exception):
+                await warming
         await console.close()
         await dp.storage.close()
         await services.close()
+
+
+def _warm(services: Services) -> None:
+    try:
+        services.warm()
+    except Exception:  # noqa: BLE001 - then it loads on first use, where errors are handled
+        logging.getLogger(__name__).warning("warming up failed", exc_info=True)
+    gc.freeze()
 
 
 def _read() -> str:
