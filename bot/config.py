@@ -182,6 +182,14 @@ class Settings(BaseSettings):
             raise ValueError("ORDER_NUMBER_EXAMPLE: does not match ORDER_NUMBER_PATTERN")
         return self
 
+    @model_validator(mode="after")
+    def _ports_differ(self) -> Settings:
+        if self.use_webhook and self.metrics_port == self.webhook_port:
+            raise ValueError(
+                "METRICS_PORT: must differ from WEBHOOK_PORT (the webhook server serves /healthz and /metrics too)"
+            )
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
