@@ -5,21 +5,35 @@ BIN := $(VENV)/bin
 
 .PHONY: run test install install-test lint bench
 
+# OCR: rapidocr-onnxruntime without its dependencies, whose `opencv-python` would replace the
+# headless OpenCV of the `images` extra (and need libGL); its other dependencies are in the extra
+RAPIDOCR ?= rapidocr-onnxruntime==1.4.4
+# extras of `make install` (the Dockerfile adds e.g. `embeddings` through its EXTRAS build arg)
+EXTRAS ?= images
+
+# The packages are installed once and again only when pyproject.toml (or this file) changes:
+# the stamps record the last install. The code itself is installed editable (`-e`), so a
+# change of the code needs no install.
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# OCR: rapidocr-onnxruntime without its dependencies, whose `opencv-python` would replace the
-# headless OpenCV of the `images` extra (and need libGL); its other dependencies are in the extra
-RAPIDOCR ?= rapidocr-onnxruntime==1.4.4
-
-install: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[images]"
+$(STAMP): pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	$(BIN)/python -m pip install -q --no-deps "$(RAPIDOCR)"
+	touch $@
 
-install-test: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[test,images]"
+$(TEST_STAMP): pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test,$(EXTRAS)]"
 	$(BIN)/python -m pip install -q --no-deps "$(RAPIDOCR)"
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 run: install
 	$(BIN)/refund-bot
