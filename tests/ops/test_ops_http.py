@@ -79,6 +79,17 @@ async def test_webhook_mode_serves_them_on_the_webhook_server(harness: Harness) 
     assert get(scrape(text), "refundbot_updates_total", type="message", outcome="ok") >= 1
 
 
+async def test_webhook_mode_with_metrics_port_serves_them_there_too(harness: Harness) -> None:
+    port = free_port()
+    settings = harness.settings(webhook=True, metrics_port=port, metrics_host="127.0.0.1")
+    await harness.start_bot(settings)
+    for base in (f"http://127.0.0.1:{settings.webhook_port}", f"http://127.0.0.1:{port}"):
+        status, _, body = await fetch(f"{base}/healthz")
+        assert status == 200, body
+        status, _, text = await fetch(f"{base}/metrics")
+        assert status == 200 and "refundbot_store_up 1.0" in text
+
+
 async def test_polling_mode_without_metrics_port_opens_no_port(harness: Harness) -> None:
     port = free_port()
     await harness.start_bot()
