@@ -15,10 +15,10 @@ from bot.telegram.console import HELP, ConsoleChat
 
 async def chat(lines: asyncio.Queue[str | None] | None = None) -> None:
     settings = load_settings()
+    gc.disable()  # until the first prompt: start-up makes long-lived objects, not garbage
     # what the first question, scan or picture loads is loaded once the first prompt shows
     services = await create_services(settings, warm=False)
     dp = create_dispatcher(services)
-    gc.freeze()  # long-lived: out of the collector's sight
     console = ConsoleChat(dp, language=settings.default_language)
     print(HELP)
     warming: asyncio.Future[None] | None = None
@@ -27,6 +27,8 @@ async def chat(lines: asyncio.Queue[str | None] | None = None) -> None:
         while True:
             reading = asyncio.ensure_future(asyncio.to_thread(_read))
             if warming is None:
+                gc.freeze()
+                gc.enable()
                 warming = asyncio.ensure_future(asyncio.to_thread(_warm, services))
             try:
                 line = await reading
@@ -35,6 +37,7 @@ async def chat(lines: asyncio.Queue[str | None] | None = None) -> None:
             if not await console.handle_line(line):
                 break
     finally:
+        gc.enable()
         if warming is not None:
             with contextlib.suppress(Exception):
                 await warming
