@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from aiogram import Bot, Dispatcher
@@ -23,8 +23,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +40,9 @@ from bot.telegram.fraud import ScanPictures
 from bot.telegram.fsm import ScopedStorage, SQLStorage
 from bot.telegram.handlers import build_router
 from bot.telegram.middlewares import Language, ScanPrivateMessages, Throttle
+
+if TYPE_CHECKING:  # Redis is imported only when REDIS_URL is set
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,11 @@ async def create_services(settings: Settings, *, warm: bool = True) -> Services:
             ]
         ) from None
     sessions = session_factory(engine)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis: Redis | None = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
     support = SupportService(
         sessions=sessions,
         policy=policy,
@@ -267,6 +272,8 @@ def create_dispatcher(
     storage: BaseStorage
     isolation: BaseEventIsolation
     if services.redis is not None:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
         storage = RedisStorage(services.redis, key_builder=DefaultKeyBuilder(with_destiny=True))
         isolation = RedisEventIsolation(services.redis)
     else:
