@@ -73,13 +73,21 @@ class KnowledgeBase:
             all_chunks = [c for lang in LANGUAGES for c in self._indexes[lang].chunks]
             unique = {c.chunk_id: c for c in all_chunks}
             ordered = sorted(unique)
-            vectors = self.vector_cache.vectors(
-                embedder, [unique[cid].index_text for cid in ordered]
+            # the example questions (and titles) are embedded too, in the same cache file
+            examples = sorted(
+                {t for lang in LANGUAGES for t in self._indexes[lang].questions.texts}
             )
-            by_id = dict(zip(ordered, vectors, strict=True))
+            texts = [unique[cid].index_text for cid in ordered] + examples
+            vectors = self.vector_cache.vectors(embedder, texts)
+            by_id = dict(zip(ordered, vectors[: len(ordered)], strict=True))
+            by_text = dict(zip(examples, vectors[len(ordered) :], strict=True))
             for index in self._indexes.values():
+                asked = index.questions
                 index.add_embeddings(
-                    DenseIndex([by_id[c.chunk_id] for c in index.chunks], embedder)
+                    DenseIndex([by_id[c.chunk_id] for c in index.chunks], embedder),
+                    DenseIndex([by_text[t] for t in asked.texts], embedder, owners=asked.owner)
+                    if asked.texts
+                    else None,
                 )
         self.default_mode: str = "hybrid" if embedder is not None else "lexical"
 
