@@ -308,9 +308,22 @@ _NUMBER = re.compile(
 )
 
 
+# The same in Chinese numerals ("一百面值", "只到了五十", "两百块"): a numeral with 十, 百,
+# 千 or 万 in it, or any numeral followed by a currency word. Single numerals stay: they are
+# parts of words (一直, 一下, 七天无理由), and 十分 ("very") is not an amount either.
+_ZH_DIGIT = "零一二两三四五六七八九"
+_ZH_NUMERAL = re.compile(
+    rf"(?<![{_ZH_DIGIT}十百千万])(?:[{_ZH_DIGIT}十百千万]*[百千万][{_ZH_DIGIT}十百千万]*"
+    rf"|[{_ZH_DIGIT}]?十[{_ZH_DIGIT}]?(?!分(?!钟))"
+    rf"|[{_ZH_DIGIT}十百千万]+(?=块|元))"
+    rf"(?![{_ZH_DIGIT}十百千万])(?!\s*(?:个?小时|天|日|分钟|个?工作日|周|个?月|年|次))"
+)
+
+
 def drop_amounts(norm: str) -> str:
     """The normalised question without its amounts and face values (see `_KEEP_NUMBERS`)."""
-    return _NUMBER.sub(lambda m: m.group(0) if m.group(1) in _KEEP_NUMBERS else " ", norm)
+    norm = _NUMBER.sub(lambda m: m.group(0) if m.group(1) in _KEEP_NUMBERS else " ", norm)
+    return _ZH_NUMERAL.sub(" ", norm) if _CJK.search(norm) else norm
 
 
 @lru_cache(maxsize=4096)

@@ -146,6 +146,14 @@ def test_buyer_wording_reaches_the_right_section(question: str, lang: str, expec
         ("扣了10%手续费", ["10%"], []),
         ("打12315投诉", ["12315"], []),
         ("paid 30 yuan 2 days ago, got billed 2x", ["2 days", "2x"], ["30"]),
+        # amounts in Chinese numerals go too; numerals of words, deadlines and counts stay
+        ("买的是一百面值的,到账只有五十", ["面值"], ["一百", "五十"]),
+        ("两百块的卡只给了三十五元的", ["块的卡"], ["两百", "三十五"]),
+        ("一千二百的会员", ["会员"], ["一千", "二百"]),
+        ("七天无理由能退吗", ["七天无理由"], []),
+        ("超过十二小时了,十分着急", ["十二小时", "十分着急"], []),
+        ("二十分钟前扣了一次", ["二十分钟", "一次"], []),
+        ("一直没到账,十天了", ["一直", "十天"], []),
     ],
 )
 def test_amounts_are_not_topics(raw: str, kept: list[str], dropped: list[str]) -> None:
