@@ -30,7 +30,7 @@ from bot.knowledge.loader import (
 )
 from bot.knowledge.rankers import DenseIndex, EmbedderLike, Ranking
 from bot.knowledge.smalltalk import SMALLTALK, SmallTalk
-from bot.knowledge.textproc import detect_lang, gate_words
+from bot.knowledge.textproc import ZH_STOPWORDS, detect_lang, gate_words
 from bot.paths import project_dir
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ class KnowledgeBase:
         """How well the knowledge texts cover the question's vocabulary, 0..1."""
         lang = normalize_lang(lang) or detect_lang(question)
         index = self._indexes[lang]
-        return gate.coverage(gate_words(question), index.vocabulary, index.topics)
+        return gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
 
     def ask(
         self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None
@@ -251,7 +251,7 @@ class KnowledgeBase:
         sources = self._to_sources(
             index, index.ranker(mode or self.default_mode).search(question, None), k
         )
-        score = gate.coverage(gate_words(question), index.vocabulary, index.topics)
+        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
         named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
             # the whole message is one of a section's aliases: that section answers it

@@ -91,6 +91,9 @@ def test_full_width_forms(raw: str, expected: str) -> None:
         ),
         ("i pay two time", "i paid twice"),
         ("how many day to bank card", "how long to bank card"),
+        ("the seller hasnt send my code", "the seller not delivered my code"),
+        ("merchant havent send, 2 days", "merchant not delivered, 2 days"),
+        ("they never send the key", "they not delivered the key"),
     ],
 )
 def test_english_spelling_and_grammar(raw: str, expected: str) -> None:
@@ -99,7 +102,15 @@ def test_english_spelling_and_grammar(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["i sent the money", "not sending spam", "your order", "you are right", "the moneyback scheme"],
+    [
+        "i sent the money",
+        "not sending spam",
+        "your order",
+        "you are right",
+        "the moneyback scheme",
+        "i never sent it",
+        "send me the link",
+    ],
 )
 def test_english_hard_negatives(text: str) -> None:
     assert normalise(text) == text

@@ -204,6 +204,32 @@ def test_a_single_word_question_needs_a_topic_word(word: str, confident: bool) -
 
 
 @pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("昨天下的单到现在都没发,会退到哪里", "arrival-times"),  # 单到, 会退
+        ("退款會退到哪裡", "arrival-times"),
+        ("手续费怎么算的", "fees"),
+        ("申诉要交啥材料", "appeals"),
+    ],
+)
+def test_segmentation_glue_of_a_text_word_and_a_function_character_is_known(
+    question: str, expected: str
+) -> None:
+    """jieba glues a text word to a function character (单到, 会退); the gate counts such a
+    token as known when its characters are text words or function words."""
+    answer = shipped().ask(question)
+    assert answer.confident and expected in [s.id for s in answer.sources[:3]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["今天股市怎么样", "推荐一部好看的电影", "宽带怎么办理", "明天会下雨吗", "医保怎么报销"],
+)
+def test_glued_tokens_do_not_make_off_topic_questions_confident(question: str) -> None:
+    assert not shipped().ask(question).confident
+
+
+@pytest.mark.parametrize(
     "question", ["best phone to buy this year", "买什么手机好", "good game to buy"]
 )
 def test_everyday_words_alone_are_not_a_refund_question(question: str) -> None:
