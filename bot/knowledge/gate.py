@@ -32,10 +32,13 @@ WEAK_WORDS = frozenset(
 def _glued(word: str, vocabulary: Collection[str], function_words: Collection[str]) -> bool:
     """A short Chinese "word" that the segmenter glued together from a text word and a
     function character (下的单到现在 -> 单到, 会退到哪里 -> 会退): known when each character is
-    a known word or a function word and at least one is a known word."""
+    a known word or a function word, at least one is a known word and at least one a
+    function word (看看 or 天气 are words of their own, not glued)."""
     if not function_words or not 2 <= len(word) <= 3 or not _is_cjk(word):
         return False
     if not all(c in vocabulary or c in function_words for c in word):
+        return False
+    if not any(c in function_words for c in word):
         return False
     return any(c in vocabulary and c not in function_words for c in word)
 

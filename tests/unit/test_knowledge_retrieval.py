@@ -246,7 +246,14 @@ def test_segmentation_glue_of_a_text_word_and_a_function_character_is_known(
 
 @pytest.mark.parametrize(
     "question",
-    ["今天股市怎么样", "推荐一部好看的电影", "宽带怎么办理", "明天会下雨吗", "医保怎么报销"],
+    [
+        "今天股市怎么样",
+        "推荐一部好看的电影",
+        "宽带怎么办理",
+        "明天会下雨吗",
+        "医保怎么报销",
+        "帮我看看今天天气怎么样",
+    ],
 )
 def test_glued_tokens_do_not_make_off_topic_questions_confident(question: str) -> None:
     assert not shipped().ask(question).confident
