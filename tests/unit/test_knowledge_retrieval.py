@@ -264,3 +264,23 @@ def test_glued_tokens_do_not_make_off_topic_questions_confident(question: str) -
 )
 def test_everyday_words_alone_are_not_a_refund_question(question: str) -> None:
     assert not shipped().ask(question).confident
+
+
+@pytest.mark.parametrize(
+    ("token", "known"),
+    [
+        ("会退", True),  # function character + text word
+        ("单到", True),
+        ("会退股", False),  # an unknown character in it
+        ("看看", False),  # text characters only: a word of its own, not a glue
+        ("会的", False),  # function characters only
+        ("退款了", False),  # 款 is not a text word here
+        ("refund", False),  # not Chinese
+    ],
+)
+def test_the_glue_rule_on_its_own(token: str, known: bool) -> None:
+    from bot.knowledge.gate import known_words
+
+    vocabulary = {"退", "单", "看"}
+    function_words = {"会", "到", "的", "了"}
+    assert known_words([(token, ())], vocabulary, function_words) == (1.0 if known else 0.0)
