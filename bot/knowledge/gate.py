@@ -15,9 +15,12 @@ single wrong one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 
 MIN_CONFIDENCE = 0.4
+
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
 GateWords = Sequence[tuple[str, tuple[str, ...]]]
 
@@ -44,7 +47,7 @@ def _glued(word: str, vocabulary: Collection[str], function_words: Collection[st
 
 
 def _is_cjk(word: str) -> bool:
-    return all("\u3400" <= c <= "\u9fff" for c in word)
+    return _CJK_WORD.fullmatch(word) is not None
 
 
 def known_words(
