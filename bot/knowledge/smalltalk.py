@@ -1,6 +1,7 @@
 """Small talk: greetings and thanks answered from the knowledge base's own sections.
 
-(Also: a message that is exactly an alias of another section, see `SmallTalk.alias`.)
+(Also: a message that is exactly an alias of another section, or a question about the
+assistant itself that `meta_questions.toml` describes, see `SmallTalk.alias`.)
 
 A section whose heading carries the class `.smalltalk` (`## 问候 {#greeting .smalltalk}`)
 lists the courtesies it answers as aliases. A message made only of such courtesies (and
@@ -11,12 +12,16 @@ punctuation, emoji, particles) gets that section; a courtesy in front of a real 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
 
 from bot.knowledge.loader import Section
 from bot.knowledge.normalise import normalise
 
 SMALLTALK = "smalltalk"
+META_FILE = Path(__file__).resolve().parent / "meta_questions.toml"
 
 # what may surround a courtesy: punctuation, symbols, emoji, particles and address words
 _FILLER = re.compile(
@@ -28,10 +33,32 @@ def _squash(text: str) -> str:
     return _FILLER.sub(" ", normalise(text)).strip()
 
 
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
+
+
+@lru_cache(maxsize=4)
+def meta_patterns(path: Path = META_FILE) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(section id, language, pattern) of every meta-question family in `path`."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    found = []
+    for intent in data.get("intent", []):
+        section = str(intent["section"])
+        for lang in ("zh", "en"):
+            for pattern in intent.get(lang, []):
+                try:
+                    found.append((section, lang, re.compile(pattern)))
+                except re.error as exc:
+                    raise ValueError(f"{path.name}: bad pattern for {section}: {exc}") from exc
+    return tuple(found)
+
+
 class SmallTalk:
     """Matches whole courtesy messages to small-talk sections, per language."""
 
     def __init__(self, sections: Iterable[Section]) -> None:
+        sections = list(sections)
+        self._sections = {s.id for s in sections}
         self._phrases: dict[str, dict[str, str]] = {}  # lang -> squashed phrase -> section id
         self._aliases: dict[str, dict[str, str]] = {}  # other sections' aliases, whole messages
         for section in sections:
@@ -70,9 +97,19 @@ class SmallTalk:
         return None
 
     def alias(self, question: str, lang: str) -> str | None:
-        """The section whose alias is the whole message ("what can you do", "订单号在哪"):
-        such a message is answered from that section even when all its words are common."""
-        return self._aliases.get(lang, {}).get(_squash(question))
+        """The section whose alias is the whole message ("what can you do", "订单号在哪"),
+        or whose meta-question family (`meta_questions.toml`) the message belongs to ("你会些
+        什么", "am I talking to a bot?"): such a message is answered from that section even
+        when all its words are common."""
+        squashed = _squash(question)
+        named = self._aliases.get(lang, {}).get(squashed)
+        if named is not None:
+            return named
+        joined = _CJK_SPACE.sub("", squashed)
+        for section, _lang, pattern in meta_patterns():
+            if section in self._sections and pattern.search(joined):
+                return section
+        return None
 
     def strip(self, question: str, lang: str) -> str:
         """The question without courtesies in front ("你好，请问退款多久到账" -> "请问退款多久到账")."""

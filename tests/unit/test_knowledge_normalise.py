@@ -91,6 +91,9 @@ def test_full_width_forms(raw: str, expected: str) -> None:
         ),
         ("i pay two time", "i paid twice"),
         ("how many day to bank card", "how long to bank card"),
+        ("the seller hasnt send my code", "the seller not delivered my code"),
+        ("merchant havent send, 2 days", "merchant not delivered, 2 days"),
+        ("they never send the key", "they not delivered the key"),
     ],
 )
 def test_english_spelling_and_grammar(raw: str, expected: str) -> None:
@@ -99,7 +102,15 @@ def test_english_spelling_and_grammar(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["i sent the money", "not sending spam", "your order", "you are right", "the moneyback scheme"],
+    [
+        "i sent the money",
+        "not sending spam",
+        "your order",
+        "you are right",
+        "the moneyback scheme",
+        "i never sent it",
+        "send me the link",
+    ],
 )
 def test_english_hard_negatives(text: str) -> None:
     assert normalise(text) == text
@@ -146,6 +157,14 @@ def test_buyer_wording_reaches_the_right_section(question: str, lang: str, expec
         ("扣了10%手续费", ["10%"], []),
         ("打12315投诉", ["12315"], []),
         ("paid 30 yuan 2 days ago, got billed 2x", ["2 days", "2x"], ["30"]),
+        # amounts in Chinese numerals go too; numerals of words, deadlines and counts stay
+        ("买的是一百面值的,到账只有五十", ["面值"], ["一百", "五十"]),
+        ("两百块的卡只给了三十五元的", ["块的卡"], ["两百", "三十五"]),
+        ("一千二百的会员", ["会员"], ["一千", "二百"]),
+        ("七天无理由能退吗", ["七天无理由"], []),
+        ("超过十二小时了,十分着急", ["十二小时", "十分着急"], []),
+        ("二十分钟前扣了一次", ["二十分钟", "一次"], []),
+        ("一直没到账,十天了", ["一直", "十天"], []),
     ],
 )
 def test_amounts_are_not_topics(raw: str, kept: list[str], dropped: list[str]) -> None:

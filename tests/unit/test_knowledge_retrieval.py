@@ -10,10 +10,25 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from bot.knowledge import Answer, KnowledgeBase, Source, resolve_knowledge_dir
-from bot.knowledge.evaluation import answer_metrics, gate_metrics, load_questions, retrieval_metrics
+from bot.knowledge.evaluation import (
+    Question,
+    answer_metrics,
+    gate_metrics,
+    load_questions,
+    retrieval_metrics,
+)
 from bot.knowledge.textproc import char_ngrams, detect_lang, stem, word_tokens
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "retrieval_questions.jsonl"
+
+# Batches written after the code was final and scored once, never tuned on: their figures
+# are reported as measured (docs/knowledge.md), the bars below hold on the other splits. A
+# later change that learns from such a batch moves it out of this set.
+UNTUNED_SPLITS = frozenset({"holdout9"})
+
+
+def tuned_questions() -> list[Question]:
+    return [q for q in load_questions(QUESTIONS) if q.split not in UNTUNED_SPLITS]
 
 
 @cache
@@ -23,7 +38,7 @@ def shipped() -> KnowledgeBase:
 
 def test_default_configuration_meets_the_quality_bar() -> None:
     """Quality gate: hit@3 >= 0.95 on the labelled questions with the default retriever."""
-    questions = load_questions(QUESTIONS)
+    questions = tuned_questions()
     assert sum(1 for q in questions if q.answerable) >= 60
     assert sum(1 for q in questions if not q.answerable) >= 10
     metrics = retrieval_metrics(shipped(), questions)
@@ -35,11 +50,19 @@ def test_default_configuration_meets_the_quality_bar() -> None:
 def test_confident_and_right_on_the_labelled_set() -> None:
     """What the buyer gets: a confident answer from a right section (unsure is a miss) on
     >= 97 % of the labelled questions, confidently wrong on < 2 %, off-topic never confident."""
-    metrics = answer_metrics(shipped(), load_questions(QUESTIONS))
+    metrics = answer_metrics(shipped(), tuned_questions())
     assert metrics["confident_right"] >= 0.97, metrics["misses"]
     assert metrics["confident_wrong"] < 0.02, metrics["misses"]
     assert metrics["offtopic_confident"] == 0, metrics["misses"]
     assert metrics["forms"]["n"] >= 60  # buyer wording: traditional, abbreviations, typos, ...
+
+
+def test_off_topic_is_never_confident_on_any_batch() -> None:
+    """Including the batches never tuned on."""
+    questions = [q for q in load_questions(QUESTIONS) if not q.answerable]
+    assert {q.split for q in questions} >= UNTUNED_SPLITS
+    metrics = answer_metrics(shipped(), questions)
+    assert metrics["offtopic_confident"] == 0, metrics["misses"]
 
 
 @pytest.mark.parametrize(
@@ -204,7 +227,60 @@ def test_a_single_word_question_needs_a_topic_word(word: str, confident: bool) -
 
 
 @pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("昨天下的单到现在都没发,会退到哪里", "arrival-times"),  # 单到, 会退
+        ("退款會退到哪裡", "arrival-times"),
+        ("手续费怎么算的", "fees"),
+        ("申诉要交啥材料", "appeals"),
+    ],
+)
+def test_segmentation_glue_of_a_text_word_and_a_function_character_is_known(
+    question: str, expected: str
+) -> None:
+    """jieba glues a text word to a function character (单到, 会退); the gate counts such a
+    token as known when its characters are text words or function words."""
+    answer = shipped().ask(question)
+    assert answer.confident and expected in [s.id for s in answer.sources[:3]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "今天股市怎么样",
+        "推荐一部好看的电影",
+        "宽带怎么办理",
+        "明天会下雨吗",
+        "医保怎么报销",
+        "帮我看看今天天气怎么样",
+    ],
+)
+def test_glued_tokens_do_not_make_off_topic_questions_confident(question: str) -> None:
+    assert not shipped().ask(question).confident
+
+
+@pytest.mark.parametrize(
     "question", ["best phone to buy this year", "买什么手机好", "good game to buy"]
 )
 def test_everyday_words_alone_are_not_a_refund_question(question: str) -> None:
     assert not shipped().ask(question).confident
+
+
+@pytest.mark.parametrize(
+    ("token", "known"),
+    [
+        ("会退", True),  # function character + text word
+        ("单到", True),
+        ("会退股", False),  # an unknown character in it
+        ("看看", False),  # text characters only: a word of its own, not a glue
+        ("会的", False),  # function characters only
+        ("退款了", False),  # 款 is not a text word here
+        ("refund", False),  # not Chinese
+    ],
+)
+def test_the_glue_rule_on_its_own(token: str, known: bool) -> None:
+    from bot.knowledge.gate import known_words
+
+    vocabulary = {"退", "单", "看"}
+    function_words = {"会", "到", "的", "了"}
+    assert known_words([(token, ())], vocabulary, function_words) == (1.0 if known else 0.0)
