@@ -135,6 +135,7 @@ class Detector:
         self.text = TextChecker(frozenset(self.urls.brands.hotlines))
         self.model = model if model is not None else TextModel.load()
         self.texts: Texts = texts or {}
+        self._explained: dict[tuple[Any, ...], dict[str, str]] = {}
         self._none_advice = self._advice(Risk.NONE, [])
 
     # ------------------------------------------------------------------ API
@@ -223,7 +224,8 @@ class Detector:
     # ------------------------------------------------------------------ parts
 
     def _clean(self) -> Verdict:
-        return Verdict.model_construct(risk=Risk.NONE, findings=[], advice=dict(self._none_advice))
+        # validating three fields is cheaper than pydantic's `model_construct`
+        return Verdict(risk=Risk.NONE, findings=[], advice=self._none_advice)
 
     def _link(self, link: LinkRef, reports: list[UrlReport]) -> list[RawFinding]:
         target = normalize(link.url).strip()
@@ -428,6 +430,17 @@ class Detector:
         return self.texts.get(lang, {}).get(f"fraud_advice.{key}", "")
 
     def _explain(self, rf: RawFinding) -> dict[str, str]:
+        # the same finding (check and parameters) is explained with the same words
+        key = (rf.check, *sorted(rf.params.items()))
+        cached = self._explained.get(key)
+        if cached is None:
+            cached = self._explain_new(rf)
+            if len(self._explained) > 10_000:
+                self._explained.clear()
+            self._explained[key] = cached
+        return dict(cached)
+
+    def _explain_new(self, rf: RawFinding) -> dict[str, str]:
         out: dict[str, str] = {}
         key = "finding." + rf.check.replace(".", "_")
         for lang in LANGS:

@@ -46,9 +46,13 @@ def features(text: str) -> list[str]:
     """The distinct features of a normalised, URL-masked text: character 2- and 3-grams
     (numbers folded: "#" for 5 digits or more, "0" for shorter ones) and English word
     unigrams and bigrams."""
+    return list(_feature_set(text))
+
+
+def _feature_set(text: str) -> set[str]:
     s = _SPACE.sub(" ", text).strip() if _MULTI_SPACE.search(text) else text.strip()
     if not s:
-        return []
+        return set()
     if _DIGIT.search(s):
         s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
     padded = f" {s} "
@@ -59,7 +63,7 @@ def features(text: str) -> list[str]:
     if words:
         grams.update(["w:" + w for w in words])
         grams.update([f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
-    return list(grams)
+    return grams
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,7 @@ class TextModel:
     def score(self, text: str, *, explain: bool = False) -> ModelScore:
         if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
-        feats = features(text)
+        feats = _feature_set(text)
         if not feats:
             return ModelScore(0.0, ())
         get = self.weights.get
