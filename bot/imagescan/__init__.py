@@ -284,47 +284,55 @@ class ImageScanner:
             text = self._engines.read_text(image)
         return Extracted(qr=list(dict.fromkeys(qr)), text=text[:MAX_TEXT])
 
-    def verdict_for(self, extracted: Extracted) -> Verdict:
+    def verdict_for(self, extracted: Extracted, caption: MessageInput | None = None) -> Verdict:
         """The detector's verdict on what a picture holds: its text, and each QR payload
-        as a link (or as text when it is not one)."""
+        as a link (or as text when it is not one), read together with the caption and its
+        links when the picture came with one (a script split between both is one script)."""
         parts = [extracted.text, *extracted.qr]
-        return self.detector.scan(MessageInput(text="\n".join(p for p in parts if p)))
+        text = "\n".join(p for p in parts if p)
+        if caption is None:
+            return self.detector.scan(MessageInput(text=text))
+        joined = "\n".join(p for p in (caption.text, caption.caption, text) if p)
+        return self.detector.scan(caption.model_copy(update={"text": joined, "caption": ""}))
 
-    def scan_sync(self, data: bytes) -> ImageVerdict:
+    def scan_sync(self, data: bytes, caption: MessageInput | None = None) -> ImageVerdict:
         started = time.perf_counter()
         if len(data) > self.max_bytes:
-            return self._skipped("too_large", started)
+            return self._skipped("too_large", started, caption)
         if not self.enabled:
-            return self._skipped("unavailable", started)
+            return self._skipped("unavailable", started, caption)
         try:
             extracted = self.extract(data)
         except Exception:  # noqa: BLE001 - a broken or hostile file must not break the bot
             log.info("could not read a picture (%d bytes)", len(data), exc_info=True)
-            return self._skipped("unreadable", started)
-        verdict = self.verdict_for(extracted)
+            return self._skipped("unreadable", started, caption)
+        verdict = self.verdict_for(extracted, caption)
         return ImageVerdict(
             verdict=verdict, extracted=extracted, seconds=round(time.perf_counter() - started, 3)
         )
 
-    def _skipped(self, why: str, started: float) -> ImageVerdict:
-        verdict = self.detector.scan(MessageInput())
+    def _skipped(
+        self, why: str, started: float, caption: MessageInput | None = None
+    ) -> ImageVerdict:
+        """A picture not read: the verdict is the caption's alone."""
+        verdict = self.detector.scan(caption or MessageInput())
         return ImageVerdict(
             verdict=verdict, skipped=why, seconds=round(time.perf_counter() - started, 3)
         )
 
     # ---------------------------------------------------------------- async
 
-    async def scan(self, data: bytes) -> ImageVerdict:
+    async def scan(self, data: bytes, caption: MessageInput | None = None) -> ImageVerdict:
         """`scan_sync` in the worker pool: the event loop never waits for OCR. When more
         pictures wait than the pool queues, this one is skipped ("busy")."""
         if len(data) > self.max_bytes:
-            return self._skipped("too_large", time.perf_counter())
+            return self._skipped("too_large", time.perf_counter(), caption)
         if self._waiting >= self._queue_limit:
-            return self._skipped("busy", time.perf_counter())
+            return self._skipped("busy", time.perf_counter(), caption)
         self._waiting += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._pool, self.scan_sync, data
+                self._pool, self.scan_sync, data, caption
             )
         finally:
             self._waiting -= 1
