@@ -40,6 +40,7 @@ _LONE_REQUEST_MEDIUM = {
     "off_platform",
     "prepay",
     "fake_paid",
+    "goods",
 }
 # requests that count only next to a scam line or an impersonation: a merchant's own
 # phone number under "refund sent to your original account" is no scam

@@ -77,7 +77,7 @@ _TO_ME = re.compile(
     _FLAGS,
 )
 _SELF_QUESTION = re.compile(
-    r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|可以|能不能|能否|是不是|有没有|"
+    r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|可以|能不能|能否|是不是|有没有|还是|"
     r"\b(?:do|should|must|can|is|does|why|how|will)\s+(?:i|we|it|this|that|they)\b",
     _FLAGS,
 )
