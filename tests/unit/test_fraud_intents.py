@@ -146,3 +146,61 @@ def test_the_classifier_flags_a_trust_me_script_no_rule_names(
         verdict = full.scan_text(text)
         assert verdict.risk.rank >= Risk.MEDIUM.rank, text
         assert "model.text" in verdict.checks
+
+
+URGENT_ACTION_LINKS = [
+    "Unpaid parking fine. Pay today to avoid a penalty: city-fines-pay.co",
+    "Your account balance will be frozen: verify within 12 hours at secure-wallet-check.net",
+    "您的会员将于今天到期，请在24小时内登录 vip-renew-center.com 更新付款信息，以免扣费失败",
+]
+LINKS_HARMLESS = [
+    "今天的活动在这里 https://some-shop-promo.com 点击查看",
+    "Meeting notes from today: https://docs-example.org/notes",
+    "明天前在 https://www.alipay.com 登录核对账户余额",
+    "Please log in today at https://course-portal-demo.org to see the new lessons",
+    "今晚八点前登录 https://game-guild-demo.net 报名参加公会战",
+]
+
+
+@pytest.mark.parametrize("text", URGENT_ACTION_LINKS)
+def test_an_urgent_login_or_payment_on_an_unknown_site_is_flagged(
+    rules: Detector, text: str
+) -> None:
+    assert flagged(rules, text), text
+
+
+def test_the_urgent_link_check_stands_on_its_own(rules: Detector) -> None:
+    verdict = rules.scan_text(URGENT_ACTION_LINKS[0])
+    assert verdict.checks == ["text.urgent_link"]
+    assert "city-fines-pay.co" in verdict.advice["en"]
+
+
+@pytest.mark.parametrize("text", LINKS_HARMLESS)
+def test_links_without_an_urgent_account_action_are_not(rules: Detector, text: str) -> None:
+    assert not flagged(rules, text), text
+
+
+MONEY_MOVES = [
+    "加我私聊，退款马上给你办",  # the refund moved to a private chat
+    "表哥，我手机丢了换了号，先借我500，回头还你",  # a relative's emergency
+    "打开手机银行，点转账那里，我一步步教你填",  # a transfer guided step by step
+    "Open your banking app, go to payments, and I'll tell you what to type in each field",
+]
+MONEY_MOVES_HARMLESS = [
+    "退款进度可以在平台App里查看，有问题联系平台客服",
+    "商家让我加他微信退款，这是不是骗子？",
+    "你能借我的充电宝用一下吗",
+    "我打开手机银行查了一下转账记录，钱还没到",
+]
+
+
+@pytest.mark.parametrize("text", MONEY_MOVES)
+def test_refunds_in_private_chats_loans_and_guided_transfers_are_flagged(
+    rules: Detector, text: str
+) -> None:
+    assert flagged(rules, text), text
+
+
+@pytest.mark.parametrize("text", MONEY_MOVES_HARMLESS)
+def test_the_same_words_in_a_buyers_own_account_are_not(rules: Detector, text: str) -> None:
+    assert not flagged(rules, text), text

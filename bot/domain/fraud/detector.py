@@ -57,6 +57,22 @@ _OFFER_BEFORE = re.compile(
     r"[^。！？!?\n]{0,16}(?:[:：]|\bhere\b|\bbelow\b|\blink\b|\bat\b|入口|链接|网址|地址|通道|页面|这里|如下|→|👉|>>|->)\s*$"
 )
 
+# an urgent account or payment action on an unknown site: "log in at the new address within
+# 24h to keep your balance", "settle the unpaid charges today to avoid a penalty"
+_URGENT = re.compile(
+    r"\d+\s*(?:个)?(?:小时|分钟|天)内|今天|今日|立即|马上|尽快|限时|逾期|过期|"
+    r"\bwithin\s+\d+\s*(?:h|hrs?|hours?|minutes?|mins?|days?)\b|\btoday\b|\bimmediately\b|"
+    r"\burgent\w*|\bexpir\w*|\bdeadline\b|\bto\s+avoid\s+(?:a\s+|any\s+)?(?:penalty|fine|suspension|closure)"
+)
+_ACCOUNT_ACTION = re.compile(
+    r"登录|登陆|迁移|认证|验证|缴纳|缴费|补缴|支付|付款|"
+    r"\b(?:log\s*in|sign\s*in|migrat\w*|verify|pay|settle|update\s+your)\b"
+)
+_ACCOUNT_STAKE = re.compile(
+    r"账户|账号|资产|余额|罚款|罚金|欠费|扣费|费用|会员|"
+    r"\b(?:account|balance|penalty|fine|charges?|fees?|unpaid|subscription|toll)\b"
+)
+
 Texts = Mapping[str, Mapping[str, str]]
 
 
@@ -190,7 +206,7 @@ class Detector:
                 return self._clean()
         for r in reports:
             raw_findings += r.findings
-        raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered)
+        raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered, prose)
         if not quiet:
             # the classifier cannot raise a verdict the rules already made high: skip it then
             high = any(f.severity is Risk.HIGH for f in raw_findings)
@@ -289,6 +305,7 @@ class Detector:
         reports: list[UrlReport],
         has_buttons: bool,
         offered: list[UrlReport],
+        prose: str = "",
     ) -> list[RawFinding]:
         out: list[RawFinding] = []
         if not (sig.scam_claims or sig.impersonation) and any(
@@ -386,6 +403,23 @@ class Detector:
                     "text.refund_link",
                     Risk.HIGH if flagged else Risk.MEDIUM,
                     f"refund/compensation talk with a link to {target.registered or target.host}",
+                    target.url,
+                    {"host": target.registered or target.host},
+                )
+            )
+        if (
+            untrusted
+            and not any(f.check == "text.refund_link" for f in out)
+            and _URGENT.search(prose)
+            and _ACCOUNT_ACTION.search(prose)
+            and _ACCOUNT_STAKE.search(prose)
+        ):
+            target = (flagged or untrusted)[0]
+            out.append(
+                RawFinding(
+                    "text.urgent_link",
+                    Risk.MEDIUM,
+                    f"urgent account or payment action on {target.registered or target.host}",
                     target.url,
                     {"host": target.registered or target.host},
                 )
