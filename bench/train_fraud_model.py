@@ -32,6 +32,7 @@ from bot.domain.fraud.model import FEATURE_VERSION, MODEL_FILE, features, scale 
 TRAIN_FILES = [
     ROOT / "tests" / "data" / "fraud_cases.jsonl",
     ROOT / "tests" / "data" / "fraud_train.jsonl",
+    ROOT / "tests" / "data" / "fraud_train_intents.jsonl",
 ]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
 L2 = 1e-5

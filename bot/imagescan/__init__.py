@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4000
 # below this the OCR's own confidence makes a line noise, not text
 MIN_LINE_SCORE = 0.5
+# text is found on a copy whose shorter side is at most DETECT_SIDE pixels and whose area
+# is at most DETECT_AREA (a phone screenshot's 40 px letters stay 20 px high, which the
+# detector finds easily); the recogniser then reads each line from the full picture
+DETECT_SIDE = 544
+DETECT_AREA = 544 * 1216
+# boxes lower than this (in the full picture) are icons and specks, not readable text
+MIN_BOX_HEIGHT = 9
+# at most this many lines are read from one picture (the longest chats are cut here)
+MAX_BOXES = 60
 
 
 class Extracted(BaseModel):
@@ -169,14 +178,48 @@ class _Engines:
                         ("inter_op_num_threads", 1),
                     )
                 }
-                self._ocr = RapidOCR(
-                    **threads,
-                    # detection on the picture scaled to at most 960 px: a phone screenshot's
-                    # text stays readable, the recogniser reads the crops at full size
-                    det_limit_side_len=960,
-                    det_limit_type="max",
-                )
+                # the picture is scaled down by `read_text` before detection; the detector
+                # itself only rounds the size to its multiple of 32
+                self._ocr = RapidOCR(**threads, det_limit_side_len=32, det_limit_type="min")
             return self._ocr
+
+    def read_text(self, image: Any) -> str:
+        """The text of a picture: lines found on a scaled-down copy, each read from the
+        full picture, joined back into sentences."""
+        import cv2
+        import numpy as np
+
+        engine = self.ocr()
+        h, w = image.shape[:2]
+        scale = min(1.0, DETECT_SIDE / min(h, w), (DETECT_AREA / (h * w)) ** 0.5)
+        small = (
+            cv2.resize(
+                image,
+                (max(32, round(w * scale)), max(32, round(h * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+            if scale < 1.0
+            else image
+        )
+        found, _ = engine.text_det(small)
+        if found is None or len(found) == 0:
+            return ""
+        fy, fx = h / small.shape[0], w / small.shape[1]
+        boxes = []
+        for quad in found:
+            points = np.asarray(quad, dtype=np.float32) * np.array([fx, fy], dtype=np.float32)
+            if float(points[:, 1].max() - points[:, 1].min()) >= MIN_BOX_HEIGHT:
+                boxes.append(points)
+        if not boxes:
+            return ""
+        boxes = engine.sorted_boxes(np.array(boxes))[:MAX_BOXES]
+        lines, _ = engine.text_rec(engine.get_crop_img_list(image, boxes))
+        return join_lines(
+            [
+                (box.tolist(), str(text), float(score))
+                for box, (text, score) in zip(boxes, lines, strict=True)
+            ]
+        )
 
 
 def _decode(data: bytes) -> Any:
@@ -238,52 +281,58 @@ class ImageScanner:
         qr = [r.text for r in zxingcpp.read_barcodes(gray) if r.text]
         text = ""
         if _has_detail(gray):
-            result, _ = self._engines.ocr()(image, use_cls=False)
-            if result:
-                text = join_lines([(box, str(txt), float(score)) for box, txt, score in result])
+            text = self._engines.read_text(image)
         return Extracted(qr=list(dict.fromkeys(qr)), text=text[:MAX_TEXT])
 
-    def verdict_for(self, extracted: Extracted) -> Verdict:
+    def verdict_for(self, extracted: Extracted, caption: MessageInput | None = None) -> Verdict:
         """The detector's verdict on what a picture holds: its text, and each QR payload
-        as a link (or as text when it is not one)."""
+        as a link (or as text when it is not one), read together with the caption and its
+        links when the picture came with one (a script split between both is one script)."""
         parts = [extracted.text, *extracted.qr]
-        return self.detector.scan(MessageInput(text="\n".join(p for p in parts if p)))
+        text = "\n".join(p for p in parts if p)
+        if caption is None:
+            return self.detector.scan(MessageInput(text=text))
+        joined = "\n".join(p for p in (caption.text, caption.caption, text) if p)
+        return self.detector.scan(caption.model_copy(update={"text": joined, "caption": ""}))
 
-    def scan_sync(self, data: bytes) -> ImageVerdict:
+    def scan_sync(self, data: bytes, caption: MessageInput | None = None) -> ImageVerdict:
         started = time.perf_counter()
         if len(data) > self.max_bytes:
-            return self._skipped("too_large", started)
+            return self._skipped("too_large", started, caption)
         if not self.enabled:
-            return self._skipped("unavailable", started)
+            return self._skipped("unavailable", started, caption)
         try:
             extracted = self.extract(data)
         except Exception:  # noqa: BLE001 - a broken or hostile file must not break the bot
             log.info("could not read a picture (%d bytes)", len(data), exc_info=True)
-            return self._skipped("unreadable", started)
-        verdict = self.verdict_for(extracted)
+            return self._skipped("unreadable", started, caption)
+        verdict = self.verdict_for(extracted, caption)
         return ImageVerdict(
             verdict=verdict, extracted=extracted, seconds=round(time.perf_counter() - started, 3)
         )
 
-    def _skipped(self, why: str, started: float) -> ImageVerdict:
-        verdict = self.detector.scan(MessageInput())
+    def _skipped(
+        self, why: str, started: float, caption: MessageInput | None = None
+    ) -> ImageVerdict:
+        """A picture not read: the verdict is the caption's alone."""
+        verdict = self.detector.scan(caption or MessageInput())
         return ImageVerdict(
             verdict=verdict, skipped=why, seconds=round(time.perf_counter() - started, 3)
         )
 
     # ---------------------------------------------------------------- async
 
-    async def scan(self, data: bytes) -> ImageVerdict:
+    async def scan(self, data: bytes, caption: MessageInput | None = None) -> ImageVerdict:
         """`scan_sync` in the worker pool: the event loop never waits for OCR. When more
         pictures wait than the pool queues, this one is skipped ("busy")."""
         if len(data) > self.max_bytes:
-            return self._skipped("too_large", time.perf_counter())
+            return self._skipped("too_large", time.perf_counter(), caption)
         if self._waiting >= self._queue_limit:
-            return self._skipped("busy", time.perf_counter())
+            return self._skipped("busy", time.perf_counter(), caption)
         self._waiting += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._pool, self.scan_sync, data
+                self._pool, self.scan_sync, data, caption
             )
         finally:
             self._waiting -= 1

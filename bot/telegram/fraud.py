@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from html import escape
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.domain.fraud import LinkRef, MessageInput, Risk, Verdict
 from bot.i18n import Translator
 from bot.imagescan import ImageScanner, ImageVerdict
 from bot.ops.metrics import record_fraud_findings
+from bot.services.scam import EVIDENCE_SCAM, flag_evidence
+from bot.storage.models import CaseEvent
 from bot.telegram import keyboards
-from bot.telegram.states import CaseFlow
+from bot.telegram.states import Wizard
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -93,16 +99,16 @@ def picture_of(message: Message) -> tuple[str, int | None] | None:
 
 
 async def check_picture(bot: Bot, message: Message, scanner: ImageScanner) -> ImageVerdict | None:
-    """Download the message's picture and scan it in the scanner's pool (the event loop
-    goes on meanwhile). None when the message carries no picture."""
+    """Download the message's picture and scan it, with its caption, in the scanner's pool
+    (the event loop goes on meanwhile). None when the message carries no picture."""
     picture = picture_of(message)
     if picture is None:
         return None
     file_id, size = picture
+    caption = message_input(message)
     if size is not None and size > scanner.max_bytes:
-        return await scanner.scan(
-            b"\0" * (scanner.max_bytes + 1)
-        )  # skipped as too large, not downloaded
+        # skipped as too large, not downloaded: the caption is still read
+        return await scanner.scan(b"\0" * (scanner.max_bytes + 1), caption)
     try:
         buffer = await bot.download(file_id)
     except TelegramAPIError:
@@ -110,7 +116,7 @@ async def check_picture(bot: Bot, message: Message, scanner: ImageScanner) -> Im
         return None
     if buffer is None:  # pragma: no cover - download() returns the buffer it was given
         return None
-    result = await scanner.scan(buffer.read())
+    result = await scanner.scan(buffer.read(), caption)
     record_fraud_findings(result.verdict.checks)
     return result
 
@@ -128,31 +134,56 @@ def short_picture_warning(t: Translator, result: ImageVerdict) -> str:
 
 
 class ScanPictures(BaseMiddleware):
-    """Pictures a buyer sends in a private chat are checked in the background: the message
-    is handled at once as usual (the wizard stores its evidence), and when the picture
-    turns out to hold a scam (a QR code to a phishing site, a screenshot of a scam script)
-    the buyer gets the same warning as for a scam text, saying it was found in the
-    picture. Evidence added to a case that holds a scam is flagged on the case for
-    support (a case event `evidence_scam`); in the wizard, before the case exists, the
-    finding is kept in the draft under `scam_evidence`."""
+    """Pictures a buyer sends in a private chat are checked, with their captions, in the
+    background: the message is handled at once as usual (the wizard stores its evidence),
+    and when the picture turns out to hold a scam (a QR code to a phishing site, a
+    screenshot of a scam script) the buyer gets the same warning as for a scam text,
+    saying it was found in the picture.
+
+    A picture that is evidence of a case is flagged on that case for support (a case event
+    `evidence_scam`, shown on the case card), and the warning says so. In the refund
+    wizard, before the case exists, the finding waits in the conversation's data
+    (`scam_evidence`) and is recorded when the case is submitted; a check that ends after
+    the submission finds the case by the file."""
+
+    # how long the flagging waits for the message's own handler (which stores the evidence)
+    HANDLER_WAIT_SECONDS = 30.0
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         scanner = data.get("image_scanner")
-        if (
+        if not (
             isinstance(event, Message)
             and event.chat.type == "private"
             and scanner is not None
             and picture_of(event)
         ):
-            task = asyncio.create_task(self._check(event, data, scanner))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await handler(event, data)
+            return await handler(event, data)
+        state: FSMContext | None = data.get("state")
+        in_wizard = state is not None and await state.get_state() == Wizard.evidence.state
+        handled = asyncio.Event()
+        # a context of its own: the check outlives the update, whose state writes are
+        # committed when it is done (bot.telegram.fsm); the check's writes go straight on
+        task = asyncio.create_task(
+            self._check(event, data, scanner, handled, in_wizard), context=contextvars.Context()
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            return await handler(event, data)
+        finally:
+            handled.set()
 
-    async def _check(self, message: Message, data: dict[str, Any], scanner: ImageScanner) -> None:
+    async def _check(
+        self,
+        message: Message,
+        data: dict[str, Any],
+        scanner: ImageScanner,
+        handled: asyncio.Event,
+        in_wizard: bool,
+    ) -> None:
         t: Translator = data["t"]
         try:
             result = await check_picture(data["bot"], message, scanner)
@@ -164,7 +195,7 @@ class ScanPictures(BaseMiddleware):
                 result.skipped or result.verdict.risk.value,
                 result.verdict.checks,
             )
-            if result.skipped == "too_large":
+            if result.skipped == "too_large" and not result.at_least(WARN_AT):
                 await message.reply(
                     t("fraud_advice.picture_skipped", limit_mb=scanner.max_bytes // (1024 * 1024))
                 )
@@ -172,37 +203,92 @@ class ScanPictures(BaseMiddleware):
             if not result.at_least(WARN_AT):
                 return
             log.info("risky picture from %s: %s", message.chat.id, result.verdict.checks)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(handled.wait(), self.HANDLER_WAIT_SECONDS)
+            text = picture_warning(t, result)
+            if await self._flag_evidence(message, data, result, in_wizard):
+                text += "\n\n" + t("fraud_evidence.buyer_flagged")
             await message.reply(
-                picture_warning(t, result),
-                reply_markup=keyboards.scam_warning(t, str(message.message_id)),
+                text, reply_markup=keyboards.scam_warning(t, str(message.message_id))
             )
-            await self._flag_evidence(message, data, result)
         except Exception:  # noqa: BLE001 - a background check must never take the bot down
             log.exception("checking a picture failed")
 
     @staticmethod
-    async def _flag_evidence(message: Message, data: dict[str, Any], result: ImageVerdict) -> None:
-        state = data.get("state")
-        if state is None:
-            return
-        current = await state.get_state()
-        found = {
-            "file_unique_id": _unique_id(message),
-            "risk": result.verdict.risk.value,
-            "checks": result.verdict.checks,
-            "qr": result.extracted.qr,
-        }
-        fsm = await state.get_data()
-        if (
-            current == CaseFlow.add_evidence.state
-            and "case_id" in fsm
-            and data.get("refunds") is not None
-        ):
-            await data["refunds"].note(
-                case_id=int(fsm["case_id"]), actor="antifraud", kind="evidence_scam", payload=found
-            )
-        elif "evidence" in fsm:
-            await state.update_data(scam_evidence=[*fsm.get("scam_evidence", []), found])
+    async def _flag_evidence(
+        message: Message, data: dict[str, Any], result: ImageVerdict, in_wizard: bool
+    ) -> bool:
+        """Record the finding on the case that holds the picture as evidence, or, for a
+        picture sent at the wizard's evidence step, keep it for the case the wizard will
+        create; whether the picture was evidence."""
+        file_unique_id = _unique_id(message)
+        refunds = data.get("refunds")
+        if file_unique_id is None or message.from_user is None or refunds is None:
+            return False
+        found = evidence_finding(file_unique_id, result)
+        case_id = await flag_evidence(
+            refunds.sessions,
+            user_id=message.from_user.id,
+            file_unique_id=file_unique_id,
+            finding=found,
+        )
+        if case_id is not None:
+            log.info("scam in the evidence of case %s: %s", case_id, found["checks"])
+            return True
+        state: FSMContext | None = data.get("state")
+        if not in_wizard or state is None:
+            return False
+        side = _findings_context(state)
+        kept = (await side.get_data()).get("scam_evidence", [])
+        await side.update_data(scam_evidence=[*kept, found])
+        return True
+
+
+# findings about the pictures of an unfinished wizard live beside its state (another FSM
+# "destiny" of the same chat): the wizard's own writes never overwrite them
+_FINDINGS_DESTINY = "antifraud"
+
+
+def _findings_context(state: FSMContext) -> FSMContext:
+    return FSMContext(
+        storage=state.storage, key=dataclasses.replace(state.key, destiny=_FINDINGS_DESTINY)
+    )
+
+
+async def pending_evidence_findings(state: FSMContext) -> list[dict[str, Any]]:
+    """The scams found in the pictures of the wizard's draft, handed over once (for the
+    case being submitted) and forgotten."""
+    side = _findings_context(state)
+    found: list[dict[str, Any]] = (await side.get_data()).get("scam_evidence", [])
+    if found:
+        await side.set_data({})
+    return found
+
+
+def evidence_finding(file_unique_id: str, result: ImageVerdict) -> dict[str, Any]:
+    """What is stored on a case about a scam found in one of its pictures."""
+    verdict = result.verdict
+    top = verdict.findings[0] if verdict.findings else None
+    return {
+        "file_unique_id": file_unique_id,
+        "risk": verdict.risk.value,
+        "checks": ",".join(verdict.checks),
+        "reason": top.detail[:200] if top else "",
+        "explain": dict(top.explain) if top else {},
+        "qr": result.extracted.qr[:5],
+    }
+
+
+def evidence_scam_lines(t: Translator, events: Sequence[CaseEvent]) -> list[str]:
+    """For the case card: which pieces of evidence hold a scam, and the first reason."""
+    found = [e for e in events if e.kind == EVIDENCE_SCAM]
+    if not found:
+        return []
+    files = {str((e.payload or {}).get("file_unique_id")) for e in found}
+    payload = found[0].payload or {}
+    explain = payload.get("explain") or {}
+    reason = explain.get(t.lang) or payload.get("reason") or ""
+    return ["", t("fraud_evidence.card", count=len(files), reason=escape(str(reason)))]
 
 
 def _unique_id(message: Message) -> str | None:

@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from bot.i18n import Translator, pick_language
 from bot.services.users import UserService
 from bot.telegram import keyboards
-from bot.telegram.fraud import WARN_AT, scan, warning_text
+from bot.telegram.fraud import WARN_AT, picture_of, scan, warning_text
 from bot.telegram.states import LinkCheck
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class ScanPrivateMessages(BaseMiddleware):
         state = data.get("state")
         if state is not None and await state.get_state() == LinkCheck.waiting.state:
             return await handler(event, data)
+        if data.get("image_scanner") is not None and picture_of(event) is not None:
+            return await handler(event, data)  # a picture and its caption: ScanPictures
         verdict = scan(data.get("detector"), event)
         if verdict is None or not verdict.at_least(WARN_AT):
             return await handler(event, data)

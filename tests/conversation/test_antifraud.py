@@ -8,10 +8,18 @@ import os
 
 import pytest
 
+from bot.app import load_policy_setting
+from bot.config import Settings
 from bot.i18n import Translator
 from bot.imagescan import available
-from tests.conversation.conftest import Harness
-from tests.conversation.test_refund_wizard import start_wizard
+from bot.services.scam import EVIDENCE_SCAM
+from bot.services.support import SupportService
+from bot.storage.db import create_engine, session_factory
+from bot.telegram.handlers.support.cards import card_text
+from tests.conversation.conftest import Buyer, Harness
+from tests.conversation.test_cases_and_questions import open_latest_case
+from tests.conversation.test_refund_wizard import PNG, fill_in, start_wizard, stored_cases
+from tests.fakeapi import BotMessage
 from tests.fakeapi.forum import ForumGroup
 from tests.support import pictures
 
@@ -233,3 +241,110 @@ async def test_group_guard_warns_about_a_scam_picture(harness: Harness) -> None:
     assert "🚨" in (warning.text or "")
     assert Translator("zh")("fraud_advice.in_picture") in (warning.text or "")
     assert warning.raw.get("reply_to_message") is not None
+
+
+# ------------------------------------------------------------------ scams in the evidence
+
+
+async def _case_card(settings: Settings, case_id: int, lang: str) -> str:
+    """The support card of a case, built from the database as the workspace builds it."""
+    engine = create_engine(settings.database_url)
+    try:
+        support = SupportService(
+            sessions=session_factory(engine), policy=load_policy_setting(settings), chat_id=None
+        )
+        data = await support.card(case_id)
+        assert data is not None
+        return card_text(Translator(lang), data, support, settings)
+    finally:
+        await engine.dispose()
+
+
+async def _warning(buyer: Buyer, messages: list[BotMessage], needle: str) -> BotMessage:
+    """The picture's warning: among the answers already read, or the next one to come
+    (the check runs in the background and may end before or after the answer)."""
+    for message in messages:
+        if needle in (message.text or ""):
+            return message
+    return await buyer.user.wait_for_message(
+        timeout=90, predicate=lambda m: needle in (m.text or "")
+    )
+
+
+@needs_images
+async def test_evidence_holding_a_scam_is_flagged_on_the_case_and_the_buyer_warned(
+    harness: Harness,
+) -> None:
+    """A QR code to a phishing site, and a harmless picture whose caption is a scam, both
+    sent as evidence in the wizard: each is stored as evidence (support needs it), the
+    buyer is warned and told it is marked, and once the case is submitted each is a
+    stored finding on the case, shown on its support card. A harmless picture is not."""
+    settings = harness.settings()
+    await harness.start_bot(settings)
+    buyer = harness.buyer(6110, "zh")
+    messages = await fill_in(buyer, order="KM20261130000777")
+    buyer.expect(messages, "draft.evidence", n=8, max_files=10, max_mb=10)
+    title = buyer.needle("fraud.title.high")
+    flagged = buyer.needle("fraud_evidence.buyer_flagged")
+
+    await buyer.user.send_photo(qr_png(QR_SCAM))
+    messages = await buyer.settle()
+    buyer.expect(messages, "evidence.received", n=1, max_files=10)
+    warning = await _warning(buyer, messages, title)
+    assert warning.text is not None and flagged in warning.text
+    assert buyer.text("fraud_advice.in_picture") in warning.text
+
+    await buyer.user.send_photo(
+        qr_png("https://www.alipay.com/"),
+        caption="客服说扫这个码就能退款，还让我把收到的验证码发给他 http://taobao-refund.xyz/r",
+    )
+    messages = await buyer.settle()
+    buyer.expect(messages, "evidence.received", n=2, max_files=10)
+    await _warning(buyer, messages, flagged)
+    await buyer.user.send_photo(PNG)  # an ordinary screenshot of the order: no finding
+    buyer.expect(await buyer.settle(), "evidence.received", n=3, max_files=10)
+
+    messages = await buyer.choose("btn.evidence_done")
+    buyer.expect(messages, "summary.title")
+    messages = await buyer.choose("btn.confirm")
+    buyer.expect(messages, "submitted.next")
+    await asyncio.sleep(0.5)  # the harmless picture's check ends on its own
+    cases, evidence, events = await stored_cases(settings.database_url)
+    assert len(cases) == 1 and len(evidence) == 3
+    found = [e for e in events if e.kind == EVIDENCE_SCAM]
+    assert len(found) == 2, [e.kind for e in events]
+    flagged_files = {str((e.payload or {}).get("file_unique_id")) for e in found}
+    assert flagged_files < {e.file_unique_id for e in evidence}
+    assert all(e.case_id == cases[0].id for e in found)
+    assert any("alipay-tuikuan.top" in str(e.payload) for e in found)
+
+    assert cases[0].id is not None
+    card = await _case_card(settings, cases[0].id, "zh")
+    assert Translator("zh")("fraud_evidence.card", count=2, reason="").strip() in card
+
+
+@needs_images
+async def test_a_scam_picture_added_to_an_existing_case_is_flagged_on_it(
+    harness: Harness,
+) -> None:
+    """Evidence added later through /cases: the finding goes on that case at once."""
+    settings = harness.settings()
+    await harness.start_bot(settings)
+    buyer = harness.buyer(6111, "en")
+    await fill_in(buyer, order="KM20261130000778")
+    await buyer.choose("btn.evidence_done")
+    buyer.expect(await buyer.choose("btn.confirm"), "submitted.next")
+    cases, _, _ = await stored_cases(settings.database_url)
+    await open_latest_case(buyer)
+    await buyer.choose("btn.add_evidence")
+    await buyer.user.send_photo(qr_png(QR_SCAM))
+    messages = await buyer.settle()
+    buyer.expect(messages, "evidence.received_case", n=1, total=1)
+    await _warning(buyer, messages, buyer.needle("fraud_evidence.buyer_flagged"))
+    _, evidence, events = await stored_cases(settings.database_url)
+    found = [e for e in events if e.kind == EVIDENCE_SCAM]
+    assert [e.case_id for e in found] == [cases[0].id]
+    assert (found[0].payload or {}).get("file_unique_id") == evidence[0].file_unique_id
+    assert cases[0].id is not None
+    card = await _case_card(settings, cases[0].id, "en")
+    assert "Scam content found in the evidence: 1 file." in card

@@ -98,6 +98,7 @@ def test_every_check_has_texts() -> None:
         "text.sensitive_request",
         "text.scam_claim",
         "text.refund_link",
+        "text.urgent_link",
         "model.text",
     }
     scripts = load_yaml("scripts.yaml")

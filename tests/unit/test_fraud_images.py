@@ -139,3 +139,70 @@ def test_cli_prints_one_line_per_picture_and_exits_2_on_a_bad_file(
     }
     assert "error" in lines[1] and "error" in lines[2]
     assert scan_cmd.main(["--image", str(qr)]) == 0
+
+
+@needs_images
+def test_text_is_found_on_a_scaled_down_copy_and_read_from_the_full_picture(
+    scanner: ImageScanner,
+) -> None:
+    """Detection, the costly half of OCR, runs on a copy whose shorter side is at most
+    DETECT_SIDE pixels; each line is then read from the full picture, so a phone
+    screenshot's smaller print (32 px) still reads word for word."""
+    from bot.imagescan import DETECT_SIDE
+
+    engines = scanner._engines
+    engine = engines.ocr()
+    seen: list[tuple[int, int]] = []
+    real = engine.text_det
+
+    def spy(image: object) -> object:
+        seen.append(image.shape[:2])  # type: ignore[attr-defined]
+        return real(image)
+
+    engine.text_det = spy
+    try:
+        data = pictures.png(
+            pictures.chat_screenshot(
+                ["请下载腾讯会议，加入会议后打开共享屏幕", "Please confirm receipt first"],
+                font_size=32,
+            )
+        )
+        result = scanner.scan_sync(data)
+    finally:
+        del engine.text_det
+    assert seen and min(seen[0]) <= DETECT_SIDE
+    assert "请下载腾讯会议，加入会议后打开共享屏幕" in result.extracted.text
+    assert "Please confirm receipt first" in result.extracted.text
+    assert result.verdict.risk is not Risk.NONE
+
+
+def test_specks_and_icons_are_not_read_as_text() -> None:
+    """Boxes lower than MIN_BOX_HEIGHT are dropped before recognition: they cost a
+    recogniser run each and read as noise."""
+    from bot.imagescan import MIN_BOX_HEIGHT, _Engines
+
+    np = pytest.importorskip("numpy")
+    read: list[int] = []
+
+    class FakeEngine:
+        def text_det(self, image: object) -> tuple[object, float]:
+            tall = np.array([[10, 10], [300, 10], [300, 50], [10, 50]], dtype=np.float32)
+            speck = np.array([[400, 10], [420, 10], [420, 14], [400, 14]], dtype=np.float32)
+            return np.array([tall, speck]), 0.0
+
+        @staticmethod
+        def sorted_boxes(boxes: object) -> list[object]:
+            return list(boxes)  # type: ignore[call-overload]
+
+        def get_crop_img_list(self, image: object, boxes: list[object]) -> list[object]:
+            read.append(len(boxes))
+            return boxes
+
+        def text_rec(self, crops: list[object]) -> tuple[list[tuple[str, float]], float]:
+            return [("退款请加我微信", 0.99)] * len(crops), 0.0
+
+    engines = _Engines(1)
+    engines._ocr = FakeEngine()
+    text = engines.read_text(np.zeros((300, 540, 3), dtype=np.uint8))
+    assert read == [1] and text == "退款请加我微信"
+    assert MIN_BOX_HEIGHT > 4

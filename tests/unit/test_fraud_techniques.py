@@ -205,6 +205,13 @@ def test_words_split_by_emoji_and_qq_in_pinyin(detector: Detector) -> None:
             "晚上打游戏吗 kou kou 上叫我",
         ],
     )
+    # the rules read the word behind the emoji (the classifier alone would say medium)
+    for text in (
+        "我是淘宝客服，退款需要您把验🔥证🔥码发给我",
+        "客服这边给您退款，请把验✨证✨码告诉我",
+    ):
+        verdict = detector.scan_text(text)
+        assert "text.scam_script" in verdict.checks and verdict.risk is Risk.HIGH, text
 
 
 def test_contact_handle_posing_as_brand_support(detector: Detector) -> None:

@@ -40,6 +40,7 @@ _LONE_REQUEST_MEDIUM = {
     "off_platform",
     "prepay",
     "fake_paid",
+    "goods",
 }
 # requests that count only next to a scam line or an impersonation: a merchant's own
 # phone number under "refund sent to your original account" is no scam
@@ -54,6 +55,22 @@ _HANDLE = re.compile(r"(?<![\w.@/])@([a-z][a-z0-9_]{3,31})\b")
 _OFFER_BEFORE = re.compile(
     r"(?:退款|退费|退钱|赔偿|理赔|补偿|返还|赔付|\brefunds?|\bcompensation|\bclaim|\breimbursement)"
     r"[^。！？!?\n]{0,16}(?:[:：]|\bhere\b|\bbelow\b|\blink\b|\bat\b|入口|链接|网址|地址|通道|页面|这里|如下|→|👉|>>|->)\s*$"
+)
+
+# an urgent account or payment action on an unknown site: "log in at the new address within
+# 24h to keep your balance", "settle the unpaid charges today to avoid a penalty"
+_URGENT = re.compile(
+    r"\d+\s*(?:个)?(?:小时|分钟|天)内|今天|今日|立即|马上|尽快|限时|逾期|过期|"
+    r"\bwithin\s+\d+\s*(?:h|hrs?|hours?|minutes?|mins?|days?)\b|\btoday\b|\bimmediately\b|"
+    r"\burgent\w*|\bexpir\w*|\bdeadline\b|\bto\s+avoid\s+(?:a\s+|any\s+)?(?:penalty|fine|suspension|closure)"
+)
+_ACCOUNT_ACTION = re.compile(
+    r"登录|登陆|迁移|认证|验证|缴纳|缴费|补缴|支付|付款|"
+    r"\b(?:log\s*in|sign\s*in|migrat\w*|verify|pay|settle|update\s+your)\b"
+)
+_ACCOUNT_STAKE = re.compile(
+    r"账户|账号|资产|余额|罚款|罚金|欠费|扣费|费用|会员|"
+    r"\b(?:account|balance|penalty|fine|charges?|fees?|unpaid|subscription|toll)\b"
 )
 
 Texts = Mapping[str, Mapping[str, str]]
@@ -135,6 +152,7 @@ class Detector:
         self.text = TextChecker(frozenset(self.urls.brands.hotlines))
         self.model = model if model is not None else TextModel.load()
         self.texts: Texts = texts or {}
+        self._explained: dict[tuple[Any, ...], dict[str, str]] = {}
         self._none_advice = self._advice(Risk.NONE, [])
 
     # ------------------------------------------------------------------ API
@@ -188,7 +206,7 @@ class Detector:
                 return self._clean()
         for r in reports:
             raw_findings += r.findings
-        raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered)
+        raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered, prose)
         if not quiet:
             # the classifier cannot raise a verdict the rules already made high: skip it then
             high = any(f.severity is Risk.HIGH for f in raw_findings)
@@ -223,7 +241,8 @@ class Detector:
     # ------------------------------------------------------------------ parts
 
     def _clean(self) -> Verdict:
-        return Verdict.model_construct(risk=Risk.NONE, findings=[], advice=dict(self._none_advice))
+        # validating three fields is cheaper than pydantic's `model_construct`
+        return Verdict(risk=Risk.NONE, findings=[], advice=self._none_advice)
 
     def _link(self, link: LinkRef, reports: list[UrlReport]) -> list[RawFinding]:
         target = normalize(link.url).strip()
@@ -286,6 +305,7 @@ class Detector:
         reports: list[UrlReport],
         has_buttons: bool,
         offered: list[UrlReport],
+        prose: str = "",
     ) -> list[RawFinding]:
         out: list[RawFinding] = []
         if not (sig.scam_claims or sig.impersonation) and any(
@@ -387,6 +407,23 @@ class Detector:
                     {"host": target.registered or target.host},
                 )
             )
+        if (
+            untrusted
+            and not any(f.check == "text.refund_link" for f in out)
+            and _URGENT.search(prose)
+            and _ACCOUNT_ACTION.search(prose)
+            and _ACCOUNT_STAKE.search(prose)
+        ):
+            target = (flagged or untrusted)[0]
+            out.append(
+                RawFinding(
+                    "text.urgent_link",
+                    Risk.MEDIUM,
+                    f"urgent account or payment action on {target.registered or target.host}",
+                    target.url,
+                    {"host": target.registered or target.host},
+                )
+            )
         if sig.discussion and out and not any(r.findings for r in reports):
             # talk about scams ("骗子会让你提供验证码") rather than a scam: keep it low
             for f in out:
@@ -428,6 +465,17 @@ class Detector:
         return self.texts.get(lang, {}).get(f"fraud_advice.{key}", "")
 
     def _explain(self, rf: RawFinding) -> dict[str, str]:
+        # the same finding (check and parameters) is explained with the same words
+        key = (rf.check, *sorted(rf.params.items()))
+        cached = self._explained.get(key)
+        if cached is None:
+            cached = self._explain_new(rf)
+            if len(self._explained) > 10_000:
+                self._explained.clear()
+            self._explained[key] = cached
+        return dict(cached)
+
+    def _explain_new(self, rf: RawFinding) -> dict[str, str]:
         out: dict[str, str] = {}
         key = "finding." + rf.check.replace(".", "_")
         for lang in LANGS:

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass
 from itertools import repeat
 
-from .resources import read_text
+from .resources import load_yaml, read_text
 
 MODEL_FILE = "text_model.json"
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 # texts shorter than this (letters and characters, not spaces) are too short to judge
 # by how they read: "hello" shares n-grams with half the scams
 MIN_CHARS = 12
@@ -42,13 +42,66 @@ _NUMBER = re.compile(r"\d+")
 _WORD = re.compile(r"[a-z][a-z']+")
 
 
+# Intent, not phrases: words grouped into the concepts a scam script is made of (paying,
+# first, privately, proving, installing, authority, trust, urgency, threat, gain, the
+# goods, "send it to me", money, refund, negation). A message gets a feature for each
+# concept it names and one for each pair of them, so the classifier learns that "pay" with
+# "first" or "privately" is the technique whatever the words, and that "negation" with
+# "pay" reads like a warning. The words are data (data/concepts.yaml).
+CONCEPTS_FILE = "concepts.yaml"
+
+
+def _concept_index() -> tuple[
+    dict[str, list[tuple[str, str]]], dict[str, str], dict[str, list[tuple[str, str]]]
+]:
+    by_char: dict[str, list[tuple[str, str]]] = {}  # Chinese words (and symbols) by first character
+    words: dict[str, str] = {}  # English words
+    phrases: dict[str, list[tuple[str, str]]] = {}  # English phrases by their first word
+    for concept, spec in load_yaml(CONCEPTS_FILE).items():
+        for w in map(str, spec.get("words") or ()):
+            if w.isascii() and w[0].isalpha():
+                words.setdefault(w, str(concept))
+            else:
+                by_char.setdefault(w[0], []).append((w, str(concept)))
+        for phrase in map(str, spec.get("phrases") or ()):
+            phrases.setdefault(phrase.split()[0], []).append((phrase, str(concept)))
+    return by_char, words, phrases
+
+
+_BY_CHAR, _WORDS, _PHRASES = _concept_index()
+_CONCEPT_CHARS = frozenset(_BY_CHAR)
+_EN_WORD = re.compile(r"[a-z][a-z']*")
+
+
+def concepts(text: str) -> set[str]:
+    """The concepts a normalised text names."""
+    found: set[str] = set()
+    for ch in _CONCEPT_CHARS.intersection(text):
+        for word, concept in _BY_CHAR[ch]:
+            if concept not in found and word in text:
+                found.add(concept)
+    if text.isascii() or _EN_WORD.search(text):
+        for w in set(_EN_WORD.findall(text)):
+            named = _WORDS.get(w)
+            if named is not None:
+                found.add(named)
+            for phrase, concept in _PHRASES.get(w, ()):
+                if concept not in found and phrase in text:
+                    found.add(concept)
+    return found
+
+
 def features(text: str) -> list[str]:
     """The distinct features of a normalised, URL-masked text: character 2- and 3-grams
-    (numbers folded: "#" for 5 digits or more, "0" for shorter ones) and English word
-    unigrams and bigrams."""
+    (numbers folded: "#" for 5 digits or more, "0" for shorter ones), English word
+    unigrams and bigrams, and the concepts it names with their pairs."""
+    return list(_feature_set(text))
+
+
+def _feature_set(text: str) -> set[str]:
     s = _SPACE.sub(" ", text).strip() if _MULTI_SPACE.search(text) else text.strip()
     if not s:
-        return []
+        return set()
     if _DIGIT.search(s):
         s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
     padded = f" {s} "
@@ -59,7 +112,11 @@ def features(text: str) -> list[str]:
     if words:
         grams.update(["w:" + w for w in words])
         grams.update([f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
-    return list(grams)
+    named = sorted(concepts(s))
+    if named:
+        grams.update(["c:" + c for c in named])
+        grams.update([f"c:{a}+{b}" for i, a in enumerate(named) for b in named[i + 1 :]])
+    return grams
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +157,7 @@ class TextModel:
     def score(self, text: str, *, explain: bool = False) -> ModelScore:
         if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
-        feats = features(text)
+        feats = _feature_set(text)
         if not feats:
             return ModelScore(0.0, ())
         get = self.weights.get

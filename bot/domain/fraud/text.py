@@ -77,7 +77,7 @@ _TO_ME = re.compile(
     _FLAGS,
 )
 _SELF_QUESTION = re.compile(
-    r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|可以|能不能|能否|是不是|有没有|"
+    r"需要|要不要|是否|会不会|为什么|怎么|正常|安全|靠谱|是真的|可信|可以|能不能|能否|是不是|有没有|还是|"
     r"\b(?:do|should|must|can|is|does|why|how|will)\s+(?:i|we|it|this|that|they)\b",
     _FLAGS,
 )
@@ -286,7 +286,7 @@ class TextChecker:
         if not groups and not context:
             return sig
         if groups:
-            ends = [m.span() for m in _CLAUSE_END.finditer(text)]
+            ends: list[tuple[int, int]] | None = None  # sentence ends, found once when needed
             for req in self.requests:
                 if req.kind not in groups or (
                     req.kind == "callback" and not _PHONE_LIKE.search(text)
@@ -295,6 +295,8 @@ class TextChecker:
                 for n, found in enumerate(req.pattern.finditer(text)):
                     if n == _MAX_CANDIDATES:
                         break
+                    if ends is None:
+                        ends = [m.span() for m in _CLAUSE_END.finditer(text)]
                     hit = self._is_request(text, req, found, ends)
                     if hit is not None:
                         sig.requests.append(hit)

@@ -32,6 +32,10 @@ __all__ = [
 ]
 
 
+# (host, registered domain, trusted, findings before the path's, after them, path not read)
+_HostPart = tuple[str, str, bool, list[RawFinding], list[RawFinding], bool]
+
+
 @dataclass(slots=True)
 class UrlReport:
     url: str
@@ -63,6 +67,7 @@ class UrlAnalyzer:
             r"|unfreeze|jiedong|secure|account|zhanghu|vip|huiyuan"
         )
         self._cache: dict[tuple[str, str], UrlReport] = {}
+        self._hosts: dict[tuple[str, str, bool, str], _HostPart] = {}
 
     def is_trusted_host(self, host: str) -> bool:
         labels = host.split(".")
@@ -83,7 +88,40 @@ class UrlAnalyzer:
         return report
 
     def _analyze(self, raw: str, source: str) -> UrlReport:
+        """The host's findings (cached per host: a site's links differ in their paths),
+        then the path's."""
         p = parse_url(raw)
+        key = (p.host, p.userinfo, p.has_scheme, source)
+        part = self._hosts.get(key)
+        if part is None:
+            part = self._host_part(p, raw, source)
+            if len(self._hosts) > 20_000:
+                self._hosts.clear()
+            self._hosts[key] = part
+        host, registered, trusted, before, after, final = part
+        findings = [RawFinding(f.check, f.severity, f.detail, raw, f.params) for f in before]
+        if not final and p.path and len(p.path) > 1:
+            where = "" if source == "text" else f" ({source})"
+            m = self.brands.path_brand_re.search(p.path)
+            if m:
+                kw = self.path_kw_re.search(p.path)
+                findings.append(
+                    RawFinding(
+                        "url.brand_in_path",
+                        Risk.MEDIUM if kw else Risk.LOW,
+                        f"'{m.group()}' in the path of {registered}"
+                        + (f" with '{kw.group()}'" if kw else "")
+                        + where,
+                        raw,
+                        {"host": registered, "brand": m.group()},
+                    )
+                )
+        findings += [RawFinding(f.check, f.severity, f.detail, raw, f.params) for f in after]
+        return UrlReport(raw, host, registered, trusted, findings)
+
+    def _host_part(self, p: ParsedUrl, raw: str, source: str) -> _HostPart:
+        """(host, registered domain, trusted, findings before the path's, findings after
+        it, whether the path is not looked at) of a parsed URL."""
         where = "" if source == "text" else f" ({source})"
         findings: list[RawFinding] = []
         host = p.host
@@ -110,17 +148,17 @@ class UrlAnalyzer:
                     {"host": ip},
                 )
             )
-            return UrlReport(raw, host, ip, False, findings)
+            return host, ip, False, findings, [], True
         ascii_host = to_ascii_host(host) if len(host) <= 253 else None
         if ascii_host is None or len(ascii_host) > 253:  # not a DNS name
-            return UrlReport(raw, host, "", False, findings)
+            return host, "", False, findings, [], True
         uni_host = to_unicode_host(ascii_host) if "xn--" in ascii_host else host
         ext = self.extract(ascii_host)
         if not ext.suffix or not ext.domain:
-            return UrlReport(raw, host, "", False, findings)
+            return host, "", False, findings, [], True
         registered = f"{ext.domain}.{ext.suffix}"
         if self.is_trusted_host(ascii_host):
-            return UrlReport(raw, uni_host, registered, True, findings)
+            return uni_host, registered, True, findings, [], True
         uni_registered = to_unicode_host(registered)
         if ascii_host != uni_host or "xn--" in ascii_host:
             findings.append(
@@ -174,21 +212,7 @@ class UrlAnalyzer:
                         )
                     )
                     break
-        if p.path and len(p.path) > 1:
-            m = self.brands.path_brand_re.search(p.path)
-            if m:
-                kw = self.path_kw_re.search(p.path)
-                findings.append(
-                    RawFinding(
-                        "url.brand_in_path",
-                        Risk.MEDIUM if kw else Risk.LOW,
-                        f"'{m.group()}' in the path of {registered}"
-                        + (f" with '{kw.group()}'" if kw else "")
-                        + where,
-                        raw,
-                        {"host": registered, "brand": m.group()},
-                    )
-                )
+        before, findings = findings, []
         if (registered in self.shorteners or ascii_host in self.shorteners) and not (
             registered in self.shortener_exempt or ascii_host in self.shortener_exempt
         ):
@@ -212,7 +236,7 @@ class UrlAnalyzer:
                     {"host": registered},
                 )
             )
-        return UrlReport(raw, uni_host, registered, False, findings)
+        return uni_host, registered, False, before, findings, False
 
     def registered_domain(self, raw: str) -> tuple[str, bool] | None:
         """(registered domain or IP, trusted) of a URL or bare domain, None when it is not one."""

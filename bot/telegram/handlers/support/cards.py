@@ -16,6 +16,7 @@ from bot.domain.vocab import EvidenceKind
 from bot.i18n import Translator
 from bot.services.support import ACTION_STATUS, Action, CardData, SupportService, aware
 from bot.telegram import render
+from bot.telegram.fraud import evidence_scam_lines
 
 
 class DeskAction(StrEnum):
@@ -130,6 +131,7 @@ def card_text(t: Translator, data: CardData, support: SupportService, settings: 
             ],
         ),
     ]
+    lines += evidence_scam_lines(t, data.events)  # scams found in the evidence's pictures
     summary = support.summary_lines(data)
     if summary:
         lines += ["", t("support.card_summary")]

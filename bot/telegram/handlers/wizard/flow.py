@@ -19,7 +19,9 @@ from bot.domain.vocab import EvidenceKind, OrderStatus, PlatformType
 from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
 from bot.services.refunds import RefundService
+from bot.services.scam import flag_draft_findings
 from bot.telegram import keyboards, render
+from bot.telegram.fraud import pending_evidence_findings
 from bot.telegram.states import STATE_OF, Wizard, step_of
 
 log = logging.getLogger(__name__)
@@ -304,6 +306,9 @@ class Flow:
         case, created = await self.refunds.submit(
             user_id=user_id, language=t.lang, draft=draft, now=moment
         )
+        if created and case.id is not None:  # scams found in the draft's pictures
+            found = await pending_evidence_findings(self.state)
+            await flag_draft_findings(self.refunds.sessions, case_id=case.id, findings=found)
         await self.state.clear()
         await drop_keyboard(self.message)
         if not created:
