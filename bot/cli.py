@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
-# sub-command -> module in bot.commands exposing `main(argv: list[str]) -> int`
+# sub-command -> module (in bot.commands unless dotted) exposing `main(argv: list[str]) -> int`
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run the bot (polling or webhook; console chat when no BOT_TOKEN is set)"),
     "console": ("console", "chat with the bot in this terminal, no Telegram needed"),
@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("scan", "scan a text for refund-scam links and scripts"),
     "db": ("db", "database tools: `db upgrade`"),
     "inbox": ("inbox", "updates that kept failing: `inbox` lists them, `inbox retry [ID...]`"),
+    "web": ("bot.web.command", "the support web console alone (`web [--host H] [--port P]`)"),
 }
 
 
@@ -83,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"refund-bot: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(f"bot.commands.{COMMANDS[name][0]}")
+    target = COMMANDS[name][0]
+    module = importlib.import_module(target if "." in target else f"bot.commands.{target}")
     try:
         with _one_line_usage_errors():
             return int(module.main(args))

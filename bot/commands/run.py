@@ -142,6 +142,10 @@ async def serve(
             asyncio.create_task(worker.sweep_forever(), name="inbox-sweep"),
             asyncio.create_task(_housekeeping(services), name="housekeeping"),
         ]
+        from bot import web  # the support web console, when WEB_PORT is set
+
+        if (console_task := web.start(settings, services, bot=bot, dispatcher=dp)) is not None:
+            background.append(console_task)
         if settings.use_webhook:
             await _serve_webhook(settings, bot, dp, worker, stop)
         else:
