@@ -262,6 +262,8 @@ def actor_text(t: Translator, actor: str) -> str:
         return t("web.actor.buyer")
     if kind == "bot":
         return t("web.actor.bot")
+    if kind == "rules":
+        return t("web.actor.rules")
     return actor
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config import ConfigError
 
 
 class WebSettings(BaseSettings):
@@ -39,4 +41,11 @@ class WebSettings(BaseSettings):
 
 
 def load_web_settings(**overrides: object) -> WebSettings:
-    return WebSettings(**overrides)  # type: ignore[arg-type]
+    """Read the console's settings; raise ConfigError with one line naming a bad one."""
+    try:
+        return WebSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "WEB_" + ".".join(str(part) for part in error.get("loc", ())).upper()
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {name}: {message}") from None
