@@ -291,7 +291,9 @@ def create_app(ctx: WebContext) -> FastAPI:
 
     async def queue_rows(request: Request, user: SignedIn) -> tuple[Any, list[queries.QueueRow]]:
         flt = queries.QueueFilter.from_params(request.query_params)
-        rows = await queries.queue(ctx.sessions, flt, me=user.user_id, now=ctx.clock())
+        rows = await queries.queue(
+            ctx.sessions, flt, me=user.user_id, now=ctx.clock(), tz_name=ctx.settings.timezone
+        )
         return flt, rows
 
     @app.get("/")
@@ -311,6 +313,7 @@ def create_app(ctx: WebContext) -> FastAPI:
             choices=vocab(t),
             label=labels(t),
             query=query,
+            assignees=await queries.assignees(ctx.sessions),
         )
 
     @app.get("/queue/rows")
@@ -595,7 +598,9 @@ def create_app(ctx: WebContext) -> FastAPI:
             outcome_chart=Markup(outcome_chart),  # noqa: S704
             breach_chart=Markup(breach_chart),  # noqa: S704
             label=label,
-            export_query=urlencode({"status": "all"}),
+            export_query=urlencode(
+                {"status": "all", "from": start.isoformat(), "to": end.isoformat()}
+            ),
         )
 
     # --- the policy simulator -------------------------------------------------------------

@@ -36,11 +36,20 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-async def _serve(settings: object, *, host: str | None, port: int | None) -> None:
+async def _serve(
+    settings: object,
+    *,
+    host: str | None,
+    port: int | None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until interrupted (or until `stop` is set)."""
+    import contextlib
+
     from bot.app import create_bot, create_services
     from bot.config import Settings
     from bot.web.config import load_web_settings
-    from bot.web.server import build_context, make_server
+    from bot.web.server import build_context, make_server, run_server
 
     assert isinstance(settings, Settings)
     web = load_web_settings()
@@ -52,7 +61,14 @@ async def _serve(settings: object, *, host: str | None, port: int | None) -> Non
         ctx = build_context(settings, services, bot=bot, web=web)
         server = make_server(ctx, host=web.host, port=int(web.port or 8081))
         print(f"refund-bot web: serving on {web.public_url()}", file=sys.stderr)
-        await server.serve()
+        task = asyncio.create_task(run_server(server))
+        if stop is None:
+            await task
+        else:
+            await stop.wait()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     finally:
         await bot.session.close()
         await services.close()

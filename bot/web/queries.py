@@ -48,6 +48,8 @@ class QueueFilter:
     assignee: str = ""  # "", "me", "none" or an operator id
     deadline: str = ""  # "", "breached", "soon"
     q: str = ""
+    since: str = ""  # filed on or after this local date (YYYY-MM-DD)
+    until: str = ""  # filed on or before this local date
     limit: int = 200
 
     @classmethod
@@ -63,6 +65,8 @@ class QueueFilter:
             assignee=get("assignee"),
             deadline=get("deadline"),
             q=get("q"),
+            since=get("from"),
+            until=get("to"),
         )
 
     def params(self) -> dict[str, str]:
@@ -76,6 +80,8 @@ class QueueFilter:
                 ("assignee", self.assignee),
                 ("deadline", self.deadline),
                 ("q", self.q),
+                ("from", self.since),
+                ("to", self.until),
             )
             if value
         }
@@ -97,12 +103,38 @@ class QueueRow:
         return self.due is not None and now <= self.due <= now + SOON
 
 
+def _local_day(value: str, tz_name: str, *, after: bool) -> datetime | None:
+    """The UTC start of a local date (of the next day with `after`); None when unset or
+    not a date."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    if after:
+        day += timedelta(days=1)
+    return datetime.combine(day, datetime.min.time(), ZoneInfo(tz_name)).astimezone(UTC)
+
+
+async def assignees(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[int, str]]:
+    """Operators who hold or held a case: (id, name), for the assignee filter."""
+    async with sessions() as session:
+        rows = (
+            await session.exec(
+                select(SupportTopic.assignee_id, sa.func.max(SupportTopic.assignee_name))
+                .where(col(SupportTopic.assignee_id).is_not(None))
+                .group_by(col(SupportTopic.assignee_id))
+            )
+        ).all()
+    return sorted((int(i), str(n or i)) for i, n in rows if i is not None)
+
+
 async def queue(
     sessions: async_sessionmaker[AsyncSession],
     flt: QueueFilter,
     *,
     me: int,
     now: datetime,
+    tz_name: str = "Asia/Shanghai",
 ) -> list[QueueRow]:
     """Cases matching the filter: breached first, then the earliest pending deadline, then
     the newest."""
@@ -132,6 +164,12 @@ async def queue(
         query = query.where(col(SupportTopic.assignee_id).is_(None))
     elif flt.assignee.isdigit():
         query = query.where(col(SupportTopic.assignee_id) == int(flt.assignee))
+    start = _local_day(flt.since, tz_name, after=False) if flt.since else None
+    end = _local_day(flt.until, tz_name, after=True) if flt.until else None
+    if start is not None:
+        query = query.where(col(Case.created_at) >= start)
+    if end is not None:
+        query = query.where(col(Case.created_at) < end)
     if flt.q:
         needle = flt.q.strip().lstrip("@")
         like = f"%{needle.lower()}%"

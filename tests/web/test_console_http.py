@@ -501,7 +501,9 @@ async def test_queue_filters_search_and_urgency_order(env: Env) -> None:
         flt = queries.QueueFilter.from_params(params)
         return [
             r.case.number
-            for r in await queries.queue(env.ctx.sessions, flt, me=7001, now=env.now[0])
+            for r in await queries.queue(
+                env.ctx.sessions, flt, me=7001, now=env.now[0], tz_name="UTC"
+            )
         ]
 
     assert await numbers() == ["RF-20261130-Q002", "RF-20261130-Q001"]  # breached first
@@ -520,7 +522,18 @@ async def test_queue_filters_search_and_urgency_order(env: Env) -> None:
     assert await numbers(status="all", q="rf-20261130-q001") == ["RF-20261130-Q001"]
     assert await numbers(q="@lilei") == ["RF-20261130-Q002", "RF-20261130-Q001"]
     assert await numbers(platform="official") == []
-    assert c
+    assert await numbers(assignee="7001") == ["RF-20261130-Q001"]
+    # filed in a period (local dates): Q003 was filed three days earlier
+    async with env.ctx.sessions() as session:
+        old = await session.get(Case, c)
+        assert old is not None
+        filed = datetime.now(UTC) - timedelta(days=3)
+        old.created_at = filed
+        session.add(old)
+        await session.commit()
+    today = datetime.now(UTC).date().isoformat()
+    assert "RF-20261130-Q003" not in await numbers(status="all", **{"from": today})
+    assert await numbers(status="all", to=filed.date().isoformat()) == ["RF-20261130-Q003"]
 
 
 async def test_the_csv_export_follows_the_filter_and_defuses_formulas(env: Env) -> None:
