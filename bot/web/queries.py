@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -137,15 +137,22 @@ async def queue(
     tz_name: str = "Asia/Shanghai",
 ) -> list[QueueRow]:
     """Cases matching the filter: breached first, then the earliest pending deadline, then
-    the newest."""
+    the newest. Filtered, ordered and limited by the database."""
     due = (
         select(CaseTimer.case_id, sa.func.min(CaseTimer.due_at).label("due"))
         .where(col(CaseTimer.fired_at).is_(None))
         .group_by(col(CaseTimer.case_id))
         .subquery()
     )
+    breach_event = sa.exists(
+        select(CaseEvent.id).where(
+            col(CaseEvent.case_id) == col(Case.id), col(CaseEvent.kind).in_(BREACH_KINDS)
+        )
+    )
+    overdue = sa.and_(due.c.due.is_not(None), due.c.due < now, col(Case.status).in_(OPEN_VALUES))
+    breached = sa.or_(breach_event, overdue)
     query = (
-        select(Case, SupportTopic, User, due.c.due)
+        cast(Any, select)(Case, SupportTopic, User, due.c.due, breached.label("breached"))
         .join(SupportTopic, col(SupportTopic.case_id) == col(Case.id), isouter=True)
         .join(User, col(User.id) == col(Case.user_id), isouter=True)
         .join(due, due.c.case_id == col(Case.id), isouter=True)
@@ -156,6 +163,8 @@ async def queue(
         query = query.where(col(Case.status) == flt.status)
     if flt.cause:
         query = query.where(col(Case.cause) == flt.cause)
+    if flt.route:
+        query = query.where(col(Case.decision)["route"].as_string() == flt.route)
     if flt.platform:
         query = query.where(col(Case.platform_type) == flt.platform)
     if flt.assignee == "me":
@@ -164,6 +173,10 @@ async def queue(
         query = query.where(col(SupportTopic.assignee_id).is_(None))
     elif flt.assignee.isdigit():
         query = query.where(col(SupportTopic.assignee_id) == int(flt.assignee))
+    if flt.deadline == "breached":
+        query = query.where(breached)
+    elif flt.deadline == "soon":
+        query = query.where(due.c.due >= now, due.c.due <= now + SOON)
     start = _local_day(flt.since, tz_name, after=False) if flt.since else None
     end = _local_day(flt.until, tz_name, after=True) if flt.until else None
     if start is not None:
@@ -182,37 +195,19 @@ async def queue(
         if needle.isdigit():
             conditions.append(col(Case.user_id) == int(needle))
         query = query.where(sa.or_(*conditions))
-    query = query.order_by(col(Case.created_at).desc()).limit(2000)
+    query = query.order_by(
+        sa.case((breached, 0), else_=1),
+        due.c.due.is_(None),
+        due.c.due,
+        col(Case.created_at).desc(),
+        col(Case.id).desc(),
+    ).limit(flt.limit)
     async with sessions() as session:
         rows = (await session.exec(query)).all()
-        ids = [case.id for case, *_ in rows]
-        breached_ids: set[int] = set()
-        if ids:
-            breached_ids = set(
-                (
-                    await session.exec(
-                        select(CaseEvent.case_id).where(
-                            col(CaseEvent.case_id).in_(ids), col(CaseEvent.kind).in_(BREACH_KINDS)
-                        )
-                    )
-                ).all()
-            )
-    out: list[QueueRow] = []
-    for case, topic, buyer, due_at in rows:
-        moment = aware(due_at)
-        overdue = moment is not None and moment < now and case.status in OPEN_VALUES
-        row = QueueRow(case, topic, buyer, moment, case.id in breached_ids or overdue)
-        if flt.route and row.route != flt.route:
-            continue
-        if flt.deadline == "breached" and not row.breached:
-            continue
-        if flt.deadline == "soon" and not row.due_soon(now):
-            continue
-        out.append(row)
-    far = datetime.max.replace(tzinfo=UTC)
-    out.sort(key=lambda r: aware(r.case.created_at) or now, reverse=True)
-    out.sort(key=lambda r: (not r.breached, r.due or far))
-    return out[: flt.limit]
+    return [
+        QueueRow(case, topic, buyer, aware(due_at), bool(is_breached))
+        for case, topic, buyer, due_at, is_breached in rows
+    ]
 
 
 # --- the numbers ----------------------------------------------------------------------------

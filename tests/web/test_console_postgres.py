@@ -48,3 +48,65 @@ async def test_a_link_redeemed_by_two_instances_at_once_opens_one_session(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_the_queue_filters_and_orders_in_postgresql(
+    migrated_url: str,  # noqa: F811
+) -> None:
+    from decimal import Decimal
+
+    from bot.storage import repo
+    from bot.storage.models import CaseEvent
+    from bot.storage.support_models import CaseTimer
+    from bot.web import queries
+
+    engine = create_engine(migrated_url)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    try:
+        ids = []
+        async with sessions() as session:
+            await repo.upsert_user(session, user_id=1001, first_name="李雷", username="lilei")
+            for number, route in (
+                ("RF-20261130-P0A1", "platform_review"),
+                ("RF-20261130-P0B2", "human_agent"),
+                ("RF-20261130-P0C3", "platform_review"),
+            ):
+                case, _ = await repo.create_case(
+                    session,
+                    number=number,
+                    draft_key=number,
+                    user_id=1001,
+                    language="zh",
+                    order_number=f"KM{number[-4:]}0000000",
+                    platform_type="aggregator",
+                    order_status="paid_undelivered",
+                    cause="out_of_stock",
+                    cause_text=None,
+                    payment_channel="alipay",
+                    amount=Decimal("10"),
+                    paid_at=now,
+                    status="in_review",
+                    decision={"route": route, "outcome": "full_refund", "rule_id": "r"},
+                    evidence=[],
+                    decided=False,
+                )
+                ids.append(case.id)
+            session.add(CaseTimer(case_id=ids[0], kind="x", due_at=now + timedelta(hours=2)))
+            session.add(CaseTimer(case_id=ids[2], kind="x", due_at=now - timedelta(hours=1)))
+            session.add(CaseEvent(case_id=ids[1], actor="timer", kind="breach", payload={}))
+            await session.commit()
+
+        async def numbers(**params: str) -> list[str]:
+            flt = queries.QueueFilter.from_params(params)
+            rows = await queries.queue(sessions, flt, me=7001, now=now, tz_name="UTC")
+            return [r.case.number for r in rows]
+
+        # breached (an event, or a deadline already passed) first, then by deadline
+        assert await numbers() == ["RF-20261130-P0C3", "RF-20261130-P0B2", "RF-20261130-P0A1"]
+        assert await numbers(route="platform_review") == ["RF-20261130-P0C3", "RF-20261130-P0A1"]
+        assert await numbers(deadline="breached") == ["RF-20261130-P0C3", "RF-20261130-P0B2"]
+        assert await numbers(deadline="soon") == ["RF-20261130-P0A1"]
+        assert await numbers(q="rf-20261130-p0b2") == ["RF-20261130-P0B2"]
+    finally:
+        await engine.dispose()
