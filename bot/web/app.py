@@ -260,9 +260,8 @@ def create_app(ctx: WebContext) -> FastAPI:
         if lang in LANGUAGES:
             await ctx.logins.set_lang(user.token, lang)
         back = str(form.get("back") or "/")
-        return RedirectResponse(
-            back if back.startswith("/") and not back.startswith("//") else "/", status_code=303
-        )
+        local = back.startswith("/") and not back.startswith(("//", "/\\"))
+        return RedirectResponse(back if local else "/", status_code=303)
 
     # --- the queue ----------------------------------------------------------------------
 

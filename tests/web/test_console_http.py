@@ -651,3 +651,17 @@ async def test_pages_carry_a_strict_content_security_policy(env: Env) -> None:
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "https://" not in page.text  # every asset ships in the package: no CDN
+
+
+async def test_the_console_speaks_english_when_asked_and_stays_on_this_site(env: Env) -> None:
+    csrf = await env.sign_in()
+    assert ZH("web.nav.queue") in (await env.client.get("/")).text
+    switched = await env.client.post("/lang", data={"csrf": csrf, "lang": "en", "back": "/numbers"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/numbers"
+    page = await env.client.get("/")
+    assert Translator("en")("web.nav.queue") in page.text and 'lang="en"' in page.text
+    for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        answer = await env.client.post(
+            "/lang", data={"csrf": csrf, "lang": "zh", "back": elsewhere}
+        )
+        assert answer.headers["location"] == "/"
