@@ -14,6 +14,7 @@ import io
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
@@ -50,6 +51,7 @@ COOKIE = "rb_session"
 LANG_COOKIE = "rb_lang"
 STATIC = Path(__file__).with_name("static")
 MAX_POLICY_BYTES = 512 * 1024
+EXPORT_LIMIT = 50_000  # rows in one CSV export (the page shows 200)
 ACTION_BUTTONS = (
     Action.TAKE,
     Action.APPROVE,
@@ -288,8 +290,10 @@ def create_app(ctx: WebContext) -> FastAPI:
 
         return label
 
-    async def queue_rows(request: Request, user: SignedIn) -> tuple[Any, list[queries.QueueRow]]:
-        flt = queries.QueueFilter.from_params(request.query_params)
+    async def queue_rows(
+        request: Request, user: SignedIn, *, limit: int = queries.QueueFilter.limit
+    ) -> tuple[Any, list[queries.QueueRow]]:
+        flt = replace(queries.QueueFilter.from_params(request.query_params), limit=limit)
         rows = await queries.queue(
             ctx.sessions, flt, me=user.user_id, now=ctx.clock(), tz_name=ctx.settings.timezone
         )
@@ -334,7 +338,7 @@ def create_app(ctx: WebContext) -> FastAPI:
     @app.get("/export.csv")
     async def export(request: Request) -> Response:
         user, _role = await current(request)
-        _flt, rows = await queue_rows(request, user)
+        _flt, rows = await queue_rows(request, user, limit=EXPORT_LIMIT)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(

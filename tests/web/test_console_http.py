@@ -549,6 +549,36 @@ async def test_the_csv_export_follows_the_filter_and_defuses_formulas(env: Env) 
     assert _csv_safe("-1") == "'-1" and _csv_safe("KM1") == "KM1"
 
 
+async def test_the_csv_export_is_not_cut_at_the_page_length(env: Env) -> None:
+    async with env.ctx.sessions() as session:
+        await repo.upsert_user(session, user_id=1001, first_name="李雷", username="lilei")
+        for i in range(230):
+            await repo.create_case(
+                session,
+                number=f"RF-20261130-{i:04X}",
+                draft_key=f"bulk-{i}",
+                user_id=1001,
+                language="zh",
+                order_number=f"KM2026113{i:07d}",
+                platform_type="aggregator",
+                order_status="paid_undelivered",
+                cause="out_of_stock",
+                cause_text=None,
+                payment_channel="alipay",
+                amount=Decimal("10"),
+                paid_at=env.now[0],
+                status="in_review",
+                decision=decision(),
+                evidence=[],
+                decided=False,
+            )
+    await env.sign_in()
+    page = await env.client.get("/")
+    assert page.text.count('class="case-link"') == 200
+    export = await env.client.get("/export.csv")
+    assert len(export.text.strip().splitlines()) == 231  # the header and every case
+
+
 async def test_numbers_count_cases_refunds_and_response_times(env: Env) -> None:
     first = await add_case(env, "RF-20261130-N001", status="refunded", amount="40.00")
     await add_case(env, "RF-20261130-N002", cause="duplicate_charge", thread=12, amount="60.00")
