@@ -134,7 +134,8 @@ def chromium() -> Iterator[Any]:
     ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(60)
+    driver.implicitly_wait(10)  # an element of the page a click just asked for may be on its way
     try:
         yield driver
     finally:

@@ -33,6 +33,7 @@ async def sign_in(console: Console, chromium: Any, user: Any = None) -> Browser:
     await browser.get(link)
     await browser.shot("login")
     await browser.click("#sign-in")
+    await browser.find("#queue-count")  # the queue, once the sign-in has gone through
     return browser
 
 
