@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import NoReturn
 
-# sub-command -> module in bot.commands exposing `main(argv: list[str]) -> int`
+# sub-command -> module (in bot.commands unless dotted) exposing `main(argv: list[str]) -> int`
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run the bot (polling or webhook; console chat when no BOT_TOKEN is set)"),
     "console": ("console", "chat with the bot in this terminal, no Telegram needed"),
@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("scan", "scan a text for refund-scam links and scripts"),
     "db": ("db", "database tools: `db upgrade`"),
     "inbox": ("inbox", "updates that kept failing: `inbox` lists them, `inbox retry [ID...]`"),
+    "web": ("bot.web.command", "the support web console alone (`web [--host H] [--port P]`)"),
 }
 
 
@@ -98,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"refund-bot: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = _import_quietly(f"bot.commands.{COMMANDS[name][0]}")
+    target = COMMANDS[name][0]
+    module = _import_quietly(target if "." in target else f"bot.commands.{target}")
     try:
         with _one_line_usage_errors():
             return int(module.main(args))

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.web.config import WebSettings
 
 SETTING_NAMES = [name.upper() for name in Settings.model_fields]
+SETTING_NAMES += [f"WEB_{name.upper()}" for name in WebSettings.model_fields]
 
 
 @pytest.fixture(autouse=True)

@@ -167,6 +167,10 @@ async def serve(
             asyncio.create_task(worker.sweep_forever(), name="inbox-sweep"),
             asyncio.create_task(_housekeeping(services), name="housekeeping"),
         ]
+        from bot import web  # the support web console, when WEB_PORT is set
+
+        if (console_task := web.start(settings, services, bot=bot, dispatcher=dp)) is not None:
+            background.append(console_task)
         gc.freeze()  # what start-up built lives as long as the process: no collection walks it
         health.state = RUNNING
         if settings.use_webhook:

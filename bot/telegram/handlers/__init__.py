@@ -19,11 +19,12 @@ from bot.telegram.handlers import (
     privacy,
     start,
     support,
+    web,
     wizard,
 )
 
-ROUTERS = (errors, start, privacy, support, groups, links, cases, ask, wizard, fallback)
-PRIVATE = (start, privacy, support, links, cases, ask, wizard, fallback)
+ROUTERS = (errors, start, privacy, web, support, groups, links, cases, ask, wizard, fallback)
+PRIVATE = (start, privacy, web, support, links, cases, ask, wizard, fallback)
 GROUP_TYPES = {"group", "supergroup"}
 
 
