@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +34,7 @@ from bot.i18n import Translator
 from bot.paths import project_dir
 from bot.storage.models import Case, CaseEvent, Evidence, User
 from bot.storage.support_models import (
+    BotFailureStreak,
     BuyerBan,
     CaseRating,
     CaseTimer,
@@ -52,6 +54,9 @@ OPEN_TOPIC = "open"
 CLOSED_TOPIC = "closed"
 TOPIC_LEASE = timedelta(seconds=60)
 OUTBOX_LEASE = timedelta(seconds=60)
+# evidence a buyer adds while the case has a topic waits this long for the rest of its album
+EVIDENCE_GATHER = timedelta(seconds=1.5)
+RELAY_OPS = frozenset({"relay", "edit"})
 
 STATUS_ICONS: dict[CaseStatus, str] = {
     CaseStatus.SUBMITTED: "🆕",
@@ -257,7 +262,6 @@ class SupportService:
         tz_name: str = "Asia/Shanghai",
     ) -> None:
         self.tz_name = tz_name
-        self._failures: dict[int, int] = {}
         self.sessions = sessions
         self.policy = policy
         self.chat_id = chat_id
@@ -299,6 +303,30 @@ class SupportService:
         title = f"{STATUS_ICONS[status]} {case.number} · {cause} · ¥{case.amount}"
         return title[:128]
 
+    def _enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        chat_id: int,
+        payload: Mapping[str, Any],
+        now: datetime,
+        case_id: int | None = None,
+        thread_id: int | None = None,
+        due: datetime | None = None,
+    ) -> None:
+        session.add(
+            OutboxMessage(
+                key=key[:128],
+                case_id=case_id,
+                chat_id=chat_id,
+                thread_id=thread_id,
+                payload=dict(payload),
+                next_attempt_at=due or now,
+                created_at=now,
+            )
+        )
+
     def _outbox(
         self,
         session: AsyncSession,
@@ -311,16 +339,14 @@ class SupportService:
         thread_id: int | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        session.add(
-            OutboxMessage(
-                key=key[:128],
-                case_id=case_id,
-                chat_id=chat_id,
-                thread_id=thread_id,
-                payload={"text": text, **(extra or {})},
-                next_attempt_at=now,
-                created_at=now,
-            )
+        self._enqueue(
+            session,
+            key=key,
+            chat_id=chat_id,
+            payload={"text": text, **(extra or {})},
+            now=now,
+            case_id=case_id,
+            thread_id=thread_id,
         )
 
     def _to_topic(
@@ -599,18 +625,41 @@ class SupportService:
 
     async def bot_answered(self, *, user_id: int, helped: bool) -> bool:
         """The bot answered a buyer's question: when it could not help twice in a row, the
-        buyer's open case goes to a person. True when a topic was requested. (Counted per
-        instance: a third failure on another instance is the worst case.)"""
-        if helped:
-            self._failures.pop(user_id, None)
-            return False
-        count = self._failures.get(user_id, 0) + 1
-        self._failures[user_id] = count
-        if count < 2:
-            return False
-        self._failures.pop(user_id, None)
-        open_values = [s.value for s in lifecycle.OPEN_STATUSES]
+        buyer's open case goes to a person. True when a topic was requested. The streak is
+        a database row, so every instance counts the same answers and a restart keeps it;
+        exactly one caller sees it reach two."""
+        now = self.clock()
+        streak = col(BotFailureStreak.user_id) == user_id
         async with self.sessions() as session:
+            if helped:
+                await session.exec(sa.delete(BotFailureStreak).where(streak))
+                await session.commit()
+                return False
+            reached = False
+            for _attempt in range(3):
+                bumped = await session.exec(
+                    sa.update(BotFailureStreak)
+                    .where(streak)
+                    .values(count=col(BotFailureStreak.count) + 1, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if cast(Any, bumped).rowcount == 1:
+                    # the answer that made it two takes the streak (and ends it)
+                    taken = await session.exec(
+                        sa.delete(BotFailureStreak).where(streak, col(BotFailureStreak.count) >= 2)
+                    )
+                    reached = cast(Any, taken).rowcount == 1
+                    await session.commit()
+                    break
+                session.add(BotFailureStreak(user_id=user_id, count=1, updated_at=now))
+                try:
+                    await session.commit()
+                    break
+                except IntegrityError:  # counted meanwhile by another instance: bump it
+                    await session.rollback()
+            if not reached:
+                return False
+            open_values = [s.value for s in lifecycle.OPEN_STATUSES]
             query = (
                 select(Case)
                 .where(Case.user_id == user_id, col(Case.status).in_(open_values))
@@ -622,6 +671,129 @@ class SupportService:
         return await self.request_topic(
             case_id=case.id, trigger="bot_failed", actor=f"buyer:{user_id}"
         )
+
+    async def failure_streak(self, user_id: int) -> int:
+        async with self.sessions() as session:
+            row = await session.get(BotFailureStreak, user_id)
+            return row.count if row is not None else 0
+
+    # --- hooks run inside the buyer's transactions (RefundService) ----------------------------
+
+    async def case_filed(self, session: AsyncSession, case: Case) -> None:
+        """In the submit transaction: a case the decision routes to a person gets its topic
+        job written with it (the worker opens it at its next turn, and a crash after the
+        submit still opens it, once); a case waiting for the merchant gets its deadline."""
+        if self.chat_id is None or case.id is None:
+            return
+        now = self.clock()
+        decision = case.decision or {}
+        if lifecycle.is_open(case.status) and lifecycle.needs_person(
+            str(decision.get("outcome", "")), str(decision.get("route", ""))
+        ):
+            session.add(
+                SupportTopic(
+                    case_id=case.id,
+                    chat_id=self.chat_id,
+                    user_id=case.user_id,
+                    state="opening",
+                    trigger="route",
+                    opened_at=now,
+                )
+            )
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    actor="bot",
+                    kind="escalated",
+                    payload={"reason": "route"},
+                    created_at=now,
+                )
+            )
+        elif case.status == CaseStatus.WITH_MERCHANT:
+            await self._ensure_timers(session, case, now)
+
+    async def evidence_added(
+        self,
+        session: AsyncSession,
+        case: Case,
+        evidence: Evidence,
+        *,
+        caption: str | None = None,
+        source: tuple[int, int] | None = None,
+    ) -> None:
+        """In the transaction that stores a file the buyer added later: when the case has a
+        topic, the file is queued for it; files that follow within `EVIDENCE_GATHER` join
+        the same entry and are posted as one album. The card follows after the post."""
+        if self.chat_id is None or case.id is None or evidence.id is None:
+            return
+        topic = await session.get(SupportTopic, case.id)
+        if topic is None or topic.thread_id is None or topic.state == CLOSED_TOPIC:
+            return  # no topic yet: the topic's opening posts every file of the case
+        now = self.clock()
+        due = now + EVIDENCE_GATHER
+        item = {
+            "evidence_id": evidence.id,
+            "caption": (caption or "")[:800] or None,
+            "source": list(source) if source else None,
+        }
+        waiting = col(OutboxMessage.state) == "pending"
+        row = (
+            await session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.case_id == case.id,
+                    OutboxMessage.thread_id == topic.thread_id,
+                    waiting,
+                    OutboxMessage.attempts == 0,
+                    col(OutboxMessage.key).startswith("evidence:"),
+                )
+                .order_by(col(OutboxMessage.id).desc())
+                .with_for_update()
+            )
+        ).first()
+        if row is not None and len(row.payload.get("items") or []) < 10:
+            payload = {**row.payload, "items": [*row.payload["items"], item]}
+            joined = await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row.id, waiting)
+                .values(payload=payload, next_attempt_at=due)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(Any, joined).rowcount == 1:
+                return
+        self._enqueue(
+            session,
+            key=f"evidence:{case.id}:{evidence.id}",
+            chat_id=self.chat_id,
+            thread_id=topic.thread_id,
+            case_id=case.id,
+            payload={"op": "evidence", "items": [item]},
+            now=now,
+            due=due,
+        )
+
+    async def evidence_relabelled(self, case_id: int) -> None:
+        """The buyer said what a file shows: the card's checklist follows."""
+        if self.chat_id is None:
+            return
+        now = self.clock()
+        async with self.sessions() as session:
+            topic = await session.get(SupportTopic, case_id)
+            if topic is None or topic.thread_id is None or topic.state == CLOSED_TOPIC:
+                return
+            self._enqueue(
+                session,
+                key=f"card:{case_id}:{now.isoformat()}",
+                chat_id=self.chat_id,
+                thread_id=topic.thread_id,
+                case_id=case_id,
+                payload={"op": "card"},
+                now=now,
+            )
+            try:
+                await session.commit()
+            except IntegrityError:  # one refresh at that instant is enough
+                await session.rollback()
 
     async def claim_topics(self) -> list[TopicJob]:
         """Topics waiting to be created (or reopened) in Telegram, leased to this caller."""
@@ -916,6 +1088,74 @@ class SupportService:
             except IntegrityError:
                 await session.rollback()
 
+    async def queue_relay(
+        self,
+        auth: Authorization,
+        *,
+        actor_id: int,
+        buyer_id: int,
+        source: tuple[int, int],
+        payload: Mapping[str, Any],
+    ) -> bool:
+        """An operator's message for the buyer: its outbox entry, the audit row and the
+        first response are written in one transaction; the worker delivers it (in order,
+        with backoff, once) and links the copy. False when this message was queued already
+        (the same update handled twice)."""
+        now = self.clock()
+        async with self.sessions() as session:
+            topic = await session.get(SupportTopic, auth.case_id)
+            if topic is not None and topic.first_response_at is None:
+                topic.first_response_at = now
+                session.add(topic)
+                await self._cancel_first_response(session, auth.case_id, now)
+            await self._audit_in(session, actor_id, Action.RELAY, auth.case_id, True, "", now)
+            self._enqueue(  # last: its unique key refuses a second copy at the commit
+                session,
+                key=f"relay:{source[0]}:{source[1]}",
+                chat_id=buyer_id,
+                case_id=auth.case_id,
+                payload={"op": "relay", **payload},
+                now=now,
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+        return True
+
+    async def queue_edit(
+        self,
+        auth: Authorization,
+        *,
+        actor_id: int,
+        buyer_id: int,
+        source: tuple[int, int],
+        version: int,
+        payload: Mapping[str, Any],
+    ) -> bool:
+        """An operator edited a relayed message: the edit follows its copy through the
+        outbox, after the message itself (the buyer's messages go out in order)."""
+        now = self.clock()
+        async with self.sessions() as session:
+            self._enqueue(
+                session,
+                key=f"edit:{source[0]}:{source[1]}:{version}",
+                chat_id=buyer_id,
+                case_id=auth.case_id,
+                payload={"op": "edit", "source": list(source), **payload},
+                now=now,
+            )
+            await self._audit_in(
+                session, actor_id, Action.RELAY, auth.case_id, True, "", now, {"edit": True}
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+        return True
+
     async def _cancel_first_response(
         self, session: AsyncSession, case_id: int, now: datetime
     ) -> None:
@@ -930,6 +1170,14 @@ class SupportService:
             .values(fired_at=now, fired_by="answered", outcome="cancelled")
             .execution_options(synchronize_session=False)
         )
+
+    async def evidence_rows(self, ids: Sequence[int]) -> Sequence[Evidence]:
+        async with self.sessions() as session:
+            return (
+                await session.exec(
+                    select(Evidence).where(col(Evidence.id).in_(ids)).order_by(col(Evidence.id))
+                )
+            ).all()
 
     async def copy_of(self, *, chat_id: int, message_id: int) -> MessageLink | None:
         """The pair of a relayed message, looked up from either side."""
@@ -974,9 +1222,26 @@ class SupportService:
                     col(OutboxMessage.state) == "sending", col(OutboxMessage.lease_until) < now
                 ),
             )
+            # one chat's (or topic's) messages go out in the order they were written: a
+            # message waits while an older one to the same place is not sent or given up
+            older = aliased(OutboxMessage)
+            same_thread = sa.or_(
+                col(older.thread_id) == col(OutboxMessage.thread_id),
+                sa.and_(col(older.thread_id).is_(None), col(OutboxMessage.thread_id).is_(None)),
+            )
+            earlier = (
+                sa.select(col(older.id))
+                .where(
+                    col(older.chat_id) == col(OutboxMessage.chat_id),
+                    same_thread,
+                    col(older.id) < col(OutboxMessage.id),
+                    col(older.state).in_(("pending", "sending")),
+                )
+                .exists()
+            )
             query = (
                 select(OutboxMessage)
-                .where(due)
+                .where(due, ~earlier)
                 .order_by(col(OutboxMessage.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -1003,7 +1268,15 @@ class SupportService:
             await session.commit()
         return out
 
-    async def outbox_sent(self, delivery_id: int, message_id: int | None) -> None:
+    async def outbox_sent(
+        self,
+        delivery_id: int,
+        message_id: int | None,
+        *,
+        links: Sequence[tuple[int, tuple[int, int], tuple[int, int]]] = (),
+    ) -> None:
+        """Delivered; the copies it made are linked to their sources (case id, source chat
+        and message, copy chat and message) in the same transaction."""
         now = self.clock()
         async with self.sessions() as session:
             await session.exec(
@@ -1018,6 +1291,23 @@ class SupportService:
                 )
                 .execution_options(synchronize_session=False)
             )
+            for case_id, src, dst in links:
+                exists = await session.exec(
+                    select(MessageLink.id).where(
+                        MessageLink.src_chat_id == src[0], MessageLink.src_message_id == src[1]
+                    )
+                )
+                if exists.first() is None:
+                    session.add(
+                        MessageLink(
+                            case_id=case_id,
+                            src_chat_id=src[0],
+                            src_message_id=src[1],
+                            dst_chat_id=dst[0],
+                            dst_message_id=dst[1],
+                            created_at=now,
+                        )
+                    )
             await session.commit()
 
     async def outbox_failed(
@@ -1049,11 +1339,15 @@ class SupportService:
             )
             if give_up and delivery.case_id is not None and delivery.thread_id is None:
                 topic = await session.get(SupportTopic, delivery.case_id)
+                relay = delivery.payload.get("op") in RELAY_OPS
                 self._to_topic(
                     session,
                     topic,
                     key=f"failed:{delivery.id}",
-                    text=self.staff("support.notify_failed", reason=escape(reason)),
+                    text=self.staff(
+                        "support.undeliverable" if relay else "support.notify_failed",
+                        reason=escape(reason),
+                    ),
                     now=now,
                 )
             await session.commit()

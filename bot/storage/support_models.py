@@ -179,3 +179,14 @@ class SavedReply(SQLModel, table=True):
     text: str = Field(max_length=3000)
     updated_by: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
     updated_at: datetime = _ts()
+
+
+class BotFailureStreak(SQLModel, table=True):
+    """How many answers in a row the bot could not help a buyer with; shared by every
+    instance and kept over restarts. Reset when the bot helps or a person takes over."""
+
+    __tablename__ = "support_bot_failures"
+
+    user_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    count: int = Field(default=0)
+    updated_at: datetime = _ts()

@@ -153,6 +153,11 @@ class Desk:
 
 @pytest.fixture
 async def desk(harness: Harness) -> AsyncIterator[Desk]:
+    yield await make_desk(harness)
+
+
+async def make_desk(harness: Harness, **overrides: Any) -> Desk:
+    """The support group with its three parties and a running bot (`overrides`: settings)."""
     tg = harness.tg
     operator = tg.user(7001, first_name="小王", language_code="zh")
     lead = tg.user(7002, first_name="老张", language_code="zh")
@@ -162,11 +167,13 @@ async def desk(harness: Harness) -> AsyncIterator[Desk]:
     await group.set_bot_admin(True)
     await group.set_member(operator, "administrator")
     await group.set_member(member, "member")
-    settings = harness.settings(support_chat_id=SUPPORT, operator_ids="7001", lead_ids="7002")
+    settings = harness.settings(
+        support_chat_id=SUPPORT, operator_ids="7001", lead_ids="7002", **overrides
+    )
     buyer = harness.buyer(1001, "zh")
     await buyer.user.open_chat()
     await harness.start_bot(settings)
-    yield Desk(harness, settings, group, operator, lead, member, buyer)
+    return Desk(harness, settings, group, operator, lead, member, buyer)
 
 
 async def test_a_case_routed_to_a_person_gets_a_topic_with_a_pinned_card_and_its_evidence(

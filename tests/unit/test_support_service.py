@@ -55,7 +55,10 @@ async def seed(
     number: str = "RF-20261130-AAAA",
     status: str = "in_review",
     route: str = "platform_review",
+    filed_by: SupportService | None = None,
 ) -> int:
+    """A case as the wizard stores it; `filed_by` runs the workspace's submit hook in the
+    same transaction, as the running bot does."""
     async with sessions() as session:
         await repo.upsert_user(session, user_id=user_id, first_name="Li")
         case, _ = await repo.create_case(
@@ -76,6 +79,7 @@ async def seed(
             decision=decision(route=route),
             evidence=[],
             decided=False,
+            also=filed_by.case_filed if filed_by is not None else None,
         )
         # the case was filed at the start of the fake clock
         case.created_at = case.updated_at = START
@@ -665,3 +669,102 @@ def test_the_migration_renames_old_statuses(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         statuses = [row[0] for row in db.execute("SELECT status FROM cases ORDER BY id")]
     assert statuses == ["with_merchant", "in_review", "in_review", "approved"]
+
+
+# --- written with the change that causes it ----------------------------------------------------
+
+
+async def test_a_case_routed_to_a_person_has_its_topic_job_written_with_it(
+    service: SupportService, engine: AsyncEngine, clock: FakeClock
+) -> None:
+    case_id = await seed(service.sessions, filed_by=service)
+    (topic,) = await all_rows(service, SupportTopic)
+    assert (topic.case_id, topic.state, topic.trigger) == (case_id, "opening", "route")
+    # the process that filed it stops here; another one opens the topic, once
+    other = SupportService(
+        sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, clock=clock
+    )
+    assert [job.case_id for job in await other.claim_topics()] == [case_id]
+    assert await service.claim_topics() == []
+    assert await other.reconcile() == 0  # the safety net has nothing left to do
+    merchant = await seed(
+        service.sessions,
+        user_id=1002,
+        number="RF-20261130-BBBB",
+        status="with_merchant",
+        route="merchant_review",
+        filed_by=service,
+    )
+    timers = [t.kind for t in await all_rows(service, CaseTimer) if t.case_id == merchant]
+    assert timers == ["merchant_deadline"]  # the merchant's clock runs from the submit
+    assert len(await all_rows(service, SupportTopic)) == 1
+
+
+async def test_the_failure_streak_is_shared_by_instances_and_kept_over_a_restart(
+    service: SupportService, engine: AsyncEngine, tmp_path: Path, clock: FakeClock
+) -> None:
+    case_id = await seed(service.sessions)
+    assert not await service.bot_answered(user_id=1001, helped=False)
+    assert await service.failure_streak(1001) == 1
+    await engine.dispose()  # the process ends; another instance answers next
+    again = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'support.sqlite3'}")
+    try:
+        other = SupportService(
+            sessions=session_factory(again), policy=POLICY, chat_id=CHAT, clock=clock
+        )
+        assert await other.bot_answered(user_id=1001, helped=False)
+        (topic,) = await all_rows(other, SupportTopic)
+        assert (topic.case_id, topic.trigger) == (case_id, "bot_failed")
+        assert await other.failure_streak(1001) == 0  # taken by the escalation
+        assert not await other.bot_answered(user_id=1002, helped=False)
+        assert not await other.bot_answered(user_id=1002, helped=True)
+        assert await other.failure_streak(1002) == 0  # a helpful answer resets it
+    finally:
+        await again.dispose()
+
+
+async def test_operator_relays_go_out_in_order_once_and_a_failure_is_told_in_the_topic(
+    service: SupportService, clock: FakeClock, operators: Operators
+) -> None:
+    case_id = await seed(service.sessions)
+    await open_topic(service, case_id, 78)
+    auth = await service.authorize(
+        operators, actor_id=7001, chat_id=CHAT, thread_id=78, action=Action.RELAY
+    )
+
+    async def relay(message_id: int, text: str) -> bool:
+        return await service.queue_relay(
+            auth, actor_id=7001, buyer_id=1001, source=(CHAT, message_id), payload={"text": text}
+        )
+
+    assert await relay(500, "one")
+    assert not await relay(500, "one")  # the same update handled twice: queued once
+    assert await relay(501, "two")
+    assert await service.queue_edit(
+        auth, actor_id=7001, buyer_id=1001, source=(CHAT, 500), version=1, payload={"text": "1!"}
+    )
+    (first,) = await service.claim_outbox()  # the buyer's oldest only
+    assert first.payload["text"] == "one"
+    assert not await service.outbox_failed(first, reason="flood", retry_after=10, permanent=False)
+    clock.advance(seconds=9)
+    assert await service.claim_outbox() == []  # "two" waits behind "one"
+    clock.advance(seconds=2)
+    (again,) = await service.claim_outbox()
+    assert again.id == first.id
+    await service.outbox_sent(again.id, 900, links=[(case_id, (CHAT, 500), (1001, 900))])
+    link = await service.copy_of(chat_id=CHAT, message_id=500)
+    assert link is not None and (link.dst_chat_id, link.dst_message_id) == (1001, 900)
+    (second,) = await service.claim_outbox()
+    assert second.payload["text"] == "two"
+    await service.outbox_sent(second.id, 901)
+    (edit,) = await service.claim_outbox()
+    assert edit.payload["op"] == "edit" and edit.payload["source"] == [CHAT, 500]
+    assert await service.outbox_failed(
+        edit, reason="the buyer blocked the bot", retry_after=None, permanent=True
+    )
+    (told,) = [o for o in await all_rows(service, OutboxMessage) if o.thread_id == 78]
+    assert "Not delivered to the buyer: the buyer blocked the bot" in told.payload["text"]
+    (topic,) = await all_rows(service, SupportTopic)
+    assert topic.first_response_at is not None  # the first relay answered the case
+    audit = [a for a in await all_rows(service, SupportAudit) if a.action == "relay"]
+    assert len(audit) == 3 and all(a.allowed for a in audit)
