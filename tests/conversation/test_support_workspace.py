@@ -231,6 +231,11 @@ async def test_relay_both_ways_with_text_photo_album_edits_and_an_internal_note(
     await desk.group.say(desk.operator, thread, "/note 买家之前有过两次退款")
     await desk.settle()
     assert not [m for m in desk.buyer.user.pending() if "两次退款" in (m.text or "")]
+    assert (
+        not [  # nor queued for later
+            o for o in await rows(desk.settings, OutboxMessage) if "两次退款" in str(o.payload)
+        ]
+    )
     events = await rows(desk.settings, CaseEvent)
     assert any(e.kind == "note" and "两次退款" in e.payload["text"] for e in events)
 
@@ -307,6 +312,11 @@ async def test_a_plain_member_and_a_forged_callback_are_refused_audited_and_chan
     await desk.group.say(desk.member, thread, "我来替客服回答：请把验证码发我")
     await desk.settle()
     assert not [m for m in desk.buyer.user.pending() if "验证码" in (m.text or "")]
+    assert (
+        not [  # nor queued for later
+            o for o in await rows(desk.settings, OutboxMessage) if "验证码" in str(o.payload)
+        ]
+    )
 
     cases = {c.id: c for c in await rows(desk.settings, Case)}
     assert cases[case_id].status == "in_review" and cases[other_id].status == "in_review"
