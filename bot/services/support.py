@@ -57,6 +57,7 @@ OUTBOX_LEASE = timedelta(seconds=60)
 # evidence a buyer adds while the case has a topic waits this long for the rest of its album
 EVIDENCE_GATHER = timedelta(seconds=1.5)
 RELAY_OPS = frozenset({"relay", "edit"})
+UNFIRED = col(CaseTimer.fired_at).is_(None)  # a timer nobody fired (or cancelled) yet
 
 STATUS_ICONS: dict[CaseStatus, str] = {
     CaseStatus.SUBMITTED: "🆕",
@@ -235,6 +236,30 @@ class Stats:
     refunded: int
     breached: int
     ratings: Mapping[int, tuple[int, float]]  # operator id -> (count, average)
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A claimed timer and what its action needs, in the claiming transaction."""
+
+    session: AsyncSession
+    timer: CaseTimer
+    case: Case
+    topic: SupportTopic | None
+    now: datetime
+    key: str  # the outbox key of what the timer causes: one per timer
+
+    @property
+    def case_id(self) -> int:
+        assert self.case.id is not None
+        return self.case.id
+
+    @property
+    def due(self) -> datetime:
+        return aware(self.timer.due_at) or self.now
+
+
+TimerAction = Callable[[Firing], Awaitable[str]]
 
 
 def _event_detail(event: CaseEvent) -> str:
@@ -1361,169 +1386,162 @@ class SupportService:
         """Fire every due timer this instance can claim; returns (case id, kind, outcome)."""
         fired: list[tuple[int, str, str]] = []
         now = self.clock()
-        unfired = col(CaseTimer.fired_at).is_(None)
         async with self.sessions() as session:
             query = (
                 select(CaseTimer)
-                .where(unfired, col(CaseTimer.due_at) <= now)
+                .where(UNFIRED, col(CaseTimer.due_at) <= now)
                 .order_by(col(CaseTimer.due_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            timers = (await session.exec(query)).all()
-            for timer in timers:
-                claimed = await session.exec(
-                    sa.update(CaseTimer)
-                    .where(col(CaseTimer.id) == timer.id, unfired)
-                    .values(fired_at=now, fired_by=instance[:64])
-                    .execution_options(synchronize_session=False)
-                )
-                if cast(Any, claimed).rowcount != 1:
-                    continue  # another instance fired it
-                try:
-                    outcome = await self._fire(session, timer, now)
-                except lifecycle.TransitionError:  # moved on where the deadline cannot follow
-                    outcome = "stale"
-                await session.exec(
-                    sa.update(CaseTimer)
-                    .where(col(CaseTimer.id) == timer.id)
-                    .values(outcome=outcome)
-                    .execution_options(synchronize_session=False)
-                )
-                fired.append((timer.case_id, timer.kind, outcome))
+            for timer in (await session.exec(query)).all():
+                action = self._timer_actions[TimerKind(timer.kind)]
+                outcome = await self._fire(session, timer, action, now=now, instance=instance)
+                if outcome is not None:
+                    fired.append((timer.case_id, timer.kind, outcome))
             await session.commit()
         return fired
 
-    async def _fire(self, session: AsyncSession, timer: CaseTimer, now: datetime) -> str:
+    @property
+    def _timer_actions(self) -> dict[TimerKind, TimerAction]:
+        return {
+            TimerKind.MERCHANT_DEADLINE: self._merchant_deadline,
+            TimerKind.FIRST_RESPONSE_REMINDER: self._first_response_reminder,
+            TimerKind.FIRST_RESPONSE_DEADLINE: self._first_response_deadline,
+            TimerKind.EVIDENCE_REMINDER: self._evidence_reminder,
+            TimerKind.EVIDENCE_DEADLINE: self._evidence_deadline,
+            TimerKind.APPEAL_WINDOW_END: self._appeal_window_end,
+        }
+
+    async def _fire(
+        self,
+        session: AsyncSession,
+        timer: CaseTimer,
+        action: TimerAction,
+        *,
+        now: datetime,
+        instance: str,
+    ) -> str | None:
+        """One timer, the same way for every kind: claimed (None when another instance
+        fired it first), then `action` on its case unless the case moved on where the
+        timer no longer applies ("stale"), and the outcome recorded on the timer."""
+        claimed = await session.exec(
+            sa.update(CaseTimer)
+            .where(col(CaseTimer.id) == timer.id, UNFIRED)
+            .values(fired_at=now, fired_by=instance[:64])
+            .execution_options(synchronize_session=False)
+        )
+        if cast(Any, claimed).rowcount != 1:
+            return None
         case = await session.get(Case, timer.case_id)
-        if case is None:
-            return "gone"
         topic = await session.get(SupportTopic, timer.case_id)
         assigned = topic is not None and (
             topic.assignee_id is not None or topic.first_response_at is not None
         )
-        if not lifecycle.timer_still_applies(timer.kind, case.status, assigned):
-            return "stale"
-        kind = TimerKind(timer.kind)
-        key = f"timer:{timer.id}"
-        staff = self.staff
-        due = aware(timer.due_at) or now
-        if kind is TimerKind.MERCHANT_DEADLINE:
-            await self._change_status(
-                session,
-                case=case,
-                target=lifecycle.SILENT_MERCHANT_STATUS,
-                actor="timer",
-                now=now,
-                topic=topic,
-                cause="merchant_silent",
-                notice_key=key,
-            )
-            session.add(
-                CaseEvent(
-                    case_id=case.id or 0,
-                    actor="timer",
-                    kind="deadline",
-                    payload={"reason": kind.value},
-                    created_at=now,
-                )
-            )
-            if topic is None and self.chat_id is not None:
-                session.add(
-                    SupportTopic(
-                        case_id=case.id or 0,
-                        chat_id=self.chat_id,
-                        user_id=case.user_id,
-                        state="opening",
-                        trigger="merchant_deadline",
-                        opened_at=now,
-                    )
-                )
-            return "forced"
-        if kind is TimerKind.FIRST_RESPONSE_REMINDER:
-            deadline = await self._next_due(
-                session, case.id or 0, TimerKind.FIRST_RESPONSE_DEADLINE
-            )
-            self._to_topic(
-                session,
-                topic,
-                key=key,
-                text=staff("support.first_response_reminder", due=self._fmt(deadline or due)),
-                now=now,
-            )
-            return "reminded"
-        if kind is TimerKind.FIRST_RESPONSE_DEADLINE:
-            session.add(
-                CaseEvent(
-                    case_id=case.id or 0,
-                    actor="timer",
-                    kind="breach",
-                    payload={"reason": kind.value},
-                    created_at=now,
-                )
-            )
-            self._to_topic(
-                session, topic, key=key, text=staff("support.first_response_breached"), now=now
-            )
-            return "breached"
-        if kind is TimerKind.EVIDENCE_REMINDER:
-            deadline = await self._next_due(session, case.id or 0, TimerKind.EVIDENCE_DEADLINE)
-            t = Translator(case.language)
-            self._outbox(
-                session,
-                key=key,
-                chat_id=case.user_id,
-                case_id=case.id,
-                text=t(
-                    "support_notify.evidence_reminder",
-                    number=case.number,
-                    due=self._fmt(deadline or due),
-                ),
-                now=now,
-            )
-            return "reminded"
-        if kind is TimerKind.EVIDENCE_DEADLINE:
-            since = await self._status_since(session, case.id or 0)
-            newer = await session.exec(
-                select(Evidence.id).where(
-                    Evidence.case_id == case.id, col(Evidence.created_at) > since
-                )
-            )
-            if newer.first() is not None:
-                await self._change_status(
-                    session,
-                    case=case,
-                    target=CaseStatus.IN_REVIEW,
-                    actor="timer",
-                    now=now,
-                    topic=topic,
-                    cause="evidence_received",
-                    notice_key=key,
-                )
-                return "evidence_received"
-            await self._change_status(
-                session,
-                case=case,
-                target=CaseStatus.CLOSED,
-                actor="timer",
-                now=now,
-                topic=topic,
-                cause="evidence_lapsed",
-                notice_key=key,
-            )
-            if topic is not None:
-                topic.state, topic.closed_at = CLOSED_TOPIC, now
-                session.add(topic)
-            return "lapsed"
-        session.add(
+        if case is None:
+            outcome = "gone"
+        elif not lifecycle.timer_still_applies(timer.kind, case.status, assigned):
+            outcome = "stale"
+        else:
+            firing = Firing(session, timer, case, topic, now, f"timer:{timer.id}")
+            try:
+                outcome = await action(firing)
+            except lifecycle.TransitionError:  # moved on where the deadline cannot follow
+                outcome = "stale"
+        await session.exec(
+            sa.update(CaseTimer)
+            .where(col(CaseTimer.id) == timer.id)
+            .values(outcome=outcome)
+            .execution_options(synchronize_session=False)
+        )
+        return outcome
+
+    def _timer_event(self, f: Firing, kind: str, payload: Mapping[str, Any]) -> None:
+        f.session.add(
             CaseEvent(
-                case_id=case.id or 0,
+                case_id=f.case_id,
                 actor="timer",
-                kind="appeal_window_end",
-                payload={},
-                created_at=now,
+                kind=kind,
+                payload=dict(payload),
+                created_at=f.now,
             )
         )
+
+    async def _timer_status(self, f: Firing, target: CaseStatus, cause: str) -> None:
+        await self._change_status(
+            f.session,
+            case=f.case,
+            target=target,
+            actor="timer",
+            now=f.now,
+            topic=f.topic,
+            cause=cause,
+            notice_key=f.key,
+        )
+
+    async def _merchant_deadline(self, f: Firing) -> str:
+        await self._timer_status(f, lifecycle.SILENT_MERCHANT_STATUS, "merchant_silent")
+        self._timer_event(f, "deadline", {"reason": TimerKind.MERCHANT_DEADLINE.value})
+        if f.topic is None and self.chat_id is not None:
+            f.session.add(
+                SupportTopic(
+                    case_id=f.case_id,
+                    chat_id=self.chat_id,
+                    user_id=f.case.user_id,
+                    state="opening",
+                    trigger="merchant_deadline",
+                    opened_at=f.now,
+                )
+            )
+        return "forced"
+
+    async def _first_response_reminder(self, f: Firing) -> str:
+        deadline = await self._next_due(f.session, f.case_id, TimerKind.FIRST_RESPONSE_DEADLINE)
+        text = self.staff("support.first_response_reminder", due=self._fmt(deadline or f.due))
+        self._to_topic(f.session, f.topic, key=f.key, text=text, now=f.now)
+        return "reminded"
+
+    async def _first_response_deadline(self, f: Firing) -> str:
+        self._timer_event(f, "breach", {"reason": TimerKind.FIRST_RESPONSE_DEADLINE.value})
+        text = self.staff("support.first_response_breached")
+        self._to_topic(f.session, f.topic, key=f.key, text=text, now=f.now)
+        return "breached"
+
+    async def _evidence_reminder(self, f: Firing) -> str:
+        deadline = await self._next_due(f.session, f.case_id, TimerKind.EVIDENCE_DEADLINE)
+        t = Translator(f.case.language)
+        self._outbox(
+            f.session,
+            key=f.key,
+            chat_id=f.case.user_id,
+            case_id=f.case_id,
+            text=t(
+                "support_notify.evidence_reminder",
+                number=f.case.number,
+                due=self._fmt(deadline or f.due),
+            ),
+            now=f.now,
+        )
+        return "reminded"
+
+    async def _evidence_deadline(self, f: Firing) -> str:
+        since = await self._status_since(f.session, f.case_id)
+        newer = await f.session.exec(
+            select(Evidence.id).where(
+                Evidence.case_id == f.case_id, col(Evidence.created_at) > since
+            )
+        )
+        if newer.first() is not None:
+            await self._timer_status(f, CaseStatus.IN_REVIEW, "evidence_received")
+            return "evidence_received"
+        await self._timer_status(f, CaseStatus.CLOSED, "evidence_lapsed")
+        if f.topic is not None:
+            f.topic.state, f.topic.closed_at = CLOSED_TOPIC, f.now
+            f.session.add(f.topic)
+        return "lapsed"
+
+    async def _appeal_window_end(self, f: Firing) -> str:
+        self._timer_event(f, "appeal_window_end", {})
         return "appeal_window_ended"
 
     async def _next_due(
