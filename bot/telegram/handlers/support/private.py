@@ -142,7 +142,7 @@ async def buyer_message(
     settings: Settings,
     support: SupportService,
     refunds: RefundService,
-    workspace: Workspace,
+    workspace: Workspace | None = None,  # set by the startup handler below
 ) -> Any:
     """Only while the buyer's case has an open topic; otherwise the next routers answer."""
     assert message.from_user is not None
@@ -152,7 +152,8 @@ async def buyer_message(
     if (message.photo or message.document) and await _as_evidence(
         message, bot, settings, refunds, topic.case_id
     ):
-        workspace.nudge()
+        if workspace is not None:
+            workspace.nudge()
         return None
     if message.media_group_id:
         chat_id, thread_id = settings.support_chat_id, topic.thread_id
