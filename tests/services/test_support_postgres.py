@@ -137,8 +137,9 @@ async def test_one_chats_messages_are_in_flight_one_at_a_time_in_order(migrated_
 
 
 async def test_two_instances_count_one_buyers_failed_answers_together(migrated_url: str) -> None:
-    """The bot could not help twice, the two answers handled by two instances at once:
-    one of them (exactly one) hands the case to a person."""
+    """Five answers that did not help, handled by two instances at once: every one is
+    counted (two streaks of two taken, one failure left) and the case goes to a person
+    once."""
     clock = FakeClock()
     engines = [create_engine(migrated_url) for _ in range(2)]
     try:
@@ -146,17 +147,22 @@ async def test_two_instances_count_one_buyers_failed_answers_together(migrated_u
             SupportService(sessions=session_factory(e), policy=POLICY, chat_id=CHAT, clock=clock)
             for e in engines
         )
-        for n in range(10):
-            await seed(a.sessions, user_id=3000 + n, number=f"RF-20261130-S{n:03d}")
+        buyers = [3000 + n for n in range(10)]
+        for n, user_id in enumerate(buyers):
+            await seed(a.sessions, user_id=user_id, number=f"RF-20261130-S{n:03d}")
         results = await asyncio.gather(
-            *(s.bot_answered(user_id=3000 + n, helped=False) for n in range(10) for s in (a, b))
+            *(
+                s.bot_answered(user_id=user_id, helped=False)
+                for user_id in buyers
+                for s in (a, b, a, b, a)
+            )
         )
-        assert results.count(True) == 10  # one escalation per buyer
+        assert results.count(True) == len(buyers)  # one escalation per buyer
+        assert [await a.failure_streak(user_id) for user_id in buyers] == [1] * len(buyers)
         async with a.sessions() as session:
             topics = (await session.exec(select(SupportTopic))).all()
-        assert sorted(t.user_id for t in topics) == [3000 + n for n in range(10)]
+        assert sorted(t.user_id for t in topics) == buyers
         assert all(t.trigger == "bot_failed" for t in topics)
-        assert [await a.failure_streak(3000 + n) for n in range(10)] == [0] * 10
     finally:
         for engine in engines:
             await engine.dispose()
