@@ -752,8 +752,8 @@ class SupportService:
         if self.chat_id is None or case.id is None or evidence.id is None:
             return
         topic = await session.get(SupportTopic, case.id)
-        if topic is None or topic.thread_id is None or topic.state == CLOSED_TOPIC:
-            return  # no topic yet: the topic's opening posts every file of the case
+        if topic is None or topic.thread_id is None or topic.state != OPEN_TOPIC:
+            return  # the topic's (re)opening posts the files it has not shown yet
         now = self.clock()
         due = now + EVIDENCE_GATHER
         item = {

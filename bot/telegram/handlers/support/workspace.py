@@ -230,10 +230,20 @@ class Workspace:
         except TelegramAPIError:
             log.exception("could not open the topic of case %s (tried again later)", job.case_id)
             return
+        closed_at = aware(data.topic.closed_at) if data.topic is not None else None
         await self.support.topic_opened(case_id=job.case_id, card_message_id=card)
-        if fresh:
+        # a new topic gets every file; a reopened one the files added while it was closed
+        # (from now on, files added are queued for the open topic as they come)
+        evidence = (await self.support.card(job.case_id) or data).evidence
+        if not fresh:
+            evidence = [
+                e
+                for e in evidence
+                if closed_at is None or (aware(e.created_at) or closed_at) > closed_at
+            ]
+        if evidence:
             try:
-                await self.send_evidence(chat_id, thread_id, data.evidence)
+                await self.send_evidence(chat_id, thread_id, evidence)
             except TelegramAPIError as exc:
                 reason, _retry, _permanent = classify(exc)
                 log.warning("evidence of case %s not posted: %s", job.case_id, exc)
