@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 import yaml
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -660,28 +661,22 @@ class SupportService:
                 await session.exec(sa.delete(BotFailureStreak).where(streak))
                 await session.commit()
                 return False
-            reached = False
-            for _attempt in range(3):
-                bumped = await session.exec(
-                    sa.update(BotFailureStreak)
-                    .where(streak)
-                    .values(count=col(BotFailureStreak.count) + 1, updated_at=now)
-                    .execution_options(synchronize_session=False)
+            # one statement counts the answer, whoever else counts at the same moment
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            counted = insert(BotFailureStreak).values(user_id=user_id, count=1, updated_at=now)
+            await session.exec(
+                counted.on_conflict_do_update(
+                    index_elements=["user_id"],
+                    set_={"count": counted.table.c.count + 1, "updated_at": now},
                 )
-                if cast(Any, bumped).rowcount == 1:
-                    # the answer that made it two takes the streak (and ends it)
-                    taken = await session.exec(
-                        sa.delete(BotFailureStreak).where(streak, col(BotFailureStreak.count) >= 2)
-                    )
-                    reached = cast(Any, taken).rowcount == 1
-                    await session.commit()
-                    break
-                session.add(BotFailureStreak(user_id=user_id, count=1, updated_at=now))
-                try:
-                    await session.commit()
-                    break
-                except IntegrityError:  # counted meanwhile by another instance: bump it
-                    await session.rollback()
+            )
+            # the answer that made it two takes the streak (and ends it)
+            taken = await session.exec(
+                sa.delete(BotFailureStreak).where(streak, col(BotFailureStreak.count) >= 2)
+            )
+            reached = cast(Any, taken).rowcount == 1
+            await session.commit()
             if not reached:
                 return False
             open_values = [s.value for s in lifecycle.OPEN_STATUSES]
