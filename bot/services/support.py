@@ -1007,6 +1007,25 @@ class SupportService:
                 )
             else:
                 target = ACTION_STATUS[action]
+                # a lead reopens a decided or closed case the lifecycle's only way back: as
+                # an appeal (recorded), then straight into review
+                via_appeal = (
+                    action is Action.REOPEN
+                    and not lifecycle.can_transition(case.status, target)
+                    and lifecycle.can_transition(case.status, CaseStatus.APPEALED)
+                    and lifecycle.can_transition(CaseStatus.APPEALED, target)
+                )
+                if via_appeal:
+                    case.status = CaseStatus.APPEALED.value
+                    session.add(
+                        CaseEvent(
+                            case_id=auth.case_id,
+                            actor=actor,
+                            kind="status",
+                            payload={"status": CaseStatus.APPEALED.value, "reason": "reopened"},
+                            created_at=now,
+                        )
+                    )
                 if not lifecycle.can_transition(case.status, target):
                     await self._audit_in(
                         session, actor_id, action, case.id, False, "transition", now

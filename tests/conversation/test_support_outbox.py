@@ -147,3 +147,58 @@ async def test_operator_messages_reach_the_buyer_in_order_once_after_a_429(
         ("edit", "sent"),
     ]
     assert relays[0].attempts == 2  # the 429, then delivered
+
+
+async def test_leads_reassign_reopen_and_shadow_ban_with_agent_names_shown(
+    harness: Harness,
+) -> None:
+    """The lead's rights (take over a taken case, reopen a closed one, shadow-ban), the
+    card's view of the buyer's earlier cases, and SHOW_AGENT_NAMES signing relays."""
+    d = await make_desk(harness, show_agent_names=True)
+    await seed_case(
+        d.settings, user_id=1001, number="RF-20261129-OLD1", status="closed", order="KM1"
+    )
+    case_id = await seed_case(d.settings, user_id=1001, number="RF-20261130-XXXX")
+    thread, card = await d.topic_card("RF-20261130-XXXX")
+    assert "RF-20261129-OLD1" in (card.text or "")  # who the buyer is to support
+    await d.settle()
+
+    await d.group.press(d.operator, card, staff("support.btn.take"))
+    await d.settle()
+    await d.group.press(d.lead, d.card_now(card), staff("support.btn.take"))  # reassigned
+    await d.settle()
+    await d.group.press(d.operator, d.card_now(card), staff("support.btn.take"))
+    answer = await d.operator.last_callback_answer(10)
+    assert answer is not None and answer.text == staff("support.refused.taken_by_other")
+    (topic,) = [t for t in await rows(d.settings, SupportTopic) if t.case_id == case_id]
+    assert topic.assignee_id == 7002
+
+    # relays are signed with the agent's first name
+    await d.group.say(d.lead, thread, "我是负责您案件的客服")
+    signed = await d.buyer.user.wait_for_message(10, lambda m: "负责您案件" in (m.text or ""))
+    assert d.buyer.text("support_notify.sign_agent", name="老张") in (signed.text or "")
+
+    # closed, then reopened by the lead only
+    await d.group.press(d.lead, d.card_now(card), staff("support.btn.close"))
+    await d.buyer.user.wait_for_message(
+        10, lambda m: d.buyer.text("case_status.closed") in (m.text or "")
+    )
+    await d.settle()
+    assert (await d.group.topic_named("RF-20261130-XXXX"))["is_closed"] is True
+    await d.group.say(d.operator, thread, "/reopen")
+    await d.group.wait_for_message(
+        10, lambda m: staff("support.refused.not_lead") in (m.text or "")
+    )
+    await d.group.say(d.lead, thread, "/reopen")
+    await d.buyer.user.wait_for_message(
+        15, lambda m: d.buyer.text("case_status.in_review") in (m.text or "")
+    )
+    await d.settle()
+    assert (await d.group.topic_named("RF-20261130-XXXX"))["is_closed"] is False
+
+    # a shadow-banned buyer is ignored without being told
+    await d.group.say(d.lead, thread, "/shadowban")
+    await d.group.wait_for_message(10, lambda m: staff("support.ban_set.shadow") in (m.text or ""))
+    await d.buyer.user.send_text("/start")
+    await d.settle()
+    assert not d.buyer.user.pending()
