@@ -202,3 +202,24 @@ async def test_leads_reassign_reopen_and_shadow_ban_with_agent_names_shown(
     await d.buyer.user.send_text("/start")
     await d.settle()
     assert not d.buyer.user.pending()
+
+
+async def test_two_questions_the_bot_cannot_answer_bring_a_person(
+    desk: Desk,  # noqa: F811
+) -> None:
+    await seed_case(
+        desk.settings,
+        user_id=1001,
+        number="RF-20261130-YYYY",
+        status="with_merchant",
+        route="merchant_review",
+    )
+    await desk.settle()
+    assert not await desk.group.topics()  # the merchant handles it: no person yet
+    await desk.buyer.say("火星上今天的天气怎么样？")
+    await desk.settle()
+    assert not await desk.group.topics()  # once is not yet a pattern
+    await desk.buyer.say("你们老板最喜欢什么颜色？")
+    await desk.topic_card("RF-20261130-YYYY")
+    (topic,) = await rows(desk.settings, SupportTopic)
+    assert topic.trigger == "bot_failed"
