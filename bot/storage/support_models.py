@@ -79,7 +79,11 @@ class OutboxMessage(SQLModel, table=True):
     and delivered by the outbox worker."""
 
     __tablename__ = "support_outbox"
-    __table_args__ = (sa.Index("ix_support_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_support_outbox_due", "state", "next_attempt_at"),
+        # "is an older message to this chat still on its way?", asked for every candidate
+        sa.Index("ix_support_outbox_chat_order", "chat_id", "state", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # one notification per cause: a retried transaction cannot queue it twice

@@ -1,4 +1,5 @@
-"""support_bot_failures: the bot's failed answers in a row per buyer, shared by instances
+"""support_bot_failures: the bot's failed answers in a row per buyer, shared by instances;
+an index for the outbox's per-chat order
 
 Revision ID: 0008
 Revises: 0007
@@ -24,7 +25,13 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id"),
     )
+    with op.batch_alter_table("support_outbox", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_support_outbox_chat_order", ["chat_id", "state", "id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("support_outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_support_outbox_chat_order")
     op.drop_table("support_bot_failures")
