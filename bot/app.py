@@ -228,7 +228,7 @@ async def create_services(settings: Settings, *, warm: bool = True) -> Services:
         engine=engine,
         sessions=sessions,
         policy=policy,
-        refunds=RefundService(policy=policy, sessions=sessions),
+        refunds=RefundService(policy=policy, sessions=sessions, hooks=support),
         users=UserService(sessions=sessions),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
         questions=QuestionLog(sessions=sessions),

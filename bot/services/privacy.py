@@ -21,7 +21,12 @@ from bot.domain.cases import CaseStatus
 from bot.services.inbox import InboxService
 from bot.storage import fsm
 from bot.storage.models import Case, CaseEvent, Evidence, User, utcnow
-from bot.storage.support_models import MessageLink, OutboxMessage, SupportTopic
+from bot.storage.support_models import (
+    BotFailureStreak,
+    MessageLink,
+    OutboxMessage,
+    SupportTopic,
+)
 
 ANONYMOUS_USER = 0
 CLOSED = (CaseStatus.REFUNDED.value, CaseStatus.REJECTED.value, CaseStatus.CLOSED.value)
@@ -37,6 +42,7 @@ _evidence: sa.Table = Evidence.__table__  # type: ignore[attr-defined]
 _topics: sa.Table = SupportTopic.__table__  # type: ignore[attr-defined]
 _links: sa.Table = MessageLink.__table__  # type: ignore[attr-defined]
 _outbox: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_streaks: sa.Table = BotFailureStreak.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,7 @@ class PrivacyService:
             await connection.execute(
                 sa.delete(_outbox).where(_outbox.c.chat_id == user_id, _outbox.c.sent_at.is_(None))
             )
+            await connection.execute(sa.delete(_streaks).where(_streaks.c.user_id == user_id))
             conversations = await fsm.delete_for_user(connection, user_id)
             await connection.execute(sa.delete(_users).where(_users.c.id == user_id))
         await self.inbox.forget_user(user_id)

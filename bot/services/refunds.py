@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -42,10 +42,36 @@ class ActionNotAllowed(RuntimeError):
     pass
 
 
+class CaseHooks(Protocol):
+    """What the support workspace adds to the buyer's transactions (its outbox and topic
+    jobs are written with the case or the file, never after)."""
+
+    async def case_filed(self, session: AsyncSession, case: Case) -> None: ...
+
+    async def evidence_added(
+        self,
+        session: AsyncSession,
+        case: Case,
+        evidence: Evidence,
+        *,
+        caption: str | None = None,
+        source: tuple[int, int] | None = None,
+    ) -> None: ...
+
+    async def evidence_relabelled(self, case_id: int) -> None: ...
+
+
 class RefundService:
-    def __init__(self, *, policy: Policy, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        sessions: async_sessionmaker[AsyncSession],
+        hooks: CaseHooks | None = None,
+    ) -> None:
         self.policy = policy
         self.sessions = sessions
+        self.hooks = hooks
 
     # --- decisions ----------------------------------------------------------------------
 
@@ -95,6 +121,7 @@ class RefundService:
                         decision=decision.model_dump(mode="json"),
                         evidence=evidence,
                         decided=status in lifecycle.DECIDED_STATUSES,
+                        also=self.hooks.case_filed if self.hooks else None,
                     )
                 except IntegrityError:
                     continue  # the random case number clashed: draw another
@@ -129,13 +156,31 @@ class RefundService:
 
     # --- changing -----------------------------------------------------------------------
 
-    async def add_evidence(self, *, user_id: int, case_id: int, file: Mapping[str, Any]) -> bool:
+    async def add_evidence(
+        self,
+        *,
+        user_id: int,
+        case_id: int,
+        file: Mapping[str, Any],
+        caption: str | None = None,
+        source: tuple[int, int] | None = None,
+    ) -> bool:
+        """A file the buyer adds to a filed case; when a person has the case, the file is
+        queued for its topic in the same transaction (`hooks`)."""
         async with self.sessions() as session:
             case = await repo.get_user_case(session, user_id=user_id, case_id=case_id)
             if case is None:
                 raise CaseNotFound(case_id)
             if not lifecycle.is_open(case.status):
                 raise ActionNotAllowed("case is closed")
+            hooks, filed = self.hooks, case
+
+            async def also(session: AsyncSession, evidence: Evidence) -> None:
+                if hooks is not None:
+                    await hooks.evidence_added(
+                        session, filed, evidence, caption=caption, source=source
+                    )
+
             return await repo.add_evidence(
                 session,
                 case_id=case_id,
@@ -146,6 +191,7 @@ class RefundService:
                 mime_type=file.get("mime_type"),
                 size=file.get("size"),
                 media=file.get("media") or "photo",
+                also=also,
             )
 
     async def label_evidence(
@@ -158,6 +204,8 @@ class RefundService:
             await repo.label_evidence(
                 session, case_id=case_id, file_unique_id=file_unique_id, kind=kind
             )
+        if self.hooks is not None:
+            await self.hooks.evidence_relabelled(case_id)
 
     async def evidence(self, *, case_id: int) -> Sequence[Evidence]:
         async with self.sessions() as session:

@@ -21,8 +21,10 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 import yaml
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +35,7 @@ from bot.i18n import Translator
 from bot.paths import project_dir
 from bot.storage.models import Case, CaseEvent, Evidence, User
 from bot.storage.support_models import (
+    BotFailureStreak,
     BuyerBan,
     CaseRating,
     CaseTimer,
@@ -52,6 +55,10 @@ OPEN_TOPIC = "open"
 CLOSED_TOPIC = "closed"
 TOPIC_LEASE = timedelta(seconds=60)
 OUTBOX_LEASE = timedelta(seconds=60)
+# evidence a buyer adds while the case has a topic waits this long for the rest of its album
+EVIDENCE_GATHER = timedelta(seconds=1.5)
+RELAY_OPS = frozenset({"relay", "edit"})
+UNFIRED = col(CaseTimer.fired_at).is_(None)  # a timer nobody fired (or cancelled) yet
 
 STATUS_ICONS: dict[CaseStatus, str] = {
     CaseStatus.SUBMITTED: "🆕",
@@ -232,6 +239,30 @@ class Stats:
     ratings: Mapping[int, tuple[int, float]]  # operator id -> (count, average)
 
 
+@dataclass(frozen=True)
+class Firing:
+    """A claimed timer and what its action needs, in the claiming transaction."""
+
+    session: AsyncSession
+    timer: CaseTimer
+    case: Case
+    topic: SupportTopic | None
+    now: datetime
+    key: str  # the outbox key of what the timer causes: one per timer
+
+    @property
+    def case_id(self) -> int:
+        assert self.case.id is not None
+        return self.case.id
+
+    @property
+    def due(self) -> datetime:
+        return aware(self.timer.due_at) or self.now
+
+
+TimerAction = Callable[[Firing], Awaitable[str]]
+
+
 def _event_detail(event: CaseEvent) -> str:
     payload = event.payload or {}
     return str(
@@ -257,7 +288,6 @@ class SupportService:
         tz_name: str = "Asia/Shanghai",
     ) -> None:
         self.tz_name = tz_name
-        self._failures: dict[int, int] = {}
         self.sessions = sessions
         self.policy = policy
         self.chat_id = chat_id
@@ -299,6 +329,30 @@ class SupportService:
         title = f"{STATUS_ICONS[status]} {case.number} · {cause} · ¥{case.amount}"
         return title[:128]
 
+    def _enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        chat_id: int,
+        payload: Mapping[str, Any],
+        now: datetime,
+        case_id: int | None = None,
+        thread_id: int | None = None,
+        due: datetime | None = None,
+    ) -> None:
+        session.add(
+            OutboxMessage(
+                key=key[:128],
+                case_id=case_id,
+                chat_id=chat_id,
+                thread_id=thread_id,
+                payload=dict(payload),
+                next_attempt_at=due or now,
+                created_at=now,
+            )
+        )
+
     def _outbox(
         self,
         session: AsyncSession,
@@ -311,16 +365,14 @@ class SupportService:
         thread_id: int | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        session.add(
-            OutboxMessage(
-                key=key[:128],
-                case_id=case_id,
-                chat_id=chat_id,
-                thread_id=thread_id,
-                payload={"text": text, **(extra or {})},
-                next_attempt_at=now,
-                created_at=now,
-            )
+        self._enqueue(
+            session,
+            key=key,
+            chat_id=chat_id,
+            payload={"text": text, **(extra or {})},
+            now=now,
+            case_id=case_id,
+            thread_id=thread_id,
         )
 
     def _to_topic(
@@ -599,18 +651,35 @@ class SupportService:
 
     async def bot_answered(self, *, user_id: int, helped: bool) -> bool:
         """The bot answered a buyer's question: when it could not help twice in a row, the
-        buyer's open case goes to a person. True when a topic was requested. (Counted per
-        instance: a third failure on another instance is the worst case.)"""
-        if helped:
-            self._failures.pop(user_id, None)
-            return False
-        count = self._failures.get(user_id, 0) + 1
-        self._failures[user_id] = count
-        if count < 2:
-            return False
-        self._failures.pop(user_id, None)
-        open_values = [s.value for s in lifecycle.OPEN_STATUSES]
+        buyer's open case goes to a person. True when a topic was requested. The streak is
+        a database row, so every instance counts the same answers and a restart keeps it;
+        exactly one caller sees it reach two."""
+        now = self.clock()
+        streak = col(BotFailureStreak.user_id) == user_id
         async with self.sessions() as session:
+            if helped:
+                await session.exec(sa.delete(BotFailureStreak).where(streak))
+                await session.commit()
+                return False
+            # one statement counts the answer, whoever else counts at the same moment
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            counted = insert(BotFailureStreak).values(user_id=user_id, count=1, updated_at=now)
+            await session.exec(
+                counted.on_conflict_do_update(
+                    index_elements=["user_id"],
+                    set_={"count": counted.table.c.count + 1, "updated_at": now},
+                )
+            )
+            # the answer that made it two takes the streak (and ends it)
+            taken = await session.exec(
+                sa.delete(BotFailureStreak).where(streak, col(BotFailureStreak.count) >= 2)
+            )
+            reached = cast(Any, taken).rowcount == 1
+            await session.commit()
+            if not reached:
+                return False
+            open_values = [s.value for s in lifecycle.OPEN_STATUSES]
             query = (
                 select(Case)
                 .where(Case.user_id == user_id, col(Case.status).in_(open_values))
@@ -622,6 +691,129 @@ class SupportService:
         return await self.request_topic(
             case_id=case.id, trigger="bot_failed", actor=f"buyer:{user_id}"
         )
+
+    async def failure_streak(self, user_id: int) -> int:
+        async with self.sessions() as session:
+            row = await session.get(BotFailureStreak, user_id)
+            return row.count if row is not None else 0
+
+    # --- hooks run inside the buyer's transactions (RefundService) ----------------------------
+
+    async def case_filed(self, session: AsyncSession, case: Case) -> None:
+        """In the submit transaction: a case the decision routes to a person gets its topic
+        job written with it (the worker opens it at its next turn, and a crash after the
+        submit still opens it, once); a case waiting for the merchant gets its deadline."""
+        if self.chat_id is None or case.id is None:
+            return
+        now = self.clock()
+        decision = case.decision or {}
+        if lifecycle.is_open(case.status) and lifecycle.needs_person(
+            str(decision.get("outcome", "")), str(decision.get("route", ""))
+        ):
+            session.add(
+                SupportTopic(
+                    case_id=case.id,
+                    chat_id=self.chat_id,
+                    user_id=case.user_id,
+                    state="opening",
+                    trigger="route",
+                    opened_at=now,
+                )
+            )
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    actor="bot",
+                    kind="escalated",
+                    payload={"reason": "route"},
+                    created_at=now,
+                )
+            )
+        elif case.status == CaseStatus.WITH_MERCHANT:
+            await self._ensure_timers(session, case, now)
+
+    async def evidence_added(
+        self,
+        session: AsyncSession,
+        case: Case,
+        evidence: Evidence,
+        *,
+        caption: str | None = None,
+        source: tuple[int, int] | None = None,
+    ) -> None:
+        """In the transaction that stores a file the buyer added later: when the case has a
+        topic, the file is queued for it; files that follow within `EVIDENCE_GATHER` join
+        the same entry and are posted as one album. The card follows after the post."""
+        if self.chat_id is None or case.id is None or evidence.id is None:
+            return
+        topic = await session.get(SupportTopic, case.id)
+        if topic is None or topic.thread_id is None or topic.state != OPEN_TOPIC:
+            return  # the topic's (re)opening posts the files it has not shown yet
+        now = self.clock()
+        due = now + EVIDENCE_GATHER
+        item = {
+            "evidence_id": evidence.id,
+            "caption": (caption or "")[:800] or None,
+            "source": list(source) if source else None,
+        }
+        waiting = col(OutboxMessage.state) == "pending"
+        row = (
+            await session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.case_id == case.id,
+                    OutboxMessage.thread_id == topic.thread_id,
+                    waiting,
+                    OutboxMessage.attempts == 0,
+                    col(OutboxMessage.key).startswith("evidence:"),
+                )
+                .order_by(col(OutboxMessage.id).desc())
+                .with_for_update()
+            )
+        ).first()
+        if row is not None and len(row.payload.get("items") or []) < 10:
+            payload = {**row.payload, "items": [*row.payload["items"], item]}
+            joined = await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row.id, waiting)
+                .values(payload=payload, next_attempt_at=due)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(Any, joined).rowcount == 1:
+                return
+        self._enqueue(
+            session,
+            key=f"evidence:{case.id}:{evidence.id}",
+            chat_id=self.chat_id,
+            thread_id=topic.thread_id,
+            case_id=case.id,
+            payload={"op": "evidence", "items": [item]},
+            now=now,
+            due=due,
+        )
+
+    async def evidence_relabelled(self, case_id: int) -> None:
+        """The buyer said what a file shows: the card's checklist follows."""
+        if self.chat_id is None:
+            return
+        now = self.clock()
+        async with self.sessions() as session:
+            topic = await session.get(SupportTopic, case_id)
+            if topic is None or topic.thread_id is None or topic.state == CLOSED_TOPIC:
+                return
+            self._enqueue(
+                session,
+                key=f"card:{case_id}:{now.isoformat()}",
+                chat_id=self.chat_id,
+                thread_id=topic.thread_id,
+                case_id=case_id,
+                payload={"op": "card"},
+                now=now,
+            )
+            try:
+                await session.commit()
+            except IntegrityError:  # one refresh at that instant is enough
+                await session.rollback()
 
     async def claim_topics(self) -> list[TopicJob]:
         """Topics waiting to be created (or reopened) in Telegram, leased to this caller."""
@@ -815,6 +1007,25 @@ class SupportService:
                 )
             else:
                 target = ACTION_STATUS[action]
+                # a lead reopens a decided or closed case the lifecycle's only way back: as
+                # an appeal (recorded), then straight into review
+                via_appeal = (
+                    action is Action.REOPEN
+                    and not lifecycle.can_transition(case.status, target)
+                    and lifecycle.can_transition(case.status, CaseStatus.APPEALED)
+                    and lifecycle.can_transition(CaseStatus.APPEALED, target)
+                )
+                if via_appeal:
+                    case.status = CaseStatus.APPEALED.value
+                    session.add(
+                        CaseEvent(
+                            case_id=auth.case_id,
+                            actor=actor,
+                            kind="status",
+                            payload={"status": CaseStatus.APPEALED.value, "reason": "reopened"},
+                            created_at=now,
+                        )
+                    )
                 if not lifecycle.can_transition(case.status, target):
                     await self._audit_in(
                         session, actor_id, action, case.id, False, "transition", now
@@ -916,6 +1127,74 @@ class SupportService:
             except IntegrityError:
                 await session.rollback()
 
+    async def queue_relay(
+        self,
+        auth: Authorization,
+        *,
+        actor_id: int,
+        buyer_id: int,
+        source: tuple[int, int],
+        payload: Mapping[str, Any],
+    ) -> bool:
+        """An operator's message for the buyer: its outbox entry, the audit row and the
+        first response are written in one transaction; the worker delivers it (in order,
+        with backoff, once) and links the copy. False when this message was queued already
+        (the same update handled twice)."""
+        now = self.clock()
+        async with self.sessions() as session:
+            topic = await session.get(SupportTopic, auth.case_id)
+            if topic is not None and topic.first_response_at is None:
+                topic.first_response_at = now
+                session.add(topic)
+                await self._cancel_first_response(session, auth.case_id, now)
+            await self._audit_in(session, actor_id, Action.RELAY, auth.case_id, True, "", now)
+            self._enqueue(  # last: its unique key refuses a second copy at the commit
+                session,
+                key=f"relay:{source[0]}:{source[1]}",
+                chat_id=buyer_id,
+                case_id=auth.case_id,
+                payload={"op": "relay", **payload},
+                now=now,
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+        return True
+
+    async def queue_edit(
+        self,
+        auth: Authorization,
+        *,
+        actor_id: int,
+        buyer_id: int,
+        source: tuple[int, int],
+        version: int,
+        payload: Mapping[str, Any],
+    ) -> bool:
+        """An operator edited a relayed message: the edit follows its copy through the
+        outbox, after the message itself (the buyer's messages go out in order)."""
+        now = self.clock()
+        async with self.sessions() as session:
+            self._enqueue(
+                session,
+                key=f"edit:{source[0]}:{source[1]}:{version}",
+                chat_id=buyer_id,
+                case_id=auth.case_id,
+                payload={"op": "edit", "source": list(source), **payload},
+                now=now,
+            )
+            await self._audit_in(
+                session, actor_id, Action.RELAY, auth.case_id, True, "", now, {"edit": True}
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+        return True
+
     async def _cancel_first_response(
         self, session: AsyncSession, case_id: int, now: datetime
     ) -> None:
@@ -930,6 +1209,14 @@ class SupportService:
             .values(fired_at=now, fired_by="answered", outcome="cancelled")
             .execution_options(synchronize_session=False)
         )
+
+    async def evidence_rows(self, ids: Sequence[int]) -> Sequence[Evidence]:
+        async with self.sessions() as session:
+            return (
+                await session.exec(
+                    select(Evidence).where(col(Evidence.id).in_(ids)).order_by(col(Evidence.id))
+                )
+            ).all()
 
     async def copy_of(self, *, chat_id: int, message_id: int) -> MessageLink | None:
         """The pair of a relayed message, looked up from either side."""
@@ -974,9 +1261,26 @@ class SupportService:
                     col(OutboxMessage.state) == "sending", col(OutboxMessage.lease_until) < now
                 ),
             )
+            # one chat's (or topic's) messages go out in the order they were written: a
+            # message waits while an older one to the same place is not sent or given up
+            older = aliased(OutboxMessage)
+            same_thread = sa.or_(
+                col(older.thread_id) == col(OutboxMessage.thread_id),
+                sa.and_(col(older.thread_id).is_(None), col(OutboxMessage.thread_id).is_(None)),
+            )
+            earlier = (
+                sa.select(col(older.id))
+                .where(
+                    col(older.chat_id) == col(OutboxMessage.chat_id),
+                    same_thread,
+                    col(older.id) < col(OutboxMessage.id),
+                    col(older.state).in_(("pending", "sending")),
+                )
+                .exists()
+            )
             query = (
                 select(OutboxMessage)
-                .where(due)
+                .where(due, ~earlier)
                 .order_by(col(OutboxMessage.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -1003,7 +1307,15 @@ class SupportService:
             await session.commit()
         return out
 
-    async def outbox_sent(self, delivery_id: int, message_id: int | None) -> None:
+    async def outbox_sent(
+        self,
+        delivery_id: int,
+        message_id: int | None,
+        *,
+        links: Sequence[tuple[int, tuple[int, int], tuple[int, int]]] = (),
+    ) -> None:
+        """Delivered; the copies it made are linked to their sources (case id, source chat
+        and message, copy chat and message) in the same transaction."""
         now = self.clock()
         async with self.sessions() as session:
             await session.exec(
@@ -1018,6 +1330,23 @@ class SupportService:
                 )
                 .execution_options(synchronize_session=False)
             )
+            for case_id, src, dst in links:
+                exists = await session.exec(
+                    select(MessageLink.id).where(
+                        MessageLink.src_chat_id == src[0], MessageLink.src_message_id == src[1]
+                    )
+                )
+                if exists.first() is None:
+                    session.add(
+                        MessageLink(
+                            case_id=case_id,
+                            src_chat_id=src[0],
+                            src_message_id=src[1],
+                            dst_chat_id=dst[0],
+                            dst_message_id=dst[1],
+                            created_at=now,
+                        )
+                    )
             await session.commit()
 
     async def outbox_failed(
@@ -1049,11 +1378,15 @@ class SupportService:
             )
             if give_up and delivery.case_id is not None and delivery.thread_id is None:
                 topic = await session.get(SupportTopic, delivery.case_id)
+                relay = delivery.payload.get("op") in RELAY_OPS
                 self._to_topic(
                     session,
                     topic,
                     key=f"failed:{delivery.id}",
-                    text=self.staff("support.notify_failed", reason=escape(reason)),
+                    text=self.staff(
+                        "support.undeliverable" if relay else "support.notify_failed",
+                        reason=escape(reason),
+                    ),
                     now=now,
                 )
             await session.commit()
@@ -1067,169 +1400,162 @@ class SupportService:
         """Fire every due timer this instance can claim; returns (case id, kind, outcome)."""
         fired: list[tuple[int, str, str]] = []
         now = self.clock()
-        unfired = col(CaseTimer.fired_at).is_(None)
         async with self.sessions() as session:
             query = (
                 select(CaseTimer)
-                .where(unfired, col(CaseTimer.due_at) <= now)
+                .where(UNFIRED, col(CaseTimer.due_at) <= now)
                 .order_by(col(CaseTimer.due_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            timers = (await session.exec(query)).all()
-            for timer in timers:
-                claimed = await session.exec(
-                    sa.update(CaseTimer)
-                    .where(col(CaseTimer.id) == timer.id, unfired)
-                    .values(fired_at=now, fired_by=instance[:64])
-                    .execution_options(synchronize_session=False)
-                )
-                if cast(Any, claimed).rowcount != 1:
-                    continue  # another instance fired it
-                try:
-                    outcome = await self._fire(session, timer, now)
-                except lifecycle.TransitionError:  # moved on where the deadline cannot follow
-                    outcome = "stale"
-                await session.exec(
-                    sa.update(CaseTimer)
-                    .where(col(CaseTimer.id) == timer.id)
-                    .values(outcome=outcome)
-                    .execution_options(synchronize_session=False)
-                )
-                fired.append((timer.case_id, timer.kind, outcome))
+            for timer in (await session.exec(query)).all():
+                action = self._timer_actions[TimerKind(timer.kind)]
+                outcome = await self._fire(session, timer, action, now=now, instance=instance)
+                if outcome is not None:
+                    fired.append((timer.case_id, timer.kind, outcome))
             await session.commit()
         return fired
 
-    async def _fire(self, session: AsyncSession, timer: CaseTimer, now: datetime) -> str:
+    @property
+    def _timer_actions(self) -> dict[TimerKind, TimerAction]:
+        return {
+            TimerKind.MERCHANT_DEADLINE: self._merchant_deadline,
+            TimerKind.FIRST_RESPONSE_REMINDER: self._first_response_reminder,
+            TimerKind.FIRST_RESPONSE_DEADLINE: self._first_response_deadline,
+            TimerKind.EVIDENCE_REMINDER: self._evidence_reminder,
+            TimerKind.EVIDENCE_DEADLINE: self._evidence_deadline,
+            TimerKind.APPEAL_WINDOW_END: self._appeal_window_end,
+        }
+
+    async def _fire(
+        self,
+        session: AsyncSession,
+        timer: CaseTimer,
+        action: TimerAction,
+        *,
+        now: datetime,
+        instance: str,
+    ) -> str | None:
+        """One timer, the same way for every kind: claimed (None when another instance
+        fired it first), then `action` on its case unless the case moved on where the
+        timer no longer applies ("stale"), and the outcome recorded on the timer."""
+        claimed = await session.exec(
+            sa.update(CaseTimer)
+            .where(col(CaseTimer.id) == timer.id, UNFIRED)
+            .values(fired_at=now, fired_by=instance[:64])
+            .execution_options(synchronize_session=False)
+        )
+        if cast(Any, claimed).rowcount != 1:
+            return None
         case = await session.get(Case, timer.case_id)
-        if case is None:
-            return "gone"
         topic = await session.get(SupportTopic, timer.case_id)
         assigned = topic is not None and (
             topic.assignee_id is not None or topic.first_response_at is not None
         )
-        if not lifecycle.timer_still_applies(timer.kind, case.status, assigned):
-            return "stale"
-        kind = TimerKind(timer.kind)
-        key = f"timer:{timer.id}"
-        staff = self.staff
-        due = aware(timer.due_at) or now
-        if kind is TimerKind.MERCHANT_DEADLINE:
-            await self._change_status(
-                session,
-                case=case,
-                target=lifecycle.SILENT_MERCHANT_STATUS,
-                actor="timer",
-                now=now,
-                topic=topic,
-                cause="merchant_silent",
-                notice_key=key,
-            )
-            session.add(
-                CaseEvent(
-                    case_id=case.id or 0,
-                    actor="timer",
-                    kind="deadline",
-                    payload={"reason": kind.value},
-                    created_at=now,
-                )
-            )
-            if topic is None and self.chat_id is not None:
-                session.add(
-                    SupportTopic(
-                        case_id=case.id or 0,
-                        chat_id=self.chat_id,
-                        user_id=case.user_id,
-                        state="opening",
-                        trigger="merchant_deadline",
-                        opened_at=now,
-                    )
-                )
-            return "forced"
-        if kind is TimerKind.FIRST_RESPONSE_REMINDER:
-            deadline = await self._next_due(
-                session, case.id or 0, TimerKind.FIRST_RESPONSE_DEADLINE
-            )
-            self._to_topic(
-                session,
-                topic,
-                key=key,
-                text=staff("support.first_response_reminder", due=self._fmt(deadline or due)),
-                now=now,
-            )
-            return "reminded"
-        if kind is TimerKind.FIRST_RESPONSE_DEADLINE:
-            session.add(
-                CaseEvent(
-                    case_id=case.id or 0,
-                    actor="timer",
-                    kind="breach",
-                    payload={"reason": kind.value},
-                    created_at=now,
-                )
-            )
-            self._to_topic(
-                session, topic, key=key, text=staff("support.first_response_breached"), now=now
-            )
-            return "breached"
-        if kind is TimerKind.EVIDENCE_REMINDER:
-            deadline = await self._next_due(session, case.id or 0, TimerKind.EVIDENCE_DEADLINE)
-            t = Translator(case.language)
-            self._outbox(
-                session,
-                key=key,
-                chat_id=case.user_id,
-                case_id=case.id,
-                text=t(
-                    "support_notify.evidence_reminder",
-                    number=case.number,
-                    due=self._fmt(deadline or due),
-                ),
-                now=now,
-            )
-            return "reminded"
-        if kind is TimerKind.EVIDENCE_DEADLINE:
-            since = await self._status_since(session, case.id or 0)
-            newer = await session.exec(
-                select(Evidence.id).where(
-                    Evidence.case_id == case.id, col(Evidence.created_at) > since
-                )
-            )
-            if newer.first() is not None:
-                await self._change_status(
-                    session,
-                    case=case,
-                    target=CaseStatus.IN_REVIEW,
-                    actor="timer",
-                    now=now,
-                    topic=topic,
-                    cause="evidence_received",
-                    notice_key=key,
-                )
-                return "evidence_received"
-            await self._change_status(
-                session,
-                case=case,
-                target=CaseStatus.CLOSED,
-                actor="timer",
-                now=now,
-                topic=topic,
-                cause="evidence_lapsed",
-                notice_key=key,
-            )
-            if topic is not None:
-                topic.state, topic.closed_at = CLOSED_TOPIC, now
-                session.add(topic)
-            return "lapsed"
-        session.add(
+        if case is None:
+            outcome = "gone"
+        elif not lifecycle.timer_still_applies(timer.kind, case.status, assigned):
+            outcome = "stale"
+        else:
+            firing = Firing(session, timer, case, topic, now, f"timer:{timer.id}")
+            try:
+                outcome = await action(firing)
+            except lifecycle.TransitionError:  # moved on where the deadline cannot follow
+                outcome = "stale"
+        await session.exec(
+            sa.update(CaseTimer)
+            .where(col(CaseTimer.id) == timer.id)
+            .values(outcome=outcome)
+            .execution_options(synchronize_session=False)
+        )
+        return outcome
+
+    def _timer_event(self, f: Firing, kind: str, payload: Mapping[str, Any]) -> None:
+        f.session.add(
             CaseEvent(
-                case_id=case.id or 0,
+                case_id=f.case_id,
                 actor="timer",
-                kind="appeal_window_end",
-                payload={},
-                created_at=now,
+                kind=kind,
+                payload=dict(payload),
+                created_at=f.now,
             )
         )
+
+    async def _timer_status(self, f: Firing, target: CaseStatus, cause: str) -> None:
+        await self._change_status(
+            f.session,
+            case=f.case,
+            target=target,
+            actor="timer",
+            now=f.now,
+            topic=f.topic,
+            cause=cause,
+            notice_key=f.key,
+        )
+
+    async def _merchant_deadline(self, f: Firing) -> str:
+        await self._timer_status(f, lifecycle.SILENT_MERCHANT_STATUS, "merchant_silent")
+        self._timer_event(f, "deadline", {"reason": TimerKind.MERCHANT_DEADLINE.value})
+        if f.topic is None and self.chat_id is not None:
+            f.session.add(
+                SupportTopic(
+                    case_id=f.case_id,
+                    chat_id=self.chat_id,
+                    user_id=f.case.user_id,
+                    state="opening",
+                    trigger="merchant_deadline",
+                    opened_at=f.now,
+                )
+            )
+        return "forced"
+
+    async def _first_response_reminder(self, f: Firing) -> str:
+        deadline = await self._next_due(f.session, f.case_id, TimerKind.FIRST_RESPONSE_DEADLINE)
+        text = self.staff("support.first_response_reminder", due=self._fmt(deadline or f.due))
+        self._to_topic(f.session, f.topic, key=f.key, text=text, now=f.now)
+        return "reminded"
+
+    async def _first_response_deadline(self, f: Firing) -> str:
+        self._timer_event(f, "breach", {"reason": TimerKind.FIRST_RESPONSE_DEADLINE.value})
+        text = self.staff("support.first_response_breached")
+        self._to_topic(f.session, f.topic, key=f.key, text=text, now=f.now)
+        return "breached"
+
+    async def _evidence_reminder(self, f: Firing) -> str:
+        deadline = await self._next_due(f.session, f.case_id, TimerKind.EVIDENCE_DEADLINE)
+        t = Translator(f.case.language)
+        self._outbox(
+            f.session,
+            key=f.key,
+            chat_id=f.case.user_id,
+            case_id=f.case_id,
+            text=t(
+                "support_notify.evidence_reminder",
+                number=f.case.number,
+                due=self._fmt(deadline or f.due),
+            ),
+            now=f.now,
+        )
+        return "reminded"
+
+    async def _evidence_deadline(self, f: Firing) -> str:
+        since = await self._status_since(f.session, f.case_id)
+        newer = await f.session.exec(
+            select(Evidence.id).where(
+                Evidence.case_id == f.case_id, col(Evidence.created_at) > since
+            )
+        )
+        if newer.first() is not None:
+            await self._timer_status(f, CaseStatus.IN_REVIEW, "evidence_received")
+            return "evidence_received"
+        await self._timer_status(f, CaseStatus.CLOSED, "evidence_lapsed")
+        if f.topic is not None:
+            f.topic.state, f.topic.closed_at = CLOSED_TOPIC, f.now
+            f.session.add(f.topic)
+        return "lapsed"
+
+    async def _appeal_window_end(self, f: Firing) -> str:
+        self._timer_event(f, "appeal_window_end", {})
         return "appeal_window_ended"
 
     async def _next_due(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -81,8 +81,10 @@ async def create_case(
     decision: dict[str, Any],
     evidence: Sequence[dict[str, Any]],
     decided: bool,
+    also: Callable[[AsyncSession, Case], Awaitable[None]] | None = None,
 ) -> tuple[Case, bool]:
-    """Store a new case with its evidence and first events.
+    """Store a new case with its evidence and first events (and whatever `also` adds to
+    the same transaction).
 
     Idempotent on `draft_key`: a second call for the same wizard run returns the case the
     first one made, with `created=False`. Raises IntegrityError only for a clash of the
@@ -152,6 +154,8 @@ async def create_case(
             created_at=now,
         )
     )
+    if also is not None:
+        await also(session, case)
     await session.commit()
     return case, True
 
@@ -201,8 +205,10 @@ async def add_evidence(
     mime_type: str | None,
     size: int | None,
     media: str = "photo",
+    also: Callable[[AsyncSession, Evidence], Awaitable[None]] | None = None,
 ) -> bool:
-    """Attach one file to a case; the same file twice is stored once (returns False)."""
+    """Attach one file to a case; the same file twice is stored once (returns False).
+    `also` adds to the same transaction once the file has its id."""
     result = await session.exec(
         select(Evidence.id).where(
             Evidence.case_id == case_id, Evidence.file_unique_id == file_unique_id
@@ -210,17 +216,16 @@ async def add_evidence(
     )
     if result.first() is not None:
         return False
-    session.add(
-        Evidence(
-            case_id=case_id,
-            file_id=file_id,
-            file_unique_id=file_unique_id,
-            kind=kind,
-            mime_type=mime_type,
-            size=size,
-            media=media,
-        )
+    evidence = Evidence(
+        case_id=case_id,
+        file_id=file_id,
+        file_unique_id=file_unique_id,
+        kind=kind,
+        mime_type=mime_type,
+        size=size,
+        media=media,
     )
+    session.add(evidence)
     session.add(
         CaseEvent(
             case_id=case_id, actor=actor, kind="evidence_added", payload={"count": 1, "kind": kind}
@@ -231,6 +236,8 @@ async def add_evidence(
         await session.exec(
             sa.update(Case).where(col(Case.id) == case_id).values(updated_at=utcnow())
         )
+        if also is not None:
+            await also(session, evidence)
         await session.commit()
     except IntegrityError:
         await session.rollback()

@@ -79,7 +79,11 @@ class OutboxMessage(SQLModel, table=True):
     and delivered by the outbox worker."""
 
     __tablename__ = "support_outbox"
-    __table_args__ = (sa.Index("ix_support_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_support_outbox_due", "state", "next_attempt_at"),
+        # "is an older message to this chat still on its way?", asked for every candidate
+        sa.Index("ix_support_outbox_chat_order", "chat_id", "state", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # one notification per cause: a retried transaction cannot queue it twice
@@ -178,4 +182,15 @@ class SavedReply(SQLModel, table=True):
     lang: str = Field(primary_key=True, max_length=8)
     text: str = Field(max_length=3000)
     updated_by: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class BotFailureStreak(SQLModel, table=True):
+    """How many answers in a row the bot could not help a buyer with; shared by every
+    instance and kept over restarts. Reset when the bot helps or a person takes over."""
+
+    __tablename__ = "support_bot_failures"
+
+    user_id: int = Field(sa_column=Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    count: int = Field(default=0)
     updated_at: datetime = _ts()

@@ -8,13 +8,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 from bot.services.support import SupportService, local_day_start
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Case
 from bot.storage.support_models import CaseTimer
 from bot.telegram.handlers.support.workspace import Workspace
-from tests.conversation.test_support_workspace import Desk, desk, rows, seed_case, staff  # noqa: F401
+from tests.conversation.test_support_workspace import (  # noqa: F401
+    PNG,
+    Desk,
+    desk,
+    rows,
+    seed_case,
+    staff,
+)
 from tests.fakeapi import make_bot
 from tests.unit.test_support_service import FakeClock
 
@@ -129,7 +138,10 @@ async def test_evidence_window_reminds_the_buyer_then_lapses(desk: Desk) -> None
     assert (await desk.group.topic_named("RF-20261130-PPPP"))["is_closed"] is True
 
 
-async def test_an_appeal_in_the_window_reopens_the_topic(desk: Desk) -> None:  # noqa: F811
+async def test_an_appeal_in_the_window_reopens_the_topic(  # noqa: F811
+    desk: Desk,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     await seed_case(desk.settings, user_id=1001, number="RF-20261130-QQQQ")
     thread, card = await desk.topic_card("RF-20261130-QQQQ")
     await desk.group.press(desk.operator, card, staff("support.btn.reject"))
@@ -148,14 +160,25 @@ async def test_an_appeal_in_the_window_reopens_the_topic(desk: Desk) -> None:  #
     listing = desk.buyer.find(messages, desk.buyer.needle("cases.title", count=1))
     opened = await desk.buyer.press(listing, listing.button_texts()[0])
     detail = opened[-1]
+
+    # the sweep that reopens appealed cases' topics waits until the appeal's screenshot is in
+    async def no_sweep(self: SupportService, *, limit: int = 200) -> int:
+        return 0
+
+    monkeypatch.setattr(SupportService, "reconcile", no_sweep)
     await desk.buyer.press(detail, desk.buyer.t("btn.appeal"))
     await desk.buyer.say("商家明明没有发货，请重新审核")
+    await desk.buyer.user.send_photo(PNG + b"appeal")  # added while the topic is closed
+    await desk.buyer.settle()
     await desk.buyer.choose("btn.evidence_done")
+    monkeypatch.undo()
     card2 = await desk.group.wait_for_message(
         20, lambda m: "RF-20261130-QQQQ" in (m.text or "") and bool(m.buttons) and not m.edited
     )
     assert card2.raw["message_thread_id"] == thread  # the same topic, reopened
     assert (await desk.group.topic_named("RF-20261130-QQQQ"))["is_closed"] is False
+    posted = await desk.group.wait_for_message(15, lambda m: m.photo is not None)
+    assert posted.raw["message_thread_id"] == thread  # the appeal's evidence follows
 
 
 async def test_a_restart_keeps_the_open_topic_and_the_pending_timers(desk: Desk) -> None:  # noqa: F811

@@ -153,6 +153,11 @@ class Desk:
 
 @pytest.fixture
 async def desk(harness: Harness) -> AsyncIterator[Desk]:
+    yield await make_desk(harness)
+
+
+async def make_desk(harness: Harness, **overrides: Any) -> Desk:
+    """The support group with its three parties and a running bot (`overrides`: settings)."""
     tg = harness.tg
     operator = tg.user(7001, first_name="小王", language_code="zh")
     lead = tg.user(7002, first_name="老张", language_code="zh")
@@ -162,11 +167,13 @@ async def desk(harness: Harness) -> AsyncIterator[Desk]:
     await group.set_bot_admin(True)
     await group.set_member(operator, "administrator")
     await group.set_member(member, "member")
-    settings = harness.settings(support_chat_id=SUPPORT, operator_ids="7001", lead_ids="7002")
+    settings = harness.settings(
+        support_chat_id=SUPPORT, operator_ids="7001", lead_ids="7002", **overrides
+    )
     buyer = harness.buyer(1001, "zh")
     await buyer.user.open_chat()
     await harness.start_bot(settings)
-    yield Desk(harness, settings, group, operator, lead, member, buyer)
+    return Desk(harness, settings, group, operator, lead, member, buyer)
 
 
 async def test_a_case_routed_to_a_person_gets_a_topic_with_a_pinned_card_and_its_evidence(
@@ -224,6 +231,11 @@ async def test_relay_both_ways_with_text_photo_album_edits_and_an_internal_note(
     await desk.group.say(desk.operator, thread, "/note 买家之前有过两次退款")
     await desk.settle()
     assert not [m for m in desk.buyer.user.pending() if "两次退款" in (m.text or "")]
+    assert (
+        not [  # nor queued for later
+            o for o in await rows(desk.settings, OutboxMessage) if "两次退款" in str(o.payload)
+        ]
+    )
     events = await rows(desk.settings, CaseEvent)
     assert any(e.kind == "note" and "两次退款" in e.payload["text"] for e in events)
 
@@ -300,6 +312,11 @@ async def test_a_plain_member_and_a_forged_callback_are_refused_audited_and_chan
     await desk.group.say(desk.member, thread, "我来替客服回答：请把验证码发我")
     await desk.settle()
     assert not [m for m in desk.buyer.user.pending() if "验证码" in (m.text or "")]
+    assert (
+        not [  # nor queued for later
+            o for o in await rows(desk.settings, OutboxMessage) if "验证码" in str(o.payload)
+        ]
+    )
 
     cases = {c.id: c for c in await rows(desk.settings, Case)}
     assert cases[case_id].status == "in_review" and cases[other_id].status == "in_review"

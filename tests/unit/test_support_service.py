@@ -15,13 +15,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
-from bot.services.support import Action, Operators, SupportService
+from bot.services.support import Action, ActResult, Operators, SupportService
 from bot.storage import repo
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.models import Case, CaseEvent
 from bot.storage.support_models import CaseTimer, OutboxMessage, SupportAudit, SupportTopic
 
 CHAT = -100500
+THREAD = 70  # the topic of the case under test
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 POLICY = load_policy(DEFAULT_POLICY_PATH)
 
@@ -55,7 +56,10 @@ async def seed(
     number: str = "RF-20261130-AAAA",
     status: str = "in_review",
     route: str = "platform_review",
+    filed_by: SupportService | None = None,
 ) -> int:
+    """A case as the wizard stores it; `filed_by` runs the workspace's submit hook in the
+    same transaction, as the running bot does."""
     async with sessions() as session:
         await repo.upsert_user(session, user_id=user_id, first_name="Li")
         case, _ = await repo.create_case(
@@ -76,6 +80,7 @@ async def seed(
             decision=decision(route=route),
             evidence=[],
             decided=False,
+            also=filed_by.case_filed if filed_by is not None else None,
         )
         # the case was filed at the start of the fake clock
         case.created_at = case.updated_at = START
@@ -141,6 +146,35 @@ async def open_topic(service: SupportService, case_id: int, thread: int) -> None
     await service.topic_opened(case_id=case_id, card_message_id=thread + 1)
 
 
+async def seeded_topic(service: SupportService, thread: int = THREAD) -> int:
+    """A case (as `seed` stores it) whose topic is open in `thread`."""
+    case_id = await seed(service.sessions)
+    await open_topic(service, case_id, thread)
+    return case_id
+
+
+async def act(
+    service: SupportService,
+    operators: Operators,
+    case_id: int,
+    action: Action,
+    *,
+    detail: str | None = None,
+    actor: int = 7001,
+    thread: int = THREAD,
+) -> ActResult:
+    """An operator's button in the case's topic, authorized as the bot does it."""
+    auth = await service.authorize(
+        operators,
+        actor_id=actor,
+        chat_id=CHAT,
+        thread_id=thread,
+        action=action,
+        claimed_case_id=case_id,
+    )
+    return await service.act(auth, actor_id=actor, actor_name="Wang", action=action, detail=detail)
+
+
 async def fire(service: SupportService) -> list[tuple[int, str, str]]:
     return await service.fire_due_timers(instance="test")
 
@@ -191,15 +225,14 @@ async def test_a_merchant_who_answered_stops_the_clock(
 async def test_first_response_reminder_then_breach(
     service: SupportService, clock: FakeClock
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 60)
+    case_id = await seeded_topic(service)
     hours = service.deadline_rules().first_response_hours
     clock.advance(hours=hours * 0.75 + 0.01)
     assert await fire(service) == [(case_id, "first_response_reminder", "reminded")]
     clock.advance(hours=hours * 0.25)
     assert await fire(service) == [(case_id, "first_response_deadline", "breached")]
     topic_notes = [
-        o.payload["text"] for o in await all_rows(service, OutboxMessage) if o.thread_id == 60
+        o.payload["text"] for o in await all_rows(service, OutboxMessage) if o.thread_id == THREAD
     ]
     assert any("Reminder" in t for t in topic_notes) and any(
         "passed without an answer" in t for t in topic_notes
@@ -211,8 +244,7 @@ async def test_first_response_reminder_then_breach(
 async def test_an_answer_in_time_cancels_the_first_response_clock(
     service: SupportService, clock: FakeClock
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 61)
+    case_id = await seeded_topic(service)
     await service.relayed(case_id=case_id, src=(CHAT, 100), dst=(1001, 5), by_operator=7001)
     clock.advance(days=3)
     assert [k for _c, k, _o in await fire(service)] == []
@@ -221,19 +253,8 @@ async def test_an_answer_in_time_cancels_the_first_response_clock(
 async def test_evidence_request_reminds_the_buyer_then_lapses(
     service: SupportService, clock: FakeClock, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 62)
-    auth = await service.authorize(
-        operators,
-        actor_id=7001,
-        chat_id=CHAT,
-        thread_id=62,
-        action=Action.EVIDENCE,
-        claimed_case_id=case_id,
-    )
-    result = await service.act(
-        auth, actor_id=7001, actor_name="Wang", action=Action.EVIDENCE, detail="the order page"
-    )
+    case_id = await seeded_topic(service)
+    result = await act(service, operators, case_id, Action.EVIDENCE, detail="the order page")
     assert result.ok and (await case_of(service, case_id)).status == "needs_evidence"
     hours = service.deadline_rules().evidence_hours
     clock.advance(hours=hours * 0.75 + 0.01)
@@ -250,19 +271,8 @@ async def test_evidence_request_reminds_the_buyer_then_lapses(
 async def test_evidence_added_in_time_sends_the_case_back_to_review(
     service: SupportService, clock: FakeClock, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 63)
-    auth = await service.authorize(
-        operators,
-        actor_id=7001,
-        chat_id=CHAT,
-        thread_id=63,
-        action=Action.EVIDENCE,
-        claimed_case_id=case_id,
-    )
-    await service.act(
-        auth, actor_id=7001, actor_name="Wang", action=Action.EVIDENCE, detail="the order page"
-    )
+    case_id = await seeded_topic(service)
+    await act(service, operators, case_id, Action.EVIDENCE, detail="the order page")
     clock.advance(hours=1)
     async with service.sessions() as session:
         await repo.add_evidence(
@@ -327,8 +337,7 @@ async def test_refusals_are_audited_and_change_nothing(
     action: Action,
     reason: str,
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 70)
+    case_id = await seeded_topic(service)
     before = await case_of(service, case_id)
     auth = await service.authorize(
         operators,
@@ -352,26 +361,25 @@ async def test_refusals_are_audited_and_change_nothing(
 async def test_an_operator_in_the_topic_of_the_case_is_allowed(
     service: SupportService, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 71)
+    case_id = await seeded_topic(service)
     auth = await service.authorize(
         operators,
         actor_id=7001,
         chat_id=CHAT,
-        thread_id=71,
+        thread_id=THREAD,
         action=Action.APPROVE,
         claimed_case_id=case_id,
     )
     assert auth.allowed and auth.case_id == case_id
     lead = await service.authorize(
-        operators, actor_id=7002, chat_id=CHAT, thread_id=71, action=Action.BAN
+        operators, actor_id=7002, chat_id=CHAT, thread_id=THREAD, action=Action.BAN
     )
     assert lead.allowed
     wrong_chat = await service.authorize(
         operators,
         actor_id=7001,
         chat_id=-100999,
-        thread_id=71,
+        thread_id=THREAD,
         action=Action.APPROVE,
         claimed_case_id=case_id,
     )
@@ -416,17 +424,8 @@ async def test_without_operator_ids_the_admins_are_the_operators() -> None:
 async def test_a_refused_transition_changes_nothing(
     service: SupportService, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 72)
-    auth = await service.authorize(
-        operators,
-        actor_id=7001,
-        chat_id=CHAT,
-        thread_id=72,
-        action=Action.REFUNDED,
-        claimed_case_id=case_id,
-    )
-    result = await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.REFUNDED)
+    case_id = await seeded_topic(service)
+    result = await act(service, operators, case_id, Action.REFUNDED)
     assert not result.ok and result.reason == "transition"
     assert (await case_of(service, case_id)).status == "in_review"
     assert not [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
@@ -435,18 +434,9 @@ async def test_a_refused_transition_changes_nothing(
 async def test_each_change_queues_its_notification_in_the_same_transaction(
     service: SupportService, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 73)
+    case_id = await seeded_topic(service)
     for action in (Action.APPROVE, Action.REFUNDED, Action.CLOSE):
-        auth = await service.authorize(
-            operators,
-            actor_id=7001,
-            chat_id=CHAT,
-            thread_id=73,
-            action=action,
-            claimed_case_id=case_id,
-        )
-        assert (await service.act(auth, actor_id=7001, actor_name="Wang", action=action)).ok
+        assert (await act(service, operators, case_id, action)).ok
     buyer = [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
     assert [
         (
@@ -474,17 +464,8 @@ async def test_each_change_queues_its_notification_in_the_same_transaction(
 async def test_outbox_claims_are_exclusive_and_retry_after_is_honoured(
     service: SupportService, clock: FakeClock, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 74)
-    auth = await service.authorize(
-        operators,
-        actor_id=7001,
-        chat_id=CHAT,
-        thread_id=74,
-        action=Action.APPROVE,
-        claimed_case_id=case_id,
-    )
-    await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.APPROVE)
+    case_id = await seeded_topic(service)
+    await act(service, operators, case_id, Action.APPROVE)
     first = await service.claim_outbox()
     assert len(first) == 2 and await service.claim_outbox() == []  # leased: nobody else takes them
     buyer = next(d for d in first if d.chat_id == 1001)
@@ -505,17 +486,8 @@ async def test_a_notification_that_keeps_failing_is_reported_in_the_topic(
     service: SupportService, clock: FakeClock, operators: Operators
 ) -> None:
     service.max_attempts = 3
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 75)
-    auth = await service.authorize(
-        operators,
-        actor_id=7001,
-        chat_id=CHAT,
-        thread_id=75,
-        action=Action.APPROVE,
-        claimed_case_id=case_id,
-    )
-    await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.APPROVE)
+    case_id = await seeded_topic(service)
+    await act(service, operators, case_id, Action.APPROVE)
     gave_up = False
     for _ in range(3):
         clock.advance(minutes=20)
@@ -530,7 +502,7 @@ async def test_a_notification_that_keeps_failing_is_reported_in_the_topic(
     rows = await all_rows(service, OutboxMessage)
     assert [o.state for o in rows if o.chat_id == 1001] == ["failed"]
     assert any(
-        o.thread_id == 75
+        o.thread_id == THREAD
         and "kept failing" in o.payload["text"]
         and "network error" in o.payload["text"]
         for o in rows
@@ -540,17 +512,8 @@ async def test_a_notification_that_keeps_failing_is_reported_in_the_topic(
 async def test_a_blocked_buyer_is_given_up_at_once(
     service: SupportService, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 76)
-    auth = await service.authorize(
-        operators,
-        actor_id=7001,
-        chat_id=CHAT,
-        thread_id=76,
-        action=Action.APPROVE,
-        claimed_case_id=case_id,
-    )
-    await service.act(auth, actor_id=7001, actor_name="Wang", action=Action.APPROVE)
+    case_id = await seeded_topic(service)
+    await act(service, operators, case_id, Action.APPROVE)
     buyer = next(d for d in await service.claim_outbox() if d.chat_id == 1001)
     assert await service.outbox_failed(
         buyer, reason="the buyer blocked the bot", retry_after=None, permanent=True
@@ -560,22 +523,9 @@ async def test_a_blocked_buyer_is_given_up_at_once(
 async def test_an_appeal_reopens_the_closed_topic(
     service: SupportService, operators: Operators
 ) -> None:
-    case_id = await seed(service.sessions)
-    await open_topic(service, case_id, 77)
+    case_id = await seeded_topic(service)
     for action in (Action.REJECT, Action.CLOSE):
-        auth = await service.authorize(
-            operators,
-            actor_id=7001,
-            chat_id=CHAT,
-            thread_id=77,
-            action=action,
-            claimed_case_id=case_id,
-        )
-        assert (
-            await service.act(
-                auth, actor_id=7001, actor_name="Wang", action=action, detail="no proof"
-            )
-        ).ok
+        assert (await act(service, operators, case_id, action, detail="no proof")).ok
     assert await service.open_topic_for_buyer(1001) is None
     async with service.sessions() as session:
         case = await session.get(Case, case_id)
@@ -583,7 +533,7 @@ async def test_an_appeal_reopens_the_closed_topic(
         await repo.set_status(session, case=case, status="appealed", actor="buyer:1001")
     assert await service.reconcile() == 1
     (job,) = await service.claim_topics()
-    assert job.reopen and job.thread_id == 77
+    assert job.reopen and job.thread_id == THREAD
     events = [e.kind for e in await all_rows(service, CaseEvent) if e.case_id == case_id]
     assert "escalated" in events
 
@@ -665,3 +615,101 @@ def test_the_migration_renames_old_statuses(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         statuses = [row[0] for row in db.execute("SELECT status FROM cases ORDER BY id")]
     assert statuses == ["with_merchant", "in_review", "in_review", "approved"]
+
+
+# --- written with the change that causes it ----------------------------------------------------
+
+
+async def test_a_case_routed_to_a_person_has_its_topic_job_written_with_it(
+    service: SupportService, engine: AsyncEngine, clock: FakeClock
+) -> None:
+    case_id = await seed(service.sessions, filed_by=service)
+    (topic,) = await all_rows(service, SupportTopic)
+    assert (topic.case_id, topic.state, topic.trigger) == (case_id, "opening", "route")
+    # the process that filed it stops here; another one opens the topic, once
+    other = SupportService(
+        sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, clock=clock
+    )
+    assert [job.case_id for job in await other.claim_topics()] == [case_id]
+    assert await service.claim_topics() == []
+    assert await other.reconcile() == 0  # the safety net has nothing left to do
+    merchant = await seed(
+        service.sessions,
+        user_id=1002,
+        number="RF-20261130-BBBB",
+        status="with_merchant",
+        route="merchant_review",
+        filed_by=service,
+    )
+    timers = [t.kind for t in await all_rows(service, CaseTimer) if t.case_id == merchant]
+    assert timers == ["merchant_deadline"]  # the merchant's clock runs from the submit
+    assert len(await all_rows(service, SupportTopic)) == 1
+
+
+async def test_the_failure_streak_is_shared_by_instances_and_kept_over_a_restart(
+    service: SupportService, engine: AsyncEngine, tmp_path: Path, clock: FakeClock
+) -> None:
+    case_id = await seed(service.sessions)
+    assert not await service.bot_answered(user_id=1001, helped=False)
+    assert await service.failure_streak(1001) == 1
+    await engine.dispose()  # the process ends; another instance answers next
+    again = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'support.sqlite3'}")
+    try:
+        other = SupportService(
+            sessions=session_factory(again), policy=POLICY, chat_id=CHAT, clock=clock
+        )
+        assert await other.bot_answered(user_id=1001, helped=False)
+        (topic,) = await all_rows(other, SupportTopic)
+        assert (topic.case_id, topic.trigger) == (case_id, "bot_failed")
+        assert await other.failure_streak(1001) == 0  # taken by the escalation
+        assert not await other.bot_answered(user_id=1002, helped=False)
+        assert not await other.bot_answered(user_id=1002, helped=True)
+        assert await other.failure_streak(1002) == 0  # a helpful answer resets it
+    finally:
+        await again.dispose()
+
+
+async def test_operator_relays_go_out_in_order_once_and_a_failure_is_told_in_the_topic(
+    service: SupportService, clock: FakeClock, operators: Operators
+) -> None:
+    case_id = await seeded_topic(service)
+    auth = await service.authorize(
+        operators, actor_id=7001, chat_id=CHAT, thread_id=THREAD, action=Action.RELAY
+    )
+
+    async def relay(message_id: int, text: str) -> bool:
+        return await service.queue_relay(
+            auth, actor_id=7001, buyer_id=1001, source=(CHAT, message_id), payload={"text": text}
+        )
+
+    assert await relay(500, "one")
+    assert not await relay(500, "one")  # the same update handled twice: queued once
+    assert await relay(501, "two")
+    assert await service.queue_edit(
+        auth, actor_id=7001, buyer_id=1001, source=(CHAT, 500), version=1, payload={"text": "1!"}
+    )
+    (first,) = await service.claim_outbox()  # the buyer's oldest only
+    assert first.payload["text"] == "one"
+    assert not await service.outbox_failed(first, reason="flood", retry_after=10, permanent=False)
+    clock.advance(seconds=9)
+    assert await service.claim_outbox() == []  # "two" waits behind "one"
+    clock.advance(seconds=2)
+    (again,) = await service.claim_outbox()
+    assert again.id == first.id
+    await service.outbox_sent(again.id, 900, links=[(case_id, (CHAT, 500), (1001, 900))])
+    link = await service.copy_of(chat_id=CHAT, message_id=500)
+    assert link is not None and (link.dst_chat_id, link.dst_message_id) == (1001, 900)
+    (second,) = await service.claim_outbox()
+    assert second.payload["text"] == "two"
+    await service.outbox_sent(second.id, 901)
+    (edit,) = await service.claim_outbox()
+    assert edit.payload["op"] == "edit" and edit.payload["source"] == [CHAT, 500]
+    assert await service.outbox_failed(
+        edit, reason="the buyer blocked the bot", retry_after=None, permanent=True
+    )
+    (told,) = [o for o in await all_rows(service, OutboxMessage) if o.thread_id == THREAD]
+    assert "Not delivered to the buyer: the buyer blocked the bot" in told.payload["text"]
+    (topic,) = await all_rows(service, SupportTopic)
+    assert topic.first_response_at is not None  # the first relay answered the case
+    audit = [a for a in await all_rows(service, SupportAudit) if a.action == "relay"]
+    assert len(audit) == 3 and all(a.allowed for a in audit)

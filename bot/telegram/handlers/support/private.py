@@ -26,10 +26,11 @@ from aiogram.types import (
 
 from bot.config import Settings
 from bot.i18n import Translator
-from bot.services.refunds import RefundService
+from bot.services.refunds import ActionNotAllowed, CaseNotFound, RefundService
 from bot.services.support import SupportService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
+from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
 from bot.telegram.handlers.support.cards import RatingCb
 from bot.telegram.handlers.support.workspace import Albums, Workspace
 
@@ -135,13 +136,25 @@ _albums = Albums(ALBUM_WAIT)
 
 @router.message(StateFilter(None), RELAYABLE, ~F.text.startswith("/"))
 async def buyer_message(
-    message: Message, bot: Bot, t: Translator, settings: Settings, support: SupportService
+    message: Message,
+    bot: Bot,
+    t: Translator,
+    settings: Settings,
+    support: SupportService,
+    refunds: RefundService,
+    workspace: Workspace | None = None,  # set by the startup handler below
 ) -> Any:
     """Only while the buyer's case has an open topic; otherwise the next routers answer."""
     assert message.from_user is not None
     topic = await support.open_topic_for_buyer(message.from_user.id)
     if topic is None or topic.thread_id is None or settings.support_chat_id is None:
         raise SkipHandler  # not with a person: the other routers answer
+    if (message.photo or message.document) and await _as_evidence(
+        message, bot, settings, refunds, topic.case_id
+    ):
+        if workspace is not None:
+            workspace.nudge()
+        return None
     if message.media_group_id:
         chat_id, thread_id = settings.support_chat_id, topic.thread_id
         _albums.add(
@@ -178,6 +191,34 @@ async def buyer_message(
         by_operator=None,
     )
     return None
+
+
+async def _as_evidence(
+    message: Message, bot: Bot, settings: Settings, refunds: RefundService, case_id: int
+) -> bool:
+    """A screenshot or document the buyer sends while a person has the case is evidence:
+    stored with the case and, in the same transaction, queued for the topic (several in a
+    row become one album). False when it cannot be evidence (too large, not a picture or
+    PDF, the case's limit reached, sent before): it is then passed on as a message."""
+    assert message.from_user is not None
+    try:
+        file = await verify_document(
+            bot, file_from_message(message, max_bytes=settings.max_evidence_bytes)
+        )
+    except EvidenceRefused:
+        return False
+    if await refunds.evidence_count(case_id=case_id) >= settings.max_evidence_files * 2:
+        return False
+    try:
+        return await refunds.add_evidence(
+            user_id=message.from_user.id,
+            case_id=case_id,
+            file={**file, "kind": "other"},
+            caption=message.caption,
+            source=(message.chat.id, message.message_id),
+        )
+    except (CaseNotFound, ActionNotAllowed):
+        return False
 
 
 async def _relay_album(

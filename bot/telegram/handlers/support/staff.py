@@ -5,16 +5,18 @@ the case of the topic it happens in."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InputMediaDocument, InputMediaPhoto, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.domain.cases import CaseStatus
@@ -23,7 +25,7 @@ from bot.services.support import Action, Authorization, Operators, SupportServic
 from bot.storage.models import Case
 from bot.telegram import render
 from bot.telegram.handlers.support.cards import DeskAction, DeskCb
-from bot.telegram.handlers.support.workspace import Albums, Workspace, classify
+from bot.telegram.handlers.support.workspace import Albums, Workspace
 
 log = logging.getLogger(__name__)
 router = Router(name="support-staff")
@@ -152,6 +154,62 @@ async def _operator(
     return auth
 
 
+@dataclass(frozen=True)
+class StaffCommand:
+    """An operator's command that passed the check: who, where (the topic's case when the
+    command needs one), its arguments, and the team's language to answer in."""
+
+    message: Message
+    auth: Authorization
+    t: Translator
+    args: str
+    actor_id: int
+    actor_name: str
+
+    async def reply(self, text: str) -> None:
+        await self.message.reply(text)
+
+
+StaffHandler = Callable[..., Awaitable[None]]
+
+
+def operator_command(
+    action: Action, *, need_topic: bool = False
+) -> Callable[[StaffHandler], StaffHandler]:
+    """Every operator command's first steps in one place: the actor must be an operator
+    now (a lead for lead actions), in the topic of a case when `need_topic`; a refusal is
+    answered and audited. The handler gets `cmd` and the dependencies it names."""
+
+    def decorate(handler: StaffHandler) -> StaffHandler:
+        wanted = set(inspect.signature(handler).parameters)
+
+        async def checked(message: Message, **data: Any) -> None:
+            settings: Settings = data["settings"]
+            auth = await _operator(
+                message, action, settings, data["support"], data["operators"], need_topic=need_topic
+            )
+            if auth is None:
+                return
+            assert message.from_user is not None
+            command: CommandObject | None = data.get("command")
+            cmd = StaffCommand(
+                message=message,
+                auth=auth,
+                t=staff_t(settings),
+                args=((command.args if command else None) or "").strip(),
+                actor_id=message.from_user.id,
+                actor_name=message.from_user.first_name,
+            )
+            given = {"cmd": cmd, **data}
+            await handler(**{name: given[name] for name in wanted if name in given})
+
+        checked.__name__ = checked.__qualname__ = handler.__name__
+        checked.__doc__ = handler.__doc__
+        return checked
+
+    return decorate
+
+
 def _case_line(t: Translator, case: Case, due: Any = None, settings: Settings | None = None) -> str:
     status = t(f"case_status.{CaseStatus(case.status).value}")
     due_text = (
@@ -167,100 +225,60 @@ def _case_line(t: Translator, case: Case, due: Any = None, settings: Settings | 
 
 
 @router.message(Command("queue"))
-async def queue_command(
-    message: Message, settings: Settings, support: SupportService, operators: Operators
-) -> None:
-    if (
-        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
-        is None
-    ):
-        return
-    t = staff_t(settings)
+@operator_command(Action.COMMAND)
+async def queue_command(cmd: StaffCommand, settings: Settings, support: SupportService) -> None:
     rows = await support.queue()
     if not rows:
-        await message.reply(t("support.queue_empty"))
+        await cmd.reply(cmd.t("support.queue_empty"))
         return
-    lines = [t("support.queue_title", count=len(rows))] + [
-        _case_line(t, case, due, settings) for case, _topic, due in rows
+    lines = [cmd.t("support.queue_title", count=len(rows))] + [
+        _case_line(cmd.t, case, due, settings) for case, _topic, due in rows
     ]
-    await message.reply("\n".join(lines))
+    await cmd.reply("\n".join(lines))
 
 
 @router.message(Command("case"))
-async def case_command(
-    message: Message,
-    command: CommandObject,
-    settings: Settings,
-    support: SupportService,
-    operators: Operators,
-) -> None:
-    if (
-        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
-        is None
-    ):
+@operator_command(Action.COMMAND)
+async def case_command(cmd: StaffCommand, support: SupportService) -> None:
+    if not CASE_NUMBER.fullmatch(cmd.args):
+        await cmd.reply(cmd.t("support.case_usage"))
         return
-    t = staff_t(settings)
-    number = (command.args or "").strip()
-    if not CASE_NUMBER.fullmatch(number):
-        await message.reply(t("support.case_usage"))
-        return
-    found = await support.case_by_number(number)
+    found = await support.case_by_number(cmd.args)
     if found is None:
-        await message.reply(t("support.case_not_found", number=escape(number)))
+        await cmd.reply(cmd.t("support.case_not_found", number=escape(cmd.args)))
         return
     case, topic = found
-    link = t("support.case_topic_none")
+    link = cmd.t("support.case_topic_none")
     if topic is not None and topic.thread_id is not None:
-        link = t(
+        link = cmd.t(
             "support.case_topic",
             url=f"https://t.me/c/{str(topic.chat_id).removeprefix('-100')}/{topic.thread_id}",
         )
-    await message.reply(_case_line(t, case) + "\n" + link)
+    await cmd.reply(_case_line(cmd.t, case) + "\n" + link)
 
 
 @router.message(Command("find"))
-async def find_command(
-    message: Message,
-    command: CommandObject,
-    settings: Settings,
-    support: SupportService,
-    operators: Operators,
-) -> None:
-    if (
-        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
-        is None
-    ):
-        return
-    t = staff_t(settings)
-    order = (command.args or "").strip()
+@operator_command(Action.COMMAND)
+async def find_command(cmd: StaffCommand, support: SupportService) -> None:
+    order = cmd.args
     if not order or len(order) > 64:
-        await message.reply(t("support.find_usage"))
+        await cmd.reply(cmd.t("support.find_usage"))
         return
     cases = await support.cases_by_order(order)
     if not cases:
-        await message.reply(t("support.find_none", order=escape(order)))
+        await cmd.reply(cmd.t("support.find_none", order=escape(order)))
         return
-    await message.reply(
-        "\n".join(
-            [t("support.find_title", order=escape(order))] + [_case_line(t, c) for c in cases]
-        )
-    )
+    lines = [cmd.t("support.find_title", order=escape(order))]
+    await cmd.reply("\n".join(lines + [_case_line(cmd.t, c) for c in cases]))
 
 
 @router.message(Command("stats"))
-async def stats_command(
-    message: Message, settings: Settings, support: SupportService, operators: Operators
-) -> None:
-    if (
-        await _operator(message, Action.COMMAND, settings, support, operators, need_topic=False)
-        is None
-    ):
-        return
-    t = staff_t(settings)
+@operator_command(Action.COMMAND)
+async def stats_command(cmd: StaffCommand, settings: Settings, support: SupportService) -> None:
     since, day = local_day_start(support.clock(), settings.timezone)
     stats = await support.stats(since=since)
     lines = [
-        t(
+        cmd.t(
             "support.stats",
             day=day.isoformat(),
             new=stats.new,
@@ -271,127 +289,86 @@ async def stats_command(
     ]
     for operator_id, (count, average) in sorted(stats.ratings.items()):
         lines.append(
-            t("support.stats_rating", operator=operator_id, count=count, average=f"{average:.1f}")
+            cmd.t(
+                "support.stats_rating", operator=operator_id, count=count, average=f"{average:.1f}"
+            )
         )
-    await message.reply("\n".join(lines))
+    await cmd.reply("\n".join(lines))
 
 
 @router.message(Command("reply_set"))
-async def reply_set_command(
-    message: Message,
-    command: CommandObject,
-    settings: Settings,
-    support: SupportService,
-    operators: Operators,
-) -> None:
+@operator_command(Action.REPLY_EDIT)
+async def reply_set_command(cmd: StaffCommand, support: SupportService) -> None:
     """`/reply_set NAME LANG TEXT`: a lead edits a saved reply."""
-    if (
-        await _operator(message, Action.REPLY_EDIT, settings, support, operators, need_topic=False)
-        is None
-    ):
-        return
-    t = staff_t(settings)
-    parts = (command.args or "").split(maxsplit=2)
+    parts = cmd.args.split(maxsplit=2)
     if len(parts) < 3 or not REPLY_NAME.fullmatch(parts[0]) or parts[1] not in LANGUAGES:
-        await message.reply(t("support.reply_set_usage"))
+        await cmd.reply(cmd.t("support.reply_set_usage"))
         return
-    assert message.from_user is not None
     await support.set_saved_reply(
-        name=parts[0], lang=parts[1], text=parts[2][:3000], by_id=message.from_user.id
+        name=parts[0], lang=parts[1], text=parts[2][:3000], by_id=cmd.actor_id
     )
-    await message.reply(t("support.reply_saved", name=escape(parts[0]), lang=parts[1]))
+    await cmd.reply(cmd.t("support.reply_saved", name=escape(parts[0]), lang=parts[1]))
 
 
 # --- inside a case's topic ---------------------------------------------------------------------
 
 
 @router.message(Command("note"))
-async def note_command(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    settings: Settings,
-    support: SupportService,
-    operators: Operators,
-) -> None:
+@operator_command(Action.NOTE, need_topic=True)
+async def note_command(cmd: StaffCommand, support: SupportService) -> None:
     """Internal: stored with the case, never sent to the buyer."""
-    auth = await _operator(message, Action.NOTE, settings, support, operators, need_topic=True)
-    if auth is None:
+    if not cmd.args:
+        await cmd.reply(cmd.t("support.note_usage"))
         return
-    t = staff_t(settings)
-    text = (command.args or "").strip()
-    if not text:
-        await message.reply(t("support.note_usage"))
-        return
-    assert message.from_user is not None
-    await support.note(auth, actor_id=message.from_user.id, text=text[:MAX_NOTE])
-    await message.reply(t("support.note_saved"))
+    await support.note(cmd.auth, actor_id=cmd.actor_id, text=cmd.args[:MAX_NOTE])
+    await cmd.reply(cmd.t("support.note_saved"))
 
 
 @router.message(Command("reply"))
+@operator_command(Action.RELAY, need_topic=True)
 async def reply_command(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    settings: Settings,
-    support: SupportService,
-    operators: Operators,
+    cmd: StaffCommand, settings: Settings, support: SupportService, workspace: Workspace
 ) -> None:
-    auth = await _operator(message, Action.RELAY, settings, support, operators, need_topic=True)
-    if auth is None:
-        return
-    t = staff_t(settings)
-    data = await support.card(auth.case_id)
+    data = await support.card(cmd.auth.case_id)
     assert data is not None
-    name = (command.args or "").strip()
-    text = await support.saved_reply(name, data.case.language) if name else None
+    text = await support.saved_reply(cmd.args, data.case.language) if cmd.args else None
     if text is None:
         names = await support.reply_names(data.case.cause)
-        await message.reply(t("support.reply_names", names=", ".join(names) or "-"))
+        await cmd.reply(cmd.t("support.reply_names", names=", ".join(names) or "-"))
         return
-    await _send_text_to_buyer(message, bot, settings, support, auth, text=escape(text), t=t)
+    buyer_t = Translator(data.case.language)
+    payload = {
+        "text": buyer_t(
+            "support_notify.agent_says",
+            sign=_signature(buyer_t, settings, cmd.message),
+            text=escape(text),
+        ),
+        "sources": [[cmd.message.chat.id, cmd.message.message_id]],
+    }
+    await _queue(cmd.message, support, workspace, cmd.auth, data.case.user_id, payload)
+    await cmd.reply(cmd.t("support.delivered"))
 
 
 @router.message(Command("ban", "shadowban", "unban"))
-async def ban_command(
-    message: Message,
-    command: CommandObject,
-    settings: Settings,
-    support: SupportService,
-    operators: Operators,
-) -> None:
-    auth = await _operator(message, Action.BAN, settings, support, operators, need_topic=True)
-    if auth is None:
-        return
-    assert message.from_user is not None and auth.topic is not None
+@operator_command(Action.BAN, need_topic=True)
+async def ban_command(cmd: StaffCommand, command: CommandObject, support: SupportService) -> None:
+    assert cmd.auth.topic is not None
     mode = {"ban": "ban", "shadowban": "shadow", "unban": None}[command.command]
-    await support.set_ban(user_id=auth.topic.user_id, mode=mode, by_id=message.from_user.id)
-    await message.reply(staff_t(settings)(f"support.ban_set.{mode or 'lifted'}"))
+    await support.set_ban(user_id=cmd.auth.topic.user_id, mode=mode, by_id=cmd.actor_id)
+    await cmd.reply(cmd.t(f"support.ban_set.{mode or 'lifted'}"))
 
 
 @router.message(Command("reopen"))
-async def reopen_command(
-    message: Message,
-    settings: Settings,
-    support: SupportService,
-    operators: Operators,
-    workspace: Workspace,
-) -> None:
-    auth = await _operator(message, Action.REOPEN, settings, support, operators, need_topic=True)
-    if auth is None:
-        return
-    assert message.from_user is not None
+@operator_command(Action.REOPEN, need_topic=True)
+async def reopen_command(cmd: StaffCommand, support: SupportService, workspace: Workspace) -> None:
     result = await support.act(
-        auth,
-        actor_id=message.from_user.id,
-        actor_name=message.from_user.first_name,
-        action=Action.REOPEN,
+        cmd.auth, actor_id=cmd.actor_id, actor_name=cmd.actor_name, action=Action.REOPEN
     )
     if not result.ok:
-        await message.reply(staff_t(settings)(f"support.refused.{result.reason}"))
+        await cmd.reply(cmd.t(f"support.refused.{result.reason}"))
         return
     await support.request_topic(
-        case_id=auth.case_id, trigger="reopened", actor=f"support:{message.from_user.id}"
+        case_id=cmd.auth.case_id, trigger="reopened", actor=f"support:{cmd.actor_id}"
     )
     await workspace.deliver_due()
 
@@ -462,9 +439,9 @@ async def topic_message(
             await _refuse_message(message, staff_t(settings), auth)
         return
     if message.media_group_id:
-        _albums.add(message, lambda parts: _relay_album(parts, bot, settings, support, auth))
+        _albums.add(message, lambda parts: _relay_album(parts, settings, support, workspace, auth))
         return
-    await _relay(message, bot, settings, support, auth)
+    await _relay(message, settings, support, workspace, auth)
 
 
 async def _buyer_t(support: SupportService, auth: Authorization) -> tuple[Translator, int]:
@@ -473,126 +450,96 @@ async def _buyer_t(support: SupportService, auth: Authorization) -> tuple[Transl
     return Translator(data.case.language), data.case.user_id
 
 
-async def _reply_target(support: SupportService, message: Message, buyer_id: int) -> int | None:
-    if message.reply_to_message is None:
-        return None
-    link = await support.copy_of(
-        chat_id=message.chat.id, message_id=message.reply_to_message.message_id
+def _reply_source(message: Message) -> list[int] | None:
+    """The topic message an operator replied to: its copy at the buyer's is looked up when
+    the reply is delivered (it may still be on its way itself)."""
+    replied = message.reply_to_message
+    if replied is None or replied.message_id == message.message_thread_id:
+        return None  # a topic's own first message: not a reply to anything relayed
+    return [message.chat.id, replied.message_id]
+
+
+async def _queue(
+    message: Message,
+    support: SupportService,
+    workspace: Workspace,
+    auth: Authorization,
+    buyer_id: int,
+    payload: dict[str, Any],
+) -> None:
+    assert message.from_user is not None
+    await support.queue_relay(
+        auth,
+        actor_id=message.from_user.id,
+        buyer_id=buyer_id,
+        source=(message.chat.id, message.message_id),
+        payload={**payload, "reply_to": _reply_source(message)},
     )
-    return link.dst_message_id if link is not None and link.dst_chat_id == buyer_id else None
-
-
-async def _undeliverable(message: Message, settings: Settings, exc: TelegramAPIError) -> None:
-    reason, _retry, _permanent = classify(exc)
-    t = staff_t(settings)
-    await message.reply(t("support.undeliverable", reason=t(f"support.why.{reason}")))
+    workspace.nudge()
 
 
 async def _relay(
-    message: Message, bot: Bot, settings: Settings, support: SupportService, auth: Authorization
+    message: Message,
+    settings: Settings,
+    support: SupportService,
+    workspace: Workspace,
+    auth: Authorization,
 ) -> None:
+    """Queued in the outbox with the audit row; the worker sends it and links the copy."""
     buyer_t, buyer_id = await _buyer_t(support, auth)
     sign = _signature(buyer_t, settings, message)
-    reply_to = await _reply_target(support, message, buyer_id)
-    try:
-        if message.text is not None:
-            sent = await bot.send_message(
-                buyer_id,
-                buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text)),
-                reply_to_message_id=reply_to,
-            )
-            copy_id = sent.message_id
-        else:
-            caption = sign + ("\n" + escape(message.caption) if message.caption else "")
-            copied = await bot.copy_message(
-                buyer_id,
-                message.chat.id,
-                message.message_id,
-                caption=caption,
-                reply_to_message_id=reply_to,
-            )
-            copy_id = copied.message_id
-    except TelegramAPIError as exc:
-        await _undeliverable(message, settings, exc)
-        return
-    assert message.from_user is not None
-    await support.relayed(
-        case_id=auth.case_id,
-        src=(message.chat.id, message.message_id),
-        dst=(buyer_id, copy_id),
-        by_operator=message.from_user.id,
-    )
+    payload: dict[str, Any] = {"sources": [[message.chat.id, message.message_id]]}
+    if message.text is not None:
+        payload["text"] = buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text))
+    else:
+        payload["copy"] = [message.chat.id, message.message_id]
+        payload["caption"] = sign + ("\n" + escape(message.caption) if message.caption else "")
+    await _queue(message, support, workspace, auth, buyer_id, payload)
 
 
 async def _relay_album(
-    parts: list[Message], bot: Bot, settings: Settings, support: SupportService, auth: Authorization
+    parts: list[Message],
+    settings: Settings,
+    support: SupportService,
+    workspace: Workspace,
+    auth: Authorization,
 ) -> None:
+    if len(parts) == 1:
+        await _relay(parts[0], settings, support, workspace, auth)
+        return
     buyer_t, buyer_id = await _buyer_t(support, auth)
     sign = _signature(buyer_t, settings, parts[0])
-    media: list[Any] = []
+    album: list[dict[str, Any]] = []
+    sources: list[list[int]] = []
     for index, part in enumerate(parts):
         caption = part.caption and escape(part.caption)
         if index == 0:
             caption = sign + ("\n" + caption if caption else "")
         if part.photo:
-            media.append(InputMediaPhoto(media=part.photo[-1].file_id, caption=caption))
+            album.append({"media": "photo", "file_id": part.photo[-1].file_id, "caption": caption})
         elif part.document:
-            media.append(InputMediaDocument(media=part.document.file_id, caption=caption))
-    if len(parts) == 1:
-        await _relay(parts[0], bot, settings, support, auth)
+            album.append(
+                {"media": "document", "file_id": part.document.file_id, "caption": caption}
+            )
+        else:
+            continue
+        sources.append([part.chat.id, part.message_id])
+    if not album:
         return
-    try:
-        sent = await bot.send_media_group(buyer_id, media)
-    except TelegramAPIError as exc:
-        await _undeliverable(parts[0], settings, exc)
-        return
-    assert parts[0].from_user is not None
-    for part, copy in zip(parts, sent, strict=False):
-        await support.relayed(
-            case_id=auth.case_id,
-            src=(part.chat.id, part.message_id),
-            dst=(buyer_id, copy.message_id),
-            by_operator=parts[0].from_user.id,
-        )
-
-
-async def _send_text_to_buyer(
-    message: Message,
-    bot: Bot,
-    settings: Settings,
-    support: SupportService,
-    auth: Authorization,
-    *,
-    text: str,
-    t: Translator,
-) -> None:
-    buyer_t, buyer_id = await _buyer_t(support, auth)
-    try:
-        sent = await bot.send_message(
-            buyer_id,
-            buyer_t(
-                "support_notify.agent_says", sign=_signature(buyer_t, settings, message), text=text
-            ),
-        )
-    except TelegramAPIError as exc:
-        await _undeliverable(message, settings, exc)
-        return
-    assert message.from_user is not None
-    await support.relayed(
-        case_id=auth.case_id,
-        src=(message.chat.id, message.message_id),
-        dst=(buyer_id, sent.message_id),
-        by_operator=message.from_user.id,
-    )
-    await message.reply(t("support.delivered"))
+    await _queue(parts[0], support, workspace, auth, buyer_id, {"album": album, "sources": sources})
 
 
 @router.edited_message(F.is_topic_message)
 async def topic_edit(
-    message: Message, bot: Bot, settings: Settings, support: SupportService, operators: Operators
+    message: Message,
+    settings: Settings,
+    support: SupportService,
+    operators: Operators,
+    workspace: Workspace,
 ) -> None:
-    """An operator's edit follows the copy the buyer has."""
-    if message.from_user is None:
+    """An operator's edit follows the copy the buyer has (through the outbox, after the
+    message itself)."""
+    if message.from_user is None or message.text is None and message.caption is None:
         return
     auth = await support.authorize(
         operators,
@@ -603,23 +550,20 @@ async def topic_edit(
     )
     if not auth.allowed:
         return
-    link = await support.copy_of(chat_id=message.chat.id, message_id=message.message_id)
     buyer_t, buyer_id = await _buyer_t(support, auth)
-    if link is None or link.dst_chat_id != buyer_id:
-        return
     sign = _signature(buyer_t, settings, message)
-    try:
-        if message.text is not None:
-            await bot.edit_message_text(
-                buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text)),
-                chat_id=buyer_id,
-                message_id=link.dst_message_id,
-            )
-        elif message.caption is not None:
-            await bot.edit_message_caption(
-                chat_id=buyer_id,
-                message_id=link.dst_message_id,
-                caption=sign + "\n" + escape(message.caption),
-            )
-    except TelegramBadRequest as exc:
-        await _undeliverable(message, settings, exc)
+    if message.text is not None:
+        payload = {
+            "text": buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text))
+        }
+    else:
+        payload = {"caption": sign + "\n" + escape(message.caption or "")}
+    await support.queue_edit(
+        auth,
+        actor_id=message.from_user.id,
+        buyer_id=buyer_id,
+        source=(message.chat.id, message.message_id),
+        version=message.edit_date or 0,
+        payload=payload,
+    )
+    workspace.nudge()

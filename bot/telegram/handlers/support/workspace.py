@@ -9,7 +9,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiogram import Bot
@@ -121,6 +121,14 @@ class Albums:
             log.exception("could not relay an album")
 
 
+class Undeliverable(Exception):
+    """A queued message that cannot be delivered for a reason of ours (not Telegram's)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def classify(exc: Exception) -> tuple[str, float | None, bool]:
     """(reason, retry_after, permanent) of a failed Telegram call."""
     if isinstance(exc, TelegramRetryAfter):
@@ -151,11 +159,16 @@ class Workspace:
         self.instance = instance or f"bot-{uuid.uuid4().hex[:8]}"
         self.staff = Translator(settings.default_language)
         self._ticks = 0
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        """Something was queued: deliver now instead of at the next turn."""
+        self._wake.set()
 
     # --- the loop ---------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        if self._ticks % 10 == 0:
+        if self._ticks % 10 == 0:  # a safety net: topic jobs are written with their cases
             await self.support.reconcile()
         self._ticks += 1
         for job in await self.support.claim_topics():
@@ -174,7 +187,16 @@ class Workspace:
             except Exception:
                 log.exception("support worker tick failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+                await asyncio.wait_for(self._wait(stop), interval)
+            self._wake.clear()
+
+    async def _wait(self, stop: asyncio.Event) -> None:
+        waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     # --- topics ---------------------------------------------------------------------------
 
@@ -208,10 +230,20 @@ class Workspace:
         except TelegramAPIError:
             log.exception("could not open the topic of case %s (tried again later)", job.case_id)
             return
+        closed_at = aware(data.topic.closed_at) if data.topic is not None else None
         await self.support.topic_opened(case_id=job.case_id, card_message_id=card)
-        if fresh:
+        # a new topic gets every file; a reopened one the files added while it was closed
+        # (from now on, files added are queued for the open topic as they come)
+        evidence = (await self.support.card(job.case_id) or data).evidence
+        if not fresh:
+            evidence = [
+                e
+                for e in evidence
+                if closed_at is None or (aware(e.created_at) or closed_at) > closed_at
+            ]
+        if evidence:
             try:
-                await self.send_evidence(chat_id, thread_id, data.evidence)
+                await self.send_evidence(chat_id, thread_id, evidence)
             except TelegramAPIError as exc:
                 reason, _retry, _permanent = classify(exc)
                 log.warning("evidence of case %s not posted: %s", job.case_id, exc)
@@ -237,43 +269,48 @@ class Workspace:
             await self.bot.pin_chat_message(chat_id, message.message_id, disable_notification=True)
         return message.message_id
 
+    def _kind(self, kind: str) -> str:
+        return self.staff(f"evidence.{kind}") if self.staff.has(f"evidence.{kind}") else kind
+
     async def send_evidence(
-        self, chat_id: int, thread_id: int, evidence: Sequence[Evidence]
-    ) -> None:
-        """The case's screenshots as albums of at most ten (photos and documents apart)."""
+        self,
+        chat_id: int,
+        thread_id: int,
+        evidence: Sequence[Evidence],
+        *,
+        captions: Mapping[int | None, str] | None = None,
+    ) -> list[tuple[Evidence, int]]:
+        """The case's screenshots as albums of at most ten (photos and documents apart);
+        returns each file with the message that carries it."""
+        posted: list[tuple[Evidence, int]] = []
         for media in ("photo", "document"):
             items = [e for e in evidence if e.media == media]
             for start in range(0, len(items), 10):
                 chunk = items[start : start + 10]
-                captions = [
-                    self.staff(f"evidence.{e.kind}")
-                    if self.staff.has(f"evidence.{e.kind}")
-                    else e.kind
+                texts = [
+                    captions[e.id] if captions and e.id in captions else self._kind(e.kind)
                     for e in chunk
                 ]
                 if len(chunk) == 1:
                     if media == "photo":
-                        await self.bot.send_photo(
-                            chat_id,
-                            chunk[0].file_id,
-                            caption=captions[0],
-                            message_thread_id=thread_id,
+                        one = await self.bot.send_photo(
+                            chat_id, chunk[0].file_id, caption=texts[0], message_thread_id=thread_id
                         )
                     else:
-                        await self.bot.send_document(
-                            chat_id,
-                            chunk[0].file_id,
-                            caption=captions[0],
-                            message_thread_id=thread_id,
+                        one = await self.bot.send_document(
+                            chat_id, chunk[0].file_id, caption=texts[0], message_thread_id=thread_id
                         )
+                    posted.append((chunk[0], one.message_id))
                     continue
                 album: list[Any] = [
                     InputMediaPhoto(media=e.file_id, caption=c)
                     if media == "photo"
                     else InputMediaDocument(media=e.file_id, caption=c)
-                    for e, c in zip(chunk, captions, strict=True)
+                    for e, c in zip(chunk, texts, strict=True)
                 ]
-                await self.bot.send_media_group(chat_id, album, message_thread_id=thread_id)
+                sent = await self.bot.send_media_group(chat_id, album, message_thread_id=thread_id)
+                posted.extend((e, m.message_id) for e, m in zip(chunk, sent, strict=False))
+        return posted
 
     async def refresh(self, case_id: int) -> None:
         """The card, the topic's title and its open/closed state follow the case."""
@@ -300,31 +337,35 @@ class Workspace:
 
     # --- outbox ---------------------------------------------------------------------------
 
-    async def deliver_due(self) -> int:
+    async def deliver_due(self, *, rounds: int = 5) -> int:
+        """Deliver what is due; a chat's next message becomes due once the one before it
+        went out, so a few rounds drain a short queue at once."""
         sent = 0
-        for delivery in await self.support.claim_outbox():
-            sent += await self.deliver(delivery)
+        for _round in range(rounds):
+            deliveries = await self.support.claim_outbox()
+            if not deliveries:
+                break
+            for delivery in deliveries:
+                sent += await self.deliver(delivery)
         return sent
 
     async def deliver(self, delivery: Delivery) -> int:
-        payload = delivery.payload
-        markup = None
-        if payload.get("rating_case"):
-            lang = payload.get("lang")
-            data = await self.support.card(int(payload["rating_case"]))
-            t = Translator(
-                str(lang or (data.case.language if data else self.settings.default_language))
-            )
-            markup = cards.rating_keyboard(t, int(payload["rating_case"]))
+        op = delivery.payload.get("op")
+        links: list[tuple[int, tuple[int, int], tuple[int, int]]] = []
+        message_id: int | None = None
         try:
-            message = await self.bot.send_message(
-                delivery.chat_id,
-                str(payload["text"]),
-                message_thread_id=delivery.thread_id,
-                reply_markup=markup,
+            if op == "relay":
+                message_id = await self._send_relay(delivery, links)
+            elif op == "edit":
+                message_id = await self._send_edit(delivery)
+            elif op == "evidence":
+                message_id = await self._send_new_evidence(delivery, links)
+            elif op != "card":  # a card refresh follows below
+                message_id = await self._send_notice(delivery)
+        except (TelegramAPIError, Undeliverable) as exc:
+            reason, retry_after, permanent = (
+                (exc.reason, None, True) if isinstance(exc, Undeliverable) else classify(exc)
             )
-        except TelegramAPIError as exc:
-            reason, retry_after, permanent = classify(exc)
             gave_up = await self.support.outbox_failed(
                 delivery,
                 reason=self.staff(f"support.why.{reason}"),
@@ -335,8 +376,132 @@ class Workspace:
                 "outbox %s: %s (%s)%s", delivery.id, reason, exc, "; given up" if gave_up else ""
             )
             return 0
-        await self.support.outbox_sent(delivery.id, message.message_id)
+        await self.support.outbox_sent(delivery.id, message_id, links=links)
+        if op in ("evidence", "card") and delivery.case_id is not None:
+            await self.refresh(delivery.case_id)  # the card's evidence checklist follows
         return 1
+
+    async def _send_notice(self, delivery: Delivery) -> int:
+        payload = delivery.payload
+        markup = None
+        if payload.get("rating_case"):
+            lang = payload.get("lang")
+            data = await self.support.card(int(payload["rating_case"]))
+            t = Translator(
+                str(lang or (data.case.language if data else self.settings.default_language))
+            )
+            markup = cards.rating_keyboard(t, int(payload["rating_case"]))
+        message = await self.bot.send_message(
+            delivery.chat_id,
+            str(payload["text"]),
+            message_thread_id=delivery.thread_id,
+            reply_markup=markup,
+        )
+        return message.message_id
+
+    async def _reply_target(self, delivery: Delivery) -> int | None:
+        """The buyer's copy of the message an operator replied to (resolved now: it may
+        have been queued just before)."""
+        target = delivery.payload.get("reply_to")
+        if not target:
+            return None
+        link = await self.support.copy_of(chat_id=int(target[0]), message_id=int(target[1]))
+        return (
+            link.dst_message_id
+            if link is not None and link.dst_chat_id == delivery.chat_id
+            else None
+        )
+
+    async def _send_relay(
+        self, delivery: Delivery, links: list[tuple[int, tuple[int, int], tuple[int, int]]]
+    ) -> int:
+        """An operator's message, photo, document or album, as the buyer will see it."""
+        payload, chat_id = delivery.payload, delivery.chat_id
+        case_id = delivery.case_id or 0
+        sources = [(int(c), int(m)) for c, m in payload.get("sources") or []]
+        reply_to = await self._reply_target(delivery)
+        if payload.get("album"):
+            media: list[Any] = [
+                InputMediaPhoto(media=item["file_id"], caption=item.get("caption"))
+                if item["media"] == "photo"
+                else InputMediaDocument(media=item["file_id"], caption=item.get("caption"))
+                for item in payload["album"]
+            ]
+            sent = await self.bot.send_media_group(chat_id, media, reply_to_message_id=reply_to)
+            links.extend(
+                (case_id, src, (chat_id, copy.message_id))
+                for src, copy in zip(sources, sent, strict=False)
+            )
+            return sent[0].message_id
+        if payload.get("copy"):
+            from_chat, message_id = payload["copy"]
+            copied = await self.bot.copy_message(
+                chat_id,
+                int(from_chat),
+                int(message_id),
+                caption=payload.get("caption"),
+                reply_to_message_id=reply_to,
+            )
+            copy_id = copied.message_id
+        else:
+            message = await self.bot.send_message(
+                chat_id, str(payload["text"]), reply_to_message_id=reply_to
+            )
+            copy_id = message.message_id
+        links.extend((case_id, src, (chat_id, copy_id)) for src in sources[:1])
+        return copy_id
+
+    async def _send_edit(self, delivery: Delivery) -> int | None:
+        payload = delivery.payload
+        source = payload["source"]
+        link = await self.support.copy_of(chat_id=int(source[0]), message_id=int(source[1]))
+        if link is None or link.dst_chat_id != delivery.chat_id:
+            raise Undeliverable("not_delivered")  # the message itself never reached the buyer
+        try:
+            if payload.get("text") is not None:
+                await self.bot.edit_message_text(
+                    str(payload["text"]), chat_id=delivery.chat_id, message_id=link.dst_message_id
+                )
+            else:
+                await self.bot.edit_message_caption(
+                    chat_id=delivery.chat_id,
+                    message_id=link.dst_message_id,
+                    caption=str(payload.get("caption") or ""),
+                )
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+        return link.dst_message_id
+
+    async def _send_new_evidence(
+        self, delivery: Delivery, links: list[tuple[int, tuple[int, int], tuple[int, int]]]
+    ) -> int | None:
+        """Files the buyer added while the case has a topic: an album when several."""
+        items = {int(item["evidence_id"]): item for item in delivery.payload.get("items") or []}
+        stored = [e for e in await self.support.evidence_rows(list(items)) if e.id in items]
+        if not stored or delivery.thread_id is None:
+            return None  # removed meanwhile (the buyer deleted their data)
+        captions = {
+            e.id: "\n".join(
+                part for part in (self._kind(e.kind), items[e.id or 0].get("caption")) if part
+            )
+            for e in stored
+        }
+        first: int | None = None
+        for e, copy_id in await self.send_evidence(
+            delivery.chat_id, delivery.thread_id, stored, captions=captions
+        ):
+            first = first or copy_id
+            source = items[e.id or 0].get("source")
+            if source:
+                links.append(
+                    (
+                        delivery.case_id or 0,
+                        (int(source[0]), int(source[1])),
+                        (delivery.chat_id, copy_id),
+                    )
+                )
+        return first
 
     # --- digest ---------------------------------------------------------------------------
 
