@@ -1,7 +1,7 @@
 """web_sessions: the web console's one-time sign-in links and sessions (hashes only)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30 05:45:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
