@@ -154,9 +154,9 @@ class DeferredScanner:
     def built(self) -> bool:
         return self._scanner is not None
 
-    async def scan(self, data: bytes) -> Any:
+    async def scan(self, data: bytes, caption: Any = None) -> Any:
         scanner = self._scanner or await asyncio.to_thread(self.warm)
-        return await scanner.scan(data)
+        return await scanner.scan(data, caption)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.warm(), name)
