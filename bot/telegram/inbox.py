@@ -7,6 +7,12 @@ side. Each update runs inside a conversation-state scope: its state writes are c
 the same transaction that marks it done, so a crash at any point leaves it to be handled
 again, once, from the same state.
 
+Several instances (state in Redis): an update is handled under its chat's lock in Redis,
+taken before its conversation state is read and released after the state and the inbox row
+are committed, so the next update of that chat, on any instance, starts from this one's
+state. Under the lock the update's row is read again and skipped when another instance has
+already handled it (a sweep or a start-up picks up pending rows any instance may still hold).
+
 A failed update stays at the head of its chat's queue: an outage (database, network,
 Telegram) is retried with growing pauses, or at once when the buyer writes again; a bug is
 tried `max_attempts` times and then parked with its error, and the chat goes on.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections import deque
 from collections.abc import Sequence
@@ -24,12 +31,14 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update
+from redis.asyncio import Redis
 
 from bot.domain.textclean import clean_payload
-from bot.services.inbox import PARKED, InboxItem, InboxService
+from bot.services.inbox import PARKED, PENDING, InboxItem, InboxService
 from bot.telegram.delivery import CallbackAnswers, is_transient, tell_unavailable
-from bot.telegram.fsm import Scope, ScopedStorage
+from bot.telegram.fsm import Scope, ScopedIsolation, ScopedStorage
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,28 @@ TRANSIENT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 BUG_DELAYS = (0.2, 0.5, 1.0, 2.0)
 SWEEP_SECONDS = 20.0
 START_WAIT_SECONDS = 2.0
+# a chat's lock expires after this (an instance that died holding it); far longer than one
+# update takes, Bot API retries included
+CHAT_LOCK_SECONDS = 120.0
+CHAT_LOCK_POLL_SECONDS = 0.005
+
+
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """After start-up: what was built so far (settings, policy, knowledge index, fraud
+    dictionaries, aiogram's types: hundreds of thousands of objects that live as long as the
+    process) leaves the collector's view, and young collections run less often, so a full
+    collection no longer walks all of it while buyers wait."""
+    global _heap_settled
+    if _heap_settled:
+        return
+    _heap_settled = True
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(20_000, middle, old)
 
 
 @dataclass
@@ -52,6 +83,7 @@ class _Chat:
     ids: set[int] = field(default_factory=set)
     attempts: dict[int, int] = field(default_factory=dict)
     uncommitted: dict[int, Scope] = field(default_factory=dict)
+    outages: dict[int, int] = field(default_factory=dict)
     started: dict[int, asyncio.Event] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
@@ -86,11 +118,19 @@ class InboxWorker:
         self.answers = answers
         storage: BaseStorage = dp.storage
         self.storage = storage if isinstance(storage, ScopedStorage) else None
+        # state in Redis means other instances may take this chat's updates: lock per chat
+        self.redis: Redis | None = None
+        if self.storage is not None and isinstance(self.storage.inner, RedisStorage):
+            self.redis = self.storage.inner.redis
+            if not isinstance(dp.fsm.events_isolation, ScopedIsolation):
+                dp.fsm.events_isolation = ScopedIsolation(dp.fsm.events_isolation)
+        self.skipped = 0
         self._chats: dict[int, _Chat] = {}
         self._told: set[int] = set()
         self._closing = False
         self.handled = 0
         self.parked = 0
+        settle_heap()
         # innermost update middleware so far: the dispatcher's own and the observers (metrics,
         # a test's tracker) have seen the update when it runs
         dp.update.outer_middleware(_mark_started)
@@ -160,6 +200,7 @@ class InboxWorker:
                     chat.items.popleft()
                     chat.ids.discard(item.update_id)
                     chat.attempts.pop(item.update_id, None)
+                    chat.outages.pop(item.update_id, None)
                     continue
                 chat.wake.clear()
                 await self._tell_waiting(chat)
@@ -183,6 +224,51 @@ class InboxWorker:
 
     async def _handle(self, item: InboxItem, chat: _Chat) -> tuple[bool, float]:
         """(finished, pause before the next try)."""
+        if self.redis is None:
+            return await self._handle_here(item, chat)
+        key = item.chat_id if item.chat_id is not None else -item.update_id
+        lock = self.redis.lock(
+            f"inbox:lock:{item.bot_id}:{key}",
+            timeout=CHAT_LOCK_SECONDS,
+            sleep=CHAT_LOCK_POLL_SECONDS,
+        )
+        try:
+            await lock.acquire()
+        except Exception as exc:  # noqa: BLE001 - Redis is down: an outage, try again
+            log.warning("update %s: chat lock unavailable (%s)", item.update_id, type(exc).__name__)
+            return await self._outage(item, chat)
+        try:
+            if item.update_id not in chat.uncommitted:
+                try:
+                    status = await self.inbox.status(item.bot_id, item.update_id)
+                except Exception as exc:  # noqa: BLE001 - the database is down: try again
+                    log.warning(
+                        "update %s: inbox unreadable (%s)", item.update_id, type(exc).__name__
+                    )
+                    return await self._outage(item, chat)
+                if status != PENDING:
+                    # handled (or parked, or forgotten) by another instance meanwhile
+                    self.skipped += 1
+                    chat.started.pop(item.update_id, asyncio.Event()).set()
+                    return True, 0.0
+            return await self._handle_here(item, chat, locked=True)
+        finally:
+            with contextlib.suppress(Exception):  # expired or Redis gone: it frees itself
+                await lock.release()
+
+    async def _outage(self, item: InboxItem, chat: _Chat) -> tuple[bool, float]:
+        """Redis or the database is down before the update could even start: the buyer
+        hears once that we are down; it is tried again with growing pauses."""
+        failures = chat.outages[item.update_id] = chat.outages.get(item.update_id, 0) + 1
+        chat.started.pop(item.update_id, asyncio.Event()).set()
+        with contextlib.suppress(Exception):
+            update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
+            await self.tell_unavailable([update])
+        return False, TRANSIENT_DELAYS[min(failures - 1, len(TRANSIENT_DELAYS) - 1)]
+
+    async def _handle_here(
+        self, item: InboxItem, chat: _Chat, *, locked: bool = False
+    ) -> tuple[bool, float]:
         update_id = item.update_id
         scope = chat.uncommitted.get(update_id)
         if scope is None:  # handle it (again)
@@ -190,7 +276,7 @@ class InboxWorker:
             chat.attempts[update_id] = attempt
             started = chat.started.pop(update_id, None) or asyncio.Event()
             try:
-                error, scope = await self._feed(item, attempt, started)
+                error, scope = await self._feed(item, attempt, started, locked=locked)
             finally:
                 started.set()
             if error is not None:
@@ -210,7 +296,7 @@ class InboxWorker:
         return True, 0.0
 
     async def _feed(
-        self, item: InboxItem, attempt: int, started: asyncio.Event
+        self, item: InboxItem, attempt: int, started: asyncio.Event, *, locked: bool = False
     ) -> tuple[BaseException | None, Scope]:
         try:
             update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
@@ -218,7 +304,9 @@ class InboxWorker:
             return exc, Scope()
         outcome = Outcome()
         scope_cm = (
-            self.storage.scope() if self.storage is not None else contextlib.nullcontext(Scope())
+            self.storage.scope(locked=locked)
+            if self.storage is not None
+            else contextlib.nullcontext(Scope())
         )
         with scope_cm as scope:
             try:
