@@ -127,6 +127,45 @@ async def test_an_update_another_instance_is_handling_is_not_handled_again(
     assert b.worker.skipped == 1
 
 
+async def test_an_update_handled_by_another_instance_first_is_not_handled_again_here(
+    instances: tuple[Instance, Instance],
+) -> None:
+    """A stored the update; before A's queue reaches it, B's sweep recovers and handles it.
+    A must notice (B raised the recovery flag), although it reads no row for its own fresh
+    updates otherwise."""
+    a, b = instances
+    gate = asyncio.Event()
+    acquire = a.worker._acquire
+
+    async def late_acquire(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()  # A is busy elsewhere for a moment
+        return await acquire(*args, **kwargs)
+
+    a.worker._acquire = late_acquire  # type: ignore[method-assign]
+    accepted = asyncio.create_task(a.worker.accept([text_update(4_300_001, "/start")]))
+    await until(lambda: _pending(a, 4_300_001))
+    assert await b.worker.recover() == 1
+
+    async def b_done() -> bool:
+        return await a.services.inbox.status(a.bot.id, 4_300_001) == "done"
+
+    await until(b_done)
+    gate.set()
+    await accepted
+    await until(lambda: _idle(a, b))
+    assert b.session.sent(SendMessage)
+    assert a.session.requests == []
+    assert a.worker.skipped == 1
+
+
+async def _pending(a: Instance, update_id: int) -> bool:
+    return await a.services.inbox.status(a.bot.id, update_id) == "pending"
+
+
+async def _idle(a: Instance, b: Instance) -> bool:
+    return not (a.worker.busy or b.worker.busy)
+
+
 def press_update(update_id: int, sent: Any, label: str) -> Update:
     buyer = User(id=USER_ID, is_bot=False, first_name="Li", language_code="en")
     for row in sent.reply_markup.inline_keyboard:
@@ -188,3 +227,28 @@ async def test_the_next_update_on_another_instance_starts_from_this_ones_state(
     # B took the order number as the answer to the wizard's first question: it moved on
     assert await b.dp.storage.get_state(key) == Wizard.platform_type.state
     assert "KM20261121000555" in str(await b.dp.storage.get_data(key))
+
+
+async def test_a_language_chosen_on_one_instance_applies_on_the_other_at_once(
+    migrated_url: str, redis_scope: RedisScope
+) -> None:
+    from bot.services.users import UserService
+    from bot.storage.db import create_engine, session_factory
+
+    engine = create_engine(migrated_url)
+    redis = redis_scope.client()
+    user_id = 5_000_000_000 + redis_scope.bot_id % 1_000_000
+    try:
+        sessions = session_factory(engine)
+        here, there = (UserService(sessions=sessions, redis=redis) for _ in range(2))
+        assert await here.touch(user_id=user_id, first_name="Li", username=None) is None
+        assert await there.touch(user_id=user_id, first_name="Li", username=None) is None
+        await here.set_language(user_id=user_id, language="en")
+        # `there` remembered the user a moment ago, and still knows at once
+        assert await there.touch(user_id=user_id, first_name="Li", username=None) == "en"
+        await there.set_language(user_id=user_id, language="zh")
+        assert await here.touch(user_id=user_id, first_name="Li", username=None) == "zh"
+    finally:
+        await redis.delete(f"users:generation:{user_id}")
+        await redis.aclose()
+        await engine.dispose()
