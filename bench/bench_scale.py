@@ -169,8 +169,8 @@ def make_session(offset: int = 0) -> Any:
                 # a message another instance sent: known from here on, so its edit shows
                 message_id = int(method.message_id or 0)
                 if message_id and message_id not in self.messages and method.chat_id:
-                    self._message(method.chat_id, getattr(method, "text", None) or "…", None)
-                    made = self.messages.pop(max(self.messages))
+                    made = self._message(method.chat_id, getattr(method, "text", None) or "…", None)
+                    del self.messages[made.message_id]
                     self.messages[message_id] = made.model_copy(update={"message_id": message_id})
             return await super().make_request(bot, method, timeout)
 
