@@ -184,7 +184,8 @@ class ScopedStorage(BaseStorage):
             else:
                 await self.inner.set_data(entry.key, entry.data)
                 await self.inner.set_state(entry.key, entry.state)
-            entry.dirty = False
+        # the entries stay dirty: when the transaction they were written in does not commit,
+        # the next try writes them again (writing the same state twice changes nothing)
 
     @property
     def shares_database(self) -> bool:
