@@ -10,6 +10,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 SCRIPTS = {
     "bot": ["bench_bot.py"],
+    "scale": ["bench_scale.py"],
     "rules": ["bench_rules.py"],
     "retrieval": ["bench_retrieval.py"],
     "retrieval_quality": ["eval_retrieval.py"],

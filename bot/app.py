@@ -229,7 +229,7 @@ async def create_services(settings: Settings, *, warm: bool = True) -> Services:
         sessions=sessions,
         policy=policy,
         refunds=RefundService(policy=policy, sessions=sessions, hooks=support),
-        users=UserService(sessions=sessions),
+        users=UserService(sessions=sessions, redis=redis),
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
         questions=QuestionLog(sessions=sessions),
         support=support,
@@ -299,7 +299,9 @@ def create_dispatcher(
     for observer in observers:
         dp.update.outer_middleware(observer)
     language = Language(services.users, services.settings.default_language)
-    throttle = Throttle(services.settings.rate_limit, services.settings.rate_window_seconds)
+    throttle = Throttle(
+        services.settings.rate_limit, services.settings.rate_window_seconds, services.redis
+    )
     for events in (dp.message, dp.callback_query):
         events.outer_middleware(language)
         events.outer_middleware(throttle)

@@ -190,6 +190,16 @@ class InboxService:
         )
         return items[0] if items else None
 
+    async def status(self, bot_id: int, update_id: int) -> str | None:
+        """The status of one update (None when no row holds it)."""
+        async with self.engine.connect() as connection:
+            found = await connection.scalar(
+                sa.select(_table.c.status).where(
+                    _table.c.bot_id == bot_id, _table.c.update_id == update_id
+                )
+            )
+        return None if found is None else str(found)
+
     async def counts(self, bot_id: int | None = None) -> dict[str, int]:
         query = sa.select(_table.c.status, sa.func.count()).group_by(_table.c.status)
         if bot_id is not None:

@@ -8,25 +8,35 @@ REDIS_URL set the bot uses aiogram's RedisStorage instead.
 state write stays in memory; the inbox then commits them in the same transaction that marks
 the update done (SQL), or just before it (Redis). An update that fails, or a process killed
 half-way, leaves the conversation exactly as it was, so handling the update again is safe.
+Within a scope the state and data of a key are read once (one MGET on Redis) and written
+once (one pipelined round trip on Redis, one upsert on SQL), however often handlers call
+`set_state` and `update_data`.
+
+`ScopedIsolation` wraps the dispatcher's event isolation: an update handled by the inbox
+already holds its chat's lock (bot.telegram.inbox, shared by every instance through Redis)
+from before its state is read until after its state is committed, so aiogram's own lock
+is skipped there; updates fed outside a scope still take it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
     BaseStorage,
     DefaultKeyBuilder,
     KeyBuilder,
     StateType,
     StorageKey,
 )
+from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage import fsm as rows
@@ -98,6 +108,8 @@ class Scope:
     """The conversation state one update read and wrote."""
 
     entries: dict[StorageKey, _Entry] = field(default_factory=dict)
+    # the inbox holds the chat's lock for the whole update (see ScopedIsolation)
+    locked: bool = False
 
     @property
     def dirty(self) -> list[_Entry]:
@@ -112,8 +124,8 @@ class ScopedStorage(BaseStorage):
         self.inner = inner
 
     @contextmanager
-    def scope(self) -> Iterator[Scope]:
-        scope = Scope()
+    def scope(self, *, locked: bool = False) -> Iterator[Scope]:
+        scope = Scope(locked=locked)
         token = _current.set(scope)
         try:
             yield scope
@@ -123,10 +135,13 @@ class ScopedStorage(BaseStorage):
     async def _entry(self, scope: Scope, key: StorageKey) -> _Entry:
         entry = scope.entries.get(key)
         if entry is None:
-            if isinstance(self.inner, SQLStorage):
-                state, data = await self.inner.read(key)
+            inner = self.inner
+            if isinstance(inner, SQLStorage):
+                state, data = await inner.read(key)
+            elif isinstance(inner, RedisStorage):
+                state, data = await _redis_read(inner, key)
             else:
-                state, data = await self.inner.get_state(key), await self.inner.get_data(key)
+                state, data = await inner.get_state(key), await inner.get_data(key)
             entry = scope.entries[key] = _Entry(key, state, _detached(data))
         return entry
 
@@ -164,14 +179,71 @@ class ScopedStorage(BaseStorage):
         for entry in scope.dirty:
             if isinstance(self.inner, SQLStorage):
                 await self.inner.write(entry.key, entry.state, entry.data, connection)
+            elif isinstance(self.inner, RedisStorage):
+                await _redis_write(self.inner, entry.key, entry.state, entry.data)
             else:
                 await self.inner.set_data(entry.key, entry.data)
                 await self.inner.set_state(entry.key, entry.state)
-            entry.dirty = False
+        # the entries stay dirty: when the transaction they were written in does not commit,
+        # the next try writes them again (writing the same state twice changes nothing)
 
     @property
     def shares_database(self) -> bool:
         return isinstance(self.inner, SQLStorage)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+# --- Redis: one round trip to read a key's state and data, one to write them -------------
+# (the keys and encoding are aiogram's RedisStorage's own, so either reads what the other
+# wrote)
+
+
+async def _redis_read(storage: RedisStorage, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+    names = storage.key_builder.build(key, "state"), storage.key_builder.build(key, "data")
+    raw_state, raw_data = await storage.redis.mget(names)
+    if isinstance(raw_state, bytes):
+        raw_state = raw_state.decode("utf-8")
+    data: dict[str, Any] = {}
+    if raw_data is not None:
+        if isinstance(raw_data, bytes):
+            raw_data = raw_data.decode("utf-8")
+        data = storage.json_loads(raw_data)
+    return raw_state, data
+
+
+async def _redis_write(
+    storage: RedisStorage, key: StorageKey, state: str | None, data: dict[str, Any]
+) -> None:
+    state_key = storage.key_builder.build(key, "state")
+    data_key = storage.key_builder.build(key, "data")
+    async with storage.redis.pipeline(transaction=True) as pipe:
+        if state is None:
+            pipe.delete(state_key)
+        else:
+            pipe.set(state_key, state, ex=storage.state_ttl)
+        if not data:
+            pipe.delete(data_key)
+        else:
+            pipe.set(data_key, storage.json_dumps(data), ex=storage.data_ttl)
+        await pipe.execute()
+
+
+class ScopedIsolation(BaseEventIsolation):
+    """aiogram's event lock, skipped for an update whose chat lock the inbox already holds."""
+
+    def __init__(self, inner: BaseEventIsolation) -> None:
+        self.inner = inner
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        scope = _current.get()
+        if scope is not None and scope.locked:
+            yield None
+            return
+        async with self.inner.lock(key):
+            yield None
 
     async def close(self) -> None:
         await self.inner.close()

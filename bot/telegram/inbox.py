@@ -7,6 +7,20 @@ side. Each update runs inside a conversation-state scope: its state writes are c
 the same transaction that marks it done, so a crash at any point leaves it to be handled
 again, once, from the same state.
 
+Several instances (state in Redis): an update is handled under its chat's lock in Redis,
+taken before its conversation state is read and released after the state and the inbox row
+are committed, so the next update of that chat, on any instance, starts from this one's
+state. A sweep or a start-up picks up pending rows, which another instance may hold too:
+such a recovered update is handled only if its row is still pending once the lock is held,
+and taking the lock for it raises the bot's "recovery under way" flag in Redis for
+RECOVERY_FLAG_SECONDS. An update this instance stored itself skips that read of its row
+(no extra round trip) unless the flag was up when it took the lock, or it was stored more
+than OWN_FRESH_SECONDS ago. Why that is enough: another instance can only have handled the
+update before us after recovering it from the database, so after it was stored here, and it
+raised the flag when it took the lock; we take the lock after it released it, so either the
+flag is still up or more than RECOVERY_FLAG_SECONDS, longer than OWN_FRESH_SECONDS, have
+passed since the update was stored.
+
 A failed update stays at the head of its chat's queue: an outage (database, network,
 Telegram) is retried with growing pauses, or at once when the buyer writes again; a bug is
 tried `max_attempts` times and then parked with its error, and the chat goes on.
@@ -16,7 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import secrets
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,12 +41,14 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update
+from redis.asyncio import Redis
 
 from bot.domain.textclean import clean_payload
-from bot.services.inbox import PARKED, InboxItem, InboxService
+from bot.services.inbox import PARKED, PENDING, InboxItem, InboxService
 from bot.telegram.delivery import CallbackAnswers, is_transient, tell_unavailable
-from bot.telegram.fsm import Scope, ScopedStorage
+from bot.telegram.fsm import Scope, ScopedIsolation, ScopedStorage
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +56,45 @@ TRANSIENT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 BUG_DELAYS = (0.2, 0.5, 1.0, 2.0)
 SWEEP_SECONDS = 20.0
 START_WAIT_SECONDS = 2.0
+# a chat's lock expires after this (an instance that died holding it); far longer than one
+# update takes, Bot API retries included
+CHAT_LOCK_SECONDS = 120.0
+CHAT_LOCK_POLL_SECONDS = 0.005
+RECOVERY_FLAG_SECONDS = 120.0
+OWN_FRESH_SECONDS = 60.0
+
+# KEYS: the chat's lock, the bot's recovery flag; ARGV: token, lock ms, recovered (1/0),
+# flag ms. -1: the lock is held by someone else; 0: taken; 1: taken while a recovery is on.
+_ACQUIRE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+  return 1
+end
+return redis.call('EXISTS', KEYS[2])
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """After start-up: what was built so far (settings, policy, knowledge index, fraud
+    dictionaries, aiogram's types: hundreds of thousands of objects that live as long as the
+    process) leaves the collector's view, and young collections run less often, so a full
+    collection no longer walks all of it while buyers wait."""
+    global _heap_settled
+    if _heap_settled:
+        return
+    _heap_settled = True
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(20_000, middle, old)
 
 
 @dataclass
@@ -52,6 +110,9 @@ class _Chat:
     ids: set[int] = field(default_factory=set)
     attempts: dict[int, int] = field(default_factory=dict)
     uncommitted: dict[int, Scope] = field(default_factory=dict)
+    outages: dict[int, int] = field(default_factory=dict)
+    recovered: set[int] = field(default_factory=set)
+    accepted_at: dict[int, float] = field(default_factory=dict)
     started: dict[int, asyncio.Event] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
@@ -86,11 +147,25 @@ class InboxWorker:
         self.answers = answers
         storage: BaseStorage = dp.storage
         self.storage = storage if isinstance(storage, ScopedStorage) else None
+        # state in Redis means other instances may take this chat's updates: lock per chat
+        self.redis: Redis | None = None
+        if self.storage is not None and isinstance(self.storage.inner, RedisStorage):
+            self.redis = self.storage.inner.redis
+            if not isinstance(dp.fsm.events_isolation, ScopedIsolation):
+                dp.fsm.events_isolation = ScopedIsolation(dp.fsm.events_isolation)
+        self.skipped = 0
+        self.rechecked = 0
+        if self.redis is not None:
+            self._acquire = self.redis.register_script(_ACQUIRE)
+            self._release = self.redis.register_script(_RELEASE)
         self._chats: dict[int, _Chat] = {}
         self._told: set[int] = set()
+        # updates taken in and not handled yet whose stored payload is what they hold
+        self._parsed: dict[int, Update] = {}
         self._closing = False
         self.handled = 0
         self.parked = 0
+        settle_heap()
         # innermost update middleware so far: the dispatcher's own and the observers (metrics,
         # a test's tracker) have seen the update when it runs
         dp.update.outer_middleware(_mark_started)
@@ -100,9 +175,27 @@ class InboxWorker:
     async def accept(self, updates: Sequence[Update]) -> int:
         """Store updates, then queue the new ones. Raises when they cannot be stored: the
         caller must not acknowledge them then."""
-        payloads = [payload_of(update) for update in updates]
-        new = await self.inbox.store(self.bot.id, payloads)
-        started = [self.submit(item) for item in new]
+        payloads = []
+        for update in updates:
+            raw = update.model_dump(
+                mode="json", by_alias=True, exclude_none=True, exclude_defaults=False
+            )
+            cleaned: dict[str, Any] = clean_payload(raw)
+            payloads.append(cleaned)
+            if cleaned == raw:  # nothing to clean: handle this very object, not a re-read
+                self._parsed[update.update_id] = update
+        before = time.monotonic()
+        try:
+            new = await self.inbox.store(self.bot.id, payloads)
+        except BaseException:
+            for update in updates:
+                self._parsed.pop(update.update_id, None)
+            raise
+        fresh = {item.update_id for item in new}
+        for update in updates:
+            if update.update_id not in fresh:  # a repeated delivery: not handled again
+                self._parsed.pop(update.update_id, None)
+        started = [self.submit(item, stored_at=before) for item in new]
         # let the handling begin before Telegram hears the updates arrived (an observer of
         # the dispatcher then sees them in flight); a chat busy with an earlier update is
         # not waited for long
@@ -127,10 +220,12 @@ class InboxWorker:
         """Queue what was stored but not handled (after a crash, or retried by the operator)."""
         items = await self.inbox.pending(self.bot.id)
         for item in items:
-            self.submit(item)
+            self.submit(item, recovered=True)
         return len(items)
 
-    def submit(self, item: InboxItem) -> asyncio.Event | None:
+    def submit(
+        self, item: InboxItem, *, recovered: bool = False, stored_at: float | None = None
+    ) -> asyncio.Event | None:
         """Queue an update; the event is set once its handling has begun."""
         if self._closing:
             return None
@@ -141,6 +236,10 @@ class InboxWorker:
         if item.update_id in chat.ids:
             return None
         chat.ids.add(item.update_id)
+        if recovered or stored_at is None:
+            chat.recovered.add(item.update_id)
+        else:
+            chat.accepted_at[item.update_id] = stored_at
         started = chat.started[item.update_id] = asyncio.Event()
         chat.attempts.setdefault(item.update_id, item.attempts)
         chat.items.append(item)
@@ -160,6 +259,10 @@ class InboxWorker:
                     chat.items.popleft()
                     chat.ids.discard(item.update_id)
                     chat.attempts.pop(item.update_id, None)
+                    chat.outages.pop(item.update_id, None)
+                    chat.recovered.discard(item.update_id)
+                    chat.accepted_at.pop(item.update_id, None)
+                    self._parsed.pop(item.update_id, None)
                     continue
                 chat.wake.clear()
                 await self._tell_waiting(chat)
@@ -183,6 +286,65 @@ class InboxWorker:
 
     async def _handle(self, item: InboxItem, chat: _Chat) -> tuple[bool, float]:
         """(finished, pause before the next try)."""
+        if self.redis is None:
+            return await self._handle_here(item, chat)
+        key = item.chat_id if item.chat_id is not None else -item.update_id
+        lock_key = f"inbox:lock:{item.bot_id}:{key}"
+        token = secrets.token_hex(8)
+        recovered = item.update_id in chat.recovered
+        try:
+            while True:
+                taken = int(
+                    await self._acquire(
+                        keys=[lock_key, f"inbox:recovering:{item.bot_id}"],
+                        args=[
+                            token,
+                            int(CHAT_LOCK_SECONDS * 1000),
+                            "1" if recovered else "0",
+                            int(RECOVERY_FLAG_SECONDS * 1000),
+                        ],
+                    )
+                )
+                if taken >= 0:
+                    break
+                await asyncio.sleep(CHAT_LOCK_POLL_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - Redis is down: an outage, try again
+            log.warning("update %s: chat lock unavailable (%s)", item.update_id, type(exc).__name__)
+            return await self._outage(item, chat)
+        try:
+            age = time.monotonic() - chat.accepted_at.get(item.update_id, float("-inf"))
+            if item.update_id not in chat.uncommitted and (taken == 1 or age > OWN_FRESH_SECONDS):
+                self.rechecked += 1
+                try:
+                    status = await self.inbox.status(item.bot_id, item.update_id)
+                except Exception as exc:  # noqa: BLE001 - the database is down: try again
+                    log.warning(
+                        "update %s: inbox unreadable (%s)", item.update_id, type(exc).__name__
+                    )
+                    return await self._outage(item, chat)
+                if status != PENDING:
+                    # handled (or parked, or forgotten) by another instance meanwhile
+                    self.skipped += 1
+                    chat.started.pop(item.update_id, asyncio.Event()).set()
+                    return True, 0.0
+            return await self._handle_here(item, chat, locked=True)
+        finally:
+            with contextlib.suppress(Exception):  # expired or Redis gone: it frees itself
+                await self._release(keys=[lock_key], args=[token])
+
+    async def _outage(self, item: InboxItem, chat: _Chat) -> tuple[bool, float]:
+        """Redis or the database is down before the update could even start: the buyer
+        hears once that we are down; it is tried again with growing pauses."""
+        failures = chat.outages[item.update_id] = chat.outages.get(item.update_id, 0) + 1
+        chat.started.pop(item.update_id, asyncio.Event()).set()
+        with contextlib.suppress(Exception):
+            update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
+            await self.tell_unavailable([update])
+        return False, TRANSIENT_DELAYS[min(failures - 1, len(TRANSIENT_DELAYS) - 1)]
+
+    async def _handle_here(
+        self, item: InboxItem, chat: _Chat, *, locked: bool = False
+    ) -> tuple[bool, float]:
         update_id = item.update_id
         scope = chat.uncommitted.get(update_id)
         if scope is None:  # handle it (again)
@@ -190,7 +352,7 @@ class InboxWorker:
             chat.attempts[update_id] = attempt
             started = chat.started.pop(update_id, None) or asyncio.Event()
             try:
-                error, scope = await self._feed(item, attempt, started)
+                error, scope = await self._feed(item, attempt, started, locked=locked)
             finally:
                 started.set()
             if error is not None:
@@ -210,15 +372,19 @@ class InboxWorker:
         return True, 0.0
 
     async def _feed(
-        self, item: InboxItem, attempt: int, started: asyncio.Event
+        self, item: InboxItem, attempt: int, started: asyncio.Event, *, locked: bool = False
     ) -> tuple[BaseException | None, Scope]:
-        try:
-            update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
-        except Exception as exc:  # noqa: BLE001 - a payload aiogram cannot read: park it
-            return exc, Scope()
+        update = self._parsed.pop(item.update_id, None) if attempt == 1 else None
+        if update is None:
+            try:
+                update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
+            except Exception as exc:  # noqa: BLE001 - a payload aiogram cannot read: park it
+                return exc, Scope()
         outcome = Outcome()
         scope_cm = (
-            self.storage.scope() if self.storage is not None else contextlib.nullcontext(Scope())
+            self.storage.scope(locked=locked)
+            if self.storage is not None
+            else contextlib.nullcontext(Scope())
         )
         with scope_cm as scope:
             try:
@@ -307,6 +473,7 @@ class InboxWorker:
             if chat.task is not None and not chat.task.done()
         ]
         self._closing = True
+        self._parsed.clear()
         for chat in self._chats.values():
             chat.wake.set()
         if tasks:

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from redis.asyncio import Redis
 
 from bot.i18n import Translator, pick_language
 from bot.services.users import UserService
@@ -76,14 +77,31 @@ class ScanPrivateMessages(BaseMiddleware):
         return None
 
 
+# one round trip: count the update in the user's window (the window starts with the first
+# update and lasts `window` ms); past the limit, claim the one warning of that window
+_THROTTLE_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n <= tonumber(ARGV[2]) then return 0 end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX') then return 2 end
+return 1
+"""
+
+
 class Throttle(BaseMiddleware):
     """At most `limit` updates per user in `window` seconds; beyond that the user is told
     once to slow down and the rest of the burst is dropped (an album of ten screenshots
-    stays well inside the limit)."""
+    stays well inside the limit).
 
-    def __init__(self, limit: int = 20, window: float = 10.0) -> None:
+    With Redis the count is shared by every instance (a buyer whose updates are spread over
+    several instances meets the same limit); without it, it is kept in this process, which
+    then is the only one."""
+
+    def __init__(self, limit: int = 20, window: float = 10.0, redis: Redis | None = None) -> None:
         self.limit = limit
         self.window = window
+        self.redis = redis
+        self._script = redis.register_script(_THROTTLE_SCRIPT) if redis is not None else None
         self._hits: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
 
@@ -91,22 +109,39 @@ class Throttle(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
+        verdict = await self._count(user.id, data)
+        if verdict == 0:
+            return await handler(event, data)
+        if verdict == 2:
+            await self._tell(event, data["t"])
+        return None
+
+    async def _count(self, user_id: int, data: dict[str, Any]) -> int:
+        """0: go on; 1: over the limit; 2: over the limit, and the user is to be told."""
+        if self._script is not None:
+            bot = data.get("bot")
+            prefix = f"throttle:{bot.id if bot is not None else 0}:{user_id}"
+            window_ms = max(1, int(self.window * 1000))
+            found = await self._script(
+                keys=[prefix, f"{prefix}:told"], args=[window_ms, self.limit]
+            )
+            return int(found)
         now = time.monotonic()
-        hits = self._hits.setdefault(user.id, deque())
+        hits = self._hits.setdefault(user_id, deque())
         while hits and now - hits[0] > self.window:
             hits.popleft()
         if len(hits) < self.limit:
             hits.append(now)
-            return await handler(event, data)
-        if now - self._warned.get(user.id, 0.0) > self.window:
-            self._warned[user.id] = now
-            await self._tell(event, data["t"])
+            return 0
+        told = now - self._warned.get(user_id, 0.0) > self.window
+        if told:
+            self._warned[user_id] = now
         if len(self._hits) > 100_000:  # forget quiet users now and then
             self._hits = {
                 uid: h for uid, h in self._hits.items() if h and now - h[-1] <= self.window
             }
             self._warned = {uid: at for uid, at in self._warned.items() if now - at <= self.window}
-        return None
+        return 2 if told else 1
 
     @staticmethod
     async def _tell(event: TelegramObject, t: Translator) -> None:

@@ -70,7 +70,7 @@ async def delete(
     user_id = query.from_user.id
     await state.clear()
     deleted = await privacy.delete_user(user_id)
-    users.forget(user_id)
+    await users.forget(user_id)
     log.info("user %s deleted their data: %d cases anonymised", user_id, deleted.cases)
     await query.answer()
     if isinstance(query.message, Message):
