@@ -3,9 +3,6 @@ words, the amount and the times."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -13,7 +10,6 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.domain.draft import Moment, Step
 from bot.domain.intake import (
-    InputError,
     classify_cause,
     parse_amount,
     parse_order_number,
@@ -26,31 +22,11 @@ from bot.services.refunds import RefundService
 from bot.telegram import keyboards, render
 from bot.telegram.handlers.wizard.entry import described, start_from
 from bot.telegram.handlers.wizard.flow import Flow, now
-from bot.telegram.questions import try_answer_question
 from bot.telegram.states import Wizard
 
 router = Router(name="wizard-answers")
-T = TypeVar("T")
 MAX_CAUSE_TEXT = 1000
 TYPED = (F.text, ~F.text.startswith("/"))
-
-
-async def parsed(flow: Flow, parse: Callable[[str], T], error: str) -> T | None:
-    """Parse a typed answer. A refused one may be a question: answered, and the step asked
-    again; otherwise the reason is told (`error` is the locale key prefix)."""
-    text = flow.message.text or ""
-    try:
-        return parse(text)
-    except InputError as exc:
-        if await try_answer_question(flow.message, flow.t, flow.kb, text):
-            await flow.reask()
-        else:
-            values = {
-                "example": flow.settings.order_number_example,
-                "max": render.money(flow.settings.max_amount),
-            }
-            await flow.message.answer(flow.t(f"{error}.{exc.problem.value}", **values))
-        return None
 
 
 @router.message(Wizard.order_number, *TYPED)
@@ -69,8 +45,7 @@ async def got_order_number(
         draft.order_number = None
         await start_from(flow, found, draft)
         return
-    value = await parsed(
-        flow,
+    value = await flow.typed(
         lambda text: parse_order_number(text, settings.order_number_pattern),
         "error.order_number",
     )
@@ -119,9 +94,7 @@ async def got_amount(
     kb: KnowledgeBase,
 ) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
-    amount = await parsed(
-        flow, lambda text: parse_amount(text, settings.max_amount), "error.amount"
-    )
+    amount = await flow.typed(lambda text: parse_amount(text, settings.max_amount), "error.amount")
     if amount is not None:
         draft = await flow.draft()
         draft.amount = amount
@@ -139,8 +112,8 @@ async def got_payment_time(
     kb: KnowledgeBase,
 ) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
-    paid_at = await parsed(
-        flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
+    paid_at = await flow.typed(
+        lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
     )
     if paid_at is None:
         return
@@ -163,8 +136,8 @@ async def got_completion_time(
     kb: KnowledgeBase,
 ) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
-    completed_at = await parsed(
-        flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
+    completed_at = await flow.typed(
+        lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
     )
     if completed_at is None:
         return

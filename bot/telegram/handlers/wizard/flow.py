@@ -4,8 +4,10 @@ package build a `Flow` from their injections and call it; nothing here is a hand
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -14,15 +16,18 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.domain.cases import CaseStatus
 from bot.domain.draft import Draft, Step
+from bot.domain.intake import InputError
 from bot.domain.rules import Decision
 from bot.domain.vocab import EvidenceKind, OrderStatus, PlatformType
 from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
 from bot.services.refunds import RefundService
 from bot.telegram import keyboards, render
+from bot.telegram.questions import try_answer_question
 from bot.telegram.states import STATE_OF, Wizard, step_of
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def now() -> datetime:
@@ -74,6 +79,35 @@ class Flow:
 
     async def current(self) -> Step | None:
         return step_of(await self.state.get_state())
+
+    # --- a typed answer -----------------------------------------------------------------
+
+    async def typed(self, parse: Callable[[str], T], error: str) -> T | None:
+        """Parse a typed answer. A refused one may be a question: answered, and the step
+        asked again; otherwise the reason is told (`error` is the locale key prefix)."""
+        text = self.message.text or ""
+        try:
+            return parse(text)
+        except InputError as exc:
+            if not await self.answered_question(text):
+                await self.message.answer(self.t(f"{error}.{exc.problem.value}", **self.values()))
+            return None
+
+    async def answered_question(self, text: str, *, reask: bool = True) -> bool:
+        """A confident answer to a question typed in the middle of the wizard, then (with
+        `reask`) the current step again; False when the text is no such question."""
+        if not text or not await try_answer_question(self.message, self.t, self.kb, text):
+            return False
+        if reask:
+            await self.reask()
+        return True
+
+    def values(self) -> dict[str, str]:
+        """The placeholders the wizard's error texts use."""
+        return {
+            "example": self.settings.order_number_example,
+            "max": render.money(self.settings.max_amount),
+        }
 
     # --- moving on ----------------------------------------------------------------------
 
