@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ConfigError, Settings
+from bot.llm import build_gateway
 from bot.policy_files import Policy, PolicyError, load_policy
 from bot.services.groups import GroupService
 from bot.services.inbox import InboxService
@@ -38,6 +39,7 @@ from bot.storage.db import create_engine, migrate, session_factory
 from bot.telegram.fraud import ScanPictures
 from bot.telegram.fsm import ScopedStorage, SQLStorage
 from bot.telegram.handlers import build_router
+from bot.telegram.llm_turn import LLMTurn
 from bot.telegram.middlewares import Language, ScanPrivateMessages, Throttle
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class Services:
     detector: Any = None
     images: Any = None
     redis: Redis | None = None
+    llm: Any = None  # the model gateway (bot.llm), None without LLM_BASE_URL
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -182,6 +185,7 @@ async def create_services(settings: Settings) -> Services:
         detector=detector,
         images=load_image_scanner(settings, detector),
         redis=redis,
+        llm=build_gateway(settings),
     )
 
 
@@ -232,10 +236,12 @@ def create_dispatcher(
         kb=services.kb,
         detector=services.detector,
         image_scanner=services.images,
+        gateway=services.llm,
         services=services,
     )
     for observer in observers:
         dp.update.outer_middleware(observer)
+    dp.update.outer_middleware(LLMTurn(services.llm))
     language = Language(services.users, services.settings.default_language)
     throttle = Throttle(services.settings.rate_limit, services.settings.rate_window_seconds)
     for events in (dp.message, dp.callback_query):
