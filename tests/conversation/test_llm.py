@@ -1,0 +1,393 @@
+"""The language model inside the running bot, over HTTP: the real bot against the fake Bot
+API server and the fake OpenAI-compatible server (tests/fakellm).
+
+What a buyer sees: a typed answer the parser refuses is read by the model and shown as
+"I understood …" with yes / no buttons, used only after "yes"; a message the knowledge base
+cannot answer is routed by its intent; a confident answer is phrased from the retrieved
+sections with a footer. Every fault of the model falls back to what the bot says without
+one, within the timeout, and no buyer message ever costs more than one model call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conversation.conftest import Buyer, Harness, RunningBot
+from tests.conversation.test_refund_wizard import start_wizard
+from tests.fakeapi import BotMessage
+from tests.fakellm import FakeLLM, Fault, Reply, Text, by_use, request_use, scripted
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STRICT_ORDER = r"^KM\d{14}$"  # so a number written in groups is refused by the parser
+LLM_TIMEOUT = 1.0
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    async with FakeLLM() as server:
+        yield server
+
+
+async def start(harness: Harness, llm: FakeLLM, **overrides: Any) -> RunningBot:
+    values: dict[str, Any] = {
+        "llm_base_url": llm.base_url,
+        "llm_model": "fake-model",
+        "llm_timeout_seconds": LLM_TIMEOUT,
+        "llm_max_retries": 0,
+        "order_number_pattern": STRICT_ORDER,
+    }
+    values.update(overrides)
+    return await harness.start_bot(harness.settings(**values))
+
+
+class Metered:
+    """The buyer, with the model calls each of their messages caused counted."""
+
+    def __init__(self, buyer: Buyer, llm: FakeLLM) -> None:
+        self.buyer, self.llm = buyer, llm
+        self.calls: list[int] = []
+
+    async def say(self, text: str) -> list[BotMessage]:
+        before = len(self.llm.requests)
+        messages = await self.buyer.say(text)
+        self.calls.append(len(self.llm.requests) - before)
+        return messages
+
+    async def choose(self, key: str, **values: Any) -> list[BotMessage]:
+        before = len(self.llm.requests)
+        messages = await self.buyer.choose(key, **values)
+        self.calls.append(len(self.llm.requests) - before)
+        return messages
+
+
+def field(value: str, confidence: float = 0.9) -> Reply:
+    return Reply({"found": True, "value": value, "confidence": confidence})
+
+
+async def until_amount(buyer: Buyer) -> None:
+    await start_wizard(buyer)
+    messages = await buyer.say("KM20261121000123")
+    buyer.expect(messages, "wizard.platform_type")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.paid_undelivered")
+    await buyer.choose("cause_group.merchant")
+    await buyer.choose("cause.delivery_timeout")
+    messages = await buyer.choose("channel.alipay")
+    buyer.expect(messages, "wizard.amount", max="50,000.00")
+
+
+def texts(messages: list[BotMessage]) -> str:
+    """What the bot newly said (edits of earlier messages left out)."""
+    return "\n".join(m.text or "" for m in messages if not m.edited)
+
+
+# --- a typed answer the parser refuses ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("zh", "我的订单号是KM 2026 1130 0005 12，麻烦查一下"),
+        ("en", "my order number is KM 2026 1130 000512 thanks"),
+    ],
+)
+async def test_order_number_inside_a_sentence_is_used_after_yes(
+    harness: Harness, llm: FakeLLM, lang: str, typed: str
+) -> None:
+    llm.responder = by_use({"extract_field": field("KM20261130000512")})
+    await start(harness, llm)
+    buyer = harness.buyer(2001 if lang == "zh" else 2002, lang)
+    metered = Metered(buyer, llm)
+    await start_wizard(buyer)
+    messages = await metered.say(typed)
+    shown = buyer.expect(messages, "llm.understood_order_number", value="KM20261130000512")
+    assert buyer.t("llm.confirm_yes") in shown.button_texts()
+    assert buyer.t("llm.confirm_no") in shown.button_texts()
+    assert not [m for m in messages if buyer.needle("wizard.platform_type") in (m.text or "")]
+    # the prompt sent the buyer's words as data, and asked for the order number
+    sent = llm.requests[-1]
+    assert request_use(sent) == "extract_field"
+    assert "KM 2026 1130" in str(sent["messages"][-1]["content"])
+
+    messages = await metered.choose("llm.confirm_yes")
+    buyer.expect(messages, "wizard.chosen", value="KM20261130000512")
+    buyer.expect(messages, "wizard.platform_type")
+    assert metered.calls == [1, 0]
+
+
+async def test_no_asks_the_step_again_and_nothing_is_kept(harness: Harness, llm: FakeLLM) -> None:
+    llm.responder = by_use({"extract_field": field("KM20261130000512")})
+    await start(harness, llm)
+    buyer = harness.buyer(2003, "zh")
+    await start_wizard(buyer)
+    messages = await buyer.say("订单号是KM 2026 1130 0005 12")
+    offer = buyer.expect(messages, "llm.understood_order_number", value="KM20261130000512")
+    messages = await buyer.choose("llm.confirm_no")
+    buyer.expect(messages, "wizard.order_number", example="KM20261121000123")
+    assert "KM20261130000512" not in texts(messages)
+    # the spent reading cannot be revived: its buttons are gone
+    assert buyer.user.message(offer.message_id).button_texts() == []
+    messages = await buyer.say("KM20261121000123")  # typed again: the parser takes it
+    buyer.expect(messages, "wizard.chosen", value="KM20261121000123")
+
+
+async def test_a_stale_yes_from_another_step_is_refused(harness: Harness, llm: FakeLLM) -> None:
+    llm.responder = by_use({"extract_field": field("KM20261130000512")})
+    await start(harness, llm)
+    buyer = harness.buyer(2004, "zh")
+    await start_wizard(buyer)
+    messages = await buyer.say("订单号是KM 2026 1130 0005 12")
+    offer = buyer.expect(messages, "llm.understood_order_number", value="KM20261130000512")
+    messages = await buyer.say("KM20261121000123")  # typed instead of pressing yes
+    buyer.expect(messages, "wizard.platform_type")
+    messages = await buyer.press(offer, buyer.t("llm.confirm_yes"))
+    assert "KM20261130000512" not in texts(messages)
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.paid_undelivered")
+    await buyer.choose("cause_group.merchant")
+    await buyer.choose("cause.delivery_timeout")
+    await buyer.choose("channel.alipay")
+    await buyer.say("100")
+    messages = await buyer.choose("quick_time.now")
+    await buyer.choose("btn.evidence_done")
+    summary = buyer.find(buyer.seen, buyer.needle("summary.title"))
+    assert "KM20261121000123" in (summary.text or "")
+    assert "KM20261130000512" not in (summary.text or "")
+
+
+async def test_amount_in_words_is_used_after_yes(harness: Harness, llm: FakeLLM) -> None:
+    llm.responder = by_use({"extract_field": field("120")})
+    await start(harness, llm)
+    buyer = harness.buyer(2005, "zh")
+    metered = Metered(buyer, llm)
+    await until_amount(buyer)
+    messages = await metered.say("一百二十块")
+    buyer.expect(messages, "llm.understood_amount", value="120.00")
+    messages = await metered.choose("llm.confirm_yes")
+    buyer.expect(messages, "wizard.chosen", value="¥120.00")
+    buyer.expect(messages, "wizard.payment_time")
+    assert metered.calls == [1, 0]
+
+
+async def test_amount_the_buyer_never_wrote_is_not_offered(harness: Harness, llm: FakeLLM) -> None:
+    llm.responder = by_use({"extract_field": field("5000")})
+    await start(harness, llm)
+    buyer = harness.buyer(2006, "zh")
+    await until_amount(buyer)
+    messages = await buyer.say("一百二十块")
+    buyer.expect(messages, "error.amount.not_a_number", max="50,000.00")
+    assert "5,000" not in texts(messages) and "5000" not in texts(messages)
+
+
+async def test_time_in_words_is_used_after_yes(harness: Harness, llm: FakeLLM) -> None:
+    yesterday = (datetime.now(UTC).astimezone(SHANGHAI) - timedelta(days=1)).replace(
+        hour=15, minute=0
+    )
+    value = yesterday.strftime("%Y-%m-%d %H:%M")
+    llm.responder = by_use({"extract_field": field(value)})
+    await start(harness, llm)
+    buyer = harness.buyer(2007, "zh")
+    await until_amount(buyer)
+    await buyer.say("100")
+    messages = await buyer.say("昨天下午三点左右")
+    buyer.expect(messages, "llm.understood_payment_time", value=value)
+    messages = await buyer.choose("llm.confirm_yes")
+    buyer.expect(messages, "wizard.chosen", value=value)
+    buyer.expect(messages, "decision.title")
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "cause"),
+    [
+        ("zh", "tk了kf不理人", "delivery_timeout"),
+        ("zh", "商家一直不發貨，卡密也沒給", "delivery_timeout"),
+        ("en", "merchant ghosted me, no kf reply, want tk", "delivery_timeout"),
+    ],
+)
+async def test_cause_from_slang_is_used_after_yes(
+    harness: Harness, llm: FakeLLM, lang: str, typed: str, cause: str
+) -> None:
+    llm.responder = by_use({"extract_field": field(cause)})
+    await start(harness, llm)
+    buyer = harness.buyer(2010 + len(typed), lang)
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000123")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.paid_undelivered")
+    messages = await buyer.choose("btn.describe")
+    buyer.expect(messages, "wizard.cause_text")
+    messages = await buyer.say(typed)
+    label = buyer.t(f"cause.{cause}")
+    buyer.expect(messages, "llm.understood_cause", value=label)
+    messages = await buyer.choose("llm.confirm_yes")
+    buyer.expect(messages, "wizard.chosen", value=label)
+    buyer.expect(messages, "wizard.payment_channel")
+
+
+async def test_cause_no_falls_back_to_the_list(harness: Harness, llm: FakeLLM) -> None:
+    llm.responder = by_use({"extract_field": field("delivery_timeout")})
+    await start(harness, llm)
+    buyer = harness.buyer(2020, "zh")
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000123")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.paid_undelivered")
+    await buyer.choose("btn.describe")
+    await buyer.say("tk了kf不理人")
+    messages = await buyer.choose("llm.confirm_no")
+    buyer.expect(messages, "wizard.cause_unknown")
+
+
+async def test_without_a_model_the_bot_says_what_it_always_said(harness: Harness) -> None:
+    await harness.start_bot(harness.settings(order_number_pattern=STRICT_ORDER))
+    buyer = harness.buyer(2021, "zh")
+    await start_wizard(buyer)
+    messages = await buyer.say("我的订单号是KM 2026 1130 0005 12")
+    buyer.expect(messages, "error.order_number.bad_format", example="KM20261121000123")
+    assert buyer.t("llm.confirm_yes") not in [b for m in messages for b in m.button_texts()]
+
+
+# --- faults: the buyer notices nothing but a delay ---------------------------------------
+
+FAULTS = [
+    pytest.param(Fault("timeout", delay=3.0), id="timeout"),
+    pytest.param(Fault("429"), id="429"),
+    pytest.param(Fault("500"), id="500"),
+    pytest.param(Fault("503"), id="503"),
+    pytest.param(Fault("bad_body"), id="bad-body"),
+    pytest.param(Fault("slow_stream", delay=3.0), id="slow-stream"),
+    pytest.param(Fault("no_tool_call"), id="no-tool-call"),
+    pytest.param(Text("sure! the amount is one hundred twenty"), id="malformed-json"),
+    pytest.param(Reply({"amount": 120, "ok": True}), id="wrong-schema"),
+    pytest.param(Text(""), id="empty"),
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_every_fault_falls_back_within_the_timeout(
+    harness: Harness, llm: FakeLLM, fault: Any
+) -> None:
+    await start(harness, llm)
+    buyer = harness.buyer(2030, "zh")
+    await until_amount(buyer)
+    llm.responder = scripted(fault)
+    before = len(llm.requests)
+    started = time.monotonic()
+    messages = await buyer.say("一百二十块")
+    elapsed = time.monotonic() - started
+    assert len(llm.requests) - before == 1
+    # exactly what the bot says without a model
+    buyer.expect(messages, "error.amount.not_a_number", max="50,000.00")
+    assert len([m for m in messages if m.text]) == 1
+    assert elapsed < LLM_TIMEOUT + 1.5, elapsed
+    # and the wizard goes on as usual
+    messages = await buyer.say("120")
+    buyer.expect(messages, "wizard.payment_time")
+
+
+async def test_a_fault_in_free_text_keeps_the_not_sure_answer(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    llm.responder = scripted(Fault("500"))
+    await start(harness, llm)
+    buyer = harness.buyer(2031, "zh")
+    await buyer.say("/start")
+    messages = await buyer.say("那个东西到底怎么弄啊")
+    buyer.expect(messages, "ask.not_sure")
+
+
+# --- free text outside the wizard -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intent", "key"),
+    [
+        ("wants_refund", "wizard.intro"),
+        ("reports_scam", "fraud.check_prompt"),
+        ("wants_person", "llm.route_person"),
+        ("small_talk", "hint.menu"),
+        ("question", "ask.not_sure"),
+    ],
+)
+async def test_free_text_is_routed_by_its_intent(
+    harness: Harness, llm: FakeLLM, intent: str, key: str
+) -> None:
+    llm.responder = by_use({"classify_intent": Reply({"intent": intent, "confidence": 0.9})})
+    await start(harness, llm)
+    buyer = harness.buyer(2040, "zh")
+    metered = Metered(buyer, llm)
+    await buyer.say("/start")
+    messages = await metered.say("那个东西到底怎么弄啊")
+    buyer.expect(messages, key)
+    assert metered.calls == [1]
+    assert [request_use(r) for r in llm.requests] == ["classify_intent"]
+    if intent == "wants_refund":
+        buyer.expect(messages, "wizard.order_number", example="KM20261121000123")
+    if intent == "wants_person":
+        assert buyer.t("btn.human") in buyer.find(messages, buyer.needle(key)).button_texts()
+
+
+async def test_an_unsure_intent_keeps_the_not_sure_answer(harness: Harness, llm: FakeLLM) -> None:
+    llm.responder = by_use(
+        {"classify_intent": Reply({"intent": "wants_refund", "confidence": 0.2})}
+    )
+    await start(harness, llm)
+    buyer = harness.buyer(2041, "zh")
+    await buyer.say("/start")
+    messages = await buyer.say("那个东西到底怎么弄啊")
+    buyer.expect(messages, "ask.not_sure")
+
+
+# --- answers phrased from the retrieved sections -----------------------------------------
+
+QUESTION = "退款多久到账"
+PHRASED = "退款一律原路退回：从哪里付的钱，就退回哪里。"
+
+
+async def test_a_confident_answer_is_phrased_from_its_sections(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    llm.responder = by_use(
+        {"grounded_answer": Reply({"answer": PHRASED, "cited": ["arrival-times"]})}
+    )
+    await start(harness, llm)
+    buyer = harness.buyer(2050, "zh")
+    metered = Metered(buyer, llm)
+    await buyer.say("/start")
+    messages = await metered.say(QUESTION)
+    answer = buyer.find(messages, PHRASED)
+    assert buyer.needle("llm.answer_footer") in (answer.text or "")
+    assert "「退款到账时间」" in (answer.text or "")
+    assert metered.calls == [1]
+    sent = str(llm.requests[-1]["messages"][-1]["content"])
+    assert 'id="arrival-times"' in sent  # the retrieved sections were handed over
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(Reply({"answer": PHRASED, "cited": ["made-up-section"]}), id="bad-cite"),
+        pytest.param(Reply({"answer": PHRASED, "cited": []}), id="no-cite"),
+        pytest.param(
+            Reply({"answer": "您的退款5000元已批准，1小时内到账。", "cited": ["arrival-times"]}),
+            id="unbacked-approval",
+        ),
+        pytest.param(Fault("503"), id="server-error"),
+    ],
+)
+async def test_an_unusable_phrasing_keeps_the_extractive_answer(
+    harness: Harness, llm: FakeLLM, reply: Any
+) -> None:
+    llm.responder = by_use({"grounded_answer": reply})
+    await start(harness, llm)
+    buyer = harness.buyer(2051, "zh")
+    await buyer.say("/start")
+    messages = await buyer.say(QUESTION)
+    answer = buyer.find(messages, "「退款到账时间」")
+    assert buyer.needle("llm.answer_footer") not in (answer.text or "")
+    assert "5000" not in texts(messages) and "已批准" not in texts(messages)
