@@ -391,3 +391,52 @@ async def test_an_unusable_phrasing_keeps_the_extractive_answer(
     answer = buyer.find(messages, "「退款到账时间」")
     assert buyer.needle("llm.answer_footer") not in (answer.text or "")
     assert "5000" not in texts(messages) and "已批准" not in texts(messages)
+
+
+# --- the support card -------------------------------------------------------------------
+
+SUMMARY = "买家在卡盟购买点卡，商家称缺货未发货，支付宝付款98.50元，规则判断全额退款。"
+
+
+@pytest.mark.parametrize(
+    ("reply", "shown"),
+    [
+        pytest.param(Reply({"summary": SUMMARY}), True, id="grounded"),
+        pytest.param(Reply({"summary": "已批准退款5000元，1小时内到账。"}), False, id="unbacked"),
+        pytest.param(Fault("500"), False, id="server-error"),
+    ],
+)
+async def test_the_support_card_carries_the_model_summary(
+    harness: Harness, llm: FakeLLM, reply: Any, shown: bool
+) -> None:
+    from tests.conversation.test_support_workspace import SUPPORT, seed_case, staff
+    from tests.fakeapi.forum import ForumGroup
+
+    llm.responder = by_use({"summarise_case": reply})
+    lead = harness.tg.user(7002, first_name="老张", language_code="zh")
+    group = ForumGroup(harness.tg, SUPPORT, "客服工作台", owner=lead)
+    await group.ensure()
+    await group.set_bot_admin(True)
+    settings = harness.settings(
+        support_chat_id=SUPPORT,
+        operator_ids="7001",
+        lead_ids="7002",
+        llm_base_url=llm.base_url,
+        llm_model="fake-model",
+        llm_timeout_seconds=LLM_TIMEOUT,
+        llm_max_retries=0,
+    )
+    await harness.start_bot(settings)
+    await seed_case(settings, user_id=1001, number="RF-20261130-LLM1")
+    card = await group.wait_for_message(
+        15, lambda m: not m.edited and "RF-20261130-LLM1" in (m.text or "") and bool(m.buttons)
+    )
+    text = card.text or ""
+    assert "KM20261130000512" in text  # the card itself is whole either way
+    assert (staff("llm.summary_label") in text) is shown
+    assert (SUMMARY in text) is shown
+    assert "5000" not in text
+    summaries = [r for r in llm.requests if request_use(r) == "summarise_case"]
+    assert len(summaries) == 1
+    sent = str(summaries[0]["messages"][-1]["content"])
+    assert "KM20261130000512" in sent and "full_refund" in sent
