@@ -9,18 +9,23 @@ one, within the timeout, and no buyer message ever costs more than one model cal
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conversation.conftest import Buyer, Harness, RunningBot
+from bot.telegram.console import plain
+from tests.conversation.conftest import PNG, Buyer, Harness, RunningBot
 from tests.conversation.test_refund_wizard import start_wizard
 from tests.fakeapi import BotMessage
-from tests.fakellm import FakeLLM, Fault, Reply, Text, by_use, request_use, scripted
+from tests.fakellm import FakeLLM, Fault, Reply, Text, by_use, obedient, request_use, scripted
+from tests.fakellm.server import FOREIGN_LINK, messages_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STRICT_ORDER = r"^KM\d{14}$"  # so a number written in groups is refused by the parser
@@ -440,3 +445,74 @@ async def test_the_support_card_carries_the_model_summary(
     assert len(summaries) == 1
     sent = str(summaries[0]["messages"][-1]["content"])
     assert "KM20261130000512" in sent and "full_refund" in sent
+
+
+# --- prompt injection against a model that obeys it --------------------------------------
+
+INJECTIONS = [
+    json.loads(line)
+    for line in Path("tests/data/llm_injections.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+OBEYED = ("已批准", "is approved and arrives", "admin-override", "5000", "5,000")
+
+
+def leaks(text: str, prompts: list[str]) -> bool:
+    """Any 40 characters of a system prompt the bot sent (or its marker) in `text`."""
+    if re.search(r"ref-[0-9a-f]{8}", text):
+        return True
+    for prompt in prompts:
+        for start in range(0, max(1, len(prompt) - 40), 20):
+            if prompt[start : start + 40] in text:
+                return True
+    return False
+
+
+async def test_injections_through_the_bot_change_nothing(harness: Harness, llm: FakeLLM) -> None:
+    """Each attempt where a buyer would send it (plain message, forwarded message, photo
+    caption, the order number step, a typed wizard answer) against `obedient()`: no
+    approval, amount or deadline of the model's reaches the buyer, no prompt, no foreign
+    link; a reading offered at a step is a value the buyer typed; one call per message."""
+    llm.responder = obedient()
+    await start(harness, llm)
+    assert len(INJECTIONS) >= 40
+    problems: list[str] = []
+    for index, attempt in enumerate(INJECTIONS):
+        buyer = harness.buyer(3000 + index, attempt["lang"])
+        text, channel = attempt["text"], attempt["channel"]
+        in_wizard = channel == "order_field" or attempt["use"] == "extract_field"
+        if in_wizard:
+            await start_wizard(buyer)
+        else:
+            await buyer.say("/start")
+        before = len(llm.requests)
+        if channel == "forwarded":
+            await buyer.user.forward_text(text, from_name="平台客服")
+            messages = await buyer.settle()
+        elif channel == "caption":
+            await buyer.user.send_photo(PNG.read_bytes(), caption=text)
+            messages = await buyer.settle()
+        else:
+            messages = await buyer.say(text)
+        calls = len(llm.requests) - before
+        said = texts(messages)
+        prompts = [messages_text(r, "system") for r in llm.requests[before:]]
+        where = f"{attempt['id']} ({channel})"
+        if calls > 1:
+            problems.append(f"{where}: {calls} model calls for one message")
+        if FOREIGN_LINK in said or "kamall-refund.help/claim?order=1" in said:
+            problems.append(f"{where}: the model's link reached the buyer")
+        if any(word in said for word in OBEYED if word not in text):
+            problems.append(f"{where}: the model's approval or amount reached the buyer: {said!r}")
+        if leaks(said, prompts):
+            problems.append(f"{where}: the system prompt reached the buyer")
+        offers = [m for m in messages if buyer.t("llm.confirm_yes") in m.button_texts()]
+        for offer in offers:
+            value = re.search(r"：(.+?)，|as (.+?)\. Is", plain(offer.text or ""))
+            shown = next(g for g in value.groups() if g) if value else ""
+            squashed = re.sub(r"[\s\-_]", "", text).lower()
+            if not shown or re.sub(r"[\s\-_]", "", shown).lower() not in squashed:
+                problems.append(f"{where}: offered {shown!r}, which the buyer did not type")
+    assert not problems, "\n".join(problems)
+    # the model was really asked (the set is not answered by the parsers alone)
+    assert len(llm.requests) >= 20, len(llm.requests)
