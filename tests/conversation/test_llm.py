@@ -9,6 +9,7 @@ one, within the timeout, and no buyer message ever costs more than one model cal
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -414,7 +415,7 @@ SUMMARY = "买家在卡盟购买点卡，商家称缺货未发货，支付宝付
 async def test_the_support_card_carries_the_model_summary(
     harness: Harness, llm: FakeLLM, reply: Any, shown: bool
 ) -> None:
-    from tests.conversation.test_support_workspace import SUPPORT, seed_case, staff
+    from tests.conversation.test_support_workspace import SUPPORT, seed_case, staff, upload_photo
     from tests.fakeapi.forum import ForumGroup
 
     llm.responder = by_use({"summarise_case": reply})
@@ -432,17 +433,29 @@ async def test_the_support_card_carries_the_model_summary(
         llm_max_retries=0,
     )
     await harness.start_bot(settings)
-    await seed_case(settings, user_id=1001, number="RF-20261130-LLM1")
+    photo = await upload_photo(harness)
+    await seed_case(settings, user_id=1001, number="RF-20261130-LLM1", photo=photo)
     card = await group.wait_for_message(
         15, lambda m: not m.edited and "RF-20261130-LLM1" in (m.text or "") and bool(m.buttons)
     )
+    await group.wait_for_message(10, lambda m: m.photo is not None)
+    # the card follows the evidence: it is rendered again (and found unchanged)
+    for _ in range(100):
+        edits = [
+            r for r in harness.tg.requests("editMessageText") if r.params.get("chat_id") == SUPPORT
+        ]
+        if edits:
+            break
+        await asyncio.sleep(0.1)
+    assert edits, "the card was not rendered again"
+    assert (SUMMARY in str(edits[0].params.get("text"))) is shown
     text = card.text or ""
     assert "KM20261130000512" in text  # the card itself is whole either way
     assert (staff("llm.summary_label") in text) is shown
     assert (SUMMARY in text) is shown
     assert "5000" not in text
     summaries = [r for r in llm.requests if request_use(r) == "summarise_case"]
-    assert len(summaries) == 1
+    assert len(summaries) == 1  # refreshing the card without new events costs no call
     sent = str(summaries[0]["messages"][-1]["content"])
     assert "KM20261130000512" in sent and "full_refund" in sent
 
@@ -468,12 +481,33 @@ def leaks(text: str, prompts: list[str]) -> bool:
     return False
 
 
-async def test_injections_through_the_bot_change_nothing(harness: Harness, llm: FakeLLM) -> None:
+def cunning(forge: bool) -> Any:
+    """`obedient()`, made harder to catch: it cites only the passages it was given (so the
+    citation check alone does not drop its answer), and with `forge` it answers a field with
+    a well-formed order number, amount and time the buyer never typed."""
+    naive = obedient()
+
+    def respond(body: dict[str, Any]) -> Any:
+        action = naive(body)
+        ids = re.findall(r'<passage id="([^"]+)"', messages_text(body, "user"))
+        if isinstance(action, Reply) and "cited" in action.data:
+            action.data["cited"] = ids[:1]
+        if forge and isinstance(action, Reply) and "found" in action.data:
+            action.data["value"] = "KM20991231000001"
+        return action
+
+    return respond
+
+
+@pytest.mark.parametrize("model", ["obedient", "cites-properly", "forges-fields"])
+async def test_injections_through_the_bot_change_nothing(
+    harness: Harness, llm: FakeLLM, model: str
+) -> None:
     """Each attempt where a buyer would send it (plain message, forwarded message, photo
-    caption, the order number step, a typed wizard answer) against `obedient()`: no
-    approval, amount or deadline of the model's reaches the buyer, no prompt, no foreign
+    caption, the order number step, a typed wizard answer) against a model that obeys it:
+    no approval, amount or deadline of the model's reaches the buyer, no prompt, no foreign
     link; a reading offered at a step is a value the buyer typed; one call per message."""
-    llm.responder = obedient()
+    llm.responder = obedient() if model == "obedient" else cunning(model == "forges-fields")
     await start(harness, llm)
     assert len(INJECTIONS) >= 40
     problems: list[str] = []
