@@ -235,6 +235,23 @@ async def test_cause_from_slang_is_used_after_yes(
     buyer.expect(messages, "wizard.payment_channel")
 
 
+async def test_keywords_come_first_and_cost_no_call(harness: Harness, llm: FakeLLM) -> None:
+    """Slang the keyword classifier knows (退宽, 到帐) is read without the model."""
+    llm.responder = by_use({"extract_field": field("wrong_account")})
+    await start(harness, llm)
+    buyer = harness.buyer(2019, "zh")
+    metered = Metered(buyer, llm)
+    await start_wizard(buyer)
+    await buyer.say("KM20261121000123")
+    await buyer.choose("platform.aggregator")
+    await buyer.choose("status.paid_undelivered")
+    await buyer.choose("btn.describe")
+    messages = await metered.say("退宽到现在还没到帐")
+    buyer.expect(messages, "wizard.cause_guess", cause=buyer.t("cause.delivery_timeout"))
+    assert metered.calls == [0]
+    assert buyer.t("llm.confirm_yes") not in [b for m in messages for b in m.button_texts()]
+
+
 async def test_cause_no_falls_back_to_the_list(harness: Harness, llm: FakeLLM) -> None:
     llm.responder = by_use({"extract_field": field("delivery_timeout")})
     await start(harness, llm)
