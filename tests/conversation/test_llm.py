@@ -366,6 +366,28 @@ async def test_an_unsure_intent_keeps_the_not_sure_answer(harness: Harness, llm:
     buyer.expect(messages, "ask.not_sure")
 
 
+async def test_a_rewrite_near_the_gate_spends_the_message_call(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    """A message the retriever is unsure about but close to its gate gets a rewrite; a
+    rewrite that lands on another section is not taken, and the intent is not asked too
+    (one call per message): the buyer gets the "not sure" answer."""
+    llm.responder = by_use(
+        {
+            "rewrite_query": Reply({"query": "how long does a bank card refund take"}),
+            "classify_intent": Reply({"intent": "wants_refund", "confidence": 0.9}),
+        }
+    )
+    await start(harness, llm)
+    buyer = harness.buyer(2042, "en")
+    metered = Metered(buyer, llm)
+    await buyer.say("/start")
+    messages = await metered.say("what's a good game to play on the weekend")
+    buyer.expect(messages, "ask.not_sure")
+    assert metered.calls == [1]
+    assert [request_use(r) for r in llm.requests] == ["rewrite_query"]
+
+
 # --- answers phrased from the retrieved sections -----------------------------------------
 
 QUESTION = "退款多久到账"
