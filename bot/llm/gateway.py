@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -50,6 +51,11 @@ class Reply(Generic[T]):
     value: T
     system_prompt: str
     marker: str
+
+
+def _is_openai(base_url: str) -> bool:
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host == "api.openai.com" or host.endswith(".openai.azure.com")
 
 
 def estimate_tokens(text: str) -> int:
@@ -100,6 +106,10 @@ class Gateway:
             max_retries=max_retries,
             temperature=0,
             max_completion_tokens=max_tokens,
+            # LangChain sends only `max_completion_tokens`; servers other than OpenAI's own
+            # (llama.cpp, llama-cpp-python, DeepSeek, DashScope) read `max_tokens`, and
+            # without it a small local model talks on until its context is full
+            extra_body=None if _is_openai(base_url) else {"max_tokens": max_tokens},
         )
 
     # --- the call ---------------------------------------------------------------------
