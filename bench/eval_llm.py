@@ -51,12 +51,35 @@ PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{5,39}$"
 CAUSES = [c.value for c in Cause if c is not Cause.OTHER]
 
 
+SAMPLE = 0  # --sample: evenly spaced items of each set (0: all), the same for every run
+
+
+def _pick(items: list[Any]) -> list[Any]:
+    if not SAMPLE or len(items) <= SAMPLE:
+        return items
+    step = len(items) / SAMPLE
+    return [items[int(i * step)] for i in range(SAMPLE)]
+
+
 def _rows(name: str) -> list[dict[str, Any]]:
-    return [
-        json.loads(line)
-        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    return _pick(
+        [
+            json.loads(line)
+            for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+    )
+
+
+def _cpu_of(pid: int | None) -> float | None:
+    """CPU seconds (user + system) used so far by another process (the model server)."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _score(marks: list[str]) -> dict[str, Any]:
@@ -122,7 +145,7 @@ async def _retrieval(gateway: Gateway | None, kb: KnowledgeBase) -> list[str]:
     off-topic question); wrong: confident and wrong; abstain: not confident on an
     answerable question."""
     marks = []
-    for n, question in enumerate(load_questions(DATA / "retrieval_questions.jsonl")):
+    for n, question in enumerate(_pick(load_questions(DATA / "retrieval_questions.jsonl"))):
         with turn(f"retrieval:{n}", case_key=f"retrieval:{n}"):
             answer = await ask_with_rewrite(gateway, kb, question.q, question.lang)
         if not question.answerable:
@@ -231,7 +254,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     from tests.fakellm import FakeLLM, random_answers
 
     kb = KnowledgeBase.load()
-    report: dict[str, Any] = {"load_average_1min_start": round(os.getloadavg()[0], 2)}
+    report: dict[str, Any] = {
+        "load_average_1min_start": round(os.getloadavg()[0], 2),
+        "sample_per_set": SAMPLE or "all",
+    }
     report["prompt_tokens_estimate"] = _prompt_sizes(kb)
     report["no_model"] = await _run(None, kb)
     runs = []
@@ -260,8 +286,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             max_retries=0,
             structured=args.structured,
         )
+        server_cpu = _cpu_of(args.server_pid)
         report["real_model"] = await _run(gateway, kb)
         report["real_model"]["name"] = args.model
+        report["real_model"]["structured"] = args.structured
+        if server_cpu is not None:
+            spent = (_cpu_of(args.server_pid) or server_cpu) - server_cpu
+            report["real_model"]["server_cpu_seconds"] = round(spent, 2)
         report["real_never_worse"] = _never_worse(report["no_model"], report["real_model"])
     report["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     return report
@@ -277,7 +308,15 @@ def main(argv: list[str] | None = None) -> int:
         "--structured", default="json_schema", choices=["tools", "json_schema", "json"]
     )
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument(
+        "--sample", type=int, default=0, help="evenly spaced items per set (default: all)"
+    )
+    parser.add_argument(
+        "--server-pid", type=int, default=None, help="the model server's pid, for its CPU time"
+    )
     args = parser.parse_args(argv)
+    global SAMPLE
+    SAMPLE = args.sample
     report = asyncio.run(main_async(args))
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return (

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import ConfigError, Settings
+from bot.llm import build_gateway
 from bot.policy_files import Policy, PolicyError, load_policy
 from bot.services.groups import GroupService
 from bot.services.inbox import InboxService
@@ -39,6 +40,7 @@ from bot.storage.db import create_engine, migrate, session_factory
 from bot.telegram.fraud import ScanPictures
 from bot.telegram.fsm import ScopedStorage, SQLStorage
 from bot.telegram.handlers import build_router
+from bot.telegram.llm_turn import LLMTurn
 from bot.telegram.middlewares import Language, ScanPrivateMessages, Throttle
 
 if TYPE_CHECKING:  # Redis is imported only when REDIS_URL is set
@@ -64,6 +66,7 @@ class Services:
     detector: Any = None
     images: Any = None
     redis: Redis | None = None
+    llm: Any = None  # the model gateway (bot.llm), None without LLM_BASE_URL
     extra: dict[str, Any] = field(default_factory=dict)
 
     def warm(self) -> None:
@@ -239,6 +242,7 @@ async def create_services(settings: Settings, *, warm: bool = True) -> Services:
         detector=detector,
         images=load_image_scanner(settings, detector),
         redis=redis,
+        llm=build_gateway(settings),
     )
     if warm:
         services.warm()
@@ -294,10 +298,12 @@ def create_dispatcher(
         kb=services.kb,
         detector=services.detector,
         image_scanner=services.images,
+        gateway=services.llm,
         services=services,
     )
     for observer in observers:
         dp.update.outer_middleware(observer)
+    dp.update.outer_middleware(LLMTurn(services.llm))
     language = Language(services.users, services.settings.default_language)
     throttle = Throttle(
         services.settings.rate_limit, services.settings.rate_window_seconds, services.redis

@@ -1,9 +1,10 @@
 """Masking personal numbers in free text a buyer typed, before it is stored.
 
 `mask_pii(text)` hides mainland phone numbers and bank-card numbers (keeping the first three
-and last four digits of a phone, the last four of a card), so a cause or an appeal reason can
-be kept for review without the numbers a scammer would want. Order numbers (letters and
-digits mixed, e.g. KM20261130000512) and amounts are left alone. Pure: no IO.
+and last four digits of a phone, the last four of a card; other numbers with a country code
+keep their last four), so a cause or an appeal reason can be kept for review, or sent to a
+language model, without the numbers a scammer would want. Order numbers (letters and digits
+mixed, e.g. KM20261130000512) and amounts are left alone. Pure: no IO.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ _PHONE = re.compile(
     + r"(\d{4})"
     + _SEP
     + r"(\d{4})(?![0-9A-Za-z])"
+)
+# any other number written with a country code (+44 20 7946 0958): only the last four kept
+_INTL_PHONE = re.compile(
+    r"(?<![0-9A-Za-z+])\+(?!86)\d{1,3}" + _SEP + r"(?:\d" + _SEP + r"){6,13}\d(?![0-9A-Za-z])"
 )
 # 13 to 19 digits, optionally grouped by spaces or dashes, not glued to letters
 _DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){12,18}(?![0-9A-Za-z])")
@@ -63,4 +68,5 @@ def mask_pii(text: str) -> str:
     if not text or not any(char.isdigit() for char in text):
         return text
     masked = _DIGIT_RUN.sub(_mask_card, text)
+    masked = _INTL_PHONE.sub(lambda m: "****" + re.sub(r"\D", "", m.group(0))[-4:], masked)
     return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", masked)

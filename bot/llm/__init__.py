@@ -9,10 +9,10 @@ validation and fallbacks, guardrails. Without LLM_BASE_URL nothing here calls a 
 See docs/llm.md.
 """
 
+from bot.domain.pii import mask_pii
 from bot.llm.budget import Turn, current_turn, turn
 from bot.llm.counters import LLMCounters
 from bot.llm.gateway import STRUCTURED_MODES, Gateway, build_gateway
-from bot.llm.pii import mask_pii
 from bot.llm.schemas import Answer, FieldGuess, FieldStep, Intent, IntentKind
 from bot.llm.uses import (
     classify_intent,

@@ -22,12 +22,9 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
-import openai
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.llm.budget import current_turn
@@ -35,6 +32,9 @@ from bot.llm.counters import LLMCounters
 from bot.llm.guard import leaks_prompt, strip_foreign_urls, unbacked_claims
 from bot.llm.prompts import render
 from bot.llm.structured import NotJSON, json_from_text
+
+if TYPE_CHECKING:  # the client stack is imported when a gateway is built, not with the bot
+    from langchain_core.messages import AIMessage, BaseMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ class Reply(Generic[T]):
     value: T
     system_prompt: str
     marker: str
+
+
+def _is_openai(base_url: str) -> bool:
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host == "api.openai.com" or host.endswith(".openai.azure.com")
 
 
 def estimate_tokens(text: str) -> int:
@@ -91,6 +96,8 @@ class Gateway:
         self.counters = counters or LLMCounters()
         # a fresh marker per process: if it ever shows up in an answer, the prompt leaked
         self.marker = f"ref-{secrets.token_hex(4)}"
+        from langchain_openai import ChatOpenAI
+
         self.chat = ChatOpenAI(
             model=model,
             base_url=base_url,
@@ -99,6 +106,10 @@ class Gateway:
             max_retries=max_retries,
             temperature=0,
             max_completion_tokens=max_tokens,
+            # LangChain sends only `max_completion_tokens`; servers other than OpenAI's own
+            # (llama.cpp, llama-cpp-python, DeepSeek, DashScope) read `max_tokens`, and
+            # without it a small local model talks on until its context is full
+            extra_body=None if _is_openai(base_url) else {"max_tokens": max_tokens},
         )
 
     # --- the call ---------------------------------------------------------------------
@@ -118,6 +129,9 @@ class Gateway:
             log.info("llm call %s refused: this message already used its model call", use)
             return None
         case_key = case_key or (turn.case_key if turn else None)
+        import openai
+        from langchain_core.messages import HumanMessage, SystemMessage
+
         try:
             system, user = self._messages(use, reply, values)
         except Exception:  # a template bug must not reach the buyer
@@ -183,6 +197,9 @@ class Gateway:
         return system, user
 
     async def _invoke(self, reply: type[BaseModel], messages: Sequence[BaseMessage]) -> AIMessage:
+        from langchain_core.messages import AIMessage
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
         name = reply.__name__
         if self.structured == "tools":
             runnable: Any = self.chat.bind_tools([convert_to_openai_tool(reply)], tool_choice=name)

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.llm.pii import mask_pii
+from bot.domain.pii import mask_pii
 from bot.paths import project_dir
 
 PROMPTS_DIR = project_dir("prompts")

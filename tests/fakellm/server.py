@@ -61,7 +61,41 @@ def scripted(*actions: Action) -> Responder:
     return respond
 
 
+def by_use(answers: dict[str, Action | Responder], default: Action | None = None) -> Responder:
+    """Answer by the use a request is for (`extract_field`, `classify_intent`, ...: known
+    from the reply schema it asks for), an action or a responder per use."""
+
+    def respond(body: dict[str, Any]) -> Action:
+        use = request_use(body)
+        answer = answers.get(use or "", default)
+        if answer is None:
+            raise AssertionError(f"no answer scripted for the use {use!r}")
+        return answer(body) if callable(answer) else answer
+
+    return respond
+
+
 # --- helpers on a request body ----------------------------------------------------------
+
+
+_REPLY_OF_USE = {
+    "FieldReply": "extract_field",
+    "IntentReply": "classify_intent",
+    "RewriteReply": "rewrite_query",
+    "AnswerReply": "grounded_answer",
+    "SummaryReply": "summarise_case",
+}
+
+
+def request_use(body: dict[str, Any]) -> str | None:
+    """The use a request is for, from the reply schema it asks for."""
+    if body.get("tools"):
+        return _REPLY_OF_USE.get(body["tools"][0]["function"]["name"])
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return _REPLY_OF_USE.get(response_format["json_schema"]["name"])
+    schema = request_schema(body) or {}
+    return _REPLY_OF_USE.get(str(schema.get("title", "")))
 
 
 def messages_text(body: dict[str, Any], role: str) -> str:

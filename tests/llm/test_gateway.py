@@ -39,8 +39,20 @@ async def test_each_structured_mode(
         assert sent["response_format"] == {"type": "json_object"}
         assert '"intent"' in system  # the schema is spelled out for plain JSON mode
     assert sent["model"] == "fake-model" and sent["temperature"] == 0
+    # the answer's length is capped under both names: llama.cpp-style servers read only
+    # `max_tokens` and otherwise generate until the context is full
+    assert sent["max_completion_tokens"] == 400 and sent["max_tokens"] == 400
     assert fake_llm.headers[-1]["Authorization"] == "Bearer sk-test"
     assert gateway.counters.calls == 1 and not gateway.counters.errors
+
+
+def test_openai_itself_gets_only_max_completion_tokens() -> None:
+    from bot.llm.gateway import Gateway
+
+    own = Gateway(base_url="https://api.openai.com/v1", model="gpt-4o-mini", max_tokens=300)
+    other = Gateway(base_url="http://127.0.0.1:8000/v1", model="smollm2", max_tokens=300)
+    assert own.chat.extra_body is None
+    assert other.chat.extra_body == {"max_tokens": 300}
 
 
 @pytest.mark.parametrize(

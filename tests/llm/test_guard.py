@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.pii import mask_pii
 from bot.llm.guard import leaks_prompt, strip_foreign_urls, unbacked_claims
-from bot.llm.pii import mask_pii
 from bot.llm.structured import NotJSON, json_from_text
 from bot.llm.uses import chinese_number
 
@@ -13,13 +13,13 @@ from bot.llm.uses import chinese_number
 @pytest.mark.parametrize(
     ("text", "masked"),
     [
-        ("我的手机13812345678", "我的手机[phone ****5678]"),
-        ("call +86 138-1234-5678 please", "call [phone ****5678] please"),
-        ("电话 +86 13912345678。", "电话 [phone ****5678]。"),
-        ("UK +44 20 7946 0958", "UK [phone ****0958]"),
-        ("卡号 6222 0212 3456 7890 123", "卡号 [card ****0123]"),
-        ("card 4111111111111111 ok", "card [card ****1111] ok"),
-        ("卡号：6217001234567890", "卡号：[card ****7890]"),
+        ("我的手机13812345678", "我的手机138****5678"),
+        ("call +86 138-1234-5678 please", "call 138****5678 please"),
+        ("电话 +86 13912345678。", "电话 139****5678。"),
+        ("UK +44 20 7946 0958", "UK ****0958"),
+        ("卡号 6222 0212 3456 7890 123", "卡号 ***************0123"),
+        ("card 4111111111111111 ok", "card ************1111 ok"),
+        ("卡号：6217001234567890", "卡号：************7890"),
     ],
 )
 def test_phone_and_card_numbers_are_masked(text: str, masked: str) -> None:

@@ -215,6 +215,6 @@ async def test_summary_states_only_numbers_from_the_case(
     gateway = make_gateway()
     assert await summarise_case(gateway, events, facts, decision=decision, case_key="c1") == good
     sent = fake_llm.requests[-1]["messages"][1]["content"]
-    assert "13812345678" not in sent and "[phone ****5678]" in sent and '"outcome"' in sent
+    assert "13812345678" not in sent and "138****5678" in sent and '"outcome"' in sent
     assert await summarise_case(gateway, events, facts, decision=decision) is None
     assert gateway.counters.guardrails == {"unbacked_claim": 1}

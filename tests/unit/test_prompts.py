@@ -46,7 +46,7 @@ def test_every_use_renders_and_keeps_buyer_text_inside_one_data_element(use: str
         user = render(f"{use}.user", text=ATTACK, **values)
     assert user.count("</data>") == user.count("<data ") == 1  # the attack could not close it
     assert "<system>" not in user and "&lt;/data&gt;" in user
-    assert "13812345678" not in user and "[phone ****5678]" in user
+    assert "13812345678" not in user and "138****5678" in user
 
 
 def test_cause_step_lists_every_allowed_code() -> None:
@@ -76,7 +76,7 @@ def test_missing_variable_is_an_error() -> None:
 
 
 def test_escape_data() -> None:
-    assert escape_data("a<b>&c 6222021234567890123") == "a&lt;b&gt;&amp;c [card ****0123]"
+    assert escape_data("a<b>&c 6222021234567890123") == "a&lt;b&gt;&amp;c ***************0123"
 
 
 def test_no_prompt_text_in_code() -> None:

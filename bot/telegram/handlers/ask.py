@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import Translator
+from bot.llm import Gateway
 from bot.services.questions import UNHELPFUL, QuestionLog
 from bot.services.support import SupportService
 from bot.telegram import keyboards
@@ -33,12 +34,13 @@ async def ask_command(
     t: Translator,
     kb: KnowledgeBase | None = None,
     questions: QuestionLog | None = None,
+    gateway: Gateway | None = None,
 ) -> None:
     assert message.text is not None
     question = message.text.partition(" ")[2].strip()
     if question:
         await state.clear()
-        await answer_question(message, t, kb, question, questions)
+        await answer_question(message, t, kb, question, questions, gateway)
         return
     await state.set_state(Ask.question)
     await message.answer(t("ask.prompt"), reply_markup=keyboards.home_button(t))
@@ -60,9 +62,10 @@ async def question(
     support: SupportService,
     kb: KnowledgeBase,
     questions: QuestionLog,
+    gateway: Gateway | None = None,
 ) -> None:
     assert message.text is not None
-    helped = await answer_question(message, t, kb, message.text, questions)
+    helped = await answer_question(message, t, kb, message.text, questions, gateway)
     if message.from_user is not None:  # twice no help: a person takes the buyer's open case
         await support.bot_answered(user_id=message.from_user.id, helped=helped)
     await message.answer(t("ask.more"), reply_markup=keyboards.home_button(t))

@@ -83,9 +83,16 @@ def _label(t: Translator, prefix: str, value: str | None) -> str:
     return t(key) if t.has(key) else escape(value)
 
 
-def card_text(t: Translator, data: CardData, support: SupportService, settings: Settings) -> str:
+def card_text(
+    t: Translator,
+    data: CardData,
+    support: SupportService,
+    settings: Settings,
+    model_summary: str | None = None,
+) -> str:
     """Facts, decision (rule and policy references), evidence checklist, summary of the
-    conversation, deadlines, the buyer's language and profile."""
+    conversation (and the language model's, when there is one), deadlines, the buyer's
+    language and profile."""
     case, decision, tz = data.case, data.decision, settings.tz
     status = CaseStatus(case.status)
     lines = [
@@ -152,6 +159,8 @@ def card_text(t: Translator, data: CardData, support: SupportService, settings: 
                     detail=escape(detail),
                 )
             )
+    if model_summary:
+        lines += ["", t("llm.summary_label"), escape(model_summary)]
     if data.timers:
         lines += ["", t("support.card_deadlines")]
         for timer in data.timers:

@@ -316,7 +316,7 @@ async def rate(
 
 @router.startup()
 async def start_workspace(
-    bot: Bot, dispatcher: Any, settings: Settings, support: SupportService
+    bot: Bot, dispatcher: Any, settings: Settings, support: SupportService, gateway: Any = None
 ) -> None:
     from bot.services.support import Operators
 
@@ -329,7 +329,7 @@ async def start_workspace(
     dispatcher["operators"] = Operators(
         lookup=lookup, operator_ids=settings.operator_ids, lead_ids=settings.lead_ids
     )
-    workspace = Workspace(bot, support, settings)
+    workspace = Workspace(bot, support, settings, gateway=gateway)
     stop = asyncio.Event()
     dispatcher["workspace"] = workspace
     dispatcher["workspace_stop"] = stop

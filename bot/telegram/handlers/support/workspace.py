@@ -30,6 +30,7 @@ from aiogram.types import (
 from bot.config import ConfigError, Settings
 from bot.domain.cases import CaseStatus
 from bot.i18n import Translator
+from bot.llm.cards import CaseSummaries
 from bot.services.support import CardData, Delivery, SupportService, TopicJob, aware
 from bot.storage.models import Evidence
 from bot.telegram.handlers.support import cards
@@ -151,8 +152,15 @@ class Workspace:
     """One instance's worker: topics to open, timers due, messages to deliver."""
 
     def __init__(
-        self, bot: Bot, support: SupportService, settings: Settings, *, instance: str | None = None
+        self,
+        bot: Bot,
+        support: SupportService,
+        settings: Settings,
+        *,
+        instance: str | None = None,
+        gateway: Any = None,
     ) -> None:
+        self.summaries = CaseSummaries(gateway)  # the model's summary on cards (None: off)
         self.bot = bot
         self.support = support
         self.settings = settings
@@ -258,7 +266,8 @@ class Workspace:
         await self.refresh(job.case_id)
 
     async def _send_card(self, chat_id: int, thread_id: int, data: CardData) -> int:
-        text = cards.card_text(self.staff, data, self.support, self.settings)
+        summary = await self.summaries.for_card(data, self.staff.lang)
+        text = cards.card_text(self.staff, data, self.support, self.settings, summary)
         message = await self.bot.send_message(
             chat_id,
             text,
@@ -320,9 +329,10 @@ class Workspace:
             return
         thread_id = data.topic.thread_id
         if data.topic.card_message_id is not None:
+            summary = await self.summaries.for_card(data, self.staff.lang)
             with contextlib.suppress(TelegramBadRequest):
                 await self.bot.edit_message_text(
-                    cards.card_text(self.staff, data, self.support, self.settings),
+                    cards.card_text(self.staff, data, self.support, self.settings, summary),
                     chat_id=chat_id,
                     message_id=data.topic.card_message_id,
                     reply_markup=cards.card_keyboard(self.staff, data),

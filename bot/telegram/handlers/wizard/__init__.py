@@ -3,7 +3,8 @@ payment time (-> completion time) -> preliminary decision and evidence -> summar
 submit; or one message that tells the whole story, confirmed at once.
 
 Split by concern: `flow` (the draft and the prompts), `entry` (menu, resume, one
-description), `answers` (typed answers), `buttons`, `evidence`, `unexpected`.
+description), `answers` (typed answers), `buttons`, `evidence`, `unexpected`; `reading` and
+`understood`: a language model's reading of a refused typed answer, used after "yes".
 """
 
 from __future__ import annotations
@@ -15,13 +16,25 @@ from aiogram import F, Router
 from bot.config import ConfigError, Settings
 from bot.knowledge import KnowledgeBase
 from bot.services.refunds import RefundService
-from bot.telegram.handlers.wizard import answers, buttons, entry, evidence, unexpected
+from bot.telegram.handlers.wizard import (
+    answers,
+    buttons,
+    entry,
+    evidence,
+    understood,
+    unexpected,
+)
 from bot.telegram.handlers.wizard.unexpected import resume, resume_from
 
 router = Router(name="refund")
 router.message.filter(F.chat.type == "private")
 router.include_routers(
-    entry.router, buttons.router, answers.router, evidence.router, unexpected.router
+    entry.router,
+    buttons.router,
+    understood.router,
+    answers.router,
+    evidence.router,
+    unexpected.router,
 )
 
 # what the wizard's handlers are given by name, and the type each must have

@@ -1,19 +1,19 @@
 """Typed answers: the order number (or a whole description), the cause in the buyer's own
-words, the amount and the times."""
+words, the amount and the times. Each answer is taken by a `take_*` function, which the
+"yes" to a model's reading of the answer (`understood.py`) calls too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from datetime import datetime
+from decimal import Decimal
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.domain.draft import Moment, Step
+from bot.domain.draft import Draft, Moment, Step
 from bot.domain.intake import (
-    InputError,
     classify_cause,
     parse_amount,
     parse_order_number,
@@ -22,35 +22,63 @@ from bot.domain.intake import (
 from bot.domain.vocab import Cause
 from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
+from bot.llm import Gateway
 from bot.services.refunds import RefundService
 from bot.telegram import keyboards, render
 from bot.telegram.handlers.wizard.entry import described, start_from
 from bot.telegram.handlers.wizard.flow import Flow, now
-from bot.telegram.questions import try_answer_question
 from bot.telegram.states import Wizard
 
 router = Router(name="wizard-answers")
-T = TypeVar("T")
 MAX_CAUSE_TEXT = 1000
 TYPED = (F.text, ~F.text.startswith("/"))
 
 
-async def parsed(flow: Flow, parse: Callable[[str], T], error: str) -> T | None:
-    """Parse a typed answer. A refused one may be a question: answered, and the step asked
-    again; otherwise the reason is told (`error` is the locale key prefix)."""
-    text = flow.message.text or ""
-    try:
-        return parse(text)
-    except InputError as exc:
-        if await try_answer_question(flow.message, flow.t, flow.kb, text):
-            await flow.reask()
-        else:
-            values = {
-                "example": flow.settings.order_number_example,
-                "max": render.money(flow.settings.max_amount),
-            }
-            await flow.message.answer(flow.t(f"{error}.{exc.problem.value}", **values))
-        return None
+# --- taking an answer -------------------------------------------------------------------
+
+
+async def take_order_number(flow: Flow, draft: Draft, value: str) -> None:
+    draft.order_number = value
+    await flow.message.answer(flow.t("wizard.chosen", value=value))  # echoed at once
+    await flow.advance(draft)
+
+
+async def take_cause(flow: Flow, draft: Draft, cause: Cause) -> None:
+    """A cause read from the description the buyer typed (which stays with it)."""
+    draft.cause_text_pending = False
+    draft.cause = cause
+    await flow.message.answer(flow.t("wizard.chosen", value=flow.t(f"cause.{cause.value}")))
+    await flow.advance(draft)
+
+
+async def take_amount(flow: Flow, draft: Draft, amount: Decimal) -> None:
+    draft.amount = amount
+    await flow.message.answer(flow.t("wizard.chosen", value="¥" + render.money(amount)))
+    await flow.advance(draft)
+
+
+async def take_payment_time(flow: Flow, draft: Draft, paid_at: datetime) -> None:
+    draft.paid = Moment.typed(paid_at)
+    if draft.completed is not None and not draft.completion_possible(draft.completed):
+        draft.set_completion(None)  # asked again: it cannot be before the payment
+        draft.completion_answered = False
+    tz = flow.settings.tz
+    await flow.message.answer(flow.t("wizard.chosen", value=render.local_time(paid_at, tz)))
+    await flow.advance(draft)
+
+
+async def take_completion_time(flow: Flow, draft: Draft, completed_at: datetime) -> None:
+    moment = Moment.typed(completed_at)
+    if not draft.completion_possible(moment):
+        await flow.message.answer(flow.t("error.completion.before_payment"))
+        return
+    draft.set_completion(moment)
+    tz = flow.settings.tz
+    await flow.message.answer(flow.t("wizard.chosen", value=render.local_time(completed_at, tz)))
+    await flow.advance(draft)
+
+
+# --- the handlers -----------------------------------------------------------------------
 
 
 @router.message(Wizard.order_number, *TYPED)
@@ -61,23 +89,21 @@ async def got_order_number(
     settings: Settings,
     refunds: RefundService,
     kb: KnowledgeBase,
+    gateway: Gateway | None = None,
 ) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb)
+    flow = Flow(message, state, t, settings, refunds, kb, gateway)
     draft = await flow.draft()
     found = described(message.text or "", settings)
     if found.order_number is not None and found.count() > 1 and not draft.editing:
         draft.order_number = None
         await start_from(flow, found, draft)
         return
-    value = await parsed(
-        flow,
+    value = await flow.typed(
         lambda text: parse_order_number(text, settings.order_number_pattern),
         "error.order_number",
     )
     if value is not None:
-        draft.order_number = value
-        await message.answer(t("wizard.chosen", value=value))  # echoed at once
-        await flow.advance(draft)
+        await take_order_number(flow, draft, value)
 
 
 @router.message(Wizard.cause_text, *TYPED)
@@ -88,24 +114,25 @@ async def got_cause_text(
     settings: Settings,
     refunds: RefundService,
     kb: KnowledgeBase,
+    gateway: Gateway | None = None,
 ) -> None:
     text = (message.text or "").strip()
     if len(text) > MAX_CAUSE_TEXT:
         await message.answer(t("error.too_long", max=MAX_CAUSE_TEXT))
         return
-    flow = Flow(message, state, t, settings, refunds, kb)
+    flow = Flow(message, state, t, settings, refunds, kb, gateway)
     draft = await flow.draft()
     draft.cause_text = text
     await flow.save(draft)
     cause = classify_cause(text)
-    if cause is None:
-        await message.answer(
-            t("wizard.cause_unknown"), reply_markup=keyboards.confirm_cause(t, Cause.OTHER)
-        )
-    else:
+    if cause is not None:
         await message.answer(
             t("wizard.cause_guess", cause=t(f"cause.{cause.value}")),
             reply_markup=keyboards.confirm_cause(t, cause),
+        )
+    elif not await flow.offer_reading(text):
+        await message.answer(
+            t("wizard.cause_unknown"), reply_markup=keyboards.confirm_cause(t, Cause.OTHER)
         )
 
 
@@ -117,16 +144,12 @@ async def got_amount(
     settings: Settings,
     refunds: RefundService,
     kb: KnowledgeBase,
+    gateway: Gateway | None = None,
 ) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb)
-    amount = await parsed(
-        flow, lambda text: parse_amount(text, settings.max_amount), "error.amount"
-    )
+    flow = Flow(message, state, t, settings, refunds, kb, gateway)
+    amount = await flow.typed(lambda text: parse_amount(text, settings.max_amount), "error.amount")
     if amount is not None:
-        draft = await flow.draft()
-        draft.amount = amount
-        await message.answer(t("wizard.chosen", value="¥" + render.money(amount)))
-        await flow.advance(draft)
+        await take_amount(flow, await flow.draft(), amount)
 
 
 @router.message(Wizard.payment_time, *TYPED)
@@ -137,20 +160,14 @@ async def got_payment_time(
     settings: Settings,
     refunds: RefundService,
     kb: KnowledgeBase,
+    gateway: Gateway | None = None,
 ) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb)
-    paid_at = await parsed(
-        flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
+    flow = Flow(message, state, t, settings, refunds, kb, gateway)
+    paid_at = await flow.typed(
+        lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
     )
-    if paid_at is None:
-        return
-    draft = await flow.draft()
-    draft.paid = Moment.typed(paid_at)
-    if draft.completed is not None and not draft.completion_possible(draft.completed):
-        draft.set_completion(None)  # asked again: it cannot be before the payment
-        draft.completion_answered = False
-    await message.answer(t("wizard.chosen", value=render.local_time(paid_at, settings.tz)))
-    await flow.advance(draft)
+    if paid_at is not None:
+        await take_payment_time(flow, await flow.draft(), paid_at)
 
 
 @router.message(Wizard.completion_time, *TYPED)
@@ -161,21 +178,14 @@ async def got_completion_time(
     settings: Settings,
     refunds: RefundService,
     kb: KnowledgeBase,
+    gateway: Gateway | None = None,
 ) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb)
-    completed_at = await parsed(
-        flow, lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
+    flow = Flow(message, state, t, settings, refunds, kb, gateway)
+    completed_at = await flow.typed(
+        lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
     )
-    if completed_at is None:
-        return
-    draft = await flow.draft()
-    moment = Moment.typed(completed_at)
-    if not draft.completion_possible(moment):
-        await message.answer(t("error.completion.before_payment"))
-        return
-    draft.set_completion(moment)
-    await message.answer(t("wizard.chosen", value=render.local_time(completed_at, settings.tz)))
-    await flow.advance(draft)
+    if completed_at is not None:
+        await take_completion_time(flow, await flow.draft(), completed_at)
 
 
 __all__ = ["Step", "router"]

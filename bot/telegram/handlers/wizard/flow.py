@@ -4,8 +4,10 @@ package build a `Flow` from their injections and call it; nothing here is a hand
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -14,17 +16,23 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.domain.cases import CaseStatus
 from bot.domain.draft import Draft, Step
+from bot.domain.intake import InputError
 from bot.domain.rules import Decision
-from bot.domain.vocab import EvidenceKind, OrderStatus, PlatformType
+from bot.domain.vocab import Cause, EvidenceKind, OrderStatus, PlatformType
 from bot.i18n import Translator
 from bot.knowledge import KnowledgeBase
+from bot.llm import Gateway
+from bot.llm.combine import Reading, read_cause, read_field
 from bot.services.refunds import RefundService
 from bot.services.scam import flag_draft_findings
 from bot.telegram import keyboards, render
 from bot.telegram.fraud import pending_evidence_findings
-from bot.telegram.states import STATE_OF, Wizard, step_of
+from bot.telegram.handlers.wizard import reading
+from bot.telegram.questions import try_answer_question
+from bot.telegram.states import STATE_OF, Wizard, step_name, step_of
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def now() -> datetime:
@@ -59,6 +67,7 @@ class Flow:
     settings: Settings
     refunds: RefundService
     kb: KnowledgeBase
+    gateway: Gateway | None = None  # the language model, None without one
 
     # --- the draft ----------------------------------------------------------------------
 
@@ -76,6 +85,72 @@ class Flow:
 
     async def current(self) -> Step | None:
         return step_of(await self.state.get_state())
+
+    # --- a typed answer -----------------------------------------------------------------
+
+    async def typed(self, parse: Callable[[str], T], error: str) -> T | None:
+        """Parse a typed answer. A refused one may be a question: answered, and the step
+        asked again; else the model's reading of it, shown to confirm (with a model);
+        otherwise the reason is told (`error` is the locale key prefix)."""
+        text = self.message.text or ""
+        try:
+            return parse(text)
+        except InputError as exc:
+            if await self.answered_question(text):
+                return None
+            if await self.offer_reading(text, parse):
+                return None
+            await self.message.answer(self.t(f"{error}.{exc.problem.value}", **self.values()))
+            return None
+
+    async def offer_reading(
+        self, text: str, parse: Callable[[str], object] | None = None
+    ) -> Reading | None:
+        """Ask the model what a refused answer of the current step says; a reading is kept
+        and shown with "yes" / "no" buttons, and used only after "yes". None (nothing
+        shown) without a model or when it gives no valid reading."""
+        if self.gateway is None:
+            return None
+        step = step_name(await self.state.get_state())
+        field = reading.FIELD_OF.get(step)
+        if field is None:
+            return None
+        context: dict[str, Any] = {
+            "lang": self.t.lang,
+            "order_pattern": self.settings.order_number_pattern,
+            "max_amount": self.settings.max_amount,
+            "now": now(),
+            "tz": self.settings.tz,
+        }
+        if step == "cause_text":
+            found = await read_cause(self.gateway, text, [c.value for c in Cause], **context)
+        else:
+            assert parse is not None
+            found = await read_field(self.gateway, field, text, parse, **context)
+        if found is None or not found.needs_confirmation:
+            return None
+        await self.state.update_data(reading.stored(step, found.value))
+        await self.message.answer(
+            reading.shown(self.t, self.settings, step, found.value),
+            reply_markup=reading.keyboard(self.t, step),
+        )
+        return found
+
+    async def answered_question(self, text: str, *, reask: bool = True) -> bool:
+        """A confident answer to a question typed in the middle of the wizard, then (with
+        `reask`) the current step again; False when the text is no such question."""
+        if not text or not await try_answer_question(self.message, self.t, self.kb, text):
+            return False
+        if reask:
+            await self.reask()
+        return True
+
+    def values(self) -> dict[str, str]:
+        """The placeholders the wizard's error texts use."""
+        return {
+            "example": self.settings.order_number_example,
+            "max": render.money(self.settings.max_amount),
+        }
 
     # --- moving on ----------------------------------------------------------------------
 

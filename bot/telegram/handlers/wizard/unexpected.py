@@ -42,8 +42,7 @@ async def unexpected(
     kb: KnowledgeBase,
 ) -> None:
     flow = Flow(message, state, t, settings, refunds, kb)
-    if message.text and await try_answer_question(message, t, kb, message.text):
-        await flow.reask()
+    if await flow.answered_question(message.text or ""):
         return
     key = (
         "hint.text_expected"
