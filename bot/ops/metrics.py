@@ -307,7 +307,7 @@ class LLMCollector(Collector):
         buckets_ms: dict[Any, int] = snap.get("latency_ms_buckets", {})
         total = int(snap.get("calls", 0))
         latency_sum = float(getattr(counters, "latency_ms_sum", 0.0)) / 1000.0
-        buckets = [(floatToGoString(int(bound) / 1000), n) for bound, n in buckets_ms.items()]
+        buckets = [(_go_float(int(bound) / 1000), n) for bound, n in buckets_ms.items()]
         yield HistogramMetricFamily(
             "refundbot_llm_latency_seconds",
             "Model call latency (retries included)",
@@ -334,3 +334,9 @@ class Metrics:
     async def render(self) -> bytes:
         await self.store.refresh()
         return generate_latest(BASE) + generate_latest(self.registry)
+
+
+def _go_float(value: float) -> str:
+    """prometheus-client's bucket-bound format ("0.25", "+Inf"); its helper is untyped."""
+    text: str = floatToGoString(value)  # type: ignore[no-untyped-call]
+    return text

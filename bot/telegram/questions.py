@@ -47,7 +47,10 @@ async def ask_kb_with_model(
     first = await ask_kb(kb, text, lang)
     if first.confident:
         return first
-    return await ask_with_rewrite(gateway, _Known(kb, text, lang, first), text[:MAX_QUESTION], lang)
+    answer: Answer = await ask_with_rewrite(
+        gateway, _Known(kb, text, lang, first), text[:MAX_QUESTION], lang
+    )
+    return answer
 
 
 class _Known:
