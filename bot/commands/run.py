@@ -143,7 +143,7 @@ async def serve(
     health = Health(
         services.engine, services.redis, bot_api=watch, polling=not settings.use_webhook
     )
-    metrics = Metrics(services.engine, gateway=lambda: _gateway(dp, services))
+    metrics = Metrics(services.engine, gateway=lambda: services.llm)
     ops_server: web.AppRunner | None = None
     try:
         if settings.metrics_port is not None:  # /healthz says "starting" until the bot runs
@@ -192,15 +192,6 @@ async def serve(
             lifecycle=lifecycle if started else None,
             ops_server=ops_server,
         )
-
-
-def _gateway(dp: Dispatcher, services: Services) -> Any:
-    """The LLM gateway the application holds, if any (for its counters in /metrics)."""
-    return (
-        dp.workflow_data.get("gateway")
-        or getattr(services, "gateway", None)
-        or services.extra.get("gateway")
-    )
 
 
 class Countdown:

@@ -589,3 +589,24 @@ async def test_injections_through_the_bot_change_nothing(
     assert not problems, "\n".join(problems)
     # the model was really asked (the set is not answered by the parsers alone)
     assert len(llm.requests) >= 20, len(llm.requests)
+
+
+# --- metrics ----------------------------------------------------------------------------
+
+
+async def test_the_running_bots_model_calls_and_tokens_are_in_its_metrics(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    from tests.conversation.conftest import free_port
+    from tests.ops.test_ops_http import fetch, get, scrape
+
+    llm.responder = by_use({"classify_intent": Reply({"intent": "small_talk", "confidence": 0.9})})
+    port = free_port()
+    await start(harness, llm, metrics_port=port, metrics_host="127.0.0.1")
+    buyer = harness.buyer(2041, "zh")
+    await buyer.say("/start")
+    buyer.expect(await buyer.say("那个东西到底怎么弄啊"), "hint.menu")
+    _, _, text = await fetch(f"http://127.0.0.1:{port}/metrics")
+    figures = scrape(text)
+    assert get(figures, "refundbot_llm_calls_total", use="classify_intent") == 1
+    assert get(figures, "refundbot_llm_tokens_total", direction="in") > 0
