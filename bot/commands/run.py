@@ -251,7 +251,8 @@ async def _shutdown(
         closers.append(ops_server.cleanup())
     for closer in closers:
         await countdown.run(closer, "closing connections", keep=0.0)
-    log.info("stopped")
+    if lifecycle is not None:  # a start that failed says so in one line, not two
+        log.info("stopped")
 
 
 def _signal_event() -> asyncio.Event:
