@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-import rjieba
-
 from bot.knowledge import synonyms
 from bot.knowledge.normalise import normalise
 
@@ -160,7 +158,11 @@ def _jieba() -> Any:
 
     A private `rjieba.Jieba()` would load the dictionary a second time (about 0.2 s of
     start-up); adding the domain's words to the shared dictionary only makes them whole.
+    Imported here, on first use: loading the native library costs about 0.1 s of start-up
+    that the console's first prompt does not need.
     """
+    import rjieba
+
     for word in DOMAIN_WORDS:
         rjieba.add_word(word, 20000, None)
     return rjieba
