@@ -412,6 +412,7 @@ def create_app(ctx: WebContext) -> FastAPI:
             raise Refusal(404, "web.error.no_case")
         t = Translator(user.lang)
         convo = await actions.conversation(ctx, data)
+        findings, other_findings = actions.scam_findings(data, t.lang)
         timers = await ctx.support.timers(case_id)
         allowed = {
             a.value
@@ -433,6 +434,8 @@ def create_app(ctx: WebContext) -> FastAPI:
             timeline=data.events,
             timers=timers,
             convo=convo,
+            findings=findings,
+            other_findings=other_findings,
             actions=[a.value for a in ACTION_BUTTONS if a.value in allowed],
             label=labels(t),
             actor=lambda a: actions.actor_text(t, a),

@@ -26,10 +26,11 @@ from bot.config import Settings
 from bot.domain.rules import decide
 from bot.i18n import Translator
 from bot.policy_files import load_policy
+from bot.services.scam import flag_evidence
 from bot.services.support import Operators, SupportService
 from bot.storage import repo
 from bot.storage.db import create_engine, migrate, session_factory
-from bot.storage.models import Case, CaseEvent
+from bot.storage.models import Case, CaseEvent, Evidence
 from bot.storage.support_models import (
     CaseTimer,
     MessageLink,
@@ -461,6 +462,74 @@ async def test_evidence_comes_through_the_bot_without_the_token(env: Env) -> Non
     assert picture.headers["content-type"] == "image/png"
     env.client.cookies.clear()
     assert (await env.client.get(src.group(1))).status_code in (303, 401)
+
+
+def picture(file_id: str, unique: str, kind: str) -> dict[str, Any]:
+    return {
+        "file_id": file_id,
+        "file_unique_id": unique,
+        "kind": kind,
+        "mime_type": None,
+        "size": len(PNG),
+        "media": "photo",
+    }
+
+
+async def test_a_scam_found_in_evidence_is_shown_beside_its_picture_and_counted(env: Env) -> None:
+    case_id = await add_case(
+        env,
+        "RF-20261130-H008",
+        evidence=[picture("file-1", "u1", "payment_record"), picture("file-2", "u2", "chat")],
+    )
+    flagged = await flag_evidence(
+        env.ctx.sessions,
+        user_id=1001,
+        file_unique_id="u2",
+        finding={
+            "file_unique_id": "u2",
+            "risk": "high",
+            "checks": "lookalike_domain,qr_link",
+            "reason": "<b>taobao-refund.top</b>",
+            "explain": {"zh": "二维码指向仿冒的<退款>网站", "en": "a fake refund site"},
+            "qr": ["https://taobao-refund.top/pay"],
+        },
+    )
+    assert flagged == case_id
+    async with env.ctx.sessions() as session:  # a finding about a picture since removed
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                actor="antifraud",
+                kind="evidence_scam",
+                payload={"file_unique_id": "gone", "risk": "medium", "reason": "fake bank"},
+            )
+        )
+        await session.commit()
+        ids = {
+            e.file_unique_id: e.id
+            for e in (await session.exec(select(Evidence).where(Evidence.case_id == case_id)))
+        }
+    await env.sign_in()
+    page = (await env.client.get(f"/case/{case_id}")).text
+    figures = {
+        int(m.group(1)): m.group(0)
+        for m in re.finditer(r'<figure><a href="/evidence/(\d+)".*?</figure>', page, re.S)
+    }
+    scam = zh("web.case.scam", risk=ZH("web.risk.high"))
+    assert scam in plain(figures[ids["u2"]]) and 'class="finding' not in figures[ids["u1"]]
+    beside = figures[ids["u2"]]
+    assert "二维码指向仿冒的&lt;退款&gt;网站" in beside  # the reason in the reader's language
+    assert "https://taobao-refund.top/pay" in beside and "lookalike_domain" in beside
+    assert "<b>" not in beside
+    assert zh("web.case.findings_other") in plain(page) and "fake bank" in page
+    assert zh("web.case.findings_none") not in plain(page)
+    today = env.now[0].date()
+    nums = await queries.numbers(env.ctx.sessions, start=today, end=today, tz_name="UTC")
+    assert (nums.scam_findings, nums.scam_cases) == (2, 1)
+    numbers = await env.client.get(
+        "/numbers", params={"from": today.isoformat(), "to": today.isoformat()}
+    )
+    assert re.search(r'<strong id="n-scams">2</strong>', numbers.text)
 
 
 # --- the queue, the numbers, CSV ----------------------------------------------------------------
