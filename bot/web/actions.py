@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 MAX_REPLY = 3500
 MAX_NOTE = 1000
 MAX_FILE = 20 * 1024 * 1024
-NOTICES = frozenset({a.value for a in Action} | {"reply", "note", "escalate"})
+# a buyer's ban from the case page: the form's value -> the mode stored (None: lifted)
+BAN_MODES: dict[str, str | None] = {"ban": "ban", "shadow": "shadow", "lift": None}
+NOTICES = frozenset(
+    {a.value for a in Action} | {"reply", "note", "escalate"} | {f"ban_{m}" for m in BAN_MODES}
+)
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 
 __all__ = ["ACTION_STATUS", "NOTICES"]
@@ -171,6 +175,17 @@ async def reply(ctx: WebContext, user: SignedIn, *, case_id: int, text: str, sav
             )
         )
         await session.commit()
+    return ""
+
+
+async def ban(ctx: WebContext, user: SignedIn, *, case_id: int, mode: str | None) -> str:
+    """A lead bans, shadow-bans or lets back the case's buyer, through the same service
+    function and check as `/ban`, `/shadowban` and `/unban` in the topic (audited)."""
+    auth = await _authorize(ctx, user, case_id, Action.BAN)
+    if not auth.allowed:
+        return auth.reason
+    assert auth.topic is not None  # authorize refuses a case without its topic
+    await ctx.support.set_ban(user_id=auth.topic.user_id, mode=mode, by_id=user.user_id)
     return ""
 
 

@@ -443,6 +443,7 @@ def create_app(ctx: WebContext) -> FastAPI:
             error=error,
             section_titles=actions.section_titles(ctx, data.decision, t.lang),
             replies=await ctx.support.reply_names(data.case.cause),
+            banned=await ctx.support.ban_of(data.case.user_id) if role is Role.LEAD else None,
         )
 
     @app.get("/case/{case_id}")
@@ -526,6 +527,22 @@ def create_app(ctx: WebContext) -> FastAPI:
             case_id,
             actions.note(ctx, user, case_id=case_id, text=text),
             "note",
+        )
+
+    @app.post("/case/{case_id}/ban")
+    async def ban(request: Request, case_id: int) -> Response:
+        user, role = await current(request)
+        form = await checked_form(request, user)
+        choice = str(form.get("mode") or "")
+        if choice not in actions.BAN_MODES:
+            raise Refusal(400, "web.error.bad_request")
+        return await _after(
+            request,
+            user,
+            role,
+            case_id,
+            actions.ban(ctx, user, case_id=case_id, mode=actions.BAN_MODES[choice]),
+            f"ban_{choice}",
         )
 
     @app.post("/case/{case_id}/escalate")

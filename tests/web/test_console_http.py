@@ -32,6 +32,7 @@ from bot.storage import repo
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.models import Case, CaseEvent, Evidence
 from bot.storage.support_models import (
+    BuyerBan,
     CaseTimer,
     MessageLink,
     OutboxMessage,
@@ -394,6 +395,48 @@ async def test_a_lead_action_is_refused_to_an_operator(env: Env) -> None:
     assert (await env.rows(Case))[0].status == "closed"
     audit = await env.rows(SupportAudit)
     assert any(a.action == "reopen" and a.reason == "not_lead" for a in audit)
+
+
+async def test_a_lead_bans_shadow_bans_and_lets_back_a_buyer_an_operator_cannot(
+    env: Env,
+) -> None:
+    case_id = await add_case(env, "RF-20261130-H009")
+    csrf = await env.sign_in()  # an operator
+    page = await env.client.get(f"/case/{case_id}")
+    assert 'id="ban-form"' not in page.text
+    refused = await env.client.post(f"/case/{case_id}/ban", data={"csrf": csrf, "mode": "ban"})
+    assert refused.status_code == 409
+    assert await env.rows(BuyerBan) == []
+    audit = await env.rows(SupportAudit)
+    assert any(
+        a.action == "ban" and a.actor_id == 7001 and not a.allowed and a.reason == "not_lead"
+        for a in audit
+    )
+
+    env.client.cookies.clear()
+    csrf = await env.sign_in(7002, "老张")  # a lead
+    assert 'id="ban-form"' in (await env.client.get(f"/case/{case_id}")).text
+    modes = []
+    for choice in ("ban", "shadow", "lift"):
+        done = await env.client.post(f"/case/{case_id}/ban", data={"csrf": csrf, "mode": choice})
+        assert done.status_code == 303 and done.headers["location"].endswith(f"done=ban_{choice}")
+        bans = await env.rows(BuyerBan)
+        modes.append([(b.user_id, b.mode, b.by_id) for b in bans])
+        if choice == "shadow":
+            page = await env.client.get(done.headers["location"])
+            assert zh("web.ban.shadow") in plain(page.text)
+            assert zh("web.done.ban_shadow") in plain(page.text)
+    assert modes == [[(1001, "ban", 7002)], [(1001, "shadow", 7002)], []]
+    lead_audit = [
+        (a.reason, a.allowed)
+        for a in await env.rows(SupportAudit)
+        if a.actor_id == 7002 and a.action == "ban"
+    ]
+    assert lead_audit == [("ban", True), ("shadow", True), ("lifted", True)]
+    unknown = await env.client.post(f"/case/{case_id}/ban", data={"csrf": csrf, "mode": "x"})
+    assert unknown.status_code == 400
+    no_csrf = await env.client.post(f"/case/{case_id}/ban", data={"mode": "ban"})
+    assert no_csrf.status_code in (400, 403) and await env.rows(BuyerBan) == []
 
 
 async def test_a_case_without_a_topic_is_handed_over_before_anything_else(env: Env) -> None:
