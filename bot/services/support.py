@@ -1162,6 +1162,22 @@ class SupportService:
             except IntegrityError:
                 await session.rollback()
 
+    async def said_edited(self, *, src: tuple[int, int], said: Sequence[str | None]) -> None:
+        """A relayed message was edited at its source: what it said follows (a message not
+        relayed, or not yet delivered, has no pair to update)."""
+        kind, text = _said_pair(list(said))
+        async with self.sessions() as session:
+            await session.exec(
+                sa.update(MessageLink)
+                .where(
+                    col(MessageLink.src_chat_id) == src[0],
+                    col(MessageLink.src_message_id) == src[1],
+                )
+                .values(kind=kind, text=text)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+
     async def queue_relay(
         self,
         auth: Authorization,

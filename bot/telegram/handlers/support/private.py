@@ -279,6 +279,7 @@ async def buyer_edit(
         or link.dst_chat_id != settings.support_chat_id
     ):
         return
+    await support.said_edited(src=(message.chat.id, message.message_id), said=relay_said(message))
     try:
         if message.text is not None:
             await bot.edit_message_text(

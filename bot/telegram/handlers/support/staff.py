@@ -585,4 +585,5 @@ async def topic_edit(
         version=message.edit_date or 0,
         payload=payload,
     )
+    await support.said_edited(src=(message.chat.id, message.message_id), said=relay_said(message))
     workspace.nudge()
