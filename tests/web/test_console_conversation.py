@@ -26,13 +26,13 @@ async def page_as(console: Console, path: str) -> str:
         return answer.text
 
 
-async def linked(console: Console, src: tuple[int, int], wait: float = 10.0) -> None:
+async def linked(console: Console, src: tuple[int, int], wait: float = 10.0) -> MessageLink:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    while not any(
-        (link.src_chat_id, link.src_message_id) == src
-        for link in await rows(console.settings, MessageLink)
-    ):
+    while True:
+        for link in await rows(console.settings, MessageLink):
+            if (link.src_chat_id, link.src_message_id) == src:
+                return link
         assert loop.time() < deadline, f"{src} was never linked"
         await asyncio.sleep(0.1)
 
@@ -64,7 +64,8 @@ async def test_messages_relayed_in_telegram_appear_on_the_case_page_in_order(
     await buyer.send_text("昨天付的")
     answered = buyer.last_sent_message_id
     copy = await console.group.wait_for_message(15, lambda m: bool(m.text and "昨天" in m.text))
-    await linked(console, (1001, answered))  # the relay pair is written once the copy is made
+    first = await linked(console, (1001, answered))  # written once the copy is made
+    assert (first.kind, first.text) == ("text", "昨天付的")
     await console.group.say(console.operator, topic.thread_id, "好的，稍等")
     await buyer.wait_for_message(15, lambda m: bool(m.text and "稍等" in m.text))
     # edits follow, the buyer's and the operator's (that message only)
