@@ -2,9 +2,10 @@
 of closed cases (RETENTION_DAYS).
 
 Deleting a buyer's data removes their user record, conversation state, the inbox's copy of
-their messages, the evidence files of their cases and every free text they typed; the cases
-themselves stay, anonymised (owned by the anonymous user 0), for the platform's records:
-order number, amounts, dates, statuses and decisions.
+their messages, the evidence files of their cases, every free text they typed and the relay
+pairs of their cases with what those messages said; the cases themselves stay, anonymised
+(owned by the anonymous user 0), for the platform's records: order number, amounts, dates,
+statuses and decisions. The retention period clears what relayed messages said, too.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ async def _strip_cases(
     if not case_ids:
         return 0
     files = await connection.execute(sa.delete(_evidence).where(_evidence.c.case_id.in_(case_ids)))
+    await connection.execute(  # what relayed messages said
+        sa.update(_links)
+        .where(_links.c.case_id.in_(case_ids), _links.c.text.is_not(None))
+        .values(text=None)
+    )
     await connection.execute(
         sa.update(_cases)
         .where(_cases.c.id.in_(case_ids))
@@ -142,10 +148,11 @@ class PrivacyService:
         case, its decision and its history stay). Returns how many cases changed."""
         cutoff = utcnow() - older_than
         has_files = sa.exists().where(_evidence.c.case_id == _cases.c.id)
+        has_said = sa.exists().where(_links.c.case_id == _cases.c.id, _links.c.text.is_not(None))
         query = sa.select(_cases.c.id).where(
             _cases.c.status.in_(CLOSED),
             _cases.c.updated_at < cutoff,
-            sa.or_(_cases.c.cause_text.is_not(None), has_files),
+            sa.or_(_cases.c.cause_text.is_not(None), has_files, has_said),
         )
         async with self.engine.begin() as connection:
             case_ids = [int(v) for v in (await connection.execute(query)).scalars()]

@@ -73,6 +73,31 @@ STATUS_ICONS: dict[CaseStatus, str] = {
 }
 
 
+# the kinds of content a relayed message can have, in the order they are looked for
+_MEDIA_KINDS = ("photo", "document", "video", "animation", "voice", "audio", "sticker")
+MAX_SAID = 4096
+
+
+def relay_said(message: Any) -> list[str | None]:
+    """What a Telegram message said, as stored with its relay: [kind, text or caption]."""
+    text = getattr(message, "text", None)
+    if text is not None:
+        return ["text", str(text)[:MAX_SAID]]
+    kind = next((k for k in _MEDIA_KINDS if getattr(message, k, None)), "other")
+    caption = getattr(message, "caption", None)
+    return [kind, None if caption is None else str(caption)[:MAX_SAID]]
+
+
+def _said_pair(said: Any) -> tuple[str | None, str | None]:
+    if isinstance(said, list | tuple) and len(said) == 2:
+        kind, text = said
+        return (
+            None if kind is None else str(kind)[:16],
+            None if text is None else str(text)[:MAX_SAID],
+        )
+    return None, None
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -1100,10 +1125,18 @@ class SupportService:
             await session.commit()
 
     async def relayed(
-        self, *, case_id: int, src: tuple[int, int], dst: tuple[int, int], by_operator: int | None
+        self,
+        *,
+        case_id: int,
+        src: tuple[int, int],
+        dst: tuple[int, int],
+        by_operator: int | None,
+        said: Sequence[str | None] | None = None,
     ) -> None:
-        """Remember a relayed message pair; an operator's first message is the first response."""
+        """Remember a relayed message pair and what it said (`relay_said`); an operator's
+        first message is the first response."""
         now = self.clock()
+        kind, text = _said_pair(list(said) if said is not None else None)
         async with self.sessions() as session:
             session.add(
                 MessageLink(
@@ -1112,6 +1145,8 @@ class SupportService:
                     src_message_id=src[1],
                     dst_chat_id=dst[0],
                     dst_message_id=dst[1],
+                    kind=kind,
+                    text=text,
                     created_at=now,
                 )
             )
@@ -1126,6 +1161,22 @@ class SupportService:
                 await session.commit()
             except IntegrityError:
                 await session.rollback()
+
+    async def said_edited(self, *, src: tuple[int, int], said: Sequence[str | None]) -> None:
+        """A relayed message was edited at its source: what it said follows (a message not
+        relayed, or not yet delivered, has no pair to update)."""
+        kind, text = _said_pair(list(said))
+        async with self.sessions() as session:
+            await session.exec(
+                sa.update(MessageLink)
+                .where(
+                    col(MessageLink.src_chat_id) == src[0],
+                    col(MessageLink.src_message_id) == src[1],
+                )
+                .values(kind=kind, text=text)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
 
     async def queue_relay(
         self,
@@ -1330,7 +1381,16 @@ class SupportService:
                 )
                 .execution_options(synchronize_session=False)
             )
+            row = await session.get(OutboxMessage, delivery_id) if links else None
+            payload = row.payload if row is not None else {}
+            said = {
+                (int(source[0]), int(source[1])): what
+                for source, what in zip(
+                    payload.get("sources") or [], payload.get("said") or [], strict=False
+                )
+            }
             for case_id, src, dst in links:
+                kind, text = _said_pair(said.get((src[0], src[1])))
                 exists = await session.exec(
                     select(MessageLink.id).where(
                         MessageLink.src_chat_id == src[0], MessageLink.src_message_id == src[1]
@@ -1344,6 +1404,8 @@ class SupportService:
                             src_message_id=src[1],
                             dst_chat_id=dst[0],
                             dst_message_id=dst[1],
+                            kind=kind,
+                            text=text,
                             created_at=now,
                         )
                     )

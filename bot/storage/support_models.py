@@ -71,6 +71,10 @@ class MessageLink(SQLModel, table=True):
     src_message_id: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
     dst_chat_id: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
     dst_message_id: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
+    # what was said, for the web console's conversation (personal data: cleared by
+    # /delete_my_data and by the retention of closed cases)
+    kind: str | None = Field(default=None, max_length=16)  # text, photo, document, ...
+    text: str | None = Field(default=None, max_length=4096)  # the text or the caption
     created_at: datetime = _ts()
 
 

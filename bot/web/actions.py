@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 MAX_REPLY = 3500
 MAX_NOTE = 1000
 MAX_FILE = 20 * 1024 * 1024
-NOTICES = frozenset({a.value for a in Action} | {"reply", "note", "escalate"})
+# a buyer's ban from the case page: the form's value -> the mode stored (None: lifted)
+BAN_MODES: dict[str, str | None] = {"ban": "ban", "shadow": "shadow", "lift": None}
+NOTICES = frozenset(
+    {a.value for a in Action} | {"reply", "note", "escalate"} | {f"ban_{m}" for m in BAN_MODES}
+)
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
 
 __all__ = ["ACTION_STATUS", "NOTICES"]
@@ -158,6 +162,7 @@ async def reply(ctx: WebContext, user: SignedIn, *, case_id: int, text: str, sav
         src=(chat_id, mirror.message_id),
         dst=(data.case.user_id, sent.message_id),
         by_operator=user.user_id,
+        said=["text", text],
     )
     async with ctx.sessions() as session:  # what was said, for the console's conversation
         session.add(
@@ -170,6 +175,17 @@ async def reply(ctx: WebContext, user: SignedIn, *, case_id: int, text: str, sav
             )
         )
         await session.commit()
+    return ""
+
+
+async def ban(ctx: WebContext, user: SignedIn, *, case_id: int, mode: str | None) -> str:
+    """A lead bans, shadow-bans or lets back the case's buyer, through the same service
+    function and check as `/ban`, `/shadowban` and `/unban` in the topic (audited)."""
+    auth = await _authorize(ctx, user, case_id, Action.BAN)
+    if not auth.allowed:
+        return auth.reason
+    assert auth.topic is not None  # authorize refuses a case without its topic
+    await ctx.support.set_ban(user_id=auth.topic.user_id, mode=mode, by_id=user.user_id)
     return ""
 
 
@@ -217,13 +233,15 @@ def _sniff(body: bytes) -> str:
 class Said:
     at: datetime | None
     side: str  # buyer, team
-    text: str | None  # None: relayed through Telegram, the text stays there
+    text: str | None  # the text or caption; None: none was stored (or it was deleted)
     message_id: int
+    kind: str | None = None  # text, photo, document, ... (None: not stored)
 
 
 async def conversation(ctx: WebContext, data: CardData) -> list[Said]:
-    """The relayed messages of the case, in order: who wrote when, and what when the
-    console sent it (messages written in Telegram stay in the topic)."""
+    """The relayed messages of the case, in order: who wrote when, and what (the text or
+    caption and the kind stored with the relay; console replies from before the relay kept
+    its text, from their `web_reply` event)."""
     from sqlmodel import col, select
 
     case = data.case
@@ -245,9 +263,17 @@ async def conversation(ctx: WebContext, data: CardData) -> list[Said]:
     for link in links:
         from_buyer = link.src_chat_id == case.user_id
         buyer_message = link.src_message_id if from_buyer else link.dst_message_id
-        text = None if from_buyer else texts.get(link.dst_message_id)
+        text = link.text
+        if text is None and link.kind is None and not from_buyer:
+            text = texts.get(link.dst_message_id)
         out.append(
-            Said(aware(link.created_at), "buyer" if from_buyer else "team", text, buyer_message)
+            Said(
+                aware(link.created_at),
+                "buyer" if from_buyer else "team",
+                text,
+                buyer_message,
+                link.kind,
+            )
         )
     return out
 
@@ -279,3 +305,47 @@ def section_titles(
             title = source.title if source is not None else ""
         out.append((str(ref), title))
     return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A scam found in a picture of the case (an `evidence_scam` event), for the page."""
+
+    risk: str
+    checks: str
+    reason: str
+    qr: list[str]
+    at: datetime | None
+
+
+def scam_findings(data: CardData, lang: str) -> tuple[dict[int, list[Finding]], list[Finding]]:
+    """The scam findings of the case's evidence: by evidence id (the picture they concern),
+    and those whose picture the case no longer holds."""
+    from bot.services.scam import EVIDENCE_SCAM
+
+    by_file: dict[str, int] = {}
+    for item in data.evidence:
+        if item.id is not None:
+            by_file.setdefault(item.file_unique_id, item.id)
+    beside: dict[int, list[Finding]] = {}
+    elsewhere: list[Finding] = []
+    for event in data.events:
+        if event.kind != EVIDENCE_SCAM:
+            continue
+        payload = event.payload or {}
+        explain = payload.get("explain") or {}
+        reason = explain.get(lang) if isinstance(explain, dict) else None
+        qr = payload.get("qr") or []
+        finding = Finding(
+            risk=str(payload.get("risk") or ""),
+            checks=str(payload.get("checks") or ""),
+            reason=str(reason or payload.get("reason") or ""),
+            qr=[str(code) for code in qr][:5] if isinstance(qr, list) else [],
+            at=aware(event.created_at),
+        )
+        evidence_id = by_file.get(str(payload.get("file_unique_id")))
+        if evidence_id is None:
+            elsewhere.append(finding)
+        else:
+            beside.setdefault(evidence_id, []).append(finding)
+    return beside, elsewhere

@@ -412,6 +412,7 @@ def create_app(ctx: WebContext) -> FastAPI:
             raise Refusal(404, "web.error.no_case")
         t = Translator(user.lang)
         convo = await actions.conversation(ctx, data)
+        findings, other_findings = actions.scam_findings(data, t.lang)
         timers = await ctx.support.timers(case_id)
         allowed = {
             a.value
@@ -433,6 +434,8 @@ def create_app(ctx: WebContext) -> FastAPI:
             timeline=data.events,
             timers=timers,
             convo=convo,
+            findings=findings,
+            other_findings=other_findings,
             actions=[a.value for a in ACTION_BUTTONS if a.value in allowed],
             label=labels(t),
             actor=lambda a: actions.actor_text(t, a),
@@ -440,6 +443,7 @@ def create_app(ctx: WebContext) -> FastAPI:
             error=error,
             section_titles=actions.section_titles(ctx, data.decision, t.lang),
             replies=await ctx.support.reply_names(data.case.cause),
+            banned=await ctx.support.ban_of(data.case.user_id) if role is Role.LEAD else None,
         )
 
     @app.get("/case/{case_id}")
@@ -523,6 +527,22 @@ def create_app(ctx: WebContext) -> FastAPI:
             case_id,
             actions.note(ctx, user, case_id=case_id, text=text),
             "note",
+        )
+
+    @app.post("/case/{case_id}/ban")
+    async def ban(request: Request, case_id: int) -> Response:
+        user, role = await current(request)
+        form = await checked_form(request, user)
+        choice = str(form.get("mode") or "")
+        if choice not in actions.BAN_MODES:
+            raise Refusal(400, "web.error.bad_request")
+        return await _after(
+            request,
+            user,
+            role,
+            case_id,
+            actions.ban(ctx, user, case_id=case_id, mode=actions.BAN_MODES[choice]),
+            f"ban_{choice}",
         )
 
     @app.post("/case/{case_id}/escalate")

@@ -28,6 +28,7 @@ from bot.storage.support_models import CaseTimer, SupportTopic
 SOON = timedelta(hours=4)
 OPEN_VALUES = tuple(s.value for s in lifecycle.OPEN_STATUSES)
 BREACH_KINDS = ("breach", "deadline")
+EVIDENCE_SCAM = "evidence_scam"  # bot.services.scam.EVIDENCE_SCAM
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -227,6 +228,8 @@ class Numbers:
     resolution: list[float]  # hours
     cases: int
     statuses: Counter[str] = field(default_factory=Counter)
+    scam_findings: int = 0  # scams found in evidence pictures in the period
+    scam_cases: int = 0  # the cases they concern
 
     @staticmethod
     def summary(values: Sequence[float]) -> tuple[float, float] | None:
@@ -265,6 +268,7 @@ async def numbers(
     refunded_count = 0
     first_response: list[float] = []
     resolution: list[float] = []
+    scams: list[int] = []
     async with sessions() as session:
         cases = (
             await session.exec(
@@ -286,11 +290,14 @@ async def numbers(
                 select(CaseEvent).where(
                     col(CaseEvent.created_at) >= since,
                     col(CaseEvent.created_at) < until,
-                    col(CaseEvent.kind).in_(BREACH_KINDS),
+                    col(CaseEvent.kind).in_((*BREACH_KINDS, EVIDENCE_SCAM)),
                 )
             )
         ).all():
-            breaches[day(event.created_at)] += 1
+            if event.kind == EVIDENCE_SCAM:
+                scams.append(event.case_id)
+            else:
+                breaches[day(event.created_at)] += 1
     for case in cases:
         created = day(case.created_at)
         by_cause[case.cause][created] += 1
@@ -329,6 +336,8 @@ async def numbers(
         resolution=resolution,
         cases=len(cases),
         statuses=statuses,
+        scam_findings=len(scams),
+        scam_cases=len(set(scams)),
     )
 
 

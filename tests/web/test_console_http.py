@@ -26,11 +26,13 @@ from bot.config import Settings
 from bot.domain.rules import decide
 from bot.i18n import Translator
 from bot.policy_files import load_policy
+from bot.services.scam import flag_evidence
 from bot.services.support import Operators, SupportService
 from bot.storage import repo
 from bot.storage.db import create_engine, migrate, session_factory
-from bot.storage.models import Case, CaseEvent
+from bot.storage.models import Case, CaseEvent, Evidence
 from bot.storage.support_models import (
+    BuyerBan,
     CaseTimer,
     MessageLink,
     OutboxMessage,
@@ -395,6 +397,48 @@ async def test_a_lead_action_is_refused_to_an_operator(env: Env) -> None:
     assert any(a.action == "reopen" and a.reason == "not_lead" for a in audit)
 
 
+async def test_a_lead_bans_shadow_bans_and_lets_back_a_buyer_an_operator_cannot(
+    env: Env,
+) -> None:
+    case_id = await add_case(env, "RF-20261130-H009")
+    csrf = await env.sign_in()  # an operator
+    page = await env.client.get(f"/case/{case_id}")
+    assert 'id="ban-form"' not in page.text
+    refused = await env.client.post(f"/case/{case_id}/ban", data={"csrf": csrf, "mode": "ban"})
+    assert refused.status_code == 409
+    assert await env.rows(BuyerBan) == []
+    audit = await env.rows(SupportAudit)
+    assert any(
+        a.action == "ban" and a.actor_id == 7001 and not a.allowed and a.reason == "not_lead"
+        for a in audit
+    )
+
+    env.client.cookies.clear()
+    csrf = await env.sign_in(7002, "老张")  # a lead
+    assert 'id="ban-form"' in (await env.client.get(f"/case/{case_id}")).text
+    modes = []
+    for choice in ("ban", "shadow", "lift"):
+        done = await env.client.post(f"/case/{case_id}/ban", data={"csrf": csrf, "mode": choice})
+        assert done.status_code == 303 and done.headers["location"].endswith(f"done=ban_{choice}")
+        bans = await env.rows(BuyerBan)
+        modes.append([(b.user_id, b.mode, b.by_id) for b in bans])
+        if choice == "shadow":
+            page = await env.client.get(done.headers["location"])
+            assert zh("web.ban.shadow") in plain(page.text)
+            assert zh("web.done.ban_shadow") in plain(page.text)
+    assert modes == [[(1001, "ban", 7002)], [(1001, "shadow", 7002)], []]
+    lead_audit = [
+        (a.reason, a.allowed)
+        for a in await env.rows(SupportAudit)
+        if a.actor_id == 7002 and a.action == "ban"
+    ]
+    assert lead_audit == [("ban", True), ("shadow", True), ("lifted", True)]
+    unknown = await env.client.post(f"/case/{case_id}/ban", data={"csrf": csrf, "mode": "x"})
+    assert unknown.status_code == 400
+    no_csrf = await env.client.post(f"/case/{case_id}/ban", data={"mode": "ban"})
+    assert no_csrf.status_code in (400, 403) and await env.rows(BuyerBan) == []
+
+
 async def test_a_case_without_a_topic_is_handed_over_before_anything_else(env: Env) -> None:
     case_id = await add_case(env, "RF-20261130-H004", thread=None)
     csrf = await env.sign_in()
@@ -461,6 +505,74 @@ async def test_evidence_comes_through_the_bot_without_the_token(env: Env) -> Non
     assert picture.headers["content-type"] == "image/png"
     env.client.cookies.clear()
     assert (await env.client.get(src.group(1))).status_code in (303, 401)
+
+
+def picture(file_id: str, unique: str, kind: str) -> dict[str, Any]:
+    return {
+        "file_id": file_id,
+        "file_unique_id": unique,
+        "kind": kind,
+        "mime_type": None,
+        "size": len(PNG),
+        "media": "photo",
+    }
+
+
+async def test_a_scam_found_in_evidence_is_shown_beside_its_picture_and_counted(env: Env) -> None:
+    case_id = await add_case(
+        env,
+        "RF-20261130-H008",
+        evidence=[picture("file-1", "u1", "payment_record"), picture("file-2", "u2", "chat")],
+    )
+    flagged = await flag_evidence(
+        env.ctx.sessions,
+        user_id=1001,
+        file_unique_id="u2",
+        finding={
+            "file_unique_id": "u2",
+            "risk": "high",
+            "checks": "lookalike_domain,qr_link",
+            "reason": "<b>taobao-refund.top</b>",
+            "explain": {"zh": "二维码指向仿冒的<退款>网站", "en": "a fake refund site"},
+            "qr": ["https://taobao-refund.top/pay"],
+        },
+    )
+    assert flagged == case_id
+    async with env.ctx.sessions() as session:  # a finding about a picture since removed
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                actor="antifraud",
+                kind="evidence_scam",
+                payload={"file_unique_id": "gone", "risk": "medium", "reason": "fake bank"},
+            )
+        )
+        await session.commit()
+        ids = {
+            e.file_unique_id: e.id
+            for e in (await session.exec(select(Evidence).where(Evidence.case_id == case_id)))
+        }
+    await env.sign_in()
+    page = (await env.client.get(f"/case/{case_id}")).text
+    figures = {
+        int(m.group(1)): m.group(0)
+        for m in re.finditer(r'<figure><a href="/evidence/(\d+)".*?</figure>', page, re.S)
+    }
+    scam = zh("web.case.scam", risk=ZH("web.risk.high"))
+    assert scam in plain(figures[ids["u2"]]) and 'class="finding' not in figures[ids["u1"]]
+    beside = figures[ids["u2"]]
+    assert "二维码指向仿冒的&lt;退款&gt;网站" in beside  # the reason in the reader's language
+    assert "https://taobao-refund.top/pay" in beside and "lookalike_domain" in beside
+    assert "<b>" not in beside
+    assert zh("web.case.findings_other") in plain(page) and "fake bank" in page
+    assert zh("web.case.findings_none") not in plain(page)
+    today = env.now[0].date()
+    nums = await queries.numbers(env.ctx.sessions, start=today, end=today, tz_name="UTC")
+    assert (nums.scam_findings, nums.scam_cases) == (2, 1)
+    numbers = await env.client.get(
+        "/numbers", params={"from": today.isoformat(), "to": today.isoformat()}
+    )
+    assert re.search(r'<strong id="n-scams">2</strong>', numbers.text)
 
 
 # --- the queue, the numbers, CSV ----------------------------------------------------------------

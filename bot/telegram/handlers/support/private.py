@@ -27,7 +27,7 @@ from aiogram.types import (
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.services.refunds import ActionNotAllowed, CaseNotFound, RefundService
-from bot.services.support import SupportService
+from bot.services.support import SupportService, relay_said
 from bot.telegram import keyboards
 from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
 from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
@@ -189,6 +189,7 @@ async def buyer_message(
         src=(message.chat.id, message.message_id),
         dst=(settings.support_chat_id, copied.message_id),
         by_operator=None,
+        said=relay_said(message),
     )
     return None
 
@@ -248,6 +249,7 @@ async def _relay_album(
                 src=(parts[0].chat.id, parts[0].message_id),
                 dst=(chat_id, one.message_id),
                 by_operator=None,
+                said=relay_said(parts[0]),
             )
             return
         sent = await bot.send_media_group(chat_id, media, message_thread_id=thread_id)
@@ -261,6 +263,7 @@ async def _relay_album(
             src=(part.chat.id, part.message_id),
             dst=(chat_id, copy.message_id),
             by_operator=None,
+            said=relay_said(part),
         )
 
 
@@ -276,6 +279,7 @@ async def buyer_edit(
         or link.dst_chat_id != settings.support_chat_id
     ):
         return
+    await support.said_edited(src=(message.chat.id, message.message_id), said=relay_said(message))
     try:
         if message.text is not None:
             await bot.edit_message_text(

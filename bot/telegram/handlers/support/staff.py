@@ -21,7 +21,14 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Settings
 from bot.domain.cases import CaseStatus
 from bot.i18n import LANGUAGES, Translator
-from bot.services.support import Action, Authorization, Operators, SupportService, local_day_start
+from bot.services.support import (
+    Action,
+    Authorization,
+    Operators,
+    SupportService,
+    local_day_start,
+    relay_said,
+)
 from bot.storage.models import Case
 from bot.telegram import render
 from bot.telegram.handlers.support.cards import DeskAction, DeskCb
@@ -488,7 +495,10 @@ async def _relay(
     """Queued in the outbox with the audit row; the worker sends it and links the copy."""
     buyer_t, buyer_id = await _buyer_t(support, auth)
     sign = _signature(buyer_t, settings, message)
-    payload: dict[str, Any] = {"sources": [[message.chat.id, message.message_id]]}
+    payload: dict[str, Any] = {
+        "sources": [[message.chat.id, message.message_id]],
+        "said": [relay_said(message)],
+    }
     if message.text is not None:
         payload["text"] = buyer_t("support_notify.agent_says", sign=sign, text=escape(message.text))
     else:
@@ -511,6 +521,7 @@ async def _relay_album(
     sign = _signature(buyer_t, settings, parts[0])
     album: list[dict[str, Any]] = []
     sources: list[list[int]] = []
+    said: list[list[str | None]] = []
     for index, part in enumerate(parts):
         caption = part.caption and escape(part.caption)
         if index == 0:
@@ -524,9 +535,17 @@ async def _relay_album(
         else:
             continue
         sources.append([part.chat.id, part.message_id])
+        said.append(relay_said(part))
     if not album:
         return
-    await _queue(parts[0], support, workspace, auth, buyer_id, {"album": album, "sources": sources})
+    await _queue(
+        parts[0],
+        support,
+        workspace,
+        auth,
+        buyer_id,
+        {"album": album, "sources": sources, "said": said},
+    )
 
 
 @router.edited_message(F.is_topic_message)
@@ -566,4 +585,5 @@ async def topic_edit(
         version=message.edit_date or 0,
         payload=payload,
     )
+    await support.said_edited(src=(message.chat.id, message.message_id), said=relay_said(message))
     workspace.nudge()
