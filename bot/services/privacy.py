@@ -137,6 +137,15 @@ class PrivacyService:
             await connection.execute(
                 sa.delete(_outbox).where(_outbox.c.chat_id == user_id, _outbox.c.sent_at.is_(None))
             )
+            # sent rows stay (their keys keep delivery exactly-once) without what they said
+            about_buyer = _outbox.c.chat_id == user_id
+            if case_ids:
+                about_buyer = sa.or_(about_buyer, _outbox.c.case_id.in_(case_ids))
+            await connection.execute(
+                sa.update(_outbox)
+                .where(about_buyer, _outbox.c.sent_at.is_not(None))
+                .values(payload={})
+            )
             await connection.execute(sa.delete(_streaks).where(_streaks.c.user_id == user_id))
             conversations = await fsm.delete_for_user(connection, user_id)
             await connection.execute(sa.delete(_users).where(_users.c.id == user_id))

@@ -46,9 +46,25 @@ async def test_deleting_a_buyer_unlinks_their_support_topics_and_relays(tmp_path
             session.add(OutboxMessage(key=f"pending-{user_id}", case_id=case_id, chat_id=user_id))
         session.add(
             OutboxMessage(
-                key="sent-7001", case_id=mine, chat_id=7001, state="sent", sent_at=utcnow()
+                key="sent-7001",
+                case_id=mine,
+                chat_id=7001,
+                state="sent",
+                sent_at=utcnow(),
+                payload={"text": "您好，用户7001", "said": "您好"},
             )
         )
+        for key, case_id in (("sent-topic-7001", mine), ("sent-topic-7002", other)):
+            session.add(
+                OutboxMessage(
+                    key=key,
+                    case_id=case_id,
+                    chat_id=-100,
+                    state="sent",
+                    sent_at=utcnow(),
+                    payload={"text": f"买家的话 {case_id}"},
+                )
+            )
         await session.commit()
 
     await PrivacyService(engine, InboxService(engine)).delete_user(7001)
@@ -58,11 +74,17 @@ async def test_deleting_a_buyer_unlinks_their_support_topics_and_relays(tmp_path
         links = [
             (link.case_id, link.text) for link in (await session.exec(select(MessageLink))).all()
         ]
-        outbox = sorted(o.key for o in (await session.exec(select(OutboxMessage))).all())
+        outbox = {o.key: o.payload for o in (await session.exec(select(OutboxMessage))).all()}
     await engine.dispose()
     assert topics == {mine: ANONYMOUS_USER, other: 7002}
     assert links == [(other, "您好，用户7002")]
-    assert outbox == ["pending-7002", "sent-7001"]
+    # sent rows keep their keys (exactly-once) but not what they said; another buyer's stay
+    assert outbox == {
+        "pending-7002": {},
+        "sent-7001": {},
+        "sent-topic-7001": {},
+        "sent-topic-7002": {"text": f"买家的话 {other}"},
+    }
 
 
 async def test_retention_clears_what_the_relayed_messages_of_old_closed_cases_said(
