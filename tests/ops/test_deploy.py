@@ -159,9 +159,13 @@ def test_the_image_installs_with_the_readme_s_make_install() -> None:
 
 
 def make_dry_run(folder: Path, target: str) -> list[str]:
+    # run as its own make, not as a sub-make of `make test` (which would add "Entering
+    # directory" lines and pass its own flags on)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     result = subprocess.run(
-        ["make", "-n", target, "VENV=venv"],
+        ["make", "--no-print-directory", "-n", target, "VENV=venv"],
         cwd=folder,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
