@@ -43,7 +43,7 @@ test: install-test
 
 lint: install-test
 	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot
 	$(BIN)/mypy --strict bot/domain bot/services
 
