@@ -210,6 +210,7 @@ async def create_services(settings: Settings, *, warm: bool = True) -> Services:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis_url)
+    users = UserService(sessions=sessions, redis=redis)
     support = SupportService(
         sessions=sessions,
         policy=policy,
@@ -218,6 +219,7 @@ async def create_services(settings: Settings, *, warm: bool = True) -> Services:
         max_attempts=settings.support_outbox_attempts,
         tz_name=settings.timezone,
         replies_file=settings.knowledge_dir / "support_replies.yaml",
+        ban_changed=users.moved_on,
     )
     try:
         support.check_replies()
@@ -232,7 +234,7 @@ async def create_services(settings: Settings, *, warm: bool = True) -> Services:
         sessions=sessions,
         policy=policy,
         refunds=RefundService(policy=policy, sessions=sessions, hooks=support),
-        users=UserService(sessions=sessions, redis=redis),
+        users=users,
         groups=GroupService(sessions=sessions, delete_by_default=settings.group_delete_scams),
         questions=QuestionLog(sessions=sessions),
         support=support,

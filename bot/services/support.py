@@ -311,8 +311,11 @@ class SupportService:
         max_attempts: int = 8,
         replies_file: Path = SAVED_REPLIES_FILE,
         tz_name: str = "Asia/Shanghai",
+        ban_changed: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.tz_name = tz_name
+        # told of every ban and lift: the buyers' cache (bot.services.users) moves on
+        self.ban_changed = ban_changed
         self.sessions = sessions
         self.policy = policy
         self.chat_id = chat_id
@@ -1856,6 +1859,8 @@ class SupportService:
                 )
             )
             await session.commit()
+        if self.ban_changed is not None:
+            await self.ban_changed(user_id)
 
     async def ban_of(self, user_id: int) -> BuyerBan | None:
         async with self.sessions() as session:

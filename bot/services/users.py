@@ -1,8 +1,9 @@
-"""Buyers: who they are and which language they chose."""
+"""Buyers: who they are, which language they chose, and whether support banned them."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -11,13 +12,32 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.storage import repo
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What every update of a buyer needs to know: the language they chose (None: their
+    Telegram client's), and the ban support put on them (None, "ban" or "shadow")."""
+
+    language: str | None = None
+    ban: str | None = None
+
+
+@dataclass(frozen=True)
+class _Seen:
+    at: float
+    first_name: str | None
+    username: str | None
+    profile: Profile
+    generation: bytes | None
+
+
 class UserService:
     """Users seen in the last minute are not read again on every update.
 
     With Redis (several instances), what an instance remembers is checked against the user's
     generation counter in Redis, which every change of the language and every deletion of
-    the user's data moves on: a language chosen on another instance applies to the very next
-    update here (one GET instead of a database round trip)."""
+    the user's data and every ban or lift moves on: a language chosen or a ban set on another
+    instance applies to the very next update here (one GET instead of database round trips).
+    Without Redis, this process is the only bot instance and moves its own memory on."""
 
     def __init__(
         self,
@@ -29,7 +49,7 @@ class UserService:
         self.sessions = sessions
         self.remember_seconds = remember_seconds
         self.redis = redis
-        self._seen: dict[int, tuple[float, str | None, str | None, str | None, bytes | None]] = {}
+        self._seen: dict[int, _Seen] = {}
 
     @staticmethod
     def _generation_key(user_id: int) -> str:
@@ -41,7 +61,9 @@ class UserService:
         found = await self.redis.get(self._generation_key(user_id))
         return found if isinstance(found, bytes) else None
 
-    async def _moved_on(self, user_id: int) -> None:
+    async def moved_on(self, user_id: int) -> None:
+        """What is kept of the user changed (language, ban, deletion): forget it here, and
+        on every instance."""
         self._seen.pop(user_id, None)
         if self.redis is not None:
             await self.redis.incr(self._generation_key(user_id))
@@ -50,33 +72,40 @@ class UserService:
         self, *, user_id: int, first_name: str | None, username: str | None
     ) -> str | None:
         """Record the user; returns the language they chose, if any."""
+        return (
+            await self.profile(user_id=user_id, first_name=first_name, username=username)
+        ).language
+
+    async def profile(
+        self, *, user_id: int, first_name: str | None, username: str | None
+    ) -> Profile:
+        """Record the user; returns their language and ban."""
         seen = self._seen.get(user_id)
         now = time.monotonic()
         fresh = (
             seen is not None
-            and now - seen[0] < self.remember_seconds
-            and seen[1:3] == (first_name, username)
+            and now - seen.at < self.remember_seconds
+            and (seen.first_name, seen.username) == (first_name, username)
         )
-        generation = await self._generation(user_id) if fresh else None
-        if seen is not None and fresh and generation == seen[4]:
-            return seen[3]
-        if not fresh:
-            generation = await self._generation(user_id)
+        generation = await self._generation(user_id)
+        if seen is not None and fresh and generation == seen.generation:
+            return seen.profile
         async with self.sessions() as session:
             user = await repo.upsert_user(
                 session, user_id=user_id, first_name=first_name, username=username
             )
+            found = Profile(user.language, await repo.ban_mode_of(session, user_id))
         if len(self._seen) > 50_000:
             self._seen.clear()
-        self._seen[user_id] = (now, first_name, username, user.language, generation)
-        return user.language
+        self._seen[user_id] = _Seen(now, first_name, username, found, generation)
+        return found
 
     async def set_language(self, *, user_id: int, language: str) -> None:
         async with self.sessions() as session:
             await repo.set_user_language(session, user_id=user_id, language=language)
-        await self._moved_on(user_id)
+        await self.moved_on(user_id)
 
     async def forget(self, user_id: int) -> None:
         """The user's data was deleted: the next update, on any instance, records them
         afresh."""
-        await self._moved_on(user_id)
+        await self.moved_on(user_id)

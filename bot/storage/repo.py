@@ -21,6 +21,7 @@ from bot.storage.models import (
     User,
     utcnow,
 )
+from bot.storage.support_models import BuyerBan
 
 
 async def upsert_user(
@@ -45,6 +46,14 @@ async def upsert_user(
         session.add(user)
         await session.commit()
     return user
+
+
+async def ban_mode_of(session: AsyncSession, user_id: int) -> str | None:
+    """The ban support put on a buyer: None, "ban" or "shadow"."""
+    found = await session.scalar(
+        sa.select(BuyerBan.mode).where(col(BuyerBan.user_id) == user_id)  # type: ignore[call-overload]
+    )
+    return None if found is None else str(found)
 
 
 async def set_user_language(session: AsyncSession, *, user_id: int, language: str) -> None:

@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from redis.asyncio import Redis
 
 from bot.i18n import Translator, pick_language
-from bot.services.users import UserService
+from bot.services.users import Profile, UserService
 from bot.telegram import keyboards
 from bot.telegram.fraud import WARN_AT, picture_of, scan, warning_text
 from bot.telegram.states import LinkCheck
@@ -34,18 +34,21 @@ class Language(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat = data.get("event_chat")
-        chosen: str | None = None
+        profile: Profile | None = None
         # buyers are recorded from their private chats; group members are not stored
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             try:
-                chosen = await self.users.touch(
+                profile = await self.users.profile(
                     user_id=user.id, first_name=user.first_name, username=user.username
                 )
             except Exception:  # noqa: BLE001 - the error handler tells the user; pick a language anyway
                 log.warning("could not record user %s", user.id, exc_info=True)
+        chosen = profile.language if profile is not None else None
         lang = chosen or pick_language(user.language_code if user else None, self.default_language)
         data["lang"] = lang
         data["t"] = Translator(lang)
+        # the buyer's ban, read with their language (None: not known here, ask the database)
+        data["profile"] = profile
         return await handler(event, data)
 
 

@@ -252,3 +252,37 @@ async def test_a_language_chosen_on_one_instance_applies_on_the_other_at_once(
         await redis.delete(f"users:generation:{user_id}")
         await redis.aclose()
         await engine.dispose()
+
+
+async def test_a_ban_set_on_one_instance_applies_on_the_other_at_once(
+    migrated_url: str, redis_scope: RedisScope
+) -> None:
+    """Bans are read with the buyer's language (no query per update); a ban or a lift made
+    through either instance's support service reaches the other's very next update."""
+    from bot.policy_files import load_policy
+    from bot.services.support import SupportService
+    from bot.services.users import UserService
+    from bot.storage.db import create_engine, session_factory
+
+    engine = create_engine(migrated_url)
+    redis = redis_scope.client()
+    user_id = 5_100_000_000 + redis_scope.bot_id % 1_000_000
+    try:
+        sessions = session_factory(engine)
+        here, there = (UserService(sessions=sessions, redis=redis) for _ in range(2))
+        desk = SupportService(
+            sessions=sessions, policy=load_policy(), chat_id=None, ban_changed=here.moved_on
+        )
+
+        async def ban_there() -> str | None:
+            return (await there.profile(user_id=user_id, first_name="Li", username=None)).ban
+
+        assert await ban_there() is None
+        await desk.set_ban(user_id=user_id, mode="shadow", by_id=1)
+        assert await ban_there() == "shadow"
+        await desk.set_ban(user_id=user_id, mode=None, by_id=1)
+        assert await ban_there() is None
+    finally:
+        await redis.delete(f"users:generation:{user_id}")
+        await redis.aclose()
+        await engine.dispose()

@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.services.refunds import ActionNotAllowed, CaseNotFound, RefundService
 from bot.services.support import SupportService, relay_said
+from bot.services.users import Profile
 from bot.telegram import keyboards
 from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
 from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
@@ -57,10 +58,15 @@ class Bans(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if support is None or user is None:
             return await handler(event, data)
-        ban = await support.ban_of(user.id)
-        if ban is None:
+        profile: Profile | None = data.get("profile")
+        if profile is not None:
+            mode = profile.ban
+        else:
+            ban = await support.ban_of(user.id)
+            mode = ban.mode if ban is not None else None
+        if mode is None:
             return await handler(event, data)
-        if ban.mode == "ban" and isinstance(event, Message) and await support.ban_told(user.id):
+        if mode == "ban" and isinstance(event, Message) and await support.ban_told(user.id):
             t: Translator = data.get("t") or Translator("zh")
             await event.answer(t("support_notify.banned"))
         return None
