@@ -1,12 +1,12 @@
 """Keyboards as pure functions: (translator, data) -> InlineKeyboardMarkup, built with
-aiogram's InlineKeyboardBuilder."""
+`Builder` (the part of aiogram's InlineKeyboardBuilder used here, laid out the same way)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.draft import Step
 from bot.domain.intake import QUICK_COMPLETION, QUICK_TIMES
@@ -34,11 +34,53 @@ from bot.telegram.callbacks import (
 )
 
 Rows = list[list[InlineKeyboardButton]]
+CallbackData = WizardCb | MenuCb | CaseCb | FeedbackCb | LanguageCb | SupportCb
+MAX_WIDTH = 8  # buttons in a row, as aiogram's builder
 
 
-def _button(
-    text: str, data: WizardCb | MenuCb | CaseCb | FeedbackCb | LanguageCb | SupportCb
-) -> InlineKeyboardButton:
+class Builder:
+    """Buttons added one by one and laid out in rows, as aiogram's InlineKeyboardBuilder
+    does (`button`, `row`, `adjust`, `as_markup`), without the deep copy of every button it
+    makes on each call: a keyboard is built for nearly every wizard step."""
+
+    def __init__(self) -> None:
+        self._rows: Rows = []
+
+    def button(self, *, text: str, callback_data: Any) -> Builder:
+        """A button at the end of the last row, or in a new row when that one is full."""
+        made = InlineKeyboardButton(text=text, callback_data=callback_data.pack())
+        if self._rows and len(self._rows[-1]) < MAX_WIDTH:
+            self._rows[-1].append(made)
+        else:
+            self._rows.append([made])
+        return self
+
+    def row(self, *buttons: InlineKeyboardButton) -> Builder:
+        """The buttons as new rows of at most MAX_WIDTH."""
+        self._rows.extend(
+            list(buttons[i : i + MAX_WIDTH]) for i in range(0, len(buttons), MAX_WIDTH)
+        )
+        return self
+
+    def adjust(self, *sizes: int) -> Builder:
+        """Every button so far laid out again in rows of these sizes; the last size is used
+        for the rest."""
+        flat = [button for row in self._rows for button in row]
+        sizes = sizes or (MAX_WIDTH,)
+        rows: Rows = []
+        start = 0
+        while start < len(flat):
+            size = sizes[min(len(rows), len(sizes) - 1)]
+            rows.append(flat[start : start + size])
+            start += size
+        self._rows = rows
+        return self
+
+    def as_markup(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(inline_keyboard=self._rows)  # validation copies the rows
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
@@ -97,7 +139,7 @@ def _nav(t: Translator, step: str, back: bool = True) -> list[InlineKeyboardButt
 
 
 def _finish(
-    builder: InlineKeyboardBuilder, t: Translator, step: str, *, width: int = 1, back: bool = True
+    builder: Builder, t: Translator, step: str, *, width: int = 1, back: bool = True
 ) -> InlineKeyboardMarkup:
     builder.adjust(width)
     builder.row(*_nav(t, step, back))
@@ -105,7 +147,7 @@ def _finish(
 
 
 def _choices(
-    builder: InlineKeyboardBuilder, t: Translator, step: str, prefix: str, values: Iterable[str]
+    builder: Builder, t: Translator, step: str, prefix: str, values: Iterable[str]
 ) -> None:
     for value in values:
         builder.button(
@@ -119,19 +161,19 @@ def step_nav(t: Translator, step: str, *, back: bool = True) -> InlineKeyboardMa
 
 
 def platform_types(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     _choices(builder, t, "platform_type", "platform", [p.value for p in PlatformType])
     return _finish(builder, t, "platform_type")
 
 
 def order_statuses(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     _choices(builder, t, "order_status", "status", [s.value for s in OrderStatus])
     return _finish(builder, t, "order_status")
 
 
 def cause_groups(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     for group in CauseGroup:
         if group is not CauseGroup.OTHER:
             builder.button(
@@ -149,7 +191,7 @@ def cause_groups(t: Translator) -> InlineKeyboardMarkup:
 
 
 def causes_in_group(t: Translator, group: CauseGroup) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     _choices(builder, t, "cause", "cause", [c.value for c, g in CAUSE_GROUPS.items() if g is group])
     builder.button(
         text=t("btn.other_groups"),
@@ -159,7 +201,7 @@ def causes_in_group(t: Translator, group: CauseGroup) -> InlineKeyboardMarkup:
 
 
 def confirm_cause(t: Translator, cause: Cause) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     builder.button(
         text=t("btn.yes_cause", cause=t(f"cause.{cause.value}")),
         callback_data=WizardCb(action=WizardAction.PICK, step="cause", value=cause.value),
@@ -172,19 +214,19 @@ def confirm_cause(t: Translator, cause: Cause) -> InlineKeyboardMarkup:
 
 
 def payment_channels(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     _choices(builder, t, "payment_channel", "channel", [c.value for c in PaymentChannel])
     return _finish(builder, t, "payment_channel", width=2)
 
 
 def payment_times(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     _choices(builder, t, "payment_time", "quick_time", list(QUICK_TIMES))
     return _finish(builder, t, "payment_time", width=2)
 
 
 def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     builder.button(
         text=t("btn.fee_not_disclosed"),
         callback_data=WizardCb(action=WizardAction.FEE, step="evidence"),
@@ -193,13 +235,13 @@ def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
 
 
 def completion_times(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     _choices(builder, t, "completion_time", "quick_completion", list(QUICK_COMPLETION))
     return _finish(builder, t, "completion_time", width=2)
 
 
 def evidence_done(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     builder.button(
         text=t("btn.evidence_done"),
         callback_data=WizardCb(action=WizardAction.DONE, step="evidence"),
@@ -212,7 +254,7 @@ def evidence_kinds(
 ) -> InlineKeyboardMarkup:
     """Buttons to say what one file shows (`file_index`: the wizard file's number, or the
     index in a stored case's upload); `case_id` when adding to a stored case."""
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     for kind in (*kinds, "other"):
         value = f"{file_index}-{kind}"
         data: WizardCb | CaseCb = (
@@ -234,7 +276,7 @@ def evidence_kinds(
 
 def evidence_file(t: Translator, seq: int) -> InlineKeyboardMarkup:
     """Under a labelled wizard file: change its label or remove it, or finish."""
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     builder.button(
         text=t("draft.btn_relabel_file"),
         callback_data=WizardCb(action=WizardAction.RELABEL, step="evidence", value=str(seq)),
@@ -268,7 +310,7 @@ EDIT_FIELDS: tuple[Step, ...] = (
 def summary(t: Translator, *, steps: Iterable[Step] = EDIT_FIELDS) -> InlineKeyboardMarkup:
     """The summary: one button per answer to change it, then Submit."""
     chosen = set(steps)
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     for step in EDIT_FIELDS:
         if step in chosen:
             builder.button(
@@ -283,7 +325,7 @@ def summary(t: Translator, *, steps: Iterable[Step] = EDIT_FIELDS) -> InlineKeyb
 
 def prefilled(t: Translator, steps: Iterable[Step]) -> InlineKeyboardMarkup:
     """The answers found in one description: "that's right", or change one of them."""
-    builder = InlineKeyboardBuilder()
+    builder = Builder()
     builder.row(
         _button(t("draft.btn_prefilled_ok"), WizardCb(action=WizardAction.ACCEPT, step="prefilled"))
     )

@@ -11,12 +11,12 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.services.privacy import PrivacyService
 from bot.services.users import UserService
+from bot.telegram import keyboards
 
 log = logging.getLogger(__name__)
 router = Router(name="privacy")
@@ -33,7 +33,7 @@ class PrivacyCb(CallbackData, prefix="p1"):
 
 
 def confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = keyboards.Builder()
     builder.button(
         text=t("privacy.delete_yes"), callback_data=PrivacyCb(action=PrivacyAction.DELETE)
     )

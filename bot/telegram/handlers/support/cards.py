@@ -8,14 +8,13 @@ from html import escape
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.domain.cases import CaseStatus, can_transition
 from bot.domain.vocab import EvidenceKind
 from bot.i18n import Translator
 from bot.services.support import ACTION_STATUS, Action, CardData, SupportService, aware
-from bot.telegram import render
+from bot.telegram import keyboards, render
 from bot.telegram.fraud import evidence_scam_lines
 
 
@@ -43,7 +42,7 @@ class RatingCb(CallbackData, prefix="r1"):
 
 def card_keyboard(t: Translator, data: CardData) -> InlineKeyboardMarkup | None:
     case_id = data.case.id or 0
-    builder = InlineKeyboardBuilder()
+    builder = keyboards.Builder()
     for action in DeskAction:
         target = ACTION_STATUS.get(Action(action.value))
         if target is not None and not can_transition(data.case.status, target):
@@ -66,7 +65,7 @@ def card_keyboard(t: Translator, data: CardData) -> InlineKeyboardMarkup | None:
 
 
 def rating_keyboard(t: Translator, case_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = keyboards.Builder()
     for score in range(1, 6):
         builder.button(
             text=t("support_notify.rate_button", score=score),

@@ -14,12 +14,11 @@ from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.llm.schemas import FieldStep
-from bot.telegram import render
+from bot.telegram import keyboards, render
 
 READING = "llm_reading"  # the state data key of the reading waiting for an answer
 
@@ -44,7 +43,7 @@ class ReadingCb(CallbackData, prefix="l1"):
 
 
 def keyboard(t: Translator, step: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = keyboards.Builder()
     builder.button(
         text=t("llm.confirm_yes"), callback_data=ReadingCb(action=ReadingAction.YES, step=step)
     )
