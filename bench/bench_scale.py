@@ -13,6 +13,12 @@ Scenarios (each in a process of its own, one after the other):
 * two instances against one, over HTTP on PostgreSQL + Redis (updates of a buyer go to the
   instances in turn), and 200 concurrent buyers in-process.
 
+Each scenario is run twice: at saturation (every buyer sends the next update the moment the
+reply came: throughput, CPU and the counts per update), then paced ("paced" in the JSON:
+new buyers, as many, each pausing THINK_SECONDS before every update, as people do; the
+latency a buyer sees at that load). At saturation a closed loop of N buyers waits N /
+throughput on average whatever the bot does, so its latencies measure the queue.
+
 Storage kinds: SQLite (a file; state in the database), PostgreSQL + Redis (state in Redis,
 everything else in PostgreSQL; a database is created for the run and dropped after it).
 
@@ -35,6 +41,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import resource
 import secrets
 import subprocess
@@ -54,6 +61,11 @@ PNG = ROOT / "tests" / "data" / "evidence.png"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 UPDATES_PER_BUYER = 14
+# the paced run: every buyer waits this long (uniform, seconds) before each tap or message,
+# a quick buyer on a phone; latency is then the bot's own, not the queue a closed loop of
+# buyers who never pause builds in front of any bot (50 such buyers wait 50/throughput)
+THINK_SECONDS = (0.5, 1.5)
+PACED_BASE = 500
 
 # buyers' ids: new ones in every run (aiogram's Redis keys name the chat and the user, not
 # the bot: a conversation left by an earlier run must not be found)
@@ -475,11 +487,16 @@ async def drive(
     send: Callable[[int, dict[str, Any]], Any],
     latencies: list[float],
     errors: list[str],
+    think: tuple[float, float] | None = None,
 ) -> None:
     """`send(step_index, update)` delivers one update and returns the chat's buttons once it
-    has been handled."""
+    has been handled. `think`: the buyer pauses between a reply and the next tap (seconds,
+    uniform in the range), as a person does; None: at once (saturation)."""
     buttons: list[dict[str, Any]] = []
+    pauses = random.Random(user_id)
     for index, step in enumerate(steps):
+        if think is not None:
+            await asyncio.sleep(pauses.uniform(*think))
         try:
             update = build_update(step, user_id, 10 + index, buttons)
         except RuntimeError as exc:
@@ -551,6 +568,7 @@ async def run_inprocess(
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds() - cpu
         after = COUNTERS.snapshot()
+        paced = await run_paced(lambda user_id: send, steps, buyers)
     updates = len(latencies)
     return {
         "updates": updates,
@@ -563,6 +581,41 @@ async def run_inprocess(
         "latency_ms_p99": round(percentile(latencies, 0.99) * 1000, 2),
         **per_update(before, after, updates),
         "peak_rss_mb": peak_rss_mb(),
+        "paced": paced,
+    }
+
+
+async def run_paced(
+    sender: Callable[[int], Callable[[int, dict[str, Any]], Any]],
+    steps: list[tuple[str, str]],
+    buyers: int,
+) -> dict[str, Any]:
+    """The same number of buyers (new ones), each pausing THINK_SECONDS before every update:
+    the latency a buyer sees at that load."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            drive(
+                buyer_id(PACED_BASE + i),
+                steps,
+                sender(buyer_id(PACED_BASE + i)),
+                latencies,
+                errors,
+                THINK_SECONDS,
+            )
+            for i in range(buyers)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    return {
+        "think_s": list(THINK_SECONDS),
+        "updates": len(latencies),
+        "errors": len(errors),
+        "offered_updates_per_second": round(len(latencies) / elapsed, 1),
+        "latency_ms_p50": round(percentile(latencies, 0.50) * 1000, 2),
+        "latency_ms_p99": round(percentile(latencies, 0.99) * 1000, 2),
     }
 
 
@@ -694,6 +747,7 @@ async def run_http(
             elapsed = time.perf_counter() - started
             driver_cpu = cpu_seconds() - driver_cpu
             after = await stats()
+            paced = await run_paced(sender, steps, buyers)
     finally:
         for server in servers:
             if server.returncode is None:
@@ -723,6 +777,7 @@ async def run_http(
         "latency_ms_p99": round(percentile(latencies, 0.99) * 1000, 2),
         **per_update(b, a, updates),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in after),
+        "paced": paced,
     }
 
 

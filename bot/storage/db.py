@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,7 +37,36 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_async_engine(url, hide_parameters=True)
+    _ping_when_idle(engine)
+    return engine
+
+
+# a pooled connection idle this long is checked before use (the server may have restarted
+# or dropped it meanwhile); one in steady use is not: SQLAlchemy's pre-ping costs three
+# round trips on asyncpg (begin, ping, rollback) on every checkout, about half of an
+# update's database round trips. A connection that died while in steady use fails its
+# statement once: the pool then drops every connection it holds, and the caller's retry
+# (the inbox's, a timer's next round) gets a fresh one.
+IDLE_PING_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()  # runs in the engine's greenlet: awaits the driver
+        except Exception as error:  # noqa: BLE001 - any failure: the pool takes another
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

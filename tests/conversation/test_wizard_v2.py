@@ -150,14 +150,18 @@ async def test_order_numbers_are_found_in_a_sentence_and_echoed(harness: Harness
         messages = await buyer.say(typed)
         buyer.expect(messages, "error.order_number.bad_format", example="KM20261121000123")
     messages = await buyer.say("my order number is KM20261130000512")
-    assert messages[0].text == buyer.text("wizard.chosen", value="KM20261130000512")  # ✓ at once
+    assert messages[0].text.startswith(
+        buyer.text("wizard.chosen", value="KM20261130000512") + "\n\n"
+    )  # ✓ first
     buyer.expect(messages, "wizard.platform_type")
     # back: the step shows the old value, and the Chinese way of saying it works too
     messages = await buyer.choose("btn.back")
     prompt = buyer.expect(messages, "wizard.order_number", example="KM20261121000123")
     assert buyer.text("draft.current", value="KM20261130000512") in prompt.text
     messages = await buyer.say("我的订单号是KM20261130000999")
-    assert messages[0].text == buyer.text("wizard.chosen", value="KM20261130000999")
+    assert messages[0].text.startswith(
+        buyer.text("wizard.chosen", value="KM20261130000999") + "\n\n"
+    )
 
 
 async def test_times_are_shanghai_wall_clock_in_the_summary_and_in_my_cases(
@@ -177,15 +181,15 @@ async def test_times_are_shanghai_wall_clock_in_the_summary_and_in_my_cases(
     await buyer.choose("cause.invalid_product")
     await buyer.choose("channel.alipay")
     messages = await buyer.say("98.5 yuan")  # a currency word after the number
-    assert messages[0].text == buyer.text("wizard.chosen", value="¥98.50")
+    assert messages[0].text.startswith(buyer.text("wizard.chosen", value="¥98.50") + "\n\n")
     messages = await buyer.say("前天晚上8点")
     local_now = datetime.now(SHANGHAI)
     paid = (local_now - timedelta(days=2)).strftime("%Y-%m-%d") + " 20:00"
-    assert messages[0].text == buyer.text("wizard.chosen", value=paid)
+    assert messages[0].text.startswith(buyer.text("wizard.chosen", value=paid) + "\n\n")
     buyer.expect(messages, "draft.completion_time", n=8)
     messages = await buyer.say("昨天 14:30")
     completed = (local_now - timedelta(days=1)).strftime("%Y-%m-%d") + " 14:30"
-    assert messages[0].text == buyer.text("wizard.chosen", value=completed)
+    assert messages[0].text.startswith(buyer.text("wizard.chosen", value=completed) + "\n\n")
     messages = await buyer.choose("btn.evidence_done")
     summary = buyer.expect(messages, "summary.title")
     assert buyer.text("field.payment_time", value=paid) in summary.text
@@ -288,4 +292,33 @@ async def test_after_a_scam_warning_the_step_is_asked_again_with_working_buttons
     messages = await buyer.press(warning, buyer.t("btn.dismiss"))
     prompt = buyer.expect(messages, "wizard.platform_type")  # dismissing leaves working buttons
     messages = await buyer.press(prompt, buyer.t("platform.aggregator"))
+    buyer.expect(messages, "wizard.order_status")
+
+
+async def test_a_step_costs_one_edit_and_one_message(harness: Harness) -> None:
+    """A button answer keeps the prompt with "✓ answer" under it and sends the next prompt:
+    the callback answer, one edit, one message. A typed answer: one message, headed by its
+    ✓. (Each Bot API call is a round trip to Telegram for every buyer's tap.)"""
+    await harness.start_bot()
+    buyer = harness.buyer(7090, "en")
+    await start_wizard(buyer)
+
+    def calls_since(mark: int) -> list[str]:
+        return [
+            r["method"]
+            for r in harness.server.requests[mark:]
+            if r["method"] not in ("getUpdates", "getMe")
+        ]
+
+    mark = len(harness.server.requests)
+    messages = await buyer.say("KM20261130000777")
+    assert calls_since(mark) == ["sendMessage"]
+    assert messages[0].text.startswith(buyer.text("wizard.chosen", value="KM20261130000777"))
+
+    mark = len(harness.server.requests)
+    messages = await buyer.choose("platform.aggregator")
+    assert sorted(calls_since(mark)) == ["answerCallbackQuery", "editMessageText", "sendMessage"]
+    answered = buyer.expect(messages, "wizard.chosen", value=buyer.t("platform.aggregator"))
+    assert buyer.needle("wizard.platform_type") in answered.text  # the prompt, kept
+    assert not answered.has_button(buyer.t("platform.aggregator"))  # and its buttons gone
     buyer.expect(messages, "wizard.order_status")

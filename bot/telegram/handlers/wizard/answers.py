@@ -39,22 +39,19 @@ TYPED = (F.text, ~F.text.startswith("/"))
 
 async def take_order_number(flow: Flow, draft: Draft, value: str) -> None:
     draft.order_number = value
-    await flow.message.answer(flow.t("wizard.chosen", value=value))  # echoed at once
-    await flow.advance(draft)
+    await flow.advance(draft, chosen=value)
 
 
 async def take_cause(flow: Flow, draft: Draft, cause: Cause) -> None:
     """A cause read from the description the buyer typed (which stays with it)."""
     draft.cause_text_pending = False
     draft.cause = cause
-    await flow.message.answer(flow.t("wizard.chosen", value=flow.t(f"cause.{cause.value}")))
-    await flow.advance(draft)
+    await flow.advance(draft, chosen=flow.t(f"cause.{cause.value}"))
 
 
 async def take_amount(flow: Flow, draft: Draft, amount: Decimal) -> None:
     draft.amount = amount
-    await flow.message.answer(flow.t("wizard.chosen", value="¥" + render.money(amount)))
-    await flow.advance(draft)
+    await flow.advance(draft, chosen="¥" + render.money(amount))
 
 
 async def take_payment_time(flow: Flow, draft: Draft, paid_at: datetime) -> None:
@@ -63,8 +60,7 @@ async def take_payment_time(flow: Flow, draft: Draft, paid_at: datetime) -> None
         draft.set_completion(None)  # asked again: it cannot be before the payment
         draft.completion_answered = False
     tz = flow.settings.tz
-    await flow.message.answer(flow.t("wizard.chosen", value=render.local_time(paid_at, tz)))
-    await flow.advance(draft)
+    await flow.advance(draft, chosen=render.local_time(paid_at, tz))
 
 
 async def take_completion_time(flow: Flow, draft: Draft, completed_at: datetime) -> None:
@@ -74,8 +70,7 @@ async def take_completion_time(flow: Flow, draft: Draft, completed_at: datetime)
         return
     draft.set_completion(moment)
     tz = flow.settings.tz
-    await flow.message.answer(flow.t("wizard.chosen", value=render.local_time(completed_at, tz)))
-    await flow.advance(draft)
+    await flow.advance(draft, chosen=render.local_time(completed_at, tz))
 
 
 # --- the handlers -----------------------------------------------------------------------

@@ -161,8 +161,7 @@ async def on_pick(p: Press) -> None:
             await flow.reask()
             return
         draft.set_completion(completed)
-    await drop_keyboard(flow.message)
-    await flow.message.answer(flow.t("wizard.chosen", value=flow.t(f"{PREFIX[step]}.{p.value}")))
+    await flow.mark_answered(flow.t(f"{PREFIX[step]}.{p.value}"))
     await flow.advance(draft)
 
 

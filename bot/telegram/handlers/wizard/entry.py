@@ -58,8 +58,7 @@ async def start_from(flow: Flow, found: Described, draft: Draft | None = None) -
     if Step.CAUSE in filled:
         draft.cause_text = (flow.message.text or "").strip()[:MAX_DESCRIPTION] or None
     if filled == [Step.ORDER_NUMBER]:  # only the number: the wizard simply goes on
-        await flow.message.answer(flow.t("wizard.chosen", value=draft.order_number))
-        await flow.advance(draft)
+        await flow.advance(draft, chosen=draft.order_number)
         return
     await flow.show_prefilled(draft, filled)
 

@@ -68,6 +68,8 @@ class Flow:
     refunds: RefundService
     kb: KnowledgeBase
     gateway: Gateway | None = None  # the language model, None without one
+    # the answer just taken ("✓ …"), shown at the head of the next prompt: one message
+    lead: str | None = None
 
     # --- the draft ----------------------------------------------------------------------
 
@@ -154,12 +156,33 @@ class Flow:
 
     # --- moving on ----------------------------------------------------------------------
 
-    async def advance(self, draft: Draft) -> None:
+    async def advance(self, draft: Draft, *, chosen: str | None = None) -> None:
         """After an answer: save it, then the first missing answer, the evidence or the
-        summary (an edit from the summary goes back there)."""
+        summary (an edit from the summary goes back there). `chosen`, the answer as the
+        buyer should see it taken, heads that next message."""
+        if chosen is not None:
+            self.lead = self.t("wizard.chosen", value=chosen)
         draft.editing = False
         await self.save(draft)
         await self.ask(draft.next_step(), draft)
+
+    async def say(self, text: str, **kwargs: Any) -> Message:
+        """A wizard message, headed by the answer just taken when there is one."""
+        if self.lead is not None:
+            text, self.lead = f"{self.lead}\n\n{text}", None
+        return await self.message.answer(text, **kwargs)
+
+    async def mark_answered(self, value: str) -> None:
+        """A prompt answered with one of its buttons keeps its text with the answer under
+        it, and loses its buttons: one edit (a message too old to edit gets the buttons
+        removed, if possible, and the answer below)."""
+        chosen = self.t("wizard.chosen", value=value)
+        try:
+            await self.message.edit_text(f"{self.message.html_text}\n\n{chosen}", reply_markup=None)
+        except Exception:  # noqa: BLE001 - too old or gone: the answer is told anyway
+            log.debug("could not edit the answered prompt", exc_info=True)
+            await drop_keyboard(self.message)
+            await self.message.answer(chosen)
 
     async def reask(self) -> None:
         """Ask the current step again (after a question, a warning, a stray message)."""
@@ -183,7 +206,7 @@ class Flow:
         note = f"\n\n{t('draft.current', value=current)}" if current else ""
         if step is Step.ORDER_NUMBER:
             text = t("wizard.order_number", example=self.settings.order_number_example)
-            await self.message.answer(
+            await self.say(
                 text + note, reply_markup=keyboards.step_nav(t, step.value, back=draft.editing)
             )
         elif step is Step.PLATFORM_TYPE:
@@ -195,7 +218,7 @@ class Flow:
                 )
                 for p in PlatformType
             )
-            await self.message.answer(
+            await self.say(
                 f"{t('wizard.platform_type')}\n\n{help_}{note}",
                 reply_markup=keyboards.platform_types(t),
             )
@@ -204,28 +227,24 @@ class Flow:
                 t("draft.help_item", name=t(f"status.{s.value}"), help=t(f"status_help.{s.value}"))
                 for s in OrderStatus
             )
-            await self.message.answer(
+            await self.say(
                 f"{t('wizard.order_status')}\n\n{help_}{note}",
                 reply_markup=keyboards.order_statuses(t),
             )
         elif step is Step.CAUSE:
-            await self.message.answer(
-                t("wizard.cause") + note, reply_markup=keyboards.cause_groups(t)
-            )
+            await self.say(t("wizard.cause") + note, reply_markup=keyboards.cause_groups(t))
         elif step is Step.PAYMENT_CHANNEL:
-            await self.message.answer(
+            await self.say(
                 t("wizard.payment_channel") + note, reply_markup=keyboards.payment_channels(t)
             )
         elif step is Step.AMOUNT:
             text = t("wizard.amount", max=render.money(self.settings.max_amount))
-            await self.message.answer(text + note, reply_markup=keyboards.step_nav(t, step.value))
+            await self.say(text + note, reply_markup=keyboards.step_nav(t, step.value))
         elif step is Step.PAYMENT_TIME:
-            await self.message.answer(
-                t("wizard.payment_time") + note, reply_markup=keyboards.payment_times(t)
-            )
+            await self.say(t("wizard.payment_time") + note, reply_markup=keyboards.payment_times(t))
         elif step is Step.COMPLETION_TIME:
             text = t("draft.completion_time", n=self.number(draft, step))
-            await self.message.answer(text + note, reply_markup=keyboards.completion_times(t))
+            await self.say(text + note, reply_markup=keyboards.completion_times(t))
         elif step is Step.EVIDENCE:
             await self.show_evidence_step(draft)
         else:
@@ -233,7 +252,7 @@ class Flow:
 
     async def ask_cause_text(self) -> None:
         await self.state.set_state(Wizard.cause_text)
-        await self.message.answer(
+        await self.say(
             self.t("wizard.cause_text"), reply_markup=keyboards.step_nav(self.t, "cause_text")
         )
 
@@ -248,10 +267,8 @@ class Flow:
         assert draft.amount is not None
         fee_button = keyboards.fee_not_disclosed(t) if result.fee_percent > 0 else None
         text = render.decision(t, result, draft.amount, basis(self.kb, result, t.lang))
-        await self.message.answer(text, reply_markup=fee_button)
-        await self.message.answer(
-            self.evidence_prompt(draft), reply_markup=keyboards.evidence_done(t)
-        )
+        await self.say(text, reply_markup=fee_button)
+        await self.say(self.evidence_prompt(draft), reply_markup=keyboards.evidence_done(t))
 
     def evidence_prompt(self, draft: Draft) -> str:
         t, settings = self.t, self.settings
@@ -314,7 +331,7 @@ class Flow:
                 ),
             ]
         lines += ["", t("summary.confirm_hint")]
-        await self.message.answer(
+        await self.say(
             "\n".join(lines),
             reply_markup=keyboards.summary(
                 t, steps=[s for s in keyboards.EDIT_FIELDS if draft.applies(s)]
@@ -359,7 +376,7 @@ class Flow:
         else:
             lines.append(t("draft.prefilled_complete"))
         lines.append(t("draft.prefilled_hint"))
-        await self.message.answer("\n".join(lines), reply_markup=keyboards.prefilled(t, filled))
+        await self.say("\n".join(lines), reply_markup=keyboards.prefilled(t, filled))
 
     # --- leaving ------------------------------------------------------------------------
 
