@@ -21,6 +21,7 @@ is skipped there; updates fed outside a scope still take it.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -53,14 +54,54 @@ def _state_value(state: StateType) -> str | None:
 
 
 class SQLStorage(BaseStorage):
-    def __init__(self, engine: AsyncEngine, key_builder: KeyBuilder | None = None) -> None:
+    """State rows in the database. On SQLite (one process only, see docs/scaling.md) what
+    this process last committed for a key is what the database holds, so it is remembered
+    (up to REMEMBER_KEYS keys) and a read costs no query; on PostgreSQL, which several
+    instances share, every read goes to the database."""
+
+    REMEMBER_KEYS = 10_000
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        key_builder: KeyBuilder | None = None,
+        *,
+        remember: bool | None = None,
+    ) -> None:
         self.engine = engine
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self.remember = engine.dialect.name == "sqlite" if remember is None else remember
+        # key -> (state, data as JSON): committed values only
+        self._known: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
+        # key -> writes begun: a read that saw a write begin meanwhile is not remembered
+        self._writes: dict[str, int] = {}
+
+    def _keep(self, name: str, state: str | None, data: Mapping[str, Any]) -> None:
+        self._known[name] = (state, json.dumps(dict(data)))
+        self._known.move_to_end(name)
+        while len(self._known) > self.REMEMBER_KEYS:
+            self._known.popitem(last=False)
+
+    def _forget(self, name: str) -> None:
+        self._known.pop(name, None)
+        self._writes[name] = self._writes.get(name, 0) + 1
+        if len(self._writes) > 4 * self.REMEMBER_KEYS:
+            self._writes.clear()
+            self._known.clear()
 
     async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        name = self.key_builder.build(key)
+        known = self._known.get(name) if self.remember else None
+        if known is not None:
+            self._known.move_to_end(name)
+            return known[0], json.loads(known[1])
+        writes = self._writes.get(name, 0)
         async with self.engine.connect() as connection:
-            found = await rows.read_state(connection, self.key_builder.build(key))
-        return found or (None, {})
+            found = await rows.read_state(connection, name)
+        state, data = found or (None, {})
+        if self.remember and self._writes.get(name, 0) == writes:
+            self._keep(name, state, data)
+        return state, data
 
     async def write(
         self,
@@ -69,11 +110,28 @@ class SQLStorage(BaseStorage):
         data: dict[str, Any],
         connection: AsyncConnection | None = None,
     ) -> None:
+        """Write now, or inside `connection`'s transaction (then `committed` remembers it
+        once that transaction is committed; until then reads go to the database)."""
+        name = self.key_builder.build(key)
+        self._forget(name)
         if connection is not None:
-            await rows.write_state(connection, self.key_builder.build(key), state, data)
+            await rows.write_state(connection, name, state, data)
             return
         async with self.engine.begin() as own:
-            await rows.write_state(own, self.key_builder.build(key), state, data)
+            await rows.write_state(own, name, state, data)
+        if self.remember:
+            self._keep(name, state, data)
+
+    def committed(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:
+        """A write made inside a caller's transaction, now committed."""
+        if self.remember:
+            self._keep(self.key_builder.build(key), state, data)
+
+    def forget_user(self, user_id: int) -> None:
+        """The user's rows were deleted behind this storage (their data, on request)."""
+        needle = f":{user_id}:"
+        for name in [name for name in self._known if needle in name]:
+            self._forget(name)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         _, data = await self.read(key)
@@ -186,6 +244,16 @@ class ScopedStorage(BaseStorage):
                 await self.inner.set_state(entry.key, entry.state)
         # the entries stay dirty: when the transaction they were written in does not commit,
         # the next try writes them again (writing the same state twice changes nothing)
+
+    def committed(self, scope: Scope) -> None:
+        """The transaction `commit` wrote the scope into is committed."""
+        if isinstance(self.inner, SQLStorage):
+            for entry in scope.dirty:
+                self.inner.committed(entry.key, entry.state, entry.data)
+
+    def forget_user(self, user_id: int) -> None:
+        if isinstance(self.inner, SQLStorage):
+            self.inner.forget_user(user_id)
 
     @property
     def shares_database(self) -> bool:

@@ -411,6 +411,7 @@ class InboxWorker:
                 item.update_id,
                 before_commit=lambda connection: storage.commit(scope, connection),
             )
+            storage.committed(scope)
         else:
             await storage.commit(scope)
             await self.inbox.done(self.bot.id, item.update_id)

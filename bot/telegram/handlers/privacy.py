@@ -17,6 +17,7 @@ from bot.i18n import Translator
 from bot.services.privacy import PrivacyService
 from bot.services.users import UserService
 from bot.telegram import keyboards
+from bot.telegram.fsm import ScopedStorage
 
 log = logging.getLogger(__name__)
 router = Router(name="privacy")
@@ -71,6 +72,8 @@ async def delete(
     await state.clear()
     deleted = await privacy.delete_user(user_id)
     await users.forget(user_id)
+    if isinstance(state.storage, ScopedStorage):  # rows deleted behind the storage's back
+        state.storage.forget_user(user_id)
     log.info("user %s deleted their data: %d cases anonymised", user_id, deleted.cases)
     await query.answer()
     if isinstance(query.message, Message):
