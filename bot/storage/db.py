@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -74,6 +76,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -85,6 +89,8 @@ MIGRATION_LOCK = 0x7265_6662  # any constant shared by every instance of the bot
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     if connection.dialect.name == "postgresql":
         # several instances starting at once: one migrates, the others wait, then find
         # nothing to do
@@ -94,7 +100,43 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+_REVISION = re.compile(r'^(down_revision|revision)\s*=\s*(?:"([^"]*)"|None)', re.MULTILINE)
+
+
+def head_revision(folder: Path = MIGRATIONS_DIR / "versions") -> str | None:
+    """The newest migration's id, read from the files without importing Alembic; None when
+    the chain has no single head (Alembic then decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in folder.glob("*.py"):
+        found = dict((name, value) for name, value in _REVISION.findall(path.read_text("utf-8")))
+        if found.get("revision"):
+            revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    """True when the database is at the newest migration: one query, no Alembic."""
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        async with engine.connect() as connection:
+            found = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).all()
+    except exc.DBAPIError:  # no table yet: a new database
+        return False
+    return [row[0] for row in found] == [head]
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the database schema to the newest migration (creates it on first run)."""
+    """Bring the database schema to the newest migration (creates it on first run). A
+    database already there is only checked (Alembic is not even imported)."""
+    if await schema_is_current(engine):
+        return
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
