@@ -202,12 +202,22 @@ class KnowledgeBase:
     def search(
         self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None
     ) -> list[Source]:
-        """The `k` best sections for the question (chunk scores aggregated by max)."""
+        """The `k` best sections for the question (chunk scores aggregated by max). Like
+        `ask`, a message made of courtesies gets its small-talk section, and a message that
+        is a section's alias gets that section first."""
         lang = normalize_lang(lang) or detect_lang(question)
+        question = question.strip()
+        courtesy = self.smalltalk.match(question, lang) if question else None
+        if courtesy is not None and (found := self.section(courtesy, lang)) is not None:
+            return [found]
         question = self.smalltalk.strip(question, lang)
         index = self._indexes[lang]
         ranking = index.ranker(mode or self.default_mode).search(question, None)
-        return self._to_sources(index, ranking, k)
+        sources = self._to_sources(index, ranking, k)
+        named = self.smalltalk.alias(question, lang)
+        if named is not None and (found := self.section(named, lang)) is not None:
+            sources = [found, *(s for s in sources if s.id != named)][:k]
+        return sources
 
     def _to_sources(self, index: LangIndex, ranking: Ranking, k: int) -> list[Source]:
         sources: list[Source] = []

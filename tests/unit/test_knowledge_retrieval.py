@@ -284,3 +284,15 @@ def test_the_glue_rule_on_its_own(token: str, known: bool) -> None:
     vocabulary = {"退", "单", "看"}
     function_words = {"会", "到", "的", "了"}
     assert known_words([(token, ())], vocabulary, function_words) == (1.0 if known else 0.0)
+
+
+def test_search_treats_courtesies_and_aliases_like_ask() -> None:
+    """`search` gives the sources `ask` would: a courtesy its small-talk section, a message
+    that is a section's alias that section first; a courtesy before a question is dropped."""
+    kb = shipped()
+    assert [s.id for s in kb.search("你好")] == ["greeting"]
+    assert [s.id for s in kb.search("thanks a lot")] == ["thanks"]
+    assert kb.search("订单号在哪")[0].id == "order-number"
+    # hard negatives: a real question after a courtesy is searched as a question
+    assert kb.search("你好，退款到银行卡多久到账")[0].id == "arrival-times"
+    assert kb.search("thanks, how long until the refund reaches my bank card")[0].id != "thanks"
