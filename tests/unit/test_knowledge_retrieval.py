@@ -24,7 +24,7 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "retrieval_questions.
 # Batches written after the code was final and scored once, never tuned on: their figures
 # are reported as measured (docs/knowledge.md), the bars below hold on the other splits. A
 # later change that learns from such a batch moves it out of this set.
-UNTUNED_SPLITS = frozenset({"holdout9"})
+UNTUNED_SPLITS = frozenset({"holdout10"})
 
 
 def tuned_questions() -> list[Question]:
