@@ -14,6 +14,14 @@ its verdict (right / wrong / unsure by the vocabulary gate / off-topic). Then:
 
     python bench/calibrate_gate.py            # JSON
     python bench/calibrate_gate.py --costs 2 4 8
+    python bench/calibrate_gate.py --blind tests/data/calibration_blind.jsonl
+
+`--blind` adds the same curve and a leave-one-batch-out cross-validation on the blind
+batches at their first score: tests/data/calibration_blind.jsonl holds, for every answerable
+question of `holdout5`..`holdout10`, the verdict and the margin and agreement computed with
+the code of the commit where the batch was first scored (the calibration data that matter:
+a tuned split's right answers are easier than a new batch's). A question answered without
+ranking (a courtesy, an alias) has margin 1 there.
 
 Prints one JSON object.
 """
@@ -149,21 +157,22 @@ def _q(values: list[float], p: float) -> float:
     return round(values[min(len(values) - 1, int(len(values) * p))], 4)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--questions", default=str(ROOT / "tests" / "data" / "retrieval_questions.jsonl")
-    )
-    parser.add_argument("--knowledge-dir", default=None)
-    parser.add_argument("--costs", type=float, nargs="+", default=[1.0, 2.0, 4.0, 8.0, 16.0])
-    args = parser.parse_args(argv)
-    kb = KnowledgeBase.load(args.knowledge_dir)
-    rows = collect(kb, args.questions)
-    curve = []
+def load_blind(path: str) -> list[Row]:
+    rows: list[Row] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            found = calibration.Evidence(margin=row["margin"], agreement=row["agreement"])
+            rows.append((row["split"], row["verdict"], found))
+    return rows
+
+
+def curve_of(rows: list[Row]) -> list[dict[str, float]]:
+    out = []
     for margin in MARGINS:
         for agreement in AGREEMENTS if margin > 0 else (0,):
             s = score(rows, margin, agreement)
-            curve.append(
+            out.append(
                 {
                     "min_margin": margin,
                     "max_agreement": agreement,
@@ -171,7 +180,22 @@ def main(argv: list[str] | None = None) -> int:
                     "confident_wrong": round(s["confident_wrong"], 4),
                 }
             )
-    report = {
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--questions", default=str(ROOT / "tests" / "data" / "retrieval_questions.jsonl")
+    )
+    parser.add_argument("--knowledge-dir", default=None)
+    parser.add_argument("--costs", type=float, nargs="+", default=[1.0, 2.0, 4.0, 8.0, 16.0])
+    parser.add_argument("--blind", default=None, help="blind first-score evidence (JSON Lines)")
+    args = parser.parse_args(argv)
+    kb = KnowledgeBase.load(args.knowledge_dir)
+    rows = collect(kb, args.questions)
+    curve = curve_of(rows)
+    report: dict[str, object] = {
         "questions": sum(1 for _s, v, _e in rows if v in ("right", "wrong", "unsure")),
         "current": {
             "min_margin": calibration.MIN_MARGIN,
@@ -181,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
         "curve": curve,
         "cross_validation": {str(c): cross_validate(rows, c) for c in args.costs},
     }
+    if args.blind:
+        blind = load_blind(args.blind)
+        report["blind"] = {
+            "questions": len(blind),
+            "curve": curve_of(blind),
+            "cross_validation": {str(c): cross_validate(blind, c) for c in args.costs},
+        }
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 
