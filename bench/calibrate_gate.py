@@ -9,7 +9,8 @@ its verdict (right / wrong / unsure by the vocabulary gate / off-topic). Then:
   questions, for every rule `unsure when margin < m and agreement <= a`;
 - leave-one-split-out cross-validation: for each split, the rule that maximises
   confident-right - cost x confidently wrong on the other splits is chosen and scored on the
-  held-out split (never a threshold read off a single batch), for several costs;
+  held-out split (never a threshold read off a single batch), for several costs; with
+  `--blind`, also over the blind batches alone and over both together;
 - how well each signal separates right from wrong answers on its own (quantiles).
 
     python bench/calibrate_gate.py            # JSON
@@ -53,13 +54,17 @@ def collect(kb: KnowledgeBase, path: str) -> list[Row]:
         for q in load_questions(path):
             answer = kb.ask(q.q, q.lang)
             top = answer.sources[0].id if answer.sources else None
+            found = answer.evidence
+            asked = kb.smalltalk.strip(q.q.strip(), answer.lang)
+            if top is not None and kb.smalltalk.alias(asked, answer.lang) == top:
+                found = None  # a section named by its alias: ask() applies no rule to it
             if not q.answerable:
                 verdict = "offtopic_confident" if answer.confident else "offtopic_unsure"
             elif not answer.confident:
                 verdict = "unsure"
             else:
                 verdict = "right" if top in q.ids else "wrong"
-            rows.append((q.split, verdict, answer.evidence))
+            rows.append((q.split, verdict, found))
     finally:
         calibration.MIN_MARGIN = saved
     return rows
@@ -132,6 +137,10 @@ def cross_validate(rows: list[Row], cost: float) -> dict[str, object]:
         "rule_on_all": {"min_margin": margin, "max_agreement": agreement},
         "per_split": held,
     }
+
+
+def _brief(result: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in result.items() if k != "per_split"}
 
 
 def separation(rows: list[Row]) -> dict[str, object]:
@@ -211,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
             "questions": len(blind),
             "curve": curve_of(blind),
             "cross_validation": {str(c): cross_validate(blind, c) for c in args.costs},
+        }
+        # the labelled splits and the blind batches together, one fold each
+        both = rows + [(f"blind-{split}", verdict, found) for split, verdict, found in blind]
+        report["combined_cross_validation"] = {
+            str(c): _brief(cross_validate(both, c)) for c in args.costs
         }
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0

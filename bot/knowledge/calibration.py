@@ -14,12 +14,15 @@ right one (the right one is second or third). The signals here look at the ranki
 - **kind match**: a "how long" / "how much" / "what do I do" question needs a section with
   a sentence holding that kind of fact (a number with a time unit, an amount, a step).
 
-`is_reliable` turns them into a decision with thresholds chosen by leave-one-split-out
-cross-validation over the labelled set (`bench/calibrate_gate.py`, docs/knowledge.md): the
-signal that helps is a near tie that the channels do not confirm. Section coverage and kind
-match are reported for analysis; measured, they did not separate wrong from right answers
-(every confidently wrong answer of the labelled set had a matching kind), so they do not
-decide.
+`is_reliable` turns them into a decision: a near tie (the best section leads by less than
+MIN_MARGIN) that no channel ranks first is unsure. The thresholds were chosen by
+leave-one-out cross-validation over the labelled splits and the blind batches at their first
+score (`bench/calibrate_gate.py --blind`, docs/knowledge.md), weighing a confidently wrong
+answer at WRONG_COST unsure ones. Stronger rules stop more wrong answers but cost more
+right ones than they save unless a wrong answer is weighed at about eight. Section coverage
+and kind match are reported for analysis; measured, they did not separate wrong from right
+answers (every confidently wrong answer of the labelled set had a matching kind), so they
+do not decide.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from dataclasses import dataclass
 
 Ranking = list[tuple[int, float]]
 
-# Chosen by bench/calibrate_gate.py (leave-one-split-out, utility confident-right minus
-# WRONG_COST x confidently wrong); see docs/knowledge.md for the trade-off curve.
-WRONG_COST = 4.0
-MIN_MARGIN = 0.0  # a tie closer than this is unsure ...
+# Chosen by bench/calibrate_gate.py --blind (leave-one-out over the labelled splits and the
+# blind batches, utility confident-right minus WRONG_COST x confidently wrong); see
+# docs/knowledge.md for the trade-off curve.
+WRONG_COST = 2.0
+MIN_MARGIN = 0.1  # a lead smaller than this is unsure ...
 MAX_AGREEMENT = 0  # ... unless more channels than this rank the chosen section first
 
 
