@@ -2,7 +2,7 @@
 first section is a labelled one; unsure counts as a miss; confidently wrong; off-topic
 answered confidently), hit@1, hit@3 and MRR per retriever configuration, and the accuracy of
 the confidence gate, on the labelled questions in tests/data/retrieval_questions.jsonl,
-overall, per language and per split (dev, forms, holdout..holdout9).
+overall, per language and per split (dev, forms, holdout..holdout10).
 
     python bench/eval_retrieval.py                 # lexical configurations (+ embeddings if installed)
     python bench/eval_retrieval.py --no-embeddings

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.i18n import Translator
+from bot.knowledge.calibration import Evidence
 from bot.knowledge.loader import DEFAULT_LANGUAGE
 from bot.knowledge.normalise import normalise
 from bot.knowledge.textproc import query_word_tokens, word_tokens
@@ -50,6 +51,8 @@ class Answer:
     lang: str = DEFAULT_LANGUAGE
     confidence: float = 0.0  # the gate's evidence: 0..1, higher is better covered
     lead: str = ""  # the first sentence: the fact asked for
+    # what the ranking says about its best section (margin, channel agreement, ...)
+    evidence: Evidence | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

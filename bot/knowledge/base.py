@@ -16,8 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.knowledge import gate
-from bot.knowledge.answers import Answer, Source, compose_answer, not_sure_answer
+from bot.knowledge import calibration, gate
+from bot.knowledge.answers import (
+    Answer,
+    Source,
+    asked_kinds,
+    compose_answer,
+    fact_kinds,
+    not_sure_answer,
+    sentences,
+)
 from bot.knowledge.chunking import DEFAULT_MAX_CHARS, chunk_sections
 from bot.knowledge.index import MODES, LangIndex
 from bot.knowledge.loader import (
@@ -30,7 +38,7 @@ from bot.knowledge.loader import (
 )
 from bot.knowledge.rankers import DenseIndex, EmbedderLike, Ranking
 from bot.knowledge.smalltalk import SMALLTALK, SmallTalk
-from bot.knowledge.textproc import ZH_STOPWORDS, detect_lang, gate_words
+from bot.knowledge.textproc import ZH_STOPWORDS, detect_lang, gate_words, query_word_tokens
 from bot.paths import project_dir
 
 if TYPE_CHECKING:
@@ -194,12 +202,22 @@ class KnowledgeBase:
     def search(
         self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None
     ) -> list[Source]:
-        """The `k` best sections for the question (chunk scores aggregated by max)."""
+        """The `k` best sections for the question (chunk scores aggregated by max). Like
+        `ask`, a message made of courtesies gets its small-talk section, and a message that
+        is a section's alias gets that section first."""
         lang = normalize_lang(lang) or detect_lang(question)
+        question = question.strip()
+        courtesy = self.smalltalk.match(question, lang) if question else None
+        if courtesy is not None and (found := self.section(courtesy, lang)) is not None:
+            return [found]
         question = self.smalltalk.strip(question, lang)
         index = self._indexes[lang]
         ranking = index.ranker(mode or self.default_mode).search(question, None)
-        return self._to_sources(index, ranking, k)
+        sources = self._to_sources(index, ranking, k)
+        named = self.smalltalk.alias(question, lang)
+        if named is not None and (found := self.section(named, lang)) is not None:
+            sources = [found, *(s for s in sources if s.id != named)][:k]
+        return sources
 
     def _to_sources(self, index: LangIndex, ranking: Ranking, k: int) -> list[Source]:
         sources: list[Source] = []
@@ -248,22 +266,47 @@ class KnowledgeBase:
                 not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, [], lang, 0.0
             )
         index = self._indexes[lang]
-        sources = self._to_sources(
-            index, index.ranker(mode or self.default_mode).search(question, None), k
-        )
+        ranking, parts = index.rank(mode or self.default_mode, question)
+        sources = self._to_sources(index, ranking, k)
         score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
+        found_evidence = self._evidence(index, question, ranking, parts)
+        reliable = calibration.is_reliable(found_evidence)
         named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
             # the whole message is one of a section's aliases: that section answers it
             sources = [found, *(s for s in sources if s.id != named)][:k]
             score = max(score, 1.0)
-        if not sources or not gate.is_confident(score):
+            reliable = True
+        if not sources or not gate.is_confident(score) or not reliable:
             return Answer(
                 not_sure_answer(lang, self.section(CONTACT_SECTION, lang)),
                 False,
                 sources,
                 lang,
                 score,
+                evidence=found_evidence,
             )
         text, lead = compose_answer(question, sources, lang)
-        return Answer(text, True, sources, lang, score, lead)
+        return Answer(text, True, sources, lang, score, lead, evidence=found_evidence)
+
+    def _evidence(
+        self, index: LangIndex, question: str, ranking: Ranking, parts: list[Ranking]
+    ) -> calibration.Evidence:
+        kinds = asked_kinds(question) - {"yesno"}
+
+        def kind_match(section_id: str) -> bool:
+            return not kinds or any(
+                kinds & fact_kinds(sentence)
+                for chunk in index.chunks
+                if chunk.section_id == section_id
+                for sentence in sentences(chunk.text, chunk.lang)
+            )
+
+        return calibration.evidence(
+            ranking,
+            parts,
+            index.section_of,
+            question_words=query_word_tokens(question),
+            section_words=lambda sid: index.section_words.get(sid, frozenset()),
+            kind_match=kind_match,
+        )

@@ -4,7 +4,7 @@ The set is JSON Lines: `{"q": "...", "lang": "zh", "ids": ["arrival-times", ...]
 are the sections that answer the question (any of them counts as a hit). A question with
 `"answerable": false` (and no ids) must get `confident: false`. An optional `"split"` names
 the part of the set a question belongs to: `dev` (the default; the texts and the gate were
-tuned while looking at these), `forms` (buyer wording: traditional, abbreviations, typos, full-width, non-native English), `holdout` .. `holdout9` (written later,
+tuned while looking at these), `forms` (buyer wording: traditional, abbreviations, typos, full-width, non-native English), `holdout` .. `holdout10` (written later,
 each scored once before any tuning on it; see docs/knowledge.md).
 Metrics are reported for the whole set and for each split.
 """

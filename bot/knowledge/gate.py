@@ -26,9 +26,24 @@ GateWords = Sequence[tuple[str, tuple[str, ...]]]
 
 
 # everyday words that a refund policy uses but that say nothing about a refund on their own
-# ("best phone to buy this year"): each counts half when known
+# ("best phone to buy this year"), or that it uses in another sense than everyone else (a
+# support "ticket", not a plane ticket): each counts half when known
 WEAK_WORDS = frozenset(
-    {"buy", "bought", "phone", "game", "money", "year", "买", "手机", "游戏", "钱", "今年", "好"}
+    {
+        "buy",
+        "bought",
+        "phone",
+        "game",
+        "money",
+        "year",
+        "ticket",
+        "买",
+        "手机",
+        "游戏",
+        "钱",
+        "今年",
+        "好",
+    }
 )
 
 

@@ -65,6 +65,17 @@ class LangIndex:
         # the words that name a topic: section titles and aliases
         self.topics = frozenset(w for c in chunks for w in word_tokens(f"{c.title}\n{c.aliases}"))
         self.questions = ExampleQuestions(chunks, sections)
+        # every word a section offers a question (title, aliases, text, example questions):
+        # the calibration's section coverage
+        words: dict[str, set[str]] = {}
+        for c in chunks:
+            words.setdefault(c.section_id, set()).update(word_tokens(c.index_text))
+        for section in sections:
+            if section.id in words:
+                words[section.id].update(word_tokens("\n".join(section.questions)))
+        self.section_words: dict[str, frozenset[str]] = {
+            sid: frozenset(w) for sid, w in words.items()
+        }
         # normalised score sum: each ranker's scores divided by its best; the nearest example
         # question weighs a little more (measured: docs/knowledge.md)
         self.lexical = FusionRanker(
@@ -83,6 +94,17 @@ class LangIndex:
         if questions is not None:
             rankers.append(questions)
         self.hybrid = FusionRanker(rankers, method="sum", weights=HYBRID_WEIGHTS[: len(rankers)])
+
+    def section_of(self, chunk: int) -> str:
+        return self.chunks[chunk].section_id
+
+    def rank(self, mode: str, query: str) -> tuple[Ranking, list[Ranking]]:
+        """The ranking of `mode` and the rankings of its channels (itself when not fused)."""
+        ranker = self.ranker(mode)
+        if isinstance(ranker, FusionRanker):
+            return ranker.search_parts(query)
+        ranking = ranker.search(query, None)
+        return ranking, [ranking]
 
     def ranker(self, mode: str) -> Ranker:
         found = getattr(self, mode, None) if mode in MODES else None

@@ -49,12 +49,17 @@ class FusionRanker:
         self.depth = depth
 
     def search(self, query: str, k: int | None = None) -> Ranking:
+        fused, _parts = self.search_parts(query)
+        return fused if k is None else fused[:k]
+
+    def search_parts(self, query: str) -> tuple[Ranking, list[Ranking]]:
+        """The fused ranking and each channel's own ranking (for `calibration`)."""
         rankings = [r.search(query, self.depth) for r in self.rankers]
         if self.method == "rrf":
             fused = reciprocal_rank_fusion(rankings, weights=self.weights, k=self.rrf_k)
         else:
             fused = normalized_sum_fusion(rankings, weights=self.weights)
-        return fused if k is None else fused[:k]
+        return fused, rankings
 
 
 class DenseIndex:
