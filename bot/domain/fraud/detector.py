@@ -73,6 +73,12 @@ _ACCOUNT_STAKE = re.compile(
     r"\b(?:account|balance|penalty|fine|charges?|fees?|unpaid|subscription|toll)\b"
 )
 
+# a scam's victim addressed ("lost money to a scam?", "被骗的钱能追回"): a fee asked of them is
+# the recovery scam, whatever the scam words around it
+_VICTIM = re.compile(
+    r"被骗的?(?:钱|资金|款)|追回|出黑|\blost\s+(?:money|funds|\w+)\s+to\b|\bbeen\s+scammed\b"
+)
+
 Texts = Mapping[str, Mapping[str, str]]
 
 
@@ -424,7 +430,11 @@ class Detector:
                     {"host": target.registered or target.host},
                 )
             )
-        if sig.discussion and out and not any(r.findings for r in reports):
+        # a fee asked of a scam's victim to recover their money is the second scam, not advice
+        victim_fee = bool(_VICTIM.search(prose)) and any(
+            r.kind in ("prepay", "fee") for r in sig.requests
+        )
+        if sig.discussion and out and not victim_fee and not any(r.findings for r in reports):
             # talk about scams ("骗子会让你提供验证码") rather than a scam: keep it low
             for f in out:
                 if f.severity.rank > Risk.LOW.rank:
