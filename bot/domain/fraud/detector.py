@@ -9,6 +9,7 @@ the domain itself reads no locale files.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -84,12 +85,29 @@ Texts = Mapping[str, Mapping[str, str]]
 
 class SecondOpinion(Protocol):
     """An optional model check (e.g. an LLM under its own guardrails) asked about
-    messages the other layers are unsure about. Returns the probability that the
-    text is a scam, or None when it cannot tell (no answer, refused, timed out).
-    The caller decides when to ask: `Verdict` risk "low" with a model score between
-    LOW_AT and MEDIUM_AT is the unsure band."""
+    messages the other layers are unsure about (`unsure`). Returns the probability that
+    the text is a scam, or None when it cannot tell (no answer, refused, timed out)."""
 
     async def scam_probability(self, text: str) -> float | None: ...
+
+
+# The unsure band: a verdict of risk "low" means at least one layer found something and
+# none found enough to warn. Only such a message is worth a second opinion: one no layer
+# flagged is never decided by the second opinion alone, and a medium or high verdict is
+# already a warning. A second opinion of at least SECOND_OPINION_AT raises the verdict to
+# medium (never higher); a lower one changes nothing (it never lowers a verdict).
+SECOND_OPINION_AT = 0.8
+
+
+@functools.cache
+def technique_ids() -> tuple[str, ...]:
+    """The ids of the scam techniques of the taxonomy (data/techniques.yaml)."""
+    return tuple(str(t["id"]) for t in load_yaml("techniques.yaml")["techniques"])
+
+
+def unsure(verdict: Verdict) -> bool:
+    """Whether the verdict is in the band a second opinion may settle."""
+    return verdict.risk is Risk.LOW and bool(verdict.findings)
 
 
 def reveal(raw: str) -> tuple[str, list[LinkRef], list[str]]:
@@ -222,6 +240,37 @@ class Detector:
         if not raw_findings:
             return self._clean()
         return self._verdict(raw_findings, sig)
+
+    def with_second_opinion(
+        self, verdict: Verdict, probability: float | None, technique: str = ""
+    ) -> Verdict:
+        """The verdict with a second opinion's finding added: an unsure verdict whose second
+        opinion reaches SECOND_OPINION_AT becomes medium; anything else is returned as it is."""
+        if probability is None or not unsure(verdict) or probability < SECOND_OPINION_AT:
+            return verdict
+        finding = RawFinding(
+            "model.second_opinion",
+            Risk.MEDIUM,
+            f"second opinion: scam probability {probability:.2f}"
+            + (f" ({technique})" if technique else ""),
+            None,
+            {"score": f"{probability:.2f}"},
+        )
+        findings = [
+            Finding(
+                check=finding.check,
+                severity=finding.severity,
+                detail=finding.detail,
+                url=None,
+                explain=self._explain(finding),
+            ),
+            *verdict.findings,
+        ]
+        # at most medium: the second opinion settles an unsure message, it does not make a
+        # high one of it together with another medium finding
+        return Verdict(
+            risk=Risk.MEDIUM, findings=findings, advice=self._advice(Risk.MEDIUM, findings)
+        )
 
     def _model_finding(
         self, prose: str, p: float, sig: TextSignals, reports: list[UrlReport]
