@@ -337,3 +337,34 @@ def test_keeping_a_code_to_oneself_is_advice_not_secrecy(rules: Detector) -> Non
     for text in ("密码千万别告诉别人，有问题找官方客服", "验证码千万不要告诉任何人，包括客服"):
         assert rules.scan_text(text).risk is Risk.NONE, text
     assert rules.scan_text("这事千万别告诉别人，把验证码发给我").at_least(Risk.MEDIUM)
+
+
+def test_renting_out_an_account_is_the_money_mule_technique(rules: Detector) -> None:
+    for text in (
+        "出租支付宝收款码，躺着赚钱，一单抽5个点",
+        "高价回收电话卡和银行卡，当天结算",
+        "Need someone to receive a few transfers for my shop, you keep 5%",
+    ):
+        assert rules.scan_text(text).at_least(Risk.MEDIUM), text
+    for text in (
+        "用你的卡付一下吧，我回头还你",
+        "银行卡出借是违法的，千万别借",
+        "这台相机出租，一天80",
+    ):
+        assert not rules.scan_text(text).at_least(Risk.MEDIUM), text
+
+
+def test_money_for_the_writer_counts_only_under_a_threat(rules: Detector) -> None:
+    assert rules.scan_text("视频我都录下来了，不想发到你家人群里就转我一万").risk is Risk.HIGH
+    assert rules.scan_text("Pay me 300 in gift cards or they go to your boss").risk is Risk.HIGH
+    for text in ("打钱了吗？房租今天要交", "我们私了吧，别闹到派出所", "Pay me back when you can"):
+        assert not rules.scan_text(text).at_least(Risk.MEDIUM), text
+
+
+def test_telling_the_victim_not_to_call_the_police_is_secrecy(rules: Detector) -> None:
+    scam = "你的记录我都有，给我转一笔钱这事就过去了，别报警"
+    assert rules.scan_text(scam).at_least(Risk.MEDIUM)
+    # a fake anti-fraud centre is an impersonation, not a warning
+    fake = "这里是公安局反诈中心，您的账户涉嫌洗钱，请配合调查，不要告诉任何人"
+    assert rules.scan_text(fake).at_least(Risk.MEDIUM)
+    assert not rules.scan_text("遇到这种情况一定要报警，别转钱").at_least(Risk.MEDIUM)

@@ -42,10 +42,11 @@ _LONE_REQUEST_MEDIUM = {
     "prepay",
     "fake_paid",
     "goods",
+    "mule",
 }
 # requests that count only next to a scam line or an impersonation: a merchant's own
 # phone number under "refund sent to your original account" is no scam
-_NEEDS_SCAM_LINE = {"callback"}
+_NEEDS_SCAM_LINE = {"callback", "pay_me"}
 # classifier thresholds: at LOW_AT the model's finding is low, at MEDIUM_AT medium
 LOW_AT = 0.7
 MEDIUM_AT = 0.9
