@@ -1,6 +1,9 @@
 """The taxonomy of scam techniques (data/techniques.yaml): for each technique several
-instances written for this test (not copied from the training data) and hard negatives of
-the same topic beside them (warnings, notices, a merchant's own words, everyday chat).
+instances and hard negatives of the same topic beside them (warnings, notices, a
+merchant's own words, everyday chat). The scams were written for this test; many hard
+negatives are the false alarms the training data also holds (they must stay quiet with
+the model on). The context rules are tested with the classifier off, so they show the
+rule, not what the model learnt.
 
 These guard against regressions; how well the detector generalises to a technique it
 never saw is measured by `bench/loto_fraud.py` (leave-one-technique-out), not here."""
@@ -294,6 +297,12 @@ def rules() -> Detector:
         ("Top up 500 and get 50 bonus", "Send 50 and get 500 back"),
         # the writer's own doing
         ("我刚安装了向日葵，给我爸远程修电脑用", "下载向日葵，把识别码发给我"),
+        # a meeting app named, nothing asked of anyone
+        ("下午的例会改到飞书了，会议链接老板会发", "下载飞书，进会议后共享屏幕"),
+        # a refusal is a negation too
+        ("本店不接受任何私下转账", "私下转账给我"),
+        # someone else's request, retold with the writer's own reaction
+        ("有人在群里让大家转个人微信，我劝大家别理", "转我个人微信，快点"),
         # a warning about anyone who asks
         ("任何让您私下转账的都不是我们", "私下转账给我，便宜点"),
     ],

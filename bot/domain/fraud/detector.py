@@ -78,7 +78,8 @@ _ACCOUNT_STAKE = re.compile(
 # a scam's victim addressed ("lost money to a scam?", "被骗的钱能追回"): a fee asked of them is
 # the recovery scam, whatever the scam words around it
 _VICTIM = re.compile(
-    r"被骗的?(?:钱|资金|款)|追回|出黑|\blost\s+(?:money|funds|\w+)\s+to\b|\bbeen\s+scammed\b"
+    r"被骗的?(?:钱|资金|款)|追回|出黑|\blost\s+(?:money|funds|\w+)\s+to\b|\bbeen\s+scammed\b|"
+    r"\b(?:money|funds)\s+you\s+lost\b"
 )
 
 Texts = Mapping[str, Mapping[str, str]]

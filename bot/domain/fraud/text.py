@@ -57,12 +57,12 @@ _HYPOTHETICAL = re.compile(
 # to pay …, I called him first": a story, not a request to the reader
 _REPORTED = re.compile(
     r"(?:他|她|他们|对方|房东|卖家|商家|店家|客服|骗子|有人|朋友|同事|招聘|那个|这个)"
-    r"[^，。！？,!?]{0,6}?(?:说|让我|叫我|要我|要求我|跟我说|问我)|有人(?:发|在群里|私信)|"
+    r"[^，。！？,!?]{0,6}?(?:说|让我|叫我|要我|要求我|跟我说|问我)|有人[^，。！？,!?]{0,6}?(?:发|让|叫|要求|私信)|"
     r"\b(?:asked|told|wanted|made|begged)\s+me\b|\b(?:he|she|they|someone)\s+(?:said|says)\b",
     _FLAGS,
 )
 _REACTION = re.compile(
-    r"我(?:们)?(?:没|没有|是|就|直接|已经|当时|当面|说|拒绝|拉黑|挂|报警|举报|没理)|别点|别信|"
+    r"我(?:们)?(?:没|没有|是|就|直接|已经|当时|当面|说|拒绝|拉黑|挂|报警|举报|没理|劝)|别点|别信|"
     r"\b(?:i|we)\s+(?:didn'?t|did\s+not|called|refused|said|hung|blocked|reported|checked|"
     r"asked|ignored|paid\s+in\s+person)\b",
     _FLAGS,
@@ -80,6 +80,10 @@ _ON_PLATFORM = re.compile(
     r"[^。！？!?]{0,24}?(?:通过平台|在平台|平台内|平台上|平台下单|官方(?:app|渠道|页面)|"
     r"\b(?:through|via|on|in)\s+(?:the\s+)?(?:checkout|platform|official|order\s+page|app\b))",
     _FLAGS,
+)
+# a Chinese sentence that asks something of someone: the reader named, or an imperative word
+_ADDRESSED = re.compile(
+    r"你|您|请|麻烦|帮我|下载|安装|打开|开一下|开启|进入|加入|进一下|点|扫|输入|发我|给我", _FLAGS
 )
 # a sensitive item named just before "千万别告诉任何人": advice about the item, no secrecy
 _DATA_BEFORE = re.compile(
@@ -262,6 +266,12 @@ class TextChecker:
             return None  # "请不要私下转账": the prohibition is inside the match
         if req.kind in ("prepay", "transfer", "fee") and _ON_PLATFORM.match(text, end):
             return None  # "only pay through the checkout page"
+        if (
+            req.kind == "screen_share"
+            and not wide
+            and not _ADDRESSED.search(text, lo, hi if hi > lo else len(text))
+        ):
+            return None  # "周会改成腾讯会议了": a meeting app named, nothing asked of anyone
         if req.kind == "prepay":
             amounts = _AMOUNTS.findall(m.group())
             if len(amounts) == 2 and float(amounts[1]) <= float(amounts[0]):
