@@ -16,6 +16,7 @@ SCRIPTS = {
     "retrieval_quality": ["eval_retrieval.py"],
     "fraud": ["bench_fraud.py"],
     "fraud_accuracy": ["eval_fraud.py"],
+    "fraud_generalisation": ["loto_fraud.py"],
     "fraud_images": ["bench_images.py", "--runs", "5"],
     "web": ["bench_web.py"],
 }

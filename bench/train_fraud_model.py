@@ -33,6 +33,7 @@ TRAIN_FILES = [
     ROOT / "tests" / "data" / "fraud_cases.jsonl",
     ROOT / "tests" / "data" / "fraud_train.jsonl",
     ROOT / "tests" / "data" / "fraud_train_intents.jsonl",
+    ROOT / "tests" / "data" / "fraud_train_techniques.jsonl",
 ]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
 L2 = 1e-5
@@ -40,18 +41,29 @@ ITERATIONS = 400
 KEEP = 0.02  # weights smaller than this are dropped from the shipped model
 
 
-def load(files: list[Path]) -> tuple[list[list[str]], np.ndarray]:
-    feats: list[list[str]] = []
-    labels: list[int] = []
+def read_cases(files: list[Path]) -> list[dict]:
+    """The labelled messages of the files, each a dict as written (text, label, ...)."""
+    cases = []
     for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            case = json.loads(line)
-            f = features(prose_of(case.get("text", "")))
-            if f:
-                feats.append(f)
-                labels.append(1 if case["label"] == "scam" else 0)
+            if line.strip():
+                cases.append(json.loads(line))
+    return cases
+
+
+def load(
+    files: list[Path], *, keep: list[dict] | None = None
+) -> tuple[list[list[str]], np.ndarray]:
+    """Features and labels of the messages with features; `keep` collects their cases."""
+    feats: list[list[str]] = []
+    labels: list[int] = []
+    for case in read_cases(files):
+        f = features(prose_of(case.get("text", "")))
+        if f:
+            feats.append(f)
+            labels.append(1 if case["label"] == "scam" else 0)
+            if keep is not None:
+                keep.append(case)
     return feats, np.array(labels, dtype=np.float64)
 
 

@@ -67,6 +67,19 @@ class AnswerReply(_Reply):
     )
 
 
+class ScamReply(_Reply):
+    """A second opinion on a message the fraud checks are unsure about."""
+
+    scam: bool = Field(
+        description="true if the message tries to make the reader pay, hand over codes, data "
+        "or goods, install something or move off the platform under some pretext"
+    )
+    technique: str = Field(
+        default="none", max_length=40, description="one of the listed technique ids, or none"
+    )
+    confidence: float = Field(ge=0, le=1, description="how sure you are, 0 to 1")
+
+
 class SummaryReply(_Reply):
     """A short case summary for a support operator."""
 
@@ -100,3 +113,13 @@ class Answer(BaseModel):
 
     text: str
     cited: tuple[str, ...]
+
+
+class ScamOpinion(BaseModel):
+    """The model's validated second opinion on a message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scam: bool
+    technique: str
+    confidence: float

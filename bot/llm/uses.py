@@ -42,6 +42,8 @@ from bot.llm.schemas import (
     Intent,
     IntentReply,
     RewriteReply,
+    ScamOpinion,
+    ScamReply,
     SummaryReply,
 )
 
@@ -239,6 +241,42 @@ async def classify_intent(
         return None
     gateway.accept()
     return Intent(kind=reply.value.intent, confidence=reply.value.confidence)
+
+
+# --- a second opinion on a message the fraud checks are unsure about --------------------
+
+
+async def classify_scam(
+    gateway: Gateway | None,
+    text: str,
+    techniques: Sequence[str],
+    *,
+    case_key: str | None = None,
+) -> ScamOpinion | None:
+    """Whether a message is social engineering, and which technique of the taxonomy; None
+    when there is no model, no answer, or an answer that does not hold together (a technique
+    not in the list, "scam" without a technique or a technique without "scam")."""
+    if gateway is None or not text.strip():
+        return None
+    reply = await gateway.ask(
+        "classify_scam",
+        ScamReply,
+        case_key=case_key,
+        text=_clip(text),
+        techniques=list(techniques),
+    )
+    if reply is None:
+        return None
+    value = reply.value
+    technique = value.technique.strip().lower()
+    if technique != "none" and technique not in techniques:
+        gateway.reject("unknown_technique")
+        return None
+    if value.scam != (technique != "none"):
+        gateway.reject("inconsistent")
+        return None
+    gateway.accept()
+    return ScamOpinion(scam=value.scam, technique=technique, confidence=value.confidence)
 
 
 # --- query rewriting --------------------------------------------------------------------

@@ -17,8 +17,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.domain.fraud import LinkRef, MessageInput, Risk, Verdict
+from bot.domain.fraud.detector import technique_ids, unsure
 from bot.i18n import Translator
 from bot.imagescan import ImageScanner, ImageVerdict
+from bot.llm import Gateway
+from bot.llm.uses import classify_scam
 from bot.ops.metrics import record_fraud_findings
 from bot.services.scam import EVIDENCE_SCAM, flag_evidence
 from bot.storage.models import CaseEvent
@@ -79,6 +82,39 @@ def scan(detector: Any, message: Message) -> Verdict | None:
     verdict: Verdict = detector.scan(data)
     record_fraud_findings(verdict.checks)
     return verdict
+
+
+async def scan_checked(detector: Any, message: Message, gateway: Gateway | None) -> Verdict | None:
+    """`scan`, then `second_opinion` on the message's text and caption."""
+    verdict = scan(detector, message)
+    if verdict is None or gateway is None or not unsure(verdict):
+        return verdict
+    data = message_input(message)
+    text = "\n".join(part for part in (data.text, data.caption) if part)
+    return await second_opinion(detector, verdict, text, gateway)
+
+
+async def second_opinion(
+    detector: Any, verdict: Verdict, text: str, gateway: Gateway | None
+) -> Verdict:
+    """A second opinion from the language model when the verdict is in the unsure band
+    (`bot.domain.fraud.detector.unsure`) and a model is configured. The call counts against
+    the message's one model call (the turn budget) and runs under the gateway's guardrails
+    (masked PII, validated JSON, timeout); on any fault, or when the model says no, the
+    verdict stays what the other layers said. It can raise an unsure verdict to medium,
+    never higher, never lower."""
+    if gateway is None or not unsure(verdict) or not text.strip():
+        return verdict
+    opinion = await classify_scam(gateway, text, technique_ids())
+    if opinion is None:
+        return verdict
+    probability = opinion.confidence if opinion.scam else 1.0 - opinion.confidence
+    checked: Verdict = detector.with_second_opinion(
+        verdict, probability, opinion.technique if opinion.scam else ""
+    )
+    if checked is not verdict:
+        record_fraud_findings(["model.second_opinion"])
+    return checked
 
 
 # ---------------------------------------------------------------------------- pictures

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from bot.i18n import Translator, pick_language
 from bot.services.users import Profile, UserService
 from bot.telegram import keyboards
-from bot.telegram.fraud import WARN_AT, picture_of, scan, warning_text
+from bot.telegram.fraud import WARN_AT, picture_of, scan_checked, warning_text
 from bot.telegram.states import LinkCheck
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class ScanPrivateMessages(BaseMiddleware):
             return await handler(event, data)
         if data.get("image_scanner") is not None and picture_of(event) is not None:
             return await handler(event, data)  # a picture and its caption: ScanPictures
-        verdict = scan(data.get("detector"), event)
+        verdict = await scan_checked(data.get("detector"), event, data.get("gateway"))
         if verdict is None or not verdict.at_least(WARN_AT):
             return await handler(event, data)
         t: Translator = data["t"]

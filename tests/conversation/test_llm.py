@@ -610,3 +610,29 @@ async def test_the_running_bots_model_calls_and_tokens_are_in_its_metrics(
     figures = scrape(text)
     assert get(figures, "refundbot_llm_calls_total", use="classify_intent") == 1
     assert get(figures, "refundbot_llm_tokens_total", direction="in") > 0
+
+
+async def test_an_unsure_message_gets_the_models_second_opinion(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    # the other checks find something in it, not enough to warn; the model settles it, in
+    # the one call of the buyer's message
+    llm.responder = by_use(
+        {
+            "classify_scam": Reply({"scam": True, "technique": "fake_charity", "confidence": 0.9}),
+            "classify_intent": Reply({"intent": "small_talk", "confidence": 0.9}),
+        }
+    )
+    await start(harness, llm)
+    buyer = harness.buyer(2060, "zh")
+    metered = Metered(buyer, llm)
+    await buyer.say("/start")
+    messages = await metered.say(
+        "小朋友白血病急需手术费，每人捐一点，直接转到孩子爸爸的微信，谢谢好心人"
+    )
+    buyer.expect(messages, "fraud.title.medium")
+    assert metered.calls == [1]
+    assert [request_use(r) for r in llm.requests] == ["classify_scam"]
+    # a harmless message is never sent for a second opinion
+    await metered.say("今天天气不错，晚上一起吃饭吗")
+    assert "classify_scam" not in [request_use(r) for r in llm.requests[1:]]

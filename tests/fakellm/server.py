@@ -84,6 +84,7 @@ _REPLY_OF_USE = {
     "RewriteReply": "rewrite_query",
     "AnswerReply": "grounded_answer",
     "SummaryReply": "summarise_case",
+    "ScamReply": "classify_scam",
 }
 
 

@@ -100,6 +100,7 @@ def test_every_check_has_texts() -> None:
         "text.refund_link",
         "text.urgent_link",
         "model.text",
+        "model.second_opinion",
     }
     scripts = load_yaml("scripts.yaml")
     for lang in ("zh", "en"):

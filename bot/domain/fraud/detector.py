@@ -9,6 +9,7 @@ the domain itself reads no locale files.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -41,10 +42,11 @@ _LONE_REQUEST_MEDIUM = {
     "prepay",
     "fake_paid",
     "goods",
+    "mule",
 }
 # requests that count only next to a scam line or an impersonation: a merchant's own
 # phone number under "refund sent to your original account" is no scam
-_NEEDS_SCAM_LINE = {"callback"}
+_NEEDS_SCAM_LINE = {"callback", "pay_me"}
 # classifier thresholds: at LOW_AT the model's finding is low, at MEDIUM_AT medium
 LOW_AT = 0.7
 MEDIUM_AT = 0.9
@@ -73,17 +75,41 @@ _ACCOUNT_STAKE = re.compile(
     r"\b(?:account|balance|penalty|fine|charges?|fees?|unpaid|subscription|toll)\b"
 )
 
+# a scam's victim addressed ("lost money to a scam?", "被骗的钱能追回"): a fee asked of them is
+# the recovery scam, whatever the scam words around it
+_VICTIM = re.compile(
+    r"被骗的?(?:钱|资金|款)|追回|出黑|\blost\s+(?:money|funds|\w+)\s+to\b|\bbeen\s+scammed\b|"
+    r"\b(?:money|funds)\s+you\s+lost\b"
+)
+
 Texts = Mapping[str, Mapping[str, str]]
 
 
 class SecondOpinion(Protocol):
     """An optional model check (e.g. an LLM under its own guardrails) asked about
-    messages the other layers are unsure about. Returns the probability that the
-    text is a scam, or None when it cannot tell (no answer, refused, timed out).
-    The caller decides when to ask: `Verdict` risk "low" with a model score between
-    LOW_AT and MEDIUM_AT is the unsure band."""
+    messages the other layers are unsure about (`unsure`). Returns the probability that
+    the text is a scam, or None when it cannot tell (no answer, refused, timed out)."""
 
     async def scam_probability(self, text: str) -> float | None: ...
+
+
+# The unsure band: a verdict of risk "low" means at least one layer found something and
+# none found enough to warn. Only such a message is worth a second opinion: one no layer
+# flagged is never decided by the second opinion alone, and a medium or high verdict is
+# already a warning. A second opinion of at least SECOND_OPINION_AT raises the verdict to
+# medium (never higher); a lower one changes nothing (it never lowers a verdict).
+SECOND_OPINION_AT = 0.8
+
+
+@functools.cache
+def technique_ids() -> tuple[str, ...]:
+    """The ids of the scam techniques of the taxonomy (data/techniques.yaml)."""
+    return tuple(str(t["id"]) for t in load_yaml("techniques.yaml")["techniques"])
+
+
+def unsure(verdict: Verdict) -> bool:
+    """Whether the verdict is in the band a second opinion may settle."""
+    return verdict.risk is Risk.LOW and bool(verdict.findings)
 
 
 def reveal(raw: str) -> tuple[str, list[LinkRef], list[str]]:
@@ -216,6 +242,37 @@ class Detector:
         if not raw_findings:
             return self._clean()
         return self._verdict(raw_findings, sig)
+
+    def with_second_opinion(
+        self, verdict: Verdict, probability: float | None, technique: str = ""
+    ) -> Verdict:
+        """The verdict with a second opinion's finding added: an unsure verdict whose second
+        opinion reaches SECOND_OPINION_AT becomes medium; anything else is returned as it is."""
+        if probability is None or not unsure(verdict) or probability < SECOND_OPINION_AT:
+            return verdict
+        finding = RawFinding(
+            "model.second_opinion",
+            Risk.MEDIUM,
+            f"second opinion: scam probability {probability:.2f}"
+            + (f" ({technique})" if technique else ""),
+            None,
+            {"score": f"{probability:.2f}"},
+        )
+        findings = [
+            Finding(
+                check=finding.check,
+                severity=finding.severity,
+                detail=finding.detail,
+                url=None,
+                explain=self._explain(finding),
+            ),
+            *verdict.findings,
+        ]
+        # at most medium: the second opinion settles an unsure message, it does not make a
+        # high one of it together with another medium finding
+        return Verdict(
+            risk=Risk.MEDIUM, findings=findings, advice=self._advice(Risk.MEDIUM, findings)
+        )
 
     def _model_finding(
         self, prose: str, p: float, sig: TextSignals, reports: list[UrlReport]
@@ -424,7 +481,11 @@ class Detector:
                     {"host": target.registered or target.host},
                 )
             )
-        if sig.discussion and out and not any(r.findings for r in reports):
+        # a fee asked of a scam's victim to recover their money is the second scam, not advice
+        victim_fee = bool(_VICTIM.search(prose)) and any(
+            r.kind in ("prepay", "fee") for r in sig.requests
+        )
+        if sig.discussion and out and not victim_fee and not any(r.findings for r in reports):
             # talk about scams ("骗子会让你提供验证码") rather than a scam: keep it low
             for f in out:
                 if f.severity.rank > Risk.LOW.rank:

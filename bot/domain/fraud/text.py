@@ -46,11 +46,52 @@ _FRESH = re.compile(
 # "如果有人让你提供验证码", "anyone who asks for your code ..."
 _HYPOTHETICAL = re.compile(
     r"(?:如果|假如|要是|若|凡是|任何|一旦)(?:有)?(?:人|陌生人|对方|自称|任何人|谁)|"
+    r"(?:任何|凡是|所有)(?:要求|让|叫|要)(?:你|您)|"
     r"\b(?:if|when|whenever|should)\s+(?:anyone|someone|somebody|anybody|a\s+stranger|a\s+caller|"
     r"people|a\s+scammer|scammers|they|a\s+seller|the\s+seller)\b|"
     r"\b(?:anyone|someone|anybody|whoever)\s+(?:who\s+|that\s+)?(?:asks?|tells?|wants?|requests?)\b",
     _FLAGS,
 )
+# a request the writer reports having been made to them, told with their own reaction:
+# "他让我转钱验证账户，我说…", "房东说先交押金，我们是当面签合同后转的", "My friend asked me
+# to pay …, I called him first": a story, not a request to the reader
+_REPORTED = re.compile(
+    r"(?:他|她|他们|对方|房东|卖家|商家|店家|客服|骗子|有人|朋友|同事|招聘|那个|这个)"
+    r"[^，。！？,!?]{0,6}?(?:说|让我|叫我|要我|要求我|跟我说|问我)|有人[^，。！？,!?]{0,6}?(?:发|让|叫|要求|私信)|"
+    r"\b(?:asked|told|wanted|made|begged)\s+me\b|\b(?:he|she|they|someone)\s+(?:said|says)\b",
+    _FLAGS,
+)
+_REACTION = re.compile(
+    r"我(?:们)?(?:没|没有|是|就|直接|已经|当时|当面|说|拒绝|拉黑|挂|报警|举报|没理|劝)|别点|别信|"
+    r"\b(?:i|we)\s+(?:didn'?t|did\s+not|called|refused|said|hung|blocked|reported|checked|"
+    r"asked|ignored|paid\s+in\s+person)\b",
+    _FLAGS,
+)
+# the writer doing it themself in Chinese: "我下载了钉钉…", "我共享屏幕给同事"
+_SELF_ZH = re.compile(
+    r"我(?:们)?(?:已经|刚刚|刚|也|都|昨天|今天|自己|当时)?(?:下载|安装|装|用|打开|开|进|加入)?了?"
+    r"(?:个|一个|一下)?$",
+    _FLAGS,
+)
+_READER = re.compile(r"你|您")
+# paying on the platform itself is what real advice asks: "only pay through the checkout
+# page", "所有付款请通过平台下单"
+_ON_PLATFORM = re.compile(
+    r"[^。！？!?]{0,24}?(?:通过平台|在平台|平台内|平台上|平台下单|官方(?:app|渠道|页面)|"
+    r"\b(?:through|via|on|in)\s+(?:the\s+)?(?:checkout|platform|official|order\s+page|app\b))",
+    _FLAGS,
+)
+# a Chinese sentence that asks something of someone: the reader named, or an imperative word
+_ADDRESSED = re.compile(
+    r"你|您|请|麻烦|帮我|下载|安装|打开|开一下|开启|进入|加入|进一下|点|扫|输入|发我|给我", _FLAGS
+)
+# a sensitive item named just before "千万别告诉任何人": advice about the item, no secrecy
+_DATA_BEFORE = re.compile(
+    r"(?:验证码|密码|卡号|银行卡|身份证|\b(?:code|password|pin|otp)\b)[^，。！？,!?]{0,4}$", _FLAGS
+)
+# a promotion gives less than it takes ("充200送20", "top up 200 and get 20 bonus"); the
+# scam promises more back ("send 50, get 150")
+_AMOUNTS = re.compile(r"\d+(?:\.\d+)?")
 # the writer doing it themself: "I'll transfer the money once the refund arrives"
 _SELF_ACTION = re.compile(
     r"\b(?:i|we)(?:'ll|'ve|'d|\s+will|\s+can|\s+could|\s+would|\s+have|\s+already|\s+just|\s+then)?"
@@ -210,9 +251,31 @@ class TextChecker:
                     break
             if v is None:
                 return None
+            if v.start() > end and self.negations.search(text, end, v.start()):
+                return None  # the item first, then the prohibition: "验证码千万不要告诉任何人"
             first = min(start, v.start())
         elif wide and _SELF_ACTION.search(text, max(lo, start - 24), start):
             return None  # "I'll transfer the money", "we will share the screen": not asked of the reader
+        if (
+            not wide
+            and _SELF_ZH.search(text, max(lo, first - 6), first)
+            and not _READER.search(text, first, hi if hi > first else len(text))
+        ):
+            return None  # "我下载了钉钉用来开会": the writer's own doing
+        if req.kind != "off_platform" and self.negations.search(m.group()):
+            return None  # "请不要私下转账": the prohibition is inside the match
+        if req.kind in ("prepay", "transfer", "fee") and _ON_PLATFORM.match(text, end):
+            return None  # "only pay through the checkout page"
+        if (
+            req.kind == "screen_share"
+            and not wide
+            and not _ADDRESSED.search(text, lo, hi if hi > lo else len(text))
+        ):
+            return None  # "周会改成腾讯会议了": a meeting app named, nothing asked of anyone
+        if req.kind == "prepay":
+            amounts = _AMOUNTS.findall(m.group())
+            if len(amounts) == 2 and float(amounts[1]) <= float(amounts[0]):
+                return None  # a bonus smaller than the payment is a promotion
         if req.kind == "callback":
             number = _DIGITS.search(m.group())
             if number is None or re.sub(r"\D", "", number.group()) in self.hotlines:
@@ -235,6 +298,8 @@ class TextChecker:
             seg_end = b
         prefix = text[max(sub_lo, first - (60 if wide else 14)) : first]
         if _HYPOTHETICAL.search(text, lo, first):
+            return None
+        if _REPORTED.search(text, lo, first) and _REACTION.search(text):
             return None
         if prefix:
             for neg in self.negations.finditer(prefix):
@@ -313,6 +378,8 @@ class TextChecker:
                     text, lo, x.start()
                 ):
                     continue  # "骗子会让你不要挂电话": a warning that quotes the trick
+                if _DATA_BEFORE.search(text, lo, x.start()):
+                    continue  # "验证码千万不要告诉任何人": advice about the code
                 sig.secrecy = x.group()
                 sig.scam_claims = [*sig.scam_claims, x.group()][:3]
                 break

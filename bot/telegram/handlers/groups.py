@@ -18,12 +18,13 @@ from aiogram.types import ChatMemberAdministrator, ChatMemberOwner, Message
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.imagescan import ImageScanner
+from bot.llm import Gateway
 from bot.services.groups import GroupService
 from bot.telegram.fraud import (
     WARN_AT,
     check_picture,
     picture_of,
-    scan,
+    scan_checked,
     short_picture_warning,
     short_warning,
 )
@@ -88,10 +89,11 @@ async def guard(
     groups: GroupService,
     detector: Any = None,
     image_scanner: ImageScanner | None = None,
+    gateway: Gateway | None = None,
 ) -> None:
     if message.from_user is not None and message.from_user.id == bot.id:
         return
-    verdict = scan(detector, message)
+    verdict = await scan_checked(detector, message, gateway)
     if verdict is not None and verdict.at_least(WARN_AT):
         await act(message, bot, t, settings, groups, short_warning(t, verdict), verdict.checks)
         return

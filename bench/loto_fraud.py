@@ -1,0 +1,135 @@
+"""Leave-one-technique-out: how the detector generalises to a scam technique it never saw.
+
+    python bench/loto_fraud.py [--technique ID ...]
+
+For each technique T of the taxonomy (`bot/domain/fraud/data/techniques.yaml`) the text
+classifier is retrained on all training messages except T's (its own messages in
+`fraud_train_techniques.jsonl`, scams and hard negatives, and the older training
+categories the taxonomy lists under `also`), then the whole detector (rules plus that
+classifier) and the classifier alone score T's held-out scams (recall) and T's held-out
+hard negatives (false-positive rate). Positive = risk medium or high, as in
+`eval_fraud.py`; the classifier alone counts as positive at the detector's medium
+threshold (and at its low one, shown as `model_low`). The pooled line adds up every fold:
+each technique message is scored once, by a classifier that was trained without it.
+
+The rules are the same in every fold (they were written knowing every technique), so the
+`rules` column is an upper bound for what rules alone would catch of a really new
+technique; `model` is the honest generalisation figure. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from train_fraud_model import KEEP, TRAIN_FILES, fit, load  # noqa: E402
+
+from bot.domain.fraud import Detector, Risk  # noqa: E402
+from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT, prose_of  # noqa: E402
+from bot.domain.fraud.model import TextModel  # noqa: E402
+from bot.domain.fraud.resources import load_yaml  # noqa: E402
+
+
+def techniques() -> list[dict]:
+    return list(load_yaml("techniques.yaml")["techniques"])
+
+
+def technique_of(case: dict, also: dict[str, str]) -> str | None:
+    """The technique a training message belongs to, if any."""
+    if case.get("technique"):
+        return str(case["technique"])
+    for key in ("category", "style"):
+        if case.get(key) in also:
+            return also[case[key]]
+    return None
+
+
+def model_of(vocab: dict[str, int], w: np.ndarray, b: float) -> TextModel:
+    names = {i: f for f, i in vocab.items()}
+    kept = {names[i]: float(w[i]) for i in np.flatnonzero(np.abs(w) >= KEEP) if i}
+    return TextModel(kept, float(b))
+
+
+def _rate(hits: int, n: int) -> float | None:
+    return round(hits / n, 4) if n else None
+
+
+def run(only: list[str] | None = None) -> dict:
+    taxonomy = techniques()
+    also = {str(c): str(t["id"]) for t in taxonomy for c in t.get("also") or ()}
+    cases: list[dict] = []
+    rows, y = load(TRAIN_FILES, keep=cases)
+    tags = [technique_of(c, also) for c in cases]
+    rules = Detector(model=TextModel.off())
+    per: dict[str, dict] = {}
+    pooled = {k: 0 for k in ("scams", "benign", "det", "det_fp", "rules", "rules_fp", "model")}
+    pooled |= {"model_fp": 0, "model_low": 0, "model_low_fp": 0}
+    for tech in taxonomy:
+        tid = str(tech["id"])
+        if only and tid not in only:
+            continue
+        held = [i for i, t in enumerate(tags) if t == tid]
+        train = [i for i, t in enumerate(tags) if t != tid]
+        vocab, w, b = fit([rows[i] for i in train], y[train])
+        model = model_of(vocab, w, b)
+        detector = Detector(model=model)
+        c = {k: 0 for k in pooled}
+        for i in held:
+            text = cases[i]["text"]
+            scam = y[i] == 1
+            suffix = "" if scam else "_fp"
+            c["scams" if scam else "benign"] += 1
+            if detector.scan_text(text).at_least(Risk.MEDIUM):
+                c["det" + suffix] += 1
+            if rules.scan_text(text).at_least(Risk.MEDIUM):
+                c["rules" + suffix] += 1
+            p = model.score(prose_of(text)).probability
+            if p >= MEDIUM_AT:
+                c["model" + suffix] += 1
+            if p >= LOW_AT:
+                c["model_low" + suffix] += 1
+        for k in pooled:
+            pooled[k] += c[k]
+        per[tid] = _summary(c)
+    return {
+        "positive": "risk >= medium (detector, rules); probability >= "
+        f"{MEDIUM_AT} (model), >= {LOW_AT} (model_low)",
+        "training_messages": len(rows),
+        "pooled": _summary(pooled),
+        "per_technique": per,
+    }
+
+
+def _summary(c: dict[str, int]) -> dict:
+    out: dict[str, object] = {"scams": c["scams"], "benign": c["benign"]}
+    for name in ("det", "rules", "model", "model_low"):
+        label = "detector" if name == "det" else name
+        out[label] = {
+            "recall": _rate(c[name], c["scams"]),
+            "false_positive_rate": _rate(c[name + "_fp"], c["benign"]),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--technique", action="append", help="only this technique (repeatable)")
+    args = ap.parse_args(argv)
+    started = time.perf_counter()
+    result = run(args.technique)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
