@@ -17,14 +17,32 @@ from bot.storage.models import FsmRecord, utcnow
 _table: sa.Table = FsmRecord.__table__  # type: ignore[attr-defined]
 
 
+_READ = sa.select(_table.c.state, _table.c.data).where(_table.c.key == sa.bindparam("b_key"))
+_DELETE = sa.delete(_table).where(_table.c.key == sa.bindparam("b_key"))
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """The upsert of a row, built once per database kind (building it per update costs
+    more than running it)."""
+    found = _UPSERTS.get(dialect)
+    if found is None:
+        insert = postgresql.insert(_table) if dialect == "postgresql" else sqlite.insert(_table)
+        found = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "state": insert.excluded.state,
+                "data": insert.excluded.data,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+    return found
+
+
 async def read_state(
     connection: AsyncConnection, key: str
 ) -> tuple[str | None, dict[str, Any]] | None:
-    row = (
-        await connection.execute(
-            sa.select(_table.c.state, _table.c.data).where(_table.c.key == key)
-        )
-    ).first()
+    row = (await connection.execute(_READ, {"b_key": key})).first()
     return None if row is None else (row.state, dict(row.data or {}))
 
 
@@ -33,15 +51,12 @@ async def write_state(
 ) -> None:
     """Upsert the row of `key`, or delete it when the conversation holds nothing."""
     if state is None and not data:
-        await connection.execute(sa.delete(_table).where(_table.c.key == key))
+        await connection.execute(_DELETE, {"b_key": key})
         return
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    now = utcnow()
-    statement = insert(_table).values(key=key, state=state, data=data, updated_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=["key"], set_={"state": state, "data": data, "updated_at": now}
+    await connection.execute(
+        _upsert(connection.dialect.name),
+        {"key": key, "state": state, "data": data, "updated_at": utcnow()},
     )
-    await connection.execute(statement)
 
 
 async def delete_for_user(connection: AsyncConnection, user_id: int) -> int:
