@@ -98,6 +98,42 @@ def _said_pair(said: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _link(
+    case_id: int, src: tuple[int, int], dst: tuple[int, int], said: Any, now: datetime
+) -> MessageLink:
+    """A relayed message's source and copy (chat, message), with what the source said
+    (`[kind, text]`, see `_said_pair`)."""
+    kind, text = _said_pair(said)
+    return MessageLink(
+        case_id=case_id,
+        src_chat_id=src[0],
+        src_message_id=src[1],
+        dst_chat_id=dst[0],
+        dst_message_id=dst[1],
+        kind=kind,
+        text=text,
+        created_at=now,
+    )
+
+
+async def _claim(
+    session: AsyncSession,
+    table: type[OutboxMessage] | type[CaseTimer],
+    row_id: int | None,
+    unclaimed: sa.ColumnElement[bool],
+    **values: Any,
+) -> bool:
+    """Take one row for this caller: the update applies only while the row is still
+    `unclaimed`, so of two workers that read it only one gets True."""
+    claimed = await session.exec(
+        sa.update(table)
+        .where(col(table.id) == row_id, unclaimed)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(Any, claimed).rowcount == 1)
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -1136,20 +1172,8 @@ class SupportService:
         """Remember a relayed message pair and what it said (`relay_said`); an operator's
         first message is the first response."""
         now = self.clock()
-        kind, text = _said_pair(list(said) if said is not None else None)
         async with self.sessions() as session:
-            session.add(
-                MessageLink(
-                    case_id=case_id,
-                    src_chat_id=src[0],
-                    src_message_id=src[1],
-                    dst_chat_id=dst[0],
-                    dst_message_id=dst[1],
-                    kind=kind,
-                    text=text,
-                    created_at=now,
-                )
-            )
+            session.add(_link(case_id, src, dst, list(said) if said is not None else None, now))
             if by_operator is not None:
                 topic = await session.get(SupportTopic, case_id)
                 if topic is not None and topic.first_response_at is None:
@@ -1337,13 +1361,14 @@ class SupportService:
                 .with_for_update(skip_locked=True)
             )
             for row in (await session.exec(query)).all():
-                claimed = await session.exec(
-                    sa.update(OutboxMessage)
-                    .where(col(OutboxMessage.id) == row.id, due)
-                    .values(state="sending", lease_until=now + OUTBOX_LEASE)
-                    .execution_options(synchronize_session=False)
-                )
-                if cast(Any, claimed).rowcount == 1:
+                if await _claim(
+                    session,
+                    OutboxMessage,
+                    row.id,
+                    due,
+                    state="sending",
+                    lease_until=now + OUTBOX_LEASE,
+                ):
                     assert row.id is not None
                     out.append(
                         Delivery(
@@ -1390,25 +1415,13 @@ class SupportService:
                 )
             }
             for case_id, src, dst in links:
-                kind, text = _said_pair(said.get((src[0], src[1])))
                 exists = await session.exec(
                     select(MessageLink.id).where(
                         MessageLink.src_chat_id == src[0], MessageLink.src_message_id == src[1]
                     )
                 )
                 if exists.first() is None:
-                    session.add(
-                        MessageLink(
-                            case_id=case_id,
-                            src_chat_id=src[0],
-                            src_message_id=src[1],
-                            dst_chat_id=dst[0],
-                            dst_message_id=dst[1],
-                            kind=kind,
-                            text=text,
-                            created_at=now,
-                        )
-                    )
+                    session.add(_link(case_id, src, dst, said.get((src[0], src[1])), now))
             await session.commit()
 
     async def outbox_failed(
@@ -1501,13 +1514,9 @@ class SupportService:
         """One timer, the same way for every kind: claimed (None when another instance
         fired it first), then `action` on its case unless the case moved on where the
         timer no longer applies ("stale"), and the outcome recorded on the timer."""
-        claimed = await session.exec(
-            sa.update(CaseTimer)
-            .where(col(CaseTimer.id) == timer.id, UNFIRED)
-            .values(fired_at=now, fired_by=instance[:64])
-            .execution_options(synchronize_session=False)
-        )
-        if cast(Any, claimed).rowcount != 1:
+        if not await _claim(
+            session, CaseTimer, timer.id, UNFIRED, fired_at=now, fired_by=instance[:64]
+        ):
             return None
         case = await session.get(Case, timer.case_id)
         topic = await session.get(SupportTopic, timer.case_id)
