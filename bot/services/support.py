@@ -116,22 +116,33 @@ def _link(
     )
 
 
-async def _claim(
+async def _update_if(
     session: AsyncSession,
     table: type[OutboxMessage] | type[CaseTimer],
     row_id: int | None,
-    unclaimed: sa.ColumnElement[bool],
+    condition: sa.ColumnElement[bool],
     **values: Any,
 ) -> bool:
-    """Take one row for this caller: the update applies only while the row is still
-    `unclaimed`, so of two workers that read it only one gets True."""
+    """Update the row `row_id` only while `condition` holds; True when it did. Of two
+    callers that race for the same row (two workers claiming it), only one gets True."""
     claimed = await session.exec(
         sa.update(table)
-        .where(col(table.id) == row_id, unclaimed)
+        .where(col(table.id) == row_id, condition)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(cast(Any, claimed).rowcount == 1)
+
+
+async def _commit_once(session: AsyncSession) -> bool:
+    """Commit; False (rolled back) when a unique key refuses it: the same row was written
+    already (the same update handled twice, or another instance first)."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
 
 
 def system_clock() -> datetime:
@@ -703,12 +714,8 @@ class SupportService:
                     created_at=now,
                 )
             )
-            try:
-                await session.commit()
-            except IntegrityError:  # requested meanwhile by another update or instance
-                await session.rollback()
-                return False
-        return True
+            # False: requested meanwhile by another update or instance
+            return await _commit_once(session)
 
     async def bot_answered(self, *, user_id: int, helped: bool) -> bool:
         """The bot answered a buyer's question: when it could not help twice in a row, the
@@ -834,13 +841,9 @@ class SupportService:
         ).first()
         if row is not None and len(row.payload.get("items") or []) < 10:
             payload = {**row.payload, "items": [*row.payload["items"], item]}
-            joined = await session.exec(
-                sa.update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row.id, waiting)
-                .values(payload=payload, next_attempt_at=due)
-                .execution_options(synchronize_session=False)
-            )
-            if cast(Any, joined).rowcount == 1:
+            if await _update_if(
+                session, OutboxMessage, row.id, waiting, payload=payload, next_attempt_at=due
+            ):
                 return
         self._enqueue(
             session,
@@ -871,10 +874,8 @@ class SupportService:
                 payload={"op": "card"},
                 now=now,
             )
-            try:
-                await session.commit()
-            except IntegrityError:  # one refresh at that instant is enough
-                await session.rollback()
+            # refused: one refresh at that instant is enough
+            await _commit_once(session)
 
     async def claim_topics(self) -> list[TopicJob]:
         """Topics waiting to be created (or reopened) in Telegram, leased to this caller."""
@@ -1181,10 +1182,7 @@ class SupportService:
                     session.add(topic)
                     await self._cancel_first_response(session, case_id, now)
                 await self._audit_in(session, by_operator, Action.RELAY, case_id, True, "", now)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
+            await _commit_once(session)
 
     async def said_edited(self, *, src: tuple[int, int], said: Sequence[str | None]) -> None:
         """A relayed message was edited at its source: what it said follows (a message not
@@ -1231,12 +1229,7 @@ class SupportService:
                 payload={"op": "relay", **payload},
                 now=now,
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-        return True
+            return await _commit_once(session)
 
     async def queue_edit(
         self,
@@ -1263,12 +1256,7 @@ class SupportService:
             await self._audit_in(
                 session, actor_id, Action.RELAY, auth.case_id, True, "", now, {"edit": True}
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-        return True
+            return await _commit_once(session)
 
     async def _cancel_first_response(
         self, session: AsyncSession, case_id: int, now: datetime
@@ -1361,7 +1349,7 @@ class SupportService:
                 .with_for_update(skip_locked=True)
             )
             for row in (await session.exec(query)).all():
-                if await _claim(
+                if await _update_if(
                     session,
                     OutboxMessage,
                     row.id,
@@ -1514,7 +1502,7 @@ class SupportService:
         """One timer, the same way for every kind: claimed (None when another instance
         fired it first), then `action` on its case unless the case moved on where the
         timer no longer applies ("stale"), and the outcome recorded on the timer."""
-        if not await _claim(
+        if not await _update_if(
             session, CaseTimer, timer.id, UNFIRED, fired_at=now, fired_by=instance[:64]
         ):
             return None
@@ -1709,10 +1697,7 @@ class SupportService:
                             await self._ensure_timers(
                                 session, fresh, aware(fresh.updated_at) or now
                             )
-                            try:
-                                await session.commit()
-                            except IntegrityError:
-                                await session.rollback()
+                            await _commit_once(session)
         return opened
 
     # --- operator commands ------------------------------------------------------------------
@@ -1805,12 +1790,7 @@ class SupportService:
             job = await session.get(SupportJob, "digest")
             if job is None:
                 session.add(SupportJob(name="digest", period=period, ran_at=now))
-                try:
-                    await session.commit()
-                except IntegrityError:
-                    await session.rollback()
-                    return False
-                return True
+                return await _commit_once(session)
             result = await session.exec(
                 sa.update(SupportJob)
                 .where(col(SupportJob.name) == "digest", col(SupportJob.period) != period)
@@ -1827,10 +1807,7 @@ class SupportService:
             self._outbox(
                 session, key=f"digest:{period}", chat_id=self.chat_id, text=text, now=self.clock()
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
+            await _commit_once(session)
 
     async def breached_cases(self) -> set[int]:
         async with self.sessions() as session:
@@ -1910,12 +1887,7 @@ class SupportService:
                     created_at=self.clock(),
                 )
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-        return True
+            return await _commit_once(session)
 
     # --- saved replies --------------------------------------------------------------------
 
