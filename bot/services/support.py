@@ -1943,16 +1943,8 @@ class SupportService:
             else:
                 row.text, row.updated_by, row.updated_at = text, by_id, now
             session.add(row)
-            session.add(
-                SupportAudit(
-                    actor_id=by_id,
-                    action=Action.REPLY_EDIT.value,
-                    case_id=None,
-                    allowed=True,
-                    reason=name,
-                    payload={"lang": lang},
-                    created_at=now,
-                )
+            await self._audit_in(
+                session, by_id, Action.REPLY_EDIT, None, True, name, now, {"lang": lang}
             )
             await session.commit()
 

@@ -535,6 +535,19 @@ def test_the_saved_replies_file_is_checked(tmp_path: Path, engine: AsyncEngine) 
         ).check_replies()
 
 
+async def test_a_saved_reply_edit_is_kept_and_audited(service: SupportService) -> None:
+    await service.set_saved_reply(name="greeting", lang="en", text="Hi, support here.", by_id=7002)
+    assert await service.saved_reply("greeting", "en") == "Hi, support here."
+    (row,) = await all_rows(service, SupportAudit)
+    assert (row.actor_id, row.action, row.allowed, row.reason, row.payload) == (
+        7002,
+        Action.REPLY_EDIT.value,
+        True,
+        "greeting",
+        {"lang": "en"},
+    )
+
+
 async def test_two_answers_that_did_not_help_in_a_row_open_a_topic(service: SupportService) -> None:
     case_id = await seed(service.sessions)
     assert not await service.bot_answered(user_id=1001, helped=False)
