@@ -98,6 +98,53 @@ def _said_pair(said: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _link(
+    case_id: int, src: tuple[int, int], dst: tuple[int, int], said: Any, now: datetime
+) -> MessageLink:
+    """A relayed message's source and copy (chat, message), with what the source said
+    (`[kind, text]`, see `_said_pair`)."""
+    kind, text = _said_pair(said)
+    return MessageLink(
+        case_id=case_id,
+        src_chat_id=src[0],
+        src_message_id=src[1],
+        dst_chat_id=dst[0],
+        dst_message_id=dst[1],
+        kind=kind,
+        text=text,
+        created_at=now,
+    )
+
+
+async def _update_if(
+    session: AsyncSession,
+    table: type[OutboxMessage] | type[CaseTimer],
+    row_id: int | None,
+    condition: sa.ColumnElement[bool],
+    **values: Any,
+) -> bool:
+    """Update the row `row_id` only while `condition` holds; True when it did. Of two
+    callers that race for the same row (two workers claiming it), only one gets True."""
+    claimed = await session.exec(
+        sa.update(table)
+        .where(col(table.id) == row_id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(Any, claimed).rowcount == 1)
+
+
+async def _commit_once(session: AsyncSession) -> bool:
+    """Commit; False (rolled back) when a unique key refuses it: the same row was written
+    already (the same update handled twice, or another instance first)."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -670,12 +717,8 @@ class SupportService:
                     created_at=now,
                 )
             )
-            try:
-                await session.commit()
-            except IntegrityError:  # requested meanwhile by another update or instance
-                await session.rollback()
-                return False
-        return True
+            # False: requested meanwhile by another update or instance
+            return await _commit_once(session)
 
     async def bot_answered(self, *, user_id: int, helped: bool) -> bool:
         """The bot answered a buyer's question: when it could not help twice in a row, the
@@ -801,13 +844,9 @@ class SupportService:
         ).first()
         if row is not None and len(row.payload.get("items") or []) < 10:
             payload = {**row.payload, "items": [*row.payload["items"], item]}
-            joined = await session.exec(
-                sa.update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row.id, waiting)
-                .values(payload=payload, next_attempt_at=due)
-                .execution_options(synchronize_session=False)
-            )
-            if cast(Any, joined).rowcount == 1:
+            if await _update_if(
+                session, OutboxMessage, row.id, waiting, payload=payload, next_attempt_at=due
+            ):
                 return
         self._enqueue(
             session,
@@ -838,10 +877,8 @@ class SupportService:
                 payload={"op": "card"},
                 now=now,
             )
-            try:
-                await session.commit()
-            except IntegrityError:  # one refresh at that instant is enough
-                await session.rollback()
+            # refused: one refresh at that instant is enough
+            await _commit_once(session)
 
     async def claim_topics(self) -> list[TopicJob]:
         """Topics waiting to be created (or reopened) in Telegram, leased to this caller."""
@@ -1139,20 +1176,8 @@ class SupportService:
         """Remember a relayed message pair and what it said (`relay_said`); an operator's
         first message is the first response."""
         now = self.clock()
-        kind, text = _said_pair(list(said) if said is not None else None)
         async with self.sessions() as session:
-            session.add(
-                MessageLink(
-                    case_id=case_id,
-                    src_chat_id=src[0],
-                    src_message_id=src[1],
-                    dst_chat_id=dst[0],
-                    dst_message_id=dst[1],
-                    kind=kind,
-                    text=text,
-                    created_at=now,
-                )
-            )
+            session.add(_link(case_id, src, dst, list(said) if said is not None else None, now))
             if by_operator is not None:
                 topic = await session.get(SupportTopic, case_id)
                 if topic is not None and topic.first_response_at is None:
@@ -1160,10 +1185,7 @@ class SupportService:
                     session.add(topic)
                     await self._cancel_first_response(session, case_id, now)
                 await self._audit_in(session, by_operator, Action.RELAY, case_id, True, "", now)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
+            await _commit_once(session)
 
     async def said_edited(self, *, src: tuple[int, int], said: Sequence[str | None]) -> None:
         """A relayed message was edited at its source: what it said follows (a message not
@@ -1210,12 +1232,7 @@ class SupportService:
                 payload={"op": "relay", **payload},
                 now=now,
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-        return True
+            return await _commit_once(session)
 
     async def queue_edit(
         self,
@@ -1242,12 +1259,7 @@ class SupportService:
             await self._audit_in(
                 session, actor_id, Action.RELAY, auth.case_id, True, "", now, {"edit": True}
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-        return True
+            return await _commit_once(session)
 
     async def _cancel_first_response(
         self, session: AsyncSession, case_id: int, now: datetime
@@ -1340,13 +1352,14 @@ class SupportService:
                 .with_for_update(skip_locked=True)
             )
             for row in (await session.exec(query)).all():
-                claimed = await session.exec(
-                    sa.update(OutboxMessage)
-                    .where(col(OutboxMessage.id) == row.id, due)
-                    .values(state="sending", lease_until=now + OUTBOX_LEASE)
-                    .execution_options(synchronize_session=False)
-                )
-                if cast(Any, claimed).rowcount == 1:
+                if await _update_if(
+                    session,
+                    OutboxMessage,
+                    row.id,
+                    due,
+                    state="sending",
+                    lease_until=now + OUTBOX_LEASE,
+                ):
                     assert row.id is not None
                     out.append(
                         Delivery(
@@ -1393,25 +1406,13 @@ class SupportService:
                 )
             }
             for case_id, src, dst in links:
-                kind, text = _said_pair(said.get((src[0], src[1])))
                 exists = await session.exec(
                     select(MessageLink.id).where(
                         MessageLink.src_chat_id == src[0], MessageLink.src_message_id == src[1]
                     )
                 )
                 if exists.first() is None:
-                    session.add(
-                        MessageLink(
-                            case_id=case_id,
-                            src_chat_id=src[0],
-                            src_message_id=src[1],
-                            dst_chat_id=dst[0],
-                            dst_message_id=dst[1],
-                            kind=kind,
-                            text=text,
-                            created_at=now,
-                        )
-                    )
+                    session.add(_link(case_id, src, dst, said.get((src[0], src[1])), now))
             await session.commit()
 
     async def outbox_failed(
@@ -1504,13 +1505,9 @@ class SupportService:
         """One timer, the same way for every kind: claimed (None when another instance
         fired it first), then `action` on its case unless the case moved on where the
         timer no longer applies ("stale"), and the outcome recorded on the timer."""
-        claimed = await session.exec(
-            sa.update(CaseTimer)
-            .where(col(CaseTimer.id) == timer.id, UNFIRED)
-            .values(fired_at=now, fired_by=instance[:64])
-            .execution_options(synchronize_session=False)
-        )
-        if cast(Any, claimed).rowcount != 1:
+        if not await _update_if(
+            session, CaseTimer, timer.id, UNFIRED, fired_at=now, fired_by=instance[:64]
+        ):
             return None
         case = await session.get(Case, timer.case_id)
         topic = await session.get(SupportTopic, timer.case_id)
@@ -1703,10 +1700,7 @@ class SupportService:
                             await self._ensure_timers(
                                 session, fresh, aware(fresh.updated_at) or now
                             )
-                            try:
-                                await session.commit()
-                            except IntegrityError:
-                                await session.rollback()
+                            await _commit_once(session)
         return opened
 
     # --- operator commands ------------------------------------------------------------------
@@ -1799,12 +1793,7 @@ class SupportService:
             job = await session.get(SupportJob, "digest")
             if job is None:
                 session.add(SupportJob(name="digest", period=period, ran_at=now))
-                try:
-                    await session.commit()
-                except IntegrityError:
-                    await session.rollback()
-                    return False
-                return True
+                return await _commit_once(session)
             result = await session.exec(
                 sa.update(SupportJob)
                 .where(col(SupportJob.name) == "digest", col(SupportJob.period) != period)
@@ -1821,10 +1810,7 @@ class SupportService:
             self._outbox(
                 session, key=f"digest:{period}", chat_id=self.chat_id, text=text, now=self.clock()
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
+            await _commit_once(session)
 
     async def breached_cases(self) -> set[int]:
         async with self.sessions() as session:
@@ -1906,12 +1892,7 @@ class SupportService:
                     created_at=self.clock(),
                 )
             )
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-        return True
+            return await _commit_once(session)
 
     # --- saved replies --------------------------------------------------------------------
 
@@ -1967,16 +1948,8 @@ class SupportService:
             else:
                 row.text, row.updated_by, row.updated_at = text, by_id, now
             session.add(row)
-            session.add(
-                SupportAudit(
-                    actor_id=by_id,
-                    action=Action.REPLY_EDIT.value,
-                    case_id=None,
-                    allowed=True,
-                    reason=name,
-                    payload={"lang": lang},
-                    created_at=now,
-                )
+            await self._audit_in(
+                session, by_id, Action.REPLY_EDIT, None, True, name, now, {"lang": lang}
             )
             await session.commit()
 

@@ -9,6 +9,9 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 
+from bot.config import Settings
+from bot.i18n import Translator
+
 IMAGE_TYPES = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/webp": (".webp",)}
 IMAGE_EXTENSIONS = {ext: mime for mime, exts in IMAGE_TYPES.items() for ext in exts}
 
@@ -87,3 +90,17 @@ async def verify_document(bot: Bot, file: dict[str, Any]) -> dict[str, Any]:
     if real is None:
         raise EvidenceRefused("type")
     return {**file, "mime_type": real}
+
+
+async def evidence_file(
+    message: Message, bot: Bot, t: Translator, settings: Settings
+) -> dict[str, Any] | None:
+    """The message's file, checked (`file_from_message`, `verify_document`); None when it
+    is refused, and the buyer is told why."""
+    try:
+        return await verify_document(
+            bot, file_from_message(message, max_bytes=settings.max_evidence_bytes)
+        )
+    except EvidenceRefused as exc:
+        await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
+        return None

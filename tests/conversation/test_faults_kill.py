@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,10 +24,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.conversation.bot_process import BotRun, process_env
 from tests.conversation.conftest import PNG, TOKEN, Buyer, Harness
 from tests.fakeapi.faults import Faults
 
-ROOT = str(Path(__file__).resolve().parents[2])
 SLOW = (
     "sendMessage",
     "editMessageText",
@@ -39,28 +38,13 @@ SLOW = (
 
 
 @dataclass
-class BotProcess:
-    env: dict[str, str]
-    cwd: Path
-    log: Path
-    process: asyncio.subprocess.Process | None = None
+class BotProcess(BotRun):
     starts: int = 0
     kills: int = 0
 
     async def start(self, harness: Harness) -> None:
         self.starts += 1
-        with self.log.open("ab") as out:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                env=self.env,
-                cwd=self.cwd,
-                stdout=out,
-                stderr=out,
-            )
-        await harness.tg.wait_polling(timeout=300)
+        await super().start(harness)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -93,16 +77,7 @@ class Tally:
 
 @pytest.fixture
 async def bot_process(harness: Harness, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": ROOT,  # the code under test, even in a copy of the tree
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": harness.base_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
-        "RATE_LIMIT": "10000",
-        "TELEGRAM_RETRY_SECONDS": "5",
-    }
+    env = process_env(harness, tmp_path)
     process = BotProcess(env=env, cwd=tmp_path, log=tmp_path / "bot.log")
     try:
         yield process

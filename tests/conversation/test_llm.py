@@ -23,7 +23,7 @@ import pytest
 
 from bot.telegram.console import plain
 from tests.conversation.conftest import PNG, Buyer, Harness, RunningBot
-from tests.conversation.test_refund_wizard import start_wizard
+from tests.conversation.test_refund_wizard import answer_until_cause, start_wizard
 from tests.fakeapi import BotMessage
 from tests.fakellm import FakeLLM, Fault, Reply, Text, by_use, obedient, request_use, scripted
 from tests.fakellm.server import FOREIGN_LINK, messages_text
@@ -221,10 +221,7 @@ async def test_cause_from_slang_is_used_after_yes(
     llm.responder = by_use({"extract_field": field(cause)})
     await start(harness, llm)
     buyer = harness.buyer(2010 + len(typed), lang)
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000123")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.paid_undelivered")
+    await answer_until_cause(buyer, order="KM20261121000123")
     messages = await buyer.choose("btn.describe")
     buyer.expect(messages, "wizard.cause_text")
     messages = await buyer.say(typed)
@@ -241,10 +238,7 @@ async def test_keywords_come_first_and_cost_no_call(harness: Harness, llm: FakeL
     await start(harness, llm)
     buyer = harness.buyer(2019, "zh")
     metered = Metered(buyer, llm)
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000123")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.paid_undelivered")
+    await answer_until_cause(buyer, order="KM20261121000123")
     await buyer.choose("btn.describe")
     messages = await metered.say("退宽到现在还没到帐")
     buyer.expect(messages, "wizard.cause_guess", cause=buyer.t("cause.delivery_timeout"))
@@ -256,10 +250,7 @@ async def test_cause_no_falls_back_to_the_list(harness: Harness, llm: FakeLLM) -
     llm.responder = by_use({"extract_field": field("delivery_timeout")})
     await start(harness, llm)
     buyer = harness.buyer(2020, "zh")
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000123")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.paid_undelivered")
+    await answer_until_cause(buyer, order="KM20261121000123")
     await buyer.choose("btn.describe")
     await buyer.say("tk了kf不理人")
     messages = await buyer.choose("llm.confirm_no")

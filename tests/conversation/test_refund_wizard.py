@@ -39,7 +39,18 @@ async def start_wizard(buyer: Buyer) -> None:
     buyer.expect(messages, "wizard.order_number", example="KM20261121000123")
 
 
-async def fill_in(
+async def answer_until_cause(
+    buyer: Buyer, *, order: str, platform: str = "aggregator", status: str = "paid_undelivered"
+) -> list[BotMessage]:
+    """Start the wizard, type the order number and pick the platform and the order status;
+    returns what the status brought (the cause step)."""
+    await start_wizard(buyer)
+    await buyer.say(order)
+    await buyer.choose(f"platform.{platform}")
+    return await buyer.choose(f"status.{status}")
+
+
+async def answer_through_amount(
     buyer: Buyer,
     *,
     order: str,
@@ -49,19 +60,24 @@ async def fill_in(
     cause: str = "out_of_stock",
     channel: str = "alipay",
     amount: str = "100",
-    paid: str = "now",
-    completed: str = "now",
 ) -> list[BotMessage]:
-    """Answer every step up to the payment time (and, for used goods, the completion time)
-    by buttons; returns the decision and evidence prompt messages."""
-    await start_wizard(buyer)
-    await buyer.say(order)
-    await buyer.choose(f"platform.{platform}")
-    await buyer.choose(f"status.{status}")
+    """`answer_until_cause`, then the cause and the payment channel by buttons and the
+    amount typed; returns what the amount brought."""
+    await answer_until_cause(buyer, order=order, platform=platform, status=status)
     await buyer.choose(f"cause_group.{group}")
     await buyer.choose(f"cause.{cause}")
     await buyer.choose(f"channel.{channel}")
-    messages = await buyer.say(amount)
+    return await buyer.say(amount)
+
+
+async def fill_in(
+    buyer: Buyer, *, order: str, paid: str = "now", completed: str = "now", **answers: str
+) -> list[BotMessage]:
+    """Answer every step up to the payment time (and, for used goods, the completion time)
+    by buttons (`answers`: those of `answer_through_amount`); returns the decision and
+    evidence prompt messages."""
+    messages = await answer_through_amount(buyer, order=order, **answers)
+    status = answers.get("status")
     if status != "unpaid":  # an unpaid order has no payment time
         messages = await buyer.choose(f"quick_time.{paid}")
     if status in ("redeemed", "completed"):
@@ -269,14 +285,9 @@ async def test_used_goods_are_judged_from_their_completion_time(harness: Harness
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(3004, "en")
-    await start_wizard(buyer)
-    await buyer.say("KM20261121000321")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.redeemed")
-    await buyer.choose("cause_group.merchant")
-    await buyer.choose("cause.invalid_product")
-    await buyer.choose("channel.alipay")
-    await buyer.say("60")
+    await answer_through_amount(
+        buyer, order="KM20261121000321", status="redeemed", cause="invalid_product", amount="60"
+    )
     messages = await buyer.say("10 days ago")
     buyer.expect(messages, "draft.completion_time", n=8)  # the completion step is numbered
     messages = await buyer.say("3 days ago")

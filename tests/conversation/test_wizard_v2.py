@@ -11,7 +11,16 @@ from zoneinfo import ZoneInfo
 
 from tests.conversation.conftest import Buyer, Harness
 from tests.conversation.test_antifraud import SCAM_ZH
-from tests.conversation.test_refund_wizard import INTERNAL_ID, PNG, PNG2, start_wizard, stored_cases
+from tests.conversation.test_refund_wizard import (
+    INTERNAL_ID,
+    PNG,
+    PNG2,
+    answer_through_amount,
+    answer_until_cause,
+    fill_in,
+    start_wizard,
+    stored_cases,
+)
 from tests.fakeapi import BotMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -170,10 +179,7 @@ async def test_times_are_shanghai_wall_clock_in_the_summary_and_in_my_cases(
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(7005, "zh")
-    await start_wizard(buyer)
-    await buyer.say("KM20261130000512")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.redeemed")
+    await answer_until_cause(buyer, order="KM20261130000512", status="redeemed")
     messages = await buyer.choose("cause_group.merchant")
     assert (
         messages[-1].edited and buyer.needle("draft.cause_in_group") in messages[-1].text
@@ -214,14 +220,15 @@ async def test_times_are_shanghai_wall_clock_in_the_summary_and_in_my_cases(
 async def test_week_ago_payment_and_seven_days_or_more_completion_buttons(harness: Harness) -> None:
     await harness.start_bot()
     buyer = harness.buyer(7006, "en")
-    await start_wizard(buyer)
-    await buyer.say("KM20261130000512")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.completed")
-    await buyer.choose("cause_group.buyer")
-    await buyer.choose("cause.changed_mind")
-    await buyer.choose("channel.wechat")
-    await buyer.say("RMB 30")
+    await answer_through_amount(
+        buyer,
+        order="KM20261130000512",
+        status="completed",
+        group="buyer",
+        cause="changed_mind",
+        channel="wechat",
+        amount="RMB 30",
+    )
     messages = await buyer.choose("quick_time.7d")
     buyer.expect(messages, "draft.completion_time", n=8)
     messages = await buyer.choose("quick_completion.8d")
@@ -235,15 +242,7 @@ async def test_a_wrongly_labelled_screenshot_is_relabelled_or_removed(harness: H
     settings = harness.settings()
     await harness.start_bot(settings)
     buyer = harness.buyer(7007, "zh")
-    await start_wizard(buyer)
-    await buyer.say("KM20261130000512")
-    await buyer.choose("platform.aggregator")
-    await buyer.choose("status.paid_undelivered")
-    await buyer.choose("cause_group.merchant")
-    await buyer.choose("cause.delivery_timeout")
-    await buyer.choose("channel.alipay")
-    await buyer.say("100")
-    await buyer.choose("quick_time.now")
+    await fill_in(buyer, order="KM20261130000512", cause="delivery_timeout")
     await buyer.user.send_photo(PNG)
     await buyer.settle()
     messages = await buyer.choose("evidence.chat_record")  # wrong

@@ -5,9 +5,7 @@ delivers the outbox messages that are due, closes and exits within SHUTDOWN_TIME
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,36 +19,16 @@ from bot.commands.run import WebhookEndpoint
 from bot.config import ConfigError, load_settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.support_models import OutboxMessage
-from tests.conversation.conftest import TOKEN, Harness
+from tests.conversation.bot_process import BotRun, process_env
+from tests.conversation.conftest import Harness
 from tests.fakeapi.faults import Faults
-
-ROOT = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass
-class Bot:
-    env: dict[str, str]
-    cwd: Path
-    log: Path
-    process: asyncio.subprocess.Process | None = None
-
+class Bot(BotRun):
     @property
     def database(self) -> str:
         return self.env["DATABASE_URL"]
-
-    async def start(self, harness: Harness) -> None:
-        with self.log.open("ab") as out:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                env=self.env,
-                cwd=self.cwd,
-                stdout=out,
-                stderr=out,
-            )
-        await harness.tg.wait_polling(timeout=300)
 
     async def terminate(self) -> tuple[int, float]:
         """SIGTERM; (exit status, seconds until the process was gone)."""
@@ -60,23 +38,10 @@ class Bot:
         status = await asyncio.wait_for(self.process.wait(), 120)
         return status, time.monotonic() - started
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
 
 @pytest.fixture
 async def bot(harness: Harness, tmp_path: Path) -> AsyncIterator[Bot]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": ROOT,  # the code under test, even in a copy of the tree
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": harness.base_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
-        "RATE_LIMIT": "10000",
-        "TELEGRAM_RETRY_SECONDS": "5",
-        "SHUTDOWN_TIMEOUT": "12",
-    }
+    env = process_env(harness, tmp_path, SHUTDOWN_TIMEOUT="12")
     running = Bot(env=env, cwd=tmp_path, log=tmp_path / "bot.log")
     try:
         yield running

@@ -3,57 +3,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
 from bot.services.scam import EVIDENCE_SCAM, flag_draft_findings, flag_evidence
-from bot.storage import repo
-from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.db import session_factory
 from bot.storage.models import CaseEvent
 from bot.telegram.fraud import evidence_scam_lines
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'evidence.sqlite3'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
+from tests.unit.conftest import file_case
 
 
 async def seed_case(
     sessions: async_sessionmaker[AsyncSession], *, user_id: int, number: str, files: list[str]
 ) -> int:
     async with sessions() as session:
-        await repo.upsert_user(session, user_id=user_id, first_name="Li")
-        case, _ = await repo.create_case(
+        case = await file_case(
             session,
-            number=number,
-            draft_key=f"d-{number}",
             user_id=user_id,
-            language="zh",
-            order_number="KM20261130000512",
-            platform_type="aggregator",
-            order_status="paid_undelivered",
-            cause="out_of_stock",
-            cause_text=None,
-            payment_channel="alipay",
-            amount=Decimal("98.50"),
-            paid_at=None,
-            status="merchant_review",
+            number=number,
             decision={"outcome": "full_refund", "route": "merchant_review", "rule_id": "t"},
             evidence=[
                 {"file_id": f"id-{f}", "file_unique_id": f, "kind": "chat_record"} for f in files
             ],
-            decided=False,
         )
         assert case.id is not None
         return case.id

@@ -3,9 +3,7 @@ retries, authorization and its audit trail, and timers that survive a restart.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 from bot.services.support import Action, ActResult, Operators, SupportService
 from bot.storage import repo
-from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Case, CaseEvent
 from bot.storage.support_models import CaseTimer, OutboxMessage, SupportAudit, SupportTopic
+from tests.unit.conftest import file_case
 
 CHAT = -100500
 THREAD = 70  # the topic of the case under test
@@ -61,25 +60,14 @@ async def seed(
     """A case as the wizard stores it; `filed_by` runs the workspace's submit hook in the
     same transaction, as the running bot does."""
     async with sessions() as session:
-        await repo.upsert_user(session, user_id=user_id, first_name="Li")
-        case, _ = await repo.create_case(
+        case = await file_case(
             session,
-            number=number,
-            draft_key=f"d-{number}",
             user_id=user_id,
+            number=number,
             language="en",
-            order_number="KM20261130000512",
-            platform_type="aggregator",
-            order_status="paid_undelivered",
-            cause="out_of_stock",
-            cause_text=None,
-            payment_channel="alipay",
-            amount=Decimal("98.50"),
             paid_at=START,
             status=status,
             decision=decision(route=route),
-            evidence=[],
-            decided=False,
             also=filed_by.case_filed if filed_by is not None else None,
         )
         # the case was filed at the start of the fake clock
@@ -95,14 +83,6 @@ async def members(statuses: dict[int, str]) -> Any:
         return statuses.get(user_id, "left")
 
     return lookup
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'support.sqlite3'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
@@ -293,16 +273,14 @@ async def test_evidence_added_in_time_sends_the_case_back_to_review(
     )
 
 
-async def test_timers_survive_a_restart(
-    engine: AsyncEngine, tmp_path: Path, clock: FakeClock
-) -> None:
+async def test_timers_survive_a_restart(engine: AsyncEngine, clock: FakeClock) -> None:
     first = SupportService(
         sessions=session_factory(engine), policy=POLICY, chat_id=CHAT, clock=clock
     )
     case_id = await seed(first.sessions)
     await open_topic(first, case_id, 64)
     await engine.dispose()  # the process ends
-    again = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'support.sqlite3'}")
+    again = create_engine(str(engine.url))  # the same file, opened again
     try:
         second = SupportService(
             sessions=session_factory(again), policy=POLICY, chat_id=CHAT, clock=clock
@@ -557,6 +535,19 @@ def test_the_saved_replies_file_is_checked(tmp_path: Path, engine: AsyncEngine) 
         ).check_replies()
 
 
+async def test_a_saved_reply_edit_is_kept_and_audited(service: SupportService) -> None:
+    await service.set_saved_reply(name="greeting", lang="en", text="Hi, support here.", by_id=7002)
+    assert await service.saved_reply("greeting", "en") == "Hi, support here."
+    (row,) = await all_rows(service, SupportAudit)
+    assert (row.actor_id, row.action, row.allowed, row.reason, row.payload) == (
+        7002,
+        Action.REPLY_EDIT.value,
+        True,
+        "greeting",
+        {"lang": "en"},
+    )
+
+
 async def test_two_answers_that_did_not_help_in_a_row_open_a_topic(service: SupportService) -> None:
     case_id = await seed(service.sessions)
     assert not await service.bot_answered(user_id=1001, helped=False)
@@ -647,13 +638,13 @@ async def test_a_case_routed_to_a_person_has_its_topic_job_written_with_it(
 
 
 async def test_the_failure_streak_is_shared_by_instances_and_kept_over_a_restart(
-    service: SupportService, engine: AsyncEngine, tmp_path: Path, clock: FakeClock
+    service: SupportService, engine: AsyncEngine, clock: FakeClock
 ) -> None:
     case_id = await seed(service.sessions)
     assert not await service.bot_answered(user_id=1001, helped=False)
     assert await service.failure_streak(1001) == 1
     await engine.dispose()  # the process ends; another instance answers next
-    again = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'support.sqlite3'}")
+    again = create_engine(str(engine.url))  # the same file, opened again
     try:
         other = SupportService(
             sessions=session_factory(again), policy=POLICY, chat_id=CHAT, clock=clock

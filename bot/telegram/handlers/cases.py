@@ -19,7 +19,7 @@ from bot.services.refunds import ActionNotAllowed, CaseNotFound, CaseView, Refun
 from bot.storage.models import Case
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import CaseAction, CaseCb, MenuAction, MenuCb
-from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
+from bot.telegram.evidence import evidence_file
 from bot.telegram.handlers.wizard.flow import basis
 from bot.telegram.states import CaseFlow
 
@@ -236,12 +236,8 @@ async def case_evidence(
     assert message.from_user is not None
     data = await state.get_data()
     case_id = int(data["case_id"])
-    try:
-        file = await verify_document(
-            bot, file_from_message(message, max_bytes=settings.max_evidence_bytes)
-        )
-    except EvidenceRefused as exc:
-        await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
+    file = await evidence_file(message, bot, t, settings)
+    if file is None:
         return
     count = await refunds.evidence_count(case_id=case_id)
     if count >= settings.max_evidence_files * 2:

@@ -2,8 +2,8 @@
 payment time (-> completion time) -> preliminary decision and evidence -> summary ->
 submit; or one message that tells the whole story, confirmed at once.
 
-Split by concern: `flow` (the draft and the prompts), `entry` (menu, resume, one
-description), `answers` (typed answers), `buttons`, `evidence`, `unexpected`; `reading` and
+Split by concern: `flow` (the draft and the prompts; `inject` gives each handler its
+`flow`), `entry` (menu, resume, one description), `answers` (typed answers), `buttons`, `evidence`, `unexpected`; `reading` and
 `understood`: a language model's reading of a refused typed answer, used after "yes".
 """
 
@@ -24,10 +24,14 @@ from bot.telegram.handlers.wizard import (
     understood,
     unexpected,
 )
+from bot.telegram.handlers.wizard.inject import GiveFlow
 from bot.telegram.handlers.wizard.unexpected import resume, resume_from
 
 router = Router(name="refund")
 router.message.filter(F.chat.type == "private")
+# every handler below is given `flow` (inner middlewares of a parent serve its children)
+router.message.middleware(GiveFlow())
+router.callback_query.middleware(GiveFlow())
 router.include_routers(
     entry.router,
     buttons.router,

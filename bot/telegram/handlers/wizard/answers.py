@@ -4,14 +4,13 @@ words, the amount and the times. Each answer is taken by a `take_*` function, wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
 from aiogram import F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.config import Settings
 from bot.domain.draft import Draft, Moment, Step
 from bot.domain.intake import (
     classify_cause,
@@ -20,10 +19,6 @@ from bot.domain.intake import (
     parse_payment_time,
 )
 from bot.domain.vocab import Cause
-from bot.i18n import Translator
-from bot.knowledge import KnowledgeBase
-from bot.llm import Gateway
-from bot.services.refunds import RefundService
 from bot.telegram import keyboards, render
 from bot.telegram.handlers.wizard.entry import described, start_from
 from bot.telegram.handlers.wizard.flow import Flow, now
@@ -77,16 +72,8 @@ async def take_completion_time(flow: Flow, draft: Draft, completed_at: datetime)
 
 
 @router.message(Wizard.order_number, *TYPED)
-async def got_order_number(
-    message: Message,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-    gateway: Gateway | None = None,
-) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb, gateway)
+async def got_order_number(message: Message, flow: Flow) -> None:
+    settings = flow.settings
     draft = await flow.draft()
     found = described(message.text or "", settings)
     if found.order_number is not None and found.count() > 1 and not draft.editing:
@@ -102,20 +89,12 @@ async def got_order_number(
 
 
 @router.message(Wizard.cause_text, *TYPED)
-async def got_cause_text(
-    message: Message,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-    gateway: Gateway | None = None,
-) -> None:
+async def got_cause_text(message: Message, flow: Flow) -> None:
+    t = flow.t
     text = (message.text or "").strip()
     if len(text) > MAX_CAUSE_TEXT:
         await message.answer(t("error.too_long", max=MAX_CAUSE_TEXT))
         return
-    flow = Flow(message, state, t, settings, refunds, kb, gateway)
     draft = await flow.draft()
     draft.cause_text = text
     await flow.save(draft)
@@ -132,53 +111,28 @@ async def got_cause_text(
 
 
 @router.message(Wizard.amount, *TYPED)
-async def got_amount(
-    message: Message,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-    gateway: Gateway | None = None,
-) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb, gateway)
-    amount = await flow.typed(lambda text: parse_amount(text, settings.max_amount), "error.amount")
+async def got_amount(message: Message, flow: Flow) -> None:
+    maximum = flow.settings.max_amount
+    amount = await flow.typed(lambda text: parse_amount(text, maximum), "error.amount")
     if amount is not None:
         await take_amount(flow, await flow.draft(), amount)
 
 
+def _parse_time(flow: Flow) -> Callable[[str], datetime]:
+    tz = flow.settings.tz
+    return lambda text: parse_payment_time(text, now=now(), tz=tz)
+
+
 @router.message(Wizard.payment_time, *TYPED)
-async def got_payment_time(
-    message: Message,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-    gateway: Gateway | None = None,
-) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb, gateway)
-    paid_at = await flow.typed(
-        lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
-    )
+async def got_payment_time(message: Message, flow: Flow) -> None:
+    paid_at = await flow.typed(_parse_time(flow), "error.time")
     if paid_at is not None:
         await take_payment_time(flow, await flow.draft(), paid_at)
 
 
 @router.message(Wizard.completion_time, *TYPED)
-async def got_completion_time(
-    message: Message,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-    gateway: Gateway | None = None,
-) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb, gateway)
-    completed_at = await flow.typed(
-        lambda text: parse_payment_time(text, now=now(), tz=settings.tz), "error.time"
-    )
+async def got_completion_time(message: Message, flow: Flow) -> None:
+    completed_at = await flow.typed(_parse_time(flow), "error.time")
     if completed_at is not None:
         await take_completion_time(flow, await flow.draft(), completed_at)
 

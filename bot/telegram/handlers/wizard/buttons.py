@@ -7,16 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import Router
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
-from bot.config import Settings
 from bot.domain.draft import Draft, Moment, Step
 from bot.domain.intake import QUICK_COMPLETION, QUICK_TIMES
 from bot.domain.vocab import Cause, CauseGroup, OrderStatus, PaymentChannel, PlatformType
 from bot.i18n import Translator
-from bot.knowledge import KnowledgeBase
-from bot.services.refunds import RefundService
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import WizardAction, WizardCb
 from bot.telegram.handlers.wizard import evidence
@@ -34,19 +30,7 @@ PREFIX: dict[Step, str] = {
     Step.PAYMENT_TIME: "quick_time",
     Step.COMPLETION_TIME: "quick_completion",
 }
-EDITABLE = frozenset(
-    {
-        Step.ORDER_NUMBER,
-        Step.PLATFORM_TYPE,
-        Step.ORDER_STATUS,
-        Step.CAUSE,
-        Step.PAYMENT_CHANNEL,
-        Step.AMOUNT,
-        Step.PAYMENT_TIME,
-        Step.COMPLETION_TIME,
-        Step.EVIDENCE,
-    }
-)
+EDITABLE = frozenset(keyboards.EDIT_FIELDS)  # the answers the summary can change
 
 
 @dataclass
@@ -77,22 +61,14 @@ def _expected(press_step: str, action: WizardAction, current: str) -> bool:
 
 @router.callback_query(WizardCb.filter())
 async def wizard_button(
-    query: CallbackQuery,
-    callback_data: WizardCb,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
+    query: CallbackQuery, callback_data: WizardCb, t: Translator, flow: Flow | None = None
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message):
+    if flow is None:  # the message the button is on can no longer be reached
         await query.answer(t("hint.stale"), show_alert=True)
         return
-    raw = await state.get_state()
+    raw = await flow.state.get_state()
     in_wizard = bool(raw and raw.startswith("Wizard:"))
     current = step_name(raw)
-    flow = Flow(message, state, t, settings, refunds, kb)
     if callback_data.action is WizardAction.CANCEL and in_wizard:
         await query.answer()
         await flow.cancel()

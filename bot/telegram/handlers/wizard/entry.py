@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
 from bot.config import Settings
 from bot.domain.draft import Draft, Step
 from bot.domain.intake import Described, describe
 from bot.i18n import Translator
-from bot.knowledge import KnowledgeBase
-from bot.services.refunds import RefundService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import MenuAction, MenuCb
 from bot.telegram.handlers.wizard.flow import Flow, drop_keyboard, now
@@ -64,52 +62,33 @@ async def start_from(flow: Flow, found: Described, draft: Draft | None = None) -
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.REFUND))
-async def menu_refund(
-    query: CallbackQuery,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-) -> None:
+async def menu_refund(query: CallbackQuery, flow: Flow | None = None) -> None:
     await query.answer()
-    if not isinstance(query.message, Message):
+    if flow is None:
         return
-    if await has_draft(state):  # never drop what the buyer typed without asking
-        await query.message.answer(
-            t("wizard.unfinished"), reply_markup=keyboards.resume_or_restart(t)
+    if await has_draft(flow.state):  # never drop what the buyer typed without asking
+        await flow.message.answer(
+            flow.t("wizard.unfinished"), reply_markup=keyboards.resume_or_restart(flow.t)
         )
         return
-    await start(Flow(query.message, state, t, settings, refunds, kb))
+    await start(flow)
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.RESTART))
-async def menu_restart(
-    query: CallbackQuery,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-) -> None:
+async def menu_restart(query: CallbackQuery, flow: Flow | None = None) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await drop_keyboard(query.message)
-        await start(Flow(query.message, state, t, settings, refunds, kb))
+    if flow is not None:
+        await drop_keyboard(flow.message)
+        await start(flow)
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.RESUME))
 async def menu_resume(
-    query: CallbackQuery,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
+    query: CallbackQuery, state: FSMContext, t: Translator, flow: Flow | None = None
 ) -> None:
-    if not isinstance(query.message, Message) or not await has_draft(state):
+    if flow is None or not await has_draft(state):
         await query.answer(t("hint.stale"))
         return
     await query.answer()
-    await drop_keyboard(query.message)
-    await Flow(query.message, state, t, settings, refunds, kb).reask()
+    await drop_keyboard(flow.message)
+    await flow.reask()

@@ -4,17 +4,12 @@ follows each change."""
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.config import Settings
 from bot.domain.draft import OTHER_KIND, Draft
 from bot.domain.vocab import EvidenceKind
-from bot.i18n import Translator
-from bot.knowledge import KnowledgeBase
-from bot.services.refunds import RefundService
 from bot.telegram import keyboards, render
-from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
+from bot.telegram.evidence import evidence_file
 from bot.telegram.handlers.wizard.flow import Flow
 from bot.telegram.states import Wizard
 
@@ -33,23 +28,11 @@ def _position(draft: Draft, seq: int) -> int:
 
 
 @router.message(Wizard.evidence, F.photo | F.document)
-async def got_evidence(
-    message: Message,
-    bot: Bot,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb)
+async def got_evidence(message: Message, flow: Flow, bot: Bot) -> None:
+    t, settings = flow.t, flow.settings
     draft = await flow.draft()
-    try:
-        file = await verify_document(
-            bot, file_from_message(message, max_bytes=settings.max_evidence_bytes)
-        )
-    except EvidenceRefused as exc:
-        await message.answer(t(f"error.evidence.{exc.reason}", max_mb=settings.max_evidence_mb))
+    file = await evidence_file(message, bot, t, settings)
+    if file is None:
         return
     if draft.has_file(str(file["file_unique_id"])):
         await message.answer(t("evidence.duplicate"))

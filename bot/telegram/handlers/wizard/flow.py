@@ -1,10 +1,10 @@
 """One wizard turn: the draft, asking a step, the summary, submitting. The handlers in this
-package build a `Flow` from their injections and call it; nothing here is a handler."""
+package are given a ready `Flow` (`inject.py`) and call it; nothing here is a handler."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -433,3 +433,19 @@ class Flow:
             lines += ["", t("submitted.missing_evidence")]
         lines += ["", t("submitted.track"), "", t("scam.reminder")]
         await self.message.answer("\n".join(lines), reply_markup=keyboards.main_menu(t))
+
+    # --- made from a handler's injections -----------------------------------------------
+
+    @classmethod
+    def of(cls, message: Message, data: Mapping[str, Any]) -> Flow:
+        """The flow of `message` from what the dispatcher injects into a handler: `state`,
+        `t`, `settings`, `refunds`, `kb` and (with a language model) `gateway`."""
+        return cls(
+            message,
+            data["state"],
+            data["t"],
+            data["settings"],
+            data["refunds"],
+            data["kb"],
+            data.get("gateway"),
+        )

@@ -7,14 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from aiogram import Router
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 
-from bot.config import Settings
 from bot.domain.vocab import Cause
 from bot.i18n import Translator
-from bot.knowledge import KnowledgeBase
-from bot.services.refunds import RefundService
 from bot.telegram import keyboards
 from bot.telegram.handlers.wizard import answers
 from bot.telegram.handlers.wizard.flow import Flow, drop_keyboard
@@ -26,23 +22,16 @@ router = Router(name="wizard-understood")
 
 @router.callback_query(ReadingCb.filter())
 async def reading_answer(
-    query: CallbackQuery,
-    callback_data: ReadingCb,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
+    query: CallbackQuery, callback_data: ReadingCb, t: Translator, flow: Flow | None = None
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message):
+    if flow is None:  # the message the buttons are on can no longer be reached
         await query.answer(t("hint.stale"), show_alert=True)
         return
+    message, state = flow.message, flow.state
     raw = await state.get_state()
     data = await state.get_data()
     pending = data.get(READING) or {}
     step = step_name(raw)
-    flow = Flow(message, state, t, settings, refunds, kb)
     # a reading counts only for the step it was made for, and only once
     if not (raw or "").startswith("Wizard:") or pending.get("step") != callback_data.step:
         await query.answer(t("hint.stale"))

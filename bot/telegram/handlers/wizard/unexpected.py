@@ -33,40 +33,25 @@ async def evidence_unexpected(message: Message, t: Translator, kb: KnowledgeBase
 @router.message(
     StateFilter(*[s for s in WIZARD_STATES if s is not Wizard.evidence]), ~F.text.startswith("/")
 )
-async def unexpected(
-    message: Message,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-) -> None:
-    flow = Flow(message, state, t, settings, refunds, kb)
+async def unexpected(message: Message, flow: Flow) -> None:
     if await flow.answered_question(message.text or ""):
         return
     key = (
         "hint.text_expected"
-        if step_name(await state.get_state()) in TEXT_STEPS
+        if step_name(await flow.state.get_state()) in TEXT_STEPS
         else "hint.button_expected"
     )
-    await message.answer(t(key))
+    await message.answer(flow.t(key))
     await flow.reask()
 
 
-async def resume(
-    message: Message,
-    state: FSMContext,
-    t: Translator,
-    settings: Settings,
-    refunds: RefundService,
-    kb: KnowledgeBase,
-) -> bool:
+async def resume(flow: Flow) -> bool:
     """Ask the wizard's current step again (after a scam warning, or when the warning is
     dismissed) so the buyer has working buttons; False outside the wizard."""
-    current = await state.get_state()
+    current = await flow.state.get_state()
     if not current or not current.startswith("Wizard:"):
         return False
-    await Flow(message, state, t, settings, refunds, kb).reask()
+    await flow.reask()
     return True
 
 
@@ -82,4 +67,4 @@ async def resume_from(message: Message, data: dict[str, Any]) -> bool:
         and isinstance(kb, KnowledgeBase)
     ):
         return False
-    return await resume(message, state, t, settings, refunds, kb)
+    return await resume(Flow.of(message, data))

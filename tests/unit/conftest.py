@@ -1,0 +1,51 @@
+"""What the unit tests on a real (SQLite) database share: the migrated database and a case
+stored as the wizard stores it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage import repo
+from bot.storage.db import create_engine, migrate
+from bot.storage.models import Case
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite file of this test (a module may define its own)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unit.sqlite3'}")
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def file_case(session: AsyncSession, *, user_id: int, number: str, **fields: Any) -> Case:
+    """The buyer recorded, then the case of an out-of-stock order paid by Alipay (98.50, no
+    payment time, no evidence); `fields` override any of `repo.create_case`'s."""
+    await repo.upsert_user(session, user_id=user_id, first_name="Li")
+    answers: dict[str, Any] = {
+        "number": number,
+        "draft_key": f"d-{number}",
+        "user_id": user_id,
+        "language": "zh",
+        "order_number": "KM20261130000512",
+        "platform_type": "aggregator",
+        "order_status": "paid_undelivered",
+        "cause": "out_of_stock",
+        "cause_text": None,
+        "payment_channel": "alipay",
+        "amount": Decimal("98.50"),
+        "paid_at": None,
+        "status": "merchant_review",
+        "evidence": [],
+        "decided": False,
+    }
+    case, _ = await repo.create_case(session, **{**answers, **fields})
+    return case
