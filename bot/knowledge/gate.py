@@ -129,7 +129,7 @@ def coverage(
     known = known_words(words, vocabulary, function_words)
     score = (known / len(words)) * min(1.0, known / 2)
     if any(word in OTHER_BUSINESSES for word, _ in words):
-        score /= 2
+        score *= 0.5
     if len(words) == 1 and topics and known_words(words, topics) == 0:
         score /= 2
     return score
