@@ -491,6 +491,9 @@ def test_investing_with_an_insider_needs_the_insider_line(rules: Detector) -> No
             "我们一起投资基金吧，定投一点，长期拿着",
             "周末我们一起投篮球去",
             "这个游戏有个漏洞，打boss的时候会卡住，已经反馈给客服了",
+            # investing together next to refund talk, with no insider's line
+            "退款到账了，我们一起投一点基金吧",
+            "Got my refund, want to invest with me in an index fund?",
         ),
     )
 
