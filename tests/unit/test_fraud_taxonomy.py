@@ -333,6 +333,7 @@ def test_an_ultimatum_with_a_demand_for_money(rules: Detector) -> None:
 
 def test_overpaid_money_asked_back_across_a_comma(rules: Detector) -> None:
     assert rules.scan_text("刚才多转了你500，麻烦退回来").at_least(Risk.MEDIUM)
+    assert rules.scan_text("系统多付了你300，请尽快退回").at_least(Risk.MEDIUM)
     assert not rules.scan_text("刚才多转了你500，不用退了，算红包").at_least(Risk.MEDIUM)
 
 
