@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.fraud import Detector, Risk
+from bot.domain.fraud.detector import prose_of
 from bot.domain.fraud.model import concepts
 from bot.domain.fraud.resources import load_yaml
 from bot.services.scam import fraud_texts
@@ -332,6 +333,7 @@ def test_an_ultimatum_with_a_demand_for_money(rules: Detector) -> None:
 
 def test_overpaid_money_asked_back_across_a_comma(rules: Detector) -> None:
     assert rules.scan_text("刚才多转了你500，麻烦退回来").at_least(Risk.MEDIUM)
+    assert rules.scan_text("系统多付了你300，请尽快退回").at_least(Risk.MEDIUM)
     assert not rules.scan_text("刚才多转了你500，不用退了，算红包").at_least(Risk.MEDIUM)
 
 
@@ -377,3 +379,170 @@ def test_telling_the_victim_not_to_call_the_police_is_secrecy(rules: Detector) -
     fake = "这里是公安局反诈中心，您的账户涉嫌洗钱，请配合调查，不要告诉任何人"
     assert rules.scan_text(fake).at_least(Risk.MEDIUM)
     assert not rules.scan_text("遇到这种情况一定要报警，别转钱").at_least(Risk.MEDIUM)
+
+
+# ------------------------------------------------------------------ the techniques widened
+# Each: several instances of the technique (Chinese and English, other words than the
+# messages that showed the gap) and hard negatives of the same topic, with the rules alone.
+
+
+def _caught(rules: Detector, scams: tuple[str, ...], harmless: tuple[str, ...]) -> None:
+    missed = [s for s in scams if not rules.scan_text(s).at_least(Risk.MEDIUM)]
+    wrong = [h for h in harmless if rules.scan_text(h).at_least(Risk.MEDIUM)]
+    assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
+
+
+def test_task_rebate_paid_per_click_or_advance_and_rebate(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "兼职点赞，一个赞3元，日结，加我微信领任务",
+            "做任务返佣金，垫付100返130，做完马上结算",
+            "Part-time: follow our shops and get paid 5 dollars per follow, "
+            "contact our manager on WhatsApp",
+        ),
+        (
+            "这个视频不错，点赞关注一下呗",
+            "刷单是诈骗，别信什么垫付返佣",
+            "充200送20，活动截止本周日",
+        ),
+    )
+
+
+def test_overpayment_sent_by_mistake_asked_back(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "不好意思我手滑转错了，本来是80转成了800，麻烦你退我720，转回这个微信就行",
+            "哎我打错了，多打了2000给你，你还给我吧，直接转我支付宝",
+            "Oops I paid you 500 instead of 50 by mistake, please send back the difference",
+            "I accidentally sent you $300 instead of $30, can you send the rest back via Venmo",
+        ),
+        (
+            "我转错账了，已经联系银行处理，不用管",
+            "你多转了我100，我已经退给你了，查收一下",
+            "I paid $50 too much for the shoes, the shop will refund the rest",
+            "I paid $50 too much for the shoes, can you send back the difference",
+        ),
+    )
+
+
+def test_flow_verification_to_prove_the_money_is_clean(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "您的账户涉及洗钱风险，需配合做一笔流水验证，证明资金来源，验证后原路退回",
+            "检测到你有洗钱嫌疑，现在做个流水验证就能解除",
+        ),
+        (
+            "银行办房贷需要提供近六个月的银行流水",
+            "反诈提醒：凡是让你做流水验证、转账到安全账户的都是诈骗",
+        ),
+    )
+
+
+def test_payment_in_card_codes_and_codes_asked_back(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "这单只收京东E卡，卡号和密码拍照发我就行，收到就发货",
+            "要的话用苹果充值卡付，卡密发给我，我这边核对完马上给你发",
+            "系统刚把一张别人的兑换码发到你账号上了，麻烦你把收到的码发我，我给你换一张",
+            "I'm the seller, the platform reversed my payment, so send the gift card code back "
+            "or I'll call the police",
+            "Give the code back to me today or I will report you to the platform",
+            "Boss here, buy three Amazon cards for a client and text me the codes on the back",
+        ),
+        (
+            "卡密已发给您，请在订单详情查看",
+            "我买的点卡卡密提示已使用，截图发给客服了",
+            "你好，卡密发我一下我帮你查是否被使用，如果没用过可以退款",
+            "Your gift card code is in the order page, redeem it in Steam",
+            "Please send us a photo of the card's back so we can check the code.",
+        ),
+    )
+
+
+def test_a_fee_to_join_or_pay_first_through_an_internal_channel(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "招募城市代理，交599代理费即可开店，一个月回本",
+            "分站加盟，交298加盟费，躺赚差价",
+            "内部渠道 王者点券五折 先款后货 要的私",
+            "Internal channel price, 60% off Steam cards, pay first, codes within an hour",
+        ),
+        (
+            "请问你们加盟费大概多少？我想了解一下",
+            "公司年会要交200会费，周五前交给行政",
+            "本店正规发货，付款后自动发卡，不支持先款后货私下交易",
+        ),
+    )
+
+
+def test_investing_with_an_insider_needs_the_insider_line(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "我上次说的那个平台又有漏洞了，我表哥在里面做技术，我们一起投一点？",
+            "姐，我同学在交易所上班，内部消息，这个币必涨，咱们一起投两万",
+            "My cousin found a loophole at the exchange, invest with me this week, 300 to start",
+        ),
+        (
+            "我们一起投资基金吧，定投一点，长期拿着",
+            "周末我们一起投篮球去",
+            "这个游戏有个漏洞，打boss的时候会卡住，已经反馈给客服了",
+            # investing together next to refund talk, with no insider's line
+            "退款到账了，我们一起投一点基金吧",
+            "Got my refund, want to invest with me in an index fund?",
+        ),
+    )
+
+
+def test_group_admin_asking_everyone_to_add_a_contact(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "群主通知：全体成员添加管理员微信 admin_2024 进行身份核验，不核验的今晚移出群聊",
+            "【管理员通知】本群即将升级，请大家加新群管微信 qun_vip88 登记，不登记的清空积分",
+            "Admin notice: this group is moving. Everyone must add the new admin on WhatsApp, "
+            "members who don't will be removed",
+            # the admin's notice alone, the ultimatum alone
+            "群主通知：大家加一下新群主微信 qz_2025 备注名字",
+            "所有成员添加微信 qz_7788 登记，不登记的明天移出群聊",
+        ),
+        (
+            "群主通知：本周六晚上8点群里抽奖，大家准时参加",
+            "管理员提醒：群里不要发广告，违者移出",
+            "记得加一下班主任微信，开学通知都在群里",
+        ),
+    )
+
+
+def test_support_naming_a_messenger_handle(rules: Detector) -> None:
+    _caught(
+        rules,
+        (
+            "Hi, this is the platform's support team. To process your refund please add our "
+            "refund agent on Telegram @pay_help_desk",
+            "Refund team here, reach our agent via WhatsApp to get your money back",
+            "售后客服：您的退款已审核，请联系我们的专员telegram @tk_kefu01 领取",
+        ),
+        (
+            "Our support will never ask you to add anyone on Telegram for a refund",
+            "add me on WeChat so we can plan the trip",
+        ),
+    )
+
+
+def test_words_spelt_out_or_with_digits_for_letters(rules: Detector) -> None:
+    assert prose_of("r e f u n d  r e a d y, c0ntact k.f on t.g").startswith("refund")
+    assert "contact客服on telegram" in prose_of("c0ntact k.f on t.g")
+    _caught(
+        rules,
+        (
+            "r e f u n d  a v a i l a b l e, c0ntact k.f on t.g @refund_center9",
+            "y0ur r e f u n d is re4dy, m e s s a g e our agent on tg @fastrefund_cs",
+        ),
+        ("h e l l o everyone, how's it going", "the b0ss fight took me 3 tries lol"),
+    )

@@ -46,7 +46,7 @@ _LONE_REQUEST_MEDIUM = {
 }
 # requests that count only next to a scam line or an impersonation: a merchant's own
 # phone number under "refund sent to your original account" is no scam
-_NEEDS_SCAM_LINE = {"callback", "pay_me"}
+_NEEDS_SCAM_LINE = {"callback", "pay_me", "invest"}
 # classifier thresholds: at LOW_AT the model's finding is low, at MEDIUM_AT medium
 LOW_AT = 0.7
 MEDIUM_AT = 0.9

@@ -14,7 +14,9 @@ Each function handles one technique, whatever the brand or word it hides:
 * `SMALL_CAPS`: small capital letters ("ᴛᴀᴏʙᴀᴏ"), which NFKC leaves alone.
 * `strip_decorations`: emoji and symbols between Chinese characters ("验🔥证🔥码").
 * `expand_slang`: abbreviations and pinyin that stand for the trigger words
-  ("tk" = 退款, "kou kou" = QQ, "vx" = 微信).
+  ("tk" = 退款, "kou kou" = QQ, "vx" = 微信, "t.g" = Telegram), after words spelt out
+  letter by letter are joined ("r e f u n d") and digits inside a word read as the
+  letters they imitate ("c0ntact").
 """
 
 from __future__ import annotations
@@ -191,17 +193,38 @@ _SLANG = {
     "jiawo": "加我",
     "yzm": "验证码",
     "zfb": "支付宝",
+    "k.f": "客服",
+    "tg": "telegram",
+    "t.g": "telegram",
+    "tele": "telegram",
 }
 _SLANG_RE = re.compile(
     r"(?<![a-z0-9])(?:"
     + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(_SLANG, key=len, reverse=True))
     + r")(?![a-z0-9])"
 )
-_SLANG_HINT = re.compile(r"tk|kf|vx|v x|wx|xin|kou|扣扣|抠抠|企鹅|jia|yzm|zfb|tuikuan|kefu")
+_SLANG_HINT = re.compile(
+    r"tk|kf|k\.f|tg|t\.g|tele|vx|v x|wx|xin|kou|扣扣|抠抠|企鹅|jia|yzm|zfb|tuikuan|kefu"
+)
+# a word spelt out letter by letter, four letters or more: "r e f u n d", "c o n t a c t"
+_SPELT = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z]){3,}(?![a-z0-9])")
+# a digit between letters standing for the letter it looks like: "c0ntact", "supp0rt", "fr33"
+_LEET = re.compile(r"(?<=[a-z])[0345]+(?=[a-z])")
+_LEET_MAP = str.maketrans("0345", "oeas")
+
+
+def respell(text: str) -> str:
+    """Words spelt out letter by letter joined, digits inside words read as letters."""
+    if _SPELT.search(text):
+        text = _SPELT.sub(lambda m: m.group().replace(" ", ""), text)
+    if _LEET.search(text):
+        text = _LEET.sub(lambda m: m.group().translate(_LEET_MAP), text)
+    return text
 
 
 def expand_slang(text: str) -> str:
-    """Slang words replaced by what they stand for (on normalised text)."""
+    """Slang words replaced by what they stand for (on normalised text), after `respell`."""
+    text = respell(text)
     if not _SLANG_HINT.search(text):
         return text
     return _SLANG_RE.sub(lambda m: _SLANG[re.sub(r"\s+", " ", m.group())], text)
