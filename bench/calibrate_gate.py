@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge import KnowledgeBase, calibration  # noqa: E402
-from bot.knowledge.evaluation import load_questions  # noqa: E402
+from bot.knowledge.evaluation import load_questions, verdict_of  # noqa: E402
 
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3)
 AGREEMENTS = (0, 1, 2, 3)
@@ -58,13 +58,7 @@ def collect(kb: KnowledgeBase, path: str) -> list[Row]:
             asked = kb.smalltalk.strip(q.q.strip(), answer.lang)
             if top is not None and kb.smalltalk.alias(asked, answer.lang) == top:
                 found = None  # a section named by its alias: ask() applies no rule to it
-            if not q.answerable:
-                verdict = "offtopic_confident" if answer.confident else "offtopic_unsure"
-            elif not answer.confident:
-                verdict = "unsure"
-            else:
-                verdict = "right" if top in q.ids else "wrong"
-            rows.append((q.split, verdict, found))
+            rows.append((q.split, verdict_of(q, answer), found))
     finally:
         calibration.MIN_MARGIN = saved
     return rows

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.base import Answer, KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,16 @@ def gate_metrics(
     return result
 
 
+def verdict_of(question: Question, answer: Answer) -> str:
+    """What the buyer got: right / wrong / unsure, or offtopic_confident / offtopic_unsure."""
+    top = answer.sources[0].id if answer.sources else None
+    if not question.answerable:
+        return "offtopic_confident" if answer.confident else "offtopic_unsure"
+    if not answer.confident:
+        return "unsure"
+    return "right" if top in question.ids else "wrong"
+
+
 def answer_metrics(
     kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None
 ) -> dict[str, Any]:
@@ -140,14 +150,7 @@ def answer_metrics(
     rows: list[tuple[Question, str]] = []  # (question, verdict)
     for question in questions:
         answer = kb.ask(question.q, question.lang, mode=mode)
-        top = answer.sources[0].id if answer.sources else None
-        if not question.answerable:
-            verdict = "offtopic_confident" if answer.confident else "offtopic_unsure"
-        elif not answer.confident:
-            verdict = "unsure"
-        else:
-            verdict = "right" if top in question.ids else "wrong"
-        rows.append((question, verdict))
+        rows.append((question, verdict_of(question, answer)))
     result = _answer_summary([v for _q, v in rows])
     for lang in sorted({kb_lang(q) for q, _v in rows}):
         result[lang] = _answer_summary([v for q, v in rows if kb_lang(q) == lang])

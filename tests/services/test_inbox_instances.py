@@ -229,60 +229,59 @@ async def test_the_next_update_on_another_instance_starts_from_this_ones_state(
     assert "KM20261121000555" in str(await b.dp.storage.get_data(key))
 
 
-async def test_a_language_chosen_on_one_instance_applies_on_the_other_at_once(
+@pytest.fixture
+async def two_instances_users(
     migrated_url: str, redis_scope: RedisScope
-) -> None:
+) -> AsyncIterator[tuple[Any, Any, Any, int]]:
+    """Two instances' buyer caches on one database and one Redis: (here, there, their
+    sessions, a buyer's id); the buyer's generation key is removed afterwards."""
     from bot.services.users import UserService
     from bot.storage.db import create_engine, session_factory
 
     engine = create_engine(migrated_url)
     redis = redis_scope.client()
     user_id = 5_000_000_000 + redis_scope.bot_id % 1_000_000
+    sessions = session_factory(engine)
+    here, there = (UserService(sessions=sessions, redis=redis) for _ in range(2))
     try:
-        sessions = session_factory(engine)
-        here, there = (UserService(sessions=sessions, redis=redis) for _ in range(2))
-        assert await here.touch(user_id=user_id, first_name="Li", username=None) is None
-        assert await there.touch(user_id=user_id, first_name="Li", username=None) is None
-        await here.set_language(user_id=user_id, language="en")
-        # `there` remembered the user a moment ago, and still knows at once
-        assert await there.touch(user_id=user_id, first_name="Li", username=None) == "en"
-        await there.set_language(user_id=user_id, language="zh")
-        assert await here.touch(user_id=user_id, first_name="Li", username=None) == "zh"
+        yield here, there, sessions, user_id
     finally:
         await redis.delete(f"users:generation:{user_id}")
         await redis.aclose()
         await engine.dispose()
 
 
+async def test_a_language_chosen_on_one_instance_applies_on_the_other_at_once(
+    two_instances_users: tuple[Any, Any, Any, int],
+) -> None:
+    here, there, _sessions, user_id = two_instances_users
+    assert await here.touch(user_id=user_id, first_name="Li", username=None) is None
+    assert await there.touch(user_id=user_id, first_name="Li", username=None) is None
+    await here.set_language(user_id=user_id, language="en")
+    # `there` remembered the user a moment ago, and still knows at once
+    assert await there.touch(user_id=user_id, first_name="Li", username=None) == "en"
+    await there.set_language(user_id=user_id, language="zh")
+    assert await here.touch(user_id=user_id, first_name="Li", username=None) == "zh"
+
+
 async def test_a_ban_set_on_one_instance_applies_on_the_other_at_once(
-    migrated_url: str, redis_scope: RedisScope
+    two_instances_users: tuple[Any, Any, Any, int],
 ) -> None:
     """Bans are read with the buyer's language (no query per update); a ban or a lift made
     through either instance's support service reaches the other's very next update."""
     from bot.policy_files import load_policy
     from bot.services.support import SupportService
-    from bot.services.users import UserService
-    from bot.storage.db import create_engine, session_factory
 
-    engine = create_engine(migrated_url)
-    redis = redis_scope.client()
-    user_id = 5_100_000_000 + redis_scope.bot_id % 1_000_000
-    try:
-        sessions = session_factory(engine)
-        here, there = (UserService(sessions=sessions, redis=redis) for _ in range(2))
-        desk = SupportService(
-            sessions=sessions, policy=load_policy(), chat_id=None, ban_changed=here.moved_on
-        )
+    here, there, sessions, user_id = two_instances_users
+    desk = SupportService(
+        sessions=sessions, policy=load_policy(), chat_id=None, ban_changed=here.moved_on
+    )
 
-        async def ban_there() -> str | None:
-            return (await there.profile(user_id=user_id, first_name="Li", username=None)).ban
+    async def ban_there() -> str | None:
+        return (await there.profile(user_id=user_id, first_name="Li", username=None)).ban
 
-        assert await ban_there() is None
-        await desk.set_ban(user_id=user_id, mode="shadow", by_id=1)
-        assert await ban_there() == "shadow"
-        await desk.set_ban(user_id=user_id, mode=None, by_id=1)
-        assert await ban_there() is None
-    finally:
-        await redis.delete(f"users:generation:{user_id}")
-        await redis.aclose()
-        await engine.dispose()
+    assert await ban_there() is None
+    await desk.set_ban(user_id=user_id, mode="shadow", by_id=1)
+    assert await ban_there() == "shadow"
+    await desk.set_ban(user_id=user_id, mode=None, by_id=1)
+    assert await ban_there() is None
