@@ -8,7 +8,11 @@ model answering at random (the fake OpenAI-compatible server of the tests) and, 
         --structured json_schema --timeout 60             # a local server too (docs/llm.md)
 
 Sets: typed wizard answers (tests/data/llm_fields.jsonl), cause descriptions
-(tests/data/llm_causes.jsonl), retrieval questions (tests/data/retrieval_questions.jsonl).
+(tests/data/llm_causes.jsonl), retrieval questions (tests/data/retrieval_questions.jsonl),
+scam messages (tests/data/fraud_cases.jsonl and fraud_fresh_batch1-4.jsonl: the model's
+second opinion on the messages the other fraud checks are unsure about; scored as recall and
+false-positive rate, with an extra run against a model that always knows the label, the
+ceiling of what a second opinion can add).
 Each item is one buyer message: at most one model call. The final reading is `correct`,
 `wrong_own` (the bot's own parser, keywords or retriever erred) or `abstain` (the bot asks
 again, offers the list, or says it is not sure). A model's reading is a suggestion the buyer
@@ -161,12 +165,67 @@ async def _retrieval(gateway: Gateway | None, kb: KnowledgeBase) -> list[str]:
     return marks
 
 
-async def _run(gateway: Gateway | None, kb: KnowledgeBase) -> dict[str, Any]:
+FRAUD_SETS = ("fraud_cases.jsonl", *(f"fraud_fresh_batch{n}.jsonl" for n in range(1, 5)))
+
+
+class Oracle:
+    """A model that knows every label: it answers `classify_scam` with the truth of the
+    message being checked (set before each check), to show how much a model that settles
+    the unsure band perfectly could add."""
+
+    def __init__(self) -> None:
+        self.scam = False
+
+    def __call__(self, _body: dict[str, Any]) -> Any:
+        from tests.fakellm import Reply
+
+        technique = "impersonation" if self.scam else "none"
+        return Reply({"scam": self.scam, "technique": technique, "confidence": 0.95})
+
+
+async def _scams(gateway: Gateway | None, oracle: Oracle | None = None) -> dict[str, Any]:
+    """The fraud checks with the model's second opinion (`bot.telegram.fraud.second_opinion`)
+    on the labelled set and fresh batches 1-4: scams warned about (medium or high), harmless
+    messages warned about, and how many sat in the unsure band the model is asked about."""
+    from bot.domain.fraud import Detector, Risk
+    from bot.domain.fraud.detector import unsure
+    from bot.services.scam import fraud_texts
+    from bot.telegram.fraud import second_opinion
+
+    detector = Detector(texts=fraud_texts())
+    counts: Counter[str] = Counter()
+    for name in FRAUD_SETS:
+        for n, row in enumerate(_rows(name)):
+            scam = row["label"] == "scam"
+            kind = "scam" if scam else "harmless"
+            verdict = detector.scan_text(row["text"])
+            counts[f"{kind}_unsure"] += unsure(verdict)
+            if oracle is not None:
+                oracle.scam = scam
+            with turn(f"scam:{name}:{n}"):
+                verdict = await second_opinion(detector, verdict, row["text"], gateway)
+            counts[kind] += 1
+            counts[f"{kind}_warned"] += verdict.at_least(Risk.MEDIUM)
+    return {
+        "scams": counts["scam"],
+        "scams_warned": counts["scam_warned"],
+        "harmless": counts["harmless"],
+        "harmless_warned": counts["harmless_warned"],
+        "recall": round(counts["scam_warned"] / max(1, counts["scam"]), 4),
+        "false_positive_rate": round(counts["harmless_warned"] / max(1, counts["harmless"]), 4),
+        "unsure_band": {"scams": counts["scam_unsure"], "harmless": counts["harmless_unsure"]},
+    }
+
+
+async def _run(
+    gateway: Gateway | None, kb: KnowledgeBase, oracle: Oracle | None = None
+) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = {
         "typed_fields": _score(await _fields(gateway)),
         "cause_descriptions": _score(await _causes(gateway)),
         "retrieval_questions": _score(await _retrieval(gateway, kb)),
+        "scam_messages": await _scams(gateway, oracle),
     }
     result["seconds"] = round(time.perf_counter() - wall, 3)
     result["cpu_seconds"] = round(time.process_time() - cpu, 3)
@@ -277,6 +336,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     report["random_never_worse"] = all(
         all(_never_worse(report["no_model"], run).values()) for run in runs
     )
+    # the ceiling of the fraud second opinion: a model that is always right
+    oracle = Oracle()
+    async with FakeLLM(oracle, usage=False) as server:
+        gateway = Gateway(
+            base_url=server.base_url,
+            model="oracle",
+            timeout_seconds=5,
+            max_retries=0,
+            structured="tools",
+        )
+        report["oracle_scam_messages"] = await _scams(gateway, oracle)
     if args.base_url:
         gateway = Gateway(
             base_url=args.base_url,

@@ -46,3 +46,14 @@ def turn(key: str, *, case_key: str | None = None, calls: int = 1) -> Iterator[T
         yield value
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def carried(value: Turn | None) -> Iterator[Turn | None]:
+    """Run the code inside under an existing turn (or none): a task started for an update,
+    in a context of its own, still spends that update's one model call."""
+    token = _current.set(value)
+    try:
+        yield value
+    finally:
+        _current.reset(token)

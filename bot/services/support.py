@@ -1234,6 +1234,31 @@ class SupportService:
             )
             return await _commit_once(session)
 
+    async def queue_buyer_relay(
+        self,
+        *,
+        case_id: int,
+        chat_id: int,
+        thread_id: int,
+        source: tuple[int, int],
+        payload: Mapping[str, Any],
+    ) -> bool:
+        """A buyer's message for their case's topic, queued like an operator's: the worker
+        delivers it (in order, with backoff, once) and links the copy; when it gives up, the
+        buyer is sent `payload["failed_notice"]`. False when this message was queued already
+        (the same update handled twice)."""
+        async with self.sessions() as session:
+            self._enqueue(
+                session,
+                key=f"relay:{source[0]}:{source[1]}",
+                chat_id=chat_id,
+                thread_id=thread_id,
+                case_id=case_id,
+                payload={"op": "relay", **payload},
+                now=self.clock(),
+            )
+            return await _commit_once(session)
+
     async def queue_edit(
         self,
         auth: Authorization,
@@ -1454,6 +1479,18 @@ class SupportService:
                         reason=escape(reason),
                     ),
                     now=now,
+                )
+            notice = delivery.payload.get("failed_notice")
+            sources = delivery.payload.get("sources") or []
+            if give_up and delivery.thread_id is not None and notice and sources:
+                # a buyer's message the topic never got: the buyer is told, not left waiting
+                self._outbox(
+                    session,
+                    key=f"failed:{delivery.id}",
+                    chat_id=int(sources[0][0]),
+                    text=str(notice),
+                    now=now,
+                    case_id=delivery.case_id,
                 )
             await session.commit()
         return give_up

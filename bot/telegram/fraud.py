@@ -20,7 +20,8 @@ from bot.domain.fraud import LinkRef, MessageInput, Risk, Verdict
 from bot.domain.fraud.detector import technique_ids, unsure
 from bot.i18n import Translator
 from bot.imagescan import ImageScanner, ImageVerdict
-from bot.llm import Gateway
+from bot.llm import Gateway, Turn, current_turn
+from bot.llm.budget import carried
 from bot.llm.uses import classify_scam
 from bot.ops.metrics import record_fraud_findings
 from bot.services.scam import EVIDENCE_SCAM, flag_evidence
@@ -134,9 +135,13 @@ def picture_of(message: Message) -> tuple[str, int | None] | None:
     return None
 
 
-async def check_picture(bot: Bot, message: Message, scanner: ImageScanner) -> ImageVerdict | None:
+async def check_picture(
+    bot: Bot, message: Message, scanner: ImageScanner, gateway: Gateway | None = None
+) -> ImageVerdict | None:
     """Download the message's picture and scan it, with its caption, in the scanner's pool
-    (the event loop goes on meanwhile). None when the message carries no picture."""
+    (the event loop goes on meanwhile), then, when the verdict is unsure and a model is
+    configured, ask its `second_opinion` on what the picture said (its caption, the text
+    read from it, its QR codes). None when the message carries no picture."""
     picture = picture_of(message)
     if picture is None:
         return None
@@ -154,6 +159,12 @@ async def check_picture(bot: Bot, message: Message, scanner: ImageScanner) -> Im
         return None
     result = await scanner.scan(buffer.read(), caption)
     record_fraud_findings(result.verdict.checks)
+    if gateway is not None and unsure(result.verdict):
+        said = [caption.text, caption.caption, result.extracted.text, *result.extracted.qr]
+        text = "\n".join(part for part in said if part)
+        checked = await second_opinion(scanner.detector, result.verdict, text, gateway)
+        if checked is not result.verdict:
+            result = result.model_copy(update={"verdict": checked})
     return result
 
 
@@ -201,9 +212,11 @@ class ScanPictures(BaseMiddleware):
         in_wizard = state is not None and await state.get_state() == Wizard.evidence.state
         handled = asyncio.Event()
         # a context of its own: the check outlives the update, whose state writes are
-        # committed when it is done (bot.telegram.fsm); the check's writes go straight on
+        # committed when it is done (bot.telegram.fsm); the check's writes go straight on.
+        # It still spends the update's one model call (a second opinion on the picture).
         task = asyncio.create_task(
-            self._check(event, data, scanner, handled, in_wizard), context=contextvars.Context()
+            self._check(event, data, scanner, handled, in_wizard, current_turn()),
+            context=contextvars.Context(),
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -219,10 +232,12 @@ class ScanPictures(BaseMiddleware):
         scanner: ImageScanner,
         handled: asyncio.Event,
         in_wizard: bool,
+        budget: Turn | None,
     ) -> None:
         t: Translator = data["t"]
         try:
-            result = await check_picture(data["bot"], message, scanner)
+            with carried(budget):
+                result = await check_picture(data["bot"], message, scanner, data.get("gateway"))
             if result is None:
                 return
             log.info(

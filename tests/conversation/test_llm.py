@@ -21,8 +21,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.fraud import Detector
+from bot.domain.fraud.detector import unsure
+from bot.i18n import Translator
+from bot.services.scam import fraud_texts
 from bot.telegram.console import plain
 from tests.conversation.conftest import PNG, Buyer, Harness, RunningBot
+from tests.conversation.test_antifraud import needs_images, qr_png
 from tests.conversation.test_refund_wizard import answer_until_cause, start_wizard
 from tests.fakeapi import BotMessage
 from tests.fakellm import FakeLLM, Fault, Reply, Text, by_use, obedient, request_use, scripted
@@ -31,6 +36,9 @@ from tests.fakellm.server import FOREIGN_LINK, messages_text
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STRICT_ORDER = r"^KM\d{14}$"  # so a number written in groups is refused by the parser
 LLM_TIMEOUT = 1.0
+# the other fraud checks find something in it, not enough to warn: the band a second
+# opinion may settle (the premise is checked where it matters)
+UNSURE_SCAM = "小朋友白血病急需手术费，每人捐一点，直接转到孩子爸爸的微信，谢谢好心人"
 
 
 @pytest.fixture
@@ -618,12 +626,89 @@ async def test_an_unsure_message_gets_the_models_second_opinion(
     buyer = harness.buyer(2060, "zh")
     metered = Metered(buyer, llm)
     await buyer.say("/start")
-    messages = await metered.say(
-        "小朋友白血病急需手术费，每人捐一点，直接转到孩子爸爸的微信，谢谢好心人"
-    )
+    messages = await metered.say(UNSURE_SCAM)
     buyer.expect(messages, "fraud.title.medium")
     assert metered.calls == [1]
     assert [request_use(r) for r in llm.requests] == ["classify_scam"]
     # a harmless message is never sent for a second opinion
     await metered.say("今天天气不错，晚上一起吃饭吗")
     assert "classify_scam" not in [request_use(r) for r in llm.requests[1:]]
+
+
+def scam_opinion(scam: bool) -> Any:
+    return by_use(
+        {
+            "classify_scam": Reply(
+                {"scam": scam, "technique": "fake_charity" if scam else "none", "confidence": 0.9}
+            ),
+            "classify_intent": Reply({"intent": "small_talk", "confidence": 0.9}),
+        }
+    )
+
+
+def test_the_second_opinion_premise_holds() -> None:
+    verdict = Detector(texts=fraud_texts()).scan_text(UNSURE_SCAM)
+    assert unsure(verdict), verdict.risk
+
+
+async def test_check_asks_the_model_about_an_unsure_message(harness: Harness, llm: FakeLLM) -> None:
+    llm.responder = scam_opinion(True)
+    await start(harness, llm)
+    buyer = harness.buyer(2061, "zh")
+    await buyer.say("/start")
+    await buyer.say("/check")
+    messages = await buyer.say(UNSURE_SCAM)
+    buyer.expect(messages, "fraud.title.medium")
+    assert [request_use(r) for r in llm.requests] == ["classify_scam"]
+
+
+async def test_check_keeps_the_rules_verdict_when_the_model_says_no(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    llm.responder = scam_opinion(False)
+    await start(harness, llm)
+    buyer = harness.buyer(2062, "en")
+    await buyer.say("/start")
+    await buyer.say("/check")
+    messages = await buyer.say(UNSURE_SCAM)
+    assert not [
+        m for m in messages if (m.text or "").startswith(buyer.needle("fraud.title.medium"))
+    ]
+    assert any(buyer.needle("fraud.low") in (m.text or "") for m in messages)
+    assert [request_use(r) for r in llm.requests] == ["classify_scam"]
+
+
+@needs_images
+async def test_a_picture_the_checks_are_unsure_about_gets_the_models_second_opinion(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    # the QR code carries the unsure text: the model reads what the picture said, in the
+    # one model call of the buyer's message, and the warning says it was in the picture
+    llm.responder = scam_opinion(True)
+    await start(harness, llm)
+    buyer = harness.buyer(2063, "zh")
+    await buyer.say("/start")
+    await buyer.user.send_photo(qr_png(UNSURE_SCAM))
+    title = buyer.needle("fraud.title.medium")
+    warning = await buyer.user.wait_for_message(
+        timeout=90, predicate=lambda m: (m.text or "").startswith(title)
+    )
+    assert buyer.text("fraud_advice.in_picture") in (warning.text or "")
+    assert [request_use(r) for r in llm.requests] == ["classify_scam"]
+    assert "白血病" in messages_text(llm.requests[0], "user")
+
+
+@needs_images
+async def test_a_group_picture_the_model_calls_a_scam_is_warned_about(
+    harness: Harness, llm: FakeLLM
+) -> None:
+    llm.responder = scam_opinion(True)
+    await start(harness, llm)
+    group = harness.tg.group(-100778, title="买家交流群")
+    await group.ensure()
+    await harness.tg.set_bot_admin(-100778, True)
+    member = harness.tg.user(7202, first_name="群友", language_code="zh")
+    await group.send_photo(member, qr_png(UNSURE_SCAM))
+    warning = await group.wait_for_message(timeout=90)
+    assert Translator("zh")("fraud_advice.in_picture") in (warning.text or "")
+    assert [request_use(r) for r in llm.requests] == ["classify_scam"]

@@ -11,7 +11,7 @@ import pytest
 
 from bot.services.support import SupportService
 from bot.storage.models import Evidence
-from bot.storage.support_models import OutboxMessage, SupportTopic
+from bot.storage.support_models import MessageLink, OutboxMessage, SupportTopic
 from bot.telegram import render
 from bot.telegram.console import plain
 from tests.conversation.conftest import Harness
@@ -147,6 +147,55 @@ async def test_operator_messages_reach_the_buyer_in_order_once_after_a_429(
         ("edit", "sent"),
     ]
     assert relays[0].attempts == 2  # the 429, then delivered
+
+
+async def test_a_buyers_message_waits_out_an_outage_and_reaches_the_topic_once_in_order(
+    harness: Harness,
+) -> None:
+    """The buyer's side goes through the outbox too: a message the topic could not take
+    (Telegram failing, no retry inside the call) is delivered later, once, before the next
+    one, and the buyer is not told anything went wrong."""
+    d = await make_desk(harness, telegram_retry_seconds=0)
+    await seed_case(d.settings, user_id=1001, number="RF-20261130-OOOO")
+    thread, _card = await d.topic_card("RF-20261130-OOOO")
+    await d.settle()
+    await d.harness.tg.fail_next("copyMessage", 502, times=2)
+    await d.buyer.user.send_text("第一句：钱还没到")
+    await d.buyer.user.send_text("第二句：订单号发您了")
+    second = await d.group.wait_for_message(20, lambda m: "第二句" in (m.text or ""))
+    copies = [m for m in d.group.messages() if "句：" in (m.text or "")]
+    assert [m.text for m in copies] == ["第一句：钱还没到", "第二句：订单号发您了"]
+    assert all(m.raw.get("message_thread_id") == thread for m in copies)
+    assert copies[0].message_id < second.message_id
+    await d.settle()
+    assert not [
+        m for m in d.buyer.user.messages() if d.buyer.text("support.unreachable") in (m.text or "")
+    ]
+    relays = [o for o in await rows(d.settings, OutboxMessage) if o.thread_id == thread]
+    relays = [o for o in relays if o.payload.get("op") == "relay"]
+    assert [o.state for o in relays] == ["sent", "sent"] and relays[0].attempts == 3
+    links = await rows(d.settings, MessageLink)
+    assert {(link.src_chat_id, link.dst_message_id) for link in links} >= {
+        (1001, copies[0].message_id),
+        (1001, copies[1].message_id),
+    }
+
+
+async def test_a_buyers_message_the_topic_refuses_is_given_up_and_the_buyer_told(
+    harness: Harness,
+) -> None:
+    d = await make_desk(harness, telegram_retry_seconds=0)
+    await seed_case(d.settings, user_id=1001, number="RF-20261130-PPPP")
+    _thread, _card = await d.topic_card("RF-20261130-PPPP")
+    await d.settle()
+    await d.harness.tg.fail_next("copyMessage", 400, "Bad Request: message thread not found")
+    await d.buyer.user.send_text("您好，还在吗")
+    told = await d.buyer.user.wait_for_message(
+        20, lambda m: d.buyer.text("support.unreachable") in (m.text or "")
+    )
+    assert told.text
+    relays = [o for o in await rows(d.settings, OutboxMessage) if o.payload.get("op") == "relay"]
+    assert [o.state for o in relays] == ["failed"]
 
 
 async def test_leads_reassign_reopen_and_shadow_ban_with_agent_names_shown(

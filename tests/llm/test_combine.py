@@ -140,3 +140,30 @@ async def test_a_random_model_is_never_worse_on_fields_and_causes(seed: int) -> 
     assert gateway.counters.calls > 20
     for before, after in zip(no_model, with_model, strict=True):
         assert after["correct"] >= before["correct"] and after["wrong_own"] == before["wrong_own"]
+
+
+async def test_the_second_opinion_on_scams_is_bounded_by_the_unsure_band() -> None:
+    """A model answering at random never costs a caught scam and can only raise messages in
+    the unsure band; a model that always knows the label catches every scam in it."""
+    import eval_llm
+
+    from bot.llm.gateway import Gateway
+
+    no_model = await eval_llm._scams(None)
+    band = no_model["unsure_band"]
+    assert band["scams"] + band["harmless"] > 0  # the premise: something to settle
+    async with FakeLLM(random_answers(5)) as server:
+        gateway = Gateway(
+            base_url=server.base_url, model="random", timeout_seconds=5, max_retries=0
+        )
+        at_random = await eval_llm._scams(gateway)
+    assert at_random["scams_warned"] >= no_model["scams_warned"]
+    assert at_random["harmless_warned"] <= no_model["harmless_warned"] + band["harmless"]
+    oracle = eval_llm.Oracle()
+    async with FakeLLM(oracle) as server:
+        gateway = Gateway(
+            base_url=server.base_url, model="oracle", timeout_seconds=5, max_retries=0
+        )
+        perfect = await eval_llm._scams(gateway, oracle)
+    assert perfect["scams_warned"] == no_model["scams_warned"] + band["scams"]
+    assert perfect["harmless_warned"] == no_model["harmless_warned"]

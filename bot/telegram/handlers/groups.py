@@ -99,7 +99,9 @@ async def guard(
         return
     if image_scanner is not None and picture_of(message):
         # OCR takes a while: the group's other messages are not kept waiting
-        task = asyncio.create_task(_guard_picture(message, bot, t, settings, groups, image_scanner))
+        task = asyncio.create_task(
+            _guard_picture(message, bot, t, settings, groups, image_scanner, gateway)
+        )
         _tasks.add(task)
         task.add_done_callback(_tasks.discard)
 
@@ -114,9 +116,11 @@ async def _guard_picture(
     settings: Settings,
     groups: GroupService,
     scanner: ImageScanner,
+    gateway: Gateway | None = None,
 ) -> None:
     try:
-        result = await check_picture(bot, message, scanner)
+        # the task copied the update's context: its one model call is this message's too
+        result = await check_picture(bot, message, scanner, gateway)
         if result is None or not result.at_least(WARN_AT):
             if result is not None and result.skipped:
                 log.info(

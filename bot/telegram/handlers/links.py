@@ -15,21 +15,29 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.llm import Gateway
+from bot.ops.metrics import record_fraud_findings
 from bot.telegram import keyboards
 from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
-from bot.telegram.fraud import WARN_AT, has_content, message_input, warning_text
+from bot.telegram.fraud import WARN_AT, has_content, message_input, second_opinion, warning_text
 from bot.telegram.states import LinkCheck
 
 log = logging.getLogger(__name__)
 router = Router(name="links")
 
 
-async def show_verdict(message: Message, t: Translator, detector: Any) -> None:
+async def show_verdict(
+    message: Message, t: Translator, detector: Any, gateway: Gateway | None = None
+) -> None:
     data = message_input(message)
     if detector is None or not has_content(data):
         await message.answer(t("fraud.nothing_to_check"))
         return
     verdict = detector.scan(data)
+    record_fraud_findings(verdict.checks)
+    # unsure: the model's second opinion, when one is configured (the message's one call)
+    text = "\n".join(part for part in (data.text, data.caption) if part)
+    verdict = await second_opinion(detector, verdict, text, gateway)
     if verdict.at_least(WARN_AT):
         await message.reply(
             warning_text(t, verdict),
@@ -50,13 +58,17 @@ async def show_verdict(message: Message, t: Translator, detector: Any) -> None:
 
 @router.message(Command("check"), F.chat.type == "private")
 async def check_command(
-    message: Message, state: FSMContext, t: Translator, detector: Any = None
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    detector: Any = None,
+    gateway: Gateway | None = None,
 ) -> None:
     assert message.text is not None
     rest = message.text.partition(" ")[2].strip()
     if rest:
         clean = message.model_copy(update={"text": rest, "entities": None})
-        await show_verdict(clean, t, detector)
+        await show_verdict(clean, t, detector, gateway)
         return
     await state.set_state(LinkCheck.waiting)
     await message.answer(t("fraud.check_prompt"), reply_markup=keyboards.home_button(t))
@@ -72,10 +84,14 @@ async def check_menu(query: CallbackQuery, state: FSMContext, t: Translator) -> 
 
 @router.message(LinkCheck.waiting, F.chat.type == "private", ~F.text.startswith("/"))
 async def check_message(
-    message: Message, state: FSMContext, t: Translator, detector: Any = None
+    message: Message,
+    state: FSMContext,
+    t: Translator,
+    detector: Any = None,
+    gateway: Gateway | None = None,
 ) -> None:
     await state.clear()
-    await show_verdict(message, t, detector)
+    await show_verdict(message, t, detector, gateway)
     await message.answer(t("fraud.check_more"), reply_markup=keyboards.main_menu(t))
 
 

@@ -8,17 +8,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from html import escape
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
-    InputMediaDocument,
-    InputMediaPhoto,
     Message,
     TelegramObject,
     User,
@@ -165,38 +164,29 @@ async def buyer_message(
         chat_id, thread_id = settings.support_chat_id, topic.thread_id
         _albums.add(
             message,
-            lambda parts: _relay_album(bot, parts, chat_id, thread_id, topic.case_id, support, t),
+            lambda parts: _relay_album(
+                parts, chat_id, thread_id, topic.case_id, support, t, workspace
+            ),
         )
         return None
-    reply_to = None
-    if message.reply_to_message is not None:
-        link = await support.copy_of(
-            chat_id=message.chat.id, message_id=message.reply_to_message.message_id
-        )
-        reply_to = (
-            link.dst_message_id
-            if link is not None and link.dst_chat_id == settings.support_chat_id
-            else None
-        )
-    try:
-        copied = await bot.copy_message(
-            settings.support_chat_id,
-            message.chat.id,
-            message.message_id,
-            message_thread_id=topic.thread_id,
-            reply_to_message_id=reply_to,
-        )
-    except TelegramAPIError:
-        log.exception("could not pass the buyer's message to topic %s", topic.thread_id)
-        await message.answer(t("support.unreachable"))
-        return None
-    await support.relayed(
+    reply_to = message.reply_to_message
+    # queued (the worker copies it into the topic, in order, once, retrying while Telegram
+    # is unreachable); the buyer is told only if it is given up
+    await support.queue_buyer_relay(
         case_id=topic.case_id,
-        src=(message.chat.id, message.message_id),
-        dst=(settings.support_chat_id, copied.message_id),
-        by_operator=None,
-        said=relay_said(message),
+        chat_id=settings.support_chat_id,
+        thread_id=topic.thread_id,
+        source=(message.chat.id, message.message_id),
+        payload={
+            "sources": [[message.chat.id, message.message_id]],
+            "said": [relay_said(message)],
+            "copy": [message.chat.id, message.message_id],
+            "reply_to": None if reply_to is None else [message.chat.id, reply_to.message_id],
+            "failed_notice": t("support.unreachable"),
+        },
     )
+    if workspace is not None:
+        workspace.nudge()
     return None
 
 
@@ -229,48 +219,49 @@ async def _as_evidence(
 
 
 async def _relay_album(
-    bot: Bot,
     parts: list[Message],
     chat_id: int,
     thread_id: int,
     case_id: int,
     support: SupportService,
     t: Translator,
+    workspace: Workspace | None,
 ) -> None:
-    media: list[Any] = []
+    """The parts of a buyer's album, queued as one album for the topic (one part: a copy)."""
+    album: list[dict[str, Any]] = []
+    sources: list[list[int]] = []
     for part in parts:
+        caption = part.caption and escape(part.caption)
         if part.photo:
-            media.append(InputMediaPhoto(media=part.photo[-1].file_id, caption=part.caption))
+            album.append({"media": "photo", "file_id": part.photo[-1].file_id, "caption": caption})
         elif part.document:
-            media.append(InputMediaDocument(media=part.document.file_id, caption=part.caption))
-    if not media:
-        return
-    try:
-        if len(media) == 1:
-            one = await bot.copy_message(
-                chat_id, parts[0].chat.id, parts[0].message_id, message_thread_id=thread_id
+            album.append(
+                {"media": "document", "file_id": part.document.file_id, "caption": caption}
             )
-            await support.relayed(
-                case_id=case_id,
-                src=(parts[0].chat.id, parts[0].message_id),
-                dst=(chat_id, one.message_id),
-                by_operator=None,
-                said=relay_said(parts[0]),
-            )
-            return
-        sent = await bot.send_media_group(chat_id, media, message_thread_id=thread_id)
-    except TelegramAPIError:
-        log.exception("could not pass the buyer's album to topic %s", thread_id)
-        await parts[0].answer(t("support.unreachable"))
+        else:
+            continue
+        sources.append([part.chat.id, part.message_id])
+    if not album:
         return
-    for part, copy in zip(parts, sent, strict=False):
-        await support.relayed(
-            case_id=case_id,
-            src=(part.chat.id, part.message_id),
-            dst=(chat_id, copy.message_id),
-            by_operator=None,
-            said=relay_said(part),
-        )
+    first = parts[0]
+    payload: dict[str, Any] = {
+        "sources": sources,
+        "said": [relay_said(part) for part in parts if part.photo or part.document],
+        "failed_notice": t("support.unreachable"),
+    }
+    if len(album) == 1:
+        payload["copy"] = sources[0]
+    else:
+        payload["album"] = album
+    await support.queue_buyer_relay(
+        case_id=case_id,
+        chat_id=chat_id,
+        thread_id=thread_id,
+        source=(first.chat.id, first.message_id),
+        payload=payload,
+    )
+    if workspace is not None:
+        workspace.nudge()
 
 
 @router.edited_message(StateFilter(None))

@@ -425,7 +425,8 @@ class Workspace:
     async def _send_relay(
         self, delivery: Delivery, links: list[tuple[int, tuple[int, int], tuple[int, int]]]
     ) -> int:
-        """An operator's message, photo, document or album, as the buyer will see it."""
+        """An operator's message, photo, document or album, as the buyer will see it; or a
+        buyer's, copied into their case's topic (`delivery.thread_id`)."""
         payload, chat_id = delivery.payload, delivery.chat_id
         case_id = delivery.case_id or 0
         sources = [(int(c), int(m)) for c, m in payload.get("sources") or []]
@@ -437,7 +438,12 @@ class Workspace:
                 else InputMediaDocument(media=item["file_id"], caption=item.get("caption"))
                 for item in payload["album"]
             ]
-            sent = await self.bot.send_media_group(chat_id, media, reply_to_message_id=reply_to)
+            sent = await self.bot.send_media_group(
+                chat_id,
+                media,
+                message_thread_id=delivery.thread_id,
+                reply_to_message_id=reply_to,
+            )
             links.extend(
                 (case_id, src, (chat_id, copy.message_id))
                 for src, copy in zip(sources, sent, strict=False)
@@ -449,13 +455,17 @@ class Workspace:
                 chat_id,
                 int(from_chat),
                 int(message_id),
+                message_thread_id=delivery.thread_id,
                 caption=payload.get("caption"),
                 reply_to_message_id=reply_to,
             )
             copy_id = copied.message_id
         else:
             message = await self.bot.send_message(
-                chat_id, str(payload["text"]), reply_to_message_id=reply_to
+                chat_id,
+                str(payload["text"]),
+                message_thread_id=delivery.thread_id,
+                reply_to_message_id=reply_to,
             )
             copy_id = message.message_id
         links.extend((case_id, src, (chat_id, copy_id)) for src in sources[:1])
