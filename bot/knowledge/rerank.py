@@ -18,7 +18,8 @@ probability. The best one answers; the answer is unsure when that probability is
 MIN_PROBABILITY (close neighbours whose evidence disagrees share the probability).
 
 The weights are data (`data/rerank.json`), trained on the tuned splits of the labelled
-questions only (never on the batches kept for a blind check) by one command:
+questions and on the texts' own example questions, each asked of an index built without it
+(never on the batches kept for a blind check), by one command:
 
     python bench/train_reranker.py
 """
