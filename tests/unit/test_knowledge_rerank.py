@@ -128,3 +128,21 @@ def test_single_channel_modes_are_not_reranked() -> None:
         index = kb._indexes["zh"]
         ranking, parts = index.rank(mode, "退款多久到账")
         assert kb._rerank(index, "退款多久到账", ranking, parts) is None
+
+
+def test_a_stale_model_file_leaves_the_fused_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model trained for other features is not loaded (the knowledge base still loads,
+    so the training command can run); a missing one neither."""
+    stale = tmp_path / "rerank.json"
+    data = json.loads(rerank.MODEL_FILE.read_text(encoding="utf-8"))
+    data["version"] = rerank.FEATURE_VERSION + 1
+    stale.write_text(json.dumps(data), encoding="utf-8")
+    for path in (stale, tmp_path / "missing.json"):
+        monkeypatch.setattr(rerank, "MODEL_FILE", path)
+        rerank.default_model.cache_clear()
+        try:
+            assert rerank.default_model() is None
+        finally:
+            rerank.default_model.cache_clear()
