@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,9 @@ def collect(kb: KnowledgeBase, path: str) -> list[Row]:
     rows: list[Row] = []
     saved = calibration.MIN_MARGIN
     calibration.MIN_MARGIN = 0.0  # the raw decision: the vocabulary gate alone
+    saved_model = kb.reranker
+    if saved_model is not None:  # the reranker's order, without its probability rule
+        kb.reranker = replace(saved_model, min_probability=0.0)
     try:
         for q in load_questions(path):
             answer = kb.ask(q.q, q.lang)
@@ -61,6 +65,7 @@ def collect(kb: KnowledgeBase, path: str) -> list[Row]:
             rows.append((q.split, verdict_of(q, answer), found))
     finally:
         calibration.MIN_MARGIN = saved
+        kb.reranker = saved_model
     return rows
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.knowledge import calibration, gate
+from bot.knowledge import calibration, gate, rerank
 from bot.knowledge.answers import (
     Answer,
     Source,
@@ -98,6 +98,8 @@ class KnowledgeBase:
                     else None,
                 )
         self.default_mode: str = "hybrid" if embedder is not None else "lexical"
+        # the learned reranker of the best few sections (None: the fused ranking as it is)
+        self.reranker: rerank.RerankModel | None = rerank.default_model()
 
     # --- construction -------------------------------------------------------------------
 
@@ -212,7 +214,10 @@ class KnowledgeBase:
             return [found]
         question = self.smalltalk.strip(question, lang)
         index = self._indexes[lang]
-        ranking = index.ranker(mode or self.default_mode).search(question, None)
+        ranking, parts = index.rank(mode or self.default_mode, question)
+        reranked = self._rerank(index, question, ranking, parts)
+        if reranked is not None:
+            ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
         sources = self._to_sources(index, ranking, k)
         named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
@@ -267,10 +272,16 @@ class KnowledgeBase:
             )
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
-        sources = self._to_sources(index, ranking, k)
-        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
         found_evidence = self._evidence(index, question, ranking, parts)
+        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
         reliable = calibration.is_reliable(found_evidence)
+        reranked = self._rerank(index, question, ranking, parts)
+        if reranked is not None and self.reranker is not None:
+            # the learned order of the best few sections; its probability for the first
+            # one is low when close neighbours' evidence disagrees: unsure
+            ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
+            reliable = reliable and reranked.best_probability >= self.reranker.min_probability
+        sources = self._to_sources(index, ranking, k)
         named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
             # the whole message is one of a section's aliases: that section answers it
@@ -288,6 +299,22 @@ class KnowledgeBase:
             )
         text, lead = compose_answer(question, sources, lang)
         return Answer(text, True, sources, lang, score, lead, evidence=found_evidence)
+
+    def _rerank(
+        self, index: LangIndex, question: str, ranking: Ranking, parts: list[Ranking]
+    ) -> rerank.Reranked | None:
+        """The reranker's order of the best sections; None without a model, when the ranking
+        is not the fusion of the lexical channels (a single channel's ranking), or when the
+        vocabulary gate finds the question not covered (its "maybe related" sources keep
+        the fused order)."""
+        if self.reranker is None or len(parts) < len(rerank.CHANNELS) or not ranking:
+            return None
+        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
+        if not gate.is_confident(score):
+            return None  # not covered by the texts: unsure anyway, the fused order stays
+        return self.reranker.rerank(
+            ranking, parts, index.section_of, index.rerank_query(question), index.profiles
+        )
 
     def _evidence(
         self, index: LangIndex, question: str, ranking: Ranking, parts: list[Ranking]

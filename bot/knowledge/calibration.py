@@ -23,6 +23,10 @@ right ones than they save unless a wrong answer is weighed at about eight. Secti
 and kind match are reported for analysis; measured, they did not separate wrong from right
 answers (every confidently wrong answer of the labelled set had a matching kind), so they
 do not decide.
+
+The learned reranker (`rerank.py`) adds a second rule in `KnowledgeBase.ask`: the answer is
+also unsure when the reranker's probability for its first section is below its
+`min_probability` (measured against this margin in docs/knowledge.md).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.knowledge import rerank
+from bot.knowledge.answers import asked_kinds, fact_kinds, sentences
 from bot.knowledge.chunking import Chunk
 from bot.knowledge.lexical import BM25Index, TfidfIndex
 from bot.knowledge.loader import Section
@@ -76,6 +78,7 @@ class LangIndex:
         self.section_words: dict[str, frozenset[str]] = {
             sid: frozenset(w) for sid, w in words.items()
         }
+        self.profiles = _profiles(chunks, sections, self.section_words)
         # normalised score sum: each ranker's scores divided by its best; the nearest example
         # question weighs a little more (measured: docs/knowledge.md)
         self.lexical = FusionRanker(
@@ -95,6 +98,11 @@ class LangIndex:
             rankers.append(questions)
         self.hybrid = FusionRanker(rankers, method="sum", weights=HYBRID_WEIGHTS[: len(rankers)])
 
+    def rerank_query(self, question: str) -> rerank.Query:
+        """The question as the reranker sees it: its words, the kinds of fact it asks."""
+        kinds = (asked_kinds(question) - {"yesno"}) | rerank.asked_intents(question)
+        return rerank.Query(frozenset(query_word_tokens(question)), kinds, self.bm25.term_idf)
+
     def section_of(self, chunk: int) -> str:
         return self.chunks[chunk].section_id
 
@@ -111,3 +119,26 @@ class LangIndex:
         if found is None:
             raise ValueError(f"retriever {mode!r} is not available (embeddings not loaded?)")
         return found  # type: ignore[no-any-return]
+
+
+def _profiles(
+    chunks: Sequence[Chunk], sections: Sequence[Section], words: dict[str, frozenset[str]]
+) -> dict[str, rerank.Profile]:
+    titles: dict[str, set[str]] = {}
+    facts: dict[str, set[str]] = {}
+    for c in chunks:
+        titles.setdefault(c.section_id, set()).update(word_tokens(f"{c.title}\n{c.aliases}"))
+        found = facts.setdefault(c.section_id, set())
+        for sentence in sentences(c.text, c.lang):
+            found.update(fact_kinds(sentence))
+            found.update(rerank.intent_facts(sentence))
+    examples: dict[str, list[list[str]]] = {}
+    for section in sections:
+        if section.id in words:
+            examples[section.id] = [word_tokens(q) for q in (section.title, *section.questions)]
+    return {
+        sid: rerank.make_profile(
+            words[sid], titles.get(sid, ()), examples.get(sid, []), facts.get(sid, ())
+        )
+        for sid in words
+    }

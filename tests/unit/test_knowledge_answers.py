@@ -47,7 +47,7 @@ def test_the_first_sentence_states_the_fact_asked(question: str, fact: str) -> N
 
 
 @pytest.mark.parametrize(
-    "question", ["退到银行卡要几天", "怎么申诉", "I was charged twice", "is this link legit"]
+    "question", ["退到银行卡要几天", "怎么申诉", "I was charged twice", "is this link safe"]
 )
 def test_answers_name_section_titles_never_ids(question: str) -> None:
     answer = kb().ask(question)

@@ -1,0 +1,270 @@
+"""A learned reranker over the best few sections, and the confidence it gives its choice.
+
+The fused lexical ranking (`index.py`) is usually right at three but, on wording it has not
+seen, often puts a neighbour of the right section first. The reranker looks again at the
+best TOP_K sections with features that say *why* each one matched:
+
+- the fused score and each channel's score (BM25 words, character n-grams, the nearest
+  example question), relative to that channel's best, and whether the channel ranks the
+  section first;
+- how much of the question the section covers: its content words (plain and weighted by
+  idf) in the section's words, in its title and aliases, and in its nearest example
+  question (a question-to-question channel, word for word);
+- fact type: the question asks a time / an amount / a step / whom to contact / where to
+  find something, and the section does or does not state that kind of fact.
+
+A linear score over these features, softmax over the candidates, gives each candidate a
+probability. The best one answers; the answer is unsure when that probability is below
+MIN_PROBABILITY (close neighbours whose evidence disagrees share the probability).
+
+The weights are data (`data/rerank.json`), trained on the tuned splits of the labelled
+questions and on the texts' own example questions, each asked of an index built without it
+(never on the batches kept for a blind check), by one command:
+
+    python bench/train_reranker.py
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from bot.knowledge.normalise import normalise
+
+log = logging.getLogger(__name__)
+
+Ranking = list[tuple[int, float]]
+
+TOP_K = 4
+MODEL_FILE = Path(__file__).resolve().parent / "data" / "rerank.json"
+FEATURE_VERSION = 1
+
+CHANNELS = ("bm25", "chars", "examples")
+FEATURES: tuple[str, ...] = (
+    "fused",
+    "fused_first",
+    *(f"{c}_rel" for c in CHANNELS),
+    *(f"{c}_first" for c in CHANNELS),
+    "cover",
+    "cover_idf",
+    "title_cover",
+    "example_cover",
+    "example_jaccard",
+    "kind_match",
+    "kind_miss",
+    "intent_match",
+    "intent_miss",
+)
+
+# what a question asks besides time / money / step (answers.py): whom to contact, where
+# something is, which details to give; each needs a section that states such a fact
+_INTENTS = {
+    "contact": re.compile(
+        r"找谁|联系谁|联系|客服|人工|电话|投诉|who (?:do|can|should)|contact|talk to|"
+        r"speak to|customer service|support|complain"
+    ),
+    "where": re.compile(r"在哪|哪里|哪儿|去哪|入口|where|which (?:page|button|menu)|find"),
+    "fields": re.compile(
+        r"填什么|写什么|填啥|写啥|选啥|选什么|哪些信息|什么材料|啥材料|哪些材料|要什么|"
+        r"what (?:do i|should i|to) (?:write|fill|put|give|provide|choose|select)|which (?:fields|details|reason)"
+    ),
+}
+_INTENT_FACTS = {
+    "contact": re.compile(
+        r"客服|人工|联系|拨打|投诉|热线|12315|反诈|警|support|contact|call|report|complain|police"
+    ),
+    "where": re.compile(r"入口|页面|菜单|按钮|点击|打开|详情|page|menu|button|tap|open|details"),
+    "fields": re.compile(
+        r"填写|写明|选择|提供|上传|材料|截图|订单号|原因|fill|write|choose|select|provide|upload|"
+        r"screenshot|order number|reason"
+    ),
+}
+
+
+def asked_intents(question: str) -> frozenset[str]:
+    text = normalise(question)
+    return frozenset(k for k, p in _INTENTS.items() if p.search(text))
+
+
+@lru_cache(maxsize=8192)
+def intent_facts(text: str) -> frozenset[str]:
+    norm = normalise(text)
+    return frozenset(k for k, p in _INTENT_FACTS.items() if p.search(norm))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a section offers a question, computed once when the index is built."""
+
+    words: frozenset[str]  # title, aliases, text and example questions
+    title_words: frozenset[str]  # title and aliases
+    examples: tuple[frozenset[str], ...]  # each example question's words (and the title's)
+    facts: frozenset[str]  # kinds of fact its sentences state (time, money, step, ...)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the features need from the question."""
+
+    words: frozenset[str]
+    kinds: frozenset[str]  # time / money / step / contact / where / fields
+    idf: Callable[[str], float] = field(default=lambda _w: 1.0)
+
+
+@dataclass
+class Reranked:
+    sections: list[str]  # best first
+    probabilities: list[float]  # same order
+
+    @property
+    def best_probability(self) -> float:
+        return self.probabilities[0] if self.probabilities else 0.0
+
+
+def section_scores(ranking: Ranking, section_of: Callable[[int], str]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for chunk, score in ranking:
+        sid = section_of(chunk)
+        if score > best.get(sid, 0.0):
+            best[sid] = score
+    return best
+
+
+def candidate_features(
+    fused: Mapping[str, float],
+    channels: Sequence[Mapping[str, float]],
+    candidates: Sequence[str],
+    query: Query,
+    profiles: Mapping[str, Profile],
+) -> list[list[float]]:
+    """One feature vector (in FEATURES order) per candidate section."""
+    top_fused = max(fused.values(), default=0.0) or 1.0
+    first_fused = candidates[0] if candidates else ""
+    channel_tops = [max(c.values(), default=0.0) or 1.0 for c in channels]
+    channel_firsts = [max(c, key=lambda s: c[s]) if c else "" for c in channels]
+    words = query.words
+    n_words = len(words) or 1
+    idf_total = sum(query.idf(w) for w in words) or 1.0
+    rows = []
+    for sid in candidates:
+        profile = profiles.get(sid)
+        row = [fused.get(sid, 0.0) / top_fused, 1.0 if sid == first_fused else 0.0]
+        for i in range(len(CHANNELS)):
+            row.append(channels[i].get(sid, 0.0) / channel_tops[i] if i < len(channels) else 0.0)
+        for i in range(len(CHANNELS)):
+            row.append(1.0 if i < len(channels) and channel_firsts[i] == sid else 0.0)
+        if profile is None or not words:
+            row.extend([0.0] * (len(FEATURES) - len(row)))
+            rows.append(row)
+            continue
+        covered = words & profile.words
+        row.append(len(covered) / n_words)
+        row.append(sum(query.idf(w) for w in covered) / idf_total)
+        row.append(len(words & profile.title_words) / n_words)
+        best_cover = best_jaccard = 0.0
+        for example in profile.examples:
+            shared = len(words & example)
+            if not shared:
+                continue
+            best_cover = max(best_cover, shared / n_words)
+            best_jaccard = max(best_jaccard, shared / len(words | example))
+        row.append(best_cover)
+        row.append(best_jaccard)
+        facts = ("time", "money", "step")
+        asked_facts = {k for k in query.kinds if k in facts}
+        row.append(1.0 if asked_facts & profile.facts else 0.0)
+        row.append(1.0 if asked_facts and not asked_facts & profile.facts else 0.0)
+        asked_intents_ = query.kinds - set(facts)
+        row.append(1.0 if asked_intents_ & profile.facts else 0.0)
+        row.append(1.0 if asked_intents_ and not asked_intents_ & profile.facts else 0.0)
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class RerankModel:
+    weights: tuple[float, ...]
+    min_probability: float = 0.0
+    top_k: int = TOP_K
+
+    @classmethod
+    def load(cls, path: Path | str = MODEL_FILE) -> RerankModel:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("version") != FEATURE_VERSION or list(data["features"]) != list(FEATURES):
+            raise ValueError(f"{path}: trained for other features; run bench/train_reranker.py")
+        return cls(
+            tuple(float(data["weights"][name]) for name in FEATURES),
+            float(data.get("min_probability", 0.0)),
+            int(data.get("top_k", TOP_K)),
+        )
+
+    def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        scores = [sum(w * x for w, x in zip(self.weights, row, strict=True)) for row in rows]
+        if not scores:
+            return []
+        top = max(scores)
+        exp = [math.exp(s - top) for s in scores]
+        total = sum(exp)
+        return [e / total for e in exp]
+
+    def rerank(
+        self,
+        fused: Ranking,
+        parts: Sequence[Ranking],
+        section_of: Callable[[int], str],
+        query: Query,
+        profiles: Mapping[str, Profile],
+    ) -> Reranked:
+        fused_sections = section_scores(fused, section_of)
+        candidates = sorted(fused_sections, key=lambda s: -fused_sections[s])[: self.top_k]
+        channels = [section_scores(p, section_of) for p in parts[: len(CHANNELS)]]
+        rows = candidate_features(fused_sections, channels, candidates, query, profiles)
+        probs = self.probabilities(rows)
+        order = sorted(range(len(candidates)), key=lambda i: (-probs[i], i))
+        return Reranked([candidates[i] for i in order], [probs[i] for i in order])
+
+
+def reorder(ranking: Ranking, section_of: Callable[[int], str], sections: Sequence[str]) -> Ranking:
+    """`ranking` with the best chunk of each of `sections` first, in that order; every other
+    chunk follows in its old order."""
+    best: dict[str, tuple[int, float]] = {}
+    for chunk, score in ranking:
+        sid = section_of(chunk)
+        if sid not in best:
+            best[sid] = (chunk, score)
+    head = [best[s] for s in sections if s in best]
+    moved = {chunk for chunk, _score in head}
+    return head + [(c, s) for c, s in ranking if c not in moved]
+
+
+def make_profile(
+    words: Collection[str],
+    title_words: Collection[str],
+    examples: Sequence[Collection[str]],
+    facts: Collection[str],
+) -> Profile:
+    return Profile(
+        frozenset(words),
+        frozenset(title_words),
+        tuple(frozenset(e) for e in examples if e),
+        frozenset(facts),
+    )
+
+
+@lru_cache(maxsize=1)
+def default_model() -> RerankModel | None:
+    """The shipped model, or None before it has been trained or when it was trained for
+    other features (logged: retrain with bench/train_reranker.py; the fused order stays)."""
+    if not MODEL_FILE.exists():
+        return None
+    try:
+        return RerankModel.load(MODEL_FILE)
+    except (ValueError, KeyError) as exc:
+        log.warning("reranker not loaded: %s", exc)
+        return None

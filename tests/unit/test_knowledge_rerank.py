@@ -1,0 +1,151 @@
+"""The learned reranker of the best sections and its confidence (bot/knowledge/rerank.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import KnowledgeBase, rerank
+from bot.knowledge.evaluation import Question, verdict_of
+
+SECTION = {0: "arrival-times", 1: "arrival-times", 2: "deadlines", 3: "fees"}
+
+
+@cache
+def shipped() -> KnowledgeBase:
+    return KnowledgeBase.load()
+
+
+def profile(words: str, title: str = "", examples: tuple[str, ...] = (), facts: str = ""):
+    return rerank.make_profile(
+        words.split(), title.split(), [e.split() for e in examples], facts.split()
+    )
+
+
+def column(name: str) -> int:
+    return rerank.FEATURES.index(name)
+
+
+def test_features_say_why_each_candidate_matched() -> None:
+    profiles = {
+        "arrival-times": profile("refund bank card arrive day", "arrival", ("when refund arrive",)),
+        "deadlines": profile("apply refund deadline day", "deadline", (), "time"),
+    }
+    query = rerank.Query(frozenset({"refund", "deadline", "apply"}), frozenset({"time"}))
+    fused = {"arrival-times": 2.0, "deadlines": 1.0}
+    channels = [{"arrival-times": 4.0, "deadlines": 2.0}, {"deadlines": 1.0}, {}]
+    rows = rerank.candidate_features(
+        fused, channels, ["arrival-times", "deadlines"], query, profiles
+    )
+    arrival, deadlines = rows
+    assert len(arrival) == len(rerank.FEATURES)
+    assert arrival[column("fused")] == 1.0 and deadlines[column("fused")] == 0.5
+    assert arrival[column("fused_first")] == 1.0 and deadlines[column("fused_first")] == 0.0
+    assert arrival[column("bm25_first")] == 1.0 and deadlines[column("chars_first")] == 1.0
+    assert arrival[column("cover")] == pytest.approx(1 / 3)
+    assert deadlines[column("cover")] == 1.0
+    assert deadlines[column("title_cover")] == pytest.approx(1 / 3)
+    assert arrival[column("example_cover")] == pytest.approx(1 / 3)
+    # the question asks a time: the deadline section states one, the other does not
+    assert deadlines[column("kind_match")] == 1.0 and arrival[column("kind_miss")] == 1.0
+
+
+def test_question_intents() -> None:
+    assert rerank.asked_intents("商家不给退 还能找谁") >= {"contact"}
+    assert rerank.asked_intents("where do I find the order number") >= {"where"}
+    assert rerank.asked_intents("退款原因不知道选啥") >= {"fields"}
+    assert rerank.asked_intents("退款多久到账") == frozenset()
+
+
+def test_probabilities_order_and_reorder() -> None:
+    model = rerank.RerankModel((1.0,) + (0.0,) * (len(rerank.FEATURES) - 1), 0.5)
+    assert model.probabilities([]) == []
+    probs = model.probabilities([[0.0] * len(rerank.FEATURES), [1.0] * len(rerank.FEATURES)])
+    assert sum(probs) == pytest.approx(1.0) and probs[1] > probs[0]
+    ranking = [(0, 3.0), (1, 2.9), (2, 2.0), (3, 1.0)]
+    reordered = rerank.reorder(ranking, SECTION.__getitem__, ["deadlines", "arrival-times"])
+    # the chosen sections' best chunks first, in the new order; the rest as they were
+    assert reordered == [(2, 2.0), (0, 3.0), (1, 2.9), (3, 1.0)]
+
+
+def test_a_model_for_other_features_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rerank.json"
+    data = json.loads(rerank.MODEL_FILE.read_text(encoding="utf-8"))
+    rerank.RerankModel.load(rerank.MODEL_FILE)  # the shipped one fits
+    data["features"] = data["features"][:-1]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="train_reranker"):
+        rerank.RerankModel.load(path)
+
+
+def test_the_shipped_knowledge_base_reranks() -> None:
+    model = shipped().reranker
+    assert model is not None and 0.0 < model.min_probability < 1.0
+    assert model.top_k == rerank.TOP_K
+
+
+def test_the_reranker_picks_the_right_neighbour() -> None:
+    """The fused ranking puts a neighbour first (the scams section); the reranker puts the
+    section on how real refunds work first, confidently."""
+    kb = shipped()
+    question = Question("正规平台退款会让我提供银行卡密码吗", "zh", ("real-refunds", "scams"))
+    assert verdict_of(question, kb.ask(question.q)) == "right"
+    without = KnowledgeBase.load()
+    without.reranker = None
+    assert verdict_of(question, without.ask(question.q)) == "wrong"
+
+
+def test_close_neighbours_make_the_answer_unsure() -> None:
+    """A question two neighbours share about evenly is unsure, not a confident wrong pick."""
+    kb = shipped()
+    question = Question(
+        "bought from a guy on telegram, no code, he blocked me",
+        "en",
+        ("personal-agent", "if-scammed"),
+    )
+    assert kb.reranker is not None
+    # the two share it about evenly: neither reaches a probability of one half
+    strict = KnowledgeBase.load()
+    strict.reranker = replace(kb.reranker, min_probability=0.5)
+    answer = strict.ask(question.q)
+    assert not answer.confident
+    assert answer.sources  # still ranked: the unsure answer offers support
+    sure = KnowledgeBase.load()
+    sure.reranker = replace(kb.reranker, min_probability=0.0)
+    assert verdict_of(question, sure.ask(question.q)) == "wrong"
+
+
+def test_search_uses_the_same_order_as_ask() -> None:
+    kb = shipped()
+    question = "正规平台退款会让我提供银行卡密码吗"
+    assert kb.search(question, "zh")[0].id == kb.ask(question, "zh").sources[0].id
+
+
+def test_single_channel_modes_are_not_reranked() -> None:
+    kb = shipped()
+    for mode in ("bm25", "tfidf"):
+        index = kb._indexes["zh"]
+        ranking, parts = index.rank(mode, "退款多久到账")
+        assert kb._rerank(index, "退款多久到账", ranking, parts) is None
+
+
+def test_a_stale_model_file_leaves_the_fused_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model trained for other features is not loaded (the knowledge base still loads,
+    so the training command can run); a missing one neither."""
+    stale = tmp_path / "rerank.json"
+    data = json.loads(rerank.MODEL_FILE.read_text(encoding="utf-8"))
+    data["version"] = rerank.FEATURE_VERSION + 1
+    stale.write_text(json.dumps(data), encoding="utf-8")
+    for path in (stale, tmp_path / "missing.json"):
+        monkeypatch.setattr(rerank, "MODEL_FILE", path)
+        rerank.default_model.cache_clear()
+        try:
+            assert rerank.default_model() is None
+        finally:
+            rerank.default_model.cache_clear()
