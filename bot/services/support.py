@@ -58,6 +58,14 @@ OUTBOX_LEASE = timedelta(seconds=60)
 # evidence a buyer adds while the case has a topic waits this long for the rest of its album
 EVIDENCE_GATHER = timedelta(seconds=1.5)
 RELAY_OPS = frozenset({"relay", "edit"})
+
+
+def relay_key(source: tuple[int, int]) -> str:
+    """The outbox key of a relayed message: one entry per source message, however often
+    its update is handled."""
+    return f"relay:{source[0]}:{source[1]}"
+
+
 UNFIRED = col(CaseTimer.fired_at).is_(None)  # a timer nobody fired (or cancelled) yet
 
 STATUS_ICONS: dict[CaseStatus, str] = {
@@ -1226,7 +1234,7 @@ class SupportService:
             await self._audit_in(session, actor_id, Action.RELAY, auth.case_id, True, "", now)
             self._enqueue(  # last: its unique key refuses a second copy at the commit
                 session,
-                key=f"relay:{source[0]}:{source[1]}",
+                key=relay_key(source),
                 chat_id=buyer_id,
                 case_id=auth.case_id,
                 payload={"op": "relay", **payload},
@@ -1250,7 +1258,7 @@ class SupportService:
         async with self.sessions() as session:
             self._enqueue(
                 session,
-                key=f"relay:{source[0]}:{source[1]}",
+                key=relay_key(source),
                 chat_id=chat_id,
                 thread_id=thread_id,
                 case_id=case_id,

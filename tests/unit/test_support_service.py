@@ -660,6 +660,35 @@ async def test_the_failure_streak_is_shared_by_instances_and_kept_over_a_restart
         await again.dispose()
 
 
+async def test_a_buyers_message_is_queued_for_the_topic_once_and_a_refusal_tells_the_buyer(
+    service: SupportService,
+) -> None:
+    case_id = await seeded_topic(service)
+
+    async def relay(message_id: int) -> bool:
+        return await service.queue_buyer_relay(
+            case_id=case_id,
+            chat_id=CHAT,
+            thread_id=THREAD,
+            source=(1001, message_id),
+            payload={
+                "sources": [[1001, message_id]],
+                "copy": [1001, message_id],
+                "failed_notice": "not passed on",
+            },
+        )
+
+    assert await relay(70)
+    assert not await relay(70)  # the same update handled twice: queued once
+    (delivery,) = await service.claim_outbox()
+    assert (delivery.chat_id, delivery.thread_id) == (CHAT, THREAD)
+    assert await service.outbox_failed(
+        delivery, reason="no topic", retry_after=None, permanent=True
+    )
+    told = [o for o in await all_rows(service, OutboxMessage) if o.chat_id == 1001]
+    assert [o.payload["text"] for o in told] == ["not passed on"]
+
+
 async def test_operator_relays_go_out_in_order_once_and_a_failure_is_told_in_the_topic(
     service: SupportService, clock: FakeClock, operators: Operators
 ) -> None:
