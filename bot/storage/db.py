@@ -39,9 +39,20 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    engine = create_async_engine(url, hide_parameters=True)
+    engine = create_async_engine(
+        url, hide_parameters=True, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=POOL_TIMEOUT
+    )
     _ping_when_idle(engine)
     return engine
+
+
+# PostgreSQL connections one process keeps open (opened as they are first needed). No
+# overflow: SQLAlchemy closes an overflow connection the moment it is returned to a full
+# pool, so under load (dozens of chats side by side) every few updates paid for a new
+# connection (asyncpg's handshake here, a new server process there). Past this many at
+# once, an update waits for a connection instead (up to POOL_TIMEOUT seconds).
+POOL_SIZE = 20
+POOL_TIMEOUT = 30.0
 
 
 # a pooled connection idle this long is checked before use (the server may have restarted

@@ -10,7 +10,9 @@ the update done (SQL), or just before it (Redis). An update that fails, or a pro
 half-way, leaves the conversation exactly as it was, so handling the update again is safe.
 Within a scope the state and data of a key are read once (one MGET on Redis) and written
 once (one pipelined round trip on Redis, one upsert on SQL), however often handlers call
-`set_state` and `update_data`.
+`set_state` and `update_data`. A scope may start with what was already read for a key
+(`scope(read=...)`): the inbox reads the update's own state with the script that takes the
+chat's lock, so on Redis that read costs no round trip of its own.
 
 `ScopedIsolation` wraps the dispatcher's event isolation: an update handled by the inbox
 already holds its chat's lock (bot.telegram.inbox, shared by every instance through Redis)
@@ -182,8 +184,17 @@ class ScopedStorage(BaseStorage):
         self.inner = inner
 
     @contextmanager
-    def scope(self, *, locked: bool = False) -> Iterator[Scope]:
+    def scope(
+        self,
+        *,
+        locked: bool = False,
+        read: Mapping[StorageKey, tuple[str | None, dict[str, Any]]] | None = None,
+    ) -> Iterator[Scope]:
+        """`read`: state and data already read for some keys (under the chat's lock when
+        `locked`), taken as the scope's own first read of them (the dicts are taken over)."""
         scope = Scope(locked=locked)
+        for key, (state, data) in (read or {}).items():
+            scope.entries[key] = _Entry(key, state, data)
         token = _current.set(scope)
         try:
             yield scope
@@ -268,9 +279,20 @@ class ScopedStorage(BaseStorage):
 # wrote)
 
 
+def redis_names(storage: RedisStorage, key: StorageKey) -> tuple[str, str]:
+    """The Redis keys of a conversation's state and data."""
+    return storage.key_builder.build(key, "state"), storage.key_builder.build(key, "data")
+
+
 async def _redis_read(storage: RedisStorage, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
-    names = storage.key_builder.build(key, "state"), storage.key_builder.build(key, "data")
-    raw_state, raw_data = await storage.redis.mget(names)
+    raw_state, raw_data = await storage.redis.mget(redis_names(storage, key))
+    return redis_decode(storage, raw_state, raw_data)
+
+
+def redis_decode(
+    storage: RedisStorage, raw_state: Any, raw_data: Any
+) -> tuple[str | None, dict[str, Any]]:
+    """State and data as aiogram's RedisStorage stored them."""
     if isinstance(raw_state, bytes):
         raw_state = raw_state.decode("utf-8")
     data: dict[str, Any] = {}

@@ -8,8 +8,9 @@ the same transaction that marks it done, so a crash at any point leaves it to be
 again, once, from the same state.
 
 Several instances (state in Redis): an update is handled under its chat's lock in Redis,
-taken before its conversation state is read and released after the state and the inbox row
-are committed, so the next update of that chat, on any instance, starts from this one's
+taken before its conversation state is read (the script that takes it reads that state in
+the same step, once the lock is held) and released after the state and the inbox row are
+committed, so the next update of that chat, on any instance, starts from this one's
 state. A sweep or a start-up picks up pending rows, which another instance may hold too:
 such a recovered update is handled only if its row is still pending once the lock is held,
 and taking the lock for it raises the bot's "recovery under way" flag in Redis for
@@ -40,7 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update
 from redis.asyncio import Redis
@@ -48,7 +50,7 @@ from redis.asyncio import Redis
 from bot.domain.textclean import clean_payload
 from bot.services.inbox import PARKED, PENDING, InboxItem, InboxService
 from bot.telegram.delivery import CallbackAnswers, is_transient, tell_unavailable
-from bot.telegram.fsm import Scope, ScopedIsolation, ScopedStorage
+from bot.telegram.fsm import Scope, ScopedIsolation, ScopedStorage, redis_decode, redis_names
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +65,22 @@ CHAT_LOCK_POLL_SECONDS = 0.005
 RECOVERY_FLAG_SECONDS = 120.0
 OWN_FRESH_SECONDS = 60.0
 
-# KEYS: the chat's lock, the bot's recovery flag; ARGV: token, lock ms, recovered (1/0),
-# flag ms. -1: the lock is held by someone else; 0: taken; 1: taken while a recovery is on.
+# KEYS: the chat's lock, the bot's recovery flag, and optionally the update's conversation
+# state and data keys; ARGV: token, lock ms, recovered (1/0), flag ms. First of the answer:
+# -1: the lock is held by someone else; 0: taken; 1: taken while a recovery is on. Once the
+# lock is taken, and only then, the state and data follow (read under the lock: the update
+# needs them first thing, and this saves it a round trip of its own).
 _ACQUIRE = """
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {-1} end
+local taken
 if ARGV[3] == '1' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
-  return 1
+  taken = 1
+else
+  taken = redis.call('EXISTS', KEYS[2])
 end
-return redis.call('EXISTS', KEYS[2])
+if #KEYS == 4 then return {taken, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])} end
+return {taken}
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -149,7 +158,9 @@ class InboxWorker:
         self.storage = storage if isinstance(storage, ScopedStorage) else None
         # state in Redis means other instances may take this chat's updates: lock per chat
         self.redis: Redis | None = None
+        self._redis_storage: RedisStorage | None = None
         if self.storage is not None and isinstance(self.storage.inner, RedisStorage):
+            self._redis_storage = self.storage.inner
             self.redis = self.storage.inner.redis
             if not isinstance(dp.fsm.events_isolation, ScopedIsolation):
                 dp.fsm.events_isolation = ScopedIsolation(dp.fsm.events_isolation)
@@ -292,22 +303,28 @@ class InboxWorker:
         lock_key = f"inbox:lock:{item.bot_id}:{key}"
         token = secrets.token_hex(8)
         recovered = item.update_id in chat.recovered
+        keys = [lock_key, f"inbox:recovering:{item.bot_id}"]
+        state_key = self._state_key(item)
+        if state_key is not None and self._redis_storage is not None:
+            keys.extend(redis_names(self._redis_storage, state_key))
+        read: dict[StorageKey, tuple[str | None, dict[str, Any]]] = {}
         try:
             while True:
-                taken = int(
-                    await self._acquire(
-                        keys=[lock_key, f"inbox:recovering:{item.bot_id}"],
-                        args=[
-                            token,
-                            int(CHAT_LOCK_SECONDS * 1000),
-                            "1" if recovered else "0",
-                            int(RECOVERY_FLAG_SECONDS * 1000),
-                        ],
-                    )
+                answer = await self._acquire(
+                    keys=keys,
+                    args=[
+                        token,
+                        int(CHAT_LOCK_SECONDS * 1000),
+                        "1" if recovered else "0",
+                        int(RECOVERY_FLAG_SECONDS * 1000),
+                    ],
                 )
+                taken = int(answer[0])
                 if taken >= 0:
                     break
                 await asyncio.sleep(CHAT_LOCK_POLL_SECONDS)
+            if state_key is not None and self._redis_storage is not None and len(answer) == 3:
+                read[state_key] = redis_decode(self._redis_storage, answer[1], answer[2])
         except Exception as exc:  # noqa: BLE001 - Redis is down: an outage, try again
             log.warning("update %s: chat lock unavailable (%s)", item.update_id, type(exc).__name__)
             return await self._outage(item, chat)
@@ -327,7 +344,7 @@ class InboxWorker:
                     self.skipped += 1
                     chat.started.pop(item.update_id, asyncio.Event()).set()
                     return True, 0.0
-            return await self._handle_here(item, chat, locked=True)
+            return await self._handle_here(item, chat, locked=True, read=read)
         finally:
             with contextlib.suppress(Exception):  # expired or Redis gone: it frees itself
                 await self._release(keys=[lock_key], args=[token])
@@ -342,8 +359,29 @@ class InboxWorker:
             await self.tell_unavailable([update])
         return False, TRANSIENT_DELAYS[min(failures - 1, len(TRANSIENT_DELAYS) - 1)]
 
+    def _state_key(self, item: InboxItem) -> StorageKey | None:
+        """The conversation state key the dispatcher will use for this update (aiogram's
+        own resolution), when the update is at hand already parsed; else None."""
+        update = self._parsed.get(item.update_id)
+        if update is None:
+            return None
+        event = UserContextMiddleware.resolve_event_context(update)
+        context = self.dp.fsm.resolve_context(
+            self.bot,
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            thread_id=event.thread_id,
+            business_connection_id=event.business_connection_id,
+        )
+        return context.key if context is not None else None
+
     async def _handle_here(
-        self, item: InboxItem, chat: _Chat, *, locked: bool = False
+        self,
+        item: InboxItem,
+        chat: _Chat,
+        *,
+        locked: bool = False,
+        read: dict[StorageKey, tuple[str | None, dict[str, Any]]] | None = None,
     ) -> tuple[bool, float]:
         update_id = item.update_id
         scope = chat.uncommitted.get(update_id)
@@ -352,7 +390,7 @@ class InboxWorker:
             chat.attempts[update_id] = attempt
             started = chat.started.pop(update_id, None) or asyncio.Event()
             try:
-                error, scope = await self._feed(item, attempt, started, locked=locked)
+                error, scope = await self._feed(item, attempt, started, locked=locked, read=read)
             finally:
                 started.set()
             if error is not None:
@@ -372,7 +410,13 @@ class InboxWorker:
         return True, 0.0
 
     async def _feed(
-        self, item: InboxItem, attempt: int, started: asyncio.Event, *, locked: bool = False
+        self,
+        item: InboxItem,
+        attempt: int,
+        started: asyncio.Event,
+        *,
+        locked: bool = False,
+        read: dict[StorageKey, tuple[str | None, dict[str, Any]]] | None = None,
     ) -> tuple[BaseException | None, Scope]:
         update = self._parsed.pop(item.update_id, None) if attempt == 1 else None
         if update is None:
@@ -382,7 +426,7 @@ class InboxWorker:
                 return exc, Scope()
         outcome = Outcome()
         scope_cm = (
-            self.storage.scope(locked=locked)
+            self.storage.scope(locked=locked, read=read)
             if self.storage is not None
             else contextlib.nullcontext(Scope())
         )

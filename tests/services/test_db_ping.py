@@ -65,3 +65,29 @@ async def test_a_connection_in_steady_use_is_not_pinged(
         assert await one(engine) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_busy_pool_keeps_its_connections_instead_of_opening_new_ones(
+    pg_url: str,
+) -> None:
+    """Dozens of chats at once: the connections opened for the first burst serve every later
+    one. (An overflow connection, closed the moment it was returned, made every few updates
+    pay for a new connection and a new server process.)"""
+    engine = db.create_engine(pg_url)
+    opened = 0
+
+    @sa.event.listens_for(engine.sync_engine.pool, "connect")
+    def _opened(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    async def busy() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text("SELECT pg_sleep(0.02)"))
+
+    try:
+        for _ in range(4):
+            await asyncio.gather(*(busy() for _ in range(db.POOL_SIZE + 15)))
+        assert opened == db.POOL_SIZE
+    finally:
+        await engine.dispose()

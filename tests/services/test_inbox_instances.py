@@ -229,6 +229,40 @@ async def test_the_next_update_on_another_instance_starts_from_this_ones_state(
     assert "KM20261121000555" in str(await b.dp.storage.get_data(key))
 
 
+async def test_the_state_comes_with_the_chat_lock(
+    instances: tuple[Instance, Instance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The script that takes the chat's lock reads the update's conversation state too (no
+    round trip of its own), and the update goes on from that state."""
+    from redis.asyncio.client import Redis
+
+    a, _b = instances
+    inbox = a.services.inbox
+    key = StorageKey(bot_id=a.bot.id, chat_id=USER_ID, user_id=USER_ID, destiny="default")
+    await a.worker.accept([text_update(4_400_001, "/start")])
+    await until(lambda: _idle(a, a))
+    menu = next(m for m in a.session.sent(SendMessage) if m.reply_markup is not None)
+    await a.worker.accept([press_update(4_400_002, menu, Translator("en")("menu.refund"))])
+    await until(lambda: _idle(a, a))
+    assert await a.dp.storage.get_state(key) == Wizard.order_number.state
+
+    sent: list[str] = []
+    plain = Redis.execute_command
+
+    async def counted(self: Any, *args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]).upper())
+        return await plain(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counted)
+    await a.worker.accept([text_update(4_400_003, "KM20261121000556")])
+    await until(lambda: _idle(a, a))
+    monkeypatch.undo()
+    assert await inbox.status(a.bot.id, 4_400_003) == "done"
+    assert await a.dp.storage.get_state(key) == Wizard.platform_type.state
+    assert "MGET" not in sent, sent
+    assert sent.count("EVALSHA") == 3, sent  # the lock with the state, the flood count, the release
+
+
 @pytest.fixture
 async def two_instances_users(
     migrated_url: str, redis_scope: RedisScope
