@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 
 from .resources import load_yaml, read_text
 
@@ -115,21 +116,22 @@ def features(text: str, signals: Iterable[str] = ()) -> list[str]:
     unigrams and bigrams, the concepts it names with their pairs, its intent slots, and
     the rule signals the text checks found in it (`text.signals_of`: a request of a kind,
     a claim, an impersonation, talk about scams), each and in pairs."""
-    return list(_feature_set(text, tuple(signals)))
+    grams, intent = _feature_sets(text, tuple(signals))
+    return [*grams, *intent]
 
 
-def _feature_set(text: str, signals: tuple[str, ...] = ()) -> set[str]:
+def _feature_sets(text: str, signals: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
+    """The n-gram features and the intent features (by `INTENT_PREFIXES`) of a text."""
     s = _SPACE.sub(" ", text).strip() if _MULTI_SPACE.search(text) else text.strip()
     if not s:
-        return set()
+        return set(), set()
+    intent: set[str] = set()
     if signals and RULE_SIGNALS:
         named_signals = sorted(set(signals))
-        grams_r = ["r:" + x for x in named_signals]
-        grams_r += [
-            f"r:{a}+{b}" for i, a in enumerate(named_signals) for b in named_signals[i + 1 :]
-        ]
-    else:
-        grams_r = []
+        intent.update(["r:" + x for x in named_signals])
+        intent.update(
+            [f"r:{a}+{b}" for i, a in enumerate(named_signals) for b in named_signals[i + 1 :]]
+        )
     if _DIGIT.search(s):
         s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
     padded = f" {s} "
@@ -140,14 +142,19 @@ def _feature_set(text: str, signals: tuple[str, ...] = ()) -> set[str]:
     if words:
         grams.update(["w:" + w for w in words])
         grams.update([f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
+    if ":" in s:
+        # an n-gram of the text that reads like an intent feature ("c: ") counts as one,
+        # as `value` has it in training
+        odd = {g for g in grams if g.startswith(INTENT_PREFIXES)}
+        grams -= odd
+        intent |= odd
     found = concepts(s)
     if found:
         named = sorted(found)
-        grams.update(["c:" + c for c in named])
-        grams.update([f"c:{a}+{b}" for i, a in enumerate(named) for b in named[i + 1 :]])
-        grams.update(slot_features(found))
-    grams.update(grams_r)
-    return grams
+        intent.update(["c:" + c for c in named])
+        intent.update([f"c:{a}+{b}" for i, a in enumerate(named) for b in named[i + 1 :]])
+        intent.update(slot_features(found))
+    return grams, intent
 
 
 # Intent slots: what a message asks of its reader, built from the concepts. A request
@@ -248,25 +255,20 @@ class TextModel:
     def score(self, text: str, *, signals: Iterable[str] = (), explain: bool = False) -> ModelScore:
         if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
-        feats = _feature_set(text, tuple(signals))
-        if not feats:
+        grams, intents = _feature_sets(text, tuple(signals))
+        if not grams and not intents:
             return ModelScore(0.0, ())
         get = self.weights.get
-        n = len(feats)
-        total = 0.0
-        intent = 0.0
-        for f in feats:
-            w = get(f)
-            if w is not None:
-                if f.startswith(INTENT_PREFIXES):
-                    intent += w
-                else:
-                    total += w
+        n = len(grams) + len(intents)
+        total = sum(map(get, grams, repeat(0.0)))
+        intent = sum(map(get, intents, repeat(0.0)))
         z = self.bias + total * scale(n) + intent * INTENT_WEIGHT
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         top: tuple[str, ...] = ()
         if explain:
-            hits = sorted(((get(f, 0.0) * value(f, n), f) for f in feats), reverse=True)
+            hits = sorted(
+                ((get(f, 0.0) * value(f, n), f) for f in (*grams, *intents)), reverse=True
+            )
             hits = [h for h in hits if h[0] > 0]
             top = tuple(f.removeprefix("w:").replace("_", " ").strip() for _, f in hits[:3])
         return ModelScore(p, top)
