@@ -618,9 +618,8 @@ async def test_an_unsure_message_gets_the_models_second_opinion(
     buyer = harness.buyer(2060, "zh")
     metered = Metered(buyer, llm)
     await buyer.say("/start")
-    messages = await metered.say(
-        "小朋友白血病急需手术费，每人捐一点，直接转到孩子爸爸的微信，谢谢好心人"
-    )
+    # (the classifier calls it a scam only at "low": no account named, nothing asked yet)
+    messages = await metered.say("孩子住院急需手术费，爱心人士帮帮忙，谢谢好心人")
     buyer.expect(messages, "fraud.title.medium")
     assert metered.calls == [1]
     assert [request_use(r) for r in llm.requests] == ["classify_scam"]
