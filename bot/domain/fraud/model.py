@@ -270,5 +270,17 @@ class TextModel:
                 ((get(f, 0.0) * value(f, n), f) for f in (*grams, *intents)), reverse=True
             )
             hits = [h for h in hits if h[0] > 0]
-            top = tuple(f.removeprefix("w:").replace("_", " ").strip() for _, f in hits[:3])
+            top = tuple(_readable(f) for _, f in hits[:3])
         return ModelScore(p, top)
+
+
+_KIND = {"w:": "", "c:": "concept ", "s:": "intent ", "r:": "rule "}
+
+
+def _readable(feature: str) -> str:
+    """A feature as the finding's detail names it: "concept pay+first", "intent
+    money+secret", "rule req transfer", a word or an n-gram as it is."""
+    kind = _KIND.get(feature[:2])
+    if kind is None:
+        return feature.strip()
+    return (kind + feature[2:].replace("_", " ")).strip()
