@@ -178,3 +178,9 @@ def test_paying_to_the_platform_is_no_prepayment(rules: Detector) -> None:
 def test_pinyin_after_its_own_characters_is_not_doubled() -> None:
     assert expand_slang("退款加我 jia wo kou kou 3367281").count("加我") == 1
     assert "加我" in expand_slang("退款 jia wo kou kou 3367281")
+
+
+def test_an_invitation_to_a_meeting_app_group_asks_the_reader_nothing(rules: Detector) -> None:
+    # 请 inside 邀请 or 申请 addresses no one
+    assert not rules.scan_text("同学们，班级群换到新的钉钉群了，老师发了邀请").at_least(Risk.MEDIUM)
+    assert rules.scan_text("退款请下载钉钉，我邀请您进会议共享屏幕").at_least(Risk.MEDIUM)
