@@ -85,7 +85,8 @@ _ON_PLATFORM = re.compile(
 )
 # a Chinese sentence that asks something of someone: the reader named, or an imperative word
 _ADDRESSED = re.compile(
-    r"你|您|(?<![邀申])请|麻烦|帮我|下载|安装|打开|开一下|开启|进入|加入|进一下|点|扫|输入|发我|给我", _FLAGS
+    r"你|您|(?<![邀申])请|麻烦|帮我|下载|安装|打开|开一下|开启|进入|加入|进一下|点|扫|输入|发我|给我",
+    _FLAGS,
 )
 # a sensitive item named just before "千万别告诉任何人": advice about the item, no secrecy
 _DATA_BEFORE = re.compile(
