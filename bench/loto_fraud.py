@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from train_fraud_model import KEEP, TRAIN_FILES, fit, load  # noqa: E402
+from train_fraud_model import KEEP, TRAIN_FILES, fit, fit_calibrated, load  # noqa: E402
 
 from bot.domain.fraud import Detector, Risk  # noqa: E402
-from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT, prose_of  # noqa: E402
+from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT  # noqa: E402
 from bot.domain.fraud.model import TextModel  # noqa: E402
 from bot.domain.fraud.resources import load_yaml  # noqa: E402
 
@@ -53,17 +53,20 @@ def technique_of(case: dict, also: dict[str, str]) -> str | None:
     return None
 
 
-def model_of(vocab: dict[str, int], w: np.ndarray, b: float) -> TextModel:
+def model_of(
+    vocab: dict[str, int], w: np.ndarray, b: float, thresholds: dict[str, float] | None = None
+) -> TextModel:
     names = {i: f for f, i in vocab.items()}
     kept = {names[i]: float(w[i]) for i in np.flatnonzero(np.abs(w) >= KEEP) if i}
-    return TextModel(kept, float(b))
+    th = thresholds or {"low": LOW_AT, "medium": MEDIUM_AT}
+    return TextModel(kept, float(b), low_at=th["low"], medium_at=th["medium"])
 
 
 def _rate(hits: int, n: int) -> float | None:
     return round(hits / n, 4) if n else None
 
 
-def run(only: list[str] | None = None) -> dict:
+def run(only: list[str] | None = None, *, calibrated: bool = True) -> dict:
     taxonomy = techniques()
     also = {str(c): str(t["id"]) for t in taxonomy for c in t.get("also") or ()}
     cases: list[dict] = []
@@ -73,38 +76,57 @@ def run(only: list[str] | None = None) -> dict:
     per: dict[str, dict] = {}
     pooled = {k: 0 for k in ("scams", "benign", "det", "det_fp", "rules", "rules_fp", "model")}
     pooled |= {"model_fp": 0, "model_low": 0, "model_low_fp": 0}
+    # the pooled counts per training file, so a figure can be compared on the same messages
+    # before and after a file is added
+    by_file: dict[str, dict[str, int]] = {}
     for tech in taxonomy:
         tid = str(tech["id"])
         if only and tid not in only:
             continue
         held = [i for i, t in enumerate(tags) if t == tid]
         train = [i for i, t in enumerate(tags) if t != tid]
-        vocab, w, b = fit([rows[i] for i in train], y[train])
-        model = model_of(vocab, w, b)
+        train_rows = [rows[i] for i in train]
+        if calibrated:
+            vocab, w, b, th = fit_calibrated(train_rows, y[train], [cases[i] for i in train])
+            model = model_of(vocab, w, b, th)
+        else:
+            vocab, w, b = fit(train_rows, y[train])
+            model = model_of(vocab, w, b)
         detector = Detector(model=model)
         c = {k: 0 for k in pooled}
         for i in held:
             text = cases[i]["text"]
             scam = y[i] == 1
             suffix = "" if scam else "_fp"
-            c["scams" if scam else "benign"] += 1
+            f = by_file.setdefault(str(cases[i].get("source", "")), {k: 0 for k in pooled})
+            hits = ["scams" if scam else "benign"]
             if detector.scan_text(text).at_least(Risk.MEDIUM):
-                c["det" + suffix] += 1
+                hits.append("det" + suffix)
             if rules.scan_text(text).at_least(Risk.MEDIUM):
-                c["rules" + suffix] += 1
-            p = model.score(prose_of(text)).probability
-            if p >= MEDIUM_AT:
-                c["model" + suffix] += 1
-            if p >= LOW_AT:
-                c["model_low" + suffix] += 1
+                hits.append("rules" + suffix)
+            prose, signals = rules.model_input(text)
+            p = model.score(prose, signals=signals).probability
+            if p >= model.medium_at:
+                hits.append("model" + suffix)
+            if p >= model.low_at:
+                hits.append("model_low" + suffix)
+            for k in hits:
+                c[k] += 1
+                f[k] += 1
         for k in pooled:
             pooled[k] += c[k]
         per[tid] = _summary(c)
     return {
-        "positive": "risk >= medium (detector, rules); probability >= "
-        f"{MEDIUM_AT} (model), >= {LOW_AT} (model_low)",
+        "positive": "risk >= medium (detector, rules); probability >= the fold's medium "
+        "threshold (model), >= its low one (model_low); thresholds "
+        + (
+            "calibrated on the fold's own training messages (grouped cross-validation)"
+            if calibrated
+            else f"fixed at {LOW_AT} / {MEDIUM_AT}"
+        ),
         "training_messages": len(rows),
         "pooled": _summary(pooled),
+        "pooled_by_file": {name: _summary(c) for name, c in sorted(by_file.items())},
         "per_technique": per,
     }
 
@@ -123,9 +145,14 @@ def _summary(c: dict[str, int]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--technique", action="append", help="only this technique (repeatable)")
+    ap.add_argument(
+        "--fixed-thresholds",
+        action="store_true",
+        help=f"score every fold at {LOW_AT} / {MEDIUM_AT} instead of calibrating its thresholds",
+    )
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    result = run(args.technique)
+    result = run(args.technique, calibrated=not args.fixed_thresholds)
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

@@ -6,7 +6,7 @@
 Run it whenever the labelled data grows. It reads every `tests/data/fraud_*.jsonl` file
 listed in TRAIN_FILES (one message a line: {"text", "label": "scam"|"benign"}), turns
 each text into the detector's features (`bot.domain.fraud.model.features` of the same
-normalised, URL-masked prose the rules read), fits an L2-regularised logistic
+normalised, URL-masked prose the rules read, with the rules' signals: `Detector.model_input`), fits an L2-regularised logistic
 regression with numpy (full batch, Adam), and keeps the n-grams whose weight matters.
 Prints JSON: data sizes, k-fold cross-validated recall and false-positive rate of the
 classifier alone at the detector's two thresholds, and the size of the written model.
@@ -26,19 +26,30 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT, prose_of  # noqa: E402
-from bot.domain.fraud.model import FEATURE_VERSION, MODEL_FILE, features, scale  # noqa: E402
+from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT, Detector  # noqa: E402
+from bot.domain.fraud.model import (  # noqa: E402
+    FEATURE_VERSION,
+    MODEL_FILE,
+    TextModel,
+    features,
+    value,
+)
 
 TRAIN_FILES = [
     ROOT / "tests" / "data" / "fraud_cases.jsonl",
     ROOT / "tests" / "data" / "fraud_train.jsonl",
     ROOT / "tests" / "data" / "fraud_train_intents.jsonl",
     ROOT / "tests" / "data" / "fraud_train_techniques.jsonl",
+    ROOT / "tests" / "data" / "fraud_train_styles.jsonl",
 ]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
 L2 = 1e-5
 ITERATIONS = 400
 KEEP = 0.02  # weights smaller than this are dropped from the shipped model
+# the false-positive rates, on cross-validation grouped by technique, at which the model's
+# medium and low thresholds are set
+MEDIUM_FPR = 0.01
+LOW_FPR = 0.05
 
 
 def read_cases(files: list[Path]) -> list[dict]:
@@ -47,7 +58,9 @@ def read_cases(files: list[Path]) -> list[dict]:
     for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                cases.append(json.loads(line))
+                case = json.loads(line)
+                case.setdefault("source", path.name)
+                cases.append(case)
     return cases
 
 
@@ -57,8 +70,10 @@ def load(
     """Features and labels of the messages with features; `keep` collects their cases."""
     feats: list[list[str]] = []
     labels: list[int] = []
+    reader = Detector(model=TextModel.off())
     for case in read_cases(files):
-        f = features(prose_of(case.get("text", "")))
+        prose, signals = reader.model_input(case.get("text", ""))
+        f = features(prose, signals)
         if f:
             feats.append(f)
             labels.append(1 if case["label"] == "scam" else 0)
@@ -68,22 +83,28 @@ def load(
 
 
 class Matrix:
-    """Rows of binary features, each row scaled by `scale(its length)` as when scoring."""
+    """Rows of present features, each with the value it has when scoring (`model.value`:
+    n-grams scaled by the row's length, intent features a constant)."""
 
     def __init__(self, rows: list[list[str]], vocab: dict[str, int]) -> None:
-        idx = [[vocab[f] for f in r if f in vocab] or [0] for r in rows]
+        idx: list[list[int]] = []
+        vals: list[list[float]] = []
+        for r in rows:
+            known = [f for f in r if f in vocab]
+            idx.append([vocab[f] for f in known] or [0])
+            vals.append([value(f, len(r)) for f in known] or [0.0])
         self.lengths = np.array([len(r) for r in idx])
         self.cols = np.concatenate([np.array(r, dtype=np.int64) for r in idx])
+        self.vals = np.concatenate([np.array(v, dtype=np.float64) for v in vals])
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
-        self.scale = np.array([scale(len(r)) for r in rows], dtype=np.float64)
         self.n = len(rows)
 
     def dot(self, w: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(w[self.cols], self.starts) * self.scale
+        return np.add.reduceat(w[self.cols] * self.vals, self.starts)
 
     def rdot(self, g: np.ndarray, size: int) -> np.ndarray:
         return np.bincount(
-            self.cols, weights=np.repeat(g * self.scale, self.lengths), minlength=size
+            self.cols, weights=np.repeat(g, self.lengths) * self.vals, minlength=size
         )
 
 
@@ -122,26 +143,84 @@ def predict(rows: list[list[str]], vocab: dict[str, int], w: np.ndarray, b: floa
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
-def cross_validate(rows: list[list[str]], y: np.ndarray, folds: int) -> dict[str, dict[str, float]]:
+def fold_of(cases: list[dict], folds: int) -> np.ndarray:
+    """Cross-validation folds grouped by technique: all messages of one technique (scams
+    and hard negatives) fall in one fold, so every fold is scored by a classifier that
+    never saw its techniques, as on a new style; messages without a technique are spread
+    at random."""
     rng = np.random.default_rng(13)
-    order = rng.permutation(len(rows))
+    tags = sorted({str(c["technique"]) for c in cases if c.get("technique")})
+    slot = {t: i % folds for i, t in enumerate(rng.permutation(tags))}
+    out = np.array(
+        [
+            slot[str(c["technique"])] if c.get("technique") else int(rng.integers(folds))
+            for c in cases
+        ]
+    )
+    return out
+
+
+def cv_probabilities(rows: list[list[str]], y: np.ndarray, folds: np.ndarray) -> np.ndarray:
     probs = np.zeros(len(rows))
-    for k in range(folds):
-        test = order[k::folds]
-        mask = np.ones(len(rows), dtype=bool)
-        mask[test] = False
-        train = np.flatnonzero(mask)
+    for k in sorted(set(folds.tolist())):
+        test = np.flatnonzero(folds == k)
+        train = np.flatnonzero(folds != k)
         vocab, w, b = fit([rows[i] for i in train], y[train])
         probs[test] = predict([rows[i] for i in test], vocab, w, b)
-    out = {}
-    for name, th in (("low_at", LOW_AT), ("medium_at", MEDIUM_AT)):
-        flagged = probs >= th
-        tp = int((flagged & (y == 1)).sum())
-        fp = int((flagged & (y == 0)).sum())
-        out[f"{name}_{th}"] = {
-            "recall": round(tp / max(1, int(y.sum())), 4),
-            "false_positive_rate": round(fp / max(1, int((y == 0).sum())), 4),
-        }
+    return probs
+
+
+def threshold_at(probs: np.ndarray, y: np.ndarray, fpr: float, floor: float) -> float:
+    """The lowest threshold whose false-positive rate on `probs` is at most `fpr` (never
+    below `floor`, rounded up to 0.01)."""
+    neg = np.sort(probs[y == 0])[::-1]
+    allowed = int(np.floor(fpr * len(neg)))
+    above = float(neg[allowed]) if allowed < len(neg) else 0.0  # the first one not allowed
+    return float(min(0.99, max(floor, np.ceil((above + 1e-9) * 100) / 100)))
+
+
+def calibrate(probs: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """The model's thresholds chosen on cross-validated probabilities: medium at a
+    false-positive rate of at most MEDIUM_FPR, low at most LOW_FPR (low never above
+    medium)."""
+    medium = threshold_at(probs, y, MEDIUM_FPR, 0.5)
+    low = min(medium, threshold_at(probs, y, LOW_FPR, 0.4))
+    return {"low": low, "medium": medium}
+
+
+def rates(probs: np.ndarray, y: np.ndarray, th: float) -> dict[str, float]:
+    flagged = probs >= th
+    tp = int((flagged & (y == 1)).sum())
+    fp = int((flagged & (y == 0)).sum())
+    return {
+        "recall": round(tp / max(1, int(y.sum())), 4),
+        "false_positive_rate": round(fp / max(1, int((y == 0).sum())), 4),
+    }
+
+
+def fit_calibrated(
+    rows: list[list[str]], y: np.ndarray, cases: list[dict], folds: int = 5
+) -> tuple[dict[str, int], np.ndarray, float, dict[str, float]]:
+    """A model fitted on all rows, with thresholds calibrated on grouped cross-validation
+    of the same rows."""
+    thresholds = calibrate(cv_probabilities(rows, y, fold_of(cases, folds)), y)
+    vocab, w, b = fit(rows, y)
+    return vocab, w, b, thresholds
+
+
+def cross_validate(
+    rows: list[list[str]], y: np.ndarray, cases: list[dict], folds: int
+) -> dict[str, object]:
+    probs = cv_probabilities(rows, y, fold_of(cases, folds))
+    thresholds = calibrate(probs, y)
+    out: dict[str, object] = {"folds": "grouped by technique", "thresholds": thresholds}
+    for name, th in (
+        ("low_at", thresholds["low"]),
+        ("medium_at", thresholds["medium"]),
+        ("default_low_at", LOW_AT),
+        ("default_medium_at", MEDIUM_AT),
+    ):
+        out[f"{name}_{th}"] = rates(probs, y, th)
     return out
 
 
@@ -151,12 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    rows, y = load(TRAIN_FILES)
+    cases: list[dict] = []
+    rows, y = load(TRAIN_FILES, keep=cases)
+    cv = cross_validate(rows, y, cases, args.folds)
     result: dict[str, object] = {
         "messages": len(rows),
         "scams": int(y.sum()),
         "benign": int(len(y) - y.sum()),
-        "cross_validated": cross_validate(rows, y, args.folds),
+        "cross_validated": cv,
     }
     if not args.check:
         vocab, w, b = fit(rows, y)
@@ -167,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             "trained_on": [str(p.relative_to(ROOT)) for p in TRAIN_FILES],
             "messages": len(rows),
             "bias": round(b, 4),
+            "thresholds": cv["thresholds"],
             "weights": dict(sorted(kept.items())),
         }
         OUT.write_text(

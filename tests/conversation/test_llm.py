@@ -37,8 +37,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 STRICT_ORDER = r"^KM\d{14}$"  # so a number written in groups is refused by the parser
 LLM_TIMEOUT = 1.0
 # the other fraud checks find something in it, not enough to warn: the band a second
-# opinion may settle (the premise is checked where it matters)
-UNSURE_SCAM = "小朋友白血病急需手术费，每人捐一点，直接转到孩子爸爸的微信，谢谢好心人"
+# opinion may settle (the classifier calls it a scam only at "low": no account named,
+# nothing asked yet; the premise has its own test below)
+UNSURE_SCAM = "孩子住院急需手术费，爱心人士帮帮忙，谢谢好心人"
 
 
 @pytest.fixture

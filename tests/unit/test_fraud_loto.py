@@ -24,14 +24,14 @@ def _bench() -> Any:
 
 def test_a_held_out_technique_never_reaches_its_classifier(monkeypatch: Any) -> None:
     loto = _bench()
-    real_fit = loto.fit
+    real_fit = loto.fit_calibrated
     seen: list[list[list[str]]] = []
 
-    def spy(rows: list[list[str]], y: Any) -> Any:
+    def spy(rows: list[list[str]], y: Any, cases: list[dict]) -> Any:
         seen.append(rows)
-        return real_fit(rows, y)
+        return real_fit(rows, y, cases)
 
-    monkeypatch.setattr(loto, "fit", spy)
+    monkeypatch.setattr(loto, "fit_calibrated", spy)
     cases: list[dict] = []
     rows, _ = loto.load(loto.TRAIN_FILES, keep=cases)
     also = {str(c): str(t["id"]) for t in loto.techniques() for c in t.get("also") or ()}

@@ -213,6 +213,26 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ],
         ["有问题在平台的在线客服里留言就行，不用加微信", "加我微信吧，以后约饭方便"],
     ),
+    "fake_escrow": (
+        [
+            "我是群里的担保人，买家先把货款转给我，卖家发完卡密我再放款",
+            "Use me as the middleman, send the payment to my wallet and I release it once the seller delivers",
+        ],
+        [
+            "平台就是担保交易，钱在平台，你确认收货后才打给卖家",
+            "群里自称担保让你先转钱的都别信，交易请走平台下单",
+        ],
+    ),
+    "romance": (
+        [
+            "亲爱的，我在机场被海关扣了，要交三千放行费，你先帮我转一下，落地就还你",
+            "babe my card got blocked abroad, send me 400 on cashapp tonight, I'll pay you back when I'm home",
+        ],
+        [
+            "老公，电费我交过了，你别再交一次",
+            "If someone you met online and never saw in person asks for money, it's a romance scam",
+        ],
+    ),
 }
 
 
@@ -242,10 +262,12 @@ def test_every_technique_of_the_taxonomy_has_cases_here() -> None:
 def test_every_technique_has_training_messages_and_hard_negatives() -> None:
     ids = {t["id"] for t in _taxonomy()}
     counts: Counter[tuple[str, str]] = Counter()
-    for line in (DATA / "fraud_train_techniques.jsonl").read_text(encoding="utf-8").splitlines():
-        case = json.loads(line)
-        assert case["technique"] in ids, case
-        counts[(case["technique"], case["label"])] += 1
+    for name in ("fraud_train_techniques.jsonl", "fraud_train_styles.jsonl"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            case = json.loads(line)
+            if name == "fraud_train_techniques.jsonl" or "technique" in case:
+                assert case["technique"] in ids, case
+                counts[(case["technique"], case["label"])] += 1
     for tid in ids:
         assert counts[(tid, "scam")] >= 8, tid
         assert counts[(tid, "benign")] >= 5, tid

@@ -15,13 +15,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import repeat
 
 from .resources import load_yaml, read_text
 
 MODEL_FILE = "text_model.json"
-FEATURE_VERSION = 5
+FEATURE_VERSION = 6
+# default thresholds of the model's finding (low, medium), for a model file without
+# calibrated ones
+LOW_AT = 0.7
+MEDIUM_AT = 0.9
 # texts shorter than this (letters and characters, not spaces) are too short to judge
 # by how they read: "hello" shares n-grams with half the scams
 MIN_CHARS = 12
@@ -32,6 +37,20 @@ SHRINK = 40
 
 def scale(count: int) -> float:
     return 1.0 / math.sqrt(count + SHRINK)
+
+
+# Intent features ("c:" concepts, their pairs, "s:" slots, "r:" rule signals) are not diluted by the
+# text's length like the n-grams: a request for money with "first" weighs the same in a
+# short chat line and in a long script, and a technique never seen in training is still
+# read through them when none of its n-grams is known.
+INTENT_WEIGHT = 0.15
+INTENT_PREFIXES = ("c:", "s:", "r:")
+RULE_SIGNALS = True
+
+
+def value(feature: str, count: int) -> float:
+    """The value a present feature has in a text with `count` features."""
+    return INTENT_WEIGHT if feature.startswith(INTENT_PREFIXES) else scale(count)
 
 
 _SPACE = re.compile(r"\s+")
@@ -91,17 +110,28 @@ def concepts(text: str) -> set[str]:
     return found
 
 
-def features(text: str) -> list[str]:
+def features(text: str, signals: Iterable[str] = ()) -> list[str]:
     """The distinct features of a normalised, URL-masked text: character 2- and 3-grams
     (numbers folded: "#" for 5 digits or more, "0" for shorter ones), English word
-    unigrams and bigrams, and the concepts it names with their pairs."""
-    return list(_feature_set(text))
+    unigrams and bigrams, the concepts it names with their pairs, its intent slots, and
+    the rule signals the text checks found in it (`text.signals_of`: a request of a kind,
+    a claim, an impersonation, talk about scams), each and in pairs."""
+    grams, intent = _feature_sets(text, tuple(signals))
+    return [*grams, *intent]
 
 
-def _feature_set(text: str) -> set[str]:
+def _feature_sets(text: str, signals: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
+    """The n-gram features and the intent features (by `INTENT_PREFIXES`) of a text."""
     s = _SPACE.sub(" ", text).strip() if _MULTI_SPACE.search(text) else text.strip()
     if not s:
-        return set()
+        return set(), set()
+    intent: set[str] = set()
+    if signals and RULE_SIGNALS:
+        named_signals = sorted(set(signals))
+        intent.update(["r:" + x for x in named_signals])
+        intent.update(
+            [f"r:{a}+{b}" for i, a in enumerate(named_signals) for b in named_signals[i + 1 :]]
+        )
     if _DIGIT.search(s):
         s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
     padded = f" {s} "
@@ -112,11 +142,64 @@ def _feature_set(text: str) -> set[str]:
     if words:
         grams.update(["w:" + w for w in words])
         grams.update([f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
-    named = sorted(concepts(s))
-    if named:
-        grams.update(["c:" + c for c in named])
-        grams.update([f"c:{a}+{b}" for i, a in enumerate(named) for b in named[i + 1 :]])
-    return grams
+    if ":" in s:
+        # an n-gram of the text that reads like an intent feature ("c: ") counts as one,
+        # as `value` has it in training
+        odd = {g for g in grams if g.startswith(INTENT_PREFIXES)}
+        grams -= odd
+        intent |= odd
+    found = concepts(s)
+    if found:
+        named = sorted(found)
+        intent.update(["c:" + c for c in named])
+        intent.update([f"c:{a}+{b}" for i, a in enumerate(named) for b in named[i + 1 :]])
+        intent.update(slot_features(found))
+    return grams, intent
+
+
+# Intent slots: what a message asks of its reader, built from the concepts. A request
+# (please / you / to me) for money, for a code, for an install; moving off the platform;
+# secrecy; urgency or a threat; an authority claim; a promise of gain; "first". Scams
+# combine several, so each slot, each pair and each triple of slots present is a feature,
+# with the number of slots, and a mark when the message warns or negates (advice names
+# the same slots).
+_REQUEST = frozenset({"ask", "you", "to_me"})
+_SLOTS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
+    # (slot, any of these concepts, and any of these; empty: no second condition)
+    ("money", _REQUEST, frozenset({"pay", "money"})),
+    ("code", _REQUEST, frozenset({"goods"})),
+    ("install", _REQUEST, frozenset({"install"})),
+    ("offsite", frozenset({"private"}), frozenset({"pay", "money", "asset", "refund"})),
+    ("secret", frozenset({"secret"}), frozenset()),
+    ("pressure", frozenset({"urgent", "threat"}), frozenset()),
+    ("authority", frozenset({"authority"}), frozenset()),
+    ("gain", frozenset({"gain", "invest", "release"}), frozenset()),
+    ("first", frozenset({"first"}), frozenset()),
+    ("expose", frozenset({"expose"}), frozenset({"money", "pay", "threat"})),
+    ("lend", frozenset({"lend"}), frozenset({"asset", "money"})),
+)
+_MITIGATE = frozenset({"warn", "negation", "narrative", "channel"})
+
+
+def slot_features(found: set[str]) -> list[str]:
+    """The intent-slot features of a text's concepts."""
+    slots = [
+        name for name, first, second in _SLOTS if first & found and (not second or second & found)
+    ]
+    if not slots:
+        return []
+    out = ["s:" + x for x in slots]
+    out += [f"s:{a}+{b}" for i, a in enumerate(slots) for b in slots[i + 1 :]]
+    out += [
+        f"s:{a}+{b}+{c}"
+        for i, a in enumerate(slots)
+        for j, b in enumerate(slots[i + 1 :], i + 1)
+        for c in slots[j + 1 :]
+    ]
+    out.append(f"s:n{min(len(slots), 5)}")
+    if _MITIGATE & found:
+        out += ["s:mitigated", f"s:mitigated_n{min(len(slots), 5)}"]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,15 +213,27 @@ class TextModel:
     """Scores a normalised text: the probability that it is a scam message."""
 
     def __init__(
-        self, weights: dict[str, float], bias: float, *, version: int = FEATURE_VERSION
+        self,
+        weights: dict[str, float],
+        bias: float,
+        *,
+        version: int = FEATURE_VERSION,
+        low_at: float = LOW_AT,
+        medium_at: float = MEDIUM_AT,
     ) -> None:
         if version != FEATURE_VERSION:
             raise ValueError(
                 f"text model was trained with feature version {version}, this code uses "
                 f"{FEATURE_VERSION}: retrain it with `python bench/train_fraud_model.py`"
             )
+        if not 0.0 < low_at <= medium_at < 1.0:
+            raise ValueError(f"thresholds out of order: low {low_at}, medium {medium_at}")
         self.weights = weights
         self.bias = bias
+        # the probabilities at which the model's finding is low and medium; training
+        # chooses them on cross-validation (`calibrate` in bench/train_fraud_model.py)
+        self.low_at = low_at
+        self.medium_at = medium_at
 
     @classmethod
     def off(cls) -> TextModel:
@@ -148,25 +243,44 @@ class TextModel:
     @classmethod
     def load(cls, name: str = MODEL_FILE) -> TextModel:
         data = json.loads(read_text(name))
+        thresholds = data.get("thresholds") or {}
         return cls(
             {str(k): float(v) for k, v in data["weights"].items()},
             float(data["bias"]),
             version=int(data["feature_version"]),
+            low_at=float(thresholds.get("low", LOW_AT)),
+            medium_at=float(thresholds.get("medium", MEDIUM_AT)),
         )
 
-    def score(self, text: str, *, explain: bool = False) -> ModelScore:
+    def score(self, text: str, *, signals: Iterable[str] = (), explain: bool = False) -> ModelScore:
         if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
-        feats = _feature_set(text)
-        if not feats:
+        grams, intents = _feature_sets(text, tuple(signals))
+        if not grams and not intents:
             return ModelScore(0.0, ())
         get = self.weights.get
-        total = sum(map(get, feats, repeat(0.0)))
-        z = self.bias + total * scale(len(feats))
+        n = len(grams) + len(intents)
+        total = sum(map(get, grams, repeat(0.0)))
+        intent = sum(map(get, intents, repeat(0.0)))
+        z = self.bias + total * scale(n) + intent * INTENT_WEIGHT
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         top: tuple[str, ...] = ()
         if explain:
-            hits = sorted(((get(f, 0.0), f) for f in feats), reverse=True)
+            hits = sorted(
+                ((get(f, 0.0) * value(f, n), f) for f in (*grams, *intents)), reverse=True
+            )
             hits = [h for h in hits if h[0] > 0]
-            top = tuple(f.removeprefix("w:").replace("_", " ").strip() for _, f in hits[:3])
+            top = tuple(_readable(f) for _, f in hits[:3])
         return ModelScore(p, top)
+
+
+_KIND = {"w:": "", "c:": "concept ", "s:": "intent ", "r:": "rule "}
+
+
+def _readable(feature: str) -> str:
+    """A feature as the finding's detail names it: "concept pay+first", "intent
+    money+secret", "rule req transfer", a word or an n-gram as it is."""
+    kind = _KIND.get(feature[:2])
+    if kind is None:
+        return feature.strip()
+    return (kind + feature[2:].replace("_", " ")).strip()

@@ -227,4 +227,12 @@ def expand_slang(text: str) -> str:
     text = respell(text)
     if not _SLANG_HINT.search(text):
         return text
-    return _SLANG_RE.sub(lambda m: _SLANG[re.sub(r"\s+", " ", m.group())], text)
+    return _SLANG_RE.sub(_expand, text)
+
+
+def _expand(m: re.Match[str]) -> str:
+    """A slang word's meaning, or nothing when the meaning is written right before it
+    ("加我 jia wo qq": the pinyin repeats the characters, it adds no second 加我)."""
+    meaning = _SLANG[re.sub(r"\s+", " ", m.group())]
+    before = m.string[max(0, m.start() - len(meaning) - 2) : m.start()].rstrip()
+    return "" if before.endswith(meaning) else meaning

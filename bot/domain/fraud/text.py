@@ -56,13 +56,13 @@ _HYPOTHETICAL = re.compile(
 # "他让我转钱验证账户，我说…", "房东说先交押金，我们是当面签合同后转的", "My friend asked me
 # to pay …, I called him first": a story, not a request to the reader
 _REPORTED = re.compile(
-    r"(?:他|她|他们|对方|房东|卖家|商家|店家|客服|骗子|有人|朋友|同事|招聘|那个|这个)"
-    r"[^，。！？,!?]{0,6}?(?:说|让我|叫我|要我|要求我|跟我说|问我)|有人[^，。！？,!?]{0,6}?(?:发|让|叫|要求|私信)|"
+    r"(?:他|她|他们|对方|房东|卖家|商家|店家|客服|骗子|有人|朋友|同事|招聘|那个|这个|群里|中介)"
+    r"[^，。！？,!?]{0,6}?(?:说|让我|叫我|要我|要求我|跟我说|问我)|(?:有人|群里)[^，。！？,!?]{0,6}?(?:发|让|叫|要求|私信)|"
     r"\b(?:asked|told|wanted|made|begged)\s+me\b|\b(?:he|she|they|someone)\s+(?:said|says)\b",
     _FLAGS,
 )
 _REACTION = re.compile(
-    r"我(?:们)?(?:没|没有|是|就|直接|已经|当时|当面|说|拒绝|拉黑|挂|报警|举报|没理|劝)|别点|别信|"
+    r"我(?:们)?都?(?:没|没有|是|就|直接|已经|当时|当面|说|拒绝|拉黑|挂|报警|举报|没理|劝|退群|退出)|别点|别信|"
     r"\b(?:i|we)\s+(?:didn'?t|did\s+not|called|refused|said|hung|blocked|reported|checked|"
     r"asked|ignored|paid\s+in\s+person)\b",
     _FLAGS,
@@ -78,12 +78,15 @@ _READER = re.compile(r"你|您")
 # page", "所有付款请通过平台下单"
 _ON_PLATFORM = re.compile(
     r"[^。！？!?]{0,24}?(?:通过平台|在平台|平台内|平台上|平台下单|官方(?:app|渠道|页面)|"
-    r"\b(?:through|via|on|in)\s+(?:the\s+)?(?:checkout|platform|official|order\s+page|app\b))",
+    r"(?:打|付|转|交)?到平台|平台担保|"
+    r"\b(?:through|via|on|in)\s+(?:the\s+)?(?:checkout|platform|official|order\s+page|app\b)|"
+    r"\bon\s+the\s+(?:site|website)\b)",
     _FLAGS,
 )
 # a Chinese sentence that asks something of someone: the reader named, or an imperative word
 _ADDRESSED = re.compile(
-    r"你|您|请|麻烦|帮我|下载|安装|打开|开一下|开启|进入|加入|进一下|点|扫|输入|发我|给我", _FLAGS
+    r"你|您|(?<![邀申])请|麻烦|帮我|下载|安装|打开|开一下|开启|进入|加入|进一下|点|扫|输入|发我|给我",
+    _FLAGS,
 )
 # a sensitive item named just before "千万别告诉任何人": advice about the item, no secrecy
 _DATA_BEFORE = re.compile(
@@ -151,6 +154,30 @@ class TextSignals:
     @property
     def soft(self) -> list[RequestHit]:
         return [r for r in self.requests if r.level == "soft"]
+
+
+def signals_of(sig: TextSignals) -> tuple[str, ...]:
+    """What the text checks found, as names the classifier reads beside the n-grams (a
+    request of a kind; a claim, a weak claim, refund
+    talk, an impersonation, a scam line, secrecy, a link verb, talk about scams)."""
+    out = [
+        name
+        for name, present in (
+            ("claim", sig.claim),
+            ("weak_claim", sig.weak_claim),
+            ("refund", sig.refund),
+            ("impersonation", sig.impersonation),
+            ("scam_claim", sig.scam_claims),
+            ("secrecy", sig.secrecy),
+            ("link_verb", sig.link_verb),
+            ("discussion", sig.discussion),
+        )
+        if present
+    ]
+    # the kind only: how much a kind weighs (a code handed over, a number to call) is
+    # learned, not taken from the rules' levels
+    out += [f"req_{r.kind}" for r in sig.requests]
+    return tuple(sorted(set(out)))
 
 
 @dataclass(slots=True)
