@@ -696,7 +696,7 @@ async def test_a_picture_the_checks_are_unsure_about_gets_the_models_second_opin
     )
     assert buyer.text("fraud_advice.in_picture") in (warning.text or "")
     assert [request_use(r) for r in llm.requests] == ["classify_scam"]
-    assert "白血病" in messages_text(llm.requests[0], "user")
+    assert UNSURE_SCAM in messages_text(llm.requests[0], "user")
 
 
 @needs_images
