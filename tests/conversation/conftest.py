@@ -5,6 +5,7 @@ plays the buyer through the server's user side."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -64,8 +65,17 @@ class RunningBot:
         self.task = asyncio.create_task(
             serve(self.settings, stop=self.stop_event, observers=[self.tracker])
         )
+        polling = asyncio.create_task(self.tg.wait_polling(timeout=20))
+        # a bot that fails to start (a bad setting) ends its task: no need to wait 20 s
+        await asyncio.wait({polling, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        if not polling.done():
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+            self.task.result()  # surfaces the bot's own error
+            raise AssertionError("the bot stopped before it started polling")
         try:
-            await self.tg.wait_polling(timeout=20)
+            polling.result()
         except AssertionError:
             if self.task.done():
                 self.task.result()  # surfaces the bot's own error
