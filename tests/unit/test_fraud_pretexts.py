@@ -68,6 +68,11 @@ def test_blackmail_with_a_recorded_video_and_an_account_to_pay(
             "你跟我裸聊的视频已经保存，转8000到下面这张卡就删，否则全网曝光",
             "I recorded you on the webcam during our video chat. Send 800 dollars to this "
             "account by midnight or every contact in your phone gets the clip.",
+            # money for the writer counts only next to a scam line: here the threat itself
+            "你裸聊的录像在我这，给我转两千，不然我就发你老婆",
+            "你那些聊天记录在我手上，给我转两千，不然我就让你通讯录里的人都看到",
+            "I filmed you during our video call. Pay me 500 dollars tonight, or all your "
+            "contacts get the recording",
         ),
         (
             "有人用裸聊视频勒索你的话，千万别转钱，马上报警",
@@ -89,6 +94,7 @@ def test_top_up_giving_more_than_it_takes_paid_to_a_person(
             "🎉游戏钻石特惠🎉 充300到账1000💎 仅剩5个名额 转账给客服小妹立即到账",
             "会员充值节：存100返400，名额有限，直接转账给群主登记",
             "Flash deal: top up 20 dollars get 80 credit, today only, pay me via the QR below",
+            "限量秒杀新款手机只要999，扫码转账给小编即可锁单",
         ),
         (
             "营业厅活动：充100送10元话费，在官方App充值自动到账",
@@ -128,6 +134,8 @@ def test_prize_released_for_a_shipping_or_processing_fee(
             "You've won a $500 Walmart voucher! Pay the $2.95 handling fee at "
             "walmart-voucher-win.top to claim",
             "恭喜您抽中戴森吹风机一台，只需支付15元邮费，在 dyson-choujiang.cc 填写地址即可",
+            # no link: the fee itself, its amount with a decimal point
+            "You've won a $200 gift card, pay the 3.49 processing fee today to get it delivered",
         ),
         (
             "Congratulations, you won our raffle! Pick up your prize at the front desk, "
