@@ -158,6 +158,7 @@ def test_a_meeting_app_named_for_a_meeting_asks_nothing(
             "您好，您的会员下月自动扣费，请加入腾讯会议，我帮您关闭",
             "您的网贷账户异常，请加入会议号 888 123 456 配合注销，否则影响征信",
             "To process your refund, join the Zoom meeting I send and share your screen",
+            "先把手机录屏打开，再进我发你的会议号",
         ),
         (
             "周四下午三点用腾讯会议开项目复盘，会议号稍后发邮件，大家提前调试一下摄像头",

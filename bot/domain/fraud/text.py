@@ -125,7 +125,7 @@ _MEETING_ONLY = re.compile(
     _FLAGS,
 )
 _MEETING_ABUSE = re.compile(
-    r"屏幕|共享|远程|下载|安装|退款|退费|理赔|赔付|客服|专员|注销|贷款|网贷|借呗|征信|账户|账号|银行|"
+    r"屏幕|录屏|共享|远程|下载|安装|退款|退费|理赔|赔付|客服|专员|注销|贷款|网贷|借呗|征信|账户|账号|银行|"
     r"转账|付款|汇款|验证码|密码|公安|警官|民警|法院|检察|洗钱|冻结|异常|会员|续费|扣费|扣钱|扣款|月扣|"
     r"\b(?:screen|remote|install|download|refund|bank|account|pay|payment|transfer|code|"
     r"password|police|loan|support|agent|frozen|verify|subscription|membership|charged?)",
