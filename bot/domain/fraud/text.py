@@ -115,6 +115,22 @@ _KNOWN_APP = re.compile(
 _OFFICIAL_PLACE = re.compile(
     r"官方(?:app|应用|客户端|网站|官网)|官网|\bofficial\s+(?:app|website|site)\b", _FLAGS
 )
+# a meeting app or a meeting number named, nothing more: a request only when the message
+# also asks for the screen, a remote session, an install or money, or speaks of an account,
+# a refund or an authority ("腾讯会议开周会，会议号晚点发群里" asks nothing)
+_MEETING_ONLY = re.compile(
+    r"腾讯会议|会议号|(?:进入|加入)会议|(?:进|进入|加入|进一下)(?:一下)?会议室|钉钉|飞书|云视讯|小鱼易连|"
+    r"瞩目|视频会议|会议(?:app|软件)|\bzoom\s+meeting\b|\b(?:tencent|voov)\s+meeting\b|"
+    r"\bjoin\s+(?:our|the|a)\s+meeting\b|\bon\s+zoom\b",
+    _FLAGS,
+)
+_MEETING_ABUSE = re.compile(
+    r"屏幕|录屏|共享|远程|下载|安装|退款|退费|理赔|赔付|客服|专员|注销|贷款|网贷|借呗|征信|账户|账号|银行|"
+    r"转账|付款|汇款|验证码|密码|公安|警官|民警|法院|检察|洗钱|冻结|异常|会员|续费|扣费|扣钱|扣款|月扣|"
+    r"\b(?:screen|remote|install|download|refund|bank|account|pay|payment|transfer|code|"
+    r"password|police|loan|support|agent|frozen|verify|subscription|membership|charged?)",
+    _FLAGS,
+)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(
     r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b",
@@ -295,6 +311,12 @@ class TextChecker:
             return None  # "only pay through the checkout page"
         if (
             req.kind == "screen_share"
+            and _MEETING_ONLY.fullmatch(m.group())
+            and not _MEETING_ABUSE.search(text)
+        ):
+            return None  # a meeting named for a meeting: no screen, install or money asked
+        if (
+            req.kind == "screen_share"
             and not wide
             and not _ADDRESSED.search(text, lo, hi if hi > lo else len(text))
         ):
@@ -393,8 +415,11 @@ class TextChecker:
                     if hit is not None:
                         sig.requests.append(hit)
                         break
+        threats: list[tuple[int, int]] = []  # where the scam lines are
         if "scam_claims" in groups:
-            sig.scam_claims = [x.group() for x in self.scam_claims.finditer(text)][:3]
+            found_claims = list(self.scam_claims.finditer(text))
+            sig.scam_claims = [x.group() for x in found_claims][:3]
+            threats = [x.span() for x in found_claims]
         if "secrecy" in groups:
             for x in self.secrecy.finditer(text):
                 # look back to the start of the sentence (at most 60 characters)
@@ -429,6 +454,10 @@ class TextChecker:
         if (sig.requests or sig.scam_claims or sig.impersonation) and not sig.secrecy:
             # a message telling the reader to keep quiet and stay on the line is no
             # anti-scam advice, whatever else it says ("don't hang up")
-            sig.discussion = bool(self.discussion.search(text))
+            # a word about scams inside a scam line is part of the threat ("不交就踢出去并拉黑")
+            sig.discussion = any(
+                not any(lo <= d.start() and d.end() <= hi for lo, hi in threats)
+                for d in self.discussion.finditer(text)
+            )
         sig.link_verb = bool(self.link_verbs.search(text))
         return sig
