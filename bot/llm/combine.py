@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from bot.domain.intake import InputError, classify_cause
+from bot.knowledge.gate import MIN_CONFIDENCE
 from bot.llm.gateway import Gateway
 from bot.llm.schemas import FieldStep
 from bot.llm.uses import extract_field, rewrite_query
@@ -72,19 +73,27 @@ class KnowledgeLike(Protocol):
 # "unsure" and gets a rewrite. Off-topic questions in tests/data/retrieval_questions.jsonl
 # score at most 0.25, so a rewrite never lifts one of them over the gate.
 REWRITE_MIN_CONFIDENCE = 0.3
+# From the gate's own threshold up, the texts cover the question's words and it was unsure
+# because close sections compete (the reranker's probability, the calibration rule): a
+# rewrite whose answer agrees with the same first section settles nothing, so none is asked.
+REWRITE_MAX_CONFIDENCE = MIN_CONFIDENCE
 
 
 async def ask_with_rewrite(
     gateway: Gateway | None, kb: KnowledgeLike, question: str, lang: str | None = None
 ) -> Any:
-    """`kb.ask(question)`; when that is not confident but close (REWRITE_MIN_CONFIDENCE),
-    ask again with the model's rewrite of the question and take the confident second answer if its best section is the first
-    answer's best section. Returns the knowledge base's answer object."""
+    """`kb.ask(question)`; when that is not confident because some of its words are not the
+    texts' (a gate score from REWRITE_MIN_CONFIDENCE up to REWRITE_MAX_CONFIDENCE), ask again
+    with the model's rewrite of the question and take the confident second answer if its
+    best section is the first answer's best section. Returns the knowledge base's answer
+    object."""
     first = kb.ask(question, lang)
     if first.confident or gateway is None or not first.sources:
         return first
     if getattr(first, "confidence", 0.0) < REWRITE_MIN_CONFIDENCE:
         return first  # off-topic rather than unsure: no rewrite may make it look answerable
+    if getattr(first, "confidence", 0.0) >= REWRITE_MAX_CONFIDENCE:
+        return first  # covered, but close neighbours compete: not the rewrite's to settle
     query = await rewrite_query(gateway, question)
     if query is None:
         return first

@@ -101,6 +101,12 @@ class FakeKB:
             True,
         ),  # disagrees: first kept
         (Ans(False, [Src("a")], 0.35), Ans(False, [Src("a")], 0.3), False, True),  # still unsure
+        (
+            Ans(False, [Src("a")], 0.6),
+            Ans(True, [Src("a")], 0.9),
+            False,
+            False,
+        ),  # its words are covered, close sections compete: no call
     ],
 )
 async def test_rewrite_only_lifts_an_unsure_answer_it_agrees_with(
