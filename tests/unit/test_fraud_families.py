@@ -55,6 +55,10 @@ def test_blackmail_any_material_held_paid_for_under_a_threat_of_exposure(
             "We have copies of your private photos. Transfer $2,000 to the wallet below within 24 hours, otherwise they will be published to all your followers.",
             "your webcam video is on my server. pay 0.05 btc to this address or i leak it to every contact you have, dont go to the police",
             "视頻我錄了，通訊錄也有，轉三千到我給的卡，不然全發你家人",
+            # one line each: the material held, the exposure to relatives, in English
+            "我手上有你的裸照，转我5000，这事就当没发生过",
+            "今晚前转3万到我发你的账户，这些东西我会一张张发给你所有亲戚",
+            "I've saved all your chats with her. Send me 2k in btc today and this stays between us.",
             "裸照在我这，转2万到我发你的卡，不然发你家人",
         ),
         (
@@ -107,6 +111,7 @@ def test_pay_again_to_get_a_reissue_or_refund(rules: Detector, detector: Detecto
             "the key was used already, pay again once and the system will reissue it plus refund both payments",
             "ur code is invalid, recharge the same amount again to trigger the reissue",
             "卡密被使用是系统问题，需要您再充值一遍验证，充多少退多少",
+            "卡密失效了，您从新冲值一下才能补发",
         ),
         (
             "卡密显示已被使用，怎么办？我需要重新充值吗",
@@ -196,6 +201,8 @@ def test_warnings_and_anecdotes_that_quote_a_scam_stay_quiet(
             "My mom got one of those calls saying she won a car and had to pay taxes first. Told her to hang up.",
             "PSA: fake admins asking for codes. block & report",
             "我也收到过这种中奖短信，别信",
+            "我也收到过一模一样的，要我先交保证金才退款",
+            "说账户冻结了要你转账到指定账户的，别信",
         ),
         at=Risk.MEDIUM,
     )
