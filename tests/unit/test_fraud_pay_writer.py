@@ -40,6 +40,10 @@ SCAMS = (
 )
 
 HARMLESS = (
+    "押金只在平台交，千万不要转给我或任何个人",
+    "Never send a deposit to me or anyone directly, the platform holds it",
+    "定金直接扫码支付到平台上，押金由平台代管",
+    "刚收到短信说我账户被冻结要点链接认证，我直接登录支付宝App看了，一切正常",
     "这台相机租一天要押金500，押金在平台担保里冻结，还机后自动退",
     "付款后自动发货，卡密在订单详情里查看",
     "我转错了50给朋友，已经找他要回来了",
@@ -65,6 +69,8 @@ HARMLESS = (
 # one half alone: this rule stays quiet on them (a bill split among friends, an overpayment
 # the writer sorts out themself); other checks may still speak of them
 HALF_ONLY = (
+    "这个月房租你转我1500，水电费下个月再算",
+    "Can you get me the tickets? Just venmo me $40 for yours",
     "昨天聚餐一共360，你转我90就行",
     "Dinner was $120 total, just venmo me $30 when you can",
     "I accidentally sent my friend $50 instead of $5, I'll ask him to send it back",
