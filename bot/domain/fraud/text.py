@@ -371,9 +371,7 @@ class TextChecker:
                 return None
         return RequestHit(req.kind, req.level, m.group(), giving)
 
-    def _pay_writer(
-        self, text: str, ends: list[tuple[int, int]]
-    ) -> tuple[tuple[str, str], tuple[int, int]] | None:
+    def _pay_writer(self, text: str) -> tuple[tuple[str, str], tuple[int, int]] | None:
         """Money moved to the writer (or a QR, link or account they control) together with
         a pretext no platform trade needs; the payee part must be asked of the reader: not
         negated ("不私下交易"), not someone else's words in a warning or a story, not on
@@ -381,6 +379,7 @@ class TextChecker:
         pretext = self.pay_pretext.search(text)
         if pretext is None:
             return None
+        ends = [m.span() for m in _CLAUSE_END.finditer(text)]
         for n, m in enumerate(self.payee.finditer(text)):
             if n == _MAX_CANDIDATES:
                 break
@@ -477,7 +476,7 @@ class TextChecker:
                 sig.scam_claims = [*sig.scam_claims, x.group()][:3]
                 break
         if "pay_writer" in groups:
-            found_pay = self._pay_writer(text, [m.span() for m in _CLAUSE_END.finditer(text)])
+            found_pay = self._pay_writer(text)
             if found_pay is not None:
                 sig.pay_writer, span = found_pay
                 threats.append(span)  # "撤回举报" is the pretext, not talk about scams
