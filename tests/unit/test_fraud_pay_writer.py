@@ -69,6 +69,8 @@ HARMLESS = (
 # one half alone: this rule stays quiet on them (a bill split among friends, an overpayment
 # the writer sorts out themself); other checks may still speak of them
 HALF_ONLY = (
+    "账单我重新算了一下，你转我85就行",
+    "Loved the dinner, let's do it again! venmo me $25 for your half",
     "这个月房租你转我1500，水电费下个月再算",
     "Can you get me the tickets? Just venmo me $40 for yours",
     "昨天聚餐一共360，你转我90就行",
