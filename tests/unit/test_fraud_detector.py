@@ -99,6 +99,7 @@ def test_every_check_has_texts() -> None:
         "text.scam_claim",
         "text.refund_link",
         "text.urgent_link",
+        "text.pay_writer",
         "model.text",
         "model.second_opinion",
     }

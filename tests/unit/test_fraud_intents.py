@@ -137,7 +137,8 @@ def test_the_classifier_flags_a_trust_me_script_no_rule_names(
 ) -> None:
     """No rule fires on these; the learned layer (n-grams and concept pairs) does."""
     texts = [
-        "I run this server, so you can trust me: send the entry fee to me and you're in",
+        # ("send the entry fee to me" is named by a rule now: money to the writer for a fee)
+        "I run this server, so you can trust me: send the entry fee over and you're in",
         "我在这行干了好多年了，你信我，先把钱给我，今晚一定到",
         "老哥放心，我做这个很久了，钱先过来，号马上给你",
     ]

@@ -234,7 +234,7 @@ class Detector:
         quiet = (
             not reports
             and not raw_findings
-            and not (sig.requests or sig.scam_claims or sig.impersonation)
+            and not (sig.requests or sig.scam_claims or sig.impersonation or sig.pay_writer)
         )
         signals = signals_of(sig)
         if quiet:
@@ -453,6 +453,21 @@ class Detector:
                         {"claim": sig.scam_claims[0]},
                     )
                 )
+        # talk about scams never makes this finding: a warning names the fee and the payee
+        # it warns of ("有人冒充群主要交88元验证费，别转")
+        if sig.pay_writer is not None and not (
+            sig.discussion and not any(r.findings for r in reports)
+        ):
+            payee, why = sig.pay_writer
+            out.append(
+                RawFinding(
+                    "text.pay_writer",
+                    Risk.MEDIUM,
+                    f"money to the writer ('{payee}') for '{why}'",
+                    None,
+                    {"reason": why},
+                )
+            )
         # a refund or compensation offered through a link
         untrusted = [r for r in reports if not r.trusted and (r.registered or r.findings)]
         pretext = sig.refund or sig.scam_claims or sig.impersonation

@@ -131,6 +131,7 @@ _MEETING_ABUSE = re.compile(
     r"password|police|loan|support|agent|frozen|verify|subscription|membership|charged?)",
     _FLAGS,
 )
+_THREAT_VERB = re.compile(r"举报|拉黑|(?:block|report)(?:ed)?\s+\w+", _FLAGS)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(
     r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b",
@@ -162,6 +163,8 @@ class TextSignals:
     discussion: bool = False
     link_verb: bool = False
     secrecy: str | None = None
+    # money to the writer with a pretext no platform needs: (the payee part, the pretext)
+    pay_writer: tuple[str, str] | None = None
 
     @property
     def sensitive(self) -> list[RequestHit]:
@@ -224,6 +227,8 @@ class TextChecker:
         self.negations = _compile(data["negations"])
         self.discussion = _compile(data["discussion"])
         self.link_verbs = _compile(data["link_verbs"])
+        self.payee = _compile(data["pay_writer"]["payee"])
+        self.pay_pretext = _compile(data["pay_writer"]["pretext"])
         self.requests = [
             _Request(name, spec["level"], bool(spec["needs_verb"]), _compile(spec["object"]))
             for name, spec in data["requests"].items()
@@ -366,6 +371,41 @@ class TextChecker:
                 return None
         return RequestHit(req.kind, req.level, m.group(), giving)
 
+    def _pay_writer(self, text: str) -> tuple[tuple[str, str], tuple[int, int]] | None:
+        """Money moved to the writer (or a QR, link or account they control) together with
+        a pretext no platform trade needs; the payee part must be asked of the reader: not
+        negated ("不私下交易"), not someone else's words in a warning or a story, not on
+        the platform ("走平台担保")."""
+        pretext = self.pay_pretext.search(text)
+        if pretext is None:
+            return None
+        ends = [m.span() for m in _CLAUSE_END.finditer(text)]
+        for n, m in enumerate(self.payee.finditer(text)):
+            if n == _MAX_CANDIDATES:
+                break
+            start, end = m.span()
+            lo, hi = self._clause(text, ends, start, end)
+            wide = m.group().isascii()
+            if wide and _SELF_ACTION.search(text, max(lo, start - 24), start):
+                continue  # "I'll send it to my friend"
+            if _ON_PLATFORM.match(text, end) or _ON_PLATFORM.match(text, lo):
+                continue  # "押金走平台担保"
+            if _HYPOTHETICAL.search(text, lo, start):
+                continue
+            if _REPORTED.search(text, lo, start) and _REACTION.search(text):
+                continue
+            sub = [c.end() for c in _SUBCLAUSE.finditer(text, lo, start)]
+            prefix = text[max(sub[-1] if sub else lo, start - (40 if wide else 10)) : start]
+            if self.negations.search(prefix) or self.negations.search(m.group()):
+                continue
+            sentence = text[lo:hi] if hi > lo else text[lo:]
+            if (
+                _QUESTION_END.search(sentence) or text[hi : hi + 1] in ("?", "？")
+            ) and _SELF_QUESTION.search(sentence):
+                continue  # the writer's own question: "要交3000押金，这个正常吧？"
+            return (m.group(), pretext.group()), pretext.span()
+        return None
+
     # ---------------------------------------------------------------- main
 
     def triggered(self, text: str) -> set[str]:
@@ -435,11 +475,23 @@ class TextChecker:
                 sig.secrecy = x.group()
                 sig.scam_claims = [*sig.scam_claims, x.group()][:3]
                 break
+        if "pay_writer" in groups:
+            found_pay = self._pay_writer(text)
+            if found_pay is not None:
+                sig.pay_writer, span = found_pay
+                threats.append(span)  # "撤回举报" is the pretext, not talk about scams
+                # next to money asked for the writer, "举报" and "拉黑" are what the writer
+                # threatens ("不交的一律踢出并拉黑"), not a warning's advice
+                threats += [
+                    d.span()
+                    for d in self.discussion.finditer(text)
+                    if _THREAT_VERB.fullmatch(d.group())
+                ]
         if "impersonation" in groups:
             m = self.impersonation.search(text)
             if m:
                 sig.impersonation = m.group()
-        if not (context or sig.requests or sig.scam_claims or sig.impersonation):
+        if not (context or sig.requests or sig.scam_claims or sig.impersonation or sig.pay_writer):
             return sig
         m = self.claims.search(text)
         if m:
@@ -451,7 +503,9 @@ class TextChecker:
         m = self.refund.search(text)
         if m:
             sig.refund = m.group()
-        if (sig.requests or sig.scam_claims or sig.impersonation) and not sig.secrecy:
+        if (
+            sig.requests or sig.scam_claims or sig.impersonation or sig.pay_writer
+        ) and not sig.secrecy:
             # a message telling the reader to keep quiet and stay on the line is no
             # anti-scam advice, whatever else it says ("don't hang up")
             # a word about scams inside a scam line is part of the threat ("不交就踢出去并拉黑")
