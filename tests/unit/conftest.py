@@ -1,5 +1,6 @@
-"""What the unit tests on a real (SQLite) database share: the migrated database and a case
-stored as the wizard stores it."""
+"""What the unit tests share: the migrated database and a case stored as the wizard stores
+it; the fraud detector with and without its classifier, and the check that a family of scams
+is caught while its hard negatives stay quiet."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.fraud import Detector, Risk
+from bot.domain.fraud.model import TextModel
+from bot.services.scam import fraud_texts
 from bot.storage import repo
 from bot.storage.db import create_engine, migrate
 from bot.storage.models import Case
@@ -49,3 +53,30 @@ async def file_case(session: AsyncSession, *, user_id: int, number: str, **field
     }
     case, _ = await repo.create_case(session, **{**answers, **fields})
     return case
+
+
+@pytest.fixture(scope="module")
+def rules() -> Detector:
+    """The fraud detector with its classifier off: what the rules alone say."""
+    return Detector(texts=fraud_texts(), model=TextModel.off())
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    """The fraud detector as shipped (a module may define its own)."""
+    return Detector(texts=fraud_texts())
+
+
+def assert_caught(
+    rules: Detector,
+    detector: Detector,
+    scams: tuple[str, ...],
+    harmless: tuple[str, ...],
+    at: Risk = Risk.HIGH,
+) -> None:
+    """Every scam reaches `at` on the rules alone; no hard negative reaches medium, with or
+    without the classifier."""
+    missed = [s for s in scams if not rules.scan_text(s).at_least(at)]
+    wrong = [h for h in harmless if rules.scan_text(h).at_least(Risk.MEDIUM)]
+    wrong += [h for h in harmless if detector.scan_text(h).at_least(Risk.MEDIUM)]
+    assert not missed and not wrong, {"missed": missed, "false alarms": wrong}

@@ -15,6 +15,14 @@ from bot.telegram.console import ConsoleChat, plain
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
+def button_number(console: ConsoleChat, label: str) -> str:
+    """What to type to press the console chat's button `label`."""
+    for index, (_message, text, _data) in enumerate(console.session.buttons, start=1):
+        if text == label:
+            return str(index)
+    raise AssertionError(f"{label!r} not among {[b[1] for b in console.session.buttons]}")
+
+
 async def test_the_whole_wizard_in_the_console(make_settings: Callable[..., Settings]) -> None:
     services = await create_services(make_settings())
     output: list[str] = []
@@ -22,10 +30,7 @@ async def test_the_whole_wizard_in_the_console(make_settings: Callable[..., Sett
     t = Translator("zh")
 
     def number_of(label: str) -> str:
-        for index, (_message, text, _data) in enumerate(console.session.buttons, start=1):
-            if text == label:
-                return str(index)
-        raise AssertionError(f"{label!r} not among {[b[1] for b in console.session.buttons]}")
+        return button_number(console, label)
 
     try:
         await console.handle_line("/start")

@@ -7,34 +7,8 @@ with and without the classifier."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.domain.fraud import Detector, Risk
-from bot.domain.fraud.model import TextModel
-from bot.services.scam import fraud_texts
-
-
-@pytest.fixture(scope="module")
-def rules() -> Detector:
-    return Detector(texts=fraud_texts(), model=TextModel.off())
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(texts=fraud_texts())
-
-
-def _caught(
-    rules: Detector,
-    detector: Detector,
-    scams: tuple[str, ...],
-    harmless: tuple[str, ...],
-    at: Risk = Risk.HIGH,
-) -> None:
-    missed = [s for s in scams if not rules.scan_text(s).at_least(at)]
-    wrong = [h for h in harmless if rules.scan_text(h).at_least(Risk.MEDIUM)]
-    wrong += [h for h in harmless if detector.scan_text(h).at_least(Risk.MEDIUM)]
-    assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
+from tests.unit.conftest import assert_caught
 
 
 def test_blackmail_any_material_held_paid_for_under_a_threat_of_exposure(
@@ -42,7 +16,7 @@ def test_blackmail_any_material_held_paid_for_under_a_threat_of_exposure(
 ) -> None:
     """The writer holds videos, photos, chats or contacts + a payment + a threat to send them to the
     people around the victim, whatever the verbs and objects."""
-    _caught(
+    assert_caught(
         rules,
         detector,
         (
@@ -73,7 +47,7 @@ def test_blackmail_any_material_held_paid_for_under_a_threat_of_exposure(
 
 def test_overpayment_sent_back_to_another_account(rules: Detector, detector: Detector) -> None:
     """ "I paid you too much" + the difference to a friend's, a relative's or another account."""
-    _caught(
+    assert_caught(
         rules,
         detector,
         (
@@ -99,7 +73,7 @@ def test_overpayment_sent_back_to_another_account(rules: Detector, detector: Det
 
 def test_pay_again_to_get_a_reissue_or_refund(rules: Detector, detector: Detector) -> None:
     """A used or invalid code + pay or top up again before a reissue or refund, typos included."""
-    _caught(
+    assert_caught(
         rules,
         detector,
         (
@@ -126,7 +100,7 @@ def test_cheap_goods_paid_by_a_method_without_buyer_protection(
     rules: Detector, detector: Detector
 ) -> None:
     """F&F only / no G&S / a coin only / outside the platform, with goods far below value."""
-    _caught(
+    assert_caught(
         rules,
         detector,
         (
@@ -152,7 +126,7 @@ def test_cheap_goods_paid_by_a_method_without_buyer_protection(
 
 def test_crypto_presale_with_a_promised_multiple(rules: Detector, detector: Detector) -> None:
     """A presale or insider listing + a guaranteed multiple + coins sent to a wallet."""
-    _caught(
+    assert_caught(
         rules,
         detector,
         (
@@ -182,7 +156,7 @@ def test_warnings_and_anecdotes_that_quote_a_scam_stay_quiet(
     """ "Heads up", "PSA", "I got one of those texts", "deleted it", "block and report",
     "别信", "我也收到过": talk about a scam. A scam that opens with "heads up" and then asks
     for a code or a fee is still a scam."""
-    _caught(
+    assert_caught(
         rules,
         detector,
         (

@@ -11,11 +11,7 @@ with and without the classifier, and must not raise the finding."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.domain.fraud import Detector, Risk
-from bot.domain.fraud.model import TextModel
-from bot.services.scam import fraud_texts
 
 SCAMS = (
     "老铁这批皮肤码三折出，不过新客要先转200保证金，拿货的时候抵扣，不转就不发",
@@ -78,16 +74,6 @@ HALF_ONLY = (
     "I accidentally sent my friend $50 instead of $5, I'll ask him to send it back",
     "押金退回来了吗？我看订单里写的是三天内原路退回",
 )
-
-
-@pytest.fixture(scope="module")
-def rules() -> Detector:
-    return Detector(texts=fraud_texts(), model=TextModel.off())
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(texts=fraud_texts())
 
 
 def _pay_writer(verdict) -> bool:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.telegram.console import ConsoleChat
 from bot.telegram.routing import run_filters_inline
+from tests.unit.test_console import button_number
 
 
 class Form(StatesGroup):
@@ -103,10 +104,7 @@ async def test_the_bot_hands_no_filter_to_a_thread(
     handed = count_threads(monkeypatch)
 
     def number_of(label: str) -> str:
-        for index, (_message, text, _data) in enumerate(console.session.buttons, start=1):
-            if text == label:
-                return str(index)
-        raise AssertionError(f"{label!r} not among {[b[1] for b in console.session.buttons]}")
+        return button_number(console, label)
 
     try:
         await console.handle_line("/start")
