@@ -319,19 +319,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
     report["prompt_tokens_estimate"] = _prompt_sizes(kb)
     report["no_model"] = await _run(None, kb)
+
+    def fake(server: FakeLLM, model: str) -> Gateway:
+        return Gateway(
+            base_url=server.base_url,
+            model=model,
+            timeout_seconds=5,
+            max_retries=0,
+            structured="tools",
+        )
+
     runs = []
     for seed in range(args.seeds):
-        async with FakeLLM(
-            random_answers(seed), usage=False
-        ) as server:  # tokens: the gateway's estimate
-            gateway = Gateway(
-                base_url=server.base_url,
-                model="random",
-                timeout_seconds=5,
-                max_retries=0,
-                structured="tools",
-            )
-            runs.append(await _run(gateway, kb))
+        # tokens: the gateway's estimate
+        async with FakeLLM(random_answers(seed), usage=False) as server:
+            runs.append(await _run(fake(server, "random"), kb))
     report["random_model"] = {"seeds": args.seeds, "runs": runs}
     report["random_never_worse"] = all(
         all(_never_worse(report["no_model"], run).values()) for run in runs
@@ -339,14 +341,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     # the ceiling of the fraud second opinion: a model that is always right
     oracle = Oracle()
     async with FakeLLM(oracle, usage=False) as server:
-        gateway = Gateway(
-            base_url=server.base_url,
-            model="oracle",
-            timeout_seconds=5,
-            max_retries=0,
-            structured="tools",
-        )
-        report["oracle_scam_messages"] = await _scams(gateway, oracle)
+        report["oracle_scam_messages"] = await _scams(fake(server, "oracle"), oracle)
     if args.base_url:
         gateway = Gateway(
             base_url=args.base_url,
