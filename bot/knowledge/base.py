@@ -215,7 +215,8 @@ class KnowledgeBase:
         question = self.smalltalk.strip(question, lang)
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
-        reranked = self._rerank(index, question, ranking, parts)
+        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
+        reranked = self._rerank(index, question, ranking, parts, score)
         if reranked is not None:
             ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
         sources = self._to_sources(index, ranking, k)
@@ -275,7 +276,7 @@ class KnowledgeBase:
         found_evidence = self._evidence(index, question, ranking, parts)
         score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
         reliable = calibration.is_reliable(found_evidence)
-        reranked = self._rerank(index, question, ranking, parts)
+        reranked = self._rerank(index, question, ranking, parts, score)
         if reranked is not None and self.reranker is not None:
             # the learned order of the best few sections; its probability for the first
             # one is low when close neighbours' evidence disagrees: unsure
@@ -301,16 +302,20 @@ class KnowledgeBase:
         return Answer(text, True, sources, lang, score, lead, evidence=found_evidence)
 
     def _rerank(
-        self, index: LangIndex, question: str, ranking: Ranking, parts: list[Ranking]
+        self,
+        index: LangIndex,
+        question: str,
+        ranking: Ranking,
+        parts: list[Ranking],
+        coverage: float,
     ) -> rerank.Reranked | None:
         """The reranker's order of the best sections; None without a model, when the ranking
         is not the fusion of the lexical channels (a single channel's ranking), or when the
-        vocabulary gate finds the question not covered (its "maybe related" sources keep
-        the fused order)."""
+        vocabulary gate's `coverage` of the question is not enough (its "maybe related"
+        sources keep the fused order)."""
         if self.reranker is None or len(parts) < len(rerank.CHANNELS) or not ranking:
             return None
-        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
-        if not gate.is_confident(score):
+        if not gate.is_confident(coverage):
             return None  # not covered by the texts: unsure anyway, the fused order stays
         return self.reranker.rerank(
             ranking, parts, index.section_of, index.rerank_query(question), index.profiles

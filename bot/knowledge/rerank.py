@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from bot.knowledge.calibration import section_ranking
 from bot.knowledge.normalise import normalise
 
 log = logging.getLogger(__name__)
@@ -128,12 +129,8 @@ class Reranked:
 
 
 def section_scores(ranking: Ranking, section_of: Callable[[int], str]) -> dict[str, float]:
-    best: dict[str, float] = {}
-    for chunk, score in ranking:
-        sid = section_of(chunk)
-        if score > best.get(sid, 0.0):
-            best[sid] = score
-    return best
+    """Each section's best chunk score, best first; sections that scored nothing left out."""
+    return {sid: score for sid, score in section_ranking(ranking, section_of) if score > 0.0}
 
 
 def candidate_features(

@@ -304,9 +304,10 @@ class InboxWorker:
         token = secrets.token_hex(8)
         recovered = item.update_id in chat.recovered
         keys = [lock_key, f"inbox:recovering:{item.bot_id}"]
-        state_key = self._state_key(item)
-        if state_key is not None and self._redis_storage is not None:
-            keys.extend(redis_names(self._redis_storage, state_key))
+        storage = self._redis_storage
+        state_key = self._state_key(item) if storage is not None else None
+        if storage is not None and state_key is not None:
+            keys.extend(redis_names(storage, state_key))
         read: dict[StorageKey, tuple[str | None, dict[str, Any]]] = {}
         try:
             while True:
@@ -323,8 +324,8 @@ class InboxWorker:
                 if taken >= 0:
                     break
                 await asyncio.sleep(CHAT_LOCK_POLL_SECONDS)
-            if state_key is not None and self._redis_storage is not None and len(answer) == 3:
-                read[state_key] = redis_decode(self._redis_storage, answer[1], answer[2])
+            if storage is not None and state_key is not None and len(answer) == 3:
+                read[state_key] = redis_decode(storage, answer[1], answer[2])
         except Exception as exc:  # noqa: BLE001 - Redis is down: an outage, try again
             log.warning("update %s: chat lock unavailable (%s)", item.update_id, type(exc).__name__)
             return await self._outage(item, chat)

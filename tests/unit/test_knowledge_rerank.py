@@ -130,7 +130,7 @@ def test_single_channel_modes_are_not_reranked() -> None:
     for mode in ("bm25", "tfidf"):
         index = kb._indexes["zh"]
         ranking, parts = index.rank(mode, "退款多久到账")
-        assert kb._rerank(index, "退款多久到账", ranking, parts) is None
+        assert kb._rerank(index, "退款多久到账", ranking, parts, coverage=1.0) is None
 
 
 def test_a_stale_model_file_leaves_the_fused_order(

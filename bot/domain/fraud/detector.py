@@ -121,6 +121,12 @@ def reveal(raw: str) -> tuple[str, list[LinkRef], list[str]]:
     return shown, markdown_links(shown), encoded_urls(shown)
 
 
+def _masked(ready: str, spans: list[tuple[int, int, str]]) -> str:
+    """What the text checks and the classifier read of a ready text: links masked, slang
+    spelt out."""
+    return compact(expand_slang(mask_urls(ready, spans)))
+
+
 def ready_of(shown: str) -> str:
     """Normalised text for the URL checks: disguises removed, broken links rejoined."""
     return url_ready(rejoin_links(despace(strip_decorations(normalize(shown)))))
@@ -129,7 +135,7 @@ def ready_of(shown: str) -> str:
 def prose_of(raw: str) -> str:
     """The text as the text checks and the classifier read it (links masked)."""
     ready = ready_of(reveal(raw)[0])
-    return compact(expand_slang(mask_urls(ready, find_urls(ready))))
+    return _masked(ready, find_urls(ready))
 
 
 def _brands_from_domains(domains: list[str]) -> list[dict[str, Any]]:
@@ -190,7 +196,7 @@ class Detector:
         them (for training and benchmarks)."""
         ready = ready_of(reveal(raw)[0])
         spans = find_urls(ready)
-        prose = compact(expand_slang(mask_urls(ready, spans)))
+        prose = _masked(ready, spans)
         return prose, signals_of(self.text.check(prose, context=bool(spans)))
 
     def scan_text(self, text: str) -> Verdict:
@@ -224,18 +230,14 @@ class Detector:
         if "@" in ready:
             for handle in _HANDLE.findall(ready):
                 raw_findings += self.urls.brands.handle_findings(handle)
-        prose = compact(expand_slang(mask_urls(ready, spans)))
+        prose = _masked(ready, spans)
         sig = self.text.check(prose, context=bool(reports))
         offered = [
             r
             for (start, _, _), r in zip(spans, reports, strict=False)
             if _OFFER_BEFORE.search(ready, max(0, start - 40), start)
         ]
-        quiet = (
-            not reports
-            and not raw_findings
-            and not (sig.requests or sig.scam_claims or sig.impersonation or sig.pay_writer)
-        )
+        quiet = not reports and not raw_findings and not sig.suspect
         signals = signals_of(sig)
         if quiet:
             probability = self.model.score(prose, signals=signals).probability

@@ -167,6 +167,11 @@ class TextSignals:
     pay_writer: tuple[str, str] | None = None
 
     @property
+    def suspect(self) -> bool:
+        """Something in the text asks, claims or impersonates (the checks go on from here)."""
+        return bool(self.requests or self.scam_claims or self.impersonation or self.pay_writer)
+
+    @property
     def sensitive(self) -> list[RequestHit]:
         return [r for r in self.requests if r.level == "sensitive"]
 
@@ -491,7 +496,7 @@ class TextChecker:
             m = self.impersonation.search(text)
             if m:
                 sig.impersonation = m.group()
-        if not (context or sig.requests or sig.scam_claims or sig.impersonation or sig.pay_writer):
+        if not (context or sig.suspect):
             return sig
         m = self.claims.search(text)
         if m:
@@ -503,9 +508,7 @@ class TextChecker:
         m = self.refund.search(text)
         if m:
             sig.refund = m.group()
-        if (
-            sig.requests or sig.scam_claims or sig.impersonation or sig.pay_writer
-        ) and not sig.secrecy:
+        if sig.suspect and not sig.secrecy:
             # a message telling the reader to keep quiet and stay on the line is no
             # anti-scam advice, whatever else it says ("don't hang up")
             # a word about scams inside a scam line is part of the threat ("不交就踢出去并拉黑")

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from html import escape
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, F, Router
@@ -32,7 +31,7 @@ from bot.telegram import keyboards
 from bot.telegram.callbacks import FeedbackAction, FeedbackCb, MenuAction, MenuCb
 from bot.telegram.evidence import EvidenceRefused, file_from_message, verify_document
 from bot.telegram.handlers.support.cards import RatingCb
-from bot.telegram.handlers.support.workspace import Albums, Workspace
+from bot.telegram.handlers.support.workspace import Albums, Workspace, album_of
 
 log = logging.getLogger(__name__)
 router = Router(name="support")
@@ -228,25 +227,13 @@ async def _relay_album(
     workspace: Workspace | None,
 ) -> None:
     """The parts of a buyer's album, queued as one album for the topic (one part: a copy)."""
-    album: list[dict[str, Any]] = []
-    sources: list[list[int]] = []
-    for part in parts:
-        caption = part.caption and escape(part.caption)
-        if part.photo:
-            album.append({"media": "photo", "file_id": part.photo[-1].file_id, "caption": caption})
-        elif part.document:
-            album.append(
-                {"media": "document", "file_id": part.document.file_id, "caption": caption}
-            )
-        else:
-            continue
-        sources.append([part.chat.id, part.message_id])
+    album, sources, said = album_of(parts)
     if not album:
         return
     first = parts[0]
     payload: dict[str, Any] = {
         "sources": sources,
-        "said": [relay_said(part) for part in parts if part.photo or part.document],
+        "said": said,
         "failed_notice": t("support.unreachable"),
     }
     if len(album) == 1:

@@ -32,7 +32,7 @@ from bot.services.support import (
 from bot.storage.models import Case
 from bot.telegram import render
 from bot.telegram.handlers.support.cards import DeskAction, DeskCb
-from bot.telegram.handlers.support.workspace import Albums, Workspace
+from bot.telegram.handlers.support.workspace import Albums, Workspace, album_of
 
 log = logging.getLogger(__name__)
 router = Router(name="support-staff")
@@ -519,25 +519,11 @@ async def _relay_album(
         return
     buyer_t, buyer_id = await _buyer_t(support, auth)
     sign = _signature(buyer_t, settings, parts[0])
-    album: list[dict[str, Any]] = []
-    sources: list[list[int]] = []
-    said: list[list[str | None]] = []
-    for index, part in enumerate(parts):
-        caption = part.caption and escape(part.caption)
-        if index == 0:
-            caption = sign + ("\n" + caption if caption else "")
-        if part.photo:
-            album.append({"media": "photo", "file_id": part.photo[-1].file_id, "caption": caption})
-        elif part.document:
-            album.append(
-                {"media": "document", "file_id": part.document.file_id, "caption": caption}
-            )
-        else:
-            continue
-        sources.append([part.chat.id, part.message_id])
-        said.append(relay_said(part))
+    album, sources, said = album_of(parts)
     if not album:
         return
+    caption = album[0]["caption"]
+    album[0]["caption"] = sign + ("\n" + caption if caption else "")
     await _queue(
         parts[0],
         support,

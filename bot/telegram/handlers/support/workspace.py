@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from html import escape
 from typing import Any
 
 from aiogram import Bot
@@ -25,13 +26,21 @@ from aiogram.types import (
     ChatMemberOwner,
     InputMediaDocument,
     InputMediaPhoto,
+    Message,
 )
 
 from bot.config import ConfigError, Settings
 from bot.domain.cases import CaseStatus
 from bot.i18n import Translator
 from bot.llm.cards import CaseSummaries
-from bot.services.support import CardData, Delivery, SupportService, TopicJob, aware
+from bot.services.support import (
+    CardData,
+    Delivery,
+    SupportService,
+    TopicJob,
+    aware,
+    relay_said,
+)
 from bot.storage.models import Evidence
 from bot.telegram.handlers.support import cards
 
@@ -79,6 +88,27 @@ async def check_setup(bot: Bot, settings: Settings) -> None:
             raise ConfigError(
                 f"invalid setting SUPPORT_CHAT_ID: the bot lacks the admin right to {label} in chat {chat_id}"
             )
+
+
+def album_of(parts: Sequence[Message]) -> tuple[list[dict[str, Any]], list[list[int]], list[Any]]:
+    """The photos and documents of an album's parts as outbox entries (captions escaped),
+    with their sources and what each said (`relay_said`); other parts are left out."""
+    album: list[dict[str, Any]] = []
+    sources: list[list[int]] = []
+    said: list[Any] = []
+    for part in parts:
+        caption = part.caption and escape(part.caption)
+        if part.photo:
+            album.append({"media": "photo", "file_id": part.photo[-1].file_id, "caption": caption})
+        elif part.document:
+            album.append(
+                {"media": "document", "file_id": part.document.file_id, "caption": caption}
+            )
+        else:
+            continue
+        sources.append([part.chat.id, part.message_id])
+        said.append(relay_said(part))
+    return album, sources, said
 
 
 class Albums:
