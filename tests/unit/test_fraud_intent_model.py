@@ -150,6 +150,9 @@ def test_a_warning_keeps_the_classifier_low_and_does_not_add_it_up() -> None:
 def test_final_warning_is_a_scam_line_not_talk_about_scams(rules: Detector) -> None:
     sig = rules.text.check(prose_of("This is your final warning, pay the fee today or else"))
     assert not sig.discussion
+    for threat in ("Last warning: send the verification code now",):
+        assert not rules.text.check(prose_of(threat)).discussion, threat
+        assert rules.scan_text(threat).at_least(Risk.MEDIUM), threat
     assert rules.text.check(
         prose_of("someone offered me a double refund if I add him, blocked and reported")
     ).discussion
@@ -183,4 +186,9 @@ def test_pinyin_after_its_own_characters_is_not_doubled() -> None:
 def test_an_invitation_to_a_meeting_app_group_asks_the_reader_nothing(rules: Detector) -> None:
     # 请 inside 邀请 or 申请 addresses no one
     assert not rules.scan_text("同学们，班级群换到新的钉钉群了，老师发了邀请").at_least(Risk.MEDIUM)
+    for notice in (
+        "部门的共享屏幕演示改到明天，领导已经发了会议邀请",
+        "公司申请了远程协助软件，IT部门发了邀请",
+    ):
+        assert not rules.scan_text(notice).at_least(Risk.MEDIUM), notice
     assert rules.scan_text("退款请下载钉钉，我邀请您进会议共享屏幕").at_least(Risk.MEDIUM)
