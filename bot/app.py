@@ -311,6 +311,7 @@ def create_dispatcher(
     throttle = Throttle(
         services.settings.rate_limit, services.settings.rate_window_seconds, services.redis
     )
+    dp["throttle"] = throttle  # the inbox counts the flood limit with the chat's lock
     for events in (dp.message, dp.callback_query):
         events.outer_middleware(language)
         events.outer_middleware(throttle)
