@@ -253,15 +253,28 @@ async def test_a_gated_tree_routes_as_aiogram_does(monkeypatch: pytest.MonkeyPat
 
     texts = ["hi", "/go", "Ann", "stop", "/go", "/other", "stop", "x"]
     results = []
+    entered: list[str | None] = []
+    plain = Router._propagate_event
+
+    async def counted(self: Router, *args: Any, **kwargs: Any) -> Any:
+        entered.append(self.name)
+        return await plain(self, *args, **kwargs)
+
+    monkeypatch.setattr(Router, "_propagate_event", counted)
+    visits = []
     for gated in (False, True):
         seen: list[str] = []
         dp = tree(seen)
         if gated:
             assert gate_routers(dp) > 0
         bot = Bot("42:TEST")
+        entered.clear()
         for index, text in enumerate(texts):
             await dp.feed_update(bot, message(text, index + 1))
         await bot.session.close()
         results.append(seen)
+        visits.append(entered.count("first"))
     assert results[0] == results[1]
     assert results[1][:4] == ["anything hi", "go", "name Ann", "stop"]
+    # "hi" and "x" (no state, no command) are not even taken into the first router
+    assert visits == [len(texts), len(texts) - 2]
