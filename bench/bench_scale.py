@@ -278,15 +278,17 @@ def bare_steps() -> list[tuple[str, str]]:
 
 
 def buttons_of(session: Any, chat_id: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "message": message.model_dump(mode="json", by_alias=True, exclude_none=True),
-            "text": text,
-            "data": data,
-        }
-        for message, text, data in session.chat_buttons.get(chat_id, [])
-        if data is not None
-    ]
+    # the message under the buttons is dumped once, not once per button (the buyer's side of
+    # the harness: a keyboard of eight buttons cost eight dumps of the same message)
+    dumped: dict[int, dict[str, Any]] = {}
+    found = []
+    for message, text, data in session.chat_buttons.get(chat_id, []):
+        if data is None:
+            continue
+        if id(message) not in dumped:
+            dumped[id(message)] = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        found.append({"message": dumped[id(message)], "text": text, "data": data})
+    return found
 
 
 def build_update(

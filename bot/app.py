@@ -42,7 +42,7 @@ from bot.telegram.fsm import ScopedStorage, SQLStorage
 from bot.telegram.handlers import build_router
 from bot.telegram.llm_turn import LLMTurn
 from bot.telegram.middlewares import Language, ScanPrivateMessages, Throttle
-from bot.telegram.routing import run_filters_inline
+from bot.telegram.routing import gate_routers, run_filters_inline
 
 if TYPE_CHECKING:  # Redis is imported only when REDIS_URL is set
     from redis.asyncio import Redis
@@ -311,6 +311,7 @@ def create_dispatcher(
     throttle = Throttle(
         services.settings.rate_limit, services.settings.rate_window_seconds, services.redis
     )
+    dp["throttle"] = throttle  # the inbox counts the flood limit with the chat's lock
     for events in (dp.message, dp.callback_query):
         events.outer_middleware(language)
         events.outer_middleware(throttle)
@@ -318,4 +319,5 @@ def create_dispatcher(
     dp.message.outer_middleware(ScanPictures())
     dp.include_router(build_router(services.settings))
     run_filters_inline(dp)  # F and State filters: no worker thread per check
+    gate_routers(dp)  # a router no handler under it could match is skipped in one check
     return dp

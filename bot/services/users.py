@@ -52,13 +52,14 @@ class UserService:
         self._seen: dict[int, _Seen] = {}
 
     @staticmethod
-    def _generation_key(user_id: int) -> str:
+    def generation_key(user_id: int) -> str:
+        """The user's generation counter in Redis."""
         return f"users:generation:{user_id}"
 
     async def _generation(self, user_id: int) -> bytes | None:
         if self.redis is None:
             return None
-        found = await self.redis.get(self._generation_key(user_id))
+        found = await self.redis.get(self.generation_key(user_id))
         return found if isinstance(found, bytes) else None
 
     async def moved_on(self, user_id: int) -> None:
@@ -66,7 +67,7 @@ class UserService:
         on every instance."""
         self._seen.pop(user_id, None)
         if self.redis is not None:
-            await self.redis.incr(self._generation_key(user_id))
+            await self.redis.incr(self.generation_key(user_id))
 
     async def touch(
         self, *, user_id: int, first_name: str | None, username: str | None
@@ -77,9 +78,16 @@ class UserService:
         ).language
 
     async def profile(
-        self, *, user_id: int, first_name: str | None, username: str | None
+        self,
+        *,
+        user_id: int,
+        first_name: str | None,
+        username: str | None,
+        generation: tuple[bytes | None] | None = None,
     ) -> Profile:
-        """Record the user; returns their language and ban."""
+        """Record the user; returns their language and ban. `generation`: the user's
+        generation counter as a caller read it from Redis moments ago (one element; None:
+        read it here)."""
         seen = self._seen.get(user_id)
         now = time.monotonic()
         fresh = (
@@ -87,8 +95,11 @@ class UserService:
             and now - seen.at < self.remember_seconds
             and (seen.first_name, seen.username) == (first_name, username)
         )
-        generation = await self._generation(user_id)
-        if seen is not None and fresh and generation == seen.generation:
+        if generation is not None and self.redis is not None:
+            (counter,) = generation
+        else:
+            counter = await self._generation(user_id)
+        if seen is not None and fresh and counter == seen.generation:
             return seen.profile
         async with self.sessions() as session:
             user = await repo.upsert_user(
@@ -97,7 +108,7 @@ class UserService:
             found = Profile(user.language, await repo.ban_mode_of(session, user_id))
         if len(self._seen) > 50_000:
             self._seen.clear()
-        self._seen[user_id] = _Seen(now, first_name, username, found, generation)
+        self._seen[user_id] = _Seen(now, first_name, username, found, counter)
         return found
 
     async def set_language(self, *, user_id: int, language: str) -> None:

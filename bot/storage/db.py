@@ -26,6 +26,7 @@ def create_engine(url: str) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # hide_parameters: an error never carries what a buyer typed into a log line
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        _rollback_only_if_open(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -44,6 +45,31 @@ def create_engine(url: str) -> AsyncEngine:
     )
     _ping_when_idle(engine)
     return engine
+
+
+def open_transaction(dbapi_connection: Any) -> bool:
+    """Whether a pooled aiosqlite connection is inside a transaction, read from the
+    `sqlite3` connection under it (a flag, readable from any thread); True when unknown."""
+    adapted = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+    driver = getattr(getattr(adapted, "_connection", None), "_connection", None)
+    in_transaction = getattr(driver, "in_transaction", None)
+    return in_transaction if isinstance(in_transaction, bool) else True
+
+
+def _rollback_only_if_open(engine: AsyncEngine) -> None:
+    """SQLite: a rollback is sent only when a transaction is open. SQLAlchemy rolls back
+    every connection that goes back to the pool outside `engine.begin()` (each read), and on
+    aiosqlite every call is a hand-off to the connection's thread and back, for a rollback
+    that `sqlite3` itself would skip (it rolls back only inside a transaction, and starts
+    one only at the first write)."""
+    dialect = engine.sync_engine.dialect
+    plain = dialect.do_rollback
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if open_transaction(dbapi_connection):
+            plain(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
 # PostgreSQL connections one process keeps open (opened as they are first needed). No

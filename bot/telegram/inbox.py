@@ -49,8 +49,10 @@ from redis.asyncio import Redis
 
 from bot.domain.textclean import clean_payload
 from bot.services.inbox import PARKED, PENDING, InboxItem, InboxService
+from bot.services.users import UserService
 from bot.telegram.delivery import CallbackAnswers, is_transient, tell_unavailable
 from bot.telegram.fsm import Scope, ScopedIsolation, ScopedStorage, redis_decode, redis_names
+from bot.telegram.middlewares import COUNTED, FLOOD_LUA, GENERATION_READ, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +67,18 @@ CHAT_LOCK_POLL_SECONDS = 0.005
 RECOVERY_FLAG_SECONDS = 120.0
 OWN_FRESH_SECONDS = 60.0
 
-# KEYS: the chat's lock, the bot's recovery flag, and optionally the update's conversation
-# state and data keys; ARGV: token, lock ms, recovered (1/0), flag ms. First of the answer:
-# -1: the lock is held by someone else; 0: taken; 1: taken while a recovery is on. Once the
-# lock is taken, and only then, the state and data follow (read under the lock: the update
-# needs them first thing, and this saves it a round trip of its own).
-_ACQUIRE = """
+# KEYS: the chat's lock, the bot's recovery flag, then (each optional, as ARGV[5..7] say)
+# the update's conversation state and data keys, the user's generation counter, and the
+# user's flood-limit counter and "told" key; ARGV: token, lock ms, recovered (1/0), flag ms,
+# state wanted (1/0), generation wanted (1/0), flood counted (1/0), flood window ms, flood
+# limit. The answer: [taken, state, data, generation, flood verdict]; taken is -1 when the
+# lock is held by someone else (nothing else is done then), 0 when taken, 1 when taken
+# while a recovery is on. Once the lock is taken, and only then, the reads and the flood
+# count follow: the update needs them first thing, and this saves each a round trip of its
+# own (flood verdict -1: not counted here).
+_ACQUIRE = (
+    FLOOD_LUA
+    + """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {-1} end
 local taken
 if ARGV[3] == '1' then
@@ -79,9 +87,21 @@ if ARGV[3] == '1' then
 else
   taken = redis.call('EXISTS', KEYS[2])
 end
-if #KEYS == 4 then return {taken, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])} end
-return {taken}
+local answer = {taken, false, false, false, -1}
+local k = 3
+if ARGV[5] == '1' then
+  answer[2] = redis.call('GET', KEYS[k])
+  answer[3] = redis.call('GET', KEYS[k + 1])
+  k = k + 2
+end
+if ARGV[6] == '1' then
+  answer[4] = redis.call('GET', KEYS[k])
+  k = k + 1
+end
+if ARGV[7] == '1' then answer[5] = flood(KEYS[k], KEYS[k + 1], ARGV[8], ARGV[9]) end
+return answer
 """
+)
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -166,6 +186,11 @@ class InboxWorker:
                 dp.fsm.events_isolation = ScopedIsolation(dp.fsm.events_isolation)
         self.skipped = 0
         self.rechecked = 0
+        # read and counted in the chat-lock script for the middlewares (see _ACQUIRE)
+        users = dp.workflow_data.get("users")
+        self._users = users if isinstance(users, UserService) else None
+        throttle = dp.workflow_data.get("throttle")
+        self._throttle = throttle if isinstance(throttle, Throttle) else None
         if self.redis is not None:
             self._acquire = self.redis.register_script(_ACQUIRE)
             self._release = self.redis.register_script(_RELEASE)
@@ -308,7 +333,21 @@ class InboxWorker:
         state_key = self._state_key(item) if storage is not None else None
         if storage is not None and state_key is not None:
             keys.extend(redis_names(storage, state_key))
+        user_id = self._user_of(item)
+        if user_id is not None and self._users is not None:
+            keys.append(self._users.generation_key(user_id))
+        flood = None
+        # a commit being retried is not fed to the dispatcher again: not counted again either
+        if (
+            self._throttle is not None
+            and user_id is not None
+            and item.update_id not in chat.uncommitted
+        ):
+            flood = self._throttle.redis_count(item.bot_id, user_id)
+        flood_keys, flood_args = flood if flood is not None else ([], [])
+        keys.extend(flood_keys)
         read: dict[StorageKey, tuple[str | None, dict[str, Any]]] = {}
+        given: dict[str, Any] = {}
         try:
             while True:
                 answer = await self._acquire(
@@ -318,14 +357,23 @@ class InboxWorker:
                         int(CHAT_LOCK_SECONDS * 1000),
                         "1" if recovered else "0",
                         int(RECOVERY_FLAG_SECONDS * 1000),
+                        "1" if state_key is not None else "0",
+                        "1" if user_id is not None and self._users is not None else "0",
+                        "1" if flood_keys else "0",
+                        *(flood_args or [0, 0]),
                     ],
                 )
                 taken = int(answer[0])
                 if taken >= 0:
                     break
                 await asyncio.sleep(CHAT_LOCK_POLL_SECONDS)
-            if storage is not None and state_key is not None and len(answer) == 3:
+            if storage is not None and state_key is not None:
                 read[state_key] = redis_decode(storage, answer[1], answer[2])
+            if user_id is not None and self._users is not None:
+                counter = answer[3]
+                given[GENERATION_READ] = (user_id, counter if isinstance(counter, bytes) else None)
+            if flood_keys:
+                given[COUNTED] = (user_id, int(answer[4]))
         except Exception as exc:  # noqa: BLE001 - Redis is down: an outage, try again
             log.warning("update %s: chat lock unavailable (%s)", item.update_id, type(exc).__name__)
             return await self._outage(item, chat)
@@ -345,7 +393,7 @@ class InboxWorker:
                     self.skipped += 1
                     chat.started.pop(item.update_id, asyncio.Event()).set()
                     return True, 0.0
-            return await self._handle_here(item, chat, locked=True, read=read)
+            return await self._handle_here(item, chat, locked=True, read=read, given=given)
         finally:
             with contextlib.suppress(Exception):  # expired or Redis gone: it frees itself
                 await self._release(keys=[lock_key], args=[token])
@@ -359,6 +407,19 @@ class InboxWorker:
             update = Update.model_validate(item.payload or {}, context={"bot": self.bot})
             await self.tell_unavailable([update])
         return False, TRANSIENT_DELAYS[min(failures - 1, len(TRANSIENT_DELAYS) - 1)]
+
+    @staticmethod
+    def _user_of(item: InboxItem) -> int | None:
+        """The user whose flood limit and profile the middlewares check for this update:
+        the sender of a message or a button press (what aiogram calls `event_from_user`)."""
+        payload = item.payload or {}
+        for kind in ("message", "callback_query"):
+            event = payload.get(kind)
+            if isinstance(event, dict):
+                sender = event.get("from")
+                found = sender.get("id") if isinstance(sender, dict) else None
+                return found if isinstance(found, int) else None
+        return None
 
     def _state_key(self, item: InboxItem) -> StorageKey | None:
         """The conversation state key the dispatcher will use for this update (aiogram's
@@ -383,6 +444,7 @@ class InboxWorker:
         *,
         locked: bool = False,
         read: dict[StorageKey, tuple[str | None, dict[str, Any]]] | None = None,
+        given: dict[str, Any] | None = None,
     ) -> tuple[bool, float]:
         update_id = item.update_id
         scope = chat.uncommitted.get(update_id)
@@ -391,7 +453,9 @@ class InboxWorker:
             chat.attempts[update_id] = attempt
             started = chat.started.pop(update_id, None) or asyncio.Event()
             try:
-                error, scope = await self._feed(item, attempt, started, locked=locked, read=read)
+                error, scope = await self._feed(
+                    item, attempt, started, locked=locked, read=read, given=given
+                )
             finally:
                 started.set()
             if error is not None:
@@ -418,6 +482,7 @@ class InboxWorker:
         *,
         locked: bool = False,
         read: dict[StorageKey, tuple[str | None, dict[str, Any]]] | None = None,
+        given: dict[str, Any] | None = None,
     ) -> tuple[BaseException | None, Scope]:
         update = self._parsed.pop(item.update_id, None) if attempt == 1 else None
         if update is None:
@@ -441,6 +506,7 @@ class InboxWorker:
                     inbox_outcome=outcome,
                     inbox_attempt=told,
                     inbox_started=started,
+                    **(given or {}),
                 )
             except Exception as exc:  # noqa: BLE001 - no error handler took it
                 outcome.error = outcome.error or exc

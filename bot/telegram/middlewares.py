@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+# the data key under which the inbox hands over the user's generation counter it read from
+# Redis when it took the chat's lock: (user id, counter)
+GENERATION_READ = "inbox_user_generation"
+
+
 class Language(BaseMiddleware):
     """Records the user and injects `t` (a Translator) and `lang`."""
 
@@ -38,8 +43,12 @@ class Language(BaseMiddleware):
         # buyers are recorded from their private chats; group members are not stored
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             try:
+                read = data.get(GENERATION_READ)  # (user id, counter): read with the chat's lock
                 profile = await self.users.profile(
-                    user_id=user.id, first_name=user.first_name, username=user.username
+                    user_id=user.id,
+                    first_name=user.first_name,
+                    username=user.username,
+                    generation=(read[1],) if read is not None and read[0] == user.id else None,
                 )
             except Exception:  # noqa: BLE001 - the error handler tells the user; pick a language anyway
                 log.warning("could not record user %s", user.id, exc_info=True)
@@ -80,15 +89,24 @@ class ScanPrivateMessages(BaseMiddleware):
         return None
 
 
-# one round trip: count the update in the user's window (the window starts with the first
-# update and lasts `window` ms); past the limit, claim the one warning of that window
-_THROTTLE_SCRIPT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-if n <= tonumber(ARGV[2]) then return 0 end
-if redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX') then return 2 end
-return 1
+# count an update in the user's window (the window starts with the first update and lasts
+# `window` ms); past the limit, claim the one warning of that window. 0: go on; 1: over the
+# limit; 2: over the limit, and the user is to be told. Also run by the inbox's chat-lock
+# script (bot.telegram.inbox), which counts the update in the same round trip.
+FLOOD_LUA = """
+local function flood(counter, told, window, limit)
+  local n = redis.call('INCR', counter)
+  if n == 1 then redis.call('PEXPIRE', counter, window) end
+  if n <= tonumber(limit) then return 0 end
+  if redis.call('SET', told, '1', 'PX', window, 'NX') then return 2 end
+  return 1
+end
 """
+_THROTTLE_SCRIPT = FLOOD_LUA + "return flood(KEYS[1], KEYS[2], ARGV[1], ARGV[2])"
+
+# the data key under which the inbox hands over a verdict it counted already: (user id,
+# verdict)
+COUNTED = "inbox_flood_counted"
 
 
 class Throttle(BaseMiddleware):
@@ -108,11 +126,23 @@ class Throttle(BaseMiddleware):
         self._hits: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
 
+    def redis_count(self, bot_id: int, user_id: int) -> tuple[list[str], list[int]] | None:
+        """The keys and arguments of `FLOOD_LUA`'s `flood` for this user (None without
+        Redis): for a caller that counts the update in a script of its own."""
+        if self.redis is None:
+            return None
+        prefix = f"throttle:{bot_id}:{user_id}"
+        return [prefix, f"{prefix}:told"], [max(1, int(self.window * 1000)), self.limit]
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        verdict = await self._count(user.id, data)
+        counted = data.get(COUNTED)
+        if counted is not None and counted[0] == user.id:
+            verdict = int(counted[1])  # the inbox counted it when it took the chat's lock
+        else:
+            verdict = await self._count(user.id, data)
         if verdict == 0:
             return await handler(event, data)
         if verdict == 2:
@@ -121,14 +151,11 @@ class Throttle(BaseMiddleware):
 
     async def _count(self, user_id: int, data: dict[str, Any]) -> int:
         """0: go on; 1: over the limit; 2: over the limit, and the user is to be told."""
-        if self._script is not None:
-            bot = data.get("bot")
-            prefix = f"throttle:{bot.id if bot is not None else 0}:{user_id}"
-            window_ms = max(1, int(self.window * 1000))
-            found = await self._script(
-                keys=[prefix, f"{prefix}:told"], args=[window_ms, self.limit]
-            )
-            return int(found)
+        bot = data.get("bot")
+        counted = self.redis_count(bot.id if bot is not None else 0, user_id)
+        if self._script is not None and counted is not None:
+            keys, args = counted
+            return int(await self._script(keys=keys, args=args))
         now = time.monotonic()
         hits = self._hits.setdefault(user_id, deque())
         while hits and now - hits[0] > self.window:

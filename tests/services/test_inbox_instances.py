@@ -162,6 +162,10 @@ async def _pending(a: Instance, update_id: int) -> bool:
     return await a.services.inbox.status(a.bot.id, update_id) == "pending"
 
 
+async def _quiet(worker: InboxWorker) -> bool:
+    return not worker.busy
+
+
 async def _idle(a: Instance, b: Instance) -> bool:
     return not (a.worker.busy or b.worker.busy)
 
@@ -260,7 +264,64 @@ async def test_the_state_comes_with_the_chat_lock(
     assert await inbox.status(a.bot.id, 4_400_003) == "done"
     assert await a.dp.storage.get_state(key) == Wizard.platform_type.state
     assert "MGET" not in sent, sent
-    assert sent.count("EVALSHA") == 3, sent  # the lock with the state, the flood count, the release
+    # the lock with the state, the buyer's generation and the flood count; the release
+    assert sent.count("EVALSHA") == 2, sent
+    assert "GET" not in sent, sent
+
+
+async def test_a_language_chosen_elsewhere_reaches_the_next_update_through_the_lock(
+    instances: tuple[Instance, Instance],
+) -> None:
+    """The buyer's generation counter is read by the script that takes the chat's lock:
+    a language chosen through another instance (its own cache, the same database and Redis)
+    applies to the very next update here, though this instance saw the buyer a moment ago."""
+    from bot.services.users import UserService
+    from bot.storage.db import session_factory
+
+    a, _b = instances
+    t_en, t_zh = Translator("en"), Translator("zh")
+    await a.worker.accept([text_update(4_500_001, "/start")])
+    await until(lambda: _idle(a, a))
+    assert a.session.sent(SendMessage)[-1].text == t_en("start.welcome")
+    elsewhere = UserService(sessions=session_factory(a.services.engine), redis=a.services.redis)
+    await elsewhere.set_language(user_id=USER_ID, language="zh")
+    await a.worker.accept([text_update(4_500_002, "/start")])
+    await until(lambda: _idle(a, a))
+    assert a.session.sent(SendMessage)[-1].text == t_zh("start.welcome")
+
+
+async def test_the_flood_limit_is_counted_with_the_chat_lock(
+    migrated_url: str, redis_scope: RedisScope
+) -> None:
+    """Past RATE_LIMIT updates in the window the buyer is told once and the rest are
+    dropped, the count made by the script that takes the chat's lock."""
+    settings = load_settings(
+        database_url=migrated_url, redis_url=redis_scope.url, rate_limit=2, _env_file=None
+    )
+    services = await create_services(settings)
+    dp = create_dispatcher(services)
+    session = SlowSession()
+    bot = create_bot(settings, session=session, token=redis_scope.token)
+    worker = InboxWorker(bot, dp, services.inbox)
+    try:
+        for index in range(5):
+            await worker.accept([text_update(4_600_001 + index, "/help")])
+            await until(lambda: _quiet(worker))
+        texts = [m.text for m in session.sent(SendMessage)]
+        assert len(texts) == 3, texts  # two answers, then "slow down" once
+        assert texts[-1] == Translator("en")("hint.slow_down")
+        for index in range(5):
+            assert await services.inbox.status(bot.id, 4_600_001 + index) == "done"
+    finally:
+        await worker.close()
+        await bot.session.close()
+        if services.redis is not None:
+            async for key in services.redis.scan_iter(match=f"fsm:{USER_ID}:*"):
+                await services.redis.delete(key)
+            async for key in services.redis.scan_iter(match=f"throttle:*:{USER_ID}*"):
+                await services.redis.delete(key)
+        await dp.storage.close()
+        await services.close()
 
 
 @pytest.fixture

@@ -19,7 +19,15 @@ from bot.app import create_dispatcher, create_services
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.telegram.console import ConsoleChat
-from bot.telegram.routing import run_filters_inline
+from bot.telegram.routing import (
+    GATED,
+    Need,
+    gate_routers,
+    gates_of,
+    gates_out_of_sync,
+    need_of,
+    run_filters_inline,
+)
 from tests.unit.test_console import button_number
 
 
@@ -116,3 +124,157 @@ async def test_the_bot_hands_no_filter_to_a_thread(
         await console.close()
         await services.close()
     assert handed == []
+
+
+# --- router gates ----------------------------------------------------------------------
+
+
+def example_of(need: Need) -> tuple[str | None, str | None, str | None]:
+    """(callback data, raw state, text) that meets a handler's known conditions."""
+    data = None
+    if need.callback_prefix is not None:
+        prefix, separator = need.callback_prefix
+        data = f"{prefix}{separator}x"
+    state = None if need.states is None else sorted(need.states, key=str)[0]
+    text = None if need.command_prefixes is None else f"{need.command_prefixes[0]}anything"
+    return data, state, text
+
+
+def handlers_with_chain(root: Router, update_type: str) -> list[tuple[Any, list[Router]]]:
+    found = []
+    for router in root.chain_tail:
+        chain = list(router.chain_head)
+        found += [(handler, chain) for handler in router.observers[update_type].handlers]
+    return found
+
+
+async def test_every_handler_is_let_through_by_the_gates_above_it(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A gate may skip a router only when no handler under it could match: an event that
+    meets any handler's conditions passes every gate between it and the root."""
+    services = await create_services(make_settings(support_chat_id=-100))
+    try:
+        dp = create_dispatcher(services)
+        dp = create_dispatcher(services)  # a second tree (console restart) takes the routers over
+        assert gates_out_of_sync(dp) == []
+        checked = 0
+        for update_type in GATED:
+            for handler, chain in handlers_with_chain(dp, update_type):
+                need = need_of(handler)
+                if need is None:
+                    continue
+                data, state, text = example_of(need)
+                for router in chain:
+                    for gate in gates_of(router, update_type):
+                        assert any(n.admits(data, state, text) for n in gate.needs), (
+                            f"{router.name} hides {handler.callback.__name__}"
+                        )
+                        checked += 1
+        assert checked > 30
+    finally:
+        await services.close()
+
+
+async def test_a_wizard_button_skips_the_routers_before_the_wizard(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from bot.telegram.callbacks import WizardCb
+
+    services = await create_services(make_settings())
+    try:
+        dp = create_dispatcher(services)
+        press = WizardCb.__prefix__ + WizardCb.__separator__ + "x"
+        routers = {router.name: router for router in dp.chain_tail}
+        for name in ("start", "privacy", "support", "links", "cases", "ask", "wizard-entry"):
+            (gate,) = gates_of(routers[name], "callback_query")
+            assert not any(n.admits(press, None, None) for n in gate.needs), name
+        (gate,) = gates_of(routers["refund"], "callback_query")
+        assert any(n.admits(press, None, None) for n in gate.needs)
+        # a typed answer in the wizard: no command, a wizard state
+        state = "Wizard:order_number"
+        for name in ("privacy", "web", "cases", "ask"):
+            (gate,) = gates_of(routers[name], "message")
+            assert not any(n.admits(None, state, "KM123") for n in gate.needs), name
+            assert any(n.admits(None, state, "/x") for n in gate.needs), name
+    finally:
+        await services.close()
+
+
+async def test_a_handler_added_after_the_gates_is_found_out() -> None:
+    root = Router(name="root")
+    inner = Router(name="inner")
+    root.include_router(inner)
+
+    @inner.message(Form.name)
+    async def named(_message: Message) -> None: ...
+
+    assert gate_routers(root) > 0
+    assert gates_out_of_sync(root) == []
+
+    @inner.message(Command("late"))
+    async def late(_message: Message) -> None: ...
+
+    assert gates_out_of_sync(root) == ["root message", "inner message"]
+    gate_routers(root)
+    assert gates_out_of_sync(root) == []
+    (gate,) = gates_of(root, "message")
+    assert any(n.admits(None, None, "/late") for n in gate.needs)
+    assert not any(n.admits(None, None, "late") for n in gate.needs)
+
+
+async def test_a_gated_tree_routes_as_aiogram_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same updates through a tree with and without gates reach the same handlers."""
+
+    def tree(seen: list[str]) -> Dispatcher:
+        dp = Dispatcher()
+        first, second = Router(name="first"), Router(name="second")
+
+        @first.message(Command("go"))
+        async def go(_message: Message, state: FSMContext) -> None:
+            await state.set_state(Form.name)
+            seen.append("go")
+
+        @first.message(Form.name, F.text == "stop")
+        async def stop(_message: Message, state: FSMContext) -> None:
+            await state.clear()
+            seen.append("stop")
+
+        @second.message(Form.name)
+        async def name(event: Message) -> None:
+            seen.append(f"name {event.text}")
+
+        @second.message()
+        async def anything(event: Message) -> None:
+            seen.append(f"anything {event.text}")
+
+        dp.include_routers(first, second)
+        return dp
+
+    texts = ["hi", "/go", "Ann", "stop", "/go", "/other", "stop", "x"]
+    results = []
+    entered: list[str | None] = []
+    plain = Router._propagate_event
+
+    async def counted(self: Router, *args: Any, **kwargs: Any) -> Any:
+        entered.append(self.name)
+        return await plain(self, *args, **kwargs)
+
+    monkeypatch.setattr(Router, "_propagate_event", counted)
+    visits = []
+    for gated in (False, True):
+        seen: list[str] = []
+        dp = tree(seen)
+        if gated:
+            assert gate_routers(dp) > 0
+        bot = Bot("42:TEST")
+        entered.clear()
+        for index, text in enumerate(texts):
+            await dp.feed_update(bot, message(text, index + 1))
+        await bot.session.close()
+        results.append(seen)
+        visits.append(entered.count("first"))
+    assert results[0] == results[1]
+    assert results[1][:4] == ["anything hi", "go", "name Ann", "stop"]
+    # "hi" and "x" (no state, no command) are not even taken into the first router
+    assert visits == [len(texts), len(texts) - 2]

@@ -157,3 +157,46 @@ def test_db_upgrade_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "cli" / "bot.sqlite3").exists()
     assert main(["db"]) == 2
+
+
+async def test_a_connection_returned_inside_a_transaction_is_rolled_back(engine) -> None:  # type: ignore[no-untyped-def]
+    """The pool's reset on return (SQLite): a write left uncommitted is undone, so the next
+    user of the pooled connection neither sees nor commits it."""
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("CREATE TABLE reset_probe (x INTEGER)")
+        await connection.commit()
+    for _ in range(3):
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("INSERT INTO reset_probe VALUES (1)")
+            # no commit: returned to the pool inside a transaction
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("INSERT INTO reset_probe VALUES (2)")
+    async with engine.connect() as connection:
+        rows = (await connection.exec_driver_sql("SELECT x FROM reset_probe")).all()
+    assert [row[0] for row in rows] == [2]
+
+
+async def test_a_read_returns_its_connection_without_a_rollback(  # type: ignore[no-untyped-def]
+    engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rollback is a hand-off to aiosqlite's thread and back: a connection that only
+    read (no transaction open) goes back to the pool without one."""
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+
+    rollbacks: list[object] = []
+    plain = AsyncAdapt_aiosqlite_connection.rollback
+
+    def rollback(self: AsyncAdapt_aiosqlite_connection) -> None:
+        rollbacks.append(self)
+        plain(self)
+
+    monkeypatch.setattr(AsyncAdapt_aiosqlite_connection, "rollback", rollback)
+    for _ in range(5):
+        async with engine.connect() as connection:
+            assert (await connection.exec_driver_sql("SELECT 1")).scalar() == 1
+    assert rollbacks == []
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS reset_probe (x INTEGER)")
+        await connection.commit()
+        await connection.exec_driver_sql("INSERT INTO reset_probe VALUES (1)")
+    assert len(rollbacks) == 1  # the write left open was undone
