@@ -180,6 +180,26 @@ def figures(marks: list[str]) -> dict[str, float]:
     }
 
 
+def choose_threshold(train: list[Case], cost: float) -> tuple[float, dict[float, dict[str, float]]]:
+    """MIN_PROBABILITY on out-of-fold probabilities: each split of `train` scored by a model
+    trained on the others; the threshold maximising confident-right - cost x wrong."""
+    splits = sorted({c.question.split for c in train})
+    folds = {s: fit([c for c in train if c.question.split != s]) for s in splits}
+    best_t, best_u = 0.0, -1e9
+    curve = {}
+    for t in THRESHOLDS:
+        marks = [
+            v
+            for s in splits
+            for v in verdicts(folds[s], [c for c in train if c.question.split == s], t)
+        ]
+        utility = marks.count("right") - cost * marks.count("wrong")
+        curve[t] = figures(marks)
+        if utility > best_u:
+            best_t, best_u = t, utility
+    return best_t, curve
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="cross-validate only")
@@ -197,20 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     tuned += example_cases(kb)
     splits = sorted({c.question.split for c in tuned})
 
-    # out-of-fold probabilities: each tuned split scored by a model trained on the others
-    folds = {s: fit([c for c in tuned if c.question.split != s]) for s in splits}
-    best_t, best_u = 0.0, -1e9
-    curve = {}
-    for t in THRESHOLDS:
-        marks = [
-            v
-            for s in splits
-            for v in verdicts(folds[s], [c for c in tuned if c.question.split == s], t)
-        ]
-        utility = marks.count("right") - args.cost * marks.count("wrong")
-        curve[t] = figures(marks)
-        if utility > best_u:
-            best_t, best_u = t, utility
+    best_t, curve = choose_threshold(tuned, args.cost)
     w = fit(tuned)
     by_split = {s: [c for c in held if c.question.split == s] for s in sorted(HELD_OUT)}
     report: dict[str, object] = {
