@@ -8,7 +8,9 @@ For each of them, the reranker is trained (weights and `min_probability`, exactl
 bench/train_reranker.py does: the threshold chosen on out-of-fold probabilities of the
 training splits) WITHOUT that batch, and the batch is then answered by `KnowledgeBase.ask`
 with that model: the figures are what a buyer would have got, courtesies, aliases, the gate
-and the near-tie rule included. Two recipes:
+and the near-tie rule included. The reranker's memory of labelled questions holds the
+training splits' questions (each training question's memory features computed without its
+own split), never the batch scored. Two recipes:
 
 - `tuned`: trained on the tuned splits and the texts' example questions only (the batches of
   HELD_OUT never seen), as the shipped model was until now;
@@ -81,9 +83,17 @@ def main(argv: list[str] | None = None) -> int:
             train = all_cases + examples
             if recipe == "pooled":
                 train = train + [c for b in BATCHES if b != batch for c in batch_cases[b]]
+            pool = [q for q in questions if q.split not in tr.HELD_OUT]
+            if recipe == "pooled":
+                pool += [q for q in questions if q.split in BATCHES and q.split != batch]
+            tr.with_memory(train + batch_cases[batch], pool)
+            if dropped:
+                for case in [*train, *batch_cases[batch]]:
+                    case.features[:, dropped] = 0.0
             threshold, _curve = tr.choose_threshold(train, args.cost)
             w = tr.fit(train)
-            kb.reranker = rerank.RerankModel(tuple(float(x) for x in w), threshold)
+            memory = rerank.Memory(tr.memory_entries(pool))
+            kb.reranker = rerank.RerankModel(tuple(float(x) for x in w), threshold, memory=memory)
             marks = []
             misses = []
             for q in questions:
