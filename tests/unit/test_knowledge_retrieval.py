@@ -53,10 +53,9 @@ def test_confident_and_right_on_the_labelled_set() -> None:
     """What the buyer gets: a confident answer from a right section (unsure is a miss) on
     >= 97 % of the labelled questions, confidently wrong on < 2 %, off-topic never
     confident, on the tuned splits written before the `wide` one. The `wide` split (buyer
-    questions aimed at neighbouring sections, added with the reranker's memory of labelled
-    questions) is held to what it scored then: >= 0.93 and < 4 % (docs/knowledge.md; both
-    are trained on, and the memory holds their questions, so these figures are not a
-    measure of new wording: bench/lobo_reranker.py is)."""
+    questions aimed at neighbouring sections) is held to what it scored when it was added:
+    >= 0.93 and < 4 %. Both are trained on and the reranker's memory holds their questions,
+    so these figures are in-sample; see the next test."""
     questions = tuned_questions()
     metrics = answer_metrics(shipped(), [q for q in questions if q.split != "wide"])
     assert metrics["confident_right"] >= 0.97, metrics["misses"]
@@ -67,6 +66,20 @@ def test_confident_and_right_on_the_labelled_set() -> None:
     assert wide["n"] >= 300
     assert wide["confident_right"] >= 0.93, wide["misses"]
     assert wide["confident_wrong"] < 0.04, wide["misses"]
+
+
+def test_confident_and_right_without_remembering_the_question() -> None:
+    """The same questions, each split answered with a memory that leaves its own questions
+    out (as a new question is answered). Measured when the memory was added: the tuned
+    splits before `wide` 0.965 / 1.7 % (the 0.97 target is not met this way), `wide` 0.859
+    / 11.1 %; the bars hold those figures (docs/knowledge.md)."""
+    questions = tuned_questions()
+    older = answer_metrics(shipped(), [q for q in questions if q.split != "wide"], own_memory=False)
+    assert older["confident_right"] >= 0.96, older["misses"]
+    assert older["confident_wrong"] < 0.02, older["misses"]
+    wide = answer_metrics(shipped(), [q for q in questions if q.split == "wide"], own_memory=False)
+    assert wide["confident_right"] >= 0.85, wide["misses"]
+    assert wide["confident_wrong"] < 0.12, wide["misses"]
 
 
 # off-topic questions of the `wide` split answered with confidence at its first score and
@@ -348,3 +361,13 @@ def test_refunds_of_other_businesses_are_not_answered_with_confidence(
     question: str, confident: bool
 ) -> None:
     assert shipped().ask(question).confident is confident
+
+
+def test_the_evaluation_can_leave_a_splits_questions_out_of_the_memory() -> None:
+    """A labelled question the reranker answers right because it remembers it."""
+    kb = shipped()
+    memory = kb.reranker.memory if kb.reranker is not None else None
+    question = Question("充错区服了怎么办 商家还没发货", "zh", ("wrong-account",), True, "wide")
+    assert answer_metrics(kb, [question])["confident_right"] == 1.0
+    assert answer_metrics(kb, [question], own_memory=False)["confident_right"] == 0.0
+    assert kb.reranker is not None and kb.reranker.memory is memory  # put back
