@@ -7,6 +7,7 @@ overall, per language and per split (dev, forms, holdout..holdout10).
     python bench/eval_retrieval.py                 # lexical configurations (+ embeddings if installed)
     python bench/eval_retrieval.py --no-embeddings
     python bench/eval_retrieval.py --misses        # list the questions missed at 3
+    python bench/eval_retrieval.py --no-own-memory # the reranker's memory without each split
 
 Prints one JSON object.
 """
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cache-dir", default=None, help="vector cache directory")
     parser.add_argument("--misses", action="store_true", help="include the questions missed at 3")
+    parser.add_argument(
+        "--no-own-memory",
+        action="store_true",
+        help="answer each split with a reranker memory that leaves its questions out",
+    )
     args = parser.parse_args(argv)
 
     questions = load_questions(args.questions)
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         "configurations": {},
     }
     configs: dict[str, object] = {}
-    answers = answer_metrics(kb, questions)
+    answers = answer_metrics(kb, questions, own_memory=not args.no_own_memory)
     if not args.misses:
         answers.pop("misses")
     report["answers"] = answers

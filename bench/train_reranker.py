@@ -61,6 +61,9 @@ class Case:
     labels: np.ndarray  # 1 for a labelled section among the candidates
     gated: bool  # the vocabulary gate lets the question be confident
     near_tie: bool  # the fused ranking's own rule (calibration.is_reliable) says unsure
+    candidates: list[str]  # the sections the rows stand for
+    text: str  # the question as ranked
+    lang: str
 
 
 def cases(kb: KnowledgeBase, questions: list[Question]) -> list[Case]:
@@ -121,7 +124,28 @@ def _case(index: LangIndex, q: Question, text: str, gate_index: LangIndex) -> Ca
         np.asarray([1.0 if c in q.ids else 0.0 for c in candidates]),
         gate.is_confident(score),
         not calibration.is_reliable(calibration.evidence(fused, parts, index.section_of)),
+        candidates,
+        text,
+        q.lang or detect_lang(q.q),
     )
+
+
+def memory_entries(questions: list[Question]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The answerable labelled questions as the reranker's Memory holds them."""
+    return [
+        (q.q, normalize_lang(q.lang) or detect_lang(q.q), q.ids) for q in questions if q.answerable
+    ]
+
+
+def with_memory(data: list[Case], pool: list[Question]) -> None:
+    """Fill the memory features of `data`: each case sees the labelled questions of `pool`
+    except those of its own split (wording it has not seen, as a new question would)."""
+    for split in sorted({c.question.split for c in data}):
+        memory = rerank.Memory(memory_entries([q for q in pool if q.split != split]))
+        for case in data:
+            if case.question.split == split:
+                rows = rerank.memory_features(memory.scores(case.text, case.lang), case.candidates)
+                case.features[:, -len(rerank.MEMORY_FEATURES) :] = rows
 
 
 def fit(train: list[Case]) -> np.ndarray:
@@ -180,6 +204,35 @@ def figures(marks: list[str]) -> dict[str, float]:
     }
 
 
+def choose_threshold(train: list[Case], cost: float) -> tuple[float, dict[float, dict[str, float]]]:
+    """MIN_PROBABILITY on out-of-fold probabilities: each split of `train` scored by a model
+    trained on the others; the threshold maximising confident-right - cost x wrong."""
+    splits = sorted({c.question.split for c in train})
+    folds = {s: fit([c for c in train if c.question.split != s]) for s in splits}
+    best_t, best_u = 0.0, -1e9
+    curve = {}
+    for t in THRESHOLDS:
+        marks = [
+            v
+            for s in splits
+            for v in verdicts(folds[s], [c for c in train if c.question.split == s], t)
+        ]
+        utility = marks.count("right") - cost * marks.count("wrong")
+        curve[t] = figures(marks)
+        if utility > best_u:
+            best_t, best_u = t, utility
+    return best_t, curve
+
+
+def model_text(model: dict[str, object]) -> str:
+    """The model as JSON: indented, but one line per remembered question."""
+    memory = model.pop("memory")
+    assert isinstance(memory, list)
+    head = json.dumps(model, indent=1, ensure_ascii=False)
+    lines = ",\n".join("  " + json.dumps(e, ensure_ascii=False) for e in memory)
+    return head[:-2] + ',\n "memory": [\n' + lines + "\n ]\n}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="cross-validate only")
@@ -192,25 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     kb = KnowledgeBase.load()
     kb.reranker = None  # the features of the fused ranking itself
     questions = load_questions(QUESTIONS)
-    tuned = cases(kb, [q for q in questions if q.split not in HELD_OUT])
+    pool = [q for q in questions if q.split not in HELD_OUT]
+    tuned = cases(kb, pool)
     held = cases(kb, [q for q in questions if q.split in HELD_OUT])
     tuned += example_cases(kb)
+    with_memory(tuned + held, pool)
     splits = sorted({c.question.split for c in tuned})
 
-    # out-of-fold probabilities: each tuned split scored by a model trained on the others
-    folds = {s: fit([c for c in tuned if c.question.split != s]) for s in splits}
-    best_t, best_u = 0.0, -1e9
-    curve = {}
-    for t in THRESHOLDS:
-        marks = [
-            v
-            for s in splits
-            for v in verdicts(folds[s], [c for c in tuned if c.question.split == s], t)
-        ]
-        utility = marks.count("right") - args.cost * marks.count("wrong")
-        curve[t] = figures(marks)
-        if utility > best_u:
-            best_t, best_u = t, utility
+    best_t, curve = choose_threshold(tuned, args.cost)
     w = fit(tuned)
     by_split = {s: [c for c in held if c.question.split == s] for s in sorted(HELD_OUT)}
     report: dict[str, object] = {
@@ -234,10 +276,12 @@ def main(argv: list[str] | None = None) -> int:
             "min_probability": best_t,
             "top_k": rerank.TOP_K,
             "trained_on": splits,
+            # the labelled questions of the training splits: the reranker's Memory
+            "memory": [[q, lang, list(ids)] for q, lang, ids in memory_entries(pool)],
         }
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+        out.write_text(model_text(model), encoding="utf-8")
         report["written"] = str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0

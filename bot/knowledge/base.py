@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -216,7 +217,7 @@ class KnowledgeBase:
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
         score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
-        reranked = self._rerank(index, question, ranking, parts, score)
+        reranked = self._rerank(index, lang, question, ranking, parts, score)
         if reranked is not None:
             ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
         sources = self._to_sources(index, ranking, k)
@@ -276,7 +277,7 @@ class KnowledgeBase:
         found_evidence = self._evidence(index, question, ranking, parts)
         score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
         reliable = calibration.is_reliable(found_evidence)
-        reranked = self._rerank(index, question, ranking, parts, score)
+        reranked = self._rerank(index, lang, question, ranking, parts, score)
         if reranked is not None and self.reranker is not None:
             # the learned order of the best few sections; its probability for the first
             # one is low when close neighbours' evidence disagrees: unsure
@@ -304,6 +305,7 @@ class KnowledgeBase:
     def _rerank(
         self,
         index: LangIndex,
+        lang: str,
         question: str,
         ranking: Ranking,
         parts: list[Ranking],
@@ -317,9 +319,11 @@ class KnowledgeBase:
             return None
         if not gate.is_confident(coverage):
             return None  # not covered by the texts: unsure anyway, the fused order stays
-        return self.reranker.rerank(
-            ranking, parts, index.section_of, index.rerank_query(question), index.profiles
-        )
+        query = index.rerank_query(question)
+        if self.reranker.memory is not None:
+            # the sections' nearest labelled questions in the answer language
+            query = replace(query, memory=self.reranker.memory.scores(question, lang))
+        return self.reranker.rerank(ranking, parts, index.section_of, query, index.profiles)
 
     def _evidence(
         self, index: LangIndex, question: str, ranking: Ranking, parts: list[Ranking]

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.knowledge.base import Answer, KnowledgeBase
+from bot.knowledge.rerank import Memory
 
 
 @dataclass(frozen=True)
@@ -142,15 +143,39 @@ def verdict_of(question: Question, answer: Answer) -> str:
 
 
 def answer_metrics(
-    kb: KnowledgeBase, questions: Iterable[Question], *, mode: str | None = None
+    kb: KnowledgeBase,
+    questions: Iterable[Question],
+    *,
+    mode: str | None = None,
+    own_memory: bool = True,
 ) -> dict[str, Any]:
     """What the buyer gets: "confident and right" is a confident answer whose first section
     is one of the labelled ones; an unsure answer counts as a miss. Off-topic questions must
-    never be confident. Figures overall and per split and language."""
+    never be confident. Figures overall and per split and language.
+
+    The reranker remembers the labelled questions it was trained with (`rerank.Memory`), so
+    on those questions it is asked in-sample; `own_memory=False` answers each split with a
+    memory that leaves that split's questions out (as a new question would be answered)."""
     rows: list[tuple[Question, str]] = []  # (question, verdict)
-    for question in questions:
-        answer = kb.ask(question.q, question.lang, mode=mode)
-        rows.append((question, verdict_of(question, answer)))
+    questions = list(questions)
+    model = kb.reranker
+    if own_memory or model is None or model.memory is None:
+        for question in questions:
+            answer = kb.ask(question.q, question.lang, mode=mode)
+            rows.append((question, verdict_of(question, answer)))
+    else:
+        # each split answered with a memory that does not hold that split's questions
+        try:
+            for split in sorted({q.split for q in questions}):
+                asked = [q for q in questions if q.split == split]
+                texts = {q.q for q in asked}
+                kept = [e for e in model.memory.questions if e[0] not in texts]
+                kb.reranker = replace(model, memory=Memory(kept))
+                for question in asked:
+                    answer = kb.ask(question.q, question.lang, mode=mode)
+                    rows.append((question, verdict_of(question, answer)))
+        finally:
+            kb.reranker = model
     result = _answer_summary([v for _q, v in rows])
     for lang in sorted({kb_lang(q) for q, _v in rows}):
         result[lang] = _answer_summary([v for q, v in rows if kb_lang(q) == lang])

@@ -78,6 +78,10 @@ OTHER_BUSINESSES = frozenset(
         "clothes",
         "shoes",
         "takeout",
+        # a parcel is what virtual goods are not; 快递 / 包裹 are left out: buyers use them to
+        # ask what "delivered" means for a code ("我也没收到快递啊")
+        "parcel",
+        "courier",
     }
 )
 

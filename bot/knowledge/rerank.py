@@ -11,7 +11,11 @@ best TOP_K sections with features that say *why* each one matched:
   idf) in the section's words, in its title and aliases, and in its nearest example
   question (a question-to-question channel, word for word);
 - fact type: the question asks a time / an amount / a step / whom to contact / where to
-  find something, and the section does or does not state that kind of fact.
+  find something, and the section does or does not state that kind of fact;
+- contrast: the question's words the section holds and no other candidate does (what tells
+  close neighbours apart);
+- memory: the section's nearest labelled buyer question (Memory, the training splits'
+  questions shipped with the weights), its similarity and whether it is the nearest of all.
 
 A linear score over these features, softmax over the candidates, gives each candidate a
 probability. The best one answers; the answer is unsure when that probability is below
@@ -36,7 +40,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.knowledge.calibration import section_ranking
+from bot.knowledge.lexical import TfidfIndex
 from bot.knowledge.normalise import normalise
+from bot.knowledge.textproc import char_ngrams, query_char_ngrams
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +50,12 @@ Ranking = list[tuple[int, float]]
 
 TOP_K = 4
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "rerank.json"
-FEATURE_VERSION = 1
+FEATURE_VERSION = 3
 
 CHANNELS = ("bm25", "chars", "examples")
+# the nearest labelled question of each candidate section (Memory): its similarity relative
+# to the best one, as it is, and whether the candidate owns the nearest of all
+MEMORY_FEATURES = ("memory_rel", "memory_sim", "memory_first")
 FEATURES: tuple[str, ...] = (
     "fused",
     "fused_first",
@@ -61,6 +70,9 @@ FEATURES: tuple[str, ...] = (
     "kind_miss",
     "intent_match",
     "intent_miss",
+    "unique_cover",
+    "unique_title",
+    *MEMORY_FEATURES,
 )
 
 # what a question asks besides time / money / step (answers.py): whom to contact, where
@@ -116,6 +128,8 @@ class Query:
     words: frozenset[str]
     kinds: frozenset[str]  # time / money / step / contact / where / fields
     idf: Callable[[str], float] = field(default=lambda _w: 1.0)
+    # each section's nearest labelled question (cosine, Memory.scores); empty without one
+    memory: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,6 +162,9 @@ def candidate_features(
     words = query.words
     n_words = len(words) or 1
     idf_total = sum(query.idf(w) for w in words) or 1.0
+    # each candidate's share of the question that none of the other candidates has: what
+    # tells close neighbours apart when they share most of the question's words
+    unique, unique_title = _contrastive(candidates, words, profiles)
     rows = []
     for sid in candidates:
         profile = profiles.get(sid)
@@ -180,8 +197,70 @@ def candidate_features(
         asked_intents_ = query.kinds - set(facts)
         row.append(1.0 if asked_intents_ & profile.facts else 0.0)
         row.append(1.0 if asked_intents_ and not asked_intents_ & profile.facts else 0.0)
+        row.append(sum(query.idf(w) for w in unique[sid]) / idf_total)
+        row.append(len(unique_title[sid]) / n_words)
+        row.extend([0.0] * len(MEMORY_FEATURES))
         rows.append(row)
+    for row, memory_row in zip(rows, memory_features(query.memory, candidates), strict=True):
+        row[-len(MEMORY_FEATURES) :] = memory_row
     return rows
+
+
+def memory_features(memory: Mapping[str, float], candidates: Sequence[str]) -> list[list[float]]:
+    """MEMORY_FEATURES of each candidate from the sections' nearest labelled questions."""
+    top = max(memory.values(), default=0.0)
+    first = max(memory, key=lambda s: memory[s]) if top > 0.0 else ""
+    return [
+        [memory.get(sid, 0.0) / top if top else 0.0, memory.get(sid, 0.0), float(sid == first)]
+        for sid in candidates
+    ]
+
+
+class Memory:
+    """Labelled buyer questions, each with the sections that answer it: a question-to-
+    question channel over real wording (character n-gram TF-IDF, one index per language).
+    A section scores as its nearest labelled question."""
+
+    def __init__(self, questions: Sequence[tuple[str, str, Sequence[str]]]) -> None:
+        self.questions = [(q, lang, tuple(ids)) for q, lang, ids in questions]
+        self._indexes: dict[str, tuple[TfidfIndex, list[tuple[str, ...]]]] = {}
+        for lang in sorted({lang for _q, lang, _ids in self.questions}):
+            chosen = [(q, ids) for q, qlang, ids in self.questions if qlang == lang]
+            index = TfidfIndex(
+                [q for q, _ids in chosen], char_ngrams, query_tokenizer=query_char_ngrams
+            )
+            self._indexes[lang] = (index, [ids for _q, ids in chosen])
+
+    def scores(self, question: str, lang: str) -> dict[str, float]:
+        found = self._indexes.get(lang)
+        if found is None:
+            return {}
+        index, owners = found
+        best: dict[str, float] = {}
+        for doc, score in index.score(question).items():
+            for sid in owners[doc]:
+                if score > best.get(sid, 0.0):
+                    best[sid] = score
+        return best
+
+
+def _contrastive(
+    candidates: Sequence[str], words: frozenset[str], profiles: Mapping[str, Profile]
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """For each candidate, the question's words found in it and in no other candidate (its
+    words, then its title and aliases)."""
+    found = {s: words & p.words if (p := profiles.get(s)) else frozenset() for s in candidates}
+    titled = {
+        s: words & p.title_words if (p := profiles.get(s)) else frozenset() for s in candidates
+    }
+    unique = {}
+    unique_title = {}
+    for sid in candidates:
+        others = frozenset().union(*(found[o] for o in candidates if o != sid))
+        others_titled = frozenset().union(*(titled[o] for o in candidates if o != sid))
+        unique[sid] = found[sid] - others
+        unique_title[sid] = titled[sid] - others_titled
+    return unique, unique_title
 
 
 @dataclass(frozen=True)
@@ -189,16 +268,19 @@ class RerankModel:
     weights: tuple[float, ...]
     min_probability: float = 0.0
     top_k: int = TOP_K
+    memory: Memory | None = field(default=None, compare=False)
 
     @classmethod
     def load(cls, path: Path | str = MODEL_FILE) -> RerankModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("version") != FEATURE_VERSION or list(data["features"]) != list(FEATURES):
             raise ValueError(f"{path}: trained for other features; run bench/train_reranker.py")
+        memory = data.get("memory")
         return cls(
             tuple(float(data["weights"][name]) for name in FEATURES),
             float(data.get("min_probability", 0.0)),
             int(data.get("top_k", TOP_K)),
+            Memory([(q, lang, ids) for q, lang, ids in memory]) if memory else None,
         )
 
     def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:

@@ -18,10 +18,28 @@ from bot.knowledge.normalise import Normaliser, load_tables, normalise, to_simpl
         ("賣家說已經核銷了", "商家说已经核销了"),
         ("錢沒退回來", "钱没退回来"),
         ("訂單號在哪裡", "订单号在哪里"),
+        ("「已發貨未核銷」是什麼意思", "「已发货未核销」是什么意思"),
+        ("我那張銀行卡已經註銷了", "我那张银行卡已经注销了"),
+        ("退回未使用的卡密要扣多少手續費", "退回未使用的卡密要扣多少手续费"),
     ],
 )
 def test_traditional_to_simplified(raw: str, expected: str) -> None:
     assert normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [
+        ("「已發貨未核銷」是什麼意思", "「已发货未核销」是什么意思"),
+        ("我那張銀行卡已經註銷了 退款會退到哪裡？", "我那张银行卡已经注销了 退款会退到哪里？"),
+    ],
+)
+def test_every_channel_ranks_traditional_as_simplified(traditional: str, simplified: str) -> None:
+    """The normalisation runs before every channel (words, n-grams, example questions)."""
+    index = KnowledgeBase.load()._indexes["zh"]
+    fused, parts = index.rank("lexical", traditional)
+    assert (fused, parts) == index.rank("lexical", simplified)
+    assert len(parts) == 3 and all(parts)
 
 
 @pytest.mark.parametrize("text", ["退款多久能到账", "商家说已经核销了", "头发 皇后 干净 后来"])

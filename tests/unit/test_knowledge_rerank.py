@@ -103,8 +103,8 @@ def test_close_neighbours_make_the_answer_unsure() -> None:
     """A question two neighbours share about evenly is unsure, not a confident wrong pick."""
     kb = shipped()
     question = Question(
-        "bought from a guy on telegram, no code, he blocked me",
-        "en",
+        "qq上加的卖家 转了他200块买点卡 结果人直接把我删了 还能要回来吗",
+        "zh",
         ("personal-agent", "if-scammed"),
     )
     assert kb.reranker is not None
@@ -130,7 +130,7 @@ def test_single_channel_modes_are_not_reranked() -> None:
     for mode in ("bm25", "tfidf"):
         index = kb._indexes["zh"]
         ranking, parts = index.rank(mode, "退款多久到账")
-        assert kb._rerank(index, "退款多久到账", ranking, parts, coverage=1.0) is None
+        assert kb._rerank(index, "zh", "退款多久到账", ranking, parts, coverage=1.0) is None
 
 
 def test_a_stale_model_file_leaves_the_fused_order(
@@ -149,3 +149,79 @@ def test_a_stale_model_file_leaves_the_fused_order(
             assert rerank.default_model() is None
         finally:
             rerank.default_model.cache_clear()
+
+
+def test_contrastive_features_count_only_words_no_other_candidate_has() -> None:
+    profiles = {
+        "delivered-not-redeemed": profile("code delivered not redeemed fee", "delivered redeemed"),
+        "false-redemption": profile("code redeemed merchant says used", "redeemed used"),
+    }
+    query = rerank.Query(frozenset({"code", "redeemed", "fee", "used"}), frozenset())
+    fused = {"delivered-not-redeemed": 1.0, "false-redemption": 1.0}
+    rows = rerank.candidate_features(fused, [fused, fused, fused], list(fused), query, profiles)
+    delivered, false_redemption = rows
+    # both hold "code" and "redeemed"; only one holds "fee", only the other "used"
+    assert delivered[column("cover")] == false_redemption[column("cover")] == 0.75
+    assert delivered[column("unique_cover")] == 0.25
+    assert false_redemption[column("unique_cover")] == 0.25
+    assert delivered[column("unique_title")] == 0.0  # "redeemed" is in both titles
+    assert false_redemption[column("unique_title")] == 0.25  # "used"
+    # alone, a candidate's every covered word is its own
+    (alone,) = rerank.candidate_features(
+        {"false-redemption": 1.0}, [], ["false-redemption"], query, profiles
+    )
+    assert alone[column("unique_cover")] == alone[column("cover_idf")] == 0.75
+
+
+def test_memory_scores_each_section_by_its_nearest_labelled_question() -> None:
+    memory = rerank.Memory(
+        [
+            ("卡密显示无效 我一次都没用过", "zh", ("delivered-not-redeemed",)),
+            ("商家说我用过了 其实没用", "zh", ("false-redemption", "evidence")),
+            ("the code says invalid", "en", ("delivered-not-redeemed",)),
+        ]
+    )
+    scores = memory.scores("卡密无效 没用过", "zh")
+    assert set(scores) >= {"delivered-not-redeemed", "false-redemption"}
+    assert scores["delivered-not-redeemed"] > scores["false-redemption"] > 0.0
+    assert scores["false-redemption"] == scores["evidence"]  # a question names both
+    assert memory.scores("卡密无效", "fr") == {}  # no labelled question in that language
+    rows = rerank.memory_features(scores, ["false-redemption", "delivered-not-redeemed", "fees"])
+    assert rows[1] == [1.0, scores["delivered-not-redeemed"], 1.0]
+    assert rows[0][0] == pytest.approx(
+        scores["false-redemption"] / scores["delivered-not-redeemed"]
+    )
+    assert rows[0][2] == 0.0 and rows[2] == [0.0, 0.0, 0.0]
+
+
+def test_the_shipped_memory_holds_only_training_questions() -> None:
+    """The labelled questions the reranker remembers are those of its training splits:
+    never a question of a batch kept out of training."""
+    model = shipped().reranker
+    assert model is not None and model.memory is not None
+    data = json.loads(rerank.MODEL_FILE.read_text(encoding="utf-8"))
+    remembered = {q for q, _lang, _ids in model.memory.questions}
+    held_out = {
+        json.loads(line)["q"]
+        for line in (Path(__file__).parents[1] / "data" / "retrieval_questions.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line.strip() and json.loads(line).get("split", "dev") not in data["trained_on"]
+    }
+    assert len(remembered) > 500
+    assert not remembered & held_out
+
+
+def test_the_memory_moves_a_question_to_its_labelled_neighbours_section() -> None:
+    """Asked in the words of a remembered question, the reranker follows the memory; with
+    the memory's weights at zero it does not."""
+    kb = shipped()
+    assert kb.reranker is not None
+    question = "卡密刚发过来输进去提示无效 还没用过 能全退吗"  # a labelled question
+    assert kb.ask(question).sources[0].id == "delivered-not-redeemed"
+    weights = list(kb.reranker.weights)
+    for name in rerank.MEMORY_FEATURES:
+        weights[column(name)] = 0.0
+    forgetful = KnowledgeBase.load()
+    forgetful.reranker = replace(kb.reranker, weights=tuple(weights))
+    assert forgetful.ask(question).sources[0].id != kb.ask(question).sources[0].id
