@@ -321,8 +321,11 @@ class KnowledgeBase:
             return None  # not covered by the texts: unsure anyway, the fused order stays
         query = index.rerank_query(question)
         if self.reranker.memory is not None:
-            # the sections' nearest labelled questions in the answer language
-            query = replace(query, memory=self.reranker.memory.scores(question, lang))
+            # the sections' nearest labelled questions in the answer language; a replaced
+            # knowledge folder keeps only the labels naming its own sections
+            remembered = self.reranker.memory.scores(question, lang)
+            known = {sid: s for sid, s in remembered.items() if sid in index.profiles}
+            query = replace(query, memory=known)
         return self.reranker.rerank(ranking, parts, index.section_of, query, index.profiles)
 
     def _evidence(

@@ -225,3 +225,32 @@ def test_the_memory_moves_a_question_to_its_labelled_neighbours_section() -> Non
     forgetful = KnowledgeBase.load()
     forgetful.reranker = replace(kb.reranker, weights=tuple(weights))
     assert forgetful.ask(question).sources[0].id != kb.ask(question).sources[0].id
+
+
+def test_a_replaced_knowledge_folder_keeps_only_the_labels_of_its_own_sections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shipped memory names the bundled texts' sections: with other texts, a label
+    naming a section they do not have is not a feature of any candidate."""
+    kb = KnowledgeBase.load()
+    assert kb.reranker is not None
+    question = "卡密刚发过来输进去提示无效 还没用过 能全退吗"
+    memory = rerank.Memory(
+        [
+            (question, "zh", ("gone-section",)),
+            (question + " 急", "zh", ("delivered-not-redeemed",)),
+        ]
+    )
+    kb.reranker = replace(kb.reranker, memory=memory)
+    seen: list[rerank.Query] = []
+    original = rerank.RerankModel.rerank
+
+    def spy(self: rerank.RerankModel, *args: object) -> object:
+        seen.append(args[3])  # type: ignore[arg-type]
+        return original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rerank.RerankModel, "rerank", spy)
+    kb.ask(question)
+    assert seen, "the question was not reranked"
+    assert "delivered-not-redeemed" in seen[0].memory
+    assert "gone-section" not in seen[0].memory
