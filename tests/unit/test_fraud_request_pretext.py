@@ -222,3 +222,22 @@ def test_the_writers_own_payment_or_a_hotline_is_no_payee(rules: Detector, text:
 )
 def test_money_to_a_person_is_a_payee(rules: Detector, text: str) -> None:
     assert rules.text.check(rules.model_input(text)[0]).payee is not None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "刷单都是骗局，先给你返几十块佣金，后面让你垫大单就跑了，我表哥被骗了两万",
+        "those 'like videos for cash' jobs are a scam, my cousin lost 800 dollars to one",
+    ],
+)
+def test_a_warning_only_the_classifier_flags_stays_low(text: str) -> None:
+    """Talk about scams is looked for even when no rule fires: the classifier's finding on a
+    warning stays low."""
+    eager = Detector(
+        model=TextModel({"c:gain": 40.0, "c:pay": 40.0, "c:money": 40.0, "c:warn": 40.0}, 0.0)
+    )
+    assert not eager.text.check(eager.model_input(text)[0]).suspect, text
+    verdict = eager.scan_text(text)
+    assert any(f.check == "model.text" for f in verdict.findings), verdict.findings
+    assert not verdict.at_least(Risk.MEDIUM), verdict.findings

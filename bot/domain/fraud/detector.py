@@ -260,6 +260,10 @@ class Detector:
         # that raises the verdict ("有人私聊我让加QQ拿双倍退款，这是骗子吧？")
         # a bill split among friends (`TextSignals.bill_split`) reads like "pay me": the same
         talk = (sig.discussion or sig.bill_split) and not sig.secrecy
+        if probability >= self.model.low_at and not sig.suspect and not talk:
+            # the text checks look for talk about scams only when something asks; a text
+            # only the classifier flags is read for it too ("刷单就是骗局…我同事被骗了")
+            talk = bool(self.text.discussion.search(prose))
         talk = talk and not any(r.findings for r in reports)
         if probability >= self.model.low_at:
             raw_findings.append(
