@@ -558,6 +558,13 @@ def test_group_admin_asking_everyone_to_add_a_contact(rules: Detector) -> None:
             "记得加一下班主任微信，开学通知都在群里",
         ),
     )
+    # the admin's notice is read as an impersonation (a request with a pretext, the
+    # authority of a 群主 asking to add a contact, would warn without it too)
+    for text in (
+        "群主通知：大家加一下新群主微信 qz_2025 备注名字",
+        "管理员通知：请大家加群管微信登记",
+    ):
+        assert rules.text.check(rules.model_input(text)[0]).impersonation, text
 
 
 def test_support_naming_a_messenger_handle(rules: Detector) -> None:
