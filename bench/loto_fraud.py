@@ -66,7 +66,7 @@ def _rate(hits: int, n: int) -> float | None:
     return round(hits / n, 4) if n else None
 
 
-def run(only: list[str] | None = None, *, calibrated: bool = True) -> dict:
+def run(only: list[str] | None = None, *, calibrated: bool = True, errors: bool = False) -> dict:
     taxonomy = techniques()
     also = {str(c): str(t["id"]) for t in taxonomy for c in t.get("also") or ()}
     cases: list[dict] = []
@@ -79,6 +79,7 @@ def run(only: list[str] | None = None, *, calibrated: bool = True) -> dict:
     # the pooled counts per training file, so a figure can be compared on the same messages
     # before and after a file is added
     by_file: dict[str, dict[str, int]] = {}
+    wrong: list[dict] = []
     for tech in taxonomy:
         tid = str(tech["id"])
         if only and tid not in only:
@@ -100,8 +101,19 @@ def run(only: list[str] | None = None, *, calibrated: bool = True) -> dict:
             suffix = "" if scam else "_fp"
             f = by_file.setdefault(str(cases[i].get("source", "")), {k: 0 for k in pooled})
             hits = ["scams" if scam else "benign"]
-            if detector.scan_text(text).at_least(Risk.MEDIUM):
+            verdict = detector.scan_text(text)
+            if verdict.at_least(Risk.MEDIUM):
                 hits.append("det" + suffix)
+            if errors and verdict.at_least(Risk.MEDIUM) != scam:
+                wrong.append(
+                    {
+                        "technique": tid,
+                        "label": cases[i]["label"],
+                        "risk": verdict.risk.value,
+                        "checks": [f"{f.check}:{f.severity.value}" for f in verdict.findings],
+                        "text": text,
+                    }
+                )
             if rules.scan_text(text).at_least(Risk.MEDIUM):
                 hits.append("rules" + suffix)
             prose, signals = rules.model_input(text)
@@ -116,7 +128,7 @@ def run(only: list[str] | None = None, *, calibrated: bool = True) -> dict:
         for k in pooled:
             pooled[k] += c[k]
         per[tid] = _summary(c)
-    return {
+    out = {
         "positive": "risk >= medium (detector, rules); probability >= the fold's medium "
         "threshold (model), >= its low one (model_low); thresholds "
         + (
@@ -129,6 +141,9 @@ def run(only: list[str] | None = None, *, calibrated: bool = True) -> dict:
         "pooled_by_file": {name: _summary(c) for name, c in sorted(by_file.items())},
         "per_technique": per,
     }
+    if errors:
+        out["errors"] = wrong
+    return out
 
 
 def _summary(c: dict[str, int]) -> dict:
@@ -150,9 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"score every fold at {LOW_AT} / {MEDIUM_AT} instead of calibrating its thresholds",
     )
+    ap.add_argument(
+        "--errors", action="store_true", help="list the detector's held-out misses and false alarms"
+    )
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    result = run(args.technique, calibrated=not args.fixed_thresholds)
+    result = run(args.technique, calibrated=not args.fixed_thresholds, errors=args.errors)
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

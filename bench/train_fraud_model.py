@@ -41,6 +41,7 @@ TRAIN_FILES = [
     ROOT / "tests" / "data" / "fraud_train_intents.jsonl",
     ROOT / "tests" / "data" / "fraud_train_techniques.jsonl",
     ROOT / "tests" / "data" / "fraud_train_styles.jsonl",
+    ROOT / "tests" / "data" / "fraud_train_wide.jsonl",
 ]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
 L2 = 1e-5

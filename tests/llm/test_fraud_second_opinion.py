@@ -16,7 +16,8 @@ from tests.fakellm import FakeLLM, Fault, Reply, scripted
 from tests.llm.conftest import GatewayFactory
 
 # the other layers find something here, not enough to warn (risk low)
-UNSURE = "小朋友白血病急需手术费，每人捐一点，直接转到孩子爸爸的微信 13800138000，谢谢好心人"
+# a charity appeal with no payee: only the classifier finds something (low)
+UNSURE = "孩子住院急需手术费，爱心人士帮帮忙，谢谢好心人"
 CLEAN = "今天天气不错，晚上一起吃饭吗"
 HIGH = "我是淘宝客服，退款需要您把验证码发给我"
 

@@ -100,6 +100,7 @@ def test_every_check_has_texts() -> None:
         "text.refund_link",
         "text.urgent_link",
         "text.pay_writer",
+        "text.request_pretext",
         "model.text",
         "model.second_opinion",
     }

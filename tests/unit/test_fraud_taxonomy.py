@@ -256,16 +256,35 @@ def test_each_technique_is_caught_and_its_hard_negatives_pass(
 
 
 def test_every_technique_of_the_taxonomy_has_cases_here() -> None:
-    assert {t["id"] for t in _taxonomy()} == set(CASES)
+    """Techniques marked `source: wide` have only the wide training file's messages yet."""
+    assert {t["id"] for t in _taxonomy() if t.get("source") != "wide"} == set(CASES)
+    assert set(CASES) <= {t["id"] for t in _taxonomy()}
+
+
+def test_every_wide_technique_has_its_scams_and_hard_negatives() -> None:
+    counts: Counter[tuple[str, str]] = Counter()
+    for line in (DATA / "fraud_train_wide.jsonl").read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        counts[(case["technique"], case["label"])] += 1
+    ids = {t["id"] for t in _taxonomy()}
+    assert {tid for tid, _ in counts} <= ids  # every technique id of the file is known
+    for t in _taxonomy():
+        if t.get("source") == "wide":
+            assert counts[(t["id"], "scam")] >= 8, t["id"]
+            assert counts[(t["id"], "benign")] >= 8, t["id"]
 
 
 def test_every_technique_has_training_messages_and_hard_negatives() -> None:
     ids = {t["id"] for t in _taxonomy()}
     counts: Counter[tuple[str, str]] = Counter()
-    for name in ("fraud_train_techniques.jsonl", "fraud_train_styles.jsonl"):
+    for name in (
+        "fraud_train_techniques.jsonl",
+        "fraud_train_styles.jsonl",
+        "fraud_train_wide.jsonl",
+    ):
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
             case = json.loads(line)
-            if name == "fraud_train_techniques.jsonl" or "technique" in case:
+            if name != "fraud_train_styles.jsonl" or "technique" in case:
                 assert case["technique"] in ids, case
                 counts[(case["technique"], case["label"])] += 1
     for tid in ids:
@@ -539,6 +558,13 @@ def test_group_admin_asking_everyone_to_add_a_contact(rules: Detector) -> None:
             "记得加一下班主任微信，开学通知都在群里",
         ),
     )
+    # the admin's notice is read as an impersonation (a request with a pretext, the
+    # authority of a 群主 asking to add a contact, would warn without it too)
+    for text in (
+        "群主通知：大家加一下新群主微信 qz_2025 备注名字",
+        "管理员通知：请大家加群管微信登记",
+    ):
+        assert rules.text.check(rules.model_input(text)[0]).impersonation, text
 
 
 def test_support_naming_a_messenger_handle(rules: Detector) -> None:

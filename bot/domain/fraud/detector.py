@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from .model import LOW_AT as LOW_AT
 from .model import MEDIUM_AT as MEDIUM_AT
-from .model import TextModel
+from .model import TextModel, concepts
 from .models import Finding, FraudConfig, LinkRef, MessageInput, RawFinding, Risk, Verdict
 from .normalize import compact, despace, normalize, url_ready
 from .resources import load_list, load_yaml
@@ -184,6 +184,11 @@ class Detector:
             suspicious_tlds=tlds,
         )
         self.text = TextChecker(frozenset(self.urls.brands.hotlines))
+        paired = load_yaml("scripts.yaml")["request_pretext"]
+        self._pretext_requests = frozenset(map(str, paired["requests"]))
+        self._pretext_concepts = frozenset(map(str, paired["concepts"]))
+        self._pretext_unless = frozenset(map(str, paired["unless"]))
+        self._refund_for = frozenset(map(str, paired["refund_for"]))
         self.model = model if model is not None else TextModel.load()
         self.texts: Texts = texts or {}
         self._explained: dict[tuple[Any, ...], dict[str, str]] = {}
@@ -253,7 +258,13 @@ class Detector:
         # the writer talks about scams, with no suspicious link: a warning reads like the
         # scam it quotes, so the classifier's finding stays low and is no second low one
         # that raises the verdict ("有人私聊我让加QQ拿双倍退款，这是骗子吧？")
-        talk = sig.discussion and not sig.secrecy and not any(r.findings for r in reports)
+        # a bill split among friends (`TextSignals.bill_split`) reads like "pay me": the same
+        talk = (sig.discussion or sig.bill_split) and not sig.secrecy
+        if probability >= self.model.low_at and not sig.suspect and not talk:
+            # the text checks look for talk about scams only when something asks; a text
+            # only the classifier flags is read for it too ("刷单就是骗局…我同事被骗了")
+            talk = bool(self.text.discussion.search(prose))
+        talk = talk and not any(r.findings for r in reports)
         if probability >= self.model.low_at:
             raw_findings.append(
                 self._model_finding(prose, signals, probability, sig, reports, talk=talk)
@@ -384,6 +395,14 @@ class Detector:
         prose: str = "",
     ) -> list[RawFinding]:
         out: list[RawFinding] = []
+        # what the reader is asked, before the requests that need a scam line are dropped
+        asked = [
+            r.kind
+            for r in sig.requests
+            if r.kind in self._pretext_requests and (r.giving or r.level == "soft")
+        ]
+        if sig.payee is not None and "payee" in self._pretext_requests:
+            asked.append("payee")
         if not (sig.scam_claims or sig.impersonation) and any(
             r.kind in _NEEDS_SCAM_LINE for r in sig.requests
         ):
@@ -470,6 +489,27 @@ class Detector:
                     {"reason": why},
                 )
             )
+        # a request with any pretext of the wide vocabulary: a technique no rule names
+        if (
+            asked
+            and not sig.discussion
+            and not any(f.severity.rank >= Risk.MEDIUM.rank for f in out)
+        ):
+            named = concepts(prose)
+            reasons = sorted(named & self._pretext_concepts)
+            if "refund" in named and any(k in self._refund_for for k in asked):
+                reasons.append("refund")
+            if reasons and not named & self._pretext_unless:
+                kinds = list(dict.fromkeys(k for k in asked if k != "payee"))
+                out.append(
+                    RawFinding(
+                        "text.request_pretext",
+                        Risk.MEDIUM,
+                        f"request ({'/'.join(asked)}) with a pretext ({', '.join(reasons)})",
+                        None,
+                        {"requests": ",".join(kinds or ["transfer"])},
+                    )
+                )
         # a refund or compensation offered through a link
         untrusted = [r for r in reports if not r.trusted and (r.registered or r.findings)]
         pretext = sig.refund or sig.scam_claims or sig.impersonation

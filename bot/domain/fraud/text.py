@@ -12,6 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from .model import concepts
 from .resources import load_yaml
 
 _FLAGS = re.ASCII
@@ -74,6 +75,18 @@ _SELF_ZH = re.compile(
     _FLAGS,
 )
 _READER = re.compile(r"你|您")
+# what happens after a private deal, told as a warning: "私下转账出了问题平台不管",
+# "paying outside the app is at your own risk"
+_CONSEQUENCE = re.compile(
+    r"[^。！？!?]{0,12}?(?:出了?问题|出事|平台不管|平台概不|不受(?:平台)?保护|没有保障|没保障|后果自负|"
+    r"概不负责|不负责|风险自担|自行承担|at\s+your\s+own\s+risk|not\s+(?:be\s+)?(?:protected|covered)|"
+    r"(?:we|the\s+platform)\s+(?:are|is|can)(?:\s+not|n't)\s+(?:responsible|help))",
+    _FLAGS,
+)
+# the writer's own payment told: "我扫了商家的收款码", "我用支付宝扫码付的款"
+_SELF_PAID = re.compile(
+    r"我(?:们)?(?:已经|刚刚|刚|也|都|昨天|今天|当时|之前|上次)?(?:用|扫|付|转|打|汇|在|把)", _FLAGS
+)
 # paying on the platform itself is what real advice asks: "only pay through the checkout
 # page", "所有付款请通过平台下单"
 _ON_PLATFORM = re.compile(
@@ -165,11 +178,20 @@ class TextSignals:
     secrecy: str | None = None
     # money to the writer with a pretext no platform needs: (the payee part, the pretext)
     pay_writer: tuple[str, str] | None = None
+    # money asked for the writer's share of an everyday cost, with nothing else asked and
+    # no pretext ("吃饭一共270，你转我90就行"): the money request was dropped
+    bill_split: bool = False
+    # money asked of the reader for the writer or a person, QR code, link or account they
+    # control, with or without a pretext ("转到孩子妈妈的微信", "send it to my cashapp"): the
+    # payee half of `pay_writer`; the detector weighs it with the message's pretexts
+    payee: str | None = None
 
     @property
     def suspect(self) -> bool:
         """Something in the text asks, claims or impersonates (the checks go on from here)."""
-        return bool(self.requests or self.scam_claims or self.impersonation or self.pay_writer)
+        return bool(
+            self.requests or self.scam_claims or self.impersonation or self.pay_writer or self.payee
+        )
 
     @property
     def sensitive(self) -> list[RequestHit]:
@@ -195,6 +217,7 @@ def signals_of(sig: TextSignals) -> tuple[str, ...]:
             ("secrecy", sig.secrecy),
             ("link_verb", sig.link_verb),
             ("discussion", sig.discussion),
+            ("bill_split", sig.bill_split),
         )
         if present
     ]
@@ -212,6 +235,8 @@ class _Request:
     pattern: re.Pattern[str]
 
 
+# the requests a bill split makes: money for the writer, nothing else
+_SPLIT_KINDS = frozenset({"off_platform", "pay_me", "transfer"})
 _DIGITS = re.compile(r"\d[\d\s()-]*\d")
 _PHONE_LIKE = re.compile(r"\d{3}")
 _SENTENCE_START = re.compile(r"[。！？!?\n]|\.\s")
@@ -234,6 +259,14 @@ class TextChecker:
         self.link_verbs = _compile(data["link_verbs"])
         self.payee = _compile(data["pay_writer"]["payee"])
         self.pay_pretext = _compile(data["pay_writer"]["pretext"])
+        split = data["bill_split"]
+        self.split = _compile(split["split"])
+        self.expense = _compile(split["expense"])
+        self.past = _compile(split["past"])
+        self.split_urgent = _compile(split["urgent"])
+        # a pretext of the wide vocabulary (a charity, an authority, a gain, ...) makes a
+        # split no split
+        self.split_pretexts = frozenset(map(str, data["request_pretext"]["concepts"]))
         self.requests = [
             _Request(name, spec["level"], bool(spec["needs_verb"]), _compile(spec["object"]))
             for name, spec in data["requests"].items()
@@ -317,6 +350,10 @@ class TextChecker:
             return None  # "我下载了钉钉用来开会": the writer's own doing
         if req.kind != "off_platform" and self.negations.search(m.group()):
             return None  # "请不要私下转账": the prohibition is inside the match
+        if req.kind in ("off_platform", "transfer") and _CONSEQUENCE.match(
+            text, end, hi if hi > end else len(text)
+        ):
+            return None  # "私下转账出了问题平台不管": the risk told, a warning
         if req.kind in ("prepay", "transfer", "fee") and _ON_PLATFORM.match(text, end):
             return None  # "only pay through the checkout page"
         if (
@@ -376,14 +413,11 @@ class TextChecker:
                 return None
         return RequestHit(req.kind, req.level, m.group(), giving)
 
-    def _pay_writer(self, text: str) -> tuple[tuple[str, str], tuple[int, int]] | None:
-        """Money moved to the writer (or a QR, link or account they control) together with
-        a pretext no platform trade needs; the payee part must be asked of the reader: not
-        negated ("不私下交易"), not someone else's words in a warning or a story, not on
-        the platform ("走平台担保")."""
-        pretext = self.pay_pretext.search(text)
-        if pretext is None:
-            return None
+    def _payee(self, text: str) -> re.Match[str] | None:
+        """The first place the reader's money is moved to the writer (or a QR, link, person
+        or account they control) that is asked of the reader: not negated ("不私下交易"),
+        not someone else's words in a warning or a story, not on the platform ("走平台担保"),
+        not the writer's own question."""
         ends = [m.span() for m in _CLAUSE_END.finditer(text)]
         for n, m in enumerate(self.payee.finditer(text)):
             if n == _MAX_CANDIDATES:
@@ -393,6 +427,12 @@ class TextChecker:
             wide = m.group().isascii()
             if wide and _SELF_ACTION.search(text, max(lo, start - 24), start):
                 continue  # "I'll send it to my friend"
+            if (
+                not wide
+                and _SELF_PAID.search(text, lo, start)
+                and not _READER.search(text, lo, hi if hi > lo else len(text))
+            ):
+                continue  # "我扫了商家的收款码付款": the writer's own payment
             if _ON_PLATFORM.match(text, end) or _ON_PLATFORM.match(text, lo):
                 continue  # "押金走平台担保"
             if _HYPOTHETICAL.search(text, lo, start):
@@ -408,8 +448,26 @@ class TextChecker:
                 _QUESTION_END.search(sentence) or text[hi : hi + 1] in ("?", "？")
             ) and _SELF_QUESTION.search(sentence):
                 continue  # the writer's own question: "要交3000押金，这个正常吧？"
-            return (m.group(), pretext.group()), pretext.span()
+            return m
         return None
+
+    def _bill_split(self, text: str, sig: TextSignals) -> bool:
+        """Whether the only thing asked is money for the writer's share of an everyday cost
+        (a meal, a ride, the bills), with no pretext, scam line, impersonation, claim,
+        secrecy or urgency anywhere in the text."""
+        if not (sig.requests or sig.payee) or any(r.kind not in _SPLIT_KINDS for r in sig.requests):
+            return False
+        if sig.scam_claims or sig.impersonation or sig.pay_writer or sig.secrecy:
+            return False
+        if not (self.split.search(text) or (self.expense.search(text) and self.past.search(text))):
+            return False
+        return not (
+            self.pay_pretext.search(text)
+            or self.split_urgent.search(text)
+            or concepts(text) & self.split_pretexts
+            or self.claims.search(text)
+            or self.weak_claims.search(text)
+        )
 
     # ---------------------------------------------------------------- main
 
@@ -480,11 +538,15 @@ class TextChecker:
                 sig.secrecy = x.group()
                 sig.scam_claims = [*sig.scam_claims, x.group()][:3]
                 break
-        if "pay_writer" in groups:
-            found_pay = self._pay_writer(text)
-            if found_pay is not None:
-                sig.pay_writer, span = found_pay
-                threats.append(span)  # "撤回举报" is the pretext, not talk about scams
+        if "pay_writer" in groups or "payee" in groups:
+            payee = self._payee(text)
+            # money to the writer with a pretext no platform trade needs (`pay_writer`)
+            pretext = self.pay_pretext.search(text) if payee and "pay_writer" in groups else None
+            if payee is not None:
+                sig.payee = payee.group()
+            if payee is not None and pretext is not None:
+                sig.pay_writer = (payee.group(), pretext.group())
+                threats.append(pretext.span())  # "撤回举报" is the pretext, not talk about scams
                 # next to money asked for the writer, "举报" and "拉黑" are what the writer
                 # threatens ("不交的一律踢出并拉黑"), not a warning's advice
                 threats += [
@@ -496,6 +558,10 @@ class TextChecker:
             m = self.impersonation.search(text)
             if m:
                 sig.impersonation = m.group()
+        if "bill_split" in groups and self._bill_split(text, sig):
+            sig.bill_split = True
+            sig.requests = []
+            sig.payee = None
         if not (context or sig.suspect):
             return sig
         m = self.claims.search(text)
