@@ -3,7 +3,7 @@
     python bench/lobo_reranker.py                 every batch of BATCHES, both recipes
     python bench/lobo_reranker.py --cost 1.0      another weight of a confidently wrong answer
 
-The batches holdout10..holdout13 were each written after the code of their time was final.
+The batches holdout10..holdout14 were each written after the code of their time was final.
 For each of them, the reranker is trained (weights and `min_probability`, exactly as
 bench/train_reranker.py does: the threshold chosen on out-of-fold probabilities of the
 training splits) WITHOUT that batch, and the batch is then answered by `KnowledgeBase.ask`
@@ -37,7 +37,7 @@ import train_reranker as tr  # noqa: E402
 from bot.knowledge import KnowledgeBase, rerank  # noqa: E402
 from bot.knowledge.evaluation import load_questions, verdict_of  # noqa: E402
 
-BATCHES = ("holdout10", "holdout11", "holdout12", "holdout13")
+BATCHES = ("holdout10", "holdout11", "holdout12", "holdout13", "holdout14")
 RECIPES = ("tuned", "pooled")
 
 
