@@ -216,7 +216,9 @@ class KnowledgeBase:
         question = self.smalltalk.strip(question, lang)
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
-        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
+        score = gate.coverage(
+            gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS, question
+        )
         reranked = self._rerank(index, lang, question, ranking, parts, score)
         if reranked is not None:
             ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
@@ -254,7 +256,9 @@ class KnowledgeBase:
         """How well the knowledge texts cover the question's vocabulary, 0..1."""
         lang = normalize_lang(lang) or detect_lang(question)
         index = self._indexes[lang]
-        return gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
+        return gate.coverage(
+            gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS, question
+        )
 
     def ask(
         self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None
@@ -275,7 +279,9 @@ class KnowledgeBase:
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
         found_evidence = self._evidence(index, question, ranking, parts)
-        score = gate.coverage(gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS)
+        score = gate.coverage(
+            gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS, question
+        )
         reliable = calibration.is_reliable(found_evidence)
         reranked = self._rerank(index, lang, question, ranking, parts, score)
         if reranked is not None and self.reranker is not None:

@@ -16,7 +16,13 @@ single wrong one.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Collection, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from bot.knowledge.normalise import normalise
+from bot.knowledge.textproc import stem
 
 MIN_CONFIDENCE = 0.4
 
@@ -86,6 +92,43 @@ OTHER_BUSINESSES = frozenset(
 )
 
 
+# the question words are stemmed ("phone" -> "phon", "airline" -> "airlin"): the lists above
+# are compared in both forms, or an English entry whose stem differs would never match
+_WEAK = WEAK_WORDS | {stem(w) for w in WEAK_WORDS}
+_OTHER = OTHER_BUSINESSES | {stem(w) for w in OTHER_BUSINESSES}
+
+UNSERVED_FILE = Path(__file__).resolve().parent / "unserved_requests.toml"
+
+
+@lru_cache(maxsize=4)
+def unserved_patterns(path: Path = UNSERVED_FILE) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(kind, language, pattern) of every request family the assistant does not serve
+    (`unserved_requests.toml`: recommending products, writing code, release news, opening
+    an account elsewhere)."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    found = []
+    for request in data.get("request", []):
+        kind = str(request["kind"])
+        for lang in ("zh", "en"):
+            for pattern in request.get(lang, []):
+                try:
+                    found.append((kind, lang, re.compile(pattern)))
+                except re.error as exc:
+                    raise ValueError(f"{path.name}: bad pattern for {kind}: {exc}") from exc
+    return tuple(found)
+
+
+def unserved_request(question: str, path: Path = UNSERVED_FILE) -> str | None:
+    """The kind of unserved request the question is, or None. Patterns of both languages
+    are tried: buyers mix them ("帮我写个python")."""
+    text = normalise(question)
+    for kind, _lang, pattern in unserved_patterns(path):
+        if pattern.search(text):
+            return kind
+    return None
+
+
 def _glued(word: str, vocabulary: Collection[str], function_words: Collection[str]) -> bool:
     """A short Chinese "word" that the segmenter glued together from a text word and a
     function character (下的单到现在 -> 单到, 会退到哪里 -> 会退): known when each character is
@@ -114,7 +157,7 @@ def known_words(
             or any(s in vocabulary for s in stand_ins)
             or _glued(word, vocabulary, function_words)
         ):
-            known += 0.5 if word in WEAK_WORDS and not stand_ins else 1.0
+            known += 0.5 if word in _WEAK and not stand_ins else 1.0
     return known
 
 
@@ -123,17 +166,23 @@ def coverage(
     vocabulary: Collection[str],
     topics: Collection[str] = (),
     function_words: Collection[str] = (),
+    question: str | None = None,
 ) -> float:
     """The gate's score, 0..1 (see the module docstring). A question of a single word
     counts only when that word names a topic (`topics`: the words of the section titles
     and aliases): "fees" is a question, "game" is not. `function_words` (the Chinese stop
-    words) let a segmentation glue of a text word and a function character count."""
+    words) let a segmentation glue of a text word and a function character count. The
+    `question` itself, when given, is checked for requests the assistant does not serve
+    (`unserved_request`): such a request stays below the bar whatever its words."""
     if not words:
         return 0.0
     known = known_words(words, vocabulary, function_words)
     score = (known / len(words)) * min(1.0, known / 2)
-    if any(word in OTHER_BUSINESSES for word, _ in words):
+    if any(word in _OTHER for word, _ in words):
         score *= 0.5
+    if question is not None and unserved_request(question) is not None:
+        # halving is not enough: "帮我写一段代码" is made only of the texts' words
+        score = min(score, MIN_CONFIDENCE / 2)
     if len(words) == 1 and topics and known_words(words, topics) == 0:
         score /= 2
     return score
