@@ -40,13 +40,14 @@ _HARD_BREAK = re.compile(
 )
 _SOFT_BREAK = re.compile(r"[,:：]", _FLAGS)
 _FRESH = re.compile(
-    r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|然后|\b(?:please|pls|plz|kindly|now|just|then)\b",
+    r"把|请|你|您|麻烦|现在|马上|立即|立刻|赶紧|然后|按(?=照|要求|指示|指引|流程|我说)|按$|\b(?:please|pls|plz|kindly|now|just|then)\b",
     _FLAGS,
 )
 # a request someone else might make, in advice: "if anyone asks you to install AnyDesk",
 # "如果有人让你提供验证码", "anyone who asks for your code ..."
+# ("请勿告知任何人" forbids telling anyone: secrecy, no hypothetical)
 _HYPOTHETICAL = re.compile(
-    r"(?:如果|假如|要是|若|凡是|任何|一旦)(?:有)?(?:人|陌生人|对方|自称|任何人|谁)|"
+    r"(?:如果|假如|要是|若|凡是|(?<!告知)(?<!告诉)(?<!透露给)(?<![跟对和让向])任何|一旦)(?:有)?(?:人|陌生人|对方|自称|任何人|谁)|"
     r"(?:任何|凡是|所有)(?:要求|让|叫|要)(?:你|您)|"
     r"\b(?:if|when|whenever|should)\s+(?:anyone|someone|somebody|anybody|a\s+stranger|a\s+caller|"
     r"people|a\s+scammer|scammers|they|a\s+seller|the\s+seller)\b|"
@@ -237,6 +238,12 @@ class _Request:
 
 # the requests a bill split makes: money for the writer, nothing else
 _SPLIT_KINDS = frozenset({"off_platform", "pay_me", "transfer"})
+# a handle or a bot to write to: "@km_check_bot", "私聊 xx_bot"
+_HANDLE_TO = re.compile(r"@[a-z][a-z0-9_]{3,}|\b[a-z0-9_]+_?bot\b", _FLAGS)
+# a payee that is the writer themself ("转我", "打我200"), not a third account
+_TO_WRITER = re.compile(
+    r"(?:转|汇|打|给我|向我|往我)(?:给)?我?(?:转|打|汇|付)?\s*\d*\s*(?:元|块)?", _FLAGS
+)
 _DIGITS = re.compile(r"\d[\d\s()-]*\d")
 _PHONE_LIKE = re.compile(r"\d{3}")
 _SENTENCE_START = re.compile(r"[。！？!?\n]|\.\s")
@@ -264,6 +271,7 @@ class TextChecker:
         self.expense = _compile(split["expense"])
         self.past = _compile(split["past"])
         self.split_urgent = _compile(split["urgent"])
+        self.loan = _compile(split["loan"])
         # a pretext of the wide vocabulary (a charity, an authority, a gain, ...) makes a
         # split no split
         self.split_pretexts = frozenset(map(str, data["request_pretext"]["concepts"]))
@@ -459,7 +467,10 @@ class TextChecker:
             return False
         if sig.scam_claims or sig.impersonation or sig.pay_writer or sig.secrecy:
             return False
-        if not (self.split.search(text) or (self.expense.search(text) and self.past.search(text))):
+        shared = self.split.search(text) or (self.expense.search(text) and self.past.search(text))
+        # or a plain loan paid back on a named day, to the writer and nobody else
+        loan = self.loan.search(text) and (sig.payee is None or _TO_WRITER.fullmatch(sig.payee))
+        if not (shared or loan):
             return False
         return not (
             self.pay_pretext.search(text)
@@ -582,5 +593,15 @@ class TextChecker:
                 not any(lo <= d.start() and d.end() <= hi for lo, hi in threats)
                 for d in self.discussion.finditer(text)
             )
+        if (
+            sig.discussion
+            and sig.impersonation
+            and _HANDLE_TO.search(text)
+            and any(r.giving and r.level == "sensitive" for r in sig.requests)
+        ):
+            # a notice in the admins' name that sends the reader's data to a handle or a
+            # bot is the phishing, whatever it says about scammers ("因近期骗子冒充管理员…
+            # 私聊 @x_bot 发送您的收款账号"): a warning never collects data
+            sig.discussion = False
         sig.link_verb = bool(self.link_verbs.search(text))
         return sig
