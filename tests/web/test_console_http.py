@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -566,12 +567,17 @@ async def test_a_scam_found_in_evidence_is_shown_beside_its_picture_and_counted(
     assert "<b>" not in beside
     assert zh("web.case.findings_other") in plain(page) and "fake bank" in page
     assert zh("web.case.findings_none") not in plain(page)
-    today = env.now[0].date()
-    nums = await queries.numbers(env.ctx.sessions, start=today, end=today, tz_name="UTC")
+    # the rows are stamped by the database's clock, not the test's: count the day they carry
+    async with env.ctx.sessions() as session:
+        case = await session.get(Case, case_id)
+        assert case is not None
+        stamped = queries.aware(case.created_at)
+    assert stamped is not None
+    day = stamped.astimezone(UTC).date()
+    nums = await queries.numbers(env.ctx.sessions, start=day, end=day, tz_name="UTC")
     assert (nums.scam_findings, nums.scam_cases) == (2, 1)
-    numbers = await env.client.get(
-        "/numbers", params={"from": today.isoformat(), "to": today.isoformat()}
-    )
+    local = stamped.astimezone(ZoneInfo(env.settings.timezone)).date().isoformat()
+    numbers = await env.client.get("/numbers", params={"from": local, "to": local})
     assert re.search(r'<strong id="n-scams">2</strong>', numbers.text)
 
 
