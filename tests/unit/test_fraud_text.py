@@ -330,3 +330,34 @@ def test_english_and_mixed_scripts(detector: Detector, text: str) -> None:
 )
 def test_english_and_mixed_benign(detector: Detector, text: str) -> None:
     assert detector.scan_text(text).risk.rank < Risk.MEDIUM.rank, text
+
+
+def test_a_pattern_the_yaml_read_as_a_mapping_is_refused() -> None:
+    """An unquoted pattern ending in ':' is a YAML mapping, not a string: it would match
+    nothing without a word, so loading refuses it."""
+    import yaml
+
+    from bot.domain.fraud import text as fraud_text
+
+    (unquoted,) = yaml.safe_load("- (?:support|service)\\s*:\n")
+    assert isinstance(unquoted, dict)
+    with pytest.raises(ValueError, match="quote them"):
+        fraud_text._compile(["ok", unquoted])
+    assert fraud_text._compile(["(?:support|service)\\s*:"]).search("support: hi")
+
+
+def test_every_pattern_list_of_the_scripts_holds_strings_only() -> None:
+    """The data as shipped: no pattern list of scripts.yaml holds a YAML mapping."""
+    from bot.domain.fraud.resources import load_yaml
+
+    def lists(node: object) -> list[list[object]]:
+        if isinstance(node, dict):
+            return [found for value in node.values() for found in lists(value)]
+        if isinstance(node, list):
+            nested = [found for value in node for found in lists(value)]
+            return nested + ([node] if any(isinstance(v, str) for v in node) else [])
+        return []
+
+    found = lists(load_yaml("scripts.yaml"))
+    assert len(found) > 20
+    assert [v for patterns in found for v in patterns if not isinstance(v, str)] == []

@@ -20,6 +20,11 @@ _MAX_CANDIDATES = 12  # occurrences of one request kind examined per message
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
+    # a pattern YAML read as something else (an unquoted one ending in ": " is a mapping)
+    # would match nothing without a word: the data is wrong, say so at load
+    wrong = [p for p in patterns if not isinstance(p, str)]
+    if wrong:
+        raise ValueError(f"fraud patterns must be strings (quote them in the YAML): {wrong!r}")
     return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
 
 
