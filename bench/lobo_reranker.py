@@ -27,6 +27,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,24 +36,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 import train_reranker as tr  # noqa: E402
 
 from bot.knowledge import KnowledgeBase, rerank  # noqa: E402
-from bot.knowledge.evaluation import load_questions, verdict_of  # noqa: E402
+from bot.knowledge.evaluation import answer_summary, load_questions, verdict_of  # noqa: E402
 
 BATCHES = ("holdout10", "holdout11", "holdout12", "holdout13", "holdout14")
 RECIPES = ("tuned", "pooled")
 
 
-def summary(verdicts: list[str]) -> dict[str, float]:
-    answerable = [v for v in verdicts if not v.startswith("offtopic")]
-    n = len(answerable) or 1
-    return {
-        "n": len(answerable),
-        "confident_right": round(answerable.count("right") / n, 4),
-        "confident_wrong": round(answerable.count("wrong") / n, 4),
-        "unsure": round(answerable.count("unsure") / n, 4),
-        "wrong": answerable.count("wrong"),
-        "offtopic": len(verdicts) - len(answerable),
-        "offtopic_confident": verdicts.count("offtopic_confident"),
-    }
+def summary(verdicts: list[str]) -> dict[str, Any]:
+    """The evaluation's answer summary, with the count of confidently wrong answers."""
+    return {**answer_summary(verdicts), "wrong": verdicts.count("wrong")}
 
 
 def main(argv: list[str] | None = None) -> int:

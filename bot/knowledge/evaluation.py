@@ -176,13 +176,13 @@ def answer_metrics(
                     rows.append((question, verdict_of(question, answer)))
         finally:
             kb.reranker = model
-    result = _answer_summary([v for _q, v in rows])
+    result = answer_summary([v for _q, v in rows])
     for lang in sorted({kb_lang(q) for q, _v in rows}):
-        result[lang] = _answer_summary([v for q, v in rows if kb_lang(q) == lang])
+        result[lang] = answer_summary([v for q, v in rows if kb_lang(q) == lang])
     splits = sorted({q.split for q, _v in rows})
     if len(splits) > 1:
         for split in splits:
-            result[split] = _answer_summary([v for q, v in rows if q.split == split])
+            result[split] = answer_summary([v for q, v in rows if q.split == split])
     result["misses"] = [
         {"q": q.q, "verdict": v, "expected": list(q.ids)}
         for q, v in rows
@@ -191,7 +191,7 @@ def answer_metrics(
     return result
 
 
-def _answer_summary(verdicts: Sequence[str]) -> dict[str, Any]:
+def answer_summary(verdicts: Sequence[str]) -> dict[str, Any]:
     answerable = [v for v in verdicts if v in ("right", "wrong", "unsure")]
     offtopic = [v for v in verdicts if v.startswith("offtopic")]
     n = len(answerable) or 1

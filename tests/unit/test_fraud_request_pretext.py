@@ -23,16 +23,6 @@ from bot.domain.fraud import Detector, Risk
 from bot.domain.fraud.model import TextModel
 
 
-@pytest.fixture(scope="module")
-def rules() -> Detector:
-    return Detector(model=TextModel.off())
-
-
-@pytest.fixture(scope="module")
-def full() -> Detector:
-    return Detector()
-
-
 def _checks(detector: Detector, text: str) -> dict[str, Risk]:
     return {f.check: f.severity for f in detector.scan_text(text).findings}
 
@@ -94,11 +84,11 @@ def test_the_request_pretext_finding_is_what_catches_them(rules: Detector) -> No
 
 @pytest.mark.parametrize("text", REQUEST_PRETEXT_HARMLESS)
 def test_a_request_without_a_pretext_or_with_the_channel_is_quiet(
-    rules: Detector, full: Detector, text: str
+    rules: Detector, detector: Detector, text: str
 ) -> None:
     assert "text.request_pretext" not in _checks(rules, text), text
     assert not rules.scan_text(text).at_least(Risk.MEDIUM), text
-    assert not full.scan_text(text).at_least(Risk.MEDIUM), text
+    assert not detector.scan_text(text).at_least(Risk.MEDIUM), text
 
 
 @pytest.mark.parametrize("text", OWN_REFUND)
@@ -144,12 +134,12 @@ NOT_BILL_SPLITS = [
 
 
 @pytest.mark.parametrize("text", BILL_SPLITS)
-def test_a_bill_split_is_no_request(rules: Detector, full: Detector, text: str) -> None:
+def test_a_bill_split_is_no_request(rules: Detector, detector: Detector, text: str) -> None:
     sig = rules.text.check(rules.model_input(text)[0])
     assert sig.bill_split, text
     assert not sig.requests and sig.payee is None, text
     assert not rules.scan_text(text).at_least(Risk.MEDIUM), text
-    assert not full.scan_text(text).at_least(Risk.MEDIUM), text
+    assert not detector.scan_text(text).at_least(Risk.MEDIUM), text
 
 
 @pytest.mark.parametrize("text", NOT_BILL_SPLITS)
@@ -191,11 +181,11 @@ def test_putting_the_platform_aside_is_an_off_platform_request(rules: Detector, 
 
 @pytest.mark.parametrize("text", PRIVATE_DEAL_WARNINGS)
 def test_the_risk_of_a_private_deal_told_is_a_warning(
-    rules: Detector, full: Detector, text: str
+    rules: Detector, detector: Detector, text: str
 ) -> None:
     sig = rules.text.check(rules.model_input(text)[0])
     assert "off_platform" not in {r.kind for r in sig.requests}, text
-    assert not full.scan_text(text).at_least(Risk.MEDIUM), text
+    assert not detector.scan_text(text).at_least(Risk.MEDIUM), text
 
 
 @pytest.mark.parametrize(

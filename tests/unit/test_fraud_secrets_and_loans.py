@@ -22,19 +22,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.fraud import Detector, Risk
-from bot.domain.fraud.model import TextModel
 from bot.domain.fraud.normalize import compact, normalize
 from bot.domain.fraud.text import TextChecker
-
-
-@pytest.fixture(scope="module")
-def rules() -> Detector:
-    return Detector(model=TextModel.off())
-
-
-@pytest.fixture(scope="module")
-def full() -> Detector:
-    return Detector()
 
 
 def _risk(detector: Detector, text: str) -> Risk:
@@ -76,8 +65,8 @@ def test_card_codes_asked_for_any_pretext_reach_medium(rules: Detector, text: st
 
 
 @pytest.mark.parametrize("text", CARD_CODES_HARMLESS)
-def test_card_codes_named_not_asked_stay_below_medium(full: Detector, text: str) -> None:
-    assert _risk(full, text).rank < Risk.MEDIUM.rank, text
+def test_card_codes_named_not_asked_stay_below_medium(detector: Detector, text: str) -> None:
+    assert _risk(detector, text).rank < Risk.MEDIUM.rank, text
 
 
 SAFE_ACCOUNT = [
@@ -98,8 +87,8 @@ def test_money_into_a_safe_account_for_an_investigation(rules: Detector, text: s
 
 
 @pytest.mark.parametrize("text", SAFE_ACCOUNT_HARMLESS)
-def test_safe_account_warnings_stay_below_medium(full: Detector, text: str) -> None:
-    assert _risk(full, text).rank < Risk.MEDIUM.rank, text
+def test_safe_account_warnings_stay_below_medium(detector: Detector, text: str) -> None:
+    assert _risk(detector, text).rank < Risk.MEDIUM.rank, text
 
 
 @pytest.mark.parametrize(
@@ -170,8 +159,8 @@ def test_renting_a_payment_qr_code_is_a_mule_request(rules: Detector, text: str)
 
 
 @pytest.mark.parametrize("text", NOTICE_HARMLESS)
-def test_notices_qr_payments_and_news_stay_below_medium(full: Detector, text: str) -> None:
-    assert _risk(full, text).rank < Risk.MEDIUM.rank, text
+def test_notices_qr_payments_and_news_stay_below_medium(detector: Detector, text: str) -> None:
+    assert _risk(detector, text).rank < Risk.MEDIUM.rank, text
 
 
 PRIVATE_FIX = [
@@ -197,8 +186,10 @@ def test_an_order_fix_or_a_deal_moved_off_the_platform(rules: Detector, text: st
 
 
 @pytest.mark.parametrize("text", PRIVATE_FIX_HARMLESS)
-def test_private_chat_and_staff_perks_alone_stay_below_medium(full: Detector, text: str) -> None:
-    assert _risk(full, text).rank < Risk.MEDIUM.rank, text
+def test_private_chat_and_staff_perks_alone_stay_below_medium(
+    detector: Detector, text: str
+) -> None:
+    assert _risk(detector, text).rank < Risk.MEDIUM.rank, text
 
 
 PLAIN_LOANS = [
@@ -219,8 +210,8 @@ HACKED_FRIEND_LOANS = [
 
 
 @pytest.mark.parametrize("text", PLAIN_LOANS)
-def test_a_plain_loan_with_a_return_day_stays_below_medium(full: Detector, text: str) -> None:
-    assert _risk(full, text).rank < Risk.MEDIUM.rank, text
+def test_a_plain_loan_with_a_return_day_stays_below_medium(detector: Detector, text: str) -> None:
+    assert _risk(detector, text).rank < Risk.MEDIUM.rank, text
 
 
 @pytest.mark.parametrize("text", HACKED_FRIEND_LOANS)
