@@ -25,6 +25,8 @@ from bot.knowledge.normalise import normalise
 from bot.knowledge.textproc import stem
 
 MIN_CONFIDENCE = 0.4
+# the highest score of a question a rule rules out (another business, an unserved request)
+RULED_OUT_MAX = MIN_CONFIDENCE / 2
 
 _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
@@ -178,11 +180,14 @@ def coverage(
         return 0.0
     known = known_words(words, vocabulary, function_words)
     score = (known / len(words)) * min(1.0, known / 2)
-    if any(word in _OTHER for word, _ in words):
-        score *= 0.5
-    if question is not None and unserved_request(question) is not None:
-        # halving is not enough: "帮我写一段代码" is made only of the texts' words
-        score = min(score, MIN_CONFIDENCE / 2)
+    # another business's refund, or a request the assistant does not serve, stays below the
+    # bar whatever its words, and below the model rewrite's floor (bot.llm.combine): no
+    # rewrite may make it look answerable ("my amazon parcel not arrived"; halving was not
+    # enough: "帮我写一段代码" is made only of the texts' words)
+    if any(word in _OTHER for word, _ in words) or (
+        question is not None and unserved_request(question) is not None
+    ):
+        score = min(score * 0.5, RULED_OUT_MAX)
     if len(words) == 1 and topics and known_words(words, topics) == 0:
         score /= 2
     return score

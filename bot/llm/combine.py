@@ -70,8 +70,10 @@ class KnowledgeLike(Protocol):
 
 
 # The retriever's coverage score (0..1; it answers from 0.4) above which a question counts as
-# "unsure" and gets a rewrite. Off-topic questions in tests/data/retrieval_questions.jsonl
-# score at most 0.25, so a rewrite never lifts one of them over the gate.
+# "unsure" and gets a rewrite. A question a gate rule rules out (another business, a request
+# the assistant does not serve) scores at most gate.RULED_OUT_MAX (0.2), so no rewrite lifts
+# it; an off-topic question made of everyday words the texts also use can score up to 0.375
+# here, and a rewrite of it is taken only when it lands confidently on the same section.
 REWRITE_MIN_CONFIDENCE = 0.3
 # From the gate's own threshold up, the texts cover the question's words and it was unsure
 # because close sections compete (the reranker's probability, the calibration rule): a

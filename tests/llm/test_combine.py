@@ -125,6 +125,24 @@ async def test_rewrite_only_lifts_an_unsure_answer_it_agrees_with(
     assert bool(fake_llm.requests) is expect_call
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["my amazon parcel not arrived", "帮我写一段代码 退款用的", "recommend me a good phone"],
+)
+async def test_a_question_a_rule_rules_out_is_never_rewritten(
+    fake_llm: FakeLLM, make_gateway: GatewayFactory, question: str
+) -> None:
+    """Another business's refund or a request the assistant does not serve scores below the
+    rewrite's floor: no model rewrite may make it look answerable."""
+    from bot.knowledge import KnowledgeBase
+
+    fake_llm.responder = scripted(Reply({"query": "退款多久到账"}))
+    result = await ask_with_rewrite(make_gateway(), KnowledgeBase.load(), question)
+    assert not result.confident
+    assert result.confidence < REWRITE_MIN_CONFIDENCE
+    assert not fake_llm.requests
+
+
 @pytest.mark.parametrize("seed", [11, 12])
 async def test_a_random_model_is_never_worse_on_fields_and_causes(seed: int) -> None:
     import eval_llm

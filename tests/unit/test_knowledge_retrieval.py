@@ -456,10 +456,11 @@ def test_unserved_request_families_are_read_from_their_file(tmp_path: Path) -> N
 
 def test_word_lists_match_the_stemmed_question_words() -> None:
     """The gate sees stems ("phone" -> "phon", "airline" -> "airlin"): a weak word still
-    counts half and another business still halves the score in its stemmed form."""
-    from bot.knowledge.gate import coverage, known_words
+    counts half and another business still rules the question out in its stemmed form."""
+    from bot.knowledge.gate import RULED_OUT_MAX, coverage, known_words
 
     assert known_words([("phon", ())], {"phon"}) == 0.5
     assert known_words([("phone", ())], {"phone"}) == 0.5
     words = [("airlin", ()), ("refund", ()), ("fee", ())]
-    assert coverage(words, {"airlin", "refund", "fee"}) == 0.5
+    assert coverage(words, {"airlin", "refund", "fee"}) == RULED_OUT_MAX
+    assert coverage([("refund", ()), ("fee", ())], {"refund", "fee"}) == 1.0
