@@ -216,9 +216,7 @@ class KnowledgeBase:
         question = self.smalltalk.strip(question, lang)
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
-        score = gate.coverage(
-            gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS, question
-        )
+        score = self._coverage(index, question)
         reranked = self._rerank(index, lang, question, ranking, parts, score)
         if reranked is not None:
             ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
@@ -255,10 +253,7 @@ class KnowledgeBase:
     def confidence(self, question: str, lang: str | None = None) -> float:
         """How well the knowledge texts cover the question's vocabulary, 0..1."""
         lang = normalize_lang(lang) or detect_lang(question)
-        index = self._indexes[lang]
-        return gate.coverage(
-            gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS, question
-        )
+        return self._coverage(self._indexes[lang], question)
 
     def ask(
         self, question: str, lang: str | None = None, k: int = 3, *, mode: str | None = None
@@ -279,9 +274,7 @@ class KnowledgeBase:
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
         found_evidence = self._evidence(index, question, ranking, parts)
-        score = gate.coverage(
-            gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS, question
-        )
+        score = self._coverage(index, question)
         reliable = calibration.is_reliable(found_evidence)
         reranked = self._rerank(index, lang, question, ranking, parts, score)
         if reranked is not None and self.reranker is not None:
@@ -307,6 +300,13 @@ class KnowledgeBase:
             )
         text, lead = compose_answer(question, sources, lang)
         return Answer(text, True, sources, lang, score, lead, evidence=found_evidence)
+
+    @staticmethod
+    def _coverage(index: LangIndex, question: str) -> float:
+        """The vocabulary gate's score of the question against one language's texts."""
+        return gate.coverage(
+            gate_words(question), index.vocabulary, index.topics, ZH_STOPWORDS, question
+        )
 
     def _rerank(
         self,

@@ -16,13 +16,12 @@ single wrong one.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Collection, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from bot.knowledge.normalise import normalise
-from bot.knowledge.textproc import stem
+from bot.knowledge.textproc import pattern_families, stem
 
 MIN_CONFIDENCE = 0.4
 # the highest score of a question a rule rules out (another business, an unserved request)
@@ -107,18 +106,7 @@ def unserved_patterns(path: Path = UNSERVED_FILE) -> tuple[tuple[str, str, re.Pa
     """(kind, language, pattern) of every request family the assistant does not serve
     (`unserved_requests.toml`: recommending products, writing code, release news, opening
     an account elsewhere)."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    found = []
-    for request in data.get("request", []):
-        kind = str(request["kind"])
-        for lang in ("zh", "en"):
-            for pattern in request.get(lang, []):
-                try:
-                    found.append((kind, lang, re.compile(pattern)))
-                except re.error as exc:
-                    raise ValueError(f"{path.name}: bad pattern for {kind}: {exc}") from exc
-    return tuple(found)
+    return pattern_families(path, "request", "kind")
 
 
 def unserved_request(question: str, path: Path = UNSERVED_FILE) -> str | None:

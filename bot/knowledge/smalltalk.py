@@ -12,13 +12,13 @@ punctuation, emoji, particles) gets that section; a courtesy in front of a real 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 from bot.knowledge.loader import Section
 from bot.knowledge.normalise import normalise
+from bot.knowledge.textproc import pattern_families
 
 SMALLTALK = "smalltalk"
 META_FILE = Path(__file__).resolve().parent / "meta_questions.toml"
@@ -39,18 +39,7 @@ _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 @lru_cache(maxsize=4)
 def meta_patterns(path: Path = META_FILE) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     """(section id, language, pattern) of every meta-question family in `path`."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    found = []
-    for intent in data.get("intent", []):
-        section = str(intent["section"])
-        for lang in ("zh", "en"):
-            for pattern in intent.get(lang, []):
-                try:
-                    found.append((section, lang, re.compile(pattern)))
-                except re.error as exc:
-                    raise ValueError(f"{path.name}: bad pattern for {section}: {exc}") from exc
-    return tuple(found)
+    return pattern_families(path, "intent", "section")
 
 
 class SmallTalk:

@@ -9,9 +9,11 @@ folds inflections (refunded, refunds -> refund). Both scripts can appear in one 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from bot.knowledge import synonyms
@@ -390,3 +392,24 @@ def _gate_words(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
                 stand_ins += alts
         out.append((word, stand_ins))
     return tuple(out)
+
+
+def pattern_families(
+    path: Path, table: str, label: str
+) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(label, language, pattern) of every family of question patterns in a TOML file: each
+    `[[table]]` entry names its `label` and lists `zh` and `en` regular expressions (the
+    meta questions, the requests the assistant does not serve). A bad pattern is a
+    ValueError naming the file and the family."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    found = []
+    for family in data.get(table, []):
+        name = str(family[label])
+        for lang in ("zh", "en"):
+            for pattern in family.get(lang, []):
+                try:
+                    found.append((name, lang, re.compile(pattern)))
+                except re.error as exc:
+                    raise ValueError(f"{path.name}: bad pattern for {name}: {exc}") from exc
+    return tuple(found)
