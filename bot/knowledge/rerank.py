@@ -15,7 +15,8 @@ best TOP_K sections with features that say *why* each one matched:
 - contrast: the question's words the section holds and no other candidate does (what tells
   close neighbours apart);
 - memory: the section's nearest labelled buyer question (Memory, the training splits'
-  questions shipped with the weights), its similarity and whether it is the nearest of all.
+  questions shipped with the weights), its similarity and whether it is the nearest of all,
+  and its share of the votes of the VOTE_K nearest labelled questions.
 
 A linear score over these features, softmax over the candidates, gives each candidate a
 probability. The best one answers; the answer is unsure when that probability is below
