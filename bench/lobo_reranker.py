@@ -12,11 +12,11 @@ and the near-tie rule included. The reranker's memory of labelled questions hold
 training splits' questions (each training question's memory features computed without its
 own split), never the batch scored. Two recipes:
 
-- `tuned`: trained on the tuned splits and the texts' example questions only (the batches of
-  HELD_OUT never seen), as the shipped model was until now;
-- `pooled`: the same plus the other batches of BATCHES.
+- `tuned`: trained on the tuned splits and the texts' example questions only (no batch of
+  BATCHES seen), as the shipped model was before the batches were taken in;
+- `pooled`: the same plus the other batches of BATCHES (the shipped recipe).
 
-The pooled figures over the four batches (confident-right, confidently wrong, unsure, and
+The pooled figures over the five batches (confident-right, confidently wrong, unsure, and
 off-topic answered confidently) are the honest proxy for the next blind batch. Prints JSON.
 """
 
