@@ -12,11 +12,11 @@ and the near-tie rule included. The reranker's memory of labelled questions hold
 training splits' questions (each training question's memory features computed without its
 own split), never the batch scored. Two recipes:
 
-- `tuned`: trained on the tuned splits and the texts' example questions only (the batches of
-  HELD_OUT never seen), as the shipped model was until now;
-- `pooled`: the same plus the other batches of BATCHES.
+- `tuned`: trained on the tuned splits and the texts' example questions only (no batch of
+  BATCHES seen), as the shipped model was before the batches were taken in;
+- `pooled`: the same plus the other batches of BATCHES (the shipped recipe).
 
-The pooled figures over the four batches (confident-right, confidently wrong, unsure, and
+The pooled figures over the five batches (confident-right, confidently wrong, unsure, and
 off-topic answered confidently) are the honest proxy for the next blind batch. Prints JSON.
 """
 
@@ -26,6 +26,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recipes", default=",".join(RECIPES))
     parser.add_argument("--drop", default="", help="features left out (comma-separated)")
     parser.add_argument("--misses", action="store_true", help="list each batch's misses")
+    parser.add_argument(
+        "--thresholds",
+        default="",
+        help="also answer each batch at these min_probability values (comma-separated)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
@@ -60,22 +66,25 @@ def main(argv: list[str] | None = None) -> int:
     kb.reranker = None
     questions = load_questions(tr.QUESTIONS)
     examples = tr.example_cases(kb)
-    all_cases = tr.cases(kb, [q for q in questions if q.split not in tr.HELD_OUT])
+    base = [q for q in questions if q.split not in tr.HELD_OUT and q.split not in BATCHES]
+    all_cases = tr.cases(kb, base)
     batch_cases = {b: tr.cases(kb, [q for q in questions if q.split == b]) for b in BATCHES}
 
     dropped = [rerank.FEATURES.index(f) for f in args.drop.split(",") if f]
     for case in [*all_cases, *examples, *(c for cs in batch_cases.values() for c in cs)]:
         case.features[:, dropped] = 0.0  # a column of zeros keeps a weight of zero
 
+    sweep = [float(t) for t in args.thresholds.split(",") if t]
     report: dict[str, object] = {"cost": args.cost, "dropped": args.drop.split(",")}
     for recipe in args.recipes.split(","):
         pooled: list[str] = []
+        swept: dict[float, list[str]] = {t: [] for t in sweep}
         per_batch: dict[str, object] = {}
         for batch in BATCHES:
             train = all_cases + examples
             if recipe == "pooled":
                 train = train + [c for b in BATCHES if b != batch for c in batch_cases[b]]
-            pool = [q for q in questions if q.split not in tr.HELD_OUT]
+            pool = list(base)
             if recipe == "pooled":
                 pool += [q for q in questions if q.split in BATCHES and q.split != batch]
             tr.with_memory(train + batch_cases[batch], pool)
@@ -85,12 +94,15 @@ def main(argv: list[str] | None = None) -> int:
             threshold, _curve = tr.choose_threshold(train, args.cost)
             w = tr.fit(train)
             memory = rerank.Memory(tr.memory_entries(pool))
-            kb.reranker = rerank.RerankModel(tuple(float(x) for x in w), threshold, memory=memory)
+            model = rerank.RerankModel(tuple(float(x) for x in w), threshold, memory=memory)
+            asked = [q for q in questions if q.split == batch]
+            for t in sweep:
+                kb.reranker = replace(model, min_probability=t)
+                swept[t] += [verdict_of(q, kb.ask(q.q, q.lang)) for q in asked]
+            kb.reranker = model
             marks = []
             misses = []
-            for q in questions:
-                if q.split != batch:
-                    continue
+            for q in asked:
                 answer = kb.ask(q.q, q.lang)
                 v = verdict_of(q, answer)
                 marks.append(v)
@@ -103,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.misses:
                 entry["misses"] = misses
             per_batch[batch] = entry
-        report[recipe] = {"pooled": summary(pooled), "batches": per_batch}
+        result: dict[str, object] = {"pooled": summary(pooled), "batches": per_batch}
+        if sweep:
+            result["thresholds"] = {t: summary(v) for t, v in swept.items()}
+        report[recipe] = result
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0

@@ -329,9 +329,10 @@ class KnowledgeBase:
         if self.reranker.memory is not None:
             # the sections' nearest labelled questions in the answer language; a replaced
             # knowledge folder keeps only the labels naming its own sections
-            remembered = self.reranker.memory.scores(question, lang)
+            remembered, votes = self.reranker.memory.recall(question, lang)
             known = {sid: s for sid, s in remembered.items() if sid in index.profiles}
-            query = replace(query, memory=known)
+            voted = {sid: v for sid, v in votes.items() if sid in index.profiles}
+            query = replace(query, memory=known, votes=voted)
         return self.reranker.rerank(ranking, parts, index.section_of, query, index.profiles)
 
     def _evidence(

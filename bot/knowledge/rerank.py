@@ -15,7 +15,8 @@ best TOP_K sections with features that say *why* each one matched:
 - contrast: the question's words the section holds and no other candidate does (what tells
   close neighbours apart);
 - memory: the section's nearest labelled buyer question (Memory, the training splits'
-  questions shipped with the weights), its similarity and whether it is the nearest of all.
+  questions shipped with the weights), its similarity and whether it is the nearest of all,
+  and its share of the votes of the VOTE_K nearest labelled questions.
 
 A linear score over these features, softmax over the candidates, gives each candidate a
 probability. The best one answers; the answer is unsure when that probability is below
@@ -30,6 +31,7 @@ questions and on the texts' own example questions, each asked of an index built 
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import math
@@ -50,12 +52,15 @@ Ranking = list[tuple[int, float]]
 
 TOP_K = 4
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "rerank.json"
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 CHANNELS = ("bm25", "chars", "examples")
 # the nearest labelled question of each candidate section (Memory): its similarity relative
-# to the best one, as it is, and whether the candidate owns the nearest of all
-MEMORY_FEATURES = ("memory_rel", "memory_sim", "memory_first")
+# to the best one, as it is, and whether the candidate owns the nearest of all; and its
+# share of the votes of the VOTE_K nearest labelled questions (each votes its similarity
+# for every section it names): one near question can be a neighbour's, several rarely are
+MEMORY_FEATURES = ("memory_rel", "memory_sim", "memory_first", "memory_vote")
+VOTE_K = 5
 FEATURES: tuple[str, ...] = (
     "fused",
     "fused_first",
@@ -130,6 +135,8 @@ class Query:
     idf: Callable[[str], float] = field(default=lambda _w: 1.0)
     # each section's nearest labelled question (cosine, Memory.scores); empty without one
     memory: Mapping[str, float] = field(default_factory=dict)
+    # each section's share of the nearest labelled questions' votes (Memory.votes)
+    votes: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,17 +208,27 @@ def candidate_features(
         row.append(len(unique_title[sid]) / n_words)
         row.extend([0.0] * len(MEMORY_FEATURES))
         rows.append(row)
-    for row, memory_row in zip(rows, memory_features(query.memory, candidates), strict=True):
+    memory_rows = memory_features(query.memory, candidates, query.votes)
+    for row, memory_row in zip(rows, memory_rows, strict=True):
         row[-len(MEMORY_FEATURES) :] = memory_row
     return rows
 
 
-def memory_features(memory: Mapping[str, float], candidates: Sequence[str]) -> list[list[float]]:
-    """MEMORY_FEATURES of each candidate from the sections' nearest labelled questions."""
+def memory_features(
+    memory: Mapping[str, float], candidates: Sequence[str], votes: Mapping[str, float] | None = None
+) -> list[list[float]]:
+    """MEMORY_FEATURES of each candidate from the sections' nearest labelled questions
+    (`Memory.scores`) and their votes (`Memory.votes`)."""
     top = max(memory.values(), default=0.0)
     first = max(memory, key=lambda s: memory[s]) if top > 0.0 else ""
+    votes = votes or {}
     return [
-        [memory.get(sid, 0.0) / top if top else 0.0, memory.get(sid, 0.0), float(sid == first)]
+        [
+            memory.get(sid, 0.0) / top if top else 0.0,
+            memory.get(sid, 0.0),
+            float(sid == first),
+            votes.get(sid, 0.0),
+        ]
         for sid in candidates
     ]
 
@@ -232,16 +249,33 @@ class Memory:
             self._indexes[lang] = (index, [ids for _q, ids in chosen])
 
     def scores(self, question: str, lang: str) -> dict[str, float]:
+        """Each section's similarity to its nearest labelled question."""
+        return self.recall(question, lang)[0]
+
+    def votes(self, question: str, lang: str) -> dict[str, float]:
+        """Each section's share of the votes of the VOTE_K nearest labelled questions."""
+        return self.recall(question, lang)[1]
+
+    def recall(self, question: str, lang: str) -> tuple[dict[str, float], dict[str, float]]:
+        """(scores, votes) of the question, computed from one lookup."""
         found = self._indexes.get(lang)
         if found is None:
-            return {}
+            return {}, {}
         index, owners = found
         best: dict[str, float] = {}
-        for doc, score in index.score(question).items():
+        scored = index.score(question)
+        for doc, score in scored.items():
             for sid in owners[doc]:
                 if score > best.get(sid, 0.0):
                     best[sid] = score
-        return best
+        nearest = heapq.nlargest(VOTE_K, scored.items(), key=lambda x: (x[1], -x[0]))
+        total = sum(score for _doc, score in nearest if score > 0.0)
+        votes: dict[str, float] = {}
+        for doc, score in nearest:
+            if score > 0.0:
+                for sid in owners[doc]:
+                    votes[sid] = votes.get(sid, 0.0) + score / total
+        return best, votes
 
 
 def _contrastive(

@@ -103,9 +103,7 @@ def test_close_neighbours_make_the_answer_unsure() -> None:
     """A question two neighbours share about evenly is unsure, not a confident wrong pick."""
     kb = shipped()
     question = Question(
-        "qq上加的卖家 转了他200块买点卡 结果人直接把我删了 还能要回来吗",
-        "zh",
-        ("personal-agent", "if-scammed"),
+        "商家不给退 还能找谁", "zh", ("merchant-review", "platform-review", "appeals")
     )
     assert kb.reranker is not None
     # the two share it about evenly: neither reaches a probability of one half
@@ -187,11 +185,40 @@ def test_memory_scores_each_section_by_its_nearest_labelled_question() -> None:
     assert scores["false-redemption"] == scores["evidence"]  # a question names both
     assert memory.scores("卡密无效", "fr") == {}  # no labelled question in that language
     rows = rerank.memory_features(scores, ["false-redemption", "delivered-not-redeemed", "fees"])
-    assert rows[1] == [1.0, scores["delivered-not-redeemed"], 1.0]
+    assert rows[1] == [1.0, scores["delivered-not-redeemed"], 1.0, 0.0]
     assert rows[0][0] == pytest.approx(
         scores["false-redemption"] / scores["delivered-not-redeemed"]
     )
-    assert rows[0][2] == 0.0 and rows[2] == [0.0, 0.0, 0.0]
+    assert rows[0][2] == 0.0 and rows[2] == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_memory_votes_share_the_nearest_labelled_questions_between_their_sections() -> None:
+    """The VOTE_K nearest labelled questions each vote their similarity for every section
+    they name; a section's vote is its share. One near question of a neighbour is outvoted
+    by several a little further away."""
+    near = "卡密无效 没用过 商家说用过"
+    memory = rerank.Memory(
+        [
+            (near, "zh", ("false-redemption",)),
+            ("卡密无效 没用过 能退吗", "zh", ("delivered-not-redeemed",)),
+            ("卡密无效 一次没用过", "zh", ("delivered-not-redeemed",)),
+            ("没用过的卡密无效", "zh", ("delivered-not-redeemed", "evidence")),
+            ("退款多久到账", "zh", ("arrival-times",)),
+        ]
+        + [(f"完全无关的问题{n}", "zh", ("fees",)) for n in range(rerank.VOTE_K)]
+    )
+    scores, votes = memory.recall(near, "zh")
+    assert scores == memory.scores(near, "zh") and votes == memory.votes(near, "zh")
+    assert max(scores, key=lambda s: scores[s]) == "false-redemption"  # the nearest one
+    assert votes["delivered-not-redeemed"] > votes["false-redemption"] > 0.0
+    assert votes["evidence"] < votes["delivered-not-redeemed"]
+    assert "arrival-times" not in votes  # shares no n-gram: no vote
+    nearest = sorted(scores.values(), reverse=True)[: rerank.VOTE_K]
+    assert sum(v for s, v in votes.items() if s != "evidence") <= 1.0 + 1e-9
+    assert len(nearest) <= rerank.VOTE_K
+    rows = rerank.memory_features(scores, ["false-redemption", "delivered-not-redeemed"], votes)
+    assert rows[1][-1] == votes["delivered-not-redeemed"] and rows[0][2] == 1.0
+    assert memory.recall(near, "fr") == ({}, {})
 
 
 def test_the_shipped_memory_holds_only_training_questions() -> None:
@@ -225,6 +252,28 @@ def test_the_memory_moves_a_question_to_its_labelled_neighbours_section() -> Non
     forgetful = KnowledgeBase.load()
     forgetful.reranker = replace(kb.reranker, weights=tuple(weights))
     assert forgetful.ask(question).sources[0].id != kb.ask(question).sources[0].id
+
+
+def test_the_memory_votes_reach_the_reranker() -> None:
+    """`ask` gives the reranker the memory's votes as well as its nearest questions: the
+    probabilities are those of a query carrying both, not of one without the votes."""
+    kb = shipped()
+    model = kb.reranker
+    assert model is not None and model.memory is not None
+    question = "商家不给退 还能找谁"
+    index = kb._indexes["zh"]
+    ranking, parts = index.rank("lexical", question)
+    got = kb._rerank(index, "zh", question, ranking, parts, 1.0)
+    assert got is not None
+    scores, votes = model.memory.recall(question, "zh")
+    assert votes
+    query = replace(index.rerank_query(question), memory=scores)
+    with_votes = model.rerank(
+        ranking, parts, index.section_of, replace(query, votes=votes), index.profiles
+    )
+    without = model.rerank(ranking, parts, index.section_of, query, index.profiles)
+    assert got.probabilities == pytest.approx(with_votes.probabilities)
+    assert with_votes.probabilities != pytest.approx(without.probabilities)
 
 
 def test_a_replaced_knowledge_folder_keeps_only_the_labels_of_its_own_sections(
