@@ -63,40 +63,19 @@ STILL_SCAMS = [
 ]
 
 
-@pytest.mark.parametrize("text", NEGATED)
-def test_a_negation_split_from_its_modal_cancels_the_request(rules: Detector, text: str) -> None:
+# negated requests, whoever-asks advice and stories: below medium with the rules alone
+QUIET = [*NEGATED, *WHOEVER_ASKS, *STORIES]
+# the same requests asked for real: medium or more with the rules alone
+CAUGHT = [*ASKED, *CODE_ASKED, *STILL_SCAMS]
+
+
+@pytest.mark.parametrize("text", QUIET)
+def test_negated_requests_advice_and_stories_are_below_medium(rules: Detector, text: str) -> None:
     assert rules.scan_text(text).risk.rank < Risk.MEDIUM.rank
 
 
-@pytest.mark.parametrize("text", NEGATED)
-def test_a_negated_request_stays_quiet_with_the_classifier(detector: Detector, text: str) -> None:
-    assert detector.scan_text(text).risk.rank < Risk.MEDIUM.rank
-
-
-@pytest.mark.parametrize("text", ASKED)
-def test_the_same_modal_without_a_negation_is_a_request(rules: Detector, text: str) -> None:
-    assert rules.scan_text(text).at_least(Risk.MEDIUM)
-
-
-@pytest.mark.parametrize("text", WHOEVER_ASKS)
-def test_whoever_asks_after_the_item_is_advice(rules: Detector, text: str) -> None:
-    assert rules.scan_text(text).risk.rank < Risk.MEDIUM.rank
-
-
-@pytest.mark.parametrize("text", CODE_ASKED)
-def test_a_code_asked_for_stays_a_request(rules: Detector, text: str) -> None:
-    assert rules.scan_text(text).at_least(Risk.MEDIUM)
-
-
-@pytest.mark.parametrize("text", STORIES)
-def test_a_request_told_with_the_writers_reaction_is_a_story(rules: Detector, text: str) -> None:
-    assert rules.scan_text(text).risk.rank < Risk.MEDIUM.rank
-
-
-@pytest.mark.parametrize("text", STILL_SCAMS)
-def test_a_demand_with_a_reaction_word_but_no_story_stays_caught(
-    rules: Detector, text: str
-) -> None:
+@pytest.mark.parametrize("text", CAUGHT)
+def test_the_same_requests_asked_for_real_stay_caught(rules: Detector, text: str) -> None:
     assert rules.scan_text(text).at_least(Risk.MEDIUM)
 
 
@@ -178,6 +157,6 @@ def test_the_weights_change_what_the_classifier_learns() -> None:
 # "短信让我先交解冻费…，大家注意" stays medium with the classifier (a scam line and the
 # classifier's low finding): "大家注意" opens scammers' group notices too, so it is no talk
 # about scams
-@pytest.mark.parametrize("text", [*WHOEVER_ASKS, *STORIES[:2], *STORIES[3:]])
+@pytest.mark.parametrize("text", [*NEGATED, *WHOEVER_ASKS, *STORIES[:2], *STORIES[3:]])
 def test_advice_and_stories_stay_quiet_with_the_classifier(detector: Detector, text: str) -> None:
     assert detector.scan_text(text).risk.rank < Risk.MEDIUM.rank
