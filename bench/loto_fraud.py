@@ -31,7 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from train_fraud_model import KEEP, TRAIN_FILES, fit, fit_calibrated, load  # noqa: E402
+from train_fraud_model import (  # noqa: E402
+    KEEP,
+    TRAIN_FILES,
+    fit,
+    fit_calibrated,
+    load,
+    sample_weights,
+    technique_of,
+)
 
 from bot.domain.fraud import Detector, Risk  # noqa: E402
 from bot.domain.fraud.detector import LOW_AT, MEDIUM_AT  # noqa: E402
@@ -41,16 +49,6 @@ from bot.domain.fraud.resources import load_yaml  # noqa: E402
 
 def techniques() -> list[dict]:
     return list(load_yaml("techniques.yaml")["techniques"])
-
-
-def technique_of(case: dict, also: dict[str, str]) -> str | None:
-    """The technique a training message belongs to, if any."""
-    if case.get("technique"):
-        return str(case["technique"])
-    for key in ("category", "style"):
-        if case.get(key) in also:
-            return also[case[key]]
-    return None
 
 
 def model_of(
@@ -91,7 +89,7 @@ def run(only: list[str] | None = None, *, calibrated: bool = True, errors: bool 
             vocab, w, b, th = fit_calibrated(train_rows, y[train], [cases[i] for i in train])
             model = model_of(vocab, w, b, th)
         else:
-            vocab, w, b = fit(train_rows, y[train])
+            vocab, w, b = fit(train_rows, y[train], sample_weights([cases[i] for i in train]))
             model = model_of(vocab, w, b)
         detector = Detector(model=model)
         c = {k: 0 for k in pooled}

@@ -263,9 +263,10 @@ def test_every_technique_of_the_taxonomy_has_cases_here() -> None:
 
 def test_every_wide_technique_has_its_scams_and_hard_negatives() -> None:
     counts: Counter[tuple[str, str]] = Counter()
-    for line in (DATA / "fraud_train_wide.jsonl").read_text(encoding="utf-8").splitlines():
-        case = json.loads(line)
-        counts[(case["technique"], case["label"])] += 1
+    for path in sorted(DATA.glob("fraud_train_wide*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            case = json.loads(line)
+            counts[(case["technique"], case["label"])] += 1
     ids = {t["id"] for t in _taxonomy()}
     assert {tid for tid, _ in counts} <= ids  # every technique id of the file is known
     for t in _taxonomy():
@@ -281,6 +282,8 @@ def test_every_technique_has_training_messages_and_hard_negatives() -> None:
         "fraud_train_techniques.jsonl",
         "fraud_train_styles.jsonl",
         "fraud_train_wide.jsonl",
+        "fraud_train_wide2.jsonl",
+        "fraud_train_wide3.jsonl",
     ):
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
             case = json.loads(line)

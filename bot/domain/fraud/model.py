@@ -22,7 +22,7 @@ from itertools import repeat
 from .resources import load_yaml, read_text
 
 MODEL_FILE = "text_model.json"
-FEATURE_VERSION = 6
+FEATURE_VERSION = 7
 # default thresholds of the model's finding (low, medium), for a model file without
 # calibrated ones
 LOW_AT = 0.7
@@ -177,6 +177,8 @@ _SLOTS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
     ("first", frozenset({"first"}), frozenset()),
     ("expose", frozenset({"expose"}), frozenset({"money", "pay", "threat"})),
     ("lend", frozenset({"lend"}), frozenset({"asset", "money"})),
+    ("paid", frozenset({"paid"}), frozenset({"goods", "ask", "urgent", "threat"})),
+    ("login", frozenset({"login"}), frozenset({"you", "ask", "goods", "asset"})),
 )
 _MITIGATE = frozenset({"warn", "negation", "narrative", "channel"})
 

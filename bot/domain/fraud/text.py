@@ -63,13 +63,15 @@ _HYPOTHETICAL = re.compile(
 # "他让我转钱验证账户，我说…", "房东说先交押金，我们是当面签合同后转的", "My friend asked me
 # to pay …, I called him first": a story, not a request to the reader
 _REPORTED = re.compile(
-    r"(?:他|她|他们|对方|房东|卖家|商家|店家|客服|骗子|有人|朋友|同事|招聘|那个|这个|群里|中介)"
+    r"(?:他|她|他们|对方|房东|卖家|买家|商家|店家|客服|骗子|有人|朋友|同事|招聘|那个|这个|群里|中介|"
+    r"陌生人|网贷|app|网站|短信|电话)"
     r"[^，。！？,!?]{0,6}?(?:说|让我|叫我|要我|要求我|跟我说|问我)|(?:有人|群里)[^，。！？,!?]{0,6}?(?:发|让|叫|要求|私信)|"
     r"\b(?:asked|told|wanted|made|begged)\s+me\b|\b(?:he|she|they|someone)\s+(?:said|says)\b",
     _FLAGS,
 )
 _REACTION = re.compile(
     r"我(?:们)?都?(?:没|没有|是|就|直接|已经|当时|当面|说|拒绝|拉黑|挂|报警|举报|没理|劝|退群|退出)|别点|别信|"
+    r"拒了|拒绝了|(?:还好|幸好|好在)(?:我)?没|(?:肯定|一看就|明显)是假的|套路|大家(?:注意|小心)|提醒大家|"
     r"\b(?:i|we)\s+(?:didn'?t|did\s+not|called|refused|said|hung|blocked|reported|checked|"
     r"asked|ignored|paid\s+in\s+person)\b",
     _FLAGS,
@@ -124,6 +126,10 @@ _SELF_ACTION = re.compile(
 _LIST_ITEM = re.compile(
     r"\s*(?:(?:the|your|my|a|an)\s+)?(?:[a-z0-9-]+\s+){0,2}[a-z0-9-]+\s*|[^，,:：、\s]{1,6}", _FLAGS
 )
+# a bare negation right before a request that starts with its modal verb: "不需要交保证金",
+# "不会让你转账" matched from 需要 / 会 on
+_SPLIT_NEGATION = re.compile(r"(?:不|没有?|无)$", _FLAGS)
+_MODAL = re.compile(r"需要?|用|必|会|得|该", _FLAGS)
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
@@ -352,6 +358,8 @@ class TextChecker:
                 return None
             if v.start() > end and self.negations.search(text, end, v.start()):
                 return None  # the item first, then the prohibition: "验证码千万不要告诉任何人"
+            if v.start() > end and _HYPOTHETICAL.search(text, end, v.end()):
+                return None  # the item first, then whoever might ask: "验证码任何人索要都不要给"
             first = min(start, v.start())
         elif wide and _SELF_ACTION.search(text, max(lo, start - 24), start):
             return None  # "I'll transfer the money", "we will share the screen": not asked of the reader
@@ -410,6 +418,8 @@ class TextChecker:
             return None
         if _REPORTED.search(text, lo, first) and _REACTION.search(text):
             return None
+        if _SPLIT_NEGATION.search(prefix) and _MODAL.match(text, first):
+            return None  # the negation split from its modal by the match: "不|需要你另外转账"
         if prefix:
             for neg in self.negations.finditer(prefix):
                 # "如不需要，请…" / "if you don't …": a condition, not a prohibition
