@@ -88,9 +88,11 @@ class Counters:
     api: Counter[str] = field(default_factory=Counter)
 
     def snapshot(self) -> dict[str, Any]:
+        from bot.storage.db import RAW_COUNTS  # SQLite's one-step units of work
+
         return {
-            "statements": self.statements,
-            "commits": self.commits,
+            "statements": self.statements + RAW_COUNTS.statements,
+            "commits": self.commits + RAW_COUNTS.commits,
             "redis_commands": self.redis_commands,
             "redis_round_trips": self.redis_round_trips,
             "api": dict(self.api),
