@@ -26,10 +26,16 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        in_file = bool(database) and database != ":memory:"
+        if database and in_file:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # hide_parameters: an error never carries what a buyer typed into a log line
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            hide_parameters=True,
+            **(_kept_pool() if in_file else {}),  # in memory: one connection, always kept
+        )
         _rollback_only_if_open(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -44,9 +50,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    engine = create_async_engine(
-        url, hide_parameters=True, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=POOL_TIMEOUT
-    )
+    engine = create_async_engine(url, hide_parameters=True, **_kept_pool())
     _ping_when_idle(engine)
     return engine
 
@@ -76,13 +80,18 @@ def _rollback_only_if_open(engine: AsyncEngine) -> None:
     dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
-# PostgreSQL connections one process keeps open (opened as they are first needed). No
-# overflow: SQLAlchemy closes an overflow connection the moment it is returned to a full
-# pool, so under load (dozens of chats side by side) every few updates paid for a new
-# connection (asyncpg's handshake here, a new server process there). Past this many at
-# once, an update waits for a connection instead (up to POOL_TIMEOUT seconds).
+# Connections one process keeps open (opened as they are first needed). No overflow:
+# SQLAlchemy closes an overflow connection the moment it is returned to a full pool, so
+# under load (dozens of chats side by side) every few updates paid for a new connection
+# (on PostgreSQL asyncpg's handshake and a new server process; on SQLite a new aiosqlite
+# thread, the file opened and its pragmas set). Past this many at once, an update waits
+# for a connection instead (up to POOL_TIMEOUT seconds).
 POOL_SIZE = 20
 POOL_TIMEOUT = 30.0
+
+
+def _kept_pool() -> dict[str, Any]:
+    return {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT}
 
 
 # a pooled connection idle this long is checked before use (the server may have restarted

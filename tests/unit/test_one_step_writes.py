@@ -174,3 +174,29 @@ async def test_the_worker_writes_an_updates_state_with_its_done_mark(engine: Asy
     key = StorageKey(bot_id=42, chat_id=99, user_id=99)
     assert await elsewhere.get_state(key) == "Wizard:amount"
     assert await elsewhere.get_data(key) == {"text": "hi"}
+
+
+async def test_a_busy_sqlite_pool_keeps_its_connections(engine: AsyncEngine) -> None:
+    """Dozens of chats at once: the connections opened for the first burst serve every
+    later one (an overflow connection, closed the moment it was returned, cost a new
+    aiosqlite thread, the file opened and its pragmas every few updates)."""
+    import asyncio
+
+    from bot.storage import db
+
+    opened = 0
+
+    @sa.event.listens_for(engine.sync_engine.pool, "connect")
+    def _opened(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    async def busy() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+            await asyncio.sleep(0.01)
+
+    await engine.dispose()  # from an empty pool
+    for _ in range(4):
+        await asyncio.gather(*(busy() for _ in range(db.POOL_SIZE + 15)))
+    assert opened == db.POOL_SIZE
