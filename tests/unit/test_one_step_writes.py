@@ -4,6 +4,7 @@ SQLAlchemy would have written."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiosqlite
@@ -11,13 +12,15 @@ import pytest
 import sqlalchemy as sa
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.services.inbox import DONE, PENDING, InboxService
+from bot.storage import db
 from bot.storage import fsm as rows
 from bot.storage.db import run_writes
 from bot.storage.models import utcnow
 from bot.telegram.fsm import ScopedStorage, SQLStorage
+from tests.pool_load import connections_opened
 
 
 def update(update_id: int, chat_id: int = 77) -> dict[str, Any]:
@@ -141,8 +144,6 @@ async def test_the_one_step_path_writes_what_sqlalchemy_writes(engine: AsyncEngi
 async def test_the_worker_writes_an_updates_state_with_its_done_mark(engine: AsyncEngine) -> None:
     """Through the inbox worker: the state a handler set is in the database (another
     process reads it) once the update is done, and the update no longer pending."""
-    import asyncio
-
     from aiogram import Bot, Dispatcher
     from aiogram.fsm.context import FSMContext
     from aiogram.types import Message, Update
@@ -180,23 +181,10 @@ async def test_a_busy_sqlite_pool_keeps_its_connections(engine: AsyncEngine) -> 
     """Dozens of chats at once: the connections opened for the first burst serve every
     later one (an overflow connection, closed the moment it was returned, cost a new
     aiosqlite thread, the file opened and its pragmas every few updates)."""
-    import asyncio
 
-    from bot.storage import db
-
-    opened = 0
-
-    @sa.event.listens_for(engine.sync_engine.pool, "connect")
-    def _opened(*_args: object) -> None:
-        nonlocal opened
-        opened += 1
-
-    async def busy() -> None:
-        async with engine.connect() as connection:
-            await connection.execute(sa.text("SELECT 1"))
-            await asyncio.sleep(0.01)
+    async def work(connection: AsyncConnection) -> None:
+        await connection.execute(sa.text("SELECT 1"))
+        await asyncio.sleep(0.01)
 
     await engine.dispose()  # from an empty pool
-    for _ in range(4):
-        await asyncio.gather(*(busy() for _ in range(db.POOL_SIZE + 15)))
-    assert opened == db.POOL_SIZE
+    assert await connections_opened(engine, work) == db.POOL_SIZE
