@@ -243,15 +243,15 @@ class ScopedStorage(BaseStorage):
         if isinstance(self.inner, SQLStorage) and connection is not None:
             for statement, values in self.writes(scope):
                 await connection.execute(statement, dict(values))
-            return
-        for entry in scope.dirty:
-            if isinstance(self.inner, SQLStorage):
-                await self.inner.write(entry.key, entry.state, entry.data)
-            elif isinstance(self.inner, RedisStorage):
-                await _redis_write(self.inner, entry.key, entry.state, entry.data)
-            else:
-                await self.inner.set_data(entry.key, entry.data)
-                await self.inner.set_state(entry.key, entry.state)
+        else:
+            for entry in scope.dirty:
+                if isinstance(self.inner, SQLStorage):
+                    await self.inner.write(entry.key, entry.state, entry.data)
+                elif isinstance(self.inner, RedisStorage):
+                    await _redis_write(self.inner, entry.key, entry.state, entry.data)
+                else:
+                    await self.inner.set_data(entry.key, entry.data)
+                    await self.inner.set_state(entry.key, entry.state)
         # the entries stay dirty: when the transaction they were written in does not commit,
         # the next try writes them again (writing the same state twice changes nothing)
 
@@ -261,6 +261,7 @@ class ScopedStorage(BaseStorage):
         inner = self.inner
         if not isinstance(inner, SQLStorage):
             raise TypeError("only a state kept in the database is written in its transactions")
+        # the entries stay dirty: a retry after a failed transaction writes them again
         return [inner.write_of(entry.key, entry.state, entry.data) for entry in scope.dirty]
 
     def committed(self, scope: Scope) -> None:

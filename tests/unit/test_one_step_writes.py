@@ -188,3 +188,23 @@ async def test_a_busy_sqlite_pool_keeps_its_connections(engine: AsyncEngine) -> 
 
     await engine.dispose()  # from an empty pool
     assert await connections_opened(engine, work) == db.POOL_SIZE
+
+
+async def test_a_done_mark_that_failed_writes_the_state_again_on_retry(
+    engine: AsyncEngine,
+) -> None:
+    """The inbox's retry of a failed done mark takes the scope's writes again: the state
+    is not lost because a first try was rolled back."""
+    inbox = InboxService(engine)
+    storage = ScopedStorage(SQLStorage(engine))
+    key = StorageKey(bot_id=1, chat_id=66, user_id=66)
+    await inbox.store(1, [update(50, chat_id=66)])
+    with storage.scope() as scope:
+        await storage.set_state(key, "Wizard:amount")
+    broken = sa.text("INSERT INTO no_such_table VALUES (1)")
+    with pytest.raises(OperationalError):
+        await inbox.done(1, 50, writes=[*storage.writes(scope), (broken, {})])
+    await inbox.done(1, 50, writes=storage.writes(scope))  # the retry
+    storage.committed(scope)
+    assert await SQLStorage(engine).get_state(key) == "Wizard:amount"
+    assert await inbox.status(1, 50) == DONE
