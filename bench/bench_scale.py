@@ -23,9 +23,11 @@ Storage kinds: SQLite (a file; state in the database), PostgreSQL + Redis (state
 everything else in PostgreSQL; a database is created for the run and dropped after it).
 
 Figures: updates/s, CPU ms per update (of the process(es) handling the updates), p50/p99
-latency, SQL statements and commits per update (SQLAlchemy events), Bot API calls per
-update (by method), Redis commands and round trips per update (client side), peak RSS,
-load average before and after, and the ratio bot/bare. The Bot API is answered in the
+latency, SQL statements and commits per update (SQLAlchemy events, plus those SQLite runs
+in one step: bot.storage.db.RAW_COUNTS), Bot API calls per update (by method), Redis
+commands and round trips per update (client side), calls queued to aiosqlite's connection
+threads per update (SQLite), peak RSS, load average before and after, and the ratio
+bot/bare. The Bot API is answered in the
 handling process (no network), as the console chat does.
 
     python bench/bench_scale.py [--buyers 50] [--only SCENARIO ...]
@@ -85,14 +87,18 @@ class Counters:
     commits: int = 0
     redis_commands: int = 0
     redis_round_trips: int = 0
+    sqlite_hand_offs: int = 0
     api: Counter[str] = field(default_factory=Counter)
 
     def snapshot(self) -> dict[str, Any]:
+        from bot.storage.db import RAW_COUNTS  # SQLite's one-step units of work
+
         return {
-            "statements": self.statements,
-            "commits": self.commits,
+            "statements": self.statements + RAW_COUNTS.statements,
+            "commits": self.commits + RAW_COUNTS.commits,
             "redis_commands": self.redis_commands,
             "redis_round_trips": self.redis_round_trips,
+            "sqlite_hand_offs": self.sqlite_hand_offs,
             "api": dict(self.api),
         }
 
@@ -110,6 +116,17 @@ def count_sql(engine: Any) -> None:
     @event.listens_for(engine.sync_engine, "commit")
     def _commit(*_args: Any) -> None:
         COUNTERS.commits += 1
+
+    if engine.dialect.name == "sqlite":  # every call queued to aiosqlite's thread
+        import aiosqlite
+
+        queue = aiosqlite.Connection._execute
+
+        async def _execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            COUNTERS.sqlite_hand_offs += 1
+            return await queue(self, fn, *args, **kwargs)
+
+        aiosqlite.Connection._execute = _execute  # type: ignore[method-assign]
 
 
 def count_redis() -> None:
@@ -533,6 +550,9 @@ def per_update(before: dict[str, Any], after: dict[str, Any], updates: int) -> d
         "redis_round_trips_per_update": round(
             (after["redis_round_trips"] - before["redis_round_trips"]) / n, 2
         ),
+        "sqlite_hand_offs_per_update": round(
+            (after.get("sqlite_hand_offs", 0) - before.get("sqlite_hand_offs", 0)) / n, 2
+        ),
         "bot_api_calls_per_update": round(sum(api.values()) / n, 2),
         "bot_api_calls_by_method": {k: round(v / n, 3) for k, v in sorted(api.items()) if v},
     }
@@ -762,7 +782,14 @@ async def run_http(
         api: Counter[str] = Counter()
         for snap in snapshots:
             api.update(snap["api"])
-        keys = ("statements", "commits", "redis_commands", "redis_round_trips", "cpu_s")
+        keys = (
+            "statements",
+            "commits",
+            "redis_commands",
+            "redis_round_trips",
+            "sqlite_hand_offs",
+            "cpu_s",
+        )
         return {**{k: sum(s[k] for s in snapshots) for k in keys}, "api": dict(api)}
 
     b, a = total(before), total(after)

@@ -15,17 +15,17 @@ survive a restart of everything.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.textclean import clean_text
+from bot.storage.db import Write, run_writes
 from bot.storage.models import InboxUpdate, utcnow
 
 PENDING, DONE, PARKED = "pending", "done", "parked"
@@ -33,7 +33,6 @@ KEEP_DONE = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hou
 MAX_ATTEMPTS = 5
 
 _table: sa.Table = InboxUpdate.__table__  # type: ignore[attr-defined]
-BeforeCommit = Callable[[AsyncConnection], Awaitable[None]]
 
 # the update kinds that carry a chat / a user, in the order Telegram documents them
 _CHAT_PATHS: tuple[tuple[str, ...], ...] = (
@@ -139,22 +138,11 @@ class InboxService:
             .values(status=DONE, payload=None, error=None, updated_at=sa.bindparam("b_now"))
         )
         # one statement on its own needs no transaction: on PostgreSQL that saves the BEGIN
-        # and COMMIT round trips (two of the three an update's store or done took); SQLite
-        # commits a lone statement in one step either way
+        # and COMMIT round trips (two of the three an update's store or done took); on
+        # SQLite a store or a done is one hand-off to the connection's thread (run_writes)
         self._alone: AsyncEngine | None = (
             engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else None
         )
-
-    @contextlib.asynccontextmanager
-    async def _writing(self, statements: int = 1) -> AsyncIterator[AsyncConnection]:
-        """A connection to write with: in a transaction, unless it is one statement that
-        PostgreSQL can commit on its own."""
-        if statements == 1 and self._alone is not None:
-            async with self._alone.connect() as connection:
-                yield connection
-        else:
-            async with self.engine.begin() as connection:
-                yield connection
 
     async def store(self, bot_id: int, payloads: Iterable[Mapping[str, Any]]) -> list[InboxItem]:
         """Store updates (in one transaction); the new ones are returned, in update order.
@@ -162,13 +150,13 @@ class InboxService:
         now = utcnow()
         new: list[InboxItem] = []
         ordered = sorted(payloads, key=lambda p: int(p["update_id"]))
-        async with self._writing(len(ordered)) as connection:
-            for payload in ordered:
-                update_id = int(payload["update_id"])
-                chat_id, user_id = route_of(payload)
-                values = {
+        rows: list[dict[str, Any]] = []
+        for payload in ordered:
+            chat_id, user_id = route_of(payload)
+            rows.append(
+                {
                     "bot_id": bot_id,
-                    "update_id": update_id,
+                    "update_id": int(payload["update_id"]),
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "status": PENDING,
@@ -178,21 +166,25 @@ class InboxService:
                     "created_at": now,
                     "updated_at": now,
                 }
-                result = await connection.execute(self._store, values)
-                if result.rowcount:
-                    new.append(
-                        InboxItem(
-                            bot_id,
-                            update_id,
-                            chat_id,
-                            user_id,
-                            PENDING,
-                            0,
-                            None,
-                            dict(payload),
-                            now,
-                        )
+            )
+        counts = await run_writes(
+            self.engine, [(self._store, row) for row in rows], alone=self._alone
+        )
+        for row, count in zip(rows, counts, strict=True):
+            if count:
+                new.append(
+                    InboxItem(
+                        bot_id,
+                        row["update_id"],
+                        row["chat_id"],
+                        row["user_id"],
+                        PENDING,
+                        0,
+                        None,
+                        dict(row["payload"]),
+                        now,
                     )
+                )
         return new
 
     async def pending(self, bot_id: int, *, limit: int = 10_000) -> list[InboxItem]:
@@ -239,17 +231,11 @@ class InboxService:
             rows = (await connection.execute(query)).all()
         return [InboxItem.from_row(row) for row in rows]
 
-    async def done(
-        self, bot_id: int, update_id: int, *, before_commit: BeforeCommit | None = None
-    ) -> None:
-        """Mark an update handled; `before_commit` writes what the update changed in the
-        same transaction, so a crash keeps both or neither."""
-        async with self._writing(1 if before_commit is None else 2) as connection:
-            if before_commit is not None:
-                await before_commit(connection)
-            await connection.execute(
-                self._done, {"b_bot_id": bot_id, "b_update_id": update_id, "b_now": utcnow()}
-            )
+    async def done(self, bot_id: int, update_id: int, *, writes: Sequence[Write] = ()) -> None:
+        """Mark an update handled; `writes` (what the update changed) go in the same
+        transaction, before the mark, so a crash keeps all of them or none."""
+        mark = {"b_bot_id": bot_id, "b_update_id": update_id, "b_now": utcnow()}
+        await run_writes(self.engine, [*writes, (self._done, mark)], alone=self._alone)
 
     async def failed(
         self, bot_id: int, update_id: int, error: BaseException | str, *, attempts: int

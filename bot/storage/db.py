@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, exc, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 if TYPE_CHECKING:
@@ -22,10 +27,16 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        in_file = bool(database) and database != ":memory:"
+        if database and in_file:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # hide_parameters: an error never carries what a buyer typed into a log line
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            hide_parameters=True,
+            **(_kept_pool() if in_file else {}),  # in memory: one connection, always kept
+        )
         _rollback_only_if_open(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -40,9 +51,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    engine = create_async_engine(
-        url, hide_parameters=True, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=POOL_TIMEOUT
-    )
+    engine = create_async_engine(url, hide_parameters=True, **_kept_pool())
     _ping_when_idle(engine)
     return engine
 
@@ -72,13 +81,18 @@ def _rollback_only_if_open(engine: AsyncEngine) -> None:
     dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
-# PostgreSQL connections one process keeps open (opened as they are first needed). No
-# overflow: SQLAlchemy closes an overflow connection the moment it is returned to a full
-# pool, so under load (dozens of chats side by side) every few updates paid for a new
-# connection (asyncpg's handshake here, a new server process there). Past this many at
-# once, an update waits for a connection instead (up to POOL_TIMEOUT seconds).
+# Connections one process keeps open (opened as they are first needed). No overflow:
+# SQLAlchemy closes an overflow connection the moment it is returned to a full pool, so
+# under load (dozens of chats side by side) every few updates paid for a new connection
+# (on PostgreSQL asyncpg's handshake and a new server process; on SQLite a new aiosqlite
+# thread, the file opened and its pragmas set). Past this many at once, an update waits
+# for a connection instead (up to POOL_TIMEOUT seconds).
 POOL_SIZE = 20
 POOL_TIMEOUT = 30.0
+
+
+def _kept_pool() -> dict[str, Any]:
+    return {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT}
 
 
 # a pooled connection idle this long is checked before use (the server may have restarted
@@ -177,3 +191,126 @@ async def migrate(engine: AsyncEngine) -> None:
         return
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+# --- a unit of work in one step ------------------------------------------------------------
+
+# a prebuilt statement and the values of its parameters
+Write = tuple[Executable, Mapping[str, Any]]
+
+
+@dataclass
+class RawCounts:
+    """Statements and commits the one-step path sent past SQLAlchemy's execution events (a
+    benchmark adds them to what those events count)."""
+
+    statements: int = 0
+    commits: int = 0
+
+
+RAW_COUNTS = RawCounts()
+
+
+@dataclass(frozen=True)
+class _SQLiteStatement:
+    statement: Executable  # kept alive while it is cached by id
+    sql: str
+    compiled: Any
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+_SQLITE_STATEMENTS: dict[int, _SQLiteStatement] = {}
+
+
+def _sqlite_statement(statement: Executable, dialect: Dialect) -> _SQLiteStatement:
+    """A statement compiled once for SQLite: its SQL, its parameters in order and the
+    conversions SQLAlchemy applies to their values (JSON, dates)."""
+    found = _SQLITE_STATEMENTS.get(id(statement))
+    if found is not None and found.statement is statement:
+        return found
+    if len(_SQLITE_STATEMENTS) > 256:  # statements made per call: compiled each time
+        _SQLITE_STATEMENTS.clear()
+    compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    names = tuple(compiled.positiontup or ())
+    processors = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    made = _SQLITE_STATEMENTS[id(statement)] = _SQLiteStatement(
+        statement, str(compiled), compiled, names, processors
+    )
+    return made
+
+
+def _run_sqlite(driver: Any, prepared: list[tuple[str, list[Any]]]) -> list[int]:
+    """On the connection's own thread: every statement, then the commit; all rolled back
+    when any of them fails."""
+    connection: sqlite3.Connection = driver._conn
+    if not connection.in_transaction:
+        connection.execute("BEGIN")
+    try:
+        counts = [connection.execute(sql, values).rowcount for sql, values in prepared]
+        connection.commit()
+    except BaseException:
+        if connection.in_transaction:
+            connection.rollback()
+        raise
+    return counts
+
+
+async def run_writes(
+    engine: AsyncEngine, writes: Sequence[Write], *, alone: AsyncEngine | None = None
+) -> list[int]:
+    """Run prebuilt statements in one transaction; their row counts.
+
+    On SQLite the whole transaction (BEGIN, the statements, COMMIT) is one hand-off to
+    aiosqlite's thread instead of three or four per statement (cursor, execute, close) and
+    one for the commit, each costing the event loop a wake-up. Elsewhere the statements go
+    through SQLAlchemy; a single one runs on `alone` when given (an AUTOCOMMIT engine:
+    PostgreSQL commits it on its own, with no BEGIN or COMMIT round trip)."""
+    if engine.dialect.name == "sqlite":
+        dialect = engine.dialect
+        prepared = []
+        for statement, values in writes:
+            made = _sqlite_statement(statement, dialect)
+            params = made.compiled.construct_params(dict(values))
+            prepared.append(
+                (
+                    made.sql,
+                    [
+                        process(params[name]) if process is not None else params[name]
+                        for name, process in zip(made.names, made.processors, strict=True)
+                    ],
+                )
+            )
+        # the pooled connection itself, without SQLAlchemy's Connection around it (a
+        # third of the cost of taking one from the pool and giving it back)
+        raw = await engine.raw_connection()
+        try:
+            driver: Any = raw.driver_connection  # aiosqlite's Connection
+            counts: list[int] = await driver._execute(_run_sqlite, driver, prepared)
+        except sqlite3.Error as error:  # as SQLAlchemy would have raised it
+            raise exc.DBAPIError.instance(
+                prepared[0][0] if prepared else "",
+                None,
+                error,
+                sqlite3.Error,
+                hide_parameters=True,
+                dialect=dialect,
+            ) from error
+        finally:
+            await greenlet_spawn(raw.close)  # back to the pool (rolled back if left open)
+        RAW_COUNTS.statements += len(prepared)
+        RAW_COUNTS.commits += 1
+        return counts
+    if len(writes) == 1 and alone is not None:
+        statement, values = writes[0]
+        async with alone.connect() as connection:
+            result = await connection.execute(statement, dict(values))
+            return [int(result.rowcount or 0)]
+    async with engine.begin() as connection:
+        found = []
+        for statement, values in writes:
+            result = await connection.execute(statement, dict(values))
+            found.append(int(result.rowcount or 0))
+        return found

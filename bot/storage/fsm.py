@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.db import Write
 from bot.storage.models import FsmRecord, utcnow
 
 _table: sa.Table = FsmRecord.__table__  # type: ignore[attr-defined]
@@ -46,17 +47,20 @@ async def read_state(
     return None if row is None else (row.state, dict(row.data or {}))
 
 
+def state_write(dialect: str, key: str, state: str | None, data: dict[str, Any]) -> Write:
+    """The statement that upserts the row of `key`, or deletes it when the conversation
+    holds nothing, with its values."""
+    if state is None and not data:
+        return _DELETE, {"b_key": key}
+    return _upsert(dialect), {"key": key, "state": state, "data": data, "updated_at": utcnow()}
+
+
 async def write_state(
     connection: AsyncConnection, key: str, state: str | None, data: dict[str, Any]
 ) -> None:
     """Upsert the row of `key`, or delete it when the conversation holds nothing."""
-    if state is None and not data:
-        await connection.execute(_DELETE, {"b_key": key})
-        return
-    await connection.execute(
-        _upsert(connection.dialect.name),
-        {"key": key, "state": state, "data": data, "updated_at": utcnow()},
-    )
+    statement, values = state_write(connection.dialect.name, key, state, data)
+    await connection.execute(statement, dict(values))
 
 
 async def delete_for_user(connection: AsyncConnection, user_id: int) -> int:

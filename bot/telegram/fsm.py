@@ -43,6 +43,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage import fsm as rows
+from bot.storage.db import Write, run_writes
 
 
 def _detached(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,24 +106,18 @@ class SQLStorage(BaseStorage):
             self._keep(name, state, data)
         return state, data
 
-    async def write(
-        self,
-        key: StorageKey,
-        state: str | None,
-        data: dict[str, Any],
-        connection: AsyncConnection | None = None,
-    ) -> None:
-        """Write now, or inside `connection`'s transaction (then `committed` remembers it
-        once that transaction is committed; until then reads go to the database)."""
+    async def write(self, key: StorageKey, state: str | None, data: dict[str, Any]) -> None:
+        """Write now, in a transaction of its own."""
+        await run_writes(self.engine, [self.write_of(key, state, data)])
+        self.committed(key, state, data)
+
+    def write_of(self, key: StorageKey, state: str | None, data: dict[str, Any]) -> Write:
+        """The statement writing `key`, for a caller's transaction (then `committed`
+        remembers it once that transaction is committed; until then reads go to the
+        database)."""
         name = self.key_builder.build(key)
         self._forget(name)
-        if connection is not None:
-            await rows.write_state(connection, name, state, data)
-            return
-        async with self.engine.begin() as own:
-            await rows.write_state(own, name, state, data)
-        if self.remember:
-            self._keep(name, state, data)
+        return rows.state_write(self.engine.dialect.name, name, state, data)
 
     def committed(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:
         """A write made inside a caller's transaction, now committed."""
@@ -245,16 +240,29 @@ class ScopedStorage(BaseStorage):
     async def commit(self, scope: Scope, connection: AsyncConnection | None = None) -> None:
         """Write what the scope changed: inside `connection`'s transaction when the state
         lives in that database, else straight to the storage (Redis)."""
-        for entry in scope.dirty:
-            if isinstance(self.inner, SQLStorage):
-                await self.inner.write(entry.key, entry.state, entry.data, connection)
-            elif isinstance(self.inner, RedisStorage):
-                await _redis_write(self.inner, entry.key, entry.state, entry.data)
-            else:
-                await self.inner.set_data(entry.key, entry.data)
-                await self.inner.set_state(entry.key, entry.state)
+        if isinstance(self.inner, SQLStorage) and connection is not None:
+            for statement, values in self.writes(scope):
+                await connection.execute(statement, dict(values))
+        else:
+            for entry in scope.dirty:
+                if isinstance(self.inner, SQLStorage):
+                    await self.inner.write(entry.key, entry.state, entry.data)
+                elif isinstance(self.inner, RedisStorage):
+                    await _redis_write(self.inner, entry.key, entry.state, entry.data)
+                else:
+                    await self.inner.set_data(entry.key, entry.data)
+                    await self.inner.set_state(entry.key, entry.state)
         # the entries stay dirty: when the transaction they were written in does not commit,
         # the next try writes them again (writing the same state twice changes nothing)
+
+    def writes(self, scope: Scope) -> list[Write]:
+        """What the scope changed, as statements for the caller's transaction (the state
+        lives in that database: `shares_database`)."""
+        inner = self.inner
+        if not isinstance(inner, SQLStorage):
+            raise TypeError("only a state kept in the database is written in its transactions")
+        # the entries stay dirty: a retry after a failed transaction writes them again
+        return [inner.write_of(entry.key, entry.state, entry.data) for entry in scope.dirty]
 
     def committed(self, scope: Scope) -> None:
         """The transaction `commit` wrote the scope into is committed."""

@@ -517,11 +517,7 @@ class InboxWorker:
         if storage is None or not scope.dirty:
             await self.inbox.done(self.bot.id, item.update_id)
         elif storage.shares_database:
-            await self.inbox.done(
-                self.bot.id,
-                item.update_id,
-                before_commit=lambda connection: storage.commit(scope, connection),
-            )
+            await self.inbox.done(self.bot.id, item.update_id, writes=storage.writes(scope))
             storage.committed(scope)
         else:
             await storage.commit(scope)

@@ -10,8 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import db
+from tests.pool_load import connections_opened
 from tests.services.conftest import asyncpg_dsn
 
 pytestmark = pytest.mark.postgres
@@ -74,20 +76,11 @@ async def test_a_busy_pool_keeps_its_connections_instead_of_opening_new_ones(
     one. (An overflow connection, closed the moment it was returned, made every few updates
     pay for a new connection and a new server process.)"""
     engine = db.create_engine(pg_url)
-    opened = 0
 
-    @sa.event.listens_for(engine.sync_engine.pool, "connect")
-    def _opened(*_args: object) -> None:
-        nonlocal opened
-        opened += 1
-
-    async def busy() -> None:
-        async with engine.connect() as connection:
-            await connection.execute(sa.text("SELECT pg_sleep(0.02)"))
+    async def work(connection: AsyncConnection) -> None:
+        await connection.execute(sa.text("SELECT pg_sleep(0.02)"))
 
     try:
-        for _ in range(4):
-            await asyncio.gather(*(busy() for _ in range(db.POOL_SIZE + 15)))
-        assert opened == db.POOL_SIZE
+        assert await connections_opened(engine, work) == db.POOL_SIZE
     finally:
         await engine.dispose()

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as pg_dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.inbox import DONE, InboxService
 from bot.storage import fsm as rows
@@ -77,12 +79,12 @@ async def test_a_state_written_with_the_done_mark_shares_its_transaction(
     await inbox.store(1, [update(11), update(12)])  # a batch: one transaction
     assert len(begins) == 1
 
-    async def state_then_fail(connection: AsyncConnection) -> None:
-        await rows.write_state(connection, "k:77:77", "Wizard:amount", {"a": 1})
-        raise RuntimeError("the process dies before the done mark")
-
-    with pytest.raises(RuntimeError):
-        await inbox.done(1, 11, before_commit=state_then_fail)
+    # the state is written, then a statement fails before the done mark (the database
+    # refuses it): the state goes with it
+    broken = sa.text("INSERT INTO no_such_table VALUES (1)")
+    state = rows.state_write("postgresql", "k:77:77", "Wizard:amount", {"a": 1})
+    with pytest.raises(DBAPIError):
+        await inbox.done(1, 11, writes=[state, (broken, {})])
     async with engine.connect() as connection:
         assert await rows.read_state(connection, "k:77:77") is None  # rolled back together
     assert await inbox.status(1, 11) != DONE
