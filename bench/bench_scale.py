@@ -158,6 +158,20 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds every core of the machine spent busy (not idle, not waiting for I/O)
+    since boot, from /proc/stat; None where there is none. Over a run's measured phase it
+    covers every process (the bot instances, the load generator, PostgreSQL, Redis, and
+    anything else running: measure on a quiet machine)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(f) for f in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -759,6 +773,7 @@ async def run_http(
             errors: list[str] = []
             before = await stats()
             driver_cpu = cpu_seconds()
+            machine_busy = machine_busy_seconds()
             started = time.perf_counter()
             await asyncio.gather(
                 *(
@@ -768,6 +783,7 @@ async def run_http(
             )
             elapsed = time.perf_counter() - started
             driver_cpu = cpu_seconds() - driver_cpu
+            busy_after = machine_busy_seconds()
             after = await stats()
             paced = await run_paced(sender, steps, buyers)
     finally:
@@ -806,7 +822,26 @@ async def run_http(
         "latency_ms_p99": round(percentile(latencies, 0.99) * 1000, 2),
         **per_update(b, a, updates),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in after),
+        **machine_figures(machine_busy, busy_after, elapsed, updates),
         "paced": paced,
+    }
+
+
+def machine_figures(
+    before: float | None, after: float | None, elapsed: float, updates: int
+) -> dict[str, Any]:
+    """What the whole machine spent on the measured phase (every process): the cores it kept
+    busy, its CPU per update, and the throughput at which this mix would keep every core
+    busy (the ceiling any number of instances can reach on this machine)."""
+    if before is None or after is None or not updates:
+        return {}
+    busy = after - before
+    cores = os.cpu_count() or 1
+    return {
+        "machine_cores": cores,
+        "machine_busy_cores": round(busy / elapsed, 2),
+        "machine_cpu_ms_per_update": round(busy * 1000 / updates, 3),
+        "machine_ceiling_updates_per_second": round(cores * updates / busy, 1) if busy else None,
     }
 
 
