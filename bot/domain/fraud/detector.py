@@ -19,7 +19,7 @@ from .model import LOW_AT as LOW_AT
 from .model import MEDIUM_AT as MEDIUM_AT
 from .model import TextModel, concepts
 from .models import Finding, FraudConfig, LinkRef, MessageInput, RawFinding, Risk, Verdict
-from .normalize import compact, despace, normalize, url_ready
+from .normalize import compact, despace, normalize, quotes_kept, url_ready
 from .resources import load_list, load_yaml
 from .reveal import (
     encoded_urls,
@@ -87,6 +87,14 @@ _VICTIM = re.compile(
 Texts = Mapping[str, Mapping[str, str]]
 
 
+def _cap_low(findings: list[RawFinding], why: str) -> None:
+    """Lower the findings above "low" to "low", saying why."""
+    for f in findings:
+        if f.severity.rank > Risk.LOW.rank:
+            f.severity = Risk.LOW
+            f.detail += f" ({why})"
+
+
 class SecondOpinion(Protocol):
     """An optional model check (e.g. an LLM under its own guardrails) asked about
     messages the other layers are unsure about (`unsure`). Returns the probability that
@@ -121,10 +129,14 @@ def reveal(raw: str) -> tuple[str, list[LinkRef], list[str]]:
     return shown, markdown_links(shown), encoded_urls(shown)
 
 
-def _masked(ready: str, spans: list[tuple[int, int, str]]) -> str:
-    """What the text checks and the classifier read of a ready text: links masked, slang
-    spelt out."""
-    return compact(expand_slang(mask_urls(ready, spans)))
+def _masked(ready: str, spans: list[tuple[int, int, str]]) -> tuple[str, str]:
+    """What the classifier and the text checks read of a ready text: links masked, slang
+    spelt out; the checks' version keeps the quotes of a Chinese text (`quotes_kept`), the
+    classifier's is the text it was trained on."""
+    spelt = expand_slang(mask_urls(ready, spans))
+    kept = quotes_kept(spelt)
+    prose = compact(spelt)
+    return prose, (prose if kept is spelt else compact(kept))
 
 
 def ready_of(shown: str) -> str:
@@ -133,9 +145,10 @@ def ready_of(shown: str) -> str:
 
 
 def prose_of(raw: str) -> str:
-    """The text as the text checks and the classifier read it (links masked)."""
+    """The text as the classifier reads it (links masked); the text checks read it with a
+    Chinese text's quotes kept (`quotes_kept`)."""
     ready = ready_of(reveal(raw)[0])
-    return _masked(ready, find_urls(ready))
+    return _masked(ready, find_urls(ready))[0]
 
 
 def _brands_from_domains(domains: list[str]) -> list[dict[str, Any]]:
@@ -201,8 +214,8 @@ class Detector:
         them (for training and benchmarks)."""
         ready = ready_of(reveal(raw)[0])
         spans = find_urls(ready)
-        prose = _masked(ready, spans)
-        return prose, signals_of(self.text.check(prose, context=bool(spans)))
+        prose, checked = _masked(ready, spans)
+        return prose, signals_of(self.text.check(checked, context=bool(spans)))
 
     def scan_text(self, text: str) -> Verdict:
         return self.scan(MessageInput(text=text))
@@ -235,8 +248,8 @@ class Detector:
         if "@" in ready:
             for handle in _HANDLE.findall(ready):
                 raw_findings += self.urls.brands.handle_findings(handle)
-        prose = _masked(ready, spans)
-        sig = self.text.check(prose, context=bool(reports))
+        prose, checked = _masked(ready, spans)
+        sig = self.text.check(checked, context=bool(reports))
         offered = [
             r
             for (start, _, _), r in zip(spans, reports, strict=False)
@@ -250,7 +263,9 @@ class Detector:
                 return self._clean()
         for r in reports:
             raw_findings += r.findings
-        raw_findings += self._text_findings(sig, reports, bool(message.button_urls), offered, prose)
+        raw_findings += self._text_findings(
+            sig, reports, bool(message.button_urls), offered, checked
+        )
         if not quiet:
             # the classifier cannot raise a verdict the rules already made high: skip it then
             high = any(f.severity is Risk.HIGH for f in raw_findings)
@@ -263,7 +278,7 @@ class Detector:
         if probability >= self.model.low_at and not sig.suspect and not talk:
             # the text checks look for talk about scams only when something asks; a text
             # only the classifier flags is read for it too ("刷单就是骗局…我同事被骗了")
-            talk = bool(self.text.discussion.search(prose))
+            talk = bool(self.text.discussion.search(checked))
         talk = talk and not any(r.findings for r in reports)
         if probability >= self.model.low_at:
             raw_findings.append(
@@ -561,10 +576,11 @@ class Detector:
         )
         if sig.discussion and out and not victim_fee and not any(r.findings for r in reports):
             # talk about scams ("骗子会让你提供验证码") rather than a scam: keep it low
-            for f in out:
-                if f.severity.rank > Risk.LOW.rank:
-                    f.severity = Risk.LOW
-                    f.detail += " (in a message that talks about scams)"
+            _cap_low(out, "in a message that talks about scams")
+        elif sig.official_notice and out and not victim_fee and not reports:
+            # a notice that sends the reader to the official way and forbids the other, with
+            # no link and no channel of the writer's ("入驻保证金通过官方后台缴纳，请勿向个人转账")
+            _cap_low(out, "in a notice that points to the official way")
         return out
 
     def _verdict(

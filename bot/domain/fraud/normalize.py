@@ -57,6 +57,7 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SEPS = re.compile(r"[\s·•・*_\-|/\\~.'\"`^+=]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _ALNUM = re.compile(r"[a-z0-9]")
+_ASCII_QUOTED = re.compile(r'"([^"\n]{1,40})"')
 _ASCII_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 
@@ -139,6 +140,15 @@ def compact(norm: str) -> str:
         return m.group()
 
     return _SEPS.sub(close, norm)
+
+
+def quotes_kept(norm: str) -> str:
+    """A Chinese text's ASCII-quoted phrases in Chinese quotes, which `compact` keeps (it
+    drops ASCII quotes between Chinese characters as separators): the text checks tell a
+    scam's words named ('那个"交保证金成为代理"的群') from the same words said."""
+    if '"' not in norm or not _HAS_CJK.search(norm):
+        return norm
+    return _ASCII_QUOTED.sub(r"“\1”", norm)
 
 
 def url_ready(norm: str) -> str:

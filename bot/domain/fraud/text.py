@@ -66,14 +66,16 @@ _REPORTED = re.compile(
     r"(?:他|她|他们|对方|房东|卖家|买家|商家|店家|客服|骗子|有人|朋友|同事|招聘|那个|这个|群里|中介|"
     r"陌生人|网贷|app|网站|短信|电话)"
     r"[^，。！？,!?]{0,6}?(?:说|让我|叫我|要我|要求我|跟我说|问我)|(?:有人|群里)[^，。！？,!?]{0,6}?(?:发|让|叫|要求|私信)|"
-    r"\b(?:asked|told|wanted|made|begged)\s+me\b|\b(?:he|she|they|someone)\s+(?:said|says)\b",
+    r"\b(?:asked|told|wanted|made|begged)\s+me\b|\b(?:he|she|they|someone)\s+(?:said|says)\b|"
+    r"\bwants?\s+me\s+to\b",
     _FLAGS,
 )
 _REACTION = re.compile(
     r"我(?:们)?都?(?:没|没有|是|就|直接|已经|当时|当面|说|拒绝|拉黑|挂|报警|举报|没理|劝|退群|退出)|别点|别信|"
     r"拒了|拒绝了|(?:还好|幸好|好在)(?:我)?没|(?:肯定|一看就|明显)是假的|套路|大家(?:注意|小心)|提醒大家|"
+    r"(?:删|挂|退|拉黑)了|我一听|不对劲|"
     r"\b(?:i|we)\s+(?:didn'?t|did\s+not|called|refused|said|hung|blocked|reported|checked|"
-    r"asked|ignored|paid\s+in\s+person)\b",
+    r"asked|ignored|paid\s+in\s+person)\b|\b(?:screenshotted|reported\s+(?:it|them|him|her))\b",
     _FLAGS,
 )
 # the writer doing it themself in Chinese: "我下载了钉钉…", "我共享屏幕给同事"
@@ -86,9 +88,53 @@ _READER = re.compile(r"你|您")
 # what happens after a private deal, told as a warning: "私下转账出了问题平台不管",
 # "paying outside the app is at your own risk"
 _CONSEQUENCE = re.compile(
-    r"[^。！？!?]{0,12}?(?:出了?问题|出事|平台不管|平台概不|不受(?:平台)?保护|没有保障|没保障|后果自负|"
+    r"[^。！？!?]{0,12}?(?:出了?问题|出事|平台不管|平台概不|不受(?:平台)?(?:保护|保障)|没有保障|没保障|后果自负|"
     r"概不负责|不负责|风险自担|自行承担|at\s+your\s+own\s+risk|not\s+(?:be\s+)?(?:protected|covered)|"
     r"(?:we|the\s+platform)\s+(?:are|is|can)(?:\s+not|n't)\s+(?:responsible|help))",
+    _FLAGS,
+)
+# what the law does to whoever does it, told as news or a warning: "出租银行卡被公安机关调查",
+# "出借银行卡…被判帮信罪", "lending your account is a crime" (not after a negation: "不会被查")
+_LEGAL = re.compile(
+    r"[^。！？!?]{0,16}?(?:涉嫌|犯罪|违法|判刑|坐牢|被用于|被[^，。！？,!?]{0,6}?(?:判|抓|捕|拘|查|处理|处罚)|"
+    r"\b(?:illegal|a\s+crime|criminal|arrested|jailed|convicted|prosecuted)\b)",
+    _FLAGS,
+)
+_NOT = re.compile(r"不|没|无|未|\b(?:not|never|no)\b|n't", _FLAGS)
+# a quoted phrase: the words of someone else (a scam's line named in a warning or a story)
+_QUOTE = re.compile(r"“[^“”]{1,40}”|\"[^\"]{1,40}\"|「[^「」]{1,40}」|『[^『』]{1,40}』", _FLAGS)
+# the reader asked something outside the quotes: "请把钱转入“安全账户”"
+_ASKS_READER = re.compile(r"你|您|请(?!勿)|\b(?:you|your|please|kindly)\b", _FLAGS)
+
+
+def quoted_mention(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies inside a quoted phrase while the text outside every
+    quote asks nothing of the reader: a scam's words named, not said ("那个“交保证金成为
+    代理”的群我退了", 'she almost moved it to a "safe account"')."""
+    if end - start < 1 or not any(q in text for q in '“"「『'):
+        return False
+    spans = [q.span() for q in _QUOTE.finditer(text)]
+    if not any(lo <= start and end <= hi for lo, hi in spans):
+        return False
+    outside = _QUOTE.sub(" ", text)
+    return not _ASKS_READER.search(outside)
+
+
+# an official notice: it sends the reader to the official app or channel (or confirms a
+# refund to the original payment method) AND forbids the other way ("关闭自动续费请在App内
+# 操作，我们不会主动打电话", "scan it with the official app, no need to enter any PIN")
+_OFFICIAL_WAY = re.compile(
+    r"官方(?:app|应用|客户端|后台|渠道|网站|规则|页面)|app内|应用(?:商店|市场)|官网|原路退回|原支付(?:方式|账户)|"
+    r"\b(?:official\s+(?:app|website|site|channel|tool|store)|in\s+the\s+app|app\s+store|play\s+store|"
+    r"original\s+(?:payment\s+method|card|account))\b",
+    _FLAGS,
+)
+# "no need to enter any PIN" after the official way: the other way forbidden
+_NO_NEED = re.compile(r"\bno\s+need\s+to\b", _FLAGS)
+# a channel the writer controls, to which a real notice never sends anyone: a handle or a
+# bot, a phone number, a chat app id
+_WRITER_CHANNEL = re.compile(
+    r"@[a-z][a-z0-9_]{3,}|\b[a-z0-9_]+_?bot\b|\d{5,}|(?:微信|qq|vx|wx|v信|whatsapp|telegram|tg)\s*(?:号|id)?\s*[:：]",
     _FLAGS,
 )
 # the writer's own payment told: "我扫了商家的收款码", "我用支付宝扫码付的款"
@@ -197,6 +243,9 @@ class TextSignals:
     # control, with or without a pretext ("转到孩子妈妈的微信", "send it to my cashapp"): the
     # payee half of `pay_writer`; the detector weighs it with the message's pretexts
     payee: str | None = None
+    # an official notice (`_OFFICIAL_WAY` with a prohibition, no channel of the writer's):
+    # its findings are capped at "low" like talk about scams
+    official_notice: bool = False
 
     @property
     def suspect(self) -> bool:
@@ -375,6 +424,10 @@ class TextChecker:
             text, end, hi if hi > end else len(text)
         ):
             return None  # "私下转账出了问题平台不管": the risk told, a warning
+        if req.kind in ("mule", "off_platform") and self._legal_after(text, end, hi):
+            return None  # "出租银行卡被公安机关调查": what the law does, a warning or news
+        if quoted_mention(text, first, end):
+            return None  # a scam's words in quotes, the reader asked nothing
         if req.kind in ("prepay", "transfer", "fee") and _ON_PLATFORM.match(text, end):
             return None  # "only pay through the checkout page"
         if (
@@ -436,6 +489,11 @@ class TextChecker:
                 return None
         return RequestHit(req.kind, req.level, m.group(), giving)
 
+    def _legal_after(self, text: str, end: int, hi: int) -> bool:
+        """Whether the clause after a request tells its legal consequence, not negated."""
+        m = _LEGAL.match(text, end, hi if hi > end else len(text))
+        return m is not None and not _NOT.search(text, end, m.end())
+
     def _payee(self, text: str) -> re.Match[str] | None:
         """The first place the reader's money is moved to the writer (or a QR, link, person
         or account they control) that is asked of the reader: not negated ("不私下交易"),
@@ -458,8 +516,10 @@ class TextChecker:
                 continue  # "我扫了商家的收款码付款": the writer's own payment
             if _ON_PLATFORM.match(text, end) or _ON_PLATFORM.match(text, lo):
                 continue  # "押金走平台担保"
-            if _HYPOTHETICAL.search(text, lo, start):
+            if _HYPOTHETICAL.search(text, lo, start) or quoted_mention(text, start, end):
                 continue
+            if self._legal_after(text, end, hi):
+                continue  # "出借收款码…已被警方处罚": news or a warning
             if _REPORTED.search(text, lo, start) and _REACTION.search(text):
                 continue
             sub = [c.end() for c in _SUBCLAUSE.finditer(text, lo, start)]
@@ -619,4 +679,15 @@ class TextChecker:
             # 私聊 @x_bot 发送您的收款账号"): a warning never collects data
             sig.discussion = False
         sig.link_verb = bool(self.link_verbs.search(text))
+        sig.official_notice = self._official_notice(text, sig)
         return sig
+
+    def _official_notice(self, text: str, sig: TextSignals) -> bool:
+        """Whether the text sends the reader to the official way and forbids the other,
+        with no payee, secrecy or channel of the writer's."""
+        if not sig.suspect or sig.payee or sig.secrecy or _WRITER_CHANNEL.search(text):
+            return False
+        way = _OFFICIAL_WAY.search(text)
+        return way is not None and bool(
+            self.negations.search(text) or _NO_NEED.search(text, way.end())
+        )
