@@ -165,7 +165,7 @@ async def _retrieval(gateway: Gateway | None, kb: KnowledgeBase) -> list[str]:
     return marks
 
 
-FRAUD_SETS = ("fraud_cases.jsonl", *(f"fraud_fresh_batch{n}.jsonl" for n in range(1, 9)))
+FRAUD_SETS = ("fraud_cases.jsonl", *(f"fraud_fresh_batch{n}.jsonl" for n in range(1, 10)))
 
 
 class Oracle:
