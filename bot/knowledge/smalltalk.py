@@ -29,8 +29,16 @@ _FILLER = re.compile(
 )
 
 
+# an address word after the courtesy ("thx bro", "谢谢，亲"), as a word of its own: after a
+# space (punctuation is squashed to one), never the end of a longer word ("human", "父亲")
+_ADDRESSEE = re.compile(
+    r"(?<= )(?:bro|bruh|man|dude|mate|buddy|guys|sir|madam|bot|亲|哥|姐|兄弟|老板|客服|亲爱的)$"
+)
+
+
 def _squash(text: str) -> str:
-    return _FILLER.sub(" ", normalise(text)).strip()
+    squashed = _FILLER.sub(" ", normalise(text)).strip()
+    return _ADDRESSEE.sub("", squashed).strip()
 
 
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")

@@ -84,6 +84,11 @@ def test_question_kinds() -> None:
         ("谢谢！", "thanks"),
         ("好的，谢谢", "thanks"),
         ("thanks a lot 🙏", "thanks"),
+        # an address word after the courtesy
+        ("thanks man", "thanks"),
+        ("ok thanks dude!", "thanks"),
+        ("hi bro", "greeting"),
+        ("谢谢，亲", "thanks"),
     ],
 )
 def test_small_talk_is_answered_from_the_knowledge_base(message: str, section: str) -> None:
@@ -129,3 +134,21 @@ def test_meta_questions(message: str, section: str) -> None:
 def test_small_talk_hard_negatives(message: str) -> None:
     answer = kb().ask(message)
     assert not answer.sources or answer.sources[0].id not in ("greeting", "thanks")
+
+
+@pytest.mark.parametrize(
+    ("message", "section"),
+    [
+        ("联系客服", "contact-support"),
+        ("human", "contact-support"),
+        ("refund bro", "process"),
+    ],
+)
+def test_an_address_word_is_dropped_only_after_a_courtesy(message: str, section: str) -> None:
+    """Hard negatives: a section's alias that ends with an address word's letters
+    ("联系客服", "human") is still that alias and no courtesy, and an address word after a
+    section's alias ("refund bro") leaves the alias."""
+    answer = kb().ask(message)
+    assert answer.confident and answer.sources[0].id == section
+    assert kb().smalltalk.match(message, answer.lang) is None
+    assert kb().smalltalk.alias(message, answer.lang) == section
