@@ -245,3 +245,30 @@ def test_allpay_and_paypay_are_real_sites(detector: Detector) -> None:
         "歐付寶 https://www.allpay.com.tw",
     ):
         assert detector.scan_text(text).risk is Risk.NONE, text
+
+
+def test_a_negated_payment_is_no_pay_again_script(detector: Detector) -> None:
+    # a merchant confirming a reissue says no payment is needed; the scam asks for it
+    check(
+        detector,
+        [
+            "这张卡充值失败了，需要您重新付款一次才能补发新卡密",
+            "系统显示卡密作废，您再充值一笔同样金额后就能补发",
+            "Sorry, the code is dead. You have to pay again to get the replacement.",
+            "Top up once more and we will reissue both codes to you.",
+        ],
+        [
+            "已经查过了，确实是充值失败，新卡密已经放到订单里，不用您再付款",
+            "核实过了，充值记录是失败的，已为您补发，无需再支付任何费用",
+            "补发的卡密在订单详情里，不需要再付款，刷新一下就能看到",
+            "No need to pay again, the reissued code is already in your order.",
+            "We checked it: the top-up failed, so we sent a new code. You don't have to pay anything.",
+            "Your replacement card is in the order page; you don't need to pay again.",
+        ],
+    )
+    # not even as a scam line (low): the payment is negated before the "pay again"
+    for text in (
+        "No need to pay again, the reissued code is already in your order.",
+        "You don't have to pay again, the replacement was added to your order.",
+    ):
+        assert detector.scan_text(text).risk is Risk.NONE, text
