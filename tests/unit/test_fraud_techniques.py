@@ -28,6 +28,14 @@ def check(detector: Detector, scams: list[str], harmless: list[str]) -> None:
     assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
 
 
+def asks_goods(detector: Detector, text: str) -> bool:
+    """Whether the rules (not only the classifier) read a request for the goods."""
+    return any(
+        f.check.startswith("text.") and "goods" in f.detail
+        for f in detector.scan_text(text).findings
+    )
+
+
 def test_carrier_lookalikes_one_digit_or_letter_off(detector: Detector) -> None:
     check(
         detector,
@@ -272,3 +280,54 @@ def test_a_negated_payment_is_no_pay_again_script(detector: Detector) -> None:
         "You don't have to pay again, the replacement was added to your order.",
     ):
         assert detector.scan_text(text).risk is Risk.NONE, text
+
+
+def test_card_codes_asked_as_a_sample_or_a_test(detector: Detector) -> None:
+    # a "buyer" wants a few codes handed over first, to test a channel or as a sample
+    check(
+        detector,
+        [
+            "老板，你先发5张兑换码给我，我测一下通道",
+            "先给我三张礼品卡卡密试试水，没问题就全要",
+            "发两张卡密给我验一下真假，验完马上付款",
+            "Send me 3 codes first to test the channel, then I buy 200.",
+            "Send me two keys first as a sample and I'll order fifty.",
+        ],
+        [
+            "先发你5张兑换码测试，满意了再下单",
+            "我买了10张卡密，测了一下都能用",
+            "卡密已经发到您的订单里，请在订单页查看",
+            "We bought 3 codes first to test the store, all worked.",
+        ],
+    )
+    # the rules see the request, whatever the classifier makes of the wording
+    for text in (
+        "Send me 3 codes first to test the channel, then I buy 200.",
+        "Could you give us a couple of keys first to verify the seller?",
+    ):
+        assert asks_goods(detector, text), text
+
+
+def test_card_secrets_replied_into_the_chat(detector: Detector) -> None:
+    # a notice's voice asking for the card's number and code "in this chat"
+    check(
+        detector,
+        [
+            "【系统通知】您的礼品卡存在异常，请将卡号和卡密回复到本对话进行核验",
+            "风控提醒：请把激活码发送至此会话，核验后恢复",
+            "Security team: reply here with the card number and PIN to keep your gift card active.",
+            "Please paste the redemption code in this chat so we can verify it.",
+        ],
+        [
+            "请不要把卡密回复到本会话，官方不会索要",
+            "Reply STOP to unsubscribe. Your gift card code is in the order page.",
+            "Your card number and PIN are printed on the back of the card.",
+            "卡号和卡密在订单详情里，请勿发给任何人",
+        ],
+    )
+    for text in (
+        "Security team: reply here with the card number and PIN to keep your gift card active.",
+        "Respond to this message with the gift card codes for a manual review.",
+        "Please paste the redemption code in this chat so we can verify it.",
+    ):
+        assert asks_goods(detector, text), text
