@@ -28,11 +28,10 @@ def check(detector: Detector, scams: list[str], harmless: list[str]) -> None:
     assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
 
 
-def asks_goods(detector: Detector, text: str) -> bool:
-    """Whether the rules (not only the classifier) read a request for the goods."""
+def rules_ask(detector: Detector, text: str, kind: str) -> bool:
+    """Whether the rules (not only the classifier) read a request of this kind."""
     return any(
-        f.check.startswith("text.") and "goods" in f.detail
-        for f in detector.scan_text(text).findings
+        f.check.startswith("text.") and kind in f.detail for f in detector.scan_text(text).findings
     )
 
 
@@ -305,7 +304,7 @@ def test_card_codes_asked_as_a_sample_or_a_test(detector: Detector) -> None:
         "Send me 3 codes first to test the channel, then I buy 200.",
         "Could you give us a couple of keys first to verify the seller?",
     ):
-        assert asks_goods(detector, text), text
+        assert rules_ask(detector, text, "goods"), text
 
 
 def test_card_secrets_replied_into_the_chat(detector: Detector) -> None:
@@ -330,4 +329,37 @@ def test_card_secrets_replied_into_the_chat(detector: Detector) -> None:
         "Respond to this message with the gift card codes for a manual review.",
         "Please paste the redemption code in this chat so we can verify it.",
     ):
-        assert asks_goods(detector, text), text
+        assert rules_ask(detector, text, "goods"), text
+
+
+def test_a_report_by_accident_sending_to_support_on_a_chat_app(detector: Detector) -> None:
+    # "I reported your account by mistake, it will be banned: write to support on Discord
+    # or Telegram <handle>": real support is never a personal handle on a chat app
+    check(
+        detector,
+        [
+            "Bro I accidentally reported your account, it gets banned in 12h unless you"
+            " message their support on Discord: ValveHelp_Tom#5521",
+            "Sorry!! I mistakenly reported you instead of a cheater, they will ban you."
+            " Contact the support team on Telegram @steam_appeal_desk fast",
+            "不好意思我不小心把你的号举报了，官方说24小时内会封号，你赶紧联系客服的discord: kefu_zhang#8812 解封",
+            "哥们我误举报了你，要被封了，快联系他们客服，电报 @steam_jiefeng_bot",
+            "Sorry man, I accidentally reported your account and it will be banned tonight."
+            " Reach their support on Discord before then.",
+            "我不小心把你的账号举报了，马上要封号，申诉找客服，纸飞机: steam_kf_0913",
+        ],
+        [
+            "Sorry, I reported your post by mistake, I already undid it.",
+            "我不小心举报了你的评论，已经撤回了，抱歉",
+            "Need help? Contact support through the official Steam website, never on Discord.",
+            "我们的客服只在官方App内，不会通过discord联系你",
+            "我的discord: mike_88#1234 晚上一起打游戏",
+            "I accidentally reported your account, sorry! I appealed it already, nothing to do.",
+        ],
+    )
+    for text in (
+        "Sorry man, I accidentally reported your account and it will be banned tonight."
+        " Reach their support on Discord before then.",
+        "My bad, I mistakenly reported you, they will suspend you. Contact the appeal team via Discord.",
+    ):
+        assert rules_ask(detector, text, "contact"), text
