@@ -28,11 +28,16 @@ def check(detector: Detector, scams: list[str], harmless: list[str]) -> None:
     assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
 
 
-def rules_ask(detector: Detector, text: str, kind: str) -> bool:
-    """Whether the rules (not only the classifier) read a request of this kind."""
-    return any(
-        f.check.startswith("text.") and kind in f.detail for f in detector.scan_text(text).findings
-    )
+def rules_ask(detector: Detector, kind: str, texts: list[str]) -> None:
+    """The rules themselves (not only the classifier) read a request of this kind in each."""
+    missed = [
+        t
+        for t in texts
+        if not any(
+            f.check.startswith("text.") and kind in f.detail for f in detector.scan_text(t).findings
+        )
+    ]
+    assert not missed, {kind: missed}
 
 
 def test_carrier_lookalikes_one_digit_or_letter_off(detector: Detector) -> None:
@@ -245,13 +250,17 @@ def test_text_link_showing_a_real_domain_is_still_caught(detector: Detector) -> 
     assert detector.scan(msg).at_least(Risk.MEDIUM)
 
 
+def nothing_found(detector: Detector, texts: list[str]) -> None:
+    """Not even a low finding in any of the texts."""
+    found = {t: detector.scan_text(t).checks for t in texts}
+    assert not any(found.values()), found
+
+
 def test_allpay_and_paypay_are_real_sites(detector: Detector) -> None:
-    for text in (
-        "付款用 allpay.com.tw",
-        "https://paypay.ne.jp/refund",
-        "歐付寶 https://www.allpay.com.tw",
-    ):
-        assert detector.scan_text(text).risk is Risk.NONE, text
+    nothing_found(
+        detector,
+        ["付款用 allpay.com.tw", "https://paypay.ne.jp/refund", "歐付寶 https://www.allpay.com.tw"],
+    )
 
 
 def test_a_negated_payment_is_no_pay_again_script(detector: Detector) -> None:
@@ -274,11 +283,13 @@ def test_a_negated_payment_is_no_pay_again_script(detector: Detector) -> None:
         ],
     )
     # not even as a scam line (low): the payment is negated before the "pay again"
-    for text in (
-        "No need to pay again, the reissued code is already in your order.",
-        "You don't have to pay again, the replacement was added to your order.",
-    ):
-        assert detector.scan_text(text).risk is Risk.NONE, text
+    nothing_found(
+        detector,
+        [
+            "No need to pay again, the reissued code is already in your order.",
+            "You don't have to pay again, the replacement was added to your order.",
+        ],
+    )
 
 
 def test_card_codes_asked_as_a_sample_or_a_test(detector: Detector) -> None:
@@ -300,11 +311,14 @@ def test_card_codes_asked_as_a_sample_or_a_test(detector: Detector) -> None:
         ],
     )
     # the rules see the request, whatever the classifier makes of the wording
-    for text in (
-        "Send me 3 codes first to test the channel, then I buy 200.",
-        "Could you give us a couple of keys first to verify the seller?",
-    ):
-        assert rules_ask(detector, text, "goods"), text
+    rules_ask(
+        detector,
+        "goods",
+        [
+            "Send me 3 codes first to test the channel, then I buy 200.",
+            "Could you give us a couple of keys first to verify the seller?",
+        ],
+    )
 
 
 def test_card_secrets_replied_into_the_chat(detector: Detector) -> None:
@@ -324,12 +338,15 @@ def test_card_secrets_replied_into_the_chat(detector: Detector) -> None:
             "卡号和卡密在订单详情里，请勿发给任何人",
         ],
     )
-    for text in (
-        "Security team: reply here with the card number and PIN to keep your gift card active.",
-        "Respond to this message with the gift card codes for a manual review.",
-        "Please paste the redemption code in this chat so we can verify it.",
-    ):
-        assert rules_ask(detector, text, "goods"), text
+    rules_ask(
+        detector,
+        "goods",
+        [
+            "Security team: reply here with the card number and PIN to keep your gift card active.",
+            "Respond to this message with the gift card codes for a manual review.",
+            "Please paste the redemption code in this chat so we can verify it.",
+        ],
+    )
 
 
 def test_a_report_by_accident_sending_to_support_on_a_chat_app(detector: Detector) -> None:
@@ -357,9 +374,12 @@ def test_a_report_by_accident_sending_to_support_on_a_chat_app(detector: Detecto
             "I accidentally reported your account, sorry! I appealed it already, nothing to do.",
         ],
     )
-    for text in (
-        "Sorry man, I accidentally reported your account and it will be banned tonight."
-        " Reach their support on Discord before then.",
-        "My bad, I mistakenly reported you, they will suspend you. Contact the appeal team via Discord.",
-    ):
-        assert rules_ask(detector, text, "contact"), text
+    rules_ask(
+        detector,
+        "contact",
+        [
+            "Sorry man, I accidentally reported your account and it will be banned tonight."
+            " Reach their support on Discord before then.",
+            "My bad, I mistakenly reported you, they will suspend you. Contact the appeal team via Discord.",
+        ],
+    )
