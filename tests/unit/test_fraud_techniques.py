@@ -28,6 +28,18 @@ def check(detector: Detector, scams: list[str], harmless: list[str]) -> None:
     assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
 
 
+def rules_ask(detector: Detector, kind: str, texts: list[str]) -> None:
+    """The rules themselves (not only the classifier) read a request of this kind in each."""
+    missed = [
+        t
+        for t in texts
+        if not any(
+            f.check.startswith("text.") and kind in f.detail for f in detector.scan_text(t).findings
+        )
+    ]
+    assert not missed, {kind: missed}
+
+
 def test_carrier_lookalikes_one_digit_or_letter_off(detector: Detector) -> None:
     check(
         detector,
@@ -238,10 +250,136 @@ def test_text_link_showing_a_real_domain_is_still_caught(detector: Detector) -> 
     assert detector.scan(msg).at_least(Risk.MEDIUM)
 
 
+def nothing_found(detector: Detector, texts: list[str]) -> None:
+    """Not even a low finding in any of the texts."""
+    found = {t: detector.scan_text(t).checks for t in texts}
+    assert not any(found.values()), found
+
+
 def test_allpay_and_paypay_are_real_sites(detector: Detector) -> None:
-    for text in (
-        "付款用 allpay.com.tw",
-        "https://paypay.ne.jp/refund",
-        "歐付寶 https://www.allpay.com.tw",
-    ):
-        assert detector.scan_text(text).risk is Risk.NONE, text
+    nothing_found(
+        detector,
+        ["付款用 allpay.com.tw", "https://paypay.ne.jp/refund", "歐付寶 https://www.allpay.com.tw"],
+    )
+
+
+def test_a_negated_payment_is_no_pay_again_script(detector: Detector) -> None:
+    # a merchant confirming a reissue says no payment is needed; the scam asks for it
+    check(
+        detector,
+        [
+            "这张卡充值失败了，需要您重新付款一次才能补发新卡密",
+            "系统显示卡密作废，您再充值一笔同样金额后就能补发",
+            "Sorry, the code is dead. You have to pay again to get the replacement.",
+            "Top up once more and we will reissue both codes to you.",
+        ],
+        [
+            "已经查过了，确实是充值失败，新卡密已经放到订单里，不用您再付款",
+            "核实过了，充值记录是失败的，已为您补发，无需再支付任何费用",
+            "补发的卡密在订单详情里，不需要再付款，刷新一下就能看到",
+            "No need to pay again, the reissued code is already in your order.",
+            "We checked it: the top-up failed, so we sent a new code. You don't have to pay anything.",
+            "Your replacement card is in the order page; you don't need to pay again.",
+        ],
+    )
+    # not even as a scam line (low): the payment is negated before the "pay again"
+    nothing_found(
+        detector,
+        [
+            "No need to pay again, the reissued code is already in your order.",
+            "You don't have to pay again, the replacement was added to your order.",
+        ],
+    )
+
+
+def test_card_codes_asked_as_a_sample_or_a_test(detector: Detector) -> None:
+    # a "buyer" wants a few codes handed over first, to test a channel or as a sample
+    check(
+        detector,
+        [
+            "老板，你先发5张兑换码给我，我测一下通道",
+            "先给我三张礼品卡卡密试试水，没问题就全要",
+            "发两张卡密给我验一下真假，验完马上付款",
+            "Send me 3 codes first to test the channel, then I buy 200.",
+            "Send me two keys first as a sample and I'll order fifty.",
+        ],
+        [
+            "先发你5张兑换码测试，满意了再下单",
+            "我买了10张卡密，测了一下都能用",
+            "卡密已经发到您的订单里，请在订单页查看",
+            "We bought 3 codes first to test the store, all worked.",
+        ],
+    )
+    # the rules see the request, whatever the classifier makes of the wording
+    rules_ask(
+        detector,
+        "goods",
+        [
+            "Send me 3 codes first to test the channel, then I buy 200.",
+            "Could you give us a couple of keys first to verify the seller?",
+        ],
+    )
+
+
+def test_card_secrets_replied_into_the_chat(detector: Detector) -> None:
+    # a notice's voice asking for the card's number and code "in this chat"
+    check(
+        detector,
+        [
+            "【系统通知】您的礼品卡存在异常，请将卡号和卡密回复到本对话进行核验",
+            "风控提醒：请把激活码发送至此会话，核验后恢复",
+            "Security team: reply here with the card number and PIN to keep your gift card active.",
+            "Please paste the redemption code in this chat so we can verify it.",
+        ],
+        [
+            "请不要把卡密回复到本会话，官方不会索要",
+            "Reply STOP to unsubscribe. Your gift card code is in the order page.",
+            "Your card number and PIN are printed on the back of the card.",
+            "卡号和卡密在订单详情里，请勿发给任何人",
+        ],
+    )
+    rules_ask(
+        detector,
+        "goods",
+        [
+            "Security team: reply here with the card number and PIN to keep your gift card active.",
+            "Respond to this message with the gift card codes for a manual review.",
+            "Please paste the redemption code in this chat so we can verify it.",
+        ],
+    )
+
+
+def test_a_report_by_accident_sending_to_support_on_a_chat_app(detector: Detector) -> None:
+    # "I reported your account by mistake, it will be banned: write to support on Discord
+    # or Telegram <handle>": real support is never a personal handle on a chat app
+    check(
+        detector,
+        [
+            "Bro I accidentally reported your account, it gets banned in 12h unless you"
+            " message their support on Discord: ValveHelp_Tom#5521",
+            "Sorry!! I mistakenly reported you instead of a cheater, they will ban you."
+            " Contact the support team on Telegram @steam_appeal_desk fast",
+            "不好意思我不小心把你的号举报了，官方说24小时内会封号，你赶紧联系客服的discord: kefu_zhang#8812 解封",
+            "哥们我误举报了你，要被封了，快联系他们客服，电报 @steam_jiefeng_bot",
+            "Sorry man, I accidentally reported your account and it will be banned tonight."
+            " Reach their support on Discord before then.",
+            "我不小心把你的账号举报了，马上要封号，申诉找客服，纸飞机: steam_kf_0913",
+        ],
+        [
+            "Sorry, I reported your post by mistake, I already undid it.",
+            "我不小心举报了你的评论，已经撤回了，抱歉",
+            "Need help? Contact support through the official Steam website, never on Discord.",
+            "我们的客服只在官方App内，不会通过discord联系你",
+            "我的discord: mike_88#1234 晚上一起打游戏",
+            "I accidentally reported your account, sorry! I appealed it already, nothing to do.",
+        ],
+    )
+    rules_ask(
+        detector,
+        "contact",
+        [
+            "Sorry man, I accidentally reported your account and it will be banned tonight."
+            " Reach their support on Discord before then.",
+            "My bad, I mistakenly reported you, they will suspend you. Contact the appeal team via Discord.",
+        ],
+    )

@@ -653,6 +653,8 @@ class TextChecker:
         m = self.claims.search(text)
         if m:
             sig.claim = m.group()
+            # a word about scams inside the claim is the claim's own ("我不小心把你的号举报了")
+            threats.append(m.span())
         else:
             m = self.weak_claims.search(text)
             if m:
