@@ -55,14 +55,6 @@ def state_write(dialect: str, key: str, state: str | None, data: dict[str, Any])
     return _upsert(dialect), {"key": key, "state": state, "data": data, "updated_at": utcnow()}
 
 
-async def write_state(
-    connection: AsyncConnection, key: str, state: str | None, data: dict[str, Any]
-) -> None:
-    """Upsert the row of `key`, or delete it when the conversation holds nothing."""
-    statement, values = state_write(connection.dialect.name, key, state, data)
-    await connection.execute(statement, dict(values))
-
-
 async def delete_for_user(connection: AsyncConnection, user_id: int) -> int:
     """Every conversation row of a user (keys hold the chat and user ids)."""
     needle = f":{user_id}:"
