@@ -40,7 +40,7 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.redis import RedisStorage
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import fsm as rows
 from bot.storage.db import Write, run_writes
@@ -200,13 +200,14 @@ class ScopedStorage(BaseStorage):
         entry = scope.entries.get(key)
         if entry is None:
             inner = self.inner
+            # a read of the database or of Redis decodes a dict of its own: taken as it is
             if isinstance(inner, SQLStorage):
                 state, data = await inner.read(key)
             elif isinstance(inner, RedisStorage):
                 state, data = await _redis_read(inner, key)
             else:
-                state, data = await inner.get_state(key), await inner.get_data(key)
-            entry = scope.entries[key] = _Entry(key, state, _detached(data))
+                state, data = await inner.get_state(key), _detached(await inner.get_data(key))
+            entry = scope.entries[key] = _Entry(key, state, data)
         return entry
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -237,23 +238,31 @@ class ScopedStorage(BaseStorage):
             return await self.inner.get_data(key)
         return _detached((await self._entry(scope, key)).data)
 
-    async def commit(self, scope: Scope, connection: AsyncConnection | None = None) -> None:
-        """Write what the scope changed: inside `connection`'s transaction when the state
-        lives in that database, else straight to the storage (Redis)."""
-        if isinstance(self.inner, SQLStorage) and connection is not None:
-            for statement, values in self.writes(scope):
-                await connection.execute(statement, dict(values))
-        else:
-            for entry in scope.dirty:
-                if isinstance(self.inner, SQLStorage):
-                    await self.inner.write(entry.key, entry.state, entry.data)
-                elif isinstance(self.inner, RedisStorage):
-                    await _redis_write(self.inner, entry.key, entry.state, entry.data)
-                else:
-                    await self.inner.set_data(entry.key, entry.data)
-                    await self.inner.set_state(entry.key, entry.state)
-        # the entries stay dirty: when the transaction they were written in does not commit,
-        # the next try writes them again (writing the same state twice changes nothing)
+    async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
+        """As aiogram's (read, update, write), with only the new values copied in: its
+        read and its write each copied the whole data."""
+        scope = _current.get()
+        if scope is None:
+            return await self.inner.update_data(key, data)
+        entry = await self._entry(scope, key)
+        entry.data, entry.dirty = {**entry.data, **_detached(data)}, True
+        return _detached(entry.data)
+
+    async def commit(self, scope: Scope) -> None:
+        """Write what the scope changed straight to a storage apart from the database
+        (Redis). A state kept in the database is written in the transaction that marks the
+        update done instead (`writes`)."""
+        inner = self.inner
+        if isinstance(inner, SQLStorage):
+            raise TypeError("a state kept in the database is written with the update: writes()")
+        for entry in scope.dirty:
+            if isinstance(inner, RedisStorage):
+                await _redis_write(inner, entry.key, entry.state, entry.data)
+            else:
+                await inner.set_data(entry.key, entry.data)
+                await inner.set_state(entry.key, entry.state)
+        # the entries stay dirty: when the inbox's done mark then fails, the next try writes
+        # them again (writing the same state twice changes nothing)
 
     def writes(self, scope: Scope) -> list[Write]:
         """What the scope changed, as statements for the caller's transaction (the state
@@ -265,7 +274,7 @@ class ScopedStorage(BaseStorage):
         return [inner.write_of(entry.key, entry.state, entry.data) for entry in scope.dirty]
 
     def committed(self, scope: Scope) -> None:
-        """The transaction `commit` wrote the scope into is committed."""
+        """The transaction `writes` went into (the update's done mark) is committed."""
         if isinstance(self.inner, SQLStorage):
             for entry in scope.dirty:
                 self.inner.committed(entry.key, entry.state, entry.data)

@@ -1,9 +1,15 @@
 """Keyboards as pure functions: (translator, data) -> InlineKeyboardMarkup, built with
-`Builder` (the part of aiogram's InlineKeyboardBuilder used here, laid out the same way)."""
+`Builder` (the part of aiogram's InlineKeyboardBuilder used here, laid out the same way).
+
+Those that depend only on the language and a few plain values (`per_locale`) are built
+once per language and values and then handed out again: a keyboard is sent with nearly
+every wizard step, and each button is a validated pydantic model. A keyboard handed out is
+never changed afterwards (nothing here or in a caller changes one once it is built)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache, wraps
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -36,6 +42,34 @@ from bot.telegram.callbacks import (
 Rows = list[list[InlineKeyboardButton]]
 CallbackData = WizardCb | MenuCb | CaseCb | FeedbackCb | LanguageCb | SupportCb
 MAX_WIDTH = 8  # buttons in a row, as aiogram's builder
+KEPT_KEYBOARDS = 2048  # per keyboard function: languages x values
+
+
+def _frozen(value: Any) -> Any:
+    """A list, set or other iterable argument as a tuple (part of the cache key)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return value
+    return tuple(value)
+
+
+def per_locale(build: Callable[..., InlineKeyboardMarkup]) -> Callable[..., InlineKeyboardMarkup]:
+    """`build(t, *values)` made once per language and values (a translator that is not the
+    project's own, a test's stand-in, is asked every time)."""
+
+    @lru_cache(maxsize=KEPT_KEYBOARDS)
+    def built(lang: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+        return build(Translator(lang), *args, **dict(kwargs))
+
+    @wraps(build)
+    def keyboard(t: Translator, *args: Any, **kwargs: Any) -> InlineKeyboardMarkup:
+        if type(t) is not Translator:
+            return build(t, *args, **kwargs)
+        frozen = tuple(sorted((name, _frozen(value)) for name, value in kwargs.items()))
+        made: InlineKeyboardMarkup = built(t.lang, tuple(_frozen(a) for a in args), frozen)
+        return made
+
+    keyboard.cache_info = built.cache_info  # type: ignore[attr-defined]
+    return keyboard
 
 
 class Builder:
@@ -88,6 +122,7 @@ def _pairs(buttons: Sequence[InlineKeyboardButton], per_row: int = 2) -> Rows:
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
+@per_locale
 def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
     """The menu; `resume` adds a first button to go on with an unfinished request."""
     items = [(MenuAction.RESUME, "menu.resume")] if resume else []
@@ -103,6 +138,7 @@ def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
     )
 
 
+@per_locale
 def resume_or_restart(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -112,12 +148,14 @@ def resume_or_restart(t: Translator) -> InlineKeyboardMarkup:
     )
 
 
+@per_locale
 def home_button(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(t("btn.home"), MenuCb(action=MenuAction.HOME))]]
     )
 
 
+@lru_cache(maxsize=1)
 def languages() -> InlineKeyboardMarkup:
     """Each language named in itself."""
     return InlineKeyboardMarkup(
@@ -156,22 +194,26 @@ def _choices(
         )
 
 
+@per_locale
 def step_nav(t: Translator, step: str, *, back: bool = True) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[_nav(t, step, back)])
 
 
+@per_locale
 def platform_types(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     _choices(builder, t, "platform_type", "platform", [p.value for p in PlatformType])
     return _finish(builder, t, "platform_type")
 
 
+@per_locale
 def order_statuses(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     _choices(builder, t, "order_status", "status", [s.value for s in OrderStatus])
     return _finish(builder, t, "order_status")
 
 
+@per_locale
 def cause_groups(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     for group in CauseGroup:
@@ -190,6 +232,7 @@ def cause_groups(t: Translator) -> InlineKeyboardMarkup:
     return _finish(builder, t, "cause")
 
 
+@per_locale
 def causes_in_group(t: Translator, group: CauseGroup) -> InlineKeyboardMarkup:
     builder = Builder()
     _choices(builder, t, "cause", "cause", [c.value for c, g in CAUSE_GROUPS.items() if g is group])
@@ -200,6 +243,7 @@ def causes_in_group(t: Translator, group: CauseGroup) -> InlineKeyboardMarkup:
     return _finish(builder, t, "cause")
 
 
+@per_locale
 def confirm_cause(t: Translator, cause: Cause) -> InlineKeyboardMarkup:
     builder = Builder()
     builder.button(
@@ -213,18 +257,21 @@ def confirm_cause(t: Translator, cause: Cause) -> InlineKeyboardMarkup:
     return _finish(builder, t, "cause_text")
 
 
+@per_locale
 def payment_channels(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     _choices(builder, t, "payment_channel", "channel", [c.value for c in PaymentChannel])
     return _finish(builder, t, "payment_channel", width=2)
 
 
+@per_locale
 def payment_times(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     _choices(builder, t, "payment_time", "quick_time", list(QUICK_TIMES))
     return _finish(builder, t, "payment_time", width=2)
 
 
+@per_locale
 def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     builder.button(
@@ -234,12 +281,14 @@ def fee_not_disclosed(t: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@per_locale
 def completion_times(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     _choices(builder, t, "completion_time", "quick_completion", list(QUICK_COMPLETION))
     return _finish(builder, t, "completion_time", width=2)
 
 
+@per_locale
 def evidence_done(t: Translator) -> InlineKeyboardMarkup:
     builder = Builder()
     builder.button(
@@ -249,6 +298,7 @@ def evidence_done(t: Translator) -> InlineKeyboardMarkup:
     return _finish(builder, t, "evidence")
 
 
+@per_locale
 def evidence_kinds(
     t: Translator, kinds: Sequence[str], file_index: int, *, case_id: int | None = None
 ) -> InlineKeyboardMarkup:
@@ -274,6 +324,7 @@ def evidence_kinds(
     return builder.as_markup()
 
 
+@per_locale
 def evidence_file(t: Translator, seq: int) -> InlineKeyboardMarkup:
     """Under a labelled wizard file: change its label or remove it, or finish."""
     builder = Builder()
@@ -307,6 +358,7 @@ EDIT_FIELDS: tuple[Step, ...] = (
 )
 
 
+@per_locale
 def summary(t: Translator, *, steps: Iterable[Step] = EDIT_FIELDS) -> InlineKeyboardMarkup:
     """The summary: one button per answer to change it, then Submit."""
     chosen = set(steps)
@@ -323,6 +375,7 @@ def summary(t: Translator, *, steps: Iterable[Step] = EDIT_FIELDS) -> InlineKeyb
     return builder.as_markup()
 
 
+@per_locale
 def prefilled(t: Translator, steps: Iterable[Step]) -> InlineKeyboardMarkup:
     """The answers found in one description: "that's right", or change one of them."""
     builder = Builder()
@@ -396,6 +449,7 @@ def answer_feedback(t: Translator, ref: str) -> InlineKeyboardMarkup:
     )
 
 
+@per_locale
 def human_only(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[_button(t("btn.human"), FeedbackCb(action=FeedbackAction.HUMAN))]]

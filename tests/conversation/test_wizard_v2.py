@@ -294,6 +294,26 @@ async def test_after_a_scam_warning_the_step_is_asked_again_with_working_buttons
     buyer.expect(messages, "wizard.order_status")
 
 
+async def test_the_wizard_starts_with_one_message(harness: Harness) -> None:
+    """ "Request a refund" answers the button and sends one message: the introduction
+    heading the first question (with its buttons), not the two of them apart."""
+    await harness.start_bot()
+    buyer = harness.buyer(7091, "en")
+    messages = await buyer.say("/start")
+    welcome = buyer.expect(messages, "start.welcome")
+    mark = len(harness.server.requests)
+    messages = await buyer.press(welcome, buyer.t("menu.refund"))
+    calls = [
+        r["method"]
+        for r in harness.server.requests[mark:]
+        if r["method"] not in ("getUpdates", "getMe")
+    ]
+    assert sorted(calls) == ["answerCallbackQuery", "sendMessage"]
+    prompt = buyer.expect(messages, "wizard.order_number", example="KM20261121000123")
+    assert prompt.text.startswith(buyer.needle("wizard.intro"))
+    assert prompt.has_button(buyer.t("btn.cancel"))
+
+
 async def test_a_step_costs_one_edit_and_one_message(harness: Harness) -> None:
     """A button answer keeps the prompt with "✓ answer" under it and sends the next prompt:
     the callback answer, one edit, one message. A typed answer: one message, headed by its

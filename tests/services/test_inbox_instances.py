@@ -218,9 +218,9 @@ async def test_the_next_update_on_another_instance_starts_from_this_ones_state(
     assert storage is not None
     commit = storage.commit
 
-    async def slow_commit(scope: Any, connection: Any = None) -> None:
+    async def slow_commit(scope: Any) -> None:
         await asyncio.sleep(0.5)
-        await commit(scope, connection)
+        await commit(scope)
 
     storage.commit = slow_commit  # type: ignore[method-assign]
     await a.worker.accept([press_update(4_200_002, menu, Translator("en")("menu.refund"))])

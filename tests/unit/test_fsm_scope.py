@@ -4,30 +4,47 @@ transaction that fails after the state was written into it loses nothing."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.services.inbox import DONE, PENDING, InboxService
 from bot.storage.db import create_engine
-from bot.telegram.fsm import ScopedStorage, SQLStorage
+from bot.telegram.fsm import Scope, ScopedStorage, SQLStorage
 
 
 async def test_state_written_in_a_transaction_that_fails_is_written_again(
     engine: AsyncEngine,
 ) -> None:
+    """The inbox writes an update's state in the transaction of its done mark; when that
+    transaction fails (here a statement after the state's), nothing of it is kept, and the
+    next try writes the state again."""
     storage = ScopedStorage(SQLStorage(engine))
+    inbox = InboxService(engine)
     key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    await inbox.store(1, [{"update_id": 7, "message": {"chat": {"id": 2}, "from": {"id": 2}}}])
     with storage.scope() as scope:
         await storage.set_state(key, "Wizard:platform_type")
         await storage.set_data(key, {"order_number": "KM20261121000999"})
-    with pytest.raises(RuntimeError):
-        async with engine.begin() as connection:
-            await storage.commit(scope, connection)
-            raise RuntimeError("the database went away before the commit")
+    failing = (sa.text("INSERT INTO no_such_table VALUES (1)"), {})
+    with pytest.raises(DBAPIError):
+        await inbox.done(1, 7, writes=[*storage.writes(scope), failing])
     assert await storage.get_state(key) is None  # nothing was committed
-    async with engine.begin() as connection:  # the inbox tries again
-        await storage.commit(scope, connection)
+    assert await inbox.status(1, 7) == PENDING
+    await inbox.done(1, 7, writes=storage.writes(scope))  # the inbox tries again
+    storage.committed(scope)
+    assert await inbox.status(1, 7) == DONE
     assert await storage.get_state(key) == "Wizard:platform_type"
     assert await storage.get_data(key) == {"order_number": "KM20261121000999"}
+
+
+async def test_a_state_kept_in_the_database_is_committed_only_with_the_update(
+    engine: AsyncEngine,
+) -> None:
+    """No path writes a database state apart from the update's done mark."""
+    with pytest.raises(TypeError):
+        await ScopedStorage(SQLStorage(engine)).commit(Scope())
 
 
 # --- SQLite: what this process committed is read back without a query -----------------
@@ -52,8 +69,7 @@ async def test_sqlite_reads_back_what_it_committed_without_a_query(engine: Async
     with storage.scope() as scope:  # one update, committed with its done mark
         await storage.set_state(key, "Wizard:amount")
         await storage.set_data(key, {"amount": "98.50"})
-    async with engine.begin() as connection:
-        await storage.commit(scope, connection)
+    await InboxService(engine).done(1, 8, writes=storage.writes(scope))
     storage.committed(scope)
     selects = selects_of(engine)
     with storage.scope():  # the next update of that chat
@@ -116,3 +132,28 @@ def test_postgresql_state_is_always_read_from_the_database() -> None:
     assert SQLStorage(engine).remember is False
     sqlite = create_engine("sqlite+aiosqlite:///:memory:")
     assert SQLStorage(sqlite).remember is True
+
+
+async def test_update_data_in_a_scope_merges_and_keeps_its_own_copy(engine: AsyncEngine) -> None:
+    """An update's `update_data` copies only the values it is given (aiogram's copies the
+    whole data twice); neither what it was given nor what it returns is the stored data,
+    and what it changed is written with the update."""
+    storage = ScopedStorage(SQLStorage(engine))
+    inbox = InboxService(engine)
+    key = StorageKey(bot_id=1, chat_id=6, user_id=6)
+    with storage.scope() as scope:  # an earlier update
+        await storage.set_data(key, {"lang": "en"})
+    await inbox.done(1, 9, writes=storage.writes(scope))
+    storage.committed(scope)
+    given = {"draft": {"amount": "10", "files": ["a"]}}
+    expected = {"lang": "en", "draft": {"amount": "10", "files": ["a"]}}
+    with storage.scope() as scope:  # this one only adds to the data
+        merged = await storage.update_data(key, given)
+        assert merged == expected
+        given["draft"]["files"].append("changed by the caller")
+        merged["draft"]["amount"] = "changed by the caller"
+        assert await storage.get_data(key) == expected
+    await inbox.done(1, 10, writes=storage.writes(scope))
+    storage.committed(scope)
+    storage.inner._known.clear()  # type: ignore[attr-defined]  # read the database
+    assert await storage.get_data(key) == expected

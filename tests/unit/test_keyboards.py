@@ -74,3 +74,27 @@ def test_wizard_steps_have_back_and_cancel() -> None:
     ):
         last = [WizardCb.unpack(b.callback_data or "").action for b in markup.inline_keyboard[-1]]
         assert last == ["back", "cancel"]
+
+
+def test_a_keyboard_is_built_once_per_language_and_values() -> None:
+    """The wizard's keyboards are made once per language and values, then handed out again;
+    another language or other values make another, and a stand-in translator is asked anew."""
+    zh, en = Translator("zh"), Translator("en")
+    first = keyboards.platform_types(zh)
+    assert keyboards.platform_types(Translator("zh")) is first
+    assert keyboards.platform_types(en) is not first
+    assert keyboards.platform_types(en).inline_keyboard[0][0].text == en("platform.official")
+    kinds = [k.value for k in EvidenceKind]
+    assert keyboards.evidence_kinds(zh, kinds, 3) is keyboards.evidence_kinds(zh, tuple(kinds), 3)
+    assert keyboards.evidence_kinds(zh, kinds, 3) is not keyboards.evidence_kinds(zh, kinds, 4)
+    assert keyboards.step_nav(zh, "amount", back=False) is not keyboards.step_nav(zh, "amount")
+    steps = [s for s in keyboards.EDIT_FIELDS if s is not keyboards.EDIT_FIELDS[-2]]
+    assert keyboards.summary(zh, steps=steps) is keyboards.summary(zh, steps=iter(steps))
+
+    class Loud(Translator):
+        def __call__(self, key: str, /, **values: object) -> str:
+            return super().__call__(key, **values).upper()
+
+    shouted = keyboards.platform_types(Loud("en"))
+    assert shouted.inline_keyboard[0][0].text == en("platform.official").upper()
+    assert keyboards.platform_types(Loud("en")) is not shouted

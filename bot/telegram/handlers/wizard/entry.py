@@ -27,7 +27,7 @@ async def start(flow: Flow) -> None:
     await flow.state.clear()
     draft = Draft()
     await flow.save(draft)
-    await flow.message.answer(flow.t("wizard.intro"))
+    flow.lead = flow.t("wizard.intro")  # heads the first prompt: one message, not two
     await flow.ask(Step.ORDER_NUMBER, draft)
 
 

@@ -68,7 +68,8 @@ class Flow:
     refunds: RefundService
     kb: KnowledgeBase
     gateway: Gateway | None = None  # the language model, None without one
-    # the answer just taken ("✓ …"), shown at the head of the next prompt: one message
+    # what heads the next prompt (the answer just taken, "✓ …", or the wizard's
+    # introduction): one message instead of two
     lead: str | None = None
 
     # --- the draft ----------------------------------------------------------------------
