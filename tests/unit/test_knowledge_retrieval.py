@@ -70,9 +70,11 @@ def group(question: Question) -> str:
 # (docs/knowledge.md, "The once-blind batches taken in"). The general off-topic gate turns
 # three right answers of the older splits and two of `wide` unsure when their split is left
 # out of the memory (0.960 -> 0.955, 0.844 -> 0.838; docs/knowledge.md, "A general
-# off-topic gate").
+# off-topic gate"). The threshold chosen by the smoothed rule (0.50 -> 0.48) lets two more
+# wrong answers of the batches through with their split left out (2.55 % -> 3.12 %; "A
+# threshold that does not jump").
 IN_SAMPLE_BARS = {"older": (0.97, 0.02), "wide": (0.93, 0.03), "batches": (0.96, 0.01)}
-LEFT_OUT_BARS = {"older": (0.955, 0.02), "wide": (0.835, 0.11), "batches": (0.92, 0.03)}
+LEFT_OUT_BARS = {"older": (0.955, 0.02), "wide": (0.835, 0.11), "batches": (0.92, 0.035)}
 
 
 @pytest.mark.parametrize("name", sorted(IN_SAMPLE_BARS))
