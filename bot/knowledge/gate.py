@@ -198,12 +198,8 @@ FOREIGN_SHARE = 0.2
 
 # goods a card platform sells, by name (video and music memberships, game credits, gift
 # cards): a buyer's word of the domain even when neither the texts nor a labelled question
-# names it ("芒果tv会员怎么退", "b站大会员没到账")
-VIRTUAL_GOODS = (
-    "爱奇艺 腾讯视频 优酷 芒果tv b站 哔哩哔哩 大会员 网易云 qq音乐 酷狗 酷我 百度网盘 迅雷 wps "
-    "q币 点券 王者荣耀 和平精英 原神 英雄联盟 穿越火线 梦幻西游 steam psn xbox nintendo eshop "
-    "netflix spotify youtube roblox itunes appstore google play bilibili iqiyi youku"
-)
+# names it
+VIRTUAL_GOODS_FILE = Path(__file__).resolve().parent / "virtual_goods.txt"
 
 
 def foreign_share(
@@ -228,8 +224,11 @@ def foreign_share(
 
 @lru_cache(maxsize=1)
 def _virtual_goods() -> frozenset[str]:
-    """VIRTUAL_GOODS as the gate's words (segmented and stemmed like a question's)."""
-    return frozenset(word for word, _stand_ins in gate_words(VIRTUAL_GOODS))
+    """The names of `virtual_goods.txt` as the gate's words (segmented and stemmed like a
+    question's)."""
+    text = VIRTUAL_GOODS_FILE.read_text(encoding="utf-8")
+    names = " ".join(line.split("#", 1)[0] for line in text.splitlines())
+    return frozenset(word for word, _stand_ins in gate_words(names))
 
 
 def foreign_request(share: float, nearest: float | None) -> bool:

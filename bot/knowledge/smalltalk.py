@@ -42,6 +42,7 @@ def _squash(text: str) -> str:
 
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_NO_CJK_AFTER = r"(?![\u3400-\u9fff])"
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 
 
@@ -82,8 +83,7 @@ class SmallTalk:
             body = "|".join(re.escape(k) for k in keys)
             self._patterns[lang] = re.compile(rf"(?:(?<![a-z0-9])(?:{body})(?![a-z0-9])\s*)+")
             lead = "|".join(
-                re.escape(k) + ("(?![\u3400-\u9fff])" if _CJK_CHAR.fullmatch(k) else "")
-                for k in keys
+                re.escape(k) + (_NO_CJK_AFTER if _CJK_CHAR.fullmatch(k) else "") for k in keys
             )
             self._leading[lang] = re.compile(rf"(?:(?<![a-z0-9])(?:{lead})(?![a-z0-9])\s*)+")
 
