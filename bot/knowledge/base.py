@@ -282,6 +282,18 @@ class KnowledgeBase:
             # one is low when close neighbours' evidence disagrees: unsure
             ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
             reliable = reliable and reranked.best_probability >= self.reranker.min_probability
+            if self.reranker.memory is not None and gate.foreign_request(
+                gate.foreign_share(
+                    gate_words(question),
+                    index.vocabulary,
+                    self.reranker.memory.words(lang),
+                    ZH_STOPWORDS,
+                ),
+                reranked.nearest,
+            ):
+                # unlike every labelled buyer question and made partly of words foreign
+                # to the domain: a request the assistant does not serve
+                score = min(score, gate.RULED_OUT_MAX)
         sources = self._to_sources(index, ranking, k)
         named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
@@ -333,6 +345,10 @@ class KnowledgeBase:
             known = {sid: s for sid, s in remembered.items() if sid in index.profiles}
             voted = {sid: v for sid, v in votes.items() if sid in index.profiles}
             query = replace(query, memory=known, votes=voted)
+            found = self.reranker.rerank(ranking, parts, index.section_of, query, index.profiles)
+            if found is not None:
+                found.nearest = max(remembered.values(), default=0.0)
+            return found
         return self.reranker.rerank(ranking, parts, index.section_of, query, index.profiles)
 
     def _evidence(

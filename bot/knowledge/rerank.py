@@ -44,7 +44,7 @@ from pathlib import Path
 from bot.knowledge.calibration import section_ranking
 from bot.knowledge.lexical import TfidfIndex
 from bot.knowledge.normalise import normalise
-from bot.knowledge.textproc import char_ngrams, query_char_ngrams
+from bot.knowledge.textproc import char_ngrams, gate_words, query_char_ngrams
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,9 @@ class Query:
 class Reranked:
     sections: list[str]  # best first
     probabilities: list[float]  # same order
+    # the similarity of the nearest labelled buyer question (Memory), any section; None
+    # without a memory
+    nearest: float | None = None
 
     @property
     def best_probability(self) -> float:
@@ -241,12 +244,27 @@ class Memory:
     def __init__(self, questions: Sequence[tuple[str, str, Sequence[str]]]) -> None:
         self.questions = [(q, lang, tuple(ids)) for q, lang, ids in questions]
         self._indexes: dict[str, tuple[TfidfIndex, list[tuple[str, ...]]]] = {}
+        self._words: dict[str, frozenset[str]] = {}
         for lang in sorted({lang for _q, lang, _ids in self.questions}):
             chosen = [(q, ids) for q, qlang, ids in self.questions if qlang == lang]
             index = TfidfIndex(
                 [q for q, _ids in chosen], char_ngrams, query_tokenizer=query_char_ngrams
             )
             self._indexes[lang] = (index, [ids for _q, ids in chosen])
+
+    def words(self, lang: str) -> frozenset[str]:
+        """The content words (as the gate reads them) of the labelled questions of one
+        language: the buyers' own vocabulary (game names, slang) that the texts lack."""
+        found = self._words.get(lang)
+        if found is None:
+            found = frozenset(
+                word
+                for q, qlang, _ids in self.questions
+                if qlang == lang
+                for word, _stand_ins in gate_words(q)
+            )
+            self._words[lang] = found
+        return found
 
     def scores(self, question: str, lang: str) -> dict[str, float]:
         """Each section's similarity to its nearest labelled question."""

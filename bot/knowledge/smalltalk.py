@@ -41,6 +41,8 @@ def _squash(text: str) -> str:
     return _ADDRESSEE.sub("", squashed).strip()
 
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_NO_CJK_AFTER = r"(?![\u3400-\u9fff])"
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 
 
@@ -72,10 +74,18 @@ class SmallTalk:
                 if phrase:
                     table.setdefault(phrase, section.id)
         self._patterns: dict[str, re.Pattern[str]] = {}
+        # the courtesies in front of a question: one of a single Chinese character (好, 在,
+        # 嗨) only when no Chinese character follows it, or it starts a word ("好评返现是真的
+        # 吗" is not "评返现是真的吗")
+        self._leading: dict[str, re.Pattern[str]] = {}
         for lang, table in self._phrases.items():
             keys = sorted(table, key=lambda k: (-len(k), k))
             body = "|".join(re.escape(k) for k in keys)
             self._patterns[lang] = re.compile(rf"(?:(?<![a-z0-9])(?:{body})(?![a-z0-9])\s*)+")
+            lead = "|".join(
+                re.escape(k) + (_NO_CJK_AFTER if _CJK_CHAR.fullmatch(k) else "") for k in keys
+            )
+            self._leading[lang] = re.compile(rf"(?:(?<![a-z0-9])(?:{lead})(?![a-z0-9])\s*)+")
 
     def match(self, question: str, lang: str) -> str | None:
         """The small-talk section id when the whole message is courtesy, else None."""
@@ -110,7 +120,7 @@ class SmallTalk:
 
     def strip(self, question: str, lang: str) -> str:
         """The question without courtesies in front ("你好，请问退款多久到账" -> "请问退款多久到账")."""
-        pattern = self._patterns.get(lang)
+        pattern = self._leading.get(lang)
         if pattern is None:
             return question
         norm = normalise(question)

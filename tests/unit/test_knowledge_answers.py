@@ -152,3 +152,25 @@ def test_an_address_word_is_dropped_only_after_a_courtesy(message: str, section:
     assert answer.confident and answer.sources[0].id == section
     assert kb().smalltalk.match(message, answer.lang) is None
     assert kb().smalltalk.alias(message, answer.lang) == section
+
+
+@pytest.mark.parametrize(
+    ("message", "searched"),
+    [
+        # a one-character courtesy (好, 在, 嗨, 谢) that starts a word is the word's
+        ("好评返现是真的吗", "好评返现是真的吗"),
+        ("在线客服怎么找", "在线客服怎么找"),
+        ("谢绝退款合法吗", "谢绝退款合法吗"),
+        ("你好好评返现是真的吗", "好评返现是真的吗"),
+        # hard negatives: a courtesy followed by a separator or by a longer courtesy is dropped
+        ("好，退款多久到账", "退款多久到账"),
+        ("在 退款多久到账", "退款多久到账"),
+        ("嗨~手续费多少", "手续费多少"),
+        ("在吗在吗手续费多少", "手续费多少"),
+        ("好的好的 退款多久到", "退款多久到"),
+    ],
+)
+def test_a_one_character_courtesy_is_dropped_only_before_a_separator(
+    message: str, searched: str
+) -> None:
+    assert kb().smalltalk.strip(message, "zh") == searched

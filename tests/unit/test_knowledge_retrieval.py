@@ -67,9 +67,14 @@ def group(question: Question) -> str:
 # (in-sample: the reranker is trained on them and remembers them) and with each split left
 # out of the memory. Measured with the shipped model: older 0.982 / 0 % and 0.960 / 0.8 %,
 # `wide` 0.943 / 2.1 % and 0.844 / 10.5 %, the batches 0.966 / 0.6 % and 0.924 / 2.5 %
-# (docs/knowledge.md, "The once-blind batches taken in").
+# (docs/knowledge.md, "The once-blind batches taken in"). The general off-topic gate turns
+# three right answers of the older splits and two of `wide` unsure when their split is left
+# out of the memory (0.960 -> 0.955, 0.844 -> 0.838; docs/knowledge.md, "A general
+# off-topic gate"). The threshold chosen by the smoothed rule (0.50 -> 0.48) lets two more
+# wrong answers of the batches through with their split left out (2.55 % -> 3.12 %; "A
+# threshold that does not jump").
 IN_SAMPLE_BARS = {"older": (0.97, 0.02), "wide": (0.93, 0.03), "batches": (0.96, 0.01)}
-LEFT_OUT_BARS = {"older": (0.96, 0.02), "wide": (0.84, 0.11), "batches": (0.92, 0.03)}
+LEFT_OUT_BARS = {"older": (0.955, 0.02), "wide": (0.835, 0.11), "batches": (0.92, 0.035)}
 
 
 @pytest.mark.parametrize("name", sorted(IN_SAMPLE_BARS))
@@ -509,3 +514,78 @@ def test_word_lists_match_the_stemmed_question_words() -> None:
     words = [("airlin", ()), ("refund", ()), ("fee", ())]
     assert coverage(words, {"airlin", "refund", "fee"}) == RULED_OUT_MAX
     assert coverage([("refund", ()), ("fee", ())], {"refund", "fee"}) == 1.0
+
+
+# ---------------------------------------------------------------- the general off-topic gate
+
+# off-topic questions of the unserved-request families that the general gate keeps unsure
+# when the families are switched off (leave-one-family-out, bench/offtopic_retrieval.py),
+# and requests of kinds no family lists (a broken laptop, a driving test)
+FOREIGN_REQUESTS = [
+    "你会写代码吗 帮我写个python",
+    "原神新版本什么时候出",
+    "京东买的快递怎么查物流",
+    "my laptop screen is broken where to fix",
+    "驾照考试多久出成绩",
+]
+
+# hard negatives: in scope, with a word neither the texts nor a labelled question use (a
+# video site's membership, a game's credit)
+IN_SCOPE_BUYER_WORDS = [
+    "爱奇艺会员没到账",
+    "b站大会员没到账",
+    "芒果tv会员怎么退",
+    "哔哩哔哩大会员怎么退款",
+    "q币充值没到账",
+    "腾讯视频会员充值失败",
+    "spotify premium code not working",
+    "switch eshop card invalid",
+]
+
+
+def _families_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.knowledge import gate
+
+    monkeypatch.setattr(gate, "unserved_patterns", lambda path=gate.UNSERVED_FILE: ())
+
+
+@pytest.mark.parametrize("question", FOREIGN_REQUESTS)
+def test_requests_outside_the_domain_are_unsure_without_a_family(
+    question: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The general gate, not a family's patterns, keeps them unsure: with the gate switched
+    off as well they would be answered with confidence."""
+    from bot.knowledge import gate
+
+    _families_off(monkeypatch)
+    assert gate.unserved_request(question) is None
+    assert not shipped().ask(question).confident
+    monkeypatch.setattr(gate, "FOREIGN_SHARE", float("inf"))
+    assert shipped().ask(question).confident
+
+
+@pytest.mark.parametrize("question", IN_SCOPE_BUYER_WORDS)
+def test_in_scope_questions_with_buyer_words_stay_confident(question: str) -> None:
+    assert shipped().ask(question).confident
+
+
+def test_foreign_share_counts_words_neither_the_texts_nor_the_buyers_use() -> None:
+    from bot.knowledge.gate import foreign_request, foreign_share
+
+    words = [("refund", ()), ("gym", ()), ("tk", ("退款",)), ("原神", ())]
+    assert foreign_share(words, {"refund", "退款"}, set()) == 0.25  # gym; 原神 is sold goods
+    assert foreign_share(words, {"refund", "退款"}, {"gym"}) == 0.0
+    assert foreign_share([], {"refund"}, set()) == 0.0
+    assert foreign_request(0.25, 0.1)
+    assert not foreign_request(0.25, 0.25)  # a labelled question is near enough
+    assert not foreign_request(0.1, 0.1)  # most words are the domain's
+    assert not foreign_request(1.0, None)  # no memory: nothing ruled out
+
+
+def test_the_gate_reads_the_words_of_the_labelled_questions_it_remembers() -> None:
+    from bot.knowledge.rerank import Memory
+
+    memory = Memory([("原神648没到账", "zh", ("undelivered",)), ("gym card refund", "en", ())])
+    assert "原神" in memory.words("zh")
+    assert "gym" in memory.words("en")
+    assert "gym" not in memory.words("zh")
