@@ -47,7 +47,7 @@ QUESTIONS = ROOT / "tests" / "data" / "retrieval_questions.jsonl"
 # when it was written, are trained on and remembered, since leave-one-batch-out
 # (bench/lobo_reranker.py, which still answers each of them with a model trained without
 # it) measured fewer wrong answers that way
-HELD_OUT = frozenset({"holdout15"})
+HELD_OUT = frozenset({"holdout15", "holdout16"})
 L2 = 0.001
 ITERATIONS = 3000
 LEARNING_RATE = 0.05

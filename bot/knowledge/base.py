@@ -213,7 +213,7 @@ class KnowledgeBase:
         courtesy = self.smalltalk.match(question, lang) if question else None
         if courtesy is not None and (found := self.section(courtesy, lang)) is not None:
             return [found]
-        question = self.smalltalk.strip(question, lang)
+        question = self._strip_courtesy(question, lang)
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
         score = self._coverage(index, question)
@@ -266,7 +266,7 @@ class KnowledgeBase:
             found = self.section(courtesy, lang)
             if found is not None:
                 return Answer(found.text, True, [found], lang, 1.0, found.text)
-        question = self.smalltalk.strip(question, lang)
+        question = self._strip_courtesy(question, lang)
         if not question:
             return Answer(
                 not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, [], lang, 0.0
@@ -312,6 +312,14 @@ class KnowledgeBase:
             )
         text, lead = compose_answer(question, sources, lang)
         return Answer(text, True, sources, lang, score, lead, evidence=found_evidence)
+
+    def _strip_courtesy(self, question: str, lang: str) -> str:
+        """The question without the courtesies in front, unless the whole message is a
+        section's alias or meta-question ("hello anyone there at this hour" is a greeting:
+        dropping "hello anyone there" would leave "at this hour" to be searched)."""
+        if self.smalltalk.alias(question, lang) is not None:
+            return question
+        return self.smalltalk.strip(question, lang)
 
     @staticmethod
     def _coverage(index: LangIndex, question: str) -> float:

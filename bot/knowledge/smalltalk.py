@@ -112,7 +112,7 @@ class SmallTalk:
         named = self._aliases.get(lang, {}).get(squashed)
         if named is not None:
             return named
-        joined = _CJK_SPACE.sub("", squashed)
+        joined = _CJK_SPACE.sub("", " ".join(squashed.split()))
         for section, _lang, pattern in meta_patterns():
             if section in self._sections and pattern.search(joined):
                 return section

@@ -121,6 +121,13 @@ def test_a_courtesy_in_front_of_a_question_is_dropped(message: str, section: str
         ("what can you do", "how-to-use"),
         ("你是官方客服吗", "official-support"),
         ("is this the official support?", "official-support"),
+        # is anybody there, said with the hour
+        ("在吗 有人没 大半夜的", "greeting"),
+        ("有没有人啊 这么晚了", "greeting"),
+        ("还有人吗？？这个点", "greeting"),
+        ("hello anyone there at this hour", "greeting"),
+        ("is anybody there?", "greeting"),
+        ("are you still there", "greeting"),
     ],
 )
 def test_meta_questions(message: str, section: str) -> None:
@@ -129,7 +136,16 @@ def test_meta_questions(message: str, section: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "message", ["你好我想问一下天气", "hello world program in python", "谢谢你的诗"]
+    "message",
+    [
+        "你好我想问一下天气",
+        "hello world program in python",
+        "谢谢你的诗",
+        # a question after "is anybody there" is searched, not greeted
+        "有人吗 退款多久到账",
+        "anyone there? my refund has not arrived",
+        "有人说卡密被用过了 能退吗",
+    ],
 )
 def test_small_talk_hard_negatives(message: str) -> None:
     answer = kb().ask(message)

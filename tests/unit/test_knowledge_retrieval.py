@@ -27,8 +27,10 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "retrieval_questions.
 # batches below were each scored once when written, then trained on and remembered by the
 # reranker (leave-one-batch-out, bench/lobo_reranker.py, measured fewer wrong answers that
 # way; docs/knowledge.md). holdout15 was scored once after that change and is not trained
-# on (its two off-topic misses led to two unserved-request families).
-UNTUNED_SPLITS = frozenset({"holdout15"})
+# on (its two off-topic misses led to two unserved-request families), nor is holdout16,
+# scored once after the general off-topic gate (its off-topic miss led to the jokes family,
+# its unsure greeting to the presence family of meta_questions.toml).
+UNTUNED_SPLITS = frozenset({"holdout15", "holdout16"})
 # the once-blind batches (holdout10: two words were taken from its first-score misses;
 # holdout11: its off-topic miss led to the support-ticket phrases; holdout14: its
 # off-topic miss led to the unserved-request families): held to their own bars
@@ -433,6 +435,12 @@ UNSERVED = [
     ("淘宝买的衣服怎么查物流", "track a parcel or a physical shipment"),
     ("how do i track my package from amazon", "track a parcel or a physical shipment"),
     ("where is my shipment", "track a parcel or a physical shipment"),
+    ("给我讲个关于银行卡的笑话", "tell a joke or a story, or keep company for fun"),
+    ("无聊 来段相声", "tell a joke or a story, or keep company for fun"),
+    ("睡不着 陪我聊会儿天", "tell a joke or a story, or keep company for fun"),
+    ("tell me a joke about refunds", "tell a joke or a story, or keep company for fun"),
+    ("can you tell me a bedtime story", "tell a joke or a story, or keep company for fun"),
+    ("sing me a song", "tell a joke or a story, or keep company for fun"),
 ]
 
 # hard negatives: questions in scope with the same words (phone credit, an error code or a
@@ -455,6 +463,8 @@ IN_SCOPE_SAME_WORDS = [
     "点卡怎么查物流",
     "卡密发货了怎么查",
     "the code shows delivered but i have no package",
+    "商家是在开玩笑吗 卡密一直不发",
+    "商家讲了个故事说卡密被别人用了 能退吗",
 ]
 
 
@@ -468,7 +478,10 @@ def test_requests_the_assistant_does_not_serve_are_never_confident(
     assert not shipped().ask(question).confident
 
 
-@pytest.mark.parametrize("question", [*IN_SCOPE_SAME_WORDS, "错误代码 E102 什么意思"])
+@pytest.mark.parametrize(
+    "question",
+    [*IN_SCOPE_SAME_WORDS, "错误代码 E102 什么意思", "this is a joke, where is my refund"],
+)
 def test_in_scope_questions_with_the_same_words_are_no_unserved_request(question: str) -> None:
     from bot.knowledge.gate import unserved_request
 
