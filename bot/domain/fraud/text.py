@@ -12,6 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from .firstchars import guarded
 from .model import concepts
 from .resources import load_yaml
 
@@ -25,7 +26,12 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     wrong = [p for p in patterns if not isinstance(p, str)]
     if wrong:
         raise ValueError(f"fraud patterns must be strings (quote them in the YAML): {wrong!r}")
-    return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
+    return re.compile(guarded(joined(patterns), _FLAGS), _FLAGS)
+
+
+def joined(patterns: list[str]) -> str:
+    """One alternation of a group's patterns, as the checks run it (behind `guarded`)."""
+    return "|".join(f"(?:{p})" for p in patterns)
 
 
 # clause boundaries: sentence ends, commas, and conditional words that open a clause
