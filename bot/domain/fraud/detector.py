@@ -581,6 +581,10 @@ class Detector:
             # a notice that sends the reader to the official way and forbids the other, with
             # no link and no channel of the writer's ("入驻保证金通过官方后台缴纳，请勿向个人转账")
             _cap_low(out, "in a notice that points to the official way")
+        elif sig.documented and out and not victim_fee and not reports:
+            # the writer's own payment told with its paper trail ("展会摊位需要交押金…主办方
+            # 给了正式收据"), nothing asked of the reader
+            _cap_low(out, "in a payment told with its receipt or contract")
         return out
 
     def _verdict(

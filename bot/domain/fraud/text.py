@@ -113,6 +113,21 @@ _QUOTE = re.compile(r"“[^“”]{1,40}”|\"[^\"]{1,40}\"|「[^「」]{1,40}�
 _ASKS_READER = re.compile(r"你|您|请(?!勿)|\b(?:you|your|please|kindly)\b", _FLAGS)
 
 
+# a scam word denied or waved away is the scam's reassurance, not a warning: "放心，这不是骗局",
+# "别信那些说是骗子的", "this is not a scam" (a question stays a question: "这不是骗局吗？")
+_DENIED = re.compile(
+    r"(?:不是|并非|绝非|才不是|\b(?:not|never)\s+(?:a\s+|an\s+)?|\bisn'?t\s+(?:a\s+|an\s+)?|\bno\s+)$|"
+    r"(?:别信|不要信|别听|不要听|别管|\b(?:don'?t|do\s+not)\s+(?:believe|listen\s+to))[^。！？!?]{0,10}$",
+    _FLAGS,
+)
+_ASKED = re.compile(r"[^。！？!?]{0,4}?(?:吗|嘛|[?？])", _FLAGS)
+
+
+def _reassures(text: str, start: int, end: int) -> bool:
+    """Whether the scam word at text[start:end] is denied or waved away, not asked about."""
+    return bool(_DENIED.search(text, max(0, start - 16), start)) and not _ASKED.match(text, end)
+
+
 def quoted_mention(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] lies inside a quoted phrase while the text outside every
     quote asks nothing of the reader: a scam's words named, not said ("那个“交保证金成为
@@ -208,6 +223,54 @@ _MEETING_ABUSE = re.compile(
     r"password|police|loan|support|agent|frozen|verify|subscription|membership|charged?)",
     _FLAGS,
 )
+# a screen or a remote session among people who know each other (colleagues, a class, the
+# family) with nothing at stake: a meeting or help, not the remote-control script
+# ("部门例会…讲方案的同事记得共享屏幕", "Dad, I'll remote into your laptop on Sunday")
+_CIRCLE = re.compile(
+    r"同事|部门|例会|周会|项目|网课|老师|家长|学校|班级|工单|我爸|我妈|爸爸|妈妈|爷爷|奶奶|外公|外婆|老人|"
+    r"\b(?:dad|mom|mum|grandma|grandpa|grandmother|grandfather|colleagues?|coworkers?|teacher|"
+    r"school|class|slides|ticket|company\s+email)\b",
+    _FLAGS,
+)
+# what the remote-control script is after, or how it presses: money, an account, a code, an
+# authority, urgency ("我是你们部门领导，马上下载腾讯会议共享屏幕")
+_STAKE = re.compile(
+    r"退|赔|客服|专员|注销|贷|借呗|花呗|征信|账户|账号|银行|钱|转账|付|汇款|验证码|密码|公安|警|法院|检察|冻结|"
+    r"异常|会员|续费|扣|保障|换号|新号|钱包|工资|财务|费|领导|老板|急|马上|立即|立刻|"
+    r"\b(?:refunds?|bank\w*|accounts?|pay\w*|transfer\w*|codes?|otps?|passwords?|police|loans?|"
+    r"frozen|verify|subscription|membership|charged?|wallet|crypto|money|fees?|new\s+number|cash|"
+    r"boss|ceo|manager|urgent\w*|immediately|asap)\b",
+    _FLAGS,
+)
+# a scam named in a rhetorical question right before its request: "真中奖哪有先交钱的"
+_RHETORICAL = re.compile(r"(?:哪有|哪里有|哪会|哪个正规|怎么可能|谁会|难道)[^，,]*$", _FLAGS)
+# the writer's verdict on the request in the same sentence: "…先交钱的，都是骗子", "If a
+# prize needs you to pay first, it's fake" (not negated: "放心，不是骗局")
+_VERDICT = re.compile(
+    r"[^。！？!?]{0,40}?(?:是(?:假的|骗子|骗局|诈骗)|\bit'?s\s+(?:fake|a\s+scam)\b|"
+    r"\b(?:is|are)\s+(?:fake|a\s+scam|scams)\b)",
+    _FLAGS,
+)
+# the verdict is on someone else's offer, not on this request: "加这个微信号，其他都是假的"
+_OTHERS = re.compile(r"其他|其它|别的|别人|\b(?:others?|the\s+rest)\b", _FLAGS)
+_NOT_OR_DONT = re.compile(r"不|没|无|未|别|莫|\b(?:not|never|no)\b|n't", _FLAGS)
+# a payment told with its paper trail, done or a rule (a receipt, an invoice, a contract, the
+# company's or an escrow account, the bank's counter, reimbursement): the writer's own dealings
+# ("展会摊位需要交押金…主办方给了正式收据", "Deposit paid to the agent's company account, receipt
+# issued"); not when the reader is asked anything
+_PAPER_TRAIL = re.compile(
+    r"收据|发票|合同|对公账户|公司账户|监管账户|柜台|报销|"
+    r"\b(?:receipts?|invoices?|contract|company\s+account|escrow|expense\s+system|reimburs\w*)\b",
+    _FLAGS,
+)
+_TOLD = re.compile(
+    r"了|过|已|报销|\b(?:paid|signed|issued|approved|done|was|were|got|reviewed|reimburs\w*)\b",
+    _FLAGS,
+)
+_IMPERATIVE = re.compile(
+    r"(?:^|[.!?;:]\s*)(?:send|pay|transfer|wire|deposit|buy|move|scan)\b|给我|发我|转我|打给我",
+    _FLAGS,
+)
 _THREAT_VERB = re.compile(r"举报|拉黑|(?:block|report)(?:ed)?\s+\w+", _FLAGS)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(
@@ -252,6 +315,9 @@ class TextSignals:
     # an official notice (`_OFFICIAL_WAY` with a prohibition, no channel of the writer's):
     # its findings are capped at "low" like talk about scams
     official_notice: bool = False
+    # a payment told with its paper trail, asking nothing of the reader (`_PAPER_TRAIL`):
+    # its findings are capped at "low" like an official notice's
+    documented: bool = False
 
     @property
     def suspect(self) -> bool:
@@ -448,6 +514,12 @@ class TextChecker:
             and not _ADDRESSED.search(text, lo, hi if hi > lo else len(text))
         ):
             return None  # "周会改成腾讯会议了": a meeting app named, nothing asked of anyone
+        if req.kind == "screen_share" and _CIRCLE.search(text) and not _STAKE.search(text):
+            return None  # a meeting or remote help among colleagues or family, nothing at stake
+        if _RHETORICAL.search(text, max(lo, first - 8), first) or self._verdict_after(
+            text, end, hi
+        ):
+            return None  # "真中奖哪有先交钱的", "if a prize needs you to pay first, it's fake"
         if req.kind == "prepay":
             amounts = _AMOUNTS.findall(m.group())
             if len(amounts) == 2 and float(amounts[1]) <= float(amounts[0]):
@@ -494,6 +566,17 @@ class TextChecker:
             if not addressed and not _TO_ME.search(sentence):
                 return None
         return RequestHit(req.kind, req.level, m.group(), giving)
+
+    @staticmethod
+    def _verdict_after(text: str, end: int, hi: int) -> bool:
+        """Whether the sentence after a request gives the writer's verdict that it is a scam,
+        not negated ("不是骗局")."""
+        m = _VERDICT.match(text, end, hi if hi > end else len(text))
+        return (
+            m is not None
+            and not _NOT_OR_DONT.search(text, end, m.end())
+            and not _OTHERS.search(text, end, m.end())
+        )
 
     def _legal_after(self, text: str, end: int, hi: int) -> bool:
         """Whether the clause after a request tells its legal consequence, not negated."""
@@ -674,6 +757,7 @@ class TextChecker:
             # a word about scams inside a scam line is part of the threat ("不交就踢出去并拉黑")
             sig.discussion = any(
                 not any(lo <= d.start() and d.end() <= hi for lo, hi in threats)
+                and not _reassures(text, d.start(), d.end())
                 for d in self.discussion.finditer(text)
             )
         if (
@@ -688,7 +772,23 @@ class TextChecker:
             sig.discussion = False
         sig.link_verb = bool(self.link_verbs.search(text))
         sig.official_notice = self._official_notice(text, sig)
+        sig.documented = self._documented(text, sig)
         return sig
+
+    @staticmethod
+    def _documented(text: str, sig: TextSignals) -> bool:
+        """Whether the text tells a payment with its paper trail, done or as a rule, with no
+        request to the reader, no payee, secrecy, scam line, impersonation or channel of the
+        writer's."""
+        if not sig.requests or sig.payee or sig.secrecy or sig.scam_claims or sig.impersonation:
+            return False
+        return bool(
+            _PAPER_TRAIL.search(text)
+            and _TOLD.search(text)
+            and not _ASKS_READER.search(text)
+            and not _IMPERATIVE.search(text)
+            and not _WRITER_CHANNEL.search(text)
+        )
 
     def _official_notice(self, text: str, sig: TextSignals) -> bool:
         """Whether the text sends the reader to the official way and forbids the other,
