@@ -7,6 +7,8 @@ what makes it harmless, each with scams beside it that must stay caught:
   sentence ("…, it's fake"), not negated and not about someone else's offer;
 - a scam word denied or waved away ("放心，这不是骗局", "别信那些说是骗子的") is the scam's
   reassurance, not talk about scams: it no longer caps the scam at low;
+- a code sent to the reader's or the writer's own phone, with nobody to hand it to: how a code
+  travels, not a request for it;
 - the writer's own payment told with its paper trail (a receipt, an invoice, a contract, the
   company's or an escrow account), done or as a rule, with nothing asked of the reader.
 
@@ -61,8 +63,21 @@ PAPER_TRAIL_SCAMS = (
     "您的订单异常，合同已签订，请先付1000元保证金到监管账户",
 )
 
+OWN_PHONE = (
+    "银行提醒：动账验证码将发送到您预留的手机号码，请勿泄露",
+    "注册的时候验证码会发到你绑定的手机上，在页面输入就行",
+    "Heads up: the school portal now sends login codes to your registered phone",
+    "Our bank will send OTPs only to your registered mobile, so update it if you change numbers",
+)
+OWN_PHONE_SCAMS = (
+    "验证码已发到您的手机，请告诉客服核对后办理退款",
+    "验证码发到你手机上了，发我一下，我帮你解冻",
+    "Support: we need the 6-digit code sent to your phone to stop the charge",
+    "Your verification code was sent to your registered number, reply with it here to get the refund",
+)
 
-@pytest.mark.parametrize("text", CIRCLE + RHETORICAL + RHETORICAL_RULES + PAPER_TRAIL)
+
+@pytest.mark.parametrize("text", CIRCLE + RHETORICAL + RHETORICAL_RULES + PAPER_TRAIL + OWN_PHONE)
 def test_harmless_talk_stays_below_medium_on_the_rules(rules: Detector, text: str) -> None:
     assert not rules.scan_text(text).at_least(Risk.MEDIUM), text
 
@@ -83,3 +98,9 @@ def test_payments_told_with_their_paper_trail_and_the_scams_beside_them(
     rules: Detector, detector: Detector
 ) -> None:
     assert_caught(rules, detector, PAPER_TRAIL_SCAMS, PAPER_TRAIL, at=Risk.MEDIUM)
+
+
+def test_a_code_sent_to_ones_own_phone_and_the_scams_beside_it(
+    rules: Detector, detector: Detector
+) -> None:
+    assert_caught(rules, detector, OWN_PHONE_SCAMS, OWN_PHONE, at=Risk.MEDIUM)

@@ -271,6 +271,21 @@ _IMPERATIVE = re.compile(
     r"(?:^|[.!?;:]\s*)(?:send|pay|transfer|wire|deposit|buy|move|scan)\b|给我|发我|转我|打给我",
     _FLAGS,
 )
+# a code sent to the reader's or the writer's own phone, with nobody to hand it to: the way a
+# code travels, not a request for it ("We will send OTPs only via SMS to your registered
+# number", "验证码发到我绑定的手机上了，输入就好")
+_TO_OWN_PHONE = re.compile(
+    r"[^。！？!?]{0,24}?(?:(?:(?:发|发送|下发)(?:到|至)|\bsent\s+to\b)\s*"
+    r"(?:(?:你|您|我)(?:的)?)?(?:绑定|注册|预留)?的?(?:手机|号码)|\bto\s+(?:your|my)\s+(?:registered\s+)?"
+    r"(?:phone|number|mobile)\b)",
+    _FLAGS,
+)
+# ... unless someone is to be told it: "验证码发到您手机了，请告诉客服", "发我一下"
+_HANDED = re.compile(
+    r"给我|发我|告诉|报给|念|读给|转发|截图|回复|提供|核对|我们?(?:需要|要)|\b(?:tell|read|reply|give|"
+    r"forward|share|show|provide|confirm|send\s+(?:it\s+)?(?:to\s+)?(?:me|us)|(?:we|i)\s+(?:need|want|require))\b",
+    _FLAGS,
+)
 _THREAT_VERB = re.compile(r"举报|拉黑|(?:block|report)(?:ed)?\s+\w+", _FLAGS)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(
@@ -475,6 +490,9 @@ class TextChecker:
                     giving = False
                 if v is not None:
                     break
+            if v is None and req.kind == "code" and not req.pattern.search(text, end):
+                # the code named once, its way to a phone told, then the handing over
+                v = self._handed_after_delivery(text, end)
             if v is None:
                 return None
             if v.start() > end and self.negations.search(text, end, v.start()):
@@ -514,6 +532,12 @@ class TextChecker:
             and not _ADDRESSED.search(text, lo, hi if hi > lo else len(text))
         ):
             return None  # "周会改成腾讯会议了": a meeting app named, nothing asked of anyone
+        if (
+            req.kind == "code"
+            and _TO_OWN_PHONE.match(text, end, hi if hi > end else len(text))
+            and not _HANDED.search(text)
+        ):
+            return None  # a code sent to one's own phone, nobody to hand it to
         if req.kind == "screen_share" and _CIRCLE.search(text) and not _STAKE.search(text):
             return None  # a meeting or remote help among colleagues or family, nothing at stake
         if _RHETORICAL.search(text, max(lo, first - 8), first) or self._verdict_after(
@@ -566,6 +590,13 @@ class TextChecker:
             if not addressed and not _TO_ME.search(sentence):
                 return None
         return RequestHit(req.kind, req.level, m.group(), giving)
+
+    @staticmethod
+    def _handed_after_delivery(text: str, end: int) -> re.Match[str] | None:
+        """The handing over asked right after a code's way to a phone is told, without the
+        code named again: "验证码已发到您的手机，请告诉客服", "sent to your number, reply with it"."""
+        phone = _TO_OWN_PHONE.match(text, end)
+        return _HANDED.search(text, phone.end(), phone.end() + 40) if phone else None
 
     @staticmethod
     def _verdict_after(text: str, end: int, hi: int) -> bool:
