@@ -406,6 +406,7 @@ class TextChecker:
         self.refund = _compile(data["refund_words"])
         self.impersonation = _compile(data["impersonation"])
         self.scam_claims = _compile(data["scam_claims"])
+        self.cheat_tool = _compile(data["cheat_tool"])
         self.give_verbs = _compile(data["give_verbs"])
         self.input_verbs = _compile(data["input_verbs"])
         self.negations = _compile(data["negations"])
@@ -725,8 +726,11 @@ class TextChecker:
                         sig.requests.append(hit)
                         break
         threats: list[tuple[int, int]] = []  # where the scam lines are
-        if "scam_claims" in groups:
-            found_claims = list(self.scam_claims.finditer(text))
+        if "scam_claims" in groups or "cheat_tool" in groups:
+            found_claims = list(self.scam_claims.finditer(text)) if "scam_claims" in groups else []
+            if "cheat_tool" in groups:
+                found_claims += self.cheat_tool.finditer(text)
+                found_claims.sort(key=lambda x: x.start())
             sig.scam_claims = [x.group() for x in found_claims][:3]
             threats = [x.span() for x in found_claims]
         if "secrecy" in groups:
