@@ -48,3 +48,36 @@ def test_a_cheat_tool_promising_game_currency_is_caught(
 
 def test_gift_cards_as_the_only_way_to_pay_are_caught(rules: Detector, detector: Detector) -> None:
     assert_caught(rules, detector, CARD_PAYMENT, CARD_HARMLESS, at=Risk.MEDIUM)
+
+
+# gift cards named as the only way to pay, said after the payment ("pay with … gift cards only")
+CARD_ONLY = (
+    "Concert tickets at face value, pay with Steam gift cards only, I'll send the PDFs after",
+    "Selling my old console, pay by Google Play cards only, no PayPal",
+)
+CARD_ONLY_HARMLESS = (
+    "I bought the tickets and paid with a gift card only because my credit card was blocked",
+    "The shop accepts payment by gift cards only on weekends, weird rule",
+    "I'd pay with gift cards only if the store gave a discount",
+)
+# an urgent renewal or a wallet connection on an unknown site (a domain, a mint, a service)
+URGENT_SITE = (
+    "FINAL NOTICE: your store's domain expires today. Renew now at domain-renew-desk.net to keep your website",
+    "Whitelist confirmed! Connect your wallet at cyberfox-mint.io and approve the transaction within 1 hour",
+    "您的网站域名今天到期，请立即登录 ym-xufei.cc 续费，逾期网站将无法访问",
+)
+URGENT_SITE_HARMLESS = (
+    "Renew your library card online at mylibrary-portal.org before it expires next month",
+    "Your domain renews automatically next year, no action needed",
+    "Connect your wallet at uniswap.org to swap tokens",
+)
+
+
+def test_gift_cards_only_after_the_payment_are_caught(rules: Detector, detector: Detector) -> None:
+    assert_caught(rules, detector, CARD_ONLY, CARD_ONLY_HARMLESS, at=Risk.MEDIUM)
+
+
+def test_an_urgent_renewal_or_wallet_connection_on_an_unknown_site(
+    rules: Detector, detector: Detector
+) -> None:
+    assert_caught(rules, detector, URGENT_SITE, URGENT_SITE_HARMLESS, at=Risk.MEDIUM)
