@@ -82,25 +82,17 @@ def test_harmless_talk_stays_below_medium_on_the_rules(rules: Detector, text: st
     assert not rules.scan_text(text).at_least(Risk.MEDIUM), text
 
 
-def test_remote_sessions_among_colleagues_and_family_and_the_scams_beside_them(
-    rules: Detector, detector: Detector
+@pytest.mark.parametrize(
+    ("scams", "harmless"),
+    [
+        (CIRCLE_SCAMS, CIRCLE),  # remote sessions among colleagues and family
+        (RHETORICAL_SCAMS, RHETORICAL),  # rhetorical questions and verdicts
+        (PAPER_TRAIL_SCAMS, PAPER_TRAIL),  # payments told with their paper trail
+        (OWN_PHONE_SCAMS, OWN_PHONE),  # a code sent to one's own phone
+    ],
+    ids=["circle", "rhetorical", "paper-trail", "own-phone"],
+)
+def test_the_scams_beside_each_counter_signal_stay_caught(
+    rules: Detector, detector: Detector, scams: tuple[str, ...], harmless: tuple[str, ...]
 ) -> None:
-    assert_caught(rules, detector, CIRCLE_SCAMS, CIRCLE, at=Risk.MEDIUM)
-
-
-def test_rhetorical_questions_and_verdicts_and_the_scams_beside_them(
-    rules: Detector, detector: Detector
-) -> None:
-    assert_caught(rules, detector, RHETORICAL_SCAMS, RHETORICAL, at=Risk.MEDIUM)
-
-
-def test_payments_told_with_their_paper_trail_and_the_scams_beside_them(
-    rules: Detector, detector: Detector
-) -> None:
-    assert_caught(rules, detector, PAPER_TRAIL_SCAMS, PAPER_TRAIL, at=Risk.MEDIUM)
-
-
-def test_a_code_sent_to_ones_own_phone_and_the_scams_beside_it(
-    rules: Detector, detector: Detector
-) -> None:
-    assert_caught(rules, detector, OWN_PHONE_SCAMS, OWN_PHONE, at=Risk.MEDIUM)
+    assert_caught(rules, detector, scams, harmless, at=Risk.MEDIUM)

@@ -251,9 +251,11 @@ _VERDICT = re.compile(
     r"\b(?:is|are)\s+(?:fake|a\s+scam|scams)\b)",
     _FLAGS,
 )
-# the verdict is on someone else's offer, not on this request: "加这个微信号，其他都是假的"
-_OTHERS = re.compile(r"其他|其它|别的|别人|\b(?:others?|the\s+rest)\b", _FLAGS)
-_NOT_OR_DONT = re.compile(r"不|没|无|未|别|莫|\b(?:not|never|no)\b|n't", _FLAGS)
+# a verdict denied ("不是骗局", "别信…说是骗子") or on someone else's offer, not on this
+# request ("加这个微信号，其他都是假的")
+_NOT_OR_OTHERS = re.compile(
+    r"不|没|无|未|别|莫|其他|其它|\b(?:not|never|no|others?|the\s+rest)\b|n't", _FLAGS
+)
 # a payment told with its paper trail, done or a rule (a receipt, an invoice, a contract, the
 # company's or an escrow account, the bank's counter, reimbursement): the writer's own dealings
 # ("展会摊位需要交押金…主办方给了正式收据", "Deposit paid to the agent's company account, receipt
@@ -600,20 +602,22 @@ class TextChecker:
         return _HANDED.search(text, phone.end(), phone.end() + 40) if phone else None
 
     @staticmethod
-    def _verdict_after(text: str, end: int, hi: int) -> bool:
+    def _told_after(
+        told: re.Pattern[str], text: str, end: int, hi: int, denial: re.Pattern[str] = _NOT
+    ) -> bool:
+        """Whether the sentence after a request tells `told` (its legal consequence, the
+        writer's verdict), with no `denial` between ("不会被查", "不是骗局", "其他都是假的")."""
+        m = told.match(text, end, hi if hi > end else len(text))
+        return m is not None and not denial.search(text, end, m.end())
+
+    def _verdict_after(self, text: str, end: int, hi: int) -> bool:
         """Whether the sentence after a request gives the writer's verdict that it is a scam,
-        not negated ("不是骗局")."""
-        m = _VERDICT.match(text, end, hi if hi > end else len(text))
-        return (
-            m is not None
-            and not _NOT_OR_DONT.search(text, end, m.end())
-            and not _OTHERS.search(text, end, m.end())
-        )
+        not negated and not about someone else's offer."""
+        return self._told_after(_VERDICT, text, end, hi, _NOT_OR_OTHERS)
 
     def _legal_after(self, text: str, end: int, hi: int) -> bool:
         """Whether the clause after a request tells its legal consequence, not negated."""
-        m = _LEGAL.match(text, end, hi if hi > end else len(text))
-        return m is not None and not _NOT.search(text, end, m.end())
+        return self._told_after(_LEGAL, text, end, hi)
 
     def _payee(self, text: str) -> re.Match[str] | None:
         """The first place the reader's money is moved to the writer (or a QR, link, person
