@@ -69,12 +69,14 @@ _URGENT = re.compile(
     r"\burgent\w*|\bexpir\w*|\bdeadline\b|\bto\s+avoid\s+(?:a\s+|any\s+)?(?:penalty|fine|suspension|closure)"
 )
 _ACCOUNT_ACTION = re.compile(
-    r"登录|登陆|迁移|认证|验证|缴纳|缴费|补缴|支付|付款|"
-    r"\b(?:log\s*in|sign\s*in|migrat\w*|verify|pay|settle|update\s+your)\b"
+    r"登录|登陆|迁移|认证|验证|缴纳|缴费|补缴|支付|付款|续费|续期|连接钱包|授权|"
+    r"\b(?:log\s*in|sign\s*in|migrat\w*|verify|pay|settle|update\s+your|renew\w*|"
+    r"connect\s+(?:your\s+)?wallet|approve\s+(?:the\s+)?(?:transaction|request))\b"
 )
 _ACCOUNT_STAKE = re.compile(
-    r"账户|账号|资产|余额|罚款|罚金|欠费|扣费|费用|会员|"
-    r"\b(?:account|balance|penalty|fine|charges?|fees?|unpaid|subscription|toll)\b"
+    r"账户|账号|资产|余额|罚款|罚金|欠费|扣费|费用|会员|域名|网站|钱包|"
+    r"\b(?:account|balance|penalty|fine|charges?|fees?|unpaid|subscription|toll|domain|website|"
+    r"wallet|transaction)\b"
 )
 
 # a scam's victim addressed ("lost money to a scam?", "被骗的钱能追回"): a fee asked of them is
@@ -581,6 +583,10 @@ class Detector:
             # a notice that sends the reader to the official way and forbids the other, with
             # no link and no channel of the writer's ("入驻保证金通过官方后台缴纳，请勿向个人转账")
             _cap_low(out, "in a notice that points to the official way")
+        elif sig.documented and out and not victim_fee and not reports:
+            # the writer's own payment told with its paper trail ("展会摊位需要交押金…主办方
+            # 给了正式收据"), nothing asked of the reader
+            _cap_low(out, "in a payment told with its receipt or contract")
         return out
 
     def _verdict(

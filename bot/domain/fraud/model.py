@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import repeat
+from operator import add
 
 from .resources import load_yaml, read_text
 
@@ -135,9 +136,11 @@ def _feature_sets(text: str, signals: tuple[str, ...] = ()) -> tuple[set[str], s
     if _DIGIT.search(s):
         s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
     padded = f" {s} "
-    n = len(padded)
-    grams = {padded[i : i + 2] for i in range(n - 1)}
-    grams.update([padded[i : i + 3] for i in range(n - 2)])
+    # the 2-grams by pairing each character with the next, the 3-grams by extending them
+    # (the same sets as slicing every position, built at C speed)
+    pairs = list(map(add, padded, padded[1:]))
+    grams = set(pairs)
+    grams.update(map(add, pairs, padded[2:]))
     words = _WORD.findall(s)
     if words:
         grams.update(["w:" + w for w in words])

@@ -12,6 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from .firstchars import guarded
 from .model import concepts
 from .resources import load_yaml
 
@@ -25,7 +26,12 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     wrong = [p for p in patterns if not isinstance(p, str)]
     if wrong:
         raise ValueError(f"fraud patterns must be strings (quote them in the YAML): {wrong!r}")
-    return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
+    return re.compile(guarded(joined(patterns), _FLAGS), _FLAGS)
+
+
+def joined(patterns: list[str]) -> str:
+    """One alternation of a group's patterns, as the checks run it (behind `guarded`)."""
+    return "|".join(f"(?:{p})" for p in patterns)
 
 
 # clause boundaries: sentence ends, commas, and conditional words that open a clause
@@ -105,6 +111,21 @@ _NOT = re.compile(r"不|没|无|未|\b(?:not|never|no)\b|n't", _FLAGS)
 _QUOTE = re.compile(r"“[^“”]{1,40}”|\"[^\"]{1,40}\"|「[^「」]{1,40}」|『[^『』]{1,40}』", _FLAGS)
 # the reader asked something outside the quotes: "请把钱转入“安全账户”"
 _ASKS_READER = re.compile(r"你|您|请(?!勿)|\b(?:you|your|please|kindly)\b", _FLAGS)
+
+
+# a scam word denied or waved away is the scam's reassurance, not a warning: "放心，这不是骗局",
+# "别信那些说是骗子的", "this is not a scam" (a question stays a question: "这不是骗局吗？")
+_DENIED = re.compile(
+    r"(?:不是|并非|绝非|才不是|\b(?:not|never)\s+(?:a\s+|an\s+)?|\bisn'?t\s+(?:a\s+|an\s+)?|\bno\s+)$|"
+    r"(?:别信|不要信|别听|不要听|别管|\b(?:don'?t|do\s+not)\s+(?:believe|listen\s+to))[^。！？!?]{0,10}$",
+    _FLAGS,
+)
+_ASKED = re.compile(r"[^。！？!?]{0,4}?(?:吗|嘛|[?？])", _FLAGS)
+
+
+def _reassures(text: str, start: int, end: int) -> bool:
+    """Whether the scam word at text[start:end] is denied or waved away, not asked about."""
+    return bool(_DENIED.search(text, max(0, start - 16), start)) and not _ASKED.match(text, end)
 
 
 def quoted_mention(text: str, start: int, end: int) -> bool:
@@ -202,6 +223,71 @@ _MEETING_ABUSE = re.compile(
     r"password|police|loan|support|agent|frozen|verify|subscription|membership|charged?)",
     _FLAGS,
 )
+# a screen or a remote session among people who know each other (colleagues, a class, the
+# family) with nothing at stake: a meeting or help, not the remote-control script
+# ("部门例会…讲方案的同事记得共享屏幕", "Dad, I'll remote into your laptop on Sunday")
+_CIRCLE = re.compile(
+    r"同事|部门|例会|周会|项目|网课|老师|家长|学校|班级|工单|我爸|我妈|爸爸|妈妈|爷爷|奶奶|外公|外婆|老人|"
+    r"\b(?:dad|mom|mum|grandma|grandpa|grandmother|grandfather|colleagues?|coworkers?|teacher|"
+    r"school|class|slides|ticket|company\s+email)\b",
+    _FLAGS,
+)
+# what the remote-control script is after, or how it presses: money, an account, a code, an
+# authority, urgency ("我是你们部门领导，马上下载腾讯会议共享屏幕")
+_STAKE = re.compile(
+    r"退|赔|客服|专员|注销|贷|借呗|花呗|征信|账户|账号|银行|钱|转账|付|汇款|验证码|密码|公安|警|法院|检察|冻结|"
+    r"异常|会员|续费|扣|保障|换号|新号|钱包|工资|财务|费|领导|老板|急|马上|立即|立刻|"
+    r"\b(?:refunds?|bank\w*|accounts?|pay\w*|transfer\w*|codes?|otps?|passwords?|police|loans?|"
+    r"frozen|verify|subscription|membership|charged?|wallet|crypto|money|fees?|new\s+number|cash|"
+    r"boss|ceo|manager|urgent\w*|immediately|asap)\b",
+    _FLAGS,
+)
+# a scam named in a rhetorical question right before its request: "真中奖哪有先交钱的"
+_RHETORICAL = re.compile(r"(?:哪有|哪里有|哪会|哪个正规|怎么可能|谁会|难道)[^，,]*$", _FLAGS)
+# the writer's verdict on the request in the same sentence: "…先交钱的，都是骗子", "If a
+# prize needs you to pay first, it's fake" (not negated: "放心，不是骗局")
+_VERDICT = re.compile(
+    r"[^。！？!?]{0,40}?(?:是(?:假的|骗子|骗局|诈骗)|\bit'?s\s+(?:fake|a\s+scam)\b|"
+    r"\b(?:is|are)\s+(?:fake|a\s+scam|scams)\b)",
+    _FLAGS,
+)
+# a verdict denied ("不是骗局", "别信…说是骗子") or on someone else's offer, not on this
+# request ("加这个微信号，其他都是假的")
+_NOT_OR_OTHERS = re.compile(
+    r"不|没|无|未|别|莫|其他|其它|\b(?:not|never|no|others?|the\s+rest)\b|n't", _FLAGS
+)
+# a payment told with its paper trail, done or a rule (a receipt, an invoice, a contract, the
+# company's or an escrow account, the bank's counter, reimbursement): the writer's own dealings
+# ("展会摊位需要交押金…主办方给了正式收据", "Deposit paid to the agent's company account, receipt
+# issued"); not when the reader is asked anything
+_PAPER_TRAIL = re.compile(
+    r"收据|发票|合同|对公账户|公司账户|监管账户|柜台|报销|"
+    r"\b(?:receipts?|invoices?|contract|company\s+account|escrow|expense\s+system|reimburs\w*)\b",
+    _FLAGS,
+)
+_TOLD = re.compile(
+    r"了|过|已|报销|\b(?:paid|signed|issued|approved|done|was|were|got|reviewed|reimburs\w*)\b",
+    _FLAGS,
+)
+_IMPERATIVE = re.compile(
+    r"(?:^|[.!?;:]\s*)(?:send|pay|transfer|wire|deposit|buy|move|scan)\b|给我|发我|转我|打给我",
+    _FLAGS,
+)
+# a code sent to the reader's or the writer's own phone, with nobody to hand it to: the way a
+# code travels, not a request for it ("We will send OTPs only via SMS to your registered
+# number", "验证码发到我绑定的手机上了，输入就好")
+_TO_OWN_PHONE = re.compile(
+    r"[^。！？!?]{0,24}?(?:(?:(?:发|发送|下发)(?:到|至)|\bsent\s+to\b)\s*"
+    r"(?:(?:你|您|我)(?:的)?)?(?:绑定|注册|预留)?的?(?:手机|号码)|\bto\s+(?:your|my)\s+(?:registered\s+)?"
+    r"(?:phone|number|mobile)\b)",
+    _FLAGS,
+)
+# ... unless someone is to be told it: "验证码发到您手机了，请告诉客服", "发我一下"
+_HANDED = re.compile(
+    r"给我|发我|告诉|报给|念|读给|转发|截图|回复|提供|核对|我们?(?:需要|要)|\b(?:tell|read|reply|give|"
+    r"forward|share|show|provide|confirm|send\s+(?:it\s+)?(?:to\s+)?(?:me|us)|(?:we|i)\s+(?:need|want|require))\b",
+    _FLAGS,
+)
 _THREAT_VERB = re.compile(r"举报|拉黑|(?:block|report)(?:ed)?\s+\w+", _FLAGS)
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(
@@ -246,6 +332,9 @@ class TextSignals:
     # an official notice (`_OFFICIAL_WAY` with a prohibition, no channel of the writer's):
     # its findings are capped at "low" like talk about scams
     official_notice: bool = False
+    # a payment told with its paper trail, asking nothing of the reader (`_PAPER_TRAIL`):
+    # its findings are capped at "low" like an official notice's
+    documented: bool = False
 
     @property
     def suspect(self) -> bool:
@@ -319,6 +408,7 @@ class TextChecker:
         self.refund = _compile(data["refund_words"])
         self.impersonation = _compile(data["impersonation"])
         self.scam_claims = _compile(data["scam_claims"])
+        self.cheat_tool = _compile(data["cheat_tool"])
         self.give_verbs = _compile(data["give_verbs"])
         self.input_verbs = _compile(data["input_verbs"])
         self.negations = _compile(data["negations"])
@@ -403,6 +493,9 @@ class TextChecker:
                     giving = False
                 if v is not None:
                     break
+            if v is None and req.kind == "code" and not req.pattern.search(text, end):
+                # the code named once, its way to a phone told, then the handing over
+                v = self._handed_after_delivery(text, end)
             if v is None:
                 return None
             if v.start() > end and self.negations.search(text, end, v.start()):
@@ -442,6 +535,18 @@ class TextChecker:
             and not _ADDRESSED.search(text, lo, hi if hi > lo else len(text))
         ):
             return None  # "周会改成腾讯会议了": a meeting app named, nothing asked of anyone
+        if (
+            req.kind == "code"
+            and _TO_OWN_PHONE.match(text, end, hi if hi > end else len(text))
+            and not _HANDED.search(text)
+        ):
+            return None  # a code sent to one's own phone, nobody to hand it to
+        if req.kind == "screen_share" and _CIRCLE.search(text) and not _STAKE.search(text):
+            return None  # a meeting or remote help among colleagues or family, nothing at stake
+        if _RHETORICAL.search(text, max(lo, first - 8), first) or self._verdict_after(
+            text, end, hi
+        ):
+            return None  # "真中奖哪有先交钱的", "if a prize needs you to pay first, it's fake"
         if req.kind == "prepay":
             amounts = _AMOUNTS.findall(m.group())
             if len(amounts) == 2 and float(amounts[1]) <= float(amounts[0]):
@@ -489,10 +594,30 @@ class TextChecker:
                 return None
         return RequestHit(req.kind, req.level, m.group(), giving)
 
+    @staticmethod
+    def _handed_after_delivery(text: str, end: int) -> re.Match[str] | None:
+        """The handing over asked right after a code's way to a phone is told, without the
+        code named again: "验证码已发到您的手机，请告诉客服", "sent to your number, reply with it"."""
+        phone = _TO_OWN_PHONE.match(text, end)
+        return _HANDED.search(text, phone.end(), phone.end() + 40) if phone else None
+
+    @staticmethod
+    def _told_after(
+        told: re.Pattern[str], text: str, end: int, hi: int, denial: re.Pattern[str] = _NOT
+    ) -> bool:
+        """Whether the sentence after a request tells `told` (its legal consequence, the
+        writer's verdict), with no `denial` between ("不会被查", "不是骗局", "其他都是假的")."""
+        m = told.match(text, end, hi if hi > end else len(text))
+        return m is not None and not denial.search(text, end, m.end())
+
+    def _verdict_after(self, text: str, end: int, hi: int) -> bool:
+        """Whether the sentence after a request gives the writer's verdict that it is a scam,
+        not negated and not about someone else's offer."""
+        return self._told_after(_VERDICT, text, end, hi, _NOT_OR_OTHERS)
+
     def _legal_after(self, text: str, end: int, hi: int) -> bool:
         """Whether the clause after a request tells its legal consequence, not negated."""
-        m = _LEGAL.match(text, end, hi if hi > end else len(text))
-        return m is not None and not _NOT.search(text, end, m.end())
+        return self._told_after(_LEGAL, text, end, hi)
 
     def _payee(self, text: str) -> re.Match[str] | None:
         """The first place the reader's money is moved to the writer (or a QR, link, person
@@ -605,8 +730,11 @@ class TextChecker:
                         sig.requests.append(hit)
                         break
         threats: list[tuple[int, int]] = []  # where the scam lines are
-        if "scam_claims" in groups:
-            found_claims = list(self.scam_claims.finditer(text))
+        if "scam_claims" in groups or "cheat_tool" in groups:
+            found_claims = list(self.scam_claims.finditer(text)) if "scam_claims" in groups else []
+            if "cheat_tool" in groups:
+                found_claims += self.cheat_tool.finditer(text)
+                found_claims.sort(key=lambda x: x.start())
             sig.scam_claims = [x.group() for x in found_claims][:3]
             threats = [x.span() for x in found_claims]
         if "secrecy" in groups:
@@ -668,6 +796,7 @@ class TextChecker:
             # a word about scams inside a scam line is part of the threat ("不交就踢出去并拉黑")
             sig.discussion = any(
                 not any(lo <= d.start() and d.end() <= hi for lo, hi in threats)
+                and not _reassures(text, d.start(), d.end())
                 for d in self.discussion.finditer(text)
             )
         if (
@@ -682,7 +811,23 @@ class TextChecker:
             sig.discussion = False
         sig.link_verb = bool(self.link_verbs.search(text))
         sig.official_notice = self._official_notice(text, sig)
+        sig.documented = self._documented(text, sig)
         return sig
+
+    @staticmethod
+    def _documented(text: str, sig: TextSignals) -> bool:
+        """Whether the text tells a payment with its paper trail, done or as a rule, with no
+        request to the reader, no payee, secrecy, scam line, impersonation or channel of the
+        writer's."""
+        if not sig.requests or sig.payee or sig.secrecy or sig.scam_claims or sig.impersonation:
+            return False
+        return bool(
+            _PAPER_TRAIL.search(text)
+            and _TOLD.search(text)
+            and not _ASKS_READER.search(text)
+            and not _IMPERATIVE.search(text)
+            and not _WRITER_CHANNEL.search(text)
+        )
 
     def _official_notice(self, text: str, sig: TextSignals) -> bool:
         """Whether the text sends the reader to the official way and forbids the other,
