@@ -197,6 +197,14 @@ _LIST_ITEM = re.compile(
 # "不会让你转账" matched from 需要 / 会 on
 _SPLIT_NEGATION = re.compile(r"(?:不|没有?|无)$", _FLAGS)
 _MODAL = re.compile(r"需要?|用|必|会|得|该", _FLAGS)
+_CONTRAST = re.compile(
+    r"只需要?|只要|只用|只管|而是|\b(?:just|simply|only\s+need\s+to|all\s+you\s+(?:need|have)\s+to)\b",
+    _FLAGS,
+)
+_REASSURED = re.compile(
+    r"\s*(?:要|用)?(?:着急|急|担心|慌|害怕|怕|客气)|'t\s+(?:worry|panic|stress|fret)|\s+(?:worry|panic|stress)",
+    _FLAGS,
+)
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
@@ -503,8 +511,14 @@ class TextChecker:
             if v.start() > end and _HYPOTHETICAL.search(text, end, v.end()):
                 return None  # the item first, then whoever might ask: "验证码任何人索要都不要给"
             first = min(start, v.start())
-        elif wide and _SELF_ACTION.search(text, max(lo, start - 24), start):
-            return None  # "I'll transfer the money", "we will share the screen": not asked of the reader
+        elif (
+            wide
+            and _SELF_ACTION.search(text, max(lo, start - 24), start)
+            and not (req.kind == "mule" and _YOU.search(m.group()))
+        ):
+            # "I'll transfer the money", "we will share the screen": not asked of the reader
+            # ("can I borrow your number" still asks the reader for what is theirs)
+            return None
         if (
             not wide
             and _SELF_ZH.search(text, max(lo, first - 6), first)
@@ -581,7 +595,14 @@ class TextChecker:
         if prefix:
             for neg in self.negations.finditer(prefix):
                 # "如不需要，请…" / "if you don't …": a condition, not a prohibition
-                if not _CONDITION.search(prefix, 0, neg.start()):
+                # "不用坐班 只需要…" / "no need to come in, just …": what is waived comes
+                # first, the request after the contrast
+                # "别急，私聊我" / "don't worry, …": a reassurance, not a prohibition
+                if (
+                    not _CONDITION.search(prefix, 0, neg.start())
+                    and not _CONTRAST.search(prefix, neg.end())
+                    and not _REASSURED.match(prefix, neg.end())
+                ):
                     return None
         # a question the writer asks about themself ("需要提供密码吗?", "do I need to ...?")
         sentence = text[lo:hi] if hi > lo else text[lo:]
