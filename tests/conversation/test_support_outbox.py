@@ -86,20 +86,19 @@ async def test_evidence_added_later_is_posted_as_an_album_and_the_card_follows(
     )
     group_id = album[0].raw.get("media_group_id")
     assert group_id and album[1].raw.get("media_group_id") == group_id  # one album
+    await desk.card_shows(card, staff("support.card_evidence", count=3))  # the checklist follows
     await desk.settle()
-    text = desk.card_now(card).text or ""
-    assert staff("support.card_evidence", count=3) in text  # the checklist follows
 
     # the buyer says what the first new file shows: the card's checklist ticks it
     acks = [
         m for m in buyer.user.messages() if m.has_button(buyer.text("evidence.order_screenshot"))
     ]
     await buyer.press(acks[0], buyer.t("evidence.order_screenshot"))
-    await desk.settle()
     from bot.domain.vocab import EvidenceKind
 
     kinds = [EvidenceKind.PAYMENT_RECORD, EvidenceKind.ORDER_SCREENSHOT]
-    assert plain(render.checklist(STAFF, kinds, kinds)) in (desk.card_now(card).text or "")
+    await desk.card_shows(card, plain(render.checklist(STAFF, kinds, kinds)))
+    await desk.settle()
     await buyer.choose("btn.evidence_done")
 
     # a screenshot sent while a person has the case is evidence too, posted with its caption
@@ -110,8 +109,8 @@ async def test_evidence_added_later_is_posted_as_an_album_and_the_card_follows(
     assert thread_of(posted) == thread
     stored = [e for e in await rows(desk.settings, Evidence) if e.case_id == case_id]
     assert len(stored) == 4
+    await desk.card_shows(card, staff("support.card_evidence", count=4))
     await desk.settle()
-    assert staff("support.card_evidence", count=4) in (desk.card_now(card).text or "")
     evidence_rows = [
         o for o in await rows(desk.settings, OutboxMessage) if o.key.startswith("evidence:")
     ]
@@ -242,8 +241,12 @@ async def test_leads_reassign_reopen_and_shadow_ban_with_agent_names_shown(
     await d.buyer.user.wait_for_message(
         15, lambda m: d.buyer.text("case_status.in_review") in (m.text or "")
     )
+
+    async def reopened() -> bool:  # by the support worker, on its own turn after the command
+        return (await d.group.topic_named("RF-20261130-XXXX"))["is_closed"] is False
+
+    await d.until("the topic reopened in Telegram", reopened)
     await d.settle()
-    assert (await d.group.topic_named("RF-20261130-XXXX"))["is_closed"] is False
 
     # a shadow-banned buyer is ignored without being told
     await d.group.say(d.lead, thread, "/shadowban")

@@ -5,7 +5,8 @@ buttons, the relay both ways, notes, authorization and its audit trail."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.services.support import aware
 from bot.storage import repo
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Case, CaseEvent
@@ -142,13 +144,70 @@ class Desk:
         )
         return int(card.raw["message_thread_id"]), card
 
-    async def settle(self) -> None:
-        await self.harness.tg.wait_confirmed(timeout=20)
-        await asyncio.wait_for(self.harness.tracker.idle.wait(), timeout=20)
-        await self.harness.tg.wait_idle(quiet=0.3, timeout=20)
+    async def settle(self, within: float = 20) -> None:
+        """Every update handled to the end, and the support worker (which runs on its own
+        turn, not on an update) done with every topic job and due outbox message in the
+        database, then a quiet moment for the calls that follow the last row written."""
+        deadline = time.monotonic() + within
+        while True:
+            left = max(1.0, deadline - time.monotonic())
+            await self.harness.tg.wait_confirmed(timeout=left)
+            await asyncio.wait_for(self.harness.tracker.idle.wait(), timeout=left)
+            await self.harness.tg.wait_idle(quiet=0.3, timeout=left)
+            backlog = await self.worker_backlog()
+            if not backlog:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the support worker did not finish within {within}s: {backlog}"
+                )
+
+    async def worker_backlog(self) -> list[str]:
+        """What the support worker still has to do now: topics to open or reopen, and
+        outbox messages due (or being sent); a message waiting out a retry is not due."""
+        now = datetime.now(UTC)
+        jobs = [
+            f"topic of case {t.case_id}: {t.state}"
+            for t in await rows(self.settings, SupportTopic)
+            if t.state in ("opening", "reopening")
+        ]
+        # one place's messages go out in order: one behind an unfinished one waits with it
+        unfinished: set[tuple[int, int | None]] = set()
+        for o in sorted(await rows(self.settings, OutboxMessage), key=lambda o: o.id):
+            if o.state not in ("pending", "sending"):
+                continue
+            place = (o.chat_id, o.thread_id)
+            due = o.state == "sending" or (aware(o.next_attempt_at) or now) <= now
+            if due and place not in unfinished:
+                jobs.append(f"outbox {o.id} ({o.payload.get('op')}): {o.state}")
+            unfinished.add(place)
+        return jobs
+
+    async def until(
+        self, what: str, check: Callable[[], Awaitable[bool]], within: float = 15
+    ) -> None:
+        """Wait for a condition of the fake Bot API or the database (not for a quiet moment,
+        which a loaded machine stretches past any fixed window)."""
+        deadline = time.monotonic() + within
+        while not await check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {within}s: {what}")
+            await asyncio.sleep(0.05)
+            await self.harness.tg.sync()
 
     def card_now(self, card: BotMessage) -> BotMessage:
         return self.group.message(card.message_id)
+
+    async def card_shows(self, card: BotMessage, needle: str, within: float = 15) -> None:
+        """The card, refreshed by the worker after what it delivered, comes to show `needle`."""
+
+        async def shows() -> bool:
+            return needle in (self.card_now(card).text or "")
+
+        try:
+            await self.until(f"the card shows {needle!r}", shows, within)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; it reads {self.card_now(card).text!r}") from None
 
 
 @pytest.fixture
