@@ -213,7 +213,7 @@ class KnowledgeBase:
         courtesy = self.smalltalk.match(question, lang) if question else None
         if courtesy is not None and (found := self.section(courtesy, lang)) is not None:
             return [found]
-        question = self._strip_courtesy(question, lang)
+        question, named = self._strip_courtesy(question, lang)
         index = self._indexes[lang]
         ranking, parts = index.rank(mode or self.default_mode, question)
         score = self._coverage(index, question)
@@ -221,7 +221,6 @@ class KnowledgeBase:
         if reranked is not None:
             ranking = rerank.reorder(ranking, index.section_of, reranked.sections)
         sources = self._to_sources(index, ranking, k)
-        named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
             sources = [found, *(s for s in sources if s.id != named)][:k]
         return sources
@@ -266,7 +265,7 @@ class KnowledgeBase:
             found = self.section(courtesy, lang)
             if found is not None:
                 return Answer(found.text, True, [found], lang, 1.0, found.text)
-        question = self._strip_courtesy(question, lang)
+        question, named = self._strip_courtesy(question, lang)
         if not question:
             return Answer(
                 not_sure_answer(lang, self.section(CONTACT_SECTION, lang)), False, [], lang, 0.0
@@ -295,7 +294,6 @@ class KnowledgeBase:
                 # to the domain: a request the assistant does not serve
                 score = min(score, gate.RULED_OUT_MAX)
         sources = self._to_sources(index, ranking, k)
-        named = self.smalltalk.alias(question, lang)
         if named is not None and (found := self.section(named, lang)) is not None:
             # the whole message is one of a section's aliases: that section answers it
             sources = [found, *(s for s in sources if s.id != named)][:k]
@@ -313,13 +311,18 @@ class KnowledgeBase:
         text, lead = compose_answer(question, sources, lang)
         return Answer(text, True, sources, lang, score, lead, evidence=found_evidence)
 
-    def _strip_courtesy(self, question: str, lang: str) -> str:
-        """The question without the courtesies in front, unless the whole message is a
-        section's alias or meta-question ("hello anyone there at this hour" is a greeting:
-        dropping "hello anyone there" would leave "at this hour" to be searched)."""
-        if self.smalltalk.alias(question, lang) is not None:
-            return question
-        return self.smalltalk.strip(question, lang)
+    def _strip_courtesy(self, question: str, lang: str) -> tuple[str, str | None]:
+        """The question without the courtesies in front, and the section whose alias or
+        meta-question it is (None if none). A message that is such an alias as a whole
+        keeps its courtesies ("hello anyone there at this hour" is a greeting: dropping
+        "hello anyone there" would leave "at this hour" to be searched)."""
+        named = self.smalltalk.alias(question, lang)
+        if named is not None:
+            return question, named
+        stripped = self.smalltalk.strip(question, lang)
+        if stripped == question:
+            return question, None
+        return stripped, self.smalltalk.alias(stripped, lang)
 
     @staticmethod
     def _coverage(index: LangIndex, question: str) -> float:

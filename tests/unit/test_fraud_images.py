@@ -179,9 +179,10 @@ def test_text_is_found_on_a_scaled_down_copy_and_read_from_the_full_picture(
 def test_specks_and_icons_are_not_read_as_text() -> None:
     """Boxes lower than MIN_BOX_HEIGHT are dropped before recognition: they cost a
     recogniser run each and read as noise."""
+    import numpy as np
+
     from bot.imagescan import MIN_BOX_HEIGHT, _Engines
 
-    np = pytest.importorskip("numpy")
     read: list[int] = []
 
     class FakeEngine:

@@ -317,7 +317,6 @@ UTILITY_AFTER += [1227.5, 1227.0, 1223.0, 1220.0, 1219.5, 1214.5, 1215.5, 1212.0
 def _trainer():  # type: ignore[no-untyped-def]
     import sys
 
-    pytest.importorskip("numpy")
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     import train_reranker
 
