@@ -119,6 +119,34 @@ def unserved_request(question: str, path: Path = UNSERVED_FILE) -> str | None:
     return None
 
 
+OTHER_REFUNDS_FILE = Path(__file__).resolve().parent / "other_refunds.toml"
+
+
+@lru_cache(maxsize=4)
+def other_refund_patterns(
+    path: Path = OTHER_REFUNDS_FILE,
+) -> tuple[tuple[tuple[str, str, re.Pattern[str]], ...], tuple[re.Pattern[str], ...]]:
+    """The families of somebody else's refund in `other_refunds.toml` as (kind, language,
+    pattern), and the patterns of the goods the platform sells that override them."""
+    goods = tuple(pattern for _kind, _lang, pattern in pattern_families(path, "goods", "kind"))
+    return pattern_families(path, "refund", "kind"), goods
+
+
+def other_refund(question: str, path: Path = OTHER_REFUNDS_FILE) -> str | None:
+    """The kind of somebody else's refund the question asks about (a landlord's deposit, a
+    tax refund, a gym, a bank loan: `other_refunds.toml`), or None; None too when the
+    question also names goods the platform sells (a code, a gift card, a name of
+    `virtual_goods.txt`): then it is the buyer's own order."""
+    text = normalise(question)
+    families, goods = other_refund_patterns(path)
+    kind = next((kind for kind, _lang, pattern in families if pattern.search(text)), None)
+    if kind is None or any(pattern.search(text) for pattern in goods):
+        return None
+    if any(word in _virtual_goods() for word, _stand_ins in gate_words(question)):
+        return None
+    return kind
+
+
 def _glued(word: str, vocabulary: Collection[str], function_words: Collection[str]) -> bool:
     """A short Chinese "word" that the segmenter glued together from a text word and a
     function character (下的单到现在 -> 单到, 会退到哪里 -> 会退): known when each character is
@@ -173,7 +201,8 @@ def coverage(
     # rewrite may make it look answerable ("my amazon parcel not arrived"; halving was not
     # enough: "帮我写一段代码" is made only of the texts' words)
     if any(word in _OTHER for word, _ in words) or (
-        question is not None and unserved_request(question) is not None
+        question is not None
+        and (unserved_request(question) is not None or other_refund(question) is not None)
     ):
         score = min(score * 0.5, RULED_OUT_MAX)
     if len(words) == 1 and topics and known_words(words, topics) == 0:
