@@ -29,8 +29,10 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "retrieval_questions.
 # way; docs/knowledge.md). holdout15 was scored once after that change and is not trained
 # on (its two off-topic misses led to two unserved-request families), nor is holdout16,
 # scored once after the general off-topic gate (its off-topic miss led to the jokes family,
-# its unsure greeting to the presence family of meta_questions.toml).
-UNTUNED_SPLITS = frozenset({"holdout15", "holdout16"})
+# its unsure greeting to the presence family of meta_questions.toml), nor is holdout17,
+# scored once after the somebody-else's-refund families (its restaurant bill led to the
+# meal-or-shop family of other_refunds.toml).
+UNTUNED_SPLITS = frozenset({"holdout15", "holdout16", "holdout17"})
 # the once-blind batches (holdout10: two words were taken from its first-score misses;
 # holdout11: its off-topic miss led to the support-ticket phrases; holdout14: its
 # off-topic miss led to the unserved-request families): held to their own bars
@@ -545,6 +547,11 @@ OTHER_REFUNDS = [
     ("paid off my bank loan early, can I get the interest refunded", "a bank loan"),
     ("how do I cancel my phone contract without paying a penalty", "a phone contract or a utility"),
     ("the concert was cancelled, when do I get my ticket money back", "a trip, a stay or a show"),
+    (
+        "the restaurant charged my card twice, how do i get it back",
+        "a meal, a shop or a service in person",
+    ),
+    ("超市买的东西过期了能退吗", "a meal, a shop or a service in person"),
 ]
 
 # hard negatives: the buyer's own order on the platform with the same words (a scammer's
@@ -559,6 +566,8 @@ IN_SCOPE_REFUND_WORDS = [
     "the membership code I bought here says it was already redeemed",
     "在平台买的健身房会员兑换码没到账",  # a family's party, a code of the platform
     "bought a gym membership gift card here and the code is invalid",
+    "在平台买的超市购物卡卡密无效",  # a shop of the new family, a code of the platform
+    "bought a restaurant gift card here and the code is invalid",
     "my kid used the school fees to buy roblox credit, can I get a refund",  # virtual goods
 ]
 
