@@ -175,3 +175,48 @@ def test_the_same_concepts_with_other_signals_score_otherwise() -> None:
     flagged = model.score(text, signals=("req_transfer",)).probability
     assert plain < 0.5 < flagged
     assert model.score(text).probability == plain  # the first result was not overwritten
+
+
+_GUARDED = (
+    "_CLAUSE_END",
+    "_HYPOTHETICAL",
+    "_REPORTED",
+    "_REACTION",
+    "_STAKE",
+    "_MEETING_ABUSE",
+    "_DENIED",
+    "_ADDRESSED",
+    "_CIRCLE",
+    "_HANDED",
+    "_SELF_QUESTION",
+    "_IMPERATIVE",
+    "_FRESH",
+)
+
+
+def test_guarded_module_patterns_find_what_they_found_before() -> None:
+    import bot.domain.fraud.text as text_module
+
+    texts = [compact(ready_of(reveal(raw)[0])) for raw in _raw_texts()]
+    for name in _GUARDED:
+        fast = getattr(text_module, name)
+        head = fast.pattern.index("])(?:") + len("])(?:")
+        assert fast.pattern.startswith("(?=[") and fast.pattern.endswith(")"), name
+        plain = re.compile(fast.pattern[head:-1], fast.flags)
+        for text in texts:
+            want = [m.span() for m in plain.finditer(text)]
+            assert [m.span() for m in fast.finditer(text)] == want, (name, text)
+            half = len(text) // 2
+            assert bool(fast.search(text, 0, half)) == bool(plain.search(text, 0, half))
+
+
+@pytest.mark.parametrize("url", ["abc.top/xyz1", "https://refund-top.cn/x?a=1&b=2", "t.me/kf_9999"])
+def test_a_base64_link_of_any_length_passes_the_quick_look(url: str) -> None:
+    import base64
+
+    from bot.domain.fraud.reveal import encoded_urls
+
+    for blob in (base64.b64encode(url.encode()), base64.urlsafe_b64encode(url.encode())):
+        text = blob.decode().rstrip("=")
+        assert encoded_urls(f"看这个 {text} 快") == [url], text
+    assert len(base64.b64encode(b"abc.top/xyz1")) == 16  # the shortest blob there is

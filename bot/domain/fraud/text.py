@@ -410,6 +410,28 @@ _PHONE_LIKE = re.compile(r"\d{3}")
 _SENTENCE_START = re.compile(r"[。！？!?\n]|\.\s")
 
 
+def _guard(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """A module pattern behind its first-character guard (`firstchars.py`): the same matches."""
+    return re.compile(guarded(pattern.pattern, pattern.flags), pattern.flags)
+
+
+# the module patterns searched most, guarded: each saves 0.3-1.5 us per search of a
+# message-sized text (patterns that open with a literal or a class are faster without)
+_CLAUSE_END = _guard(_CLAUSE_END)
+_HYPOTHETICAL = _guard(_HYPOTHETICAL)
+_REPORTED = _guard(_REPORTED)
+_REACTION = _guard(_REACTION)
+_STAKE = _guard(_STAKE)
+_MEETING_ABUSE = _guard(_MEETING_ABUSE)
+_DENIED = _guard(_DENIED)
+_ADDRESSED = _guard(_ADDRESSED)
+_CIRCLE = _guard(_CIRCLE)
+_HANDED = _guard(_HANDED)
+_SELF_QUESTION = _guard(_SELF_QUESTION)
+_IMPERATIVE = _guard(_IMPERATIVE)
+_FRESH = _guard(_FRESH)
+
+
 class TextChecker:
     def __init__(self, hotlines: frozenset[str] = frozenset()) -> None:
         data = load_yaml("scripts.yaml")
