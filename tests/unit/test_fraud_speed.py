@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from bot.domain.fraud.detector import prose_of, ready_of, reveal
 from bot.domain.fraud.literals import Branches, needed
 from bot.domain.fraud.model import INTENT_WEIGHT, TextModel, _feature_sets, concepts, scale
 from bot.domain.fraud.normalize import compact
-from bot.domain.fraud.resources import load_yaml
 from bot.domain.fraud.text import TextChecker, _compile
+from tests.unit.test_fraud_firstchars import _groups  # every pattern group of scripts.yaml
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -72,22 +71,6 @@ def test_an_optional_or_alternative_part_is_never_a_requirement() -> None:
     assert branches.for_text("没有相关的词") is None
 
 
-def _groups() -> Iterator[tuple[str, list[str]]]:
-    data: dict[str, Any] = load_yaml("scripts.yaml")
-    for name, patterns in data.items():
-        if name == "triggers":
-            continue
-        if name == "requests":
-            for kind, spec in patterns.items():
-                yield f"requests.{kind}", list(spec["object"])
-        elif isinstance(patterns, dict):
-            for part, items in patterns.items():
-                if isinstance(items, list) and all(isinstance(p, str) for p in items):
-                    yield f"{name}.{part}", list(items)
-        else:
-            yield name, list(patterns)
-
-
 def _raw_texts() -> list[str]:
     out = []
     for path in sorted(DATA.glob("fraud*.jsonl")):
@@ -109,7 +92,7 @@ def test_pruned_alternations_find_exactly_what_the_whole_group_finds() -> None:
     left_out = 0
     for name, patterns in _groups():
         whole = _compile(patterns)
-        branches = Branches(patterns, _compile)
+        branches = Branches(patterns, _compile, cache_size=1_000_000)  # every set compiled
         for text in texts:
             pruned = branches.for_text(text)
             assert _match_list(pruned, text) == _match_list(whole, text), (name, text)
@@ -122,6 +105,18 @@ def test_pruned_alternations_find_exactly_what_the_whole_group_finds() -> None:
                 raise AssertionError((name, text))
             left_out += branches.live(text) != (1 << len(patterns)) - 1
     assert left_out > 10_000  # the shortcut is taken
+
+
+def test_a_full_cache_runs_the_whole_group() -> None:
+    branches = Branches(["退款", "转账", "验证码"], _compile, cache_size=1)
+    first = branches.for_text("申请退款")
+    assert first is not None and first is not branches.whole
+    # no room for a second alternation: the whole group, which finds the same
+    later = branches.for_text("把验证码发我")
+    assert later is branches.whole
+    assert _match_list(later, "把验证码发我") == [((1, 4), "验证码", ())]
+    assert branches.for_text("申请退款") is first  # the one compiled stays
+    assert branches.for_text("你好") is None
 
 
 def test_the_checks_run_pruned_alternations() -> None:

@@ -117,17 +117,22 @@ def _key(word: str, counts: dict[str, int]) -> str:
 class Branches:
     """A pattern group run with only the branches that can match a text:
     `for_text(text)` is the alternation of those branches (compiled by `compile_group`,
-    cached per set of branches), None when no branch can match."""
+    cached per set of branches), None when no branch can match.
 
-    _CACHE_SIZE = 1024
+    Compiling an alternation of a big group takes milliseconds and keeps tens of kB, so at
+    most `cache_size` of them are compiled; a text needing another set of branches gets the
+    whole group (the same matches, without the shortcut)."""
 
     def __init__(
         self,
         patterns: Sequence[str],
         compile_group: Callable[[list[str]], re.Pattern[str]],
         flags: int = re.ASCII,
+        cache_size: int = 128,
     ) -> None:
         self.patterns = list(patterns)
+        self.whole = compile_group(self.patterns)
+        self.cache_size = cache_size
         self.needs: list[Need] = [needed(p, flags) for p in self.patterns]
         self._compile = compile_group
         self._always = 0  # the bits of the branches with no requirement
@@ -147,7 +152,7 @@ class Branches:
             index.setdefault(_key(w, counts), []).append((w, bits))
         self._index = index
         self._keys = frozenset(index)
-        self._compiled: dict[int, re.Pattern[str] | None] = {}
+        self._compiled: dict[int, re.Pattern[str]] = {}
 
     def live(self, text: str) -> int:
         """The bits of the branches that can match `text` (bit i: pattern i)."""
@@ -162,12 +167,14 @@ class Branches:
     def for_text(self, text: str) -> re.Pattern[str] | None:
         """The alternation of the branches that can match `text`, None when none can."""
         live = self.live(text)
-        found = self._compiled.get(live, False)
-        if found is not False:
-            return found  # type: ignore[return-value]
+        found = self._compiled.get(live)
+        if found is not None:
+            return found
+        if not live:
+            return None
+        if len(self._compiled) >= self.cache_size:
+            return self.whole  # no room for another compiled alternation
         chosen = [p for i, p in enumerate(self.patterns) if live >> i & 1]
-        compiled = self._compile(chosen) if chosen else None
-        if len(self._compiled) >= self._CACHE_SIZE:
-            self._compiled.clear()
+        compiled = self._compile(chosen)
         self._compiled[live] = compiled
         return compiled
