@@ -16,6 +16,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import repeat
 from operator import add
@@ -91,14 +92,38 @@ def _concept_index() -> tuple[
 _BY_CHAR, _WORDS, _PHRASES = _concept_index()
 _CONCEPT_CHARS = frozenset(_BY_CHAR)
 _EN_WORD = re.compile(r"[a-z][a-z']*")
+# the same words by their first two characters (one-character words by their character): a
+# text whose 2-grams are at hand tests only the words that start with one of them
+_BY_PAIR: dict[str, list[tuple[str, str]]] = {}
+_BY_SINGLE: dict[str, list[tuple[str, str]]] = {}
+for _entries in _BY_CHAR.values():
+    for _word, _concept in _entries:
+        if len(_word) > 1:
+            _BY_PAIR.setdefault(_word[:2], []).append((_word, _concept))
+        else:
+            _BY_SINGLE.setdefault(_word, []).append((_word, _concept))
+_CONCEPT_PAIRS = frozenset(_BY_PAIR)
+_SINGLE_CHARS = frozenset(_BY_SINGLE)
 
 
-def concepts(text: str) -> set[str]:
-    """The concepts a normalised text names."""
+def concepts(text: str, pairs: set[str] | None = None) -> set[str]:
+    """The concepts a normalised text names. `pairs`: a set holding every 2-gram of the text
+    (and anything else), when the caller has one (`_feature_sets`): the words are then
+    looked up by their first two characters instead of their first one."""
     found: set[str] = set()
-    for ch in _CONCEPT_CHARS.intersection(text):
-        for word, concept in _BY_CHAR[ch]:
-            if concept not in found and word in text:
+    if pairs is None:
+        for ch in _CONCEPT_CHARS.intersection(text):
+            for word, concept in _BY_CHAR[ch]:
+                if concept not in found and word in text:
+                    found.add(concept)
+    else:
+        # a word is in the text only if its first two characters are one of its 2-grams
+        for pair in _CONCEPT_PAIRS.intersection(pairs):
+            for word, concept in _BY_PAIR[pair]:
+                if concept not in found and word in text:
+                    found.add(concept)
+        for ch in _SINGLE_CHARS.intersection(text):
+            for _word, concept in _BY_SINGLE[ch]:
                 found.add(concept)
     if text.isascii() or _EN_WORD.search(text):
         for w in set(_EN_WORD.findall(text)):
@@ -123,9 +148,18 @@ def features(text: str, signals: Iterable[str] = ()) -> list[str]:
 
 def _feature_sets(text: str, signals: tuple[str, ...] = ()) -> tuple[set[str], set[str]]:
     """The n-gram features and the intent features (by `INTENT_PREFIXES`) of a text."""
-    s = _SPACE.sub(" ", text).strip() if _MULTI_SPACE.search(text) else text.strip()
-    if not s:
+    grams, odd, found = _gram_set(text)
+    if grams is None:
         return set(), set()
+    return grams, _intent_set(signals, found, odd)
+
+
+def _intent_set(
+    signals: tuple[str, ...], found: AbstractSet[str], odd: AbstractSet[str] = frozenset()
+) -> set[str]:
+    """The intent features of a text: its rule signals and their pairs, the n-grams that
+    read like intent features (`odd`), its concepts with their pairs and its slots (always
+    built in this order: the set, and so the order a sum over it adds in, is the same)."""
     intent: set[str] = set()
     if signals and RULE_SIGNALS:
         named_signals = sorted(set(signals))
@@ -133,6 +167,22 @@ def _feature_sets(text: str, signals: tuple[str, ...] = ()) -> tuple[set[str], s
         intent.update(
             [f"r:{a}+{b}" for i, a in enumerate(named_signals) for b in named_signals[i + 1 :]]
         )
+    if odd:
+        intent |= odd
+    if found:
+        named = sorted(found)
+        intent.update(["c:" + c for c in named])
+        intent.update([f"c:{a}+{b}" for i, a in enumerate(named) for b in named[i + 1 :]])
+        intent.update(slot_features(set(found)))
+    return intent
+
+
+def _gram_set(text: str) -> tuple[set[str] | None, set[str], set[str]]:
+    """The n-gram features of a text (None when it is blank), the n-grams among them that
+    read like intent features (taken out of the first set), and the concepts it names."""
+    s = _SPACE.sub(" ", text).strip() if _MULTI_SPACE.search(text) else text.strip()
+    if not s:
+        return None, set(), set()
     if _DIGIT.search(s):
         s = _NUMBER.sub("0", _LONG_NUMBER.sub("#", s))
     padded = f" {s} "
@@ -145,19 +195,15 @@ def _feature_sets(text: str, signals: tuple[str, ...] = ()) -> tuple[set[str], s
     if words:
         grams.update(["w:" + w for w in words])
         grams.update([f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
+    # the concepts read with the text's 2-grams at hand (`grams` holds all of them here)
+    found = concepts(s, grams)
+    odd: set[str] = set()
     if ":" in s:
         # an n-gram of the text that reads like an intent feature ("c: ") counts as one,
         # as `value` has it in training
         odd = {g for g in grams if g.startswith(INTENT_PREFIXES)}
         grams -= odd
-        intent |= odd
-    found = concepts(s)
-    if found:
-        named = sorted(found)
-        intent.update(["c:" + c for c in named])
-        intent.update([f"c:{a}+{b}" for i, a in enumerate(named) for b in named[i + 1 :]])
-        intent.update(slot_features(found))
-    return grams, intent
+    return grams, odd, found
 
 
 # Intent slots: what a message asks of its reader, built from the concepts. A request
@@ -239,6 +285,22 @@ class TextModel:
         # chooses them on cross-validation (`calibrate` in bench/train_fraud_model.py)
         self.low_at = low_at
         self.medium_at = medium_at
+        # (number, summed weight) of the intent features of a set of rule signals and
+        # concepts: a few hundred combinations recur across all messages
+        self._intent_sums: dict[tuple[tuple[str, ...], frozenset[str]], tuple[int, float]] = {}
+
+    def _intents(self, signals: tuple[str, ...], found: frozenset[str]) -> tuple[int, float]:
+        """The number and the summed weight of the intent features of `signals` and the
+        concepts `found` (for a text with no n-gram that reads like an intent feature)."""
+        key = (signals, found)
+        cached = self._intent_sums.get(key)
+        if cached is None:
+            intents = _intent_set(signals, found)
+            cached = (len(intents), sum(map(self.weights.get, intents, repeat(0.0))))
+            if len(self._intent_sums) >= 4096:
+                self._intent_sums.clear()
+            self._intent_sums[key] = cached
+        return cached
 
     @classmethod
     def off(cls) -> TextModel:
@@ -260,19 +322,28 @@ class TextModel:
     def score(self, text: str, *, signals: Iterable[str] = (), explain: bool = False) -> ModelScore:
         if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
-        grams, intents = _feature_sets(text, tuple(signals))
-        if not grams and not intents:
+        signals = tuple(signals)
+        grams, odd, found = _gram_set(text)
+        if grams is None:
             return ModelScore(0.0, ())
         get = self.weights.get
-        n = len(grams) + len(intents)
+        if odd or explain:
+            intents = _intent_set(signals, found, odd)
+            count, intent = len(intents), sum(map(get, intents, repeat(0.0)))
+        else:
+            count, intent = self._intents(signals, frozenset(found))
+        n = len(grams) + count
         total = sum(map(get, grams, repeat(0.0)))
-        intent = sum(map(get, intents, repeat(0.0)))
         z = self.bias + total * scale(n) + intent * INTENT_WEIGHT
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         top: tuple[str, ...] = ()
         if explain:
             hits = sorted(
-                ((get(f, 0.0) * value(f, n), f) for f in (*grams, *intents)), reverse=True
+                (
+                    (get(f, 0.0) * value(f, n), f)
+                    for f in (*grams, *_intent_set(signals, found, odd))
+                ),
+                reverse=True,
             )
             hits = [h for h in hits if h[0] > 0]
             top = tuple(_readable(f) for _, f in hits[:3])

@@ -80,9 +80,13 @@ _DECODED_URL = re.compile(
 )
 
 
+# a run of 16 base64 characters, which every blob has: a text without one is not searched
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16}")
+
+
 def encoded_urls(text: str) -> list[str]:
     """Links hidden as base64 (standard or URL-safe alphabet)."""
-    if len(text) < 16:
+    if len(text) < 16 or not _B64_RUN.search(text):
         return []
     out: list[str] = []
     for m in _B64.finditer(text):
