@@ -10,13 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 from bot.domain.fraud import Detector, Risk
-from bot.domain.fraud.model import TextModel, concepts
+from bot.domain.fraud.model import concepts
 from bot.domain.fraud.normalize import normalize
 from bot.domain.fraud.resources import load_yaml
-from bot.services.scam import build_detector
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,18 +50,18 @@ ASSURED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return build_detector()
-
-
-@pytest.fixture(scope="module")
-def rules() -> Detector:
-    return Detector(model=TextModel.off())
+# the `detector` (as shipped) and `rules` (classifier off) fixtures are tests/unit/conftest.py's
 
 
 def _checks(detector: Detector, text: str) -> set[str]:
     return {f.check for f in detector.scan_text(text).findings}
+
+
+def _assert_flagged(detector: Detector, scams: list[str], harmless: list[str]) -> None:
+    """Every scam reaches medium with the classifier on; no hard negative does."""
+    missed = [t for t in scams if not detector.scan_text(t).at_least(Risk.MEDIUM)]
+    wrong = [t for t in harmless if detector.scan_text(t).at_least(Risk.MEDIUM)]
+    assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
 
 
 def test_an_invitation_or_album_to_install_is_a_scam_line(rules: Detector) -> None:
@@ -76,20 +73,15 @@ def test_an_invitation_or_album_to_install_is_a_scam_line(rules: Detector) -> No
 
 
 def test_invitation_apps_are_flagged_and_their_hard_negatives_pass(detector: Detector) -> None:
-    missed = [t for t in LURES if not detector.scan_text(t).at_least(Risk.MEDIUM)]
-    wrong = [t for t in LURE_NEGATIVES if detector.scan_text(t).at_least(Risk.MEDIUM)]
-    assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
+    _assert_flagged(detector, LURES, LURE_NEGATIVES)
 
 
 def test_a_code_read_aloud_to_a_caller_is_flagged(detector: Detector) -> None:
-    missed = [t for t in OTP_ALOUD if not detector.scan_text(t).at_least(Risk.MEDIUM)]
-    wrong = [t for t in OTP_NEGATIVES if detector.scan_text(t).at_least(Risk.MEDIUM)]
-    assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
+    _assert_flagged(detector, OTP_ALOUD, OTP_NEGATIVES)
 
 
 def test_support_asking_an_order_number_with_an_assurance_passes(detector: Detector) -> None:
-    wrong = [t for t in ASSURED if detector.scan_text(t).at_least(Risk.MEDIUM)]
-    assert not wrong, wrong
+    _assert_flagged(detector, [], ASSURED)
 
 
 def test_assurances_are_a_concept_and_scripts_are_not_assurances() -> None:
