@@ -45,6 +45,7 @@ TRAIN_FILES = [
     ROOT / "tests" / "data" / "fraud_train_wide.jsonl",
     ROOT / "tests" / "data" / "fraud_train_wide2.jsonl",
     ROOT / "tests" / "data" / "fraud_train_wide3.jsonl",
+    ROOT / "tests" / "data" / "fraud_train_wide4.jsonl",
 ]
 OUT = ROOT / "bot" / "domain" / "fraud" / "data" / MODEL_FILE
 L2 = 1e-5

@@ -284,6 +284,7 @@ def test_every_technique_has_training_messages_and_hard_negatives() -> None:
         "fraud_train_wide.jsonl",
         "fraud_train_wide2.jsonl",
         "fraud_train_wide3.jsonl",
+        "fraud_train_wide4.jsonl",
     ):
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
             case = json.loads(line)
