@@ -375,9 +375,10 @@ async def run_writes(
 ) -> list[int]:
     """Run prebuilt statements in one transaction; their row counts.
 
-    On SQLite the whole transaction (BEGIN, the statements, COMMIT) is one hand-off to
-    aiosqlite's thread instead of three or four per statement (cursor, execute, close) and
-    one for the commit, each costing the event loop a wake-up. Elsewhere the statements go
+    On SQLite the whole transaction (BEGIN, the statements, COMMIT) is one hand-off to the
+    thread of the engine's write connection (`SQLiteWriter`; in memory, to the pooled
+    connection's aiosqlite thread) instead of three or four per statement (cursor, execute,
+    close) and one for the commit, each costing the event loop a wake-up. Elsewhere the statements go
     through SQLAlchemy; a single one runs on `alone` when given (an AUTOCOMMIT engine:
     PostgreSQL commits it on its own, with no BEGIN or COMMIT round trip)."""
     if engine.dialect.name == "sqlite":
