@@ -91,14 +91,15 @@ class Counters:
     api: Counter[str] = field(default_factory=Counter)
 
     def snapshot(self) -> dict[str, Any]:
-        from bot.storage.db import RAW_COUNTS  # SQLite's one-step units of work
+        from bot.storage.db import RAW_COUNTS, SQLiteWriter  # SQLite's one-step units of work
 
         return {
             "statements": self.statements + RAW_COUNTS.statements,
             "commits": self.commits + RAW_COUNTS.commits,
             "redis_commands": self.redis_commands,
             "redis_round_trips": self.redis_round_trips,
-            "sqlite_hand_offs": self.sqlite_hand_offs,
+            # aiosqlite's threads (the pool's connections) and the write connection's
+            "sqlite_hand_offs": self.sqlite_hand_offs + SQLiteWriter.hand_offs,
             "api": dict(self.api),
         }
 

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage import repo
@@ -47,6 +47,7 @@ class UserService:
         redis: Redis | None = None,
     ) -> None:
         self.sessions = sessions
+        self.engine: AsyncEngine = sessions.kw["bind"]
         self.remember_seconds = remember_seconds
         self.redis = redis
         self._seen: dict[int, _Seen] = {}
@@ -101,11 +102,13 @@ class UserService:
             counter = await self._generation(user_id)
         if seen is not None and fresh and counter == seen.generation:
             return seen.profile
-        async with self.sessions() as session:
-            user = await repo.upsert_user(
-                session, user_id=user_id, first_name=first_name, username=username
+        # core SQL on the sessions' engine (the ORM's session, identity map and unit of work
+        # cost more than the two or three statements)
+        async with self.engine.connect() as connection:
+            language, ban = await repo.record_user(
+                connection, user_id=user_id, first_name=first_name, username=username
             )
-            found = Profile(user.language, await repo.ban_mode_of(session, user_id))
+        found = Profile(language, ban)
         if len(self._seen) > 50_000:
             self._seen.clear()
         self._seen[user_id] = _Seen(now, first_name, username, found, counter)

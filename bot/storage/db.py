@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, exc, text
-from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
@@ -41,19 +47,114 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # with WAL, NORMAL keeps the database consistent after a crash and syncs at
-            # checkpoints instead of on every commit
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+            _set_pragmas(dbapi_connection)
 
+        if database and in_file:
+            _WRITERS[engine.sync_engine] = writer = SQLiteWriter(database)
+            event.listen(engine.sync_engine, "engine_disposed", lambda _engine: writer.stop())
         return engine
     engine = create_async_engine(url, hide_parameters=True, **_kept_pool())
     _ping_when_idle(engine)
     return engine
+
+
+def _set_pragmas(connection: Any) -> None:
+    """Every SQLite connection of the process: the pool's and the writer's."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # with WAL, NORMAL keeps the database consistent after a crash and syncs at
+    # checkpoints instead of on every commit
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _open_writer(database: str) -> sqlite3.Connection:
+    """On the writer's thread: the connection, as the pool's are opened and set up."""
+    connection = sqlite3.connect(database, timeout=30)
+    _set_pragmas(connection)
+    return connection
+
+
+class SQLiteWriter:
+    """One connection of a SQLite file engine kept for `run_writes`, outside the pool.
+
+    Taking a pooled connection and giving it back (SQLAlchemy's checkout and checkin, each
+    through a greenlet) cost more CPU than the unit of work it carried. This one lives on a
+    thread of its own, opened at the first unit of work and closed with the engine
+    (`dispose`; the next unit then opens it again). Its units run one after another, in the
+    order they were queued, as SQLite lets one writer at a time anyway; the pool's
+    connections (reads, the ORM's writes) wait for it as for each other (`busy_timeout`).
+    Each unit is one hand-off, as on aiosqlite's thread. The thread is a daemon: an engine
+    never disposed does not keep the process alive at exit."""
+
+    hand_offs = 0  # every unit queued, by every writer (the benchmark's count)
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self._queue: (
+            SimpleQueue[tuple[asyncio.Future[Any], Callable[[sqlite3.Connection], Any]] | None]
+            | None
+        ) = None
+        self.opened = 0
+
+    async def run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """`work(connection)` on the writer's thread; what it returns or raises."""
+        if self._queue is None:
+            self._queue = SimpleQueue()
+            self.opened += 1
+            threading.Thread(
+                target=self._serve,
+                args=(self.database, self._queue),
+                daemon=True,
+                name="sqlite-writer",
+            ).start()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        SQLiteWriter.hand_offs += 1
+        self._queue.put((future, work))
+        return await future
+
+    def stop(self) -> None:
+        """Close the connection once the units already queued have run."""
+        queue, self._queue = self._queue, None
+        if queue is not None:
+            queue.put(None)
+
+    @staticmethod
+    def _serve(database: str, queue: SimpleQueue[Any]) -> None:
+        connection: sqlite3.Connection | None = None
+        try:
+            while (item := queue.get()) is not None:
+                future, work = item
+                try:
+                    if connection is None:
+                        connection = _open_writer(database)
+                    outcome, failed = work(connection), False
+                except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
+                    outcome, failed = error, True
+                with contextlib.suppress(RuntimeError):  # its loop is gone: nobody waits
+                    future.get_loop().call_soon_threadsafe(_settle, future, outcome, failed)
+        finally:
+            if connection is not None:
+                connection.close()
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any, failed: bool) -> None:
+    if future.done():  # the awaiting task was cancelled
+        return
+    if failed:
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+# the writer of each SQLite file engine made by `create_engine`
+_WRITERS: weakref.WeakKeyDictionary[Engine, SQLiteWriter] = weakref.WeakKeyDictionary()
+
+
+def sqlite_writer(engine: AsyncEngine) -> SQLiteWriter | None:
+    return _WRITERS.get(engine.sync_engine)
 
 
 def open_transaction(dbapi_connection: Any) -> bool:
@@ -242,10 +343,9 @@ def _sqlite_statement(statement: Executable, dialect: Dialect) -> _SQLiteStateme
     return made
 
 
-def _run_sqlite(driver: Any, prepared: list[tuple[str, list[Any]]]) -> list[int]:
+def _run_sqlite(connection: sqlite3.Connection, prepared: list[tuple[str, list[Any]]]) -> list[int]:
     """On the connection's own thread: every statement, then the commit; all rolled back
     when any of them fails."""
-    connection: sqlite3.Connection = driver._conn
     if not connection.in_transaction:
         connection.execute("BEGIN")
     try:
@@ -258,14 +358,27 @@ def _run_sqlite(driver: Any, prepared: list[tuple[str, list[Any]]]) -> list[int]
     return counts
 
 
+async def _run_pooled(engine: AsyncEngine, prepared: list[tuple[str, list[Any]]]) -> list[int]:
+    """In memory (one connection, the pool's): the pooled connection itself, without
+    SQLAlchemy's Connection around it."""
+    raw = await engine.raw_connection()
+    try:
+        driver: Any = raw.driver_connection  # aiosqlite's Connection
+        counts: list[int] = await driver._execute(lambda: _run_sqlite(driver._conn, prepared))
+        return counts
+    finally:
+        await greenlet_spawn(raw.close)  # back to the pool (rolled back if left open)
+
+
 async def run_writes(
     engine: AsyncEngine, writes: Sequence[Write], *, alone: AsyncEngine | None = None
 ) -> list[int]:
     """Run prebuilt statements in one transaction; their row counts.
 
-    On SQLite the whole transaction (BEGIN, the statements, COMMIT) is one hand-off to
-    aiosqlite's thread instead of three or four per statement (cursor, execute, close) and
-    one for the commit, each costing the event loop a wake-up. Elsewhere the statements go
+    On SQLite the whole transaction (BEGIN, the statements, COMMIT) is one hand-off to the
+    thread of the engine's write connection (`SQLiteWriter`; in memory, to the pooled
+    connection's aiosqlite thread) instead of three or four per statement (cursor, execute,
+    close) and one for the commit, each costing the event loop a wake-up. Elsewhere the statements go
     through SQLAlchemy; a single one runs on `alone` when given (an AUTOCOMMIT engine:
     PostgreSQL commits it on its own, with no BEGIN or COMMIT round trip)."""
     if engine.dialect.name == "sqlite":
@@ -283,12 +396,12 @@ async def run_writes(
                     ],
                 )
             )
-        # the pooled connection itself, without SQLAlchemy's Connection around it (a
-        # third of the cost of taking one from the pool and giving it back)
-        raw = await engine.raw_connection()
+        writer = _WRITERS.get(engine.sync_engine)
         try:
-            driver: Any = raw.driver_connection  # aiosqlite's Connection
-            counts: list[int] = await driver._execute(_run_sqlite, driver, prepared)
+            if writer is not None:  # a file: the engine's own write connection
+                counts: list[int] = await writer.run(partial(_run_sqlite, prepared=prepared))
+            else:
+                counts = await _run_pooled(engine, prepared)
         except sqlite3.Error as error:  # as SQLAlchemy would have raised it
             raise exc.DBAPIError.instance(
                 prepared[0][0] if prepared else "",
@@ -298,8 +411,6 @@ async def run_writes(
                 hide_parameters=True,
                 dialect=dialect,
             ) from error
-        finally:
-            await greenlet_spawn(raw.close)  # back to the pool (rolled back if left open)
         RAW_COUNTS.statements += len(prepared)
         RAW_COUNTS.commits += 1
         return counts

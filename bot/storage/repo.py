@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +47,62 @@ async def upsert_user(
         session.add(user)
         await session.commit()
     return user
+
+
+# a user's language and names with the ban support put on them, in one query
+_PROFILE = sa.select(
+    col(User.language),
+    col(User.first_name),
+    col(User.username),
+    sa.select(BuyerBan.mode)  # type: ignore[call-overload]
+    .where(col(BuyerBan.user_id) == sa.bindparam("user_id"))
+    .scalar_subquery(),
+).where(col(User.id) == sa.bindparam("user_id"))
+_BAN = sa.select(BuyerBan.mode).where(col(BuyerBan.user_id) == sa.bindparam("user_id"))  # type: ignore[call-overload]
+
+
+async def record_user(
+    connection: AsyncConnection,
+    *,
+    user_id: int,
+    first_name: str | None = None,
+    username: str | None = None,
+) -> tuple[str | None, str | None]:
+    """`upsert_user` in core SQL, with `ban_mode_of`: the user's language and ban.
+
+    A known user with the same names is one query (no ORM session, identity map or unit of
+    work: the buyer's profile is read on every update a minute after the last)."""
+    found = (await connection.execute(_PROFILE, {"user_id": user_id})).first()
+    if found is None:
+        now = utcnow()
+        try:
+            await connection.execute(
+                sa.insert(User).values(
+                    id=user_id,
+                    first_name=first_name,
+                    username=username,
+                    language=None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await connection.commit()
+        except IntegrityError:  # recorded meanwhile by another update of the buyer's
+            await connection.rollback()
+            found = (await connection.execute(_PROFILE, {"user_id": user_id})).first()
+            assert found is not None
+            return found[0], found[3]
+        ban = (await connection.execute(_BAN, {"user_id": user_id})).scalar()
+        return None, None if ban is None else str(ban)
+    language, known_first, known_username, ban = found
+    if (known_first, known_username) != (first_name, username):
+        await connection.execute(
+            sa.update(User)
+            .where(col(User.id) == user_id)
+            .values(first_name=first_name, username=username, updated_at=utcnow())
+        )
+        await connection.commit()
+    return language, None if ban is None else str(ban)
 
 
 async def ban_mode_of(session: AsyncSession, user_id: int) -> str | None:

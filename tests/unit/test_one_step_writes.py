@@ -38,7 +38,7 @@ def update(update_id: int, chat_id: int = 77) -> dict[str, Any]:
 
 @pytest.fixture
 def hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every call queued to an aiosqlite connection's thread."""
+    """Every call queued to an aiosqlite connection's thread or to the write connection's."""
     seen: list[str] = []
     original = aiosqlite.Connection._execute
 
@@ -47,6 +47,13 @@ def hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return await original(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    writer_run = db.SQLiteWriter.run
+
+    async def counted_unit(self: Any, work: Any) -> Any:
+        seen.append("writer")
+        return await writer_run(self, work)
+
+    monkeypatch.setattr(db.SQLiteWriter, "run", counted_unit)
     return seen
 
 
