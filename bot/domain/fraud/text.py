@@ -129,6 +129,17 @@ def _reassures(text: str, start: int, end: int) -> bool:
     return bool(_DENIED.search(text, max(0, start - 16), start)) and not _ASKED.match(text, end)
 
 
+def _negated_item(text: str, neg: int) -> bool:
+    """Whether the "不" at `neg` opens an item of a list of negated actions with no
+    condition in it ("本店不加微信、不加QQ、不线下转账")."""
+    for m in _NEGATED_LIST.finditer(text, max(0, neg - 40), min(len(text), neg + 40)):
+        if m.start() <= neg < m.end():
+            return not _LIST_CONDITION.search(m.group())
+        if m.start() > neg:
+            break
+    return False
+
+
 def quoted_mention(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] lies inside a quoted phrase while the text outside every
     quote asks nothing of the reader: a scam's words named, not said ("那个“交保证金成为
@@ -207,6 +218,13 @@ _REASSURED = re.compile(
     _FLAGS,
 )
 _CONDITION = re.compile(r"(?:如|若|如果|要是|假如|\bif(?:\s+you)?)\s*$", _FLAGS)
+# a list of what is never done ("不加微信、不加QQ、不线下转账"): two or more items each negated
+# by a bare "不", none of them a condition ("不加微信就退不了": a threat, not a policy)
+_NEGATED_LIST = re.compile(
+    r"(?:(?:也|从|绝|均|都)?不[^、，,；;。！？!?\n]{1,12}[、，,；;]\s*)+(?:也|从|绝|均|都)?不[^、，,；;。！？!?\n]{1,12}",
+    _FLAGS,
+)
+_LIST_CONDITION = re.compile(r"就|则|的话|才|否则|不然|除非")
 _LATIN = re.compile(r"[a-z]+")
 _YOU = re.compile(r"\byour?\b", _FLAGS)
 _KNOWN_APP = re.compile(
@@ -550,9 +568,11 @@ class TextChecker:
             wide
             and _SELF_ACTION.search(text, max(lo, start - 24), start)
             and not (req.kind == "mule" and _YOU.search(m.group()))
+            and not (req.kind == "contact" and "@" in m.group())
         ):
             # "I'll transfer the money", "we will share the screen": not asked of the reader
-            # ("can I borrow your number" still asks the reader for what is theirs)
+            # ("can I borrow your number" still asks the reader for what is theirs; "we moved
+            # support to @x" sends the reader to the handle)
             return None
         if (
             not wide
@@ -625,6 +645,8 @@ class TextChecker:
             return None
         if _REPORTED.search(text, lo, first) and _REACTION.search(text):
             return None
+        if not wide and first and text[first - 1] == "不" and _negated_item(text, first - 1):
+            return None  # one item of a list of what is never done: a policy, not a request
         if _SPLIT_NEGATION.search(prefix) and _MODAL.match(text, first):
             return None  # the negation split from its modal by the match: "不|需要你另外转账"
         if prefix:
