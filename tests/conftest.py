@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, load_settings
 from bot.web.config import WebSettings
@@ -37,3 +38,17 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite file of this test, made as `refund-bot run` makes it (a directory or
+    a module may define its own, e.g. on PostgreSQL)."""
+    from bot.storage.db import create_engine, migrate
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+    await migrate(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

@@ -3,7 +3,7 @@ update and Bot API counters, in the Prometheus text format."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.llm.counters import LLMCounters
 from bot.ops.metrics import Metrics, UpdateMetrics, record_fraud_findings
-from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Case, InboxUpdate, User
 from bot.storage.support_models import CaseTimer, OutboxMessage
 
@@ -33,16 +33,6 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def value(text: str, name: str, **labels: str) -> float | None:
     return samples(text).get((name, tuple(sorted(labels.items()))))
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'metrics.sqlite3'}")
-    await migrate(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def fill(engine: AsyncEngine) -> None:

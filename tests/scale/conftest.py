@@ -23,9 +23,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.db import create_engine, migrate
 from tests.fakeapi import FakeTelegramClient, FakeTelegramServer
 from tests.services.conftest import (  # noqa: F401 - fixtures used by the tests here
     migrated_url,
@@ -216,12 +214,3 @@ def cluster_args(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, 
         request.getfixturevalue("migrated_url"),
         request.getfixturevalue("redis_scope"),
     )
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated SQLite file of this test, made as `refund-bot run` makes it."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'scale.sqlite3'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()

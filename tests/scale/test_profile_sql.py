@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -75,9 +74,7 @@ async def test_a_buyer_recorded_by_updates_side_by_side_once(engine: AsyncEngine
     assert await user_row(engine, 15) == [(15, None, "Li", None)]
 
 
-async def test_a_buyer_recorded_between_the_read_and_the_insert(
-    engine: AsyncEngine, tmp_path: Path
-) -> None:
+async def test_a_buyer_recorded_between_the_read_and_the_insert(engine: AsyncEngine) -> None:
     """Another update of the same new buyer records them after this one found no row: the
     insert clashes, and the row the other wrote is read instead."""
     inserted: list[str] = []
@@ -85,7 +82,7 @@ async def test_a_buyer_recorded_between_the_read_and_the_insert(
     def record_first(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
         if statement.startswith("INSERT INTO users") and not inserted:
             inserted.append(statement)
-            with sqlite3.connect(tmp_path / "scale.sqlite3") as other:
+            with sqlite3.connect(str(engine.url.database)) as other:
                 other.execute(
                     "INSERT INTO users (id, language, first_name, created_at, updated_at)"
                     " VALUES (16, 'en', 'Other', '2026-01-01', '2026-01-01')"

@@ -1,33 +1,21 @@
-"""What the unit tests share: the migrated database and a case stored as the wizard stores
-it; the fraud detector with and without its classifier, and the check that a family of scams
-is caught while its hard negatives stay quiet."""
+"""What the unit tests share: a case stored as the wizard stores it (in the migrated
+database of tests/conftest.py's `engine`); the fraud detector with and without its
+classifier, and the check that a family of scams is caught while its hard negatives stay
+quiet."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.fraud import Detector, Risk
 from bot.domain.fraud.model import TextModel
 from bot.services.scam import fraud_texts
 from bot.storage import repo
-from bot.storage.db import create_engine, migrate
 from bot.storage.models import Case
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated SQLite file of this test (a module may define its own)."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unit.sqlite3'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def file_case(session: AsyncSession, *, user_id: int, number: str, **fields: Any) -> Case:
