@@ -553,3 +553,108 @@ EN: dict[str, str] = {
     "shortened": "link shorteners",
     "url": "link address",
 }
+
+# Parties the buyer denies ("不是商家也不是我的问题", "not seller fault not my fault either"):
+# a denied party is not what the question is about, yet its words vote for that party's
+# section (causes-merchant, causes-buyer). Each pattern (a regular expression over the
+# normalised question, where 卖家 / sj are already 商家) is replaced, for retrieval and before
+# the phrases above are looked up, by DENIED_STAND_IN: the question is still about a cause,
+# and the party that remains, or none (causes-other), is what it asks about.
+_ZH_DENY = r"(?<![是可])(?:不是|并非|不怪|不赖|不属于)"
+_ZH_BLAME = r"(?:的)?(?:问题|原因|责任|过错|错|锅|拍错|选错|买错|操作失误)"
+_EN_DENY = r"(?<![a-z])(?:not|neither|nor|isnt|wasnt)"
+_EN_BLAME = r"(?:fault|problem|issue|mistake|error)"
+DENIED_ZH: tuple[str, ...] = (
+    # a named party, with or without its blame word: 不是商家也不是我的问题, 并非平台原因
+    rf"{_ZH_DENY}(?:商家|平台|买家){_ZH_BLAME}?",
+    # the buyer, only with a blame word (不是我用掉的 is a claim about use, not a cause)
+    rf"{_ZH_DENY}(?:我自己|我们|我|自己){_ZH_BLAME}",
+)
+DENIED_STAND_IN = {"zh": "其他原因", "en": "other causes reasons"}
+DENIED_EN: tuple[str, ...] = (
+    rf"{_EN_DENY} (?:the )?(?:seller|merchant|shop|store|platform|buyer)s? {_EN_BLAME}(?: either)?(?![a-z])",
+    rf"{_EN_DENY} (?:my|our) (?:own )?{_EN_BLAME}(?: either)?(?![a-z])",
+)
+
+# A closed or replaced card: the refund goes back to where it was paid from and the bank or
+# support routes it (refund-not-received), not a question about the usual arrival times.
+ZH.update(
+    {
+        "注销了": "原支付账户注销 换卡 退款失败",
+        "已经注销": "原支付账户注销 换卡 退款失败",
+        "已注销": "原支付账户注销 换卡 退款失败",
+        "卡注销": "原支付账户注销 换卡 退款失败",
+        "销户": "原支付账户注销 换卡 退款失败",
+        "换了新卡": "原支付账户注销 换卡 退款失败",
+        "换卡了": "原支付账户注销 换卡 退款失败",
+    }
+)
+EN.update(
+    {
+        "card was cancelled": "original account was closed card replaced",
+        "card was canceled": "original account was closed card replaced",
+        "card was closed": "original account was closed card replaced",
+        "card is closed": "original account was closed card replaced",
+        "card is cancelled": "original account was closed card replaced",
+        "card got cancelled": "original account was closed card replaced",
+        "card got closed": "original account was closed card replaced",
+        "closed my card": "original account was closed card replaced",
+        "cancelled my card": "original account was closed card replaced",
+        "account was closed": "original account was closed card replaced",
+        "account is closed": "original account was closed card replaced",
+        "closed my account": "original account was closed card replaced",
+        "card expired": "original account was closed card replaced",
+        "new card": "original account was closed card replaced",
+    }
+)
+
+# The buyer's own use ("i used the code already", "我自己已经激活了") asks about used goods
+# (redeemed-goods); the same verbs in a claim ("the seller says i used it") or denied ("i
+# never used it") are a disputed redemption (false-redemption). A question that matches
+# OWN_USE and not OWN_USE_GUARD gets OWN_USE_STAND_IN added for retrieval.
+OWN_USE: dict[str, str] = {
+    "zh": r"我(?:自己)?(?:已经|都|早就|刚)?(?:用了|用过了|用掉了|用完了|兑换了|激活了|充进去了|使用了)",
+    "en": (
+        r"(?<![a-z])(?:i (?:have |had |just |already |already have )?(?:used|redeemed|activated)"
+        r"|(?:^|i )already (?:used|use|redeemed|redeem|activated|activate))(?![a-z])"
+    ),
+}
+OWN_USE_GUARD: dict[str, str] = {
+    "zh": r"说|称|咬定|认定|怀疑|没用|没激活|没兑换|未使用|不是我|别人|被盗|盗用",
+    "en": (
+        r"(?<![a-z])(?:says?|said|claims?|claimed|insists?|told|accuses?|never|not|didnt|"
+        r"dont|havent|hasnt|someone|somebody|else|hacked|stolen)(?![a-z])"
+    ),
+}
+OWN_USE_STAND_IN = {"zh": "已经激活 用完了 充进去", "en": "activated completed order used up"}
+
+# The appeal itself was rejected: the platform's last step is used up, so the question is
+# where else to go (outside-channels), not how to appeal. A refused refund before the
+# appeal ("商家不给退 还能找谁") stays with the platform's review and appeal, and a bare
+# "申诉失败了还有什么办法" with the appeals section (whose last line names the outside channels).
+ZH.update(
+    {
+        "申诉也被驳回": "平台外 都不管 维权 消协",
+        "申诉被驳回": "平台外 都不管 维权 消协",
+        "申诉也驳回": "平台外 都不管 维权 消协",
+        "申诉驳回了": "平台外 都不管 维权 消协",
+        "申诉也没用": "平台外 都不管 维权 消协",
+        "申诉没用": "平台外 都不管 维权 消协",
+        "申诉也不行": "平台外 都不管 维权 消协",
+        "申诉结果也": "平台外 都不管 维权 消协",
+    }
+)
+EN.update(
+    {
+        "appeal also failed": "outside the platform escalate consumer protection",
+        "appeal failed": "outside the platform escalate consumer protection",
+        "appeal was rejected": "outside the platform escalate consumer protection",
+        "appeal got rejected": "outside the platform escalate consumer protection",
+        "appeal was denied": "outside the platform escalate consumer protection",
+        "appeal got denied": "outside the platform escalate consumer protection",
+        "appeal also rejected": "outside the platform escalate consumer protection",
+        "appeal rejected": "outside the platform escalate consumer protection",
+        "lost the appeal": "outside the platform escalate consumer protection",
+        "lost my appeal": "outside the platform escalate consumer protection",
+    }
+)

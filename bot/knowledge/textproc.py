@@ -300,6 +300,33 @@ _ZH_TABLE = _normalized_table(synonyms.ZH)
 _EN_TABLE = _normalized_table(synonyms.EN)
 _ZH_PHRASES = _alternation(synonyms.ZH, words=False)
 _EN_PHRASES = _alternation(synonyms.EN, words=True)
+_DENIED = {
+    "zh": re.compile("|".join(f"(?:{p})" for p in synonyms.DENIED_ZH)),
+    "en": re.compile("|".join(f"(?:{p})" for p in synonyms.DENIED_EN)),
+}
+
+
+def drop_denied(norm: str) -> str:
+    """The normalised question with the parties it denies (`synonyms.DENIED_ZH` / `_EN`)
+    replaced by a neutral cause word: "不是商家也不是我的问题" is about a cause, neither the
+    merchant's nor the buyer's."""
+    for lang, pattern in _DENIED.items():
+        norm = pattern.sub(f" {synonyms.DENIED_STAND_IN[lang]} ", norm)
+    return norm
+
+
+_OWN_USE = {lang: re.compile(p) for lang, p in synonyms.OWN_USE.items()}
+_OWN_USE_GUARD = {lang: re.compile(p) for lang, p in synonyms.OWN_USE_GUARD.items()}
+
+
+def own_use(norm: str) -> list[str]:
+    """The texts' words for used goods when the normalised question states the buyer's own
+    use and neither a claim nor a denial of it (`synonyms.OWN_USE`)."""
+    return [
+        synonyms.OWN_USE_STAND_IN[lang]
+        for lang, pattern in _OWN_USE.items()
+        if pattern.search(norm) and not _OWN_USE_GUARD[lang].search(norm)
+    ]
 
 
 # A number in a question is the buyer's own amount, face value or date ("买的是100的卡"),
@@ -334,10 +361,10 @@ def drop_amounts(norm: str) -> str:
 def expand_query(text: str) -> str:
     """The question for retrieval: the normalised question without amounts, followed by the
     texts' words for every buyer phrase found in it (see `synonyms`)."""
-    norm = drop_amounts(normalize(text).replace("'", "").replace("\u2019", ""))
+    norm = drop_denied(drop_amounts(normalize(text).replace("'", "").replace("\u2019", "")))
     extras = [
         table[m.group(0)] for pattern, table in _phrase_tables(norm) for m in pattern.finditer(norm)
-    ]
+    ] + own_use(norm)
     return f"{norm} {' '.join(extras)}" if extras else norm
 
 
