@@ -1317,6 +1317,19 @@ class SupportService:
                 )
             ).all()
 
+    async def copy_in_flight(self, *, chat_id: int, message_id: int) -> bool:
+        """Whether a copy of this message is being sent right now: its outbox row taken
+        ("sending"), its link written only once Telegram has answered (`outbox_sent`)."""
+        async with self.sessions() as session:
+            payloads = await session.exec(
+                select(OutboxMessage.payload).where(col(OutboxMessage.state) == "sending")
+            )
+            return any(
+                [int(source[0]), int(source[1])] == [chat_id, message_id]
+                for payload in payloads
+                for source in (payload or {}).get("sources") or []
+            )
+
     async def copy_of(self, *, chat_id: int, message_id: int) -> MessageLink | None:
         """The pair of a relayed message, looked up from either side."""
         async with self.sessions() as session:

@@ -733,3 +733,35 @@ async def test_operator_relays_go_out_in_order_once_and_a_failure_is_told_in_the
     assert topic.first_response_at is not None  # the first relay answered the case
     audit = [a for a in await all_rows(service, SupportAudit) if a.action == "relay"]
     assert len(audit) == 3 and all(a.allowed for a in audit)
+
+
+async def test_a_copy_being_sent_is_in_flight_until_it_is_linked(
+    service: SupportService, clock: FakeClock
+) -> None:
+    """A buyer's edit that comes while the copy of the message is being sent waits for the
+    link (`buyer_edit`): only a taken ("sending") row of that very message counts."""
+    now = clock()
+    async with service.sessions() as session:
+        for key, state, source in (
+            ("relay:7:11", "sending", [7, 11]),
+            ("relay:7:12", "pending", [7, 12]),
+            ("relay:7:13", "sent", [7, 13]),
+        ):
+            session.add(
+                OutboxMessage(
+                    key=key,
+                    chat_id=-100,
+                    payload={"op": "relay", "sources": [source]},
+                    state=state,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        await session.commit()
+    assert await service.copy_in_flight(chat_id=7, message_id=11)
+    assert not await service.copy_in_flight(chat_id=7, message_id=12)  # carries the edit
+    assert not await service.copy_in_flight(chat_id=7, message_id=13)  # linked already
+    assert not await service.copy_in_flight(chat_id=8, message_id=11)  # another chat
+    sending = (await all_rows(service, OutboxMessage))[0]
+    await service.outbox_sent(sending.id, 99)
+    assert not await service.copy_in_flight(chat_id=7, message_id=11)

@@ -39,6 +39,9 @@ router.message.filter(F.chat.type == "private")
 router.edited_message.filter(F.chat.type == "private")
 
 ALBUM_WAIT = 0.8  # seconds to gather the parts of an album before relaying it
+# an edit that comes while its copy is being sent waits this long for the link, in all
+# (a send is one Bot API call; a lease gone stale is not waited out)
+COPY_IN_FLIGHT_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.5)
 RELAYABLE = F.text | F.photo | F.document | F.video | F.voice | F.audio | F.sticker | F.animation
 
 
@@ -255,8 +258,17 @@ async def _relay_album(
 async def buyer_edit(
     message: Message, bot: Bot, settings: Settings, support: SupportService
 ) -> None:
-    """An edit follows its copy in the topic."""
+    """An edit follows its copy in the topic. An edit that comes while the copy is being
+    sent waits for its link (a copy not yet taken from the outbox carries the edit itself:
+    Telegram copies a message as it is when copied)."""
     link = await support.copy_of(chat_id=message.chat.id, message_id=message.message_id)
+    for pause in COPY_IN_FLIGHT_PAUSES:
+        if link is not None or not await support.copy_in_flight(
+            chat_id=message.chat.id, message_id=message.message_id
+        ):
+            break
+        await asyncio.sleep(pause)
+        link = await support.copy_of(chat_id=message.chat.id, message_id=message.message_id)
     if (
         link is None
         or settings.support_chat_id is None
