@@ -383,6 +383,8 @@ def signals_of(sig: TextSignals) -> tuple[str, ...]:
     """What the text checks found, as names the classifier reads beside the n-grams (a
     request of a kind; a claim, a weak claim, refund
     talk, an impersonation, a scam line, secrecy, a link verb, talk about scams)."""
+    # the kind only: how much a kind weighs (a code handed over, a number to call) is
+    # learned, not taken from the rules' levels
     out = [f"req_{r.kind}" for r in sig.requests]
     if sig.claim:
         out.append("claim")
@@ -402,8 +404,6 @@ def signals_of(sig: TextSignals) -> tuple[str, ...]:
         out.append("discussion")
     if sig.bill_split:
         out.append("bill_split")
-    # the kind only: how much a kind weighs (a code handed over, a number to call) is
-    # learned, not taken from the rules' levels
     return tuple(sorted(set(out))) if out else ()
 
 
