@@ -240,3 +240,29 @@ def test_a_base64_link_of_any_length_passes_the_quick_look(url: str) -> None:
         text = blob.decode().rstrip("=")
         assert encoded_urls(f"看这个 {text} 快") == [url], text
     assert len(base64.b64encode(b"abc.top/xyz1")) == 16  # the shortest blob there is
+
+
+def test_a_text_scored_again_is_explained_with_its_own_n_grams() -> None:
+    remembered, fresh = TextModel.load(), TextModel.load()
+    texts = [prose_of(raw) for raw in _raw_texts()[:400]]
+    explained = 0
+    for before, text in zip(["", *texts], texts, strict=False):
+        remembered.score(before)  # another text's n-grams are the remembered ones
+        plain = remembered.score(text)
+        again = remembered.score(text, explain=True)  # the remembered sets, read again
+        assert plain.probability == fresh.score(text).probability, text
+        fresh._last = None  # computed afresh
+        assert again == fresh.score(text, explain=True), text
+        explained += bool(again.top)
+    assert explained > 100
+
+
+def test_registered_domains_are_remembered_per_string() -> None:
+    from bot.domain.fraud import Detector
+
+    urls = Detector(model=TextModel.off()).urls
+    for _ in range(2):  # the second round reads what the first remembered
+        assert urls.registered_domain("www.alipay.com") == ("alipay.com", True)
+        assert urls.registered_domain("https://alipay-refund.top/x") == ("alipay-refund.top", False)
+        assert urls.registered_domain("not a domain") is None
+        assert urls.registered_domain("http://1.2.3.4/x") == ("1.2.3.4", False)

@@ -290,6 +290,9 @@ class TextModel:
         # (number, summed weight) of the intent features of a set of rule signals and
         # concepts: a few hundred combinations recur across all messages
         self._intent_sums: dict[tuple[tuple[str, ...], frozenset[str]], tuple[int, float]] = {}
+        # the n-gram sets of the text scored last: a flagged text is scored again to explain
+        # its score (`explain=True`), with the same sets (they are only read)
+        self._last: tuple[str, set[str], set[str], set[str]] | None = None
 
     def _intents(self, signals: tuple[str, ...], found: frozenset[str]) -> tuple[int, float]:
         """The number and the summed weight of the intent features of `signals` and the
@@ -325,9 +328,15 @@ class TextModel:
         if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
         signals = tuple(signals)
-        grams, odd, found = _gram_set(text)
-        if grams is None:
-            return ModelScore(0.0, ())
+        last = self._last
+        if last is not None and last[0] == text:
+            _, grams, odd, found = last
+        else:
+            new_grams, odd, found = _gram_set(text)
+            if new_grams is None:
+                return ModelScore(0.0, ())
+            grams = new_grams
+            self._last = (text, grams, odd, found)
         get = self.weights.get
         if odd or explain:
             intents = _intent_set(signals, found, odd)
