@@ -95,8 +95,9 @@ _URL_DOTS = re.compile(
 )
 
 
-# one of "。", "[", "(", "{", "点", "dot": a text without any has no disguised dot
-_DOT_HINTS = re.compile(r"[。\[({点]|dot")
+_DOT_HINTS = ("。", "[", "(", "{", "点", "dot")
+# one search for them all: a text without any has no disguised dot
+_DOT_HINT = re.compile("|".join(map(re.escape, _DOT_HINTS)))
 
 
 def normalize(text: str) -> str:
@@ -183,7 +184,7 @@ def quotes_kept(norm: str) -> str:
 
 def url_ready(norm: str) -> str:
     """Obfuscated dots restored ("alipay。com", "alipay[.]com", "alipay点com")."""
-    if _DOT_HINTS.search(norm):
+    if _DOT_HINT.search(norm):
         return _URL_DOTS.sub(".", norm)
     return norm
 
