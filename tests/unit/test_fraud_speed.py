@@ -121,9 +121,34 @@ def test_a_full_cache_runs_the_whole_group() -> None:
 
 def test_the_checks_run_pruned_alternations() -> None:
     checker = TextChecker()
-    assert {"impersonation", "goods", "transfer"} <= set(checker.pruned)
+    assert {"impersonation", "goods", "transfer", "scam_claims"} <= set(checker.pruned)
     # a message with none of the goods words runs no goods pattern at all
     assert checker.pruned["goods"].for_text("今天天气不错") is None
+
+
+class _Whole:
+    """A group that always runs every branch: what the checks did before pruning it."""
+
+    def __init__(self, branches: Branches) -> None:
+        self.whole = branches.whole
+
+    def for_text(self, text: str) -> re.Pattern[str]:
+        return self.whole
+
+
+def test_scam_lines_with_pruned_branches_are_the_lines_of_the_whole_group() -> None:
+    pruned, whole = TextChecker(), TextChecker()
+    whole.pruned["scam_claims"] = _Whole(whole.pruned["scam_claims"])  # type: ignore[assignment]
+    texts = [compact(ready_of(reveal(raw)[0])) for raw in _raw_texts()]
+    found = 0
+    for text in texts:
+        for context in (False, True):
+            got = pruned.check(text, context=context)
+            want = whole.check(text, context=context)
+            assert got.scam_claims == want.scam_claims, text
+            assert got == want, text
+        found += bool(got.scam_claims)
+    assert found > 500  # scam lines were there to find (941 in the labelled files)
 
 
 def test_concepts_by_2_grams_are_the_concepts_by_characters() -> None:
@@ -215,3 +240,29 @@ def test_a_base64_link_of_any_length_passes_the_quick_look(url: str) -> None:
         text = blob.decode().rstrip("=")
         assert encoded_urls(f"看这个 {text} 快") == [url], text
     assert len(base64.b64encode(b"abc.top/xyz1")) == 16  # the shortest blob there is
+
+
+def test_a_text_scored_again_is_explained_with_its_own_n_grams() -> None:
+    remembered, fresh = TextModel.load(), TextModel.load()
+    texts = [prose_of(raw) for raw in _raw_texts()[:400]]
+    explained = 0
+    for before, text in zip(["", *texts], texts, strict=False):
+        remembered.score(before)  # another text's n-grams are the remembered ones
+        plain = remembered.score(text)
+        again = remembered.score(text, explain=True)  # the remembered sets, read again
+        assert plain.probability == fresh.score(text).probability, text
+        fresh._last = None  # computed afresh
+        assert again == fresh.score(text, explain=True), text
+        explained += bool(again.top)
+    assert explained > 100
+
+
+def test_registered_domains_are_remembered_per_string() -> None:
+    from bot.domain.fraud import Detector
+
+    urls = Detector(model=TextModel.off()).urls
+    for _ in range(2):  # the second round reads what the first remembered
+        assert urls.registered_domain("www.alipay.com") == ("alipay.com", True)
+        assert urls.registered_domain("https://alipay-refund.top/x") == ("alipay-refund.top", False)
+        assert urls.registered_domain("not a domain") is None
+        assert urls.registered_domain("http://1.2.3.4/x") == ("1.2.3.4", False)

@@ -637,7 +637,7 @@ class Detector:
             if len(self._explained) > 10_000:
                 self._explained.clear()
             self._explained[key] = cached
-        return dict(cached)
+        return cached  # Finding validates it into a dict of its own
 
     def _explain_new(self, rf: RawFinding) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -12,6 +12,7 @@ The feature function lives here so that training and scoring cannot drift apart.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -190,13 +191,14 @@ def _gram_set(text: str) -> tuple[set[str] | None, set[str], set[str]]:
     # (the same sets as slicing every position, built at C speed)
     pairs = list(map(add, padded, padded[1:]))
     grams = set(pairs)
+    # the concepts read with the text's 2-grams at hand (`grams` holds just them here: the
+    # set `concepts` goes through is half the size it is once the 3-grams are in)
+    found = concepts(s, grams)
     grams.update(map(add, pairs, padded[2:]))
     words = _WORD.findall(s)
     if words:
         grams.update(["w:" + w for w in words])
         grams.update([f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False)])
-    # the concepts read with the text's 2-grams at hand (`grams` holds all of them here)
-    found = concepts(s, grams)
     odd: set[str] = set()
     if ":" in s:
         # an n-gram of the text that reads like an intent feature ("c: ") counts as one,
@@ -288,6 +290,9 @@ class TextModel:
         # (number, summed weight) of the intent features of a set of rule signals and
         # concepts: a few hundred combinations recur across all messages
         self._intent_sums: dict[tuple[tuple[str, ...], frozenset[str]], tuple[int, float]] = {}
+        # the n-gram sets of the text scored last: a flagged text is scored again to explain
+        # its score (`explain=True`), with the same sets (they are only read)
+        self._last: tuple[str, set[str], set[str], set[str]] | None = None
 
     def _intents(self, signals: tuple[str, ...], found: frozenset[str]) -> tuple[int, float]:
         """The number and the summed weight of the intent features of `signals` and the
@@ -323,9 +328,15 @@ class TextModel:
         if not self.weights or len(text) - text.count(" ") < MIN_CHARS:
             return ModelScore(0.0, ())
         signals = tuple(signals)
-        grams, odd, found = _gram_set(text)
-        if grams is None:
-            return ModelScore(0.0, ())
+        last = self._last
+        if last is not None and last[0] == text:
+            _, grams, odd, found = last
+        else:
+            new_grams, odd, found = _gram_set(text)
+            if new_grams is None:
+                return ModelScore(0.0, ())
+            grams = new_grams
+            self._last = (text, grams, odd, found)
         get = self.weights.get
         if odd or explain:
             intents = _intent_set(signals, found, odd)
@@ -338,15 +349,20 @@ class TextModel:
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         top: tuple[str, ...] = ()
         if explain:
-            hits = sorted(
+            # the three largest positive contributions, as sorting them all would give (the
+            # features are distinct, so no two pairs tie)
+            hits = heapq.nlargest(
+                3,
                 (
-                    (get(f, 0.0) * value(f, n), f)
-                    for f in (*grams, *_intent_set(signals, found, odd))
+                    h
+                    for h in (
+                        (get(f, 0.0) * value(f, n), f)
+                        for f in (*grams, *_intent_set(signals, found, odd))
+                    )
+                    if h[0] > 0
                 ),
-                reverse=True,
             )
-            hits = [h for h in hits if h[0] > 0]
-            top = tuple(_readable(f) for _, f in hits[:3])
+            top = tuple(_readable(f) for _, f in hits)
         return ModelScore(p, top)
 
 

@@ -215,13 +215,17 @@ _SPELT = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z]){3,}(?![a-z0-9])")
 # a digit between letters standing for the letter it looks like: "c0ntact", "supp0rt", "fr33"
 _LEET = re.compile(r"(?<=[a-z])[0345]+(?=[a-z])")
 _LEET_MAP = str.maketrans("0345", "oeas")
+# what every match of each contains, as patterns that start with a class: `re` skips the
+# positions that cannot start one at C speed (the lookbehinds above try every position)
+_SPELT_HINT = re.compile(r"[a-z] [a-z] [a-z] [a-z]")
+_LEET_HINT = re.compile(r"[a-z][0345]+[a-z]")
 
 
 def respell(text: str) -> str:
     """Words spelt out letter by letter joined, digits inside words read as letters."""
-    if _SPELT.search(text):
+    if _SPELT_HINT.search(text):
         text = _SPELT.sub(lambda m: m.group().replace(" ", ""), text)
-    if _LEET.search(text):
+    if _LEET_HINT.search(text):
         text = _LEET.sub(lambda m: m.group().translate(_LEET_MAP), text)
     return text
 

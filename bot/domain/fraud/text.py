@@ -383,25 +383,28 @@ def signals_of(sig: TextSignals) -> tuple[str, ...]:
     """What the text checks found, as names the classifier reads beside the n-grams (a
     request of a kind; a claim, a weak claim, refund
     talk, an impersonation, a scam line, secrecy, a link verb, talk about scams)."""
-    out = [
-        name
-        for name, present in (
-            ("claim", sig.claim),
-            ("weak_claim", sig.weak_claim),
-            ("refund", sig.refund),
-            ("impersonation", sig.impersonation),
-            ("scam_claim", sig.scam_claims),
-            ("secrecy", sig.secrecy),
-            ("link_verb", sig.link_verb),
-            ("discussion", sig.discussion),
-            ("bill_split", sig.bill_split),
-        )
-        if present
-    ]
     # the kind only: how much a kind weighs (a code handed over, a number to call) is
     # learned, not taken from the rules' levels
-    out += [f"req_{r.kind}" for r in sig.requests]
-    return tuple(sorted(set(out)))
+    out = [f"req_{r.kind}" for r in sig.requests]
+    if sig.claim:
+        out.append("claim")
+    if sig.weak_claim:
+        out.append("weak_claim")
+    if sig.refund:
+        out.append("refund")
+    if sig.impersonation:
+        out.append("impersonation")
+    if sig.scam_claims:
+        out.append("scam_claim")
+    if sig.secrecy:
+        out.append("secrecy")
+    if sig.link_verb:
+        out.append("link_verb")
+    if sig.discussion:
+        out.append("discussion")
+    if sig.bill_split:
+        out.append("bill_split")
+    return tuple(sorted(set(out))) if out else ()
 
 
 @dataclass(slots=True)
@@ -505,6 +508,7 @@ class TextChecker:
             name: Branches(patterns, _compile)
             for name, patterns in (
                 ("impersonation", data["impersonation"]),
+                ("scam_claims", data["scam_claims"]),
                 *((k, data["requests"][k]["object"]) for k in _PRUNED_REQUESTS),
             )
         }
@@ -813,7 +817,8 @@ class TextChecker:
                         break
         threats: list[tuple[int, int]] = []  # where the scam lines are
         if "scam_claims" in groups or "cheat_tool" in groups:
-            found_claims = list(self.scam_claims.finditer(text)) if "scam_claims" in groups else []
+            claims = self.pruned["scam_claims"].for_text(text) if "scam_claims" in groups else None
+            found_claims = list(claims.finditer(text)) if claims is not None else []
             if "cheat_tool" in groups:
                 found_claims += self.cheat_tool.finditer(text)
                 found_claims.sort(key=lambda x: x.start())

@@ -68,6 +68,7 @@ class UrlAnalyzer:
         )
         self._cache: dict[tuple[str, str], UrlReport] = {}
         self._hosts: dict[tuple[str, str, bool, str], _HostPart] = {}
+        self._registered: dict[str, tuple[str, bool] | None] = {}
 
     def is_trusted_host(self, host: str) -> bool:
         labels = host.split(".")
@@ -239,7 +240,17 @@ class UrlAnalyzer:
         return uni_host, registered, False, before, findings, False
 
     def registered_domain(self, raw: str) -> tuple[str, bool] | None:
-        """(registered domain or IP, trusted) of a URL or bare domain, None when it is not one."""
+        """(registered domain or IP, trusted) of a URL or bare domain, None when it is not one
+        (remembered per string: link texts repeat, "www.alipay.com" over many links)."""
+        if raw in self._registered:
+            return self._registered[raw]
+        found = self._registered_domain(raw)
+        if len(self._registered) > 20_000:
+            self._registered.clear()
+        self._registered[raw] = found
+        return found
+
+    def _registered_domain(self, raw: str) -> tuple[str, bool] | None:
         p = parse_url(raw)
         ip = parse_ip(p.host, loose=p.has_scheme)
         if ip is not None:
