@@ -19,6 +19,14 @@ new buyers, as many, each pausing THINK_SECONDS before every update, as people d
 latency a buyer sees at that load). At saturation a closed loop of N buyers waits N /
 throughput on average whatever the bot does, so its latencies measure the queue.
 
+Before the measured buyers, as many warm-up buyers (`--warmup`) go through the same steps,
+not measured: the measured round starts with the connection pools full and every cache warm,
+the steady state of a long-running process, for both bots alike. Each scenario is repeated
+`--rounds` times (default 3), the bot's run and the bare bot's alternating (bot, bare, bare,
+bot, ...): a single run of a few seconds on a shared machine varies by ±30 %. The JSON gives
+each flavor's median run in full, every round's headline figures with its load, and the ratio
+as the median of the rounds' own ratios.
+
 Storage kinds: SQLite (a file; state in the database), PostgreSQL + Redis (state in Redis,
 everything else in PostgreSQL; a database is created for the run and dropped after it).
 
@@ -30,7 +38,7 @@ threads per update (SQLite), peak RSS, load average before and after, and the ra
 bot/bare. The Bot API is answered in the
 handling process (no network), as the console chat does.
 
-    python bench/bench_scale.py [--buyers 50] [--only SCENARIO ...]
+    python bench/bench_scale.py [--buyers 50] [--rounds 3] [--warmup N] [--only SCENARIO ...]
         [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
         [--redis-url redis://127.0.0.1:6379/14]
 """
@@ -46,6 +54,7 @@ import platform
 import random
 import resource
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +77,10 @@ UPDATES_PER_BUYER = 14
 # buyers who never pause builds in front of any bot (50 such buyers wait 50/throughput)
 THINK_SECONDS = (0.5, 1.5)
 PACED_BASE = 500
+# the warm-up buyers (not measured) before the measured ones: by default as many as are
+# measured, so that the measured round finds the pools full and every cache and lazily built
+# table warm (a steady state, as in a long-running process), for both bots alike
+WARM_BASE = 100_000
 
 # buyers' ids: new ones in every run (aiogram's Redis keys name the chat and the user, not
 # the bot: a conversation left by an earlier run must not be found)
@@ -577,7 +590,7 @@ def per_update(before: dict[str, Any], after: dict[str, Any], updates: int) -> d
 
 
 async def run_inprocess(
-    flavor: str, database_url: str, redis_url: str | None, buyers: int
+    flavor: str, database_url: str, redis_url: str | None, buyers: int, warmup: int
 ) -> dict[str, Any]:
     if redis_url:
         count_redis()
@@ -592,8 +605,10 @@ async def run_inprocess(
             chat = update.get("message", update.get("callback_query", {}).get("message", {}))
             return buttons_of(target.session, int(chat["chat"]["id"]))
 
-        # warm-up (not measured): two buyers, so first-call costs are not counted
-        await asyncio.gather(*(drive(buyer_id(900 + i), steps, send, [], []) for i in range(2)))
+        # warm-up (not measured), so first-call costs are not counted
+        await asyncio.gather(
+            *(drive(buyer_id(WARM_BASE + i), steps, send, [], []) for i in range(warmup))
+        )
         latencies: list[float] = []
         errors: list[str] = []
         before = COUNTERS.snapshot()
@@ -704,7 +719,12 @@ def free_port() -> int:
 
 
 async def run_http(
-    flavor: str, database_url: str, redis_url: str | None, buyers: int, instances: int
+    flavor: str,
+    database_url: str,
+    redis_url: str | None,
+    buyers: int,
+    instances: int,
+    warmup: int,
 ) -> dict[str, Any]:
     import aiohttp
 
@@ -766,8 +786,8 @@ async def run_http(
 
             await asyncio.gather(
                 *(
-                    drive(buyer_id(900 + i), steps, sender(buyer_id(900 + i)), [], [])
-                    for i in range(2)
+                    drive(buyer_id(WARM_BASE + i), steps, sender(buyer_id(WARM_BASE + i)), [], [])
+                    for i in range(warmup)
                 )
             )
             latencies: list[float] = []
@@ -884,12 +904,12 @@ def pg_database(admin_url: str) -> Any:
 
 
 def run_one(
-    name: str, flavor: str, args: argparse.Namespace, tmp: Path, buyers: int
+    name: str, flavor: str, args: argparse.Namespace, tmp: Path, buyers: int, round_: int
 ) -> dict[str, Any]:
     mode, storage, _, instances = SCENARIOS[name]
     with contextlib.ExitStack() as stack:
         if storage == "sqlite":
-            database_url = f"sqlite+aiosqlite:///{tmp / f'{name}-{flavor}.sqlite3'}"
+            database_url = f"sqlite+aiosqlite:///{tmp / f'{name}-{flavor}-{round_}.sqlite3'}"
             redis_url = None
         else:
             database_url = stack.enter_context(pg_database(args.postgres_url))
@@ -903,6 +923,8 @@ def run_one(
             flavor,
             "--buyers",
             str(buyers),
+            "--warmup",
+            str(buyers if args.warmup is None else args.warmup),
             "--database-url",
             database_url,
         ]
@@ -918,10 +940,63 @@ def run_one(
         return result
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median throughput (the lower middle one of an even number), whole:
+    its figures belong together."""
+    measured = [run for run in runs if "updates_per_second" in run]
+    if not measured:
+        return runs[0]
+    ordered = sorted(measured, key=lambda run: float(run["updates_per_second"]))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def summarise_rounds(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each flavor's median run in full, every round's headline figures, and the ratios
+    bot ÷ bare as the median of the rounds' own ratios (each round's two runs were measured
+    next to each other, under the same load)."""
+    summary: dict[str, Any] = {flavor: median_run(found) for flavor, found in runs.items()}
+    rounds = []
+    for index, bot in enumerate(runs["bot"]):
+        row: dict[str, Any] = {}
+        for flavor in runs:
+            run = runs[flavor][index]
+            if "updates_per_second" not in run:
+                continue
+            row[flavor] = {
+                "updates_per_second": run["updates_per_second"],
+                "cpu_ms_per_update": run["cpu_ms_per_update"],
+                "load_average_before": run["load_average_before"][0],
+            }
+        bare = runs.get("bare", [{}] * len(runs["bot"]))[index]
+        if "updates_per_second" in bot and "updates_per_second" in bare:
+            row["ratio"] = round(bot["updates_per_second"] / bare["updates_per_second"], 2)
+            row["cpu_ratio"] = round(bare["cpu_ms_per_update"] / bot["cpu_ms_per_update"], 2)
+        rounds.append(row)
+    summary["rounds"] = rounds
+    ratios = sorted(row["ratio"] for row in rounds if "ratio" in row)
+    if ratios:
+        summary["ratio_bot_bare"] = round(statistics.median(ratios), 2)
+        summary["cpu_ratio_bare_bot"] = round(
+            statistics.median(row["cpu_ratio"] for row in rounds if "cpu_ratio" in row), 2
+        )
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--buyers", type=int, default=50)
     parser.add_argument("--only", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="runs of each scenario; the bot's and the bare bot's alternate (default 3)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        help="buyers served before the measured ones, not measured (default: as many as measured)",
+    )
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     # internal: one scenario of one flavor in this process, or one webhook server
@@ -939,14 +1014,25 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(serve(args))
         return 0
     if args.scenario:
+        if args.warmup is None:
+            args.warmup = args.buyers
         mode, _storage, _, instances = SCENARIOS[args.scenario]
         if mode == "inprocess":
             result = asyncio.run(
-                run_inprocess(args.flavor, args.database_url, args.state_redis, args.buyers)
+                run_inprocess(
+                    args.flavor, args.database_url, args.state_redis, args.buyers, args.warmup
+                )
             )
         else:
             result = asyncio.run(
-                run_http(args.flavor, args.database_url, args.state_redis, args.buyers, instances)
+                run_http(
+                    args.flavor,
+                    args.database_url,
+                    args.state_redis,
+                    args.buyers,
+                    instances,
+                    args.warmup,
+                )
             )
         print(json.dumps(result))
         return 0
@@ -965,13 +1051,14 @@ def main(argv: list[str] | None = None) -> int:
             buyers = fixed_buyers or args.buyers
             entry: dict[str, Any] = {"mode": mode, "storage": storage, "buyers": buyers}
             flavors = ("bot",) if instances > 1 or fixed_buyers else ("bot", "bare")
-            for flavor in flavors:
-                entry[flavor] = run_one(name, flavor, args, Path(tmp), buyers)
-            bot, bare = entry.get("bot", {}), entry.get("bare", {})
-            if "updates_per_second" in bot and "updates_per_second" in bare:
-                entry["ratio_bot_bare"] = round(
-                    bot["updates_per_second"] / bare["updates_per_second"], 2
-                )
+            runs: dict[str, list[dict[str, Any]]] = {flavor: [] for flavor in flavors}
+            for round_ in range(max(1, args.rounds)):
+                # alternate which bot goes first (bot, bare, bare, bot, ...) so that a drift
+                # of the machine's speed during the run weighs on both alike
+                order = flavors if round_ % 2 == 0 else tuple(reversed(flavors))
+                for flavor in order:
+                    runs[flavor].append(run_one(name, flavor, args, Path(tmp), buyers, round_))
+            entry.update(summarise_rounds(runs))
             results[name] = entry
     one = results.get("http_pg_redis", {}).get("bot", {})
     two = results.get("http_pg_redis_two_instances", {}).get("bot", {})
