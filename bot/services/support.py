@@ -96,6 +96,16 @@ def relay_said(message: Any) -> list[str | None]:
     return [kind, None if caption is None else str(caption)[:MAX_SAID]]
 
 
+def _first_source(payload: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The message an outbox row copies: the first of its `sources` (chat id, message id),
+    an album's first part; None for a row that copies nothing."""
+    sources = payload.get("sources")
+    if not sources:
+        return None
+    chat_id, message_id = sources[0]
+    return int(chat_id), int(message_id)
+
+
 def _said_pair(said: Any) -> tuple[str | None, str | None]:
     if isinstance(said, list | tuple) and len(said) == 2:
         kind, text = said
@@ -424,6 +434,7 @@ class SupportService:
         thread_id: int | None = None,
         due: datetime | None = None,
     ) -> None:
+        source = _first_source(payload)
         session.add(
             OutboxMessage(
                 key=key[:128],
@@ -433,6 +444,8 @@ class SupportService:
                 payload=dict(payload),
                 next_attempt_at=due or now,
                 created_at=now,
+                source_chat_id=source[0] if source is not None else None,
+                source_message_id=source[1] if source is not None else None,
             )
         )
 
@@ -1319,15 +1332,25 @@ class SupportService:
 
     async def copy_in_flight(self, *, chat_id: int, message_id: int) -> bool:
         """Whether a copy of this message is being sent right now: its outbox row taken
-        ("sending"), its link written only once Telegram has answered (`outbox_sent`)."""
+        ("sending"), its link written only once Telegram has answered (`outbox_sent`).
+
+        One lookup on the rows' source columns (`ix_support_outbox_source`): the rows of
+        this chat being sent, a few at most. The message is the row's source, or another
+        part of the album the row copies."""
+        sending = col(OutboxMessage.state) == "sending"
         async with self.sessions() as session:
-            payloads = await session.exec(
-                select(OutboxMessage.payload).where(col(OutboxMessage.state) == "sending")
+            rows = await session.exec(
+                select(OutboxMessage.source_message_id, OutboxMessage.payload).where(
+                    col(OutboxMessage.source_chat_id) == chat_id, sending
+                )
             )
             return any(
-                [int(source[0]), int(source[1])] == [chat_id, message_id]
-                for payload in payloads
-                for source in (payload or {}).get("sources") or []
+                first == message_id
+                or any(
+                    [int(source[0]), int(source[1])] == [chat_id, message_id]
+                    for source in (payload or {}).get("sources") or []
+                )
+                for first, payload in rows
             )
 
     async def copy_of(self, *, chat_id: int, message_id: int) -> MessageLink | None:
