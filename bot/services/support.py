@@ -791,38 +791,51 @@ class SupportService:
 
     # --- hooks run inside the buyer's transactions (RefundService) ----------------------------
 
-    async def case_filed(self, session: AsyncSession, case: Case) -> None:
-        """In the submit transaction: a case the decision routes to a person gets its topic
-        job written with it (the worker opens it at its next turn, and a crash after the
-        submit still opens it, once); a case waiting for the merchant gets its deadline."""
-        if self.chat_id is None or case.id is None:
-            return
+    def filed_rows(self, case: Case) -> list[SupportTopic | CaseEvent | CaseTimer]:
+        """What the workspace files with a new case, in the submit transaction: a case the
+        decision routes to a person gets its topic job (the worker opens it at its next
+        turn, and a crash after the submit still opens it, once); a case waiting for the
+        merchant gets its deadlines. The rows hold the case's id, or 0 while it has none
+        (`repo.file_case` sets it)."""
+        if self.chat_id is None:
+            return []
         now = self.clock()
+        case_id = case.id or 0
         decision = case.decision or {}
         if lifecycle.is_open(case.status) and lifecycle.needs_person(
             str(decision.get("outcome", "")), str(decision.get("route", ""))
         ):
-            session.add(
+            return [
                 SupportTopic(
-                    case_id=case.id,
+                    case_id=case_id,
                     chat_id=self.chat_id,
                     user_id=case.user_id,
                     state="opening",
                     trigger="route",
                     opened_at=now,
-                )
-            )
-            session.add(
+                ),
                 CaseEvent(
-                    case_id=case.id,
+                    case_id=case_id,
                     actor="bot",
                     kind="escalated",
                     payload={"reason": "route"},
                     created_at=now,
+                ),
+            ]
+        if case.status == CaseStatus.WITH_MERCHANT:
+            # a new case has no timers yet: no pending one to keep, no cancelled one to revive
+            return [
+                CaseTimer(
+                    case_id=case_id, kind=planned.kind.value, due_at=planned.due_at, created_at=now
                 )
-            )
-        elif case.status == CaseStatus.WITH_MERCHANT:
-            await self._ensure_timers(session, case, now)
+                for planned in lifecycle.timers_for(case.status, now, self.deadline_rules())
+            ]
+        return []
+
+    async def case_filed(self, session: AsyncSession, case: Case) -> None:
+        """`filed_rows` added to the session that files the case (`repo.create_case`)."""
+        if case.id is not None:
+            session.add_all(self.filed_rows(case))
 
     async def evidence_added(
         self,
