@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import cases as lifecycle
@@ -44,9 +45,10 @@ class ActionNotAllowed(RuntimeError):
 
 class CaseHooks(Protocol):
     """What the support workspace adds to the buyer's transactions (its outbox and topic
-    jobs are written with the case or the file, never after)."""
+    jobs are written with the case or the file, never after); `filed_rows`: the rows filed
+    with a new case (their `case_id` set once the case has its id)."""
 
-    async def case_filed(self, session: AsyncSession, case: Case) -> None: ...
+    def filed_rows(self, case: Case) -> Sequence[SQLModel]: ...
 
     async def evidence_added(
         self,
@@ -99,32 +101,32 @@ class RefundService:
         ]
         assert draft.order_number and draft.platform_type and draft.order_status and draft.cause
         assert draft.payment_channel and draft.amount is not None
+        engine: AsyncEngine = self.sessions.kw["bind"]
         for _attempt in range(5):
-            async with self.sessions() as session:
-                try:
-                    return await repo.create_case(
-                        session,
-                        number=lifecycle.new_case_number(now),
-                        draft_key=draft.key,
-                        user_id=user_id,
-                        language=language,
-                        order_number=draft.order_number,
-                        platform_type=draft.platform_type.value,
-                        order_status=draft.order_status.value,
-                        cause=draft.cause.value,
-                        cause_text=draft.cause_text,
-                        payment_channel=draft.payment_channel.value,
-                        amount=draft.amount,
-                        paid_at=draft.paid_at,
-                        completed_at=draft.completed_at,
-                        status=status.value,
-                        decision=decision.model_dump(mode="json"),
-                        evidence=evidence,
-                        decided=status in lifecycle.DECIDED_STATUSES,
-                        also=self.hooks.case_filed if self.hooks else None,
-                    )
-                except IntegrityError:
-                    continue  # the random case number clashed: draw another
+            try:
+                return await repo.file_case(
+                    engine,
+                    number=lifecycle.new_case_number(now),
+                    draft_key=draft.key,
+                    user_id=user_id,
+                    language=language,
+                    order_number=draft.order_number,
+                    platform_type=draft.platform_type.value,
+                    order_status=draft.order_status.value,
+                    cause=draft.cause.value,
+                    cause_text=draft.cause_text,
+                    payment_channel=draft.payment_channel.value,
+                    amount=draft.amount,
+                    paid_at=draft.paid_at,
+                    completed_at=draft.completed_at,
+                    status=status.value,
+                    decision=decision.model_dump(mode="json"),
+                    evidence=evidence,
+                    decided=status in lifecycle.DECIDED_STATUSES,
+                    also=self.hooks.filed_rows if self.hooks else None,
+                )
+            except IntegrityError:
+                continue  # the random case number clashed: draw another
         raise RuntimeError("could not allocate a case number")
 
     # --- reading ------------------------------------------------------------------------

@@ -96,6 +96,16 @@ def relay_said(message: Any) -> list[str | None]:
     return [kind, None if caption is None else str(caption)[:MAX_SAID]]
 
 
+def _first_source(payload: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The message an outbox row copies: the first of its `sources` (chat id, message id),
+    an album's first part; None for a row that copies nothing."""
+    sources = payload.get("sources")
+    if not sources:
+        return None
+    chat_id, message_id = sources[0]
+    return int(chat_id), int(message_id)
+
+
 def _said_pair(said: Any) -> tuple[str | None, str | None]:
     if isinstance(said, list | tuple) and len(said) == 2:
         kind, text = said
@@ -424,6 +434,7 @@ class SupportService:
         thread_id: int | None = None,
         due: datetime | None = None,
     ) -> None:
+        source = _first_source(payload)
         session.add(
             OutboxMessage(
                 key=key[:128],
@@ -433,6 +444,8 @@ class SupportService:
                 payload=dict(payload),
                 next_attempt_at=due or now,
                 created_at=now,
+                source_chat_id=source[0] if source is not None else None,
+                source_message_id=source[1] if source is not None else None,
             )
         )
 
@@ -778,38 +791,51 @@ class SupportService:
 
     # --- hooks run inside the buyer's transactions (RefundService) ----------------------------
 
-    async def case_filed(self, session: AsyncSession, case: Case) -> None:
-        """In the submit transaction: a case the decision routes to a person gets its topic
-        job written with it (the worker opens it at its next turn, and a crash after the
-        submit still opens it, once); a case waiting for the merchant gets its deadline."""
-        if self.chat_id is None or case.id is None:
-            return
+    def filed_rows(self, case: Case) -> list[SupportTopic | CaseEvent | CaseTimer]:
+        """What the workspace files with a new case, in the submit transaction: a case the
+        decision routes to a person gets its topic job (the worker opens it at its next
+        turn, and a crash after the submit still opens it, once); a case waiting for the
+        merchant gets its deadlines. The rows hold the case's id, or 0 while it has none
+        (`repo.file_case` sets it)."""
+        if self.chat_id is None:
+            return []
         now = self.clock()
+        case_id = case.id or 0
         decision = case.decision or {}
         if lifecycle.is_open(case.status) and lifecycle.needs_person(
             str(decision.get("outcome", "")), str(decision.get("route", ""))
         ):
-            session.add(
+            return [
                 SupportTopic(
-                    case_id=case.id,
+                    case_id=case_id,
                     chat_id=self.chat_id,
                     user_id=case.user_id,
                     state="opening",
                     trigger="route",
                     opened_at=now,
-                )
-            )
-            session.add(
+                ),
                 CaseEvent(
-                    case_id=case.id,
+                    case_id=case_id,
                     actor="bot",
                     kind="escalated",
                     payload={"reason": "route"},
                     created_at=now,
+                ),
+            ]
+        if case.status == CaseStatus.WITH_MERCHANT:
+            # a new case has no timers yet: no pending one to keep, no cancelled one to revive
+            return [
+                CaseTimer(
+                    case_id=case_id, kind=planned.kind.value, due_at=planned.due_at, created_at=now
                 )
-            )
-        elif case.status == CaseStatus.WITH_MERCHANT:
-            await self._ensure_timers(session, case, now)
+                for planned in lifecycle.timers_for(case.status, now, self.deadline_rules())
+            ]
+        return []
+
+    async def case_filed(self, session: AsyncSession, case: Case) -> None:
+        """`filed_rows` added to the session that files the case (`repo.create_case`)."""
+        if case.id is not None:
+            session.add_all(self.filed_rows(case))
 
     async def evidence_added(
         self,
@@ -1319,15 +1345,25 @@ class SupportService:
 
     async def copy_in_flight(self, *, chat_id: int, message_id: int) -> bool:
         """Whether a copy of this message is being sent right now: its outbox row taken
-        ("sending"), its link written only once Telegram has answered (`outbox_sent`)."""
+        ("sending"), its link written only once Telegram has answered (`outbox_sent`).
+
+        One lookup on the rows' source columns (`ix_support_outbox_source`): the rows of
+        this chat being sent, a few at most. The message is the row's source, or another
+        part of the album the row copies."""
+        sending = col(OutboxMessage.state) == "sending"
         async with self.sessions() as session:
-            payloads = await session.exec(
-                select(OutboxMessage.payload).where(col(OutboxMessage.state) == "sending")
+            rows = await session.exec(
+                select(OutboxMessage.source_message_id, OutboxMessage.payload).where(
+                    col(OutboxMessage.source_chat_id) == chat_id, sending
+                )
             )
             return any(
-                [int(source[0]), int(source[1])] == [chat_id, message_id]
-                for payload in payloads
-                for source in (payload or {}).get("sources") or []
+                first == message_id
+                or any(
+                    [int(source[0]), int(source[1])] == [chat_id, message_id]
+                    for source in (payload or {}).get("sources") or []
+                )
+                for first, payload in rows
             )
 
     async def copy_of(self, *, chat_id: int, message_id: int) -> MessageLink | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from queue import SimpleQueue
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
@@ -25,6 +25,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -343,6 +345,18 @@ def _sqlite_statement(statement: Executable, dialect: Dialect) -> _SQLiteStateme
     return made
 
 
+def _sqlite_prepared(
+    statement: Executable, values: Mapping[str, Any], dialect: Dialect
+) -> tuple[str, list[Any]]:
+    """A prebuilt statement's SQL and its values in order, converted as SQLAlchemy would."""
+    made = _sqlite_statement(statement, dialect)
+    params = made.compiled.construct_params(dict(values))
+    return made.sql, [
+        process(params[name]) if process is not None else params[name]
+        for name, process in zip(made.names, made.processors, strict=True)
+    ]
+
+
 def _run_sqlite(connection: sqlite3.Connection, prepared: list[tuple[str, list[Any]]]) -> list[int]:
     """On the connection's own thread: every statement, then the commit; all rolled back
     when any of them fails."""
@@ -358,16 +372,39 @@ def _run_sqlite(connection: sqlite3.Connection, prepared: list[tuple[str, list[A
     return counts
 
 
-async def _run_pooled(engine: AsyncEngine, prepared: list[tuple[str, list[Any]]]) -> list[int]:
-    """In memory (one connection, the pool's): the pooled connection itself, without
-    SQLAlchemy's Connection around it."""
+async def _run_pooled(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
+    """In memory (one connection, the pool's): `work` on the pooled connection itself,
+    without SQLAlchemy's Connection around it."""
     raw = await engine.raw_connection()
     try:
         driver: Any = raw.driver_connection  # aiosqlite's Connection
-        counts: list[int] = await driver._execute(lambda: _run_sqlite(driver._conn, prepared))
-        return counts
+        done: T = await driver._execute(lambda: work(driver._conn))
+        return done
     finally:
         await greenlet_spawn(raw.close)  # back to the pool (rolled back if left open)
+
+
+async def _run_on_sqlite(
+    engine: AsyncEngine, work: Callable[[sqlite3.Connection], T], first_sql: Callable[[], str]
+) -> T:
+    """`work` with the `sqlite3` connection of a SQLite engine: its write connection's
+    thread (a file) or the pooled connection's (in memory); a `sqlite3` error raised as
+    SQLAlchemy raises it (`first_sql`: the statement it names)."""
+    writer = _WRITERS.get(engine.sync_engine)
+    try:
+        if writer is not None:  # a file: the engine's own write connection
+            done: T = await writer.run(work)
+            return done
+        return await _run_pooled(engine, work)
+    except sqlite3.Error as error:  # as SQLAlchemy would have raised it
+        raise exc.DBAPIError.instance(
+            first_sql(),
+            None,
+            error,
+            sqlite3.Error,
+            hide_parameters=True,
+            dialect=engine.dialect,
+        ) from error
 
 
 async def run_writes(
@@ -382,35 +419,14 @@ async def run_writes(
     through SQLAlchemy; a single one runs on `alone` when given (an AUTOCOMMIT engine:
     PostgreSQL commits it on its own, with no BEGIN or COMMIT round trip)."""
     if engine.dialect.name == "sqlite":
-        dialect = engine.dialect
-        prepared = []
-        for statement, values in writes:
-            made = _sqlite_statement(statement, dialect)
-            params = made.compiled.construct_params(dict(values))
-            prepared.append(
-                (
-                    made.sql,
-                    [
-                        process(params[name]) if process is not None else params[name]
-                        for name, process in zip(made.names, made.processors, strict=True)
-                    ],
-                )
-            )
-        writer = _WRITERS.get(engine.sync_engine)
-        try:
-            if writer is not None:  # a file: the engine's own write connection
-                counts: list[int] = await writer.run(partial(_run_sqlite, prepared=prepared))
-            else:
-                counts = await _run_pooled(engine, prepared)
-        except sqlite3.Error as error:  # as SQLAlchemy would have raised it
-            raise exc.DBAPIError.instance(
-                prepared[0][0] if prepared else "",
-                None,
-                error,
-                sqlite3.Error,
-                hide_parameters=True,
-                dialect=dialect,
-            ) from error
+        prepared = [
+            _sqlite_prepared(statement, values, engine.dialect) for statement, values in writes
+        ]
+        counts = await _run_on_sqlite(
+            engine,
+            partial(_run_sqlite, prepared=prepared),
+            lambda: prepared[0][0] if prepared else "",
+        )
         RAW_COUNTS.statements += len(prepared)
         RAW_COUNTS.commits += 1
         return counts
@@ -425,3 +441,106 @@ async def run_writes(
             result = await connection.execute(statement, dict(values))
             found.append(int(result.rowcount or 0))
         return found
+
+
+# --- a unit of work whose statements depend on each other ----------------------------------
+
+
+class Unit(Protocol):
+    """What a unit of work run by `run_unit` is given: prebuilt statements run in its
+    transaction."""
+
+    def execute(self, statement: Executable, values: Mapping[str, Any]) -> int:
+        """Run a statement; its row count."""
+        ...
+
+    def insert(self, statement: Executable, values: Mapping[str, Any]) -> int:
+        """Run an INSERT of one row; the integer primary key the database gave it."""
+        ...
+
+    def scalar(self, statement: Executable, values: Mapping[str, Any]) -> Any:
+        """Run a query; the first column of its first row (None without one), as the
+        driver returns it (plain numbers and strings only: no SQLAlchemy conversion)."""
+        ...
+
+
+class _SQLiteUnit:
+    """A unit on the `sqlite3` connection itself, on its own thread."""
+
+    def __init__(self, connection: sqlite3.Connection, dialect: Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        self.statements = 0
+
+    def _run(self, statement: Executable, values: Mapping[str, Any]) -> sqlite3.Cursor:
+        sql, params = _sqlite_prepared(statement, values, self.dialect)
+        self.statements += 1
+        return self.connection.execute(sql, params)
+
+    def execute(self, statement: Executable, values: Mapping[str, Any]) -> int:
+        return int(self._run(statement, values).rowcount)
+
+    def insert(self, statement: Executable, values: Mapping[str, Any]) -> int:
+        row_id = self._run(statement, values).lastrowid
+        assert row_id is not None
+        return int(row_id)
+
+    def scalar(self, statement: Executable, values: Mapping[str, Any]) -> Any:
+        row = self._run(statement, values).fetchone()
+        return None if row is None else row[0]
+
+
+class _ConnectionUnit:
+    """A unit through SQLAlchemy's (synchronous) Connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def execute(self, statement: Executable, values: Mapping[str, Any]) -> int:
+        return int(self.connection.execute(statement, dict(values)).rowcount or 0)
+
+    def insert(self, statement: Executable, values: Mapping[str, Any]) -> int:
+        key = self.connection.execute(statement, dict(values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def scalar(self, statement: Executable, values: Mapping[str, Any]) -> Any:
+        return self.connection.execute(statement, dict(values)).scalar()
+
+
+def _sqlite_unit(
+    connection: sqlite3.Connection, work: Callable[[Unit], T], dialect: Dialect
+) -> tuple[T, int]:
+    """On the connection's own thread: BEGIN, `work`, COMMIT; all rolled back when it
+    raises. What it returned, and how many statements it ran."""
+    unit = _SQLiteUnit(connection, dialect)
+    if not connection.in_transaction:
+        connection.execute("BEGIN")
+    try:
+        done = work(unit)
+        connection.commit()
+    except BaseException:
+        if connection.in_transaction:  # nothing of a failed unit is kept
+            connection.rollback()
+        raise
+    return done, unit.statements
+
+
+async def run_unit(engine: AsyncEngine, work: Callable[[Unit], T]) -> T:
+    """Run `work` in one transaction, where a statement may need what an earlier one
+    returned (the id a row was given); what `work` returns. It must only run statements
+    (it may run on another thread) and be ready to run again if the caller retries.
+
+    On SQLite the whole transaction is one hand-off to the write connection's thread, as
+    `run_writes` (the statements compiled once, their values converted as SQLAlchemy
+    would); elsewhere it runs on a SQLAlchemy Connection in `engine.begin()`."""
+    if engine.dialect.name == "sqlite":
+        dialect = engine.dialect
+        done, statements = await _run_on_sqlite(
+            engine, partial(_sqlite_unit, work=work, dialect=dialect), lambda: ""
+        )
+        RAW_COUNTS.statements += statements
+        RAW_COUNTS.commits += 1
+        return done
+    async with engine.begin() as connection:
+        return await connection.run_sync(lambda sync: work(_ConnectionUnit(sync)))

@@ -9,11 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.pii import mask_pii
+from bot.storage.db import Unit, run_unit
 from bot.storage.models import (
     Case,
     CaseEvent,
@@ -127,8 +128,7 @@ async def get_case_by_draft(session: AsyncSession, *, draft_key: str) -> Case | 
     return result.first()
 
 
-async def create_case(
-    session: AsyncSession,
+def _new_case(
     *,
     number: str,
     draft_key: str,
@@ -143,24 +143,12 @@ async def create_case(
     amount: Decimal,
     paid_at: datetime | None,
     status: str,
-    completed_at: datetime | None = None,
+    completed_at: datetime | None,
     decision: dict[str, Any],
-    evidence: Sequence[dict[str, Any]],
     decided: bool,
-    also: Callable[[AsyncSession, Case], Awaitable[None]] | None = None,
-) -> tuple[Case, bool]:
-    """Store a new case with its evidence and first events (and whatever `also` adds to
-    the same transaction).
-
-    Idempotent on `draft_key`: a second call for the same wizard run returns the case the
-    first one made, with `created=False`. Raises IntegrityError only for a clash of the
-    case number (the caller draws a new one).
-    """
-    existing = await get_case_by_draft(session, draft_key=draft_key)
-    if existing is not None:
-        return existing, False
-    now = utcnow()
-    case = Case(
+    now: datetime,
+) -> Case:
+    return Case(
         number=number,
         draft_key=draft_key,
         user_id=user_id,
@@ -185,6 +173,96 @@ async def create_case(
         updated_at=now,
         decided_at=now if decided else None,
     )
+
+
+def _case_rows(
+    case: Case, evidence: Sequence[dict[str, Any]], now: datetime
+) -> list[Evidence | CaseEvent]:
+    """The rows filed with a new case: its evidence (each file once) and its first events.
+    Their `case_id` is the case's id when it has one (0 until then: the caller sets it)."""
+    case_id = case.id or 0
+    actor = f"buyer:{case.user_id}"
+    seen: set[str] = set()
+    rows: list[Evidence | CaseEvent] = []
+    for item in evidence:
+        if item["file_unique_id"] in seen:
+            continue
+        seen.add(item["file_unique_id"])
+        rows.append(
+            Evidence(
+                case_id=case_id, **{**item, "media": item.get("media") or "photo"}, created_at=now
+            )
+        )
+    # the screenshots sent with the request are part of the submission, not added later
+    submitted = {"rule_id": case.rule_id, "outcome": case.outcome, "evidence": len(seen)}
+    rows.append(
+        CaseEvent(case_id=case_id, actor=actor, kind="submitted", payload=submitted, created_at=now)
+    )
+    rows.append(
+        CaseEvent(
+            case_id=case_id,
+            actor="rules",
+            kind="status",
+            payload={"status": case.status},
+            created_at=now,
+        )
+    )
+    return rows
+
+
+async def create_case(
+    session: AsyncSession,
+    *,
+    number: str,
+    draft_key: str,
+    user_id: int,
+    language: str,
+    order_number: str,
+    platform_type: str,
+    order_status: str,
+    cause: str,
+    cause_text: str | None,
+    payment_channel: str,
+    amount: Decimal,
+    paid_at: datetime | None,
+    status: str,
+    completed_at: datetime | None = None,
+    decision: dict[str, Any],
+    evidence: Sequence[dict[str, Any]],
+    decided: bool,
+    also: Callable[[AsyncSession, Case], Awaitable[None]] | None = None,
+) -> tuple[Case, bool]:
+    """Store a new case with its evidence and first events (and whatever `also` adds to
+    the same transaction), through the ORM session (`file_case` writes the same rows in
+    core SQL).
+
+    Idempotent on `draft_key`: a second call for the same wizard run returns the case the
+    first one made, with `created=False`. Raises IntegrityError only for a clash of the
+    case number (the caller draws a new one).
+    """
+    existing = await get_case_by_draft(session, draft_key=draft_key)
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    case = _new_case(
+        number=number,
+        draft_key=draft_key,
+        user_id=user_id,
+        language=language,
+        order_number=order_number,
+        platform_type=platform_type,
+        order_status=order_status,
+        cause=cause,
+        cause_text=cause_text,
+        payment_channel=payment_channel,
+        amount=amount,
+        paid_at=paid_at,
+        completed_at=completed_at,
+        status=status,
+        decision=decision,
+        decided=decided,
+        now=now,
+    )
     session.add(case)
     try:
         await session.flush()
@@ -195,34 +273,125 @@ async def create_case(
             return existing, False
         raise
     assert case.id is not None
-    actor = f"buyer:{user_id}"
-    seen: set[str] = set()
-    for item in evidence:
-        if item["file_unique_id"] in seen:
-            continue
-        seen.add(item["file_unique_id"])
-        session.add(
-            Evidence(
-                case_id=case.id, **{**item, "media": item.get("media") or "photo"}, created_at=now
-            )
-        )
-    # the screenshots sent with the request are part of the submission, not added later
-    submitted = {"rule_id": case.rule_id, "outcome": case.outcome, "evidence": len(seen)}
-    session.add(
-        CaseEvent(case_id=case.id, actor=actor, kind="submitted", payload=submitted, created_at=now)
-    )
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor="rules",
-            kind="status",
-            payload={"status": status},
-            created_at=now,
-        )
-    )
+    session.add_all(_case_rows(case, evidence, now))
     if also is not None:
         await also(session, case)
     await session.commit()
+    return case, True
+
+
+# prebuilt (compiled once): a statement made per call costs more in SQLAlchemy than the
+# database spends running it
+_CASE_OF_DRAFT = sa.select(col(Case.id)).where(col(Case.draft_key) == sa.bindparam("b_draft_key"))
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_of(table: sa.Table) -> tuple[Any, list[str]]:
+    """The INSERT of one row of `table` with every column but its generated primary key,
+    each value a parameter named after its column ("v_" first); built once per table."""
+    found = _INSERTS.get(table.name)
+    if found is None:
+        names = [
+            column.name
+            for column in table.columns
+            if not (column.primary_key and column.autoincrement is not False)
+        ]
+        statement = sa.insert(table).values(
+            {name: sa.bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
+        )
+        found = _INSERTS[table.name] = (statement, names)
+    return found
+
+
+def row_write(row: SQLModel) -> tuple[Any, dict[str, Any]]:
+    """The INSERT of an ORM row object and its values, as the ORM would insert it (every
+    column's value as the object holds it; its generated primary key left to the
+    database)."""
+    table: sa.Table = row.__table__  # type: ignore[attr-defined]
+    statement, names = _insert_of(table)
+    return statement, {f"v_{name}": getattr(row, name) for name in names}
+
+
+async def file_case(
+    engine: AsyncEngine,
+    *,
+    number: str,
+    draft_key: str,
+    user_id: int,
+    language: str,
+    order_number: str,
+    platform_type: str,
+    order_status: str,
+    cause: str,
+    cause_text: str | None,
+    payment_channel: str,
+    amount: Decimal,
+    paid_at: datetime | None,
+    status: str,
+    completed_at: datetime | None = None,
+    decision: dict[str, Any],
+    evidence: Sequence[dict[str, Any]],
+    decided: bool,
+    also: Callable[[Case], Sequence[SQLModel]] | None = None,
+) -> tuple[Case, bool]:
+    """`create_case` in core SQL, in one transaction: the same rows, without an ORM
+    session (its identity map and unit of work cost more than the five or six INSERTs).
+    On SQLite the whole transaction is one hand-off to the write connection's thread.
+
+    `also(case)` gives further rows for the same transaction (the support workspace's),
+    made before the case has its id: a `case_id` they have is set to it.
+    Idempotent on `draft_key` and raising IntegrityError for a clash of the case number,
+    as `create_case`."""
+    now = utcnow()
+    case = _new_case(
+        number=number,
+        draft_key=draft_key,
+        user_id=user_id,
+        language=language,
+        order_number=order_number,
+        platform_type=platform_type,
+        order_status=order_status,
+        cause=cause,
+        cause_text=cause_text,
+        payment_channel=payment_channel,
+        amount=amount,
+        paid_at=paid_at,
+        completed_at=completed_at,
+        status=status,
+        decision=decision,
+        decided=decided,
+        now=now,
+    )
+    case_insert = row_write(case)
+    dependents = [row_write(row) for row in _case_rows(case, evidence, now)]
+    if also is not None:
+        dependents += [row_write(row) for row in also(case)]
+
+    def work(unit: Unit) -> tuple[int, bool]:
+        found = unit.scalar(_CASE_OF_DRAFT, {"b_draft_key": draft_key})
+        if found is not None:
+            return int(found), False
+        case_id = unit.insert(*case_insert)
+        for statement, values in dependents:
+            owned = {**values, "v_case_id": case_id} if "v_case_id" in values else values
+            unit.execute(statement, owned)
+        return case_id, True
+
+    try:
+        case_id, created = await run_unit(engine, work)
+    except IntegrityError:
+        # the draft filed meanwhile by another update of the buyer's; else the number clashed
+        async with engine.connect() as connection:
+            found = await connection.scalar(_CASE_OF_DRAFT, {"b_draft_key": draft_key})
+        if found is None:
+            raise
+        case_id, created = int(found), False
+    if not created:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            existing = await session.get(Case, case_id)
+        assert existing is not None
+        return existing, False
+    case.id = case_id
     return case, True
 
 

@@ -87,6 +87,8 @@ class OutboxMessage(SQLModel, table=True):
         sa.Index("ix_support_outbox_due", "state", "next_attempt_at"),
         # "is an older message to this chat still on its way?", asked for every candidate
         sa.Index("ix_support_outbox_chat_order", "chat_id", "state", "id"),
+        # "is a copy of this message being sent?" (a buyer's edit waits for its link)
+        sa.Index("ix_support_outbox_source", "source_chat_id", "state", "source_message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -104,6 +106,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    # the message a relay copies (the first of its `sources`: an album's first part), set
+    # when the row is written; None for every other kind of row
+    source_chat_id: int | None = _bigint(nullable=True)
+    source_message_id: int | None = _bigint(nullable=True)
 
 
 class CaseTimer(SQLModel, table=True):

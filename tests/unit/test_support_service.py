@@ -736,32 +736,49 @@ async def test_operator_relays_go_out_in_order_once_and_a_failure_is_told_in_the
 
 
 async def test_a_copy_being_sent_is_in_flight_until_it_is_linked(
-    service: SupportService, clock: FakeClock
+    service: SupportService,
 ) -> None:
     """A buyer's edit that comes while the copy of the message is being sent waits for the
-    link (`buyer_edit`): only a taken ("sending") row of that very message counts."""
-    now = clock()
+    link (`buyer_edit`): only a taken ("sending") row of that very message counts, or of
+    the album it is a part of. The rows are queued as the bot queues them (their source
+    columns filled on insert)."""
+    case_id = await seed(service.sessions)
+    for source, sources in (
+        ((7, 11), [[7, 11]]),
+        ((7, 12), [[7, 12]]),
+        ((7, 13), [[7, 13]]),
+        ((7, 20), [[7, 20], [7, 22]]),  # an album of two parts
+    ):
+        assert await service.queue_buyer_relay(
+            case_id=case_id,
+            chat_id=CHAT,
+            thread_id=THREAD,
+            source=source,
+            payload={"sources": sources, "copy": list(source)},
+        )
+    rows = {o.key: o for o in await all_rows(service, OutboxMessage)}
+    assert [(o.source_chat_id, o.source_message_id) for o in rows.values()] == [
+        (7, 11),
+        (7, 12),
+        (7, 13),
+        (7, 20),
+    ]
+    states = {"relay:7:11": "sending", "relay:7:13": "sent", "relay:7:20": "sending"}
     async with service.sessions() as session:
-        for key, state, source in (
-            ("relay:7:11", "sending", [7, 11]),
-            ("relay:7:12", "pending", [7, 12]),
-            ("relay:7:13", "sent", [7, 13]),
-        ):
-            session.add(
-                OutboxMessage(
-                    key=key,
-                    chat_id=-100,
-                    payload={"op": "relay", "sources": [source]},
-                    state=state,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+        for key, state in states.items():
+            row = rows[key]
+            row.state = state
+            session.add(row)
         await session.commit()
     assert await service.copy_in_flight(chat_id=7, message_id=11)
     assert not await service.copy_in_flight(chat_id=7, message_id=12)  # carries the edit
     assert not await service.copy_in_flight(chat_id=7, message_id=13)  # linked already
     assert not await service.copy_in_flight(chat_id=8, message_id=11)  # another chat
-    sending = (await all_rows(service, OutboxMessage))[0]
+    assert await service.copy_in_flight(chat_id=7, message_id=20)  # the album's first part
+    assert await service.copy_in_flight(chat_id=7, message_id=22)  # and its second
+    assert not await service.copy_in_flight(chat_id=7, message_id=21)  # not a part
+    sending = rows["relay:7:11"]
+    assert sending.id is not None
     await service.outbox_sent(sending.id, 99)
     assert not await service.copy_in_flight(chat_id=7, message_id=11)
+    assert await service.copy_in_flight(chat_id=7, message_id=20)
