@@ -80,8 +80,13 @@ def group(question: Question) -> str:
 # the words of somebody else's refund) joined the older splits and the training: retrained,
 # one older answer turns unsure with its split left out, and that split's English game card
 # goes to causes-merchant (0.955 -> 0.9545; docs/knowledge.md, "Somebody else's refund").
-IN_SAMPLE_BARS = {"older": (0.97, 0.02), "wide": (0.93, 0.03), "batches": (0.96, 0.01)}
-LEFT_OUT_BARS = {"older": (0.954, 0.02), "wide": (0.835, 0.11), "batches": (0.92, 0.035)}
+# A confidently wrong answer weighed at 1.75 unsure ones instead of 1.5 (min_probability
+# 0.45 -> 0.49; docs/knowledge.md, "The cost of a wrong answer, again") takes two wrong
+# answers of `wide` in-sample (2.7 % -> 2.1 %) and one with its split left out (10.2 % ->
+# 9.9 %); the older splits read 0.982 / 0 % and 0.956 / 1.0 %, the batches 0.969 / 0.6 %
+# and 0.938 / 2.5 %.
+IN_SAMPLE_BARS = {"older": (0.97, 0.02), "wide": (0.94, 0.025), "batches": (0.96, 0.01)}
+LEFT_OUT_BARS = {"older": (0.954, 0.02), "wide": (0.84, 0.10), "batches": (0.93, 0.03)}
 
 
 @pytest.mark.parametrize("name", sorted(IN_SAMPLE_BARS))
