@@ -54,49 +54,9 @@ WEAK_WORDS = frozenset(
 )
 
 
-# goods and services no card platform sells: a question about their refund ("12306火车票退票
-# 要扣多少手续费", "airline refund for a cancelled flight") shares the policy's refund and fee
-# words, yet the policy does not answer it. One of these in a question halves its score.
-OTHER_BUSINESSES = frozenset(
-    {
-        "12306",
-        "火车票",
-        "车票",
-        "高铁",
-        "高铁票",
-        "动车",
-        "机票",
-        "航班",
-        "航空公司",
-        "酒店",
-        "民宿",
-        "外卖",
-        "电影票",
-        "门票",
-        "冰箱",
-        "洗衣机",
-        "衣服",
-        "鞋子",
-        "flight",
-        "airline",
-        "train",
-        "hotel",
-        "fridge",
-        "clothes",
-        "shoes",
-        "takeout",
-        # a parcel is what virtual goods are not; 快递 / 包裹 are left out: buyers use them to
-        # ask what "delivered" means for a code ("我也没收到快递啊")
-        "parcel",
-        "courier",
-    }
-)
-
-
-# the question words are stemmed ("phone" -> "phon", "airline" -> "airlin"): the lists above
-# are compared in both forms, or an English entry whose stem differs would never match
+# the question words are stemmed ("phone" -> "phon"): the list above is compared in both
+# forms, or an English entry whose stem differs would never match
 _WEAK = WEAK_WORDS | {stem(w) for w in WEAK_WORDS}
-_OTHER = OTHER_BUSINESSES | {stem(w) for w in OTHER_BUSINESSES}
 
 UNSERVED_FILE = Path(__file__).resolve().parent / "unserved_requests.toml"
 
@@ -112,7 +72,11 @@ def unserved_patterns(path: Path = UNSERVED_FILE) -> tuple[tuple[str, str, re.Pa
 def unserved_request(question: str, path: Path = UNSERVED_FILE) -> str | None:
     """The kind of unserved request the question is, or None. Patterns of both languages
     are tried: buyers mix them ("帮我写个python")."""
-    text = normalise(question)
+    return _unserved_in(normalise(question), path)
+
+
+def _unserved_in(text: str, path: Path = UNSERVED_FILE) -> str | None:
+    """`unserved_request` of a question already normalised."""
     for kind, _lang, pattern in unserved_patterns(path):
         if pattern.search(text):
             return kind
@@ -134,10 +98,15 @@ def other_refund_patterns(
 
 def other_refund(question: str, path: Path = OTHER_REFUNDS_FILE) -> str | None:
     """The kind of somebody else's refund the question asks about (a landlord's deposit, a
-    tax refund, a gym, a bank loan: `other_refunds.toml`), or None; None too when the
-    question also names goods the platform sells (a code, a gift card, a name of
-    `virtual_goods.txt`): then it is the buyer's own order."""
-    text = normalise(question)
+    tax refund, a gym, a bank loan, a train ticket, a hotel, a physical parcel:
+    `other_refunds.toml`), or None; None too when the question also names goods the
+    platform sells (a code, a gift card, a name of `virtual_goods.txt`): then it is the
+    buyer's own order."""
+    return _other_refund_in(normalise(question), question, path)
+
+
+def _other_refund_in(text: str, question: str, path: Path = OTHER_REFUNDS_FILE) -> str | None:
+    """`other_refund` of a question already normalised (`text`)."""
     families, goods = other_refund_patterns(path)
     kind = next((kind for kind, _lang, pattern in families if pattern.search(text)), None)
     if kind is None or any(pattern.search(text) for pattern in goods):
@@ -145,6 +114,13 @@ def other_refund(question: str, path: Path = OTHER_REFUNDS_FILE) -> str | None:
     if any(word in _virtual_goods() for word, _stand_ins in gate_words(question)):
         return None
     return kind
+
+
+def ruled_out(question: str) -> str | None:
+    """The kind of request the assistant does not serve or of somebody else's refund that
+    the question is, or None: both tables read one normalisation of the question."""
+    text = normalise(question)
+    return _unserved_in(text) or _other_refund_in(text, question)
 
 
 def _glued(word: str, vocabulary: Collection[str], function_words: Collection[str]) -> bool:
@@ -191,19 +167,18 @@ def coverage(
     and aliases): "fees" is a question, "game" is not. `function_words` (the Chinese stop
     words) let a segmentation glue of a text word and a function character count. The
     `question` itself, when given, is checked for requests the assistant does not serve
-    (`unserved_request`): such a request stays below the bar whatever its words."""
+    and for somebody else's refund (`ruled_out`): such a question stays below the bar
+    whatever its words."""
     if not words:
         return 0.0
     known = known_words(words, vocabulary, function_words)
     score = (known / len(words)) * min(1.0, known / 2)
-    # another business's refund, or a request the assistant does not serve, stays below the
-    # bar whatever its words, and below the model rewrite's floor (bot.llm.combine): no
-    # rewrite may make it look answerable ("my amazon parcel not arrived"; halving was not
-    # enough: "帮我写一段代码" is made only of the texts' words)
-    if any(word in _OTHER for word, _ in words) or (
-        question is not None
-        and (unserved_request(question) is not None or other_refund(question) is not None)
-    ):
+    # somebody else's refund (another business's goods or services), or a request the
+    # assistant does not serve, stays below the bar whatever its words, and below the model
+    # rewrite's floor (bot.llm.combine): no rewrite may make it look answerable ("my amazon
+    # parcel not arrived"; halving was not enough: "帮我写一段代码" is made only of the texts'
+    # words)
+    if question is not None and ruled_out(question) is not None:
         score = min(score * 0.5, RULED_OUT_MAX)
     if len(words) == 1 and topics and known_words(words, topics) == 0:
         score /= 2

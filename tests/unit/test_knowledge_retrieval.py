@@ -80,8 +80,13 @@ def group(question: Question) -> str:
 # the words of somebody else's refund) joined the older splits and the training: retrained,
 # one older answer turns unsure with its split left out, and that split's English game card
 # goes to causes-merchant (0.955 -> 0.9545; docs/knowledge.md, "Somebody else's refund").
-IN_SAMPLE_BARS = {"older": (0.97, 0.02), "wide": (0.93, 0.03), "batches": (0.96, 0.01)}
-LEFT_OUT_BARS = {"older": (0.954, 0.02), "wide": (0.835, 0.11), "batches": (0.92, 0.035)}
+# A confidently wrong answer weighed at 1.75 unsure ones instead of 1.5 (min_probability
+# 0.45 -> 0.49; docs/knowledge.md, "The cost of a wrong answer, again") takes two wrong
+# answers of `wide` in-sample (2.7 % -> 2.1 %) and one with its split left out (10.2 % ->
+# 9.9 %); the older splits read 0.982 / 0 % and 0.956 / 1.0 %, the batches 0.969 / 0.6 %
+# and 0.938 / 2.5 %.
+IN_SAMPLE_BARS = {"older": (0.97, 0.02), "wide": (0.94, 0.025), "batches": (0.96, 0.01)}
+LEFT_OUT_BARS = {"older": (0.954, 0.02), "wide": (0.84, 0.10), "batches": (0.93, 0.03)}
 
 
 @pytest.mark.parametrize("name", sorted(IN_SAMPLE_BARS))
@@ -521,15 +526,76 @@ def test_unserved_request_families_are_read_from_their_file(tmp_path: Path) -> N
 
 
 def test_word_lists_match_the_stemmed_question_words() -> None:
-    """The gate sees stems ("phone" -> "phon", "airline" -> "airlin"): a weak word still
-    counts half and another business still rules the question out in its stemmed form."""
-    from bot.knowledge.gate import RULED_OUT_MAX, coverage, known_words
+    """The gate sees stems ("phone" -> "phon"): a weak word still counts half in its
+    stemmed form."""
+    from bot.knowledge.gate import known_words
 
     assert known_words([("phon", ())], {"phon"}) == 0.5
     assert known_words([("phone", ())], {"phone"}) == 0.5
-    words = [("airlin", ()), ("refund", ()), ("fee", ())]
-    assert coverage(words, {"airlin", "refund", "fee"}) == RULED_OUT_MAX
-    assert coverage([("refund", ()), ("fee", ())], {"refund", "fee"}) == 1.0
+
+
+# another business's goods or services (other_refunds.toml) in every form a buyer writes
+# them: plural and inflected English, traditional characters, full-width letters, a word
+# inside a longer one (高铁票, 火车票)
+OTHER_BUSINESS_FORMS = [
+    ("airlines refund fee how long", "a trip, a stay or a show"),
+    ("the trains were cancelled, refund fee?", "a trip, a stay or a show"),
+    ("ＨＯＴＥＬ refund how many days", "a trip, a stay or a show"),
+    ("高鐵票退票手續費多少", "a trip, a stay or a show"),
+    ("航班取消了退款多久到账", "a trip, a stay or a show"),
+    ("12306退款多久到", "a trip, a stay or a show"),
+    ("民宿订金能退吗", "a trip, a stay or a show"),
+    ("my new shoes came broken, refund fee?", "a physical parcel or household goods"),
+    ("衣服退款多久到账", "a physical parcel or household goods"),
+    ("冰箱坏了能退款吗", "a physical parcel or household goods"),
+]
+
+# hard negatives: the same words with goods the platform sells, and words that only
+# contain an entry's letters
+OTHER_BUSINESS_NEGATIVES = [
+    "在平台买的电影票兑换码没到账",
+    "bought a flight simulator gift card here and the code is invalid",
+    "the seller's training video said the code works, it does not",
+    "my refund was restrained by the bank, how long",
+    "充值卡是在酒店前台买的 卡密无效",
+]
+
+
+@pytest.mark.parametrize(("question", "kind"), OTHER_BUSINESS_FORMS)
+def test_other_businesses_are_found_in_every_form(question: str, kind: str) -> None:
+    from bot.knowledge import gate
+
+    assert gate.other_refund(question) == kind
+    assert gate.ruled_out(question) == kind
+    assert shipped().confidence(question) <= gate.RULED_OUT_MAX
+    assert not shipped().ask(question).confident
+
+
+@pytest.mark.parametrize("question", OTHER_BUSINESS_NEGATIVES)
+def test_other_business_words_do_not_rule_out_the_buyers_own_order(question: str) -> None:
+    from bot.knowledge import gate
+
+    assert gate.other_refund(question) is None
+    assert gate.ruled_out(question) is None
+
+
+def test_one_normalisation_serves_both_rule_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ruled_out` normalises the question once and reads the unserved requests and
+    somebody else's refund from that one text."""
+    from bot.knowledge import gate
+
+    seen: list[str] = []
+    real = gate.normalise
+
+    def counting(text: str) -> str:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(gate, "normalise", counting)
+    assert gate.ruled_out("個稅退稅多久能到賬") == "a tax refund"
+    assert gate.ruled_out("帮我写一段代码") == "write or fix program code"
+    assert gate.ruled_out("退款多久到账") is None
+    assert seen == ["個稅退稅多久能到賬", "帮我写一段代码", "退款多久到账"]
 
 
 # ---------------------------------------------------------------- somebody else's refund
