@@ -255,8 +255,9 @@ _MEETING_ABUSE = re.compile(
 # ("部门例会…讲方案的同事记得共享屏幕", "Dad, I'll remote into your laptop on Sunday")
 _CIRCLE = re.compile(
     r"同事|部门|例会|周会|项目|网课|老师|家长|学校|班级|工单|我爸|我妈|爸爸|妈妈|爷爷|奶奶|外公|外婆|老人|"
+    r"^(?:爸|妈)[，,\s]|报错|"
     r"\b(?:dad|mom|mum|grandma|grandpa|grandmother|grandfather|colleagues?|coworkers?|teacher|"
-    r"school|class|slides|ticket|company\s+email)\b",
+    r"school|class|slides|ticket|company\s+email|bugs?|errors?|crash\w*)\b",
     _FLAGS,
 )
 # what the remote-control script is after, or how it presses: money, an account, a code, an
@@ -266,7 +267,8 @@ _STAKE = re.compile(
     r"异常|会员|续费|扣|保障|换号|新号|钱包|工资|财务|费|领导|老板|急|马上|立即|立刻|"
     r"\b(?:refunds?|bank\w*|accounts?|pay\w*|transfer\w*|codes?|otps?|passwords?|police|loans?|"
     r"frozen|verify|subscription|membership|charged?|wallet|crypto|money|fees?|new\s+number|cash|"
-    r"boss|ceo|manager|urgent\w*|immediately|asap)\b",
+    r"boss|ceo|manager|urgent\w*|immediately|asap|virus\w*|hack\w*|infected|malware|microsoft|"
+    r"windows|technicians?|tech\s+support)\b|病毒|中毒|黑客|木马|技术员|工程师",
     _FLAGS,
 )
 # a scam named in a rhetorical question right before its request: "真中奖哪有先交钱的"
