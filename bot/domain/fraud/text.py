@@ -313,7 +313,8 @@ _TO_OWN_PHONE = re.compile(
 )
 # ... unless someone is to be told it: "验证码发到您手机了，请告诉客服", "发我一下"
 _HANDED = re.compile(
-    r"给我|发我|告诉|报给|念|读给|转发|截图|回复|提供|核对|我们?(?:需要|要)|\b(?:tell|read|reply|give|"
+    r"给我|发我|告诉|报给|报一下|念|读给|读一下|说出来|转发|截图|回复|提供|核对|我们?(?:需要|要)|"
+    r"\b(?:tell|read|reply|give|"
     r"forward|share|show|provide|confirm|send\s+(?:it\s+)?(?:to\s+)?(?:me|us)|(?:we|i)\s+(?:need|want|require))\b",
     _FLAGS,
 )
@@ -962,11 +963,10 @@ class TextChecker:
             # bot is the phishing, whatever it says about scammers ("因近期骗子冒充管理员…
             # 私聊 @x_bot 发送您的收款账号"): a warning never collects data
             sig.discussion = False
-        if sig.discussion and sig.requests and self._collects(text, sig):
-            # a "warning" that itself collects data or money, or sends the reader to a new
-            # contact ("防骗提醒：…请把余额转到安全账户", "PSA: scammers are active, send your
-            # code to @x_bot to lock your account") is the scam carrying its own warning
-            sig.discussion = False
+        # a "warning" that itself collects data or money, or sends the reader to a new contact
+        # ("防骗提醒：…请把余额转到安全账户", "PSA: scammers are active, send your code to @x_bot
+        # to lock your account") is the scam carrying its own warning
+        sig.discussion = sig.discussion and not (sig.requests and self._collects(text, sig))
         sig.link_verb = bool(self.link_verbs.search(text))
         sig.official_notice = self._official_notice(text, sig)
         sig.documented = self._documented(text, sig)
