@@ -144,6 +144,7 @@ FRIENDS = [
     "我试转了一分钱过去，你看到账了吗？到了我再把剩下的饭钱转你",
     "这次KTV你转我60就行，剩下的我出",
     "上周那顿饭一共300，你转我100就好",
+    "前天打车是我付的，一共90，你转我30就行，不着急",
     "My direct deposit hit early this week, first time that happened",
     "The bank didn't ask me to pay anything upfront for the loan, the fee came out of the payout",
     "Can you send me the link to the photos from last night?",
@@ -155,6 +156,7 @@ FRIENDS_SCAMS = [
     "你电脑报错是因为中了病毒，打开远程协助我帮你清理",
     "妈，我是小明，换号了，你开个屏幕共享，我帮你把钱转过去",
     "剩下的我来出，你先转我500保证金，名额就给你留着",
+    "昨天那顿饭钱先别管了，急用，你先转我3000，今晚就还",
     "Pay the deposit first and the loan is released today",
     "Send me $50 first and I'll ship the card right after",
 ]
