@@ -164,3 +164,22 @@ FRIENDS_SCAMS = [
 
 def test_everyday_money_and_help_among_friends(rules: Detector, detector: Detector) -> None:
     _check(rules, detector, FRIENDS_SCAMS, FRIENDS)
+
+
+# the codes a household shares (a Wi-Fi password, a door code, a pickup PIN) are no secret of
+# the reader's account: read out to a friend or a courier they ask for nothing
+HOUSEHOLD_CODES = [
+    "朋友到楼下了，你把门禁密码念一下给他",
+    "电话里告诉我一下你家wifi密码，我到了连不上",
+    "Read me the wifi password real quick, I'm outside your door",
+    "Can you tell the courier the locker pin? He's at the building now",
+]
+ACCOUNT_SECRETS = [
+    "电话里念一下支付密码，我这边帮你取消扣费",
+    "Read me your PIN so I can verify the card and stop the charge",
+    "This is your bank, tell me the password of your online banking to unlock the account",
+]
+
+
+def test_household_codes_are_no_account_secrets(rules: Detector, detector: Detector) -> None:
+    _check(rules, detector, ACCOUNT_SECRETS, HOUSEHOLD_CODES)
