@@ -255,8 +255,9 @@ _MEETING_ABUSE = re.compile(
 # ("部门例会…讲方案的同事记得共享屏幕", "Dad, I'll remote into your laptop on Sunday")
 _CIRCLE = re.compile(
     r"同事|部门|例会|周会|项目|网课|老师|家长|学校|班级|工单|我爸|我妈|爸爸|妈妈|爷爷|奶奶|外公|外婆|老人|"
+    r"^(?:爸|妈)[，,\s]|报错|"
     r"\b(?:dad|mom|mum|grandma|grandpa|grandmother|grandfather|colleagues?|coworkers?|teacher|"
-    r"school|class|slides|ticket|company\s+email)\b",
+    r"school|class|slides|ticket|company\s+email|bugs?|errors?|crash\w*)\b",
     _FLAGS,
 )
 # what the remote-control script is after, or how it presses: money, an account, a code, an
@@ -266,7 +267,8 @@ _STAKE = re.compile(
     r"异常|会员|续费|扣|保障|换号|新号|钱包|工资|财务|费|领导|老板|急|马上|立即|立刻|"
     r"\b(?:refunds?|bank\w*|accounts?|pay\w*|transfer\w*|codes?|otps?|passwords?|police|loans?|"
     r"frozen|verify|subscription|membership|charged?|wallet|crypto|money|fees?|new\s+number|cash|"
-    r"boss|ceo|manager|urgent\w*|immediately|asap)\b",
+    r"boss|ceo|manager|urgent\w*|immediately|asap|virus\w*|hack\w*|infected|malware|microsoft|"
+    r"windows|technicians?|tech\s+support)\b|病毒|中毒|黑客|木马|技术员|工程师",
     _FLAGS,
 )
 # a scam named in a rhetorical question right before its request: "真中奖哪有先交钱的"
@@ -311,8 +313,16 @@ _TO_OWN_PHONE = re.compile(
 )
 # ... unless someone is to be told it: "验证码发到您手机了，请告诉客服", "发我一下"
 _HANDED = re.compile(
-    r"给我|发我|告诉|报给|念|读给|转发|截图|回复|提供|核对|我们?(?:需要|要)|\b(?:tell|read|reply|give|"
+    r"给我|发我|告诉|报给|报一下|念|读给|读一下|说出来|转发|截图|回复|提供|核对|我们?(?:需要|要)|"
+    r"\b(?:tell|read|reply|give|"
     r"forward|share|show|provide|confirm|send\s+(?:it\s+)?(?:to\s+)?(?:me|us)|(?:we|i)\s+(?:need|want|require))\b",
+    _FLAGS,
+)
+# the next sentence opens by reading something out to the writer, with no object of its own:
+# it reads out what the sentence before named ("…短信了吗？念一下就行", "…a code. Read it to me")
+_READ_BACK = re.compile(
+    r"[。！？!?.]\s*[^。！？!?.]{0,8}?(念|读|报(?:一下|给|出来)|说出来|告诉我|"
+    r"\b(?:read|tell\s+me|say)\b)(?!\s*[^，。！？,!?\s]{0,4}(?:码|号|密码))",
     _FLAGS,
 )
 _THREAT_VERB = re.compile(r"举报|拉黑|(?:block|report)(?:ed)?\s+\w+", _FLAGS)
@@ -429,6 +439,59 @@ _TO_WRITER = re.compile(
 _DIGITS = re.compile(r"\d[\d\s()-]*\d")
 _PHONE_LIKE = re.compile(r"\d{3}")
 _SENTENCE_START = re.compile(r"[。！？!?\n]|\.\s")
+# what a warning never asks for itself: data or a code handed over, money, an install, a
+# screen (`_COLLECTS_DATA` only when handed, not typed in); a new contact or a link only to a
+# channel of the writer's or a new one (`_NEW_CHANNEL`)
+_COLLECTS_DATA = frozenset({"code", "password", "bank_card", "id"})
+_COLLECTS = _COLLECTS_DATA | {
+    "goods",
+    "screen_share",
+    "app",
+    "transfer",
+    "fee",
+    "prepay",
+    "off_platform",
+    "mule",
+    "pay_me",
+}
+_SENDS_TO = frozenset({"contact", "link", "qr", "callback"})
+_NEW_CHANNEL = re.compile(
+    r"@[a-z][a-z0-9_]{3,}|\b[a-z0-9_]+_?bot\b|\d{5,}|新号|新的?(?:客服|账号|微信|号码|地址|网址|系统|平台|通道)|"
+    r"下面|下方|以下|这个(?:链接|网址|微信|号|群)|私聊我|加我|"
+    r"\b(?:below|new\s+(?:address|account|number|site|portal|link|handle|support|system)|dm\s+(?:me|him|her)|"
+    r"message\s+(?:me|him|her|them)|contact\s+(?:me|him|her))\b",
+    _FLAGS,
+)
+# someone else asking, retold: a requester, then a verb of asking or saying ("有人冒充客服让
+# 加微信", "骗子会说…", "someone is DMing members asking for codes")
+_AGENT = re.compile(
+    r"(?:有人|有个人|骗子|对方|他们?|她们?|冒充|自称|陌生人|那个人|假客服|诈骗|电话|短信|网贷|app|网站)"
+    r"[^。！？!?]{0,16}?"
+    r"(?:让|叫|要求?|说|会|问|私聊|私信|发|打电话|打来|索要|骗|冒充|声称)|"
+    r"\b(?:someone|somebody|scammers?|fraudsters?|they|he|she|people|fake\s+\w+|a\s+caller|anyone|"
+    r"impersonators?)\b[^.!?]{0,40}?\b(?:ask|tell|want|say|claim|messag|dm|call|text|pretend|"
+    r"request|will|would|tr[yi]|post)\w*",
+    _FLAGS,
+)
+_SOFT_CUT = re.compile(r"[，,：:、；;]", _FLAGS)
+# a clause that goes on with the one before it ("…，并把截图发我", "…, then send it")
+_CONTINUED = re.compile(
+    r"\s*(?:并|然后|再|再把|之后|完了|转完|\b(?:and|then|after\s+that|to)\b)", _FLAGS
+)
+# a quoted phrase, single quotes included: a scam's words named ("the 'just pay shipping' texts")
+_ANY_QUOTE = re.compile(
+    r"“[^“”]{1,80}”|\"[^\"]{1,80}\"|「[^「」]{1,80}」|『[^『』]{1,80}』|‘[^‘’]{1,80}’|"
+    r"(?<![a-z])'[^']{1,80}'(?![a-z])",
+    _FLAGS,
+)
+# a clause that starts the writer's own instruction, not a retold one's continuation
+_OWN_START = re.compile(
+    r"\s*(?:[^，,。！？!?的]{0,6}的(?=可以|请|直接))?(?:请|麻烦|把|马上|立即|立刻|赶紧|直接|现在|可以|"
+    r"大家|各位|所有|您|你(?!们?会)|为了|为保障|真正的|"
+    r"\b(?:please|just|now|dm|contact|send|message|pay|move|verify|log|click|to\s+stay|everyone|"
+    r"real|the\s+only))",
+    _FLAGS,
+)
 
 
 def _guard(pattern: re.Pattern[str]) -> re.Pattern[str]:
@@ -561,6 +624,12 @@ class TextChecker:
             if v is None and req.kind == "code" and not req.pattern.search(text, end):
                 # the code named once, its way to a phone told, then the handing over
                 v = self._handed_after_delivery(text, end)
+            if v is None and req.kind == "code" and hi < len(text):
+                # the code named in one sentence, read out at the start of the next
+                # ("收到六位数的短信了吗？念一下就行", "We sent you a code. Read it to me")
+                back = _READ_BACK.match(text, hi)
+                if back is not None and not self.negations.search(text, hi, back.start(1)):
+                    v, giving = back, True
             if v is None:
                 return None
             if v.start() > end and self.negations.search(text, end, v.start()):
@@ -899,10 +968,45 @@ class TextChecker:
             # bot is the phishing, whatever it says about scammers ("因近期骗子冒充管理员…
             # 私聊 @x_bot 发送您的收款账号"): a warning never collects data
             sig.discussion = False
+        # a "warning" that itself collects data or money, or sends the reader to a new contact
+        # ("防骗提醒：…请把余额转到安全账户", "PSA: scammers are active, send your code to @x_bot
+        # to lock your account") is the scam carrying its own warning
+        sig.discussion = sig.discussion and not (sig.requests and self._collects(text, sig))
         sig.link_verb = bool(self.link_verbs.search(text))
         sig.official_notice = self._official_notice(text, sig)
         sig.documented = self._documented(text, sig)
         return sig
+
+    @staticmethod
+    def _collects(text: str, sig: TextSignals) -> bool:
+        """Whether a request of the text is the writer's own instruction to the reader (its
+        clause opens with one: `_OWN_START`, not quoted, no requester retold before it:
+        `_AGENT`) and collects what a warning never asks for (data or a code handed over,
+        money, an install, a screen) or sends the reader to a channel of the writer's or a
+        new one."""
+        ends = [m.span() for m in _CLAUSE_END.finditer(text)]
+        quotes = [q.span() for q in _ANY_QUOTE.finditer(text)]
+        for r in sig.requests:
+            if r.kind in _COLLECTS_DATA and not r.giving:
+                continue
+            if r.kind not in _COLLECTS and not (r.kind in _SENDS_TO and _NEW_CHANNEL.search(text)):
+                continue
+            start = text.find(r.text)
+            if start < 0 or any(lo <= start < hi for lo, hi in quotes):
+                continue
+            lo, _ = TextChecker._clause(text, ends, start, start + len(r.text))
+            # the request's clause, or the one it continues ("请…转到安全账户，并截图发我")
+            cuts = [lo, *(c.end() for c in _SOFT_CUT.finditer(text, lo, start))]
+            own = None
+            for b in reversed(cuts[-3:]):
+                if _OWN_START.match(text, b):
+                    own = b
+                    break
+                if not _CONTINUED.match(text, b):
+                    break
+            if own is not None and not _AGENT.search(text, own, start):
+                return True
+        return False
 
     @staticmethod
     def _documented(text: str, sig: TextSignals) -> bool:
