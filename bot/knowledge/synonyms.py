@@ -92,6 +92,14 @@ ZH: dict[str, str] = {
     "没按时": "期限 时限",
     "逾期": "期限 时限",
     "来不及": "期限 时限",
+    # weeks or months since the order, then "still": whether it is still in time (days
+    # and hours are also the windows of review and appeal, and stay with those sections)
+    "周了还能": "期限 时限",
+    "周了还可以": "期限 时限",
+    "周后还能": "期限 时限",
+    "月了还能": "期限 时限",
+    "月了还可以": "期限 时限",
+    "月后还能": "期限 时限",
     "会员卡": "会员",
     "用过了": "已使用",
     "退到哪": "原路退回 到账",
@@ -428,6 +436,9 @@ EN: dict[str, str] = {
     "commission": "fee",
     "charge me": "fee",
     "cut": "fee",
+    # whether an order is still in time ("a week ago" alone is also said of a late delivery)
+    "still refundable": "still in time time limit",
+    "still eligible": "still in time time limit",
     # faults and causes
     "buyer fault": "buyer-side causes own reasons",
     "my fault": "buyer-side own reasons",
@@ -552,6 +563,32 @@ EN: dict[str, str] = {
     "short link": "link shorteners",
     "shortened": "link shorteners",
     "url": "link address",
+    # whether a link or site is genuine is the fake-links question, whatever it is about
+    # (a bare "legit" stays with the platform: "is this seller legit")
+    "link legit": "fake links",
+    "link real": "fake links",
+    "link safe": "fake links",
+    "link official": "fake links",
+    "link genuine": "fake links",
+    "site legit": "fake links",
+    "site real": "fake links",
+    "site safe": "fake links",
+    "site official": "fake links",
+    "website legit": "fake links",
+    "website real": "fake links",
+    "website safe": "fake links",
+    "website official": "fake links",
+    "url legit": "fake links",
+    "url safe": "fake links",
+    "legit link": "fake links",
+    "legit site": "fake links",
+    "legit website": "fake links",
+    "real link": "fake links",
+    "real site": "fake links",
+    "real website": "fake links",
+    "safe link": "fake links",
+    "safe to open": "fake links",
+    "safe to click": "fake links",
 }
 
 # Parties the buyer denies ("不是商家也不是我的问题", "not seller fault not my fault either"):
@@ -616,14 +653,15 @@ OWN_USE: dict[str, str] = {
     "zh": r"我(?:自己)?(?:已经|都|早就|刚)?(?:用了|用过了|用掉了|用完了|兑换了|激活了|充进去了|使用了)",
     "en": (
         r"(?<![a-z])(?:i (?:have |had |just |already |already have )?(?:used|redeemed|activated)"
-        r"|(?:^|i )already (?:used|use|redeemed|redeem|activated|activate))(?![a-z])"
+        r"|(?:^|i )already (?:used|use|redeemed|redeem|activated|activate)"
+        r"|^(?:just |already )?(?:used|redeemed|activated) (?:the|my|it|this|that))(?![a-z])"
     ),
 }
 OWN_USE_GUARD: dict[str, str] = {
     "zh": r"说|称|咬定|认定|怀疑|没用|没激活|没兑换|未使用|不是我|别人|被盗|盗用",
     "en": (
         r"(?<![a-z])(?:says?|said|claims?|claimed|insists?|told|accuses?|never|not|didnt|"
-        r"dont|havent|hasnt|someone|somebody|else|hacked|stolen)(?![a-z])"
+        r"dont(?! want| need)|havent|hasnt|someone|somebody|else|hacked|stolen)(?![a-z])"
     ),
 }
 OWN_USE_STAND_IN = {"zh": "已经激活 用完了 充进去", "en": "activated completed order used up"}
