@@ -197,7 +197,7 @@ def test_each_new_line_is_named_by_itself(rules: Detector) -> None:
         "拿微信扫下，页面是付款不用担心",
         "It will say 'pay' but that's just the system verification, don't worry.",
     ]
-    debits = ["會員每月將自動扣款", "系统会自动扣款", "每月自动扣款"]
+    debits = ["會員每月將自動扣款", "vip年费自动扣款", "每月自动扣款"]
     atm = ["请依照指示至ATM解除设定", "请您前往ATM取消"]
     for text in explained + debits:
         assert _signals(rules, text).scam_claims, text
@@ -207,3 +207,20 @@ def test_each_new_line_is_named_by_itself(rules: Detector) -> None:
     # a scam line alone is no finding: an automatic debit told among friends stays quiet
     assert not rules.scan_text("房租自动扣款失败了，我手动交了").at_least(Risk.MEDIUM)
     assert not _signals(rules, "我至今没去过ATM").requests
+
+
+def test_the_hard_negatives_stay_quiet_next_to_an_unknown_link(
+    rules: Detector, detector: Detector
+) -> None:
+    # with a link the text checks read more words: advice and everyday payments stay below medium
+    link = " https://refund-desk-77.top/r"
+    for text in (
+        "Never allow installs from unknown sources; get apps only from the official store.",
+        "手机提示有风险的软件千万不要继续安装，也别开启未知来源",
+        "If the phone warns you about the file, don't install anyway; delete it.",
+        "Remove the spaces from your order number before you paste it into the search box.",
+        "房租自动扣款失败了，我手动交了",
+        "用支付宝扫一下店门口的码就能付款，付完截图给我看一下就行",
+    ):
+        assert not rules.scan_text(text + link).at_least(Risk.MEDIUM), text
+        assert not detector.scan_text(text + link).at_least(Risk.MEDIUM), text
