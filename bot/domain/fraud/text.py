@@ -326,6 +326,15 @@ _READ_BACK = re.compile(
     _FLAGS,
 )
 _THREAT_VERB = re.compile(r"举报|拉黑|(?:block|report)(?:ed)?\s+\w+", _FLAGS)
+# fraud named as what a rule prevents ("to prevent chargeback fraud we require a $1 payment",
+# "为防止诈骗，请先转1元验证"): the reason a money request gives itself, not talk about scams
+_PREVENTS = re.compile(
+    r"\b(?:prevent|avoid|stop|combat|deter|reduce)\s+(?:\w+\s+){0,2}(?:fraud|scams?)\b|"
+    r"(?:防止|预防|杜绝|避免|防范)[^，。！？,!?]{0,4}(?:诈骗|欺诈|骗局|被骗)",
+    _FLAGS,
+)
+# the money requests such a reason may come with
+_MONEY_KINDS = frozenset({"transfer", "fee", "prepay", "pay_me"})
 _QUESTION_END = re.compile(r"(?:[?？]|吗|嘛|么|呢|吧)\s*$", _FLAGS)
 _TO_ME = re.compile(
     r"给我|发我|告诉我|报给我|跟我说|\b(?:send|tell|give|show)\s+(?:me|us)\b|\bto\s+(?:me|us)\b",
@@ -949,6 +958,8 @@ class TextChecker:
         m = self.refund.search(text)
         if m:
             sig.refund = m.group()
+        if any(r.kind in _MONEY_KINDS and r.giving for r in sig.requests):
+            threats += [x.span() for x in _PREVENTS.finditer(text)]
         if sig.suspect and not sig.secrecy:
             # a message telling the reader to keep quiet and stay on the line is no
             # anti-scam advice, whatever else it says ("don't hang up")
