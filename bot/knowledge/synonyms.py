@@ -254,6 +254,18 @@ ZH: dict[str, str] = {
     "借钱": "贷款",
     "扫码": "扫码 二维码",
     "扫了": "扫码 二维码",
+    # a QR code written in Latin letters
+    "qr码": "二维码",
+    "qr code": "二维码",
+    # somebody who calls himself support or the platform is the impersonation the texts warn of
+    "自称客服": "冒充 客服",
+    "自称是客服": "冒充 客服",
+    "自称平台": "冒充 平台",
+    "自称是平台": "冒充 平台",
+    # the words of the "membership opened by mistake, charged every month" call, in the
+    # texts' words; none of them is a scam on its own
+    "每个月": "每月",
+    "自动扣钱": "自动 扣费",
     "开会议": "会议软件 共享屏幕",
     "腾讯会议": "会议软件 共享屏幕",
     "屏幕共享": "共享屏幕",
@@ -272,6 +284,9 @@ ZH: dict[str, str] = {
     "假网站": "仿冒 链接",
     "字母": "形似字符 仿冒",
 }
+
+# a share of the refund kept back ("they take 10 percent from my refund"): the fees' words
+_SHARE_KEPT = "fee deducted cancellation fee less money back why did i get less money back"
 
 # English: whole words or phrases (apostrophes dropped) -> words of the texts
 EN: dict[str, str] = {
@@ -431,6 +446,19 @@ EN: dict[str, str] = {
     "order not show": "no order payment sync",
     "order not showing": "no order payment sync",
     "pay again": "payment sync delay pay again",
+    # a share kept from the refund ("take 10 percent from my refund")
+    "percent from": _SHARE_KEPT,
+    "percent of my refund": _SHARE_KEPT,
+    "percent of the refund": _SHARE_KEPT,
+    "percent off my refund": _SHARE_KEPT,
+    # a fee nobody mentioned when ordering ("nobody told me" alone is said of many things)
+    "told me any fee": "never told me fee",
+    "told me about a fee": "never told me fee",
+    "told me about the fee": "never told me fee",
+    "told me about any fee": "never told me fee",
+    "told me about fees": "never told me fee",
+    # an error in the payment step is a payment problem, not a sync delay
+    "payment error": "payment error charged no order",
     "penalty": "fee",
     "surcharge": "fee",
     "commission": "fee",
@@ -590,6 +618,12 @@ EN: dict[str, str] = {
     "safe to open": "fake links",
     "safe to click": "fake links",
 }
+
+# a domain named in the question ("refund-help dot com", "refund-help.com") with a word of
+# its genuineness is the fake-links question; a domain alone is not ("bought on amazon.com")
+_DOMAIN_ENDINGS = ("com", "net", "org", "cn", "cc", "top", "xyz", "shop", "vip", "io")
+_GENUINE = ("legit", "real", "safe", "official", "genuine", "fake", "a scam", "trustworthy")
+EN.update({f"{end} {word}": "fake links" for end in _DOMAIN_ENDINGS for word in _GENUINE})
 
 # Parties the buyer denies ("不是商家也不是我的问题", "not seller fault not my fault either"):
 # a denied party is not what the question is about, yet its words vote for that party's

@@ -127,11 +127,9 @@ def test_confident_and_right_without_remembering_the_question(name: str) -> None
 # off-topic questions answered with confidence and not fixed yet; every other off-topic
 # question must stay unsure, and a fix of one of these must take it off this list. (The
 # `wide` split's three and holdout14's one were fixed by the unserved-request families of
-# bot/knowledge/unserved_requests.toml, docs/knowledge.md.)
-# holdout19's first score: a platform account's password is not what the knowledge covers
-KNOWN_OFFTOPIC_MISSES: frozenset[str] = frozenset(
-    {"how do i change my account password on the platform"}
-)
+# bot/knowledge/unserved_requests.toml, docs/knowledge.md; holdout19's one, a platform
+# account's password, by the family of an account's settings.)
+KNOWN_OFFTOPIC_MISSES: frozenset[str] = frozenset()
 
 
 def test_off_topic_is_never_confident_on_any_batch() -> None:
