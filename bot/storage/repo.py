@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -128,50 +128,53 @@ async def get_case_by_draft(session: AsyncSession, *, draft_key: str) -> Case | 
     return result.first()
 
 
-def _new_case(
-    *,
-    number: str,
-    draft_key: str,
-    user_id: int,
-    language: str,
-    order_number: str,
-    platform_type: str,
-    order_status: str,
-    cause: str,
-    cause_text: str | None,
-    payment_channel: str,
-    amount: Decimal,
-    paid_at: datetime | None,
-    status: str,
-    completed_at: datetime | None,
-    decision: dict[str, Any],
-    decided: bool,
-    now: datetime,
-) -> Case:
+class CaseFacts(TypedDict):
+    """What a new case is filed with (`create_case`, `file_case`)."""
+
+    number: str
+    draft_key: str
+    user_id: int
+    language: str
+    order_number: str
+    platform_type: str
+    order_status: str
+    cause: str
+    cause_text: str | None
+    payment_channel: str
+    amount: Decimal
+    paid_at: datetime | None
+    status: str
+    completed_at: NotRequired[datetime | None]
+    decision: dict[str, Any]
+    decided: bool
+
+
+def _new_case(facts: CaseFacts, now: datetime) -> Case:
+    cause_text = facts["cause_text"]
+    decision = facts["decision"]
     return Case(
-        number=number,
-        draft_key=draft_key,
-        user_id=user_id,
-        language=language,
-        order_number=order_number,
-        platform_type=platform_type,
-        order_status=order_status,
-        cause=cause,
-        cause_text=mask_pii(cause_text)
-        if cause_text
-        else cause_text,  # typed text: no phone or card numbers kept
-        payment_channel=payment_channel,
-        amount=amount,
-        paid_at=paid_at,
-        completed_at=completed_at,
-        status=status,
+        number=facts["number"],
+        draft_key=facts["draft_key"],
+        user_id=facts["user_id"],
+        language=facts["language"],
+        order_number=facts["order_number"],
+        platform_type=facts["platform_type"],
+        order_status=facts["order_status"],
+        cause=facts["cause"],
+        # typed text: no phone or card numbers kept
+        cause_text=mask_pii(cause_text) if cause_text else cause_text,
+        payment_channel=facts["payment_channel"],
+        amount=facts["amount"],
+        paid_at=facts["paid_at"],
+        completed_at=facts.get("completed_at"),
+        status=facts["status"],
         outcome=str(decision["outcome"]),
         rule_id=str(decision["rule_id"]),
         policy_version=str(decision.get("policy_version", "")),
         decision=decision,
         created_at=now,
         updated_at=now,
-        decided_at=now if decided else None,
+        decided_at=now if facts["decided"] else None,
     )
 
 
@@ -213,24 +216,9 @@ def _case_rows(
 async def create_case(
     session: AsyncSession,
     *,
-    number: str,
-    draft_key: str,
-    user_id: int,
-    language: str,
-    order_number: str,
-    platform_type: str,
-    order_status: str,
-    cause: str,
-    cause_text: str | None,
-    payment_channel: str,
-    amount: Decimal,
-    paid_at: datetime | None,
-    status: str,
-    completed_at: datetime | None = None,
-    decision: dict[str, Any],
     evidence: Sequence[dict[str, Any]],
-    decided: bool,
     also: Callable[[AsyncSession, Case], Awaitable[None]] | None = None,
+    **facts: Unpack[CaseFacts],
 ) -> tuple[Case, bool]:
     """Store a new case with its evidence and first events (and whatever `also` adds to
     the same transaction), through the ORM session (`file_case` writes the same rows in
@@ -240,29 +228,12 @@ async def create_case(
     first one made, with `created=False`. Raises IntegrityError only for a clash of the
     case number (the caller draws a new one).
     """
+    draft_key = facts["draft_key"]
     existing = await get_case_by_draft(session, draft_key=draft_key)
     if existing is not None:
         return existing, False
     now = utcnow()
-    case = _new_case(
-        number=number,
-        draft_key=draft_key,
-        user_id=user_id,
-        language=language,
-        order_number=order_number,
-        platform_type=platform_type,
-        order_status=order_status,
-        cause=cause,
-        cause_text=cause_text,
-        payment_channel=payment_channel,
-        amount=amount,
-        paid_at=paid_at,
-        completed_at=completed_at,
-        status=status,
-        decision=decision,
-        decided=decided,
-        now=now,
-    )
+    case = _new_case(facts, now)
     session.add(case)
     try:
         await session.flush()
@@ -315,24 +286,9 @@ def row_write(row: SQLModel) -> tuple[Any, dict[str, Any]]:
 async def file_case(
     engine: AsyncEngine,
     *,
-    number: str,
-    draft_key: str,
-    user_id: int,
-    language: str,
-    order_number: str,
-    platform_type: str,
-    order_status: str,
-    cause: str,
-    cause_text: str | None,
-    payment_channel: str,
-    amount: Decimal,
-    paid_at: datetime | None,
-    status: str,
-    completed_at: datetime | None = None,
-    decision: dict[str, Any],
     evidence: Sequence[dict[str, Any]],
-    decided: bool,
     also: Callable[[Case], Sequence[SQLModel]] | None = None,
+    **facts: Unpack[CaseFacts],
 ) -> tuple[Case, bool]:
     """`create_case` in core SQL, in one transaction: the same rows, without an ORM
     session (its identity map and unit of work cost more than the five or six INSERTs).
@@ -342,26 +298,9 @@ async def file_case(
     made before the case has its id: a `case_id` they have is set to it.
     Idempotent on `draft_key` and raising IntegrityError for a clash of the case number,
     as `create_case`."""
+    draft_key = facts["draft_key"]
     now = utcnow()
-    case = _new_case(
-        number=number,
-        draft_key=draft_key,
-        user_id=user_id,
-        language=language,
-        order_number=order_number,
-        platform_type=platform_type,
-        order_status=order_status,
-        cause=cause,
-        cause_text=cause_text,
-        payment_channel=payment_channel,
-        amount=amount,
-        paid_at=paid_at,
-        completed_at=completed_at,
-        status=status,
-        decision=decision,
-        decided=decided,
-        now=now,
-    )
+    case = _new_case(facts, now)
     case_insert = row_write(case)
     dependents = [row_write(row) for row in _case_rows(case, evidence, now)]
     if also is not None:
