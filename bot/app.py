@@ -83,6 +83,8 @@ class Services:
             self.images.close()
         if self.redis is not None:
             await self.redis.aclose()
+        if self.llm is not None:
+            await self.llm.aclose()
         await self.engine.dispose()
 
 

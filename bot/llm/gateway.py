@@ -96,8 +96,13 @@ class Gateway:
         self.counters = counters or LLMCounters()
         # a fresh marker per process: if it ever shows up in an answer, the prompt leaked
         self.marker = f"ref-{secrets.token_hex(4)}"
+        import openai
         from langchain_openai import ChatOpenAI
 
+        # the gateway's own HTTP client: LangChain's default is one client per (base URL,
+        # timeout) for the whole process, whose kept-alive connections belong to the event
+        # loop that opened them; a client per gateway lives and closes with it (`aclose`)
+        self.http = openai.DefaultAsyncHttpxClient(timeout=timeout_seconds)
         self.chat = ChatOpenAI(
             model=model,
             base_url=base_url,
@@ -110,7 +115,12 @@ class Gateway:
             # (llama.cpp, llama-cpp-python, DeepSeek, DashScope) read `max_tokens`, and
             # without it a small local model talks on until its context is full
             extra_body=None if _is_openai(base_url) else {"max_tokens": max_tokens},
+            http_async_client=self.http,
         )
+
+    async def aclose(self) -> None:
+        """Close the gateway's connections (on shutdown)."""
+        await self.http.aclose()
 
     # --- the call ---------------------------------------------------------------------
 

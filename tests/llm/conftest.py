@@ -18,7 +18,9 @@ async def fake_llm() -> AsyncIterator[FakeLLM]:
 
 
 @pytest.fixture
-def make_gateway(fake_llm: FakeLLM) -> GatewayFactory:
+async def make_gateway(fake_llm: FakeLLM) -> AsyncIterator[GatewayFactory]:
+    made: list[Gateway] = []
+
     def make(**options: Any) -> Gateway:
         values: dict[str, Any] = {
             "base_url": fake_llm.base_url,
@@ -31,6 +33,9 @@ def make_gateway(fake_llm: FakeLLM) -> GatewayFactory:
             "allowed_domains": ["kamall.example"],
         }
         values.update(options)
-        return Gateway(**values)
+        made.append(Gateway(**values))
+        return made[-1]
 
-    return make
+    yield make
+    for gateway in made:
+        await gateway.aclose()

@@ -189,3 +189,48 @@ def test_snapshot_is_plain_data(make_gateway: GatewayFactory) -> None:
         and snapshot["errors"] == {}
         and 1000 in snapshot["latency_ms_buckets"]
     )
+
+
+def test_a_gateway_in_a_new_event_loop_does_not_reuse_a_connection_of_a_closed_one() -> None:
+    """Each gateway owns its HTTP client. LangChain's default is one client per (base URL,
+    timeout) shared by the whole process; its kept-alive connections belong to the event loop
+    that opened them, and a later loop that picks one up fails ('Event loop is closed')."""
+    import asyncio
+    import threading
+
+    ready = threading.Event()
+    server_loop = asyncio.new_event_loop()
+    llm = FakeLLM(responder=scripted(Reply(GOOD)))
+
+    def serve() -> None:
+        asyncio.set_event_loop(server_loop)
+        server_loop.run_until_complete(llm.__aenter__())
+        ready.set()
+        server_loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+
+    async def ask_once() -> tuple[object, dict[str, int]]:
+        gateway = Gateway(
+            base_url=llm.base_url,
+            model="fake",
+            timeout_seconds=2.0,
+            max_retries=0,
+            require_turn=False,
+        )
+        try:
+            reply = await gateway.ask("classify_intent", IntentReply, text="hello")
+            return reply, dict(gateway.counters.errors)
+        finally:
+            await gateway.aclose()
+
+    try:
+        for _ in range(3):  # each asyncio.run is a new loop, closed after it
+            reply, errors = asyncio.run(ask_once())
+            assert reply is not None and errors == {}
+    finally:
+        asyncio.run_coroutine_threadsafe(llm.__aexit__(), server_loop).result(10)
+        server_loop.call_soon_threadsafe(server_loop.stop)
+        thread.join(10)
