@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from bot.policy_files import DEFAULT_POLICY_PATH, load_policy
 from bot.services.support import SupportService
 from bot.storage import repo
 from bot.storage.db import RAW_COUNTS, create_engine, migrate, session_factory, sqlite_writer
+from tests.support.cases import case_facts, decision
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 SUPPORT_CHAT = -100777
@@ -59,37 +59,14 @@ def support(engine: AsyncEngine) -> SupportService:
     )
 
 
-def decision(outcome: str, route: str) -> dict[str, Any]:
-    return {
-        "outcome": outcome,
-        "route": route,
-        "rule_id": "test-rule",
-        "policy_version": "test",
-        "policy_refs": ["x"],
-    }
-
-
 def fields(user_id: int, draft_key: str, number: str, **more: Any) -> dict[str, Any]:
-    found: dict[str, Any] = {
-        "number": number,
-        "draft_key": draft_key,
-        "user_id": user_id,
-        "language": "zh",
-        "order_number": "KM20261201000512",
-        "platform_type": "aggregator",
-        "order_status": "paid_undelivered",
-        "cause": "out_of_stock",
-        "cause_text": None,
-        "payment_channel": "alipay",
-        "amount": Decimal("98.50"),
-        "paid_at": None,
+    with_merchant = {
         "status": "with_merchant",
         "decision": decision("partial_refund", "merchant_review"),
-        "evidence": [],
-        "decided": False,
     }
-    found.update(more)
-    return found
+    return case_facts(
+        user_id=user_id, number=number, draft_key=draft_key, **{**with_merchant, **more}
+    )
 
 
 # the kinds of case the wizard files: what the workspace adds differs for each

@@ -5,7 +5,6 @@ quiet."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,30 +15,16 @@ from bot.domain.fraud.model import TextModel
 from bot.services.scam import fraud_texts
 from bot.storage import repo
 from bot.storage.models import Case
+from tests.support.cases import case_facts
 
 
 async def file_case(session: AsyncSession, *, user_id: int, number: str, **fields: Any) -> Case:
     """The buyer recorded, then the case of an out-of-stock order paid by Alipay (98.50, no
     payment time, no evidence); `fields` override any of `repo.create_case`'s."""
     await repo.upsert_user(session, user_id=user_id, first_name="Li")
-    answers: dict[str, Any] = {
-        "number": number,
-        "draft_key": f"d-{number}",
-        "user_id": user_id,
-        "language": "zh",
-        "order_number": "KM20261130000512",
-        "platform_type": "aggregator",
-        "order_status": "paid_undelivered",
-        "cause": "out_of_stock",
-        "cause_text": None,
-        "payment_channel": "alipay",
-        "amount": Decimal("98.50"),
-        "paid_at": None,
-        "status": "merchant_review",
-        "evidence": [],
-        "decided": False,
-    }
-    case, _ = await repo.create_case(session, **{**answers, **fields})
+    case, _ = await repo.create_case(
+        session, **case_facts(user_id=user_id, number=number, **fields)
+    )
     return case
 
 

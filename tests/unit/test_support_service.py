@@ -18,6 +18,7 @@ from bot.storage import repo
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import Case, CaseEvent
 from bot.storage.support_models import CaseTimer, OutboxMessage, SupportAudit, SupportTopic
+from tests.support.cases import decision
 from tests.unit.conftest import file_case
 
 CHAT = -100500
@@ -35,17 +36,6 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-def decision(outcome: str = "full_refund", route: str = "platform_review") -> dict[str, Any]:
-    return {
-        "outcome": outcome,
-        "route": route,
-        "rule_id": "test-rule",
-        "policy_version": "test",
-        "policy_refs": ["x"],
-        "required_evidence": [],
-    }
 
 
 async def seed(
