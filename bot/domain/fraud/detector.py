@@ -283,8 +283,20 @@ class Detector:
             talk = bool(self.text.discussion.search(checked))
         talk = talk and not any(r.findings for r in reports)
         if probability >= self.model.low_at:
+            # the classifier alone, on a text that sends the reader only to known sites and
+            # asks, claims and names nothing the rules know ("check your gift card balance at
+            # amazon.com/gc/balance"): the way it points to is the official one, so it stays low
+            official = (
+                bool(reports)
+                and not raw_findings
+                and not (sig.suspect or sig.secrecy)
+                and not message.button_urls
+                and all(r.trusted and not r.findings for r in reports)
+            )
             raw_findings.append(
-                self._model_finding(prose, signals, probability, sig, reports, talk=talk)
+                self._model_finding(
+                    prose, signals, probability, sig, reports, talk=talk or official
+                )
             )
         if not raw_findings:
             return self._clean()

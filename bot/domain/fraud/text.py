@@ -156,6 +156,14 @@ def quoted_mention(text: str, start: int, end: int) -> bool:
 # an official notice: it sends the reader to the official app or channel (or confirms a
 # refund to the original payment method) AND forbids the other way ("关闭自动续费请在App内
 # 操作，我们不会主动打电话", "scan it with the official app, no need to enter any PIN")
+# a giving verb that states a need ("需要你的", "needs your"): handed to the writer, unless the
+# text names the official app or site as where it goes
+_NEED_YOUR = re.compile(
+    r"(?:需要|借用|借)(?:一下)?(?:你|您)的|需要(?:你|您)提供|(?:needs?|requires?)\s+(?:your|the|you\s+to)",
+    _FLAGS,
+)
+# what opens an account: its password and its login code, never handed over to anyone
+_CREDENTIALS = frozenset({"password", "code"})
 _OFFICIAL_WAY = re.compile(
     r"官方(?:app|应用|客户端|后台|渠道|网站|规则|页面)|app内|应用(?:商店|市场)|官网|原路退回|原支付(?:方式|账户)|"
     r"\b(?:official\s+(?:app|website|site|channel|tool|store)|in\s+the\s+app|app\s+store|play\s+store|"
@@ -641,6 +649,8 @@ class TextChecker:
                     v, giving = back, True
             if v is None:
                 return None
+            if giving and _NEED_YOUR.fullmatch(v.group()) and _OFFICIAL_PLACE.search(text):
+                giving = False  # "登录需要你的密码…只在官方App里输入": what a login needs, typed in
             if v.start() > end and self.negations.search(text, end, v.start()):
                 return None  # the item first, then the prohibition: "验证码千万不要告诉任何人"
             if v.start() > end and _HYPOTHETICAL.search(text, end, v.end()):
@@ -1036,8 +1046,14 @@ class TextChecker:
 
     def _official_notice(self, text: str, sig: TextSignals) -> bool:
         """Whether the text sends the reader to the official way and forbids the other,
-        with no payee, secrecy or channel of the writer's."""
+        with no payee, secrecy or channel of the writer's; a password or a login code handed
+        over makes it no notice unless the official app or site is where it goes ("官方渠道
+        …需要你的密码和验证码" is a takeover, "只在官方App里输入" is advice)."""
         if not sig.suspect or sig.payee or sig.secrecy or _WRITER_CHANNEL.search(text):
+            return False
+        if any(r.giving and r.kind in _CREDENTIALS for r in sig.requests) and not (
+            _OFFICIAL_PLACE.search(text)
+        ):
             return False
         way = _OFFICIAL_WAY.search(text)
         return way is not None and bool(
