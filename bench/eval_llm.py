@@ -9,7 +9,7 @@ model answering at random (the fake OpenAI-compatible server of the tests) and, 
 
 Sets: typed wizard answers (tests/data/llm_fields.jsonl), cause descriptions
 (tests/data/llm_causes.jsonl), retrieval questions (tests/data/retrieval_questions.jsonl),
-scam messages (tests/data/fraud_cases.jsonl and fraud_fresh_batch1-13.jsonl: the model's
+scam messages (tests/data/fraud_cases.jsonl and fraud_fresh_batch1-14.jsonl: the model's
 second opinion on the messages the other fraud checks are unsure about; scored as recall and
 false-positive rate, with an extra run against a model that always knows the label, the
 ceiling of what a second opinion can add).
@@ -165,7 +165,7 @@ async def _retrieval(gateway: Gateway | None, kb: KnowledgeBase) -> list[str]:
     return marks
 
 
-FRAUD_SETS = ("fraud_cases.jsonl", *(f"fraud_fresh_batch{n}.jsonl" for n in range(1, 14)))
+FRAUD_SETS = ("fraud_cases.jsonl", *(f"fraud_fresh_batch{n}.jsonl" for n in range(1, 15)))
 
 
 class Oracle:
