@@ -1,6 +1,7 @@
 """Buyer words for a time limit, the latest day to apply, a merchant who will not refund, what
-a normal refund does, a game whose servers closed, buying a card, another way to go and an
-unclear fault (the tables of `bot.knowledge.normalisation.toml` and `synonyms`).
+a normal refund does, a game whose servers closed, buying a card, another way to go, an
+unclear fault, goods unlike their page and a code used by somebody else (the tables of
+`bot.knowledge.normalisation.toml` and `synonyms`).
 
 The questions here are written for these tests (none is a labelled question); each rule has
 instances and hard negatives that share its words but mean something else.
@@ -15,7 +16,7 @@ import pytest
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.evaluation import load_questions
 from bot.knowledge.normalise import normalise
-from bot.knowledge.textproc import detect_lang
+from bot.knowledge.textproc import detect_lang, expand_query
 from tests.unit.test_knowledge_retrieval import QUESTIONS
 
 
@@ -125,3 +126,37 @@ def test_none_of_these_questions_is_labelled() -> None:
     labelled = {q.q for q in load_questions(QUESTIONS)}
     written = {q for questions in INSTANCES.values() for q in questions}
     assert not written & labelled
+
+
+# goods unlike what their page says are the merchant's "description mismatch"; a code used or
+# redeemed by somebody else is the false redemption. Both sections were already first for
+# these questions; the phrases add the texts' words the buyer did not write.
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("收到的会员卡有效期跟商品页写的不一样", "描述不符"),
+        ("发来的卡和商品页写的不一样 怎么办", "描述不符"),
+        ("到手的月卡跟描述不一样 能退吗", "描述不符"),
+        ("卡密被用了 不是我用掉的", "虚假核销"),
+        ("怎么证明兑换码不是我兑换的", "虚假核销"),
+    ],
+)
+def test_unlike_the_page_or_used_by_somebody_else_in_the_texts_words(
+    question: str, words: str
+) -> None:
+    assert words in expand_query(question)
+    assert _ask(question)[0] in ("causes-merchant", "delivered-not-redeemed", "false-redemption")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "充到的不是我用的账号",  # an account, not a code
+        "这个号不是我激活的那个 充错了",  # the wrong account topped up
+        "商品页写的价格 跟我付的一样",  # the same, not unlike
+    ],
+)
+def test_an_account_or_a_match_is_no_mismatch_or_false_redemption(question: str) -> None:
+    expanded = expand_query(question)
+    assert "虚假核销" not in expanded and "描述不符" not in expanded
+    assert _ask(question)[0] != "false-redemption"
