@@ -100,11 +100,23 @@ ZH: dict[str, str] = {
     "月了还能": "期限 时限",
     "月了还可以": "期限 时限",
     "月后还能": "期限 时限",
+    # the latest day to apply is the deadline ("最晚什么时候到账" asks about the money, and
+    # stays with the arrival times)
+    "申请最晚": "期限 时限",
+    "提交最晚": "期限 时限",
+    "最晚什么时候申请": "期限 时限",
+    "最晚什么时候要申请": "期限 时限",
+    "最晚什么时候提": "期限 时限",
+    "最晚什么时候要提": "期限 时限",
     "会员卡": "会员",
     "用过了": "已使用",
     "退到哪": "原路退回 到账",
     "系统出错": "系统故障",
     "算谁的": "责任",
+    # unclear whose fault it is: the "other causes" section's own alias (说不清)
+    "说不清": "责任 原因",
+    # buying a card: the texts' words
+    "买卡": "买 卡密",
     "材料": "证据",
     "资料": "证据",
     "凭据": "证据",
@@ -112,6 +124,10 @@ ZH: dict[str, str] = {
     "硬说": "商家称 虚假核销",
     "没用过": "从没使用 虚假核销",
     "真没用": "从没使用 虚假核销",
+    # used or redeemed, but not by the buyer: the false redemption ("不是我用的号" is an
+    # account, and "不是我激活的那个号" a top-up of the wrong one)
+    "不是我用掉": "从没使用 虚假核销",
+    "不是我兑换": "从没使用 虚假核销",
     "用掉了": "已使用",
     "用完了": "已使用",
     "不想玩": "不想要了",
@@ -198,6 +214,8 @@ ZH: dict[str, str] = {
     # platform causes
     "不卖了": "下架",
     "停售": "下架",
+    # a game's servers closed for good: the goods are gone, as when they are delisted
+    "停服": "下架 强制取消",
     "类目": "品类 下架",
     "维护": "系统故障",
     "宕机": "系统故障",
@@ -209,6 +227,10 @@ ZH: dict[str, str] = {
     "不付了": "取消 待付款",
     "放着不管": "取消 待付款",
     # review, appeal and complaints
+    # the merchant refusing is the merchant review's refusal ("平台不给退" is not)
+    "商家不给退": "商家拒绝 退款",
+    "商家不肯退": "商家拒绝 退款",
+    "商家不让退": "商家拒绝 退款",
     "不服": "申诉 不满意",
     "不满意": "申诉 不满意",
     "不认可": "申诉",
@@ -220,6 +242,8 @@ ZH: dict[str, str] = {
     "维权": "投诉",
     "曝光": "投诉",
     "找谁": "投诉 渠道",
+    # another way to go (路子: a way, a channel)
+    "路子": "渠道",
     "消协": "12315 投诉",
     "工商": "12315 投诉",
     "冻结对方": "冻结 投诉",
@@ -243,6 +267,13 @@ ZH: dict[str, str] = {
     "正规吗": "正规 平台",
     "避坑": "踩坑 预防",
     # scams
+    # what a normal refund does or asks for is what a real one looks like ("正常退款要多久"
+    # asks about the arrival times and is left alone)
+    "正常退款会": "真正的退款 正规退款",
+    "正常的退款会": "真正的退款 正规退款",
+    "正常退款是怎么": "真正的退款 正规退款",
+    "正常退款需要": "真正的退款 正规退款",
+    "正常退款要我": "真正的退款 正规退款",
     "忽悠": "诈骗 被骗",
     "被坑": "被骗",
     "套路": "诈骗",
@@ -280,6 +311,14 @@ ZH: dict[str, str] = {
     "少给了": "商家发错 面值 描述不符",
     "充少了": "商家发错 面值 描述不符",
     "到账少了": "商家发错 面值 描述不符",
+    # what came differs from what the goods page says: the merchant's "description mismatch"
+    "跟商品页写的不一样": "描述不符 不一致",
+    "和商品页写的不一样": "描述不符 不一致",
+    "跟商品页不一样": "描述不符 不一致",
+    "和商品页不一样": "描述不符 不一致",
+    "跟描述不一样": "描述不符 不一致",
+    "和描述不一样": "描述不符 不一致",
+    "跟页面写的不一样": "描述不符 不一致",
     "钓鱼": "仿冒 链接",
     "假网站": "仿冒 链接",
     "字母": "形似字符 仿冒",
@@ -485,6 +524,16 @@ EN: dict[str, str] = {
     "taken down": "delisted",
     "pulled": "delisted",
     "discontinued": "delisted",
+    # a game's servers closed for good: the goods are gone, as when they are delisted (a
+    # shop that closed is the merchant's doing, and stays with the merchant's causes)
+    "game closed": "discontinued delisted",
+    "game closed down": "discontinued delisted",
+    "game shut down": "discontinued delisted",
+    "game shutdown": "discontinued delisted",
+    "game was shut down": "discontinued delisted",
+    "servers closed": "discontinued delisted",
+    "servers shut down": "discontinued delisted",
+    "server shut down": "discontinued delisted",
     "no longer sold": "delisted",
     "banned": "delisted",
     "site down": "outage system fault",
