@@ -53,3 +53,23 @@ def assert_caught(
     wrong = [h for h in harmless if rules.scan_text(h).at_least(Risk.MEDIUM)]
     wrong += [h for h in harmless if detector.scan_text(h).at_least(Risk.MEDIUM)]
     assert not missed and not wrong, {"missed": missed, "false alarms": wrong}
+
+
+def assert_flagged_and_named(
+    rules: Detector, detector: Detector, scams: list[str], harmless: list[str]
+) -> None:
+    """Every scam is flagged (medium or more) by the shipped detector AND by the rules alone,
+    so a rule that stops working fails even when the classifier still catches the text; no
+    hard negative reaches medium either way."""
+    missed = [s for s in scams if not detector.scan_text(s).at_least(Risk.MEDIUM)]
+    unnamed = [s for s in scams if not rules.scan_text(s).at_least(Risk.MEDIUM)]
+    wrong = [
+        h
+        for h in harmless
+        if rules.scan_text(h).at_least(Risk.MEDIUM) or detector.scan_text(h).at_least(Risk.MEDIUM)
+    ]
+    assert not missed and not unnamed and not wrong, {
+        "missed": missed,
+        "missed by the rules": unnamed,
+        "false alarms": wrong,
+    }

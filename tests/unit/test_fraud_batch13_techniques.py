@@ -10,21 +10,7 @@ from __future__ import annotations
 from bot.domain.fraud import Detector, Risk
 from bot.domain.fraud.normalize import compact, normalize
 from bot.domain.fraud.text import TextSignals
-
-
-def check(rules: Detector, detector: Detector, scams: list[str], harmless: list[str]) -> None:
-    missed = [s for s in scams if not detector.scan_text(s).at_least(Risk.MEDIUM)]
-    unnamed = [s for s in scams if not rules.scan_text(s).at_least(Risk.MEDIUM)]
-    wrong = [
-        h
-        for h in harmless
-        if rules.scan_text(h).at_least(Risk.MEDIUM) or detector.scan_text(h).at_least(Risk.MEDIUM)
-    ]
-    assert not missed and not unnamed and not wrong, {
-        "missed": missed,
-        "missed by the rules": unnamed,
-        "false alarms": wrong,
-    }
+from tests.unit.conftest import assert_flagged_and_named as check
 
 
 def _signals(rules: Detector, text: str) -> TextSignals:

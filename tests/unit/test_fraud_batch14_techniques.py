@@ -10,8 +10,7 @@ from __future__ import annotations
 from bot.domain.fraud import Detector
 from bot.domain.fraud.normalize import compact, normalize
 from bot.domain.fraud.text import TextSignals
-
-from .test_fraud_batch13_techniques import check
+from tests.unit.conftest import assert_flagged_and_named as check
 
 
 def _signals(rules: Detector, text: str) -> TextSignals:

@@ -153,9 +153,6 @@ def quoted_mention(text: str, start: int, end: int) -> bool:
     return not _ASKS_READER.search(outside)
 
 
-# an official notice: it sends the reader to the official app or channel (or confirms a
-# refund to the original payment method) AND forbids the other way ("关闭自动续费请在App内
-# 操作，我们不会主动打电话", "scan it with the official app, no need to enter any PIN")
 # a giving verb that states a need ("需要你的", "needs your"): handed to the writer, unless the
 # text names the official app or site as where it goes
 _NEED_YOUR = re.compile(
@@ -164,6 +161,9 @@ _NEED_YOUR = re.compile(
 )
 # what opens an account: its password and its login code, never handed over to anyone
 _CREDENTIALS = frozenset({"password", "code"})
+# an official notice: it sends the reader to the official app or channel (or confirms a
+# refund to the original payment method) AND forbids the other way ("关闭自动续费请在App内
+# 操作，我们不会主动打电话", "scan it with the official app, no need to enter any PIN")
 _OFFICIAL_WAY = re.compile(
     r"官方(?:app|应用|客户端|后台|渠道|网站|规则|页面)|app内|应用(?:商店|市场)|官网|原路退回|原支付(?:方式|账户)|"
     r"\b(?:official\s+(?:app|website|site|channel|tool|store)|in\s+the\s+app|app\s+store|play\s+store|"
