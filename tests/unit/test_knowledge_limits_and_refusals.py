@@ -9,26 +9,13 @@ instances and hard negatives that share its words but mean something else.
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
 
-from bot.knowledge import KnowledgeBase
 from bot.knowledge.evaluation import load_questions
 from bot.knowledge.normalise import normalise
-from bot.knowledge.textproc import detect_lang, expand_query
+from bot.knowledge.textproc import expand_query
+from tests.support.knowledge import top_answer as _ask
 from tests.unit.test_knowledge_retrieval import QUESTIONS
-
-
-@cache
-def shipped() -> KnowledgeBase:
-    return KnowledgeBase.load()
-
-
-def _ask(question: str) -> tuple[str | None, bool]:
-    answer = shipped().ask(question, detect_lang(question))
-    return (answer.sources[0].id if answer.sources else None), answer.confident
-
 
 INSTANCES = {
     # 啥时间 is "what time", not 啥时 (when) + 间: a time limit is the deadline; so is the

@@ -9,25 +9,12 @@ instances and hard negatives that share its words but mean something else.
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
 
-from bot.knowledge import KnowledgeBase
 from bot.knowledge.gate import unserved_request
 from bot.knowledge.normalise import normalise
-from bot.knowledge.textproc import detect_lang, expand_query
-
-
-@cache
-def shipped() -> KnowledgeBase:
-    return KnowledgeBase.load()
-
-
-def _ask(question: str) -> tuple[str | None, bool]:
-    answer = shipped().ask(question, detect_lang(question))
-    return (answer.sources[0].id if answer.sources else None), answer.confident
-
+from bot.knowledge.textproc import expand_query
+from tests.support.knowledge import top_answer as _ask
 
 # --- a share of the refund kept back ---------------------------------------------------
 
